@@ -1,0 +1,1 @@
+"""gridhouse HTTP layer: routes, auth, errors; the only package that knows HTTP."""

@@ -1,0 +1,26 @@
+"""What every CLI command shares: the console, settings and a transaction on the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from gis.db import database_url, make_engine, make_session_factory, transaction
+from gis.settings import get_settings
+
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """One transaction on the configured database (the embedded cluster is started if needed)."""
+    engine = make_engine(database_url(get_settings()), pool_size=2)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()

@@ -1,0 +1,37 @@
+"""The ``gridhouse`` command: composes the sub-commands and turns failures into one line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from sqlalchemy.exc import OperationalError
+
+from api.cli import db, demo, imports, serve
+from api.cli.common import errors
+from gis.errors import GisError
+
+app = typer.Typer(
+    help="gridhouse: grid-based community management and house coding on PostGIS.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(imports.app, name="import")
+app.command("migrate")(db.migrate)
+app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    """Entry point: exit 0 on success, non-zero with a one-line reason on failure."""
+    try:
+        app()
+    except GisError as error:
+        errors.print(f"error: {error}")
+        sys.exit(1)
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        errors.print(f"error: the database cannot be reached: {reason}")
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""HTTP routes, one module per domain noun; thin: validate → gis service → response model."""

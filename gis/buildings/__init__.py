@@ -1,0 +1,1 @@
+"""Buildings: footprints, permanent house codes, lifecycle, lineage and re-survey."""

@@ -1,0 +1,87 @@
+"""Engine, declarative base and sessions; where the database URL is decided."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import CheckConstraint, MetaData, create_engine, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from gis import cluster
+from gis.settings import Settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table; constraint names follow one convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def embedded_cluster(settings: Settings) -> cluster.Cluster:
+    """The embedded cluster described by ``settings`` (used when no external URL is set)."""
+    return cluster.Cluster(
+        data_dir=settings.data_dir,
+        port=settings.db_port,
+        shared_buffers=settings.db_shared_buffers,
+        durable=settings.db_durable,
+    )
+
+
+def database_url(settings: Settings, *, start_embedded: bool = True) -> str:
+    """The URL to use: ``GRIDHOUSE_DATABASE_URL`` when set, else the embedded cluster's.
+
+    With ``start_embedded`` the embedded cluster is installed, created and started as needed, so
+    every CLI command works after a reboot without a separate ``gridhouse db start``.
+    """
+    if settings.database_url:
+        return settings.database_url
+    embedded = embedded_cluster(settings)
+    if start_embedded:
+        return cluster.start(embedded)
+    return embedded.url()
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine whose connections speak UTC-free dates in China's time zone."""
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=Asia/Shanghai", "connect_timeout": 5},
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that do not expire objects on commit (responses are built after commit)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit when the block ends normally, roll back when it raises."""
+    with factory() as session, session.begin():
+        yield session
+
+
+def postgis_version(session: Session) -> str:
+    """The PostGIS library version the server runs (for example ``3.3.2``), from a real query."""
+    return str(session.scalar(select(func.postgis_lib_version())))
+
+
+def valid_geometry_check(column: str = "geom", *, nullable: bool = False) -> CheckConstraint:
+    """CHECK that a geometry column holds a valid, non-empty geometry (NULL allowed if asked)."""
+    condition = f"ST_IsValid({column}) AND NOT ST_IsEmpty({column})"
+    if nullable:
+        condition = f"{column} IS NULL OR ({condition})"
+    return CheckConstraint(condition, name=f"{column}_valid")

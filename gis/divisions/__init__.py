@@ -1,0 +1,1 @@
+"""Administrative divisions: province → city → county → township → community (12-digit codes)."""

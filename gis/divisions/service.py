@@ -1,0 +1,184 @@
+"""Use cases of divisions: load the code hierarchy from CSV files, attach boundary polygons."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyogrio
+import shapely
+from sqlalchemy.orm import Session
+
+from gis.crs import SourceCrs, crs_from_file, transform_geometries
+from gis.divisions import queries
+from gis.divisions.models import DivisionLevel
+from gis.errors import CrsRequired, InvalidGeometry, InvalidInput
+
+# (level, file pattern, column holding the parent's code); files as published by china-division
+LEVEL_FILES: tuple[tuple[DivisionLevel, str, str | None], ...] = (
+    (DivisionLevel.PROVINCE, "provinces.csv", None),
+    (DivisionLevel.CITY, "cities.csv", "provinceCode"),
+    (DivisionLevel.COUNTY, "areas.csv", "cityCode"),
+    (DivisionLevel.TOWNSHIP, "streets.csv", "areaCode"),
+    (DivisionLevel.VILLAGE, "villages*.csv", "streetCode"),
+)
+
+
+@dataclass
+class DivisionImportResult:
+    """What an import of the division hierarchy did."""
+
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    by_level: dict[str, int] = field(default_factory=dict)
+    folded: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BoundaryResult:
+    """What attaching boundaries did; ``unmatched`` lists codes the file has but the table lacks."""
+
+    read: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unmatched: list[str] = field(default_factory=list)
+
+
+def pad_code(code: str, *, field_name: str = "code") -> str:
+    """Pad a 2/4/6/9/12-digit statistical code to 12 digits.
+
+    >>> pad_code("440305")
+    '440305000000'
+    """
+    code = code.strip()
+    if not code.isdigit() or len(code) not in {2, 4, 6, 9, 12}:
+        raise InvalidInput(
+            f"{code!r} is not a 2, 4, 6, 9 or 12-digit division code", field=field_name
+        )
+    return code.ljust(12, "0")
+
+
+def level_of(code: str) -> DivisionLevel:
+    """The level a 2/4/6/9/12-digit code stands for."""
+    by_digits = {level.digits: level for level in DivisionLevel}
+    return by_digits[len(code.strip())]
+
+
+def read_division_rows(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of the division tables under ``path``, parents before children, codes padded."""
+    if not path.is_dir():
+        raise InvalidInput(f"{path} is not a folder of division CSV files", field="PATH")
+    for level, pattern, parent_column in LEVEL_FILES:
+        files = sorted(path.glob(pattern))
+        if not files and level is not DivisionLevel.VILLAGE:
+            raise InvalidInput(f"{path} has no {pattern}", field="PATH")
+        for file in files:
+            with file.open(encoding="utf-8-sig", newline="") as handle:
+                for line, row in enumerate(csv.DictReader(handle), start=2):
+                    where = f"{file.name} line {line}"
+                    raw_code = (row.get("code") or "").strip()
+                    if len(raw_code) != level.digits or not raw_code.isdigit():
+                        raise InvalidInput(
+                            f"{where}: a {level.value} code has {level.digits} digits, "
+                            f"got {raw_code!r}",
+                            field="code",
+                        )
+                    name = (row.get("name") or "").strip()
+                    if not name:
+                        raise InvalidInput(f"{where}: the name is empty", field="name")
+                    parent = None
+                    if parent_column is not None:
+                        try:
+                            parent = pad_code(
+                                row.get(parent_column) or "", field_name=parent_column
+                            )
+                        except InvalidInput as error:
+                            raise InvalidInput(
+                                f"{where}: {error.message}", field=error.field
+                            ) from None
+                    yield {
+                        "code": pad_code(raw_code),
+                        "name": name,
+                        "level": level,
+                        "rank": level.rank,
+                        "parent_code": parent,
+                    }
+
+
+def import_divisions(session: Session, *, path: Path) -> DivisionImportResult:
+    """Insert new divisions and update renamed or re-parented ones; re-running changes nothing.
+
+    A few published rows pad to the code of their own parent: cities without districts listed
+    again as their own county (东莞 441900, 中山 442000, 儋州 460400) and 金门县 listed again as its
+    own township. They are one division, so the lower row is folded into the higher one and
+    reported in ``folded``.
+    """
+    existing = queries.select_division_index(session)
+    result = DivisionImportResult()
+    new_rows: list[dict[str, Any]] = []
+    changed_rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for row in read_division_rows(path):
+        result.read += 1
+        result.by_level[row["level"].value] = result.by_level.get(row["level"].value, 0) + 1
+        if row["code"] in seen:
+            result.folded.append(f"{row['code']} {row['name']} ({row['level'].value})")
+            continue
+        seen.add(row["code"])
+        stored = existing.get(row["code"])
+        if stored is None:
+            new_rows.append(row)
+        elif stored != (row["name"], row["parent_code"]):
+            changed_rows.append(
+                {"b_code": row["code"], "name": row["name"], "parent_code": row["parent_code"]}
+            )
+        else:
+            result.unchanged += 1
+    queries.insert_divisions(session, new_rows)
+    queries.update_divisions(session, changed_rows)
+    session.flush()
+    result.inserted, result.updated = len(new_rows), len(changed_rows)
+    return result
+
+
+def attach_boundaries(
+    session: Session, *, path: Path, crs: SourceCrs | None, code_field: str = "code"
+) -> BoundaryResult:
+    """Attach the polygons of a file to divisions by their code (any level, padded to 12)."""
+    info = pyogrio.read_info(path)
+    source = crs if crs is not None else crs_from_file(info.get("crs"))
+    if source is None:
+        raise CrsRequired(f"{path.name} declares no CRS; name one with --crs", field="crs")
+    frame = pyogrio.read_dataframe(path)
+    if code_field not in frame.columns:
+        raise InvalidInput(f"{path.name} has no {code_field!r} column", field=code_field)
+    geoms = np.asarray(frame.geometry.values)
+    codes = [pad_code(str(value), field_name=code_field) for value in frame[code_field]]
+    for code, geom in zip(codes, geoms, strict=True):
+        if geom is None or shapely.is_empty(geom):
+            raise InvalidGeometry(f"division {code}: the boundary is empty", field="geometry")
+        if shapely.get_type_id(geom) not in (3, 6):
+            raise InvalidGeometry(
+                f"division {code}: a boundary must be a polygon", field="geometry"
+            )
+        if not shapely.is_valid(geom):
+            reason = shapely.is_valid_reason(geom)
+            raise InvalidGeometry(f"division {code}: invalid boundary ({reason})", field="geometry")
+    stored = transform_geometries(geoms, source)
+    known = queries.select_known_codes(session, codes)
+    result = BoundaryResult(read=len(codes))
+    for code, geom in zip(codes, stored, strict=True):
+        if code not in known:
+            result.unmatched.append(code)
+            continue
+        changed = queries.update_boundary(session, code=code, wkb=shapely.to_wkb(geom))
+        result.updated += changed
+        result.unchanged += 1 - changed
+    session.flush()
+    return result

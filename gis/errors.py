@@ -1,0 +1,46 @@
+"""Domain errors: what went wrong in gridhouse terms, with no HTTP status attached."""
+
+from __future__ import annotations
+
+
+class GisError(Exception):
+    """Base of every error the domain raises on purpose.
+
+    ``field`` names the input at fault (a CLI option, a column, a JSON key) when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class NotFound(GisError):
+    """The object does not exist, or is outside the caller's scope (indistinguishable)."""
+
+
+class InvalidInput(GisError):
+    """A value is malformed: wrong format, out of range, impossible date, bad check character."""
+
+
+class InvalidGeometry(InvalidInput):
+    """A geometry is invalid, empty, out of range or of the wrong type."""
+
+
+class CrsRequired(InvalidInput):
+    """An input names no CRS, and gridhouse never guesses one."""
+
+
+class Conflict(GisError):
+    """The change contradicts stored data (overlapping periods, duplicate code, stale version)."""
+
+
+class DatabaseUnavailable(GisError):
+    """The database cannot be reached or did not answer in time."""
+
+
+class EnvironmentProblem(GisError):
+    """The machine lacks something gridhouse needs (a package, a permission, a free port)."""

@@ -1,0 +1,1 @@
+"""Houses: the dwelling and room units inside a building, coded with unit numbers 00001…."""

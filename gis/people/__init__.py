@@ -1,0 +1,1 @@
+"""People, residences and organizations: who lives in which house, from when to when."""

@@ -1,0 +1,126 @@
+"""Tables of people (identity numbers encrypted), residences and organizations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+    func,
+)
+from sqlalchemy.dialects.postgresql import DATERANGE, ExcludeConstraint, Range
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gis.columns import created_at_column, enum_type
+from gis.db import Base
+
+
+class PersonCategory(StrEnum):
+    """实有人口 categories: registered hukou, floating (流动人口), overseas."""
+
+    HUKOU = "hukou"
+    FLOATING = "floating"
+    OVERSEAS = "overseas"
+
+
+class ResidenceKind(StrEnum):
+    OWNER = "owner"
+    FAMILY = "family"
+    TENANT = "tenant"
+    DORMITORY = "dormitory"
+    TEMPORARY = "temporary"
+
+
+class DeclaredBy(StrEnum):
+    SELF = "self"
+    LANDLORD = "landlord"
+    EMPLOYER = "employer"
+    OFFICER = "officer"
+
+
+class Person(Base):
+    """A person (实有人口). ID number and phone are stored only encrypted, with keyed hashes
+    for exact lookup; sex and birth date are derived from the ID number."""
+
+    __tablename__ = "people"
+    __table_args__ = (CheckConstraint("sex IN ('M', 'F')", name="sex_value"),)
+
+    uid: Mapped[uuid.UUID] = mapped_column(
+        Uuid, primary_key=True, server_default=func.gen_random_uuid()
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_hash: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
+    sex: Mapped[str | None] = mapped_column(String(1))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    hukou_division_code: Mapped[str | None] = mapped_column(String(12))
+    hukou_address: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[PersonCategory] = mapped_column(enum_type(PersonCategory, "person_category"))
+    occupation: Mapped[str | None] = mapped_column(String(100))
+    education: Mapped[str | None] = mapped_column(String(50))
+    employer_uid: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.uid"))
+    is_key_person: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    district_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = created_at_column()
+
+
+class Residence(Base):
+    """Person ↔ house over a date range ``[from, to)``; ending one never deletes it."""
+
+    __tablename__ = "residences"
+    __table_args__ = (
+        CheckConstraint("NOT isempty(period)", name="period_not_empty"),
+        ExcludeConstraint(
+            ("person_uid", "="),
+            ("period", "&&"),
+            using="gist",
+            where="is_primary",
+            name="residences_one_primary_at_a_time",
+        ),
+    )
+
+    uid: Mapped[uuid.UUID] = mapped_column(
+        Uuid, primary_key=True, server_default=func.gen_random_uuid()
+    )
+    person_uid: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.uid"), index=True)
+    house_uid: Mapped[uuid.UUID] = mapped_column(ForeignKey("houses.uid"), index=True)
+    period: Mapped[Range[date]] = mapped_column(DATERANGE)
+    kind: Mapped[ResidenceKind] = mapped_column(enum_type(ResidenceKind, "residence_kind"))
+    is_primary: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    declared_by: Mapped[DeclaredBy] = mapped_column(enum_type(DeclaredBy, "declared_by"))
+    declared_at: Mapped[datetime] = created_at_column()
+    registered_by: Mapped[str | None] = mapped_column(String(64))
+    deregistered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Organization(Base):
+    """A unit or employer (实有单位), keyed publicly by its unified social credit code."""
+
+    __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint("credit_code ~ '^[0-9A-HJ-NPQRTUWXY]{18}$'", name="credit_code_format"),
+    )
+
+    uid: Mapped[uuid.UUID] = mapped_column(
+        Uuid, primary_key=True, server_default=func.gen_random_uuid()
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    kind: Mapped[str | None] = mapped_column(String(50))
+    house_uid: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("houses.uid"), index=True)
+    district_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    created_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,61 @@
+"""Settings of the whole service, read from ``GRIDHOUSE_*`` environment variables on demand."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with the defaults of a single-machine deployment.
+
+    Nothing reads the environment at import time: call :func:`get_settings` (cached) or build
+    ``Settings(...)`` explicitly, as the tests do.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GRIDHOUSE_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="An external PostGIS (postgresql://...). Unset: the embedded cluster.",
+    )
+    data_dir: Path = Field(
+        default=Path(".gridhouse"),
+        description="Where the embedded cluster, keys and caches live.",
+    )
+    db_port: int = Field(default=55432, ge=1024, le=65535, description="Embedded cluster port.")
+    db_shared_buffers: str = "512MB"
+    db_durable: bool = Field(
+        default=True,
+        description="fsync and full-page writes; only throwaway test clusters turn this off.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    shared_data_dir: Path = Field(
+        default=Path("../shared/data"),
+        description="The real data the demo and the benchmarks read (never copied into the repo).",
+    )
+    pool_size: int = Field(default=10, ge=1, le=100)
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_driver(cls, value: str | None) -> str | None:
+        """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        for prefix in ("postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        if not value.startswith("postgresql+"):
+            raise ValueError("GRIDHOUSE_DATABASE_URL must start with postgresql://")
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment once, on first use."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Users and roles: officers, police, planners, administrators and auditors."""

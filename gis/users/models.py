@@ -1,0 +1,42 @@
+"""The ``users`` table: accounts, roles and jurisdictions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, Uuid, func
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gis.columns import created_at_column, enum_type
+from gis.db import Base
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    POLICE = "police"
+    PLANNER = "planner"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+
+
+class User(Base):
+    """An account. Officers hold grid codes; police a division code (prefix of their area)."""
+
+    __tablename__ = "users"
+
+    uid: Mapped[uuid.UUID] = mapped_column(
+        Uuid, primary_key=True, server_default=func.gen_random_uuid()
+    )
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(enum_type(Role, "user_role"))
+    password_hash: Mapped[str] = mapped_column(Text)
+    grid_codes: Mapped[list[str]] = mapped_column(ARRAY(String(15)), server_default="{}")
+    division_code: Mapped[str | None] = mapped_column(String(12))
+    is_disabled: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,1 @@
+"""gridhouse web pages (folium): data in, HTML out; knows no HTTP."""

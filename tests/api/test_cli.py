@@ -1,0 +1,73 @@
+"""The ``gridhouse`` command as a user runs it: a real process, real exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from gis import cluster
+
+GRIDHOUSE = Path(sys.executable).parent / "gridhouse"
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(GRIDHOUSE), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture
+def external_url(pg_cluster: cluster.Cluster) -> Iterator[str]:
+    admin = pg_cluster.url("postgres").replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS external")
+        conn.execute("CREATE DATABASE external")
+    yield pg_cluster.url("external").replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE external WITH (FORCE)")
+
+
+def test_migrate_an_external_server(external_url: str, tmp_path: Path) -> None:
+    env = {"GRIDHOUSE_DATABASE_URL": external_url, "GRIDHOUSE_DATA_DIR": str(tmp_path)}
+    result = run("migrate", env=env)
+    assert result.returncode == 0, result.stderr
+    with psycopg.connect(external_url) as conn:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert row is not None
+    assert row[0]
+    assert not (tmp_path / "pg").exists()  # no embedded cluster was created
+    assert run("db", "url", env=env).stdout.strip() == external_url
+
+
+def test_failures_are_one_line_and_non_zero(tmp_path: Path) -> None:
+    env = {
+        "GRIDHOUSE_DATABASE_URL": f"postgresql://x:y@127.0.0.1:{cluster.free_port()}/none",
+        "GRIDHOUSE_DATA_DIR": str(tmp_path),
+    }
+    result = run("migrate", env=env)
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith("error: the database cannot be reached")
+    started = run("db", "start", env=env)
+    assert started.returncode == 1
+    assert "GRIDHOUSE_DATABASE_URL is set" in started.stderr
+
+
+def test_import_divisions_rejects_a_missing_folder(tmp_path: Path, external_url: str) -> None:
+    env = {"GRIDHOUSE_DATABASE_URL": external_url, "GRIDHOUSE_DATA_DIR": str(tmp_path)}
+    assert run("migrate", env=env).returncode == 0
+    result = run("import", "divisions", str(tmp_path / "nope"), env=env)
+    assert result.returncode == 1
+    assert "PATH" in result.stderr
+    assert "not a folder" in result.stderr

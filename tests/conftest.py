@@ -1,0 +1,95 @@
+"""Test harness: a throwaway PostGIS cluster for the whole run, migrated once; every test runs in
+a transaction that is rolled back."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from api.deps import get_session
+from api.main import create_app
+from gis import cluster, schema
+from gis.db import make_engine, make_session_factory, transaction
+from gis.divisions.service import attach_boundaries, import_divisions
+from gis.settings import Settings
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "divisions").is_dir():
+        pytest.fail(f"the shared data folder is missing: {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[cluster.Cluster]:
+    """A private cluster in a temporary folder, on a free port, deleted at the end."""
+    data_dir = Path(tempfile.mkdtemp(prefix="gridhouse-test-"))
+    data_dir.chmod(0o755)  # the unprivileged server user must reach pg/ inside it
+    test_cluster = cluster.Cluster(
+        data_dir=data_dir, port=cluster.free_port(), shared_buffers="256MB", durable=False
+    )
+    cluster.start(test_cluster)
+    yield test_cluster
+    cluster.destroy(test_cluster)
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_cluster: cluster.Cluster) -> str:
+    url = pg_cluster.url()
+    schema.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    test_engine = make_engine(database_url, pool_size=5)
+    yield test_engine
+    test_engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def divisions_loaded(engine: Engine, shared_data: Path) -> None:
+    """The real division hierarchy and Shenzhen's district polygons, committed once."""
+    with transaction(make_session_factory(engine)) as session:
+        import_divisions(session, path=shared_data / "divisions")
+        attach_boundaries(session, path=shared_data / "shenzhen-districts.geojson", crs=None)
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back after the test (SQLAlchemy's savepoint recipe)."""
+    with engine.connect() as connection:
+        outer = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield session
+        finally:
+            session.close()
+            outer.rollback()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings: Settings, db: Session) -> Iterator[TestClient]:
+    """The app on the test database, its requests sharing the test's rolled-back session."""
+    app = create_app(settings)
+
+    def shared_session() -> Iterator[Session]:
+        yield db
+
+    app.dependency_overrides[get_session] = shared_session
+    with TestClient(app) as test_client:
+        yield test_client

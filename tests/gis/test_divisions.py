@@ -1,0 +1,89 @@
+"""Loading the real division hierarchy and boundaries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gis.crs import parse_crs
+from gis.divisions.models import Division, DivisionLevel
+from gis.divisions.queries import count_by_level
+from gis.divisions.service import attach_boundaries, import_divisions, pad_code
+from gis.errors import CrsRequired, InvalidInput
+
+# rows published per level, and rows that pad to their parent's code (folded into it)
+PUBLISHED = {"province": 31, "city": 342, "county": 2978, "township": 41352, "village": 26842}
+FOLDED = {"county": 3, "township": 1}
+
+
+@pytest.mark.usefixtures("divisions_loaded")
+def test_division_counts_per_level(db: Session) -> None:
+    stored = {level.value: count for level, count in count_by_level(db).items()}
+    expected = {level: count - FOLDED.get(level, 0) for level, count in PUBLISHED.items()}
+    assert stored == expected
+
+
+@pytest.mark.usefixtures("divisions_loaded")
+def test_reimport_changes_nothing(db: Session, shared_data: Path) -> None:
+    result = import_divisions(db, path=shared_data / "divisions")
+    assert result.by_level == PUBLISHED
+    assert (result.inserted, result.updated) == (0, 0)
+    assert len(result.folded) == sum(FOLDED.values())
+    assert "441900000000 东莞市 (county)" in result.folded
+
+
+@pytest.mark.usefixtures("divisions_loaded")
+def test_hierarchy_links_village_to_province(db: Session) -> None:
+    village = db.get(Division, "440305007003")
+    assert village is not None
+    assert village.level is DivisionLevel.VILLAGE
+    chain = []
+    code: str | None = village.code
+    while code is not None:
+        division = db.get(Division, code)
+        assert division is not None
+        chain.append(division.name)
+        code = division.parent_code
+    assert chain[-3:] == ["南山区", "深圳市", "广东省"]
+    assert chain[1] == "粤海街道"
+
+
+@pytest.mark.usefixtures("divisions_loaded")
+def test_boundaries_attach_once(db: Session, shared_data: Path) -> None:
+    path = shared_data / "shenzhen-districts.geojson"
+    again = attach_boundaries(db, path=path, crs=parse_crs("EPSG:4490"))
+    assert (again.read, again.updated, again.unchanged, again.unmatched) == (9, 0, 9, [])
+    with_geom = db.scalar(select(func.count()).where(Division.geom.is_not(None)))
+    assert with_geom == 9
+    nanshan = db.scalar(
+        select(
+            func.ST_Contains(Division.geom, func.ST_SetSRID(func.ST_Point(113.93, 22.52), 4490))
+        ).where(Division.code == "440305000000")
+    )
+    assert nanshan is True
+
+
+def test_bad_code_names_file_line_and_field(db: Session, tmp_path: Path) -> None:
+    (tmp_path / "provinces.csv").write_text("code,name\n44,广东省\n4x,坏\n", encoding="utf-8")
+    for name in ("cities.csv", "areas.csv", "streets.csv"):
+        (tmp_path / name).write_text("code,name,provinceCode,cityCode,areaCode\n")
+    with pytest.raises(InvalidInput, match=r"provinces\.csv line 3") as error:
+        import_divisions(db, path=tmp_path)
+    assert error.value.field == "code"
+
+
+def test_boundaries_without_crs_are_refused(db: Session, tmp_path: Path) -> None:
+    path = tmp_path / "no-crs.csv"
+    path.write_text('code,WKT\n440305,"POLYGON((0 0,1 0,1 1,0 0))"\n')
+    with pytest.raises(CrsRequired):
+        attach_boundaries(db, path=path, crs=None)
+
+
+def test_pad_code() -> None:
+    assert pad_code("44") == "440000000000"
+    assert pad_code("440305007") == "440305007000"
+    with pytest.raises(InvalidInput, match="12-digit"):
+        pad_code("4403051")

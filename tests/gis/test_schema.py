@@ -1,0 +1,147 @@
+"""The migrations: round trip, agreement with the models, and the constraints they create."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from geoalchemy2 import alembic_helpers
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gis import cluster, schema
+from gis.models import Base
+
+TABLES = {
+    "divisions",
+    "buildings",
+    "building_footprints",
+    "lineage",
+    "building_code_counters",
+    "houses",
+    "grids",
+    "grid_code_counters",
+    "people",
+    "residences",
+    "organizations",
+    "users",
+    "audit_log",
+    "import_batches",
+    "import_changes",
+}
+
+
+@pytest.fixture
+def scratch_url(pg_cluster: cluster.Cluster) -> Iterator[str]:
+    """An empty database of its own, for tests that migrate up and down."""
+    admin = pg_cluster.url("postgres").replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS scratch")
+        conn.execute("CREATE DATABASE scratch")
+    yield pg_cluster.url("scratch")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE scratch WITH (FORCE)")
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names()) - {"spatial_ref_sys", "alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_round_trip(scratch_url: str) -> None:
+    schema.upgrade(scratch_url)
+    assert _tables(scratch_url) == TABLES
+    schema.downgrade(scratch_url, "base")
+    assert _tables(scratch_url) == set()
+    schema.upgrade(scratch_url)
+    assert _tables(scratch_url) == TABLES
+
+
+def test_models_match_migrations(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={"include_object": alembic_helpers.include_object, "compare_type": True},
+        )
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
+
+
+def test_geometry_columns_are_4490_with_gist_indexes(db: Session) -> None:
+    rows = db.execute(
+        text("SELECT f_table_name, f_geometry_column, srid FROM geometry_columns")
+    ).all()
+    assert {(table, column) for table, column, _ in rows} >= {
+        ("divisions", "geom"),
+        ("buildings", "geom"),
+        ("building_footprints", "geom"),
+        ("grids", "geom"),
+        ("audit_log", "query_geom"),
+    }
+    assert {srid for _, _, srid in rows} == {4490}
+    gist = db.execute(
+        text("SELECT tablename FROM pg_indexes WHERE indexdef LIKE '%USING gist (geom)%'")
+    ).scalars()
+    assert set(gist) >= {"divisions", "buildings", "building_footprints", "grids"}
+
+
+def test_invalid_geometry_is_refused_by_the_database(db: Session) -> None:
+    bowtie = (
+        "SRID=4490;MULTIPOLYGON(((113.9 22.5,113.91 22.51,113.91 22.5,113.9 22.51,113.9 22.5)))"
+    )
+    with pytest.raises(IntegrityError, match="ck_divisions_geom_valid"):
+        db.execute(
+            text(
+                "INSERT INTO divisions (code, name, level, rank, geom) "
+                "VALUES ('990000000000', 'x', 'province', 1, ST_GeomFromEWKT(:g))"
+            ),
+            {"g": bowtie},
+        )
+
+
+def test_overlapping_primary_residences_are_refused(db: Session) -> None:
+    db.execute(
+        text(
+            "INSERT INTO divisions (code, name, level, rank) VALUES "
+            "('990000000000', 'p', 'province', 1), ('990101001001', 'v', 'village', 5)"
+        )
+    )
+    building = db.execute(
+        text(
+            "INSERT INTO buildings (code, district_code, community_code, seq, status, geom) VALUES "
+            "('9901010010011000001000008', '990101', '990101001001', 1, 'active', "
+            "ST_GeomFromEWKT('SRID=4490;MULTIPOLYGON(((113.9 22.5,113.9001 22.5,113.9001 22.5001,"
+            "113.9 22.5)))')) RETURNING uid"
+        )
+    ).scalar_one()
+    house = db.execute(
+        text(
+            "INSERT INTO houses (code, building_uid, district_code, unit, use) VALUES "
+            "('990101001001100000100001X', :b, '990101', 1, 'residential') RETURNING uid"
+        ),
+        {"b": building},
+    ).scalar_one()
+    person = db.execute(
+        text("INSERT INTO people (name, category) VALUES ('测试', 'floating') RETURNING uid")
+    ).scalar_one()
+    insert = text(
+        "INSERT INTO residences (person_uid, house_uid, period, kind, declared_by) "
+        "VALUES (:p, :h, daterange(:start, :end), 'tenant', 'self')"
+    )
+    db.execute(
+        insert, {"p": person, "h": house, "start": date(2026, 1, 1), "end": date(2026, 6, 1)}
+    )
+    db.execute(insert, {"p": person, "h": house, "start": date(2026, 6, 1), "end": None})
+    with (
+        pytest.raises(IntegrityError, match="residences_one_primary_at_a_time"),
+        db.begin_nested(),
+    ):
+        db.execute(insert, {"p": person, "h": house, "start": date(2026, 5, 1), "end": None})
