@@ -51,5 +51,5 @@ def select_known_codes(session: Session, codes: Sequence[str]) -> set[str]:
 
 
 def count_by_level(session: Session) -> dict[DivisionLevel, int]:
-    rows = session.execute(select(Division.level, func.count()).group_by(Division.level))
-    return dict(rows)
+    statement = select(Division.level, func.count()).group_by(Division.level)
+    return dict(session.execute(statement).tuples().all())
