@@ -52,4 +52,4 @@ def select_known_codes(session: Session, codes: Sequence[str]) -> set[str]:
 
 def count_by_level(session: Session) -> dict[DivisionLevel, int]:
     statement = select(Division.level, func.count()).group_by(Division.level)
-    return dict(session.execute(statement).tuples().all())
+    return {level: count for level, count in session.execute(statement).all()}  # noqa: C416
