@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup lint pytest bench clean-cluster
+.PHONY: demo test setup lint pytest bench clean-cluster clean-bench
 
 demo: setup
 	$(BIN)/gridhouse demo
@@ -36,6 +36,23 @@ lint:
 pytest:
 	$(BIN)/pytest
 
+# Benchmarks (never part of `make test`): tile the real Nanshan footprints into a city of
+# BENCH_BUILDINGS buildings, time `gridhouse import buildings` against ogr2ogr and a re-survey of
+# BENCH_RESURVEY footprints, on a cluster of their own (.gridhouse-bench, port 55440).
+BENCH_BUILDINGS ?= 1000000
+BENCH_RESURVEY ?= 100000
+BENCH_ENV := GRIDHOUSE_DATA_DIR=.gridhouse-bench GRIDHOUSE_DB_PORT=55440
+
+bench: setup
+	@{ command -v ogr2ogr && test -x /usr/bin/time; } >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] || { echo "ogr2ogr or /usr/bin/time is missing: as root run apt-get install -y gdal-bin time" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gdal-bin time >/dev/null; }
+	$(BENCH_ENV) $(BIN)/python -m bench.bench_import --buildings $(BENCH_BUILDINGS) --resurvey-buildings $(BENCH_RESURVEY)
+
 clean-cluster:
 	-$(BIN)/gridhouse db stop
 	rm -rf .gridhouse
+
+clean-bench:
+	-$(BENCH_ENV) $(BIN)/gridhouse db stop
+	rm -rf .gridhouse-bench bench/out

@@ -1,4 +1,14 @@
-"""Dependencies shared by routes: the per-request database session."""
+"""Dependencies shared by routes: the per-request session, the caller, and the caller's scope.
+
+Route signatures read like prose::
+
+    @router.get("/api/buildings/{code}")
+    def read_building(code: str, session: SessionDep, scope: ScopeDep) -> BuildingRead:
+        return buildings_service.get_building(session, code=code, scope=scope)
+
+Every route that is not on the short public list (``tests/api/test_route_guard.py``) depends on
+:data:`ScopeDep`, directly or through another dependency; a test walks ``app.routes`` to check.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +18,17 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from gis.access.scope import Scope
+from gis.db import set_statement_timeout
+from gis.errors import AuthenticationFailed
+from gis.settings import Settings
+from gis.users import service as users_service
+from gis.users.models import User
+from gis.users.schemas import AuthPolicy
+
+SESSION_COOKIE = "gridhouse_session"
+"""The cookie pages carry the bearer token in (HttpOnly, SameSite=Strict, Secure over https)."""
+
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error."""
@@ -16,4 +37,49 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+def get_limited_session(
+    request: Request, session: Annotated[Session, Depends(get_session)]
+) -> Session:
+    """The request's session with ``SET LOCAL statement_timeout`` applied (settings)."""
+    settings: Settings = request.app.state.settings
+    set_statement_timeout(session, timeout_ms=settings.statement_timeout_ms)
+    return session
+
+
+SessionDep = Annotated[Session, Depends(get_limited_session)]
+
+
+def client_addr(request: Request) -> str | None:
+    """The caller's address as the server saw it (audit rows, login rate limit)."""
+    return request.client.host if request.client else None
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of ``Authorization: Bearer …``, else of the session cookie, else ``None``."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return cookie or None
+
+
+def get_current_user(request: Request, session: SessionDep) -> User:
+    """The logged-in user (401 when the token is missing, unknown, expired or revoked)."""
+    token = bearer_token(request)
+    if token is None or len(token) > 256:
+        raise AuthenticationFailed("not logged in, or the session has expired")
+    policy = AuthPolicy.from_settings(request.app.state.settings)
+    return users_service.authenticate(session, token=token, policy=policy)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_scope(request: Request, user: CurrentUser) -> Scope:
+    """The caller as a :class:`~gis.access.scope.Scope`; charges the per-user rate limit."""
+    request.app.state.rate_limiter.charge(f"user:{user.name}")
+    return Scope.for_user(user)
+
+
+ScopeDep = Annotated[Scope, Depends(get_scope)]

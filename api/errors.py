@@ -6,20 +6,28 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from psycopg import errors as pg_errors
+from sqlalchemy.exc import DataError, OperationalError
 
 from gis.errors import (
+    AuthenticationFailed,
     Conflict,
     DatabaseUnavailable,
     EnvironmentProblem,
+    Forbidden,
     GisError,
     InvalidInput,
     NotFound,
+    RateLimited,
 )
 
 logger = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: dict[type[GisError], int] = {
     NotFound: 404,
+    AuthenticationFailed: 401,
+    Forbidden: 403,
+    RateLimited: 429,
     InvalidInput: 422,
     Conflict: 409,
     DatabaseUnavailable: 503,
@@ -41,14 +49,40 @@ def error_body(error: GisError) -> dict[str, object]:
     return {"detail": [{"loc": loc, "msg": error.message, "type": type(error).__name__}]}
 
 
+def error_response(error: GisError) -> JSONResponse:
+    """The response for a domain error, with ``WWW-Authenticate`` or ``Retry-After`` when due."""
+    headers: dict[str, str] = {}
+    if isinstance(error, AuthenticationFailed):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after_s)
+    return JSONResponse(status_code=status_for(error), content=error_body(error), headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, GisError)
-        return JSONResponse(status_code=status_for(exc), content=error_body(exc))
+        return error_response(exc)
+
+    async def handle_data_error(request: Request, exc: Exception) -> JSONResponse:
+        # a value PostgreSQL refuses (integer out of range, bad text): the caller's fault, 422
+        logger.info("data error on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(InvalidInput("a value is out of range or malformed"))
+
+    async def handle_operational_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, OperationalError)
+        if isinstance(exc.orig, pg_errors.QueryCanceled):
+            message = "the database did not answer in time; narrow the request"
+        else:
+            logger.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+            message = "the database is unavailable"
+        return error_response(DatabaseUnavailable(message))
 
     async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(status_code=500, content={"detail": "internal error"})
 
     app.add_exception_handler(GisError, handle_domain_error)
+    app.add_exception_handler(DataError, handle_data_error)
+    app.add_exception_handler(OperationalError, handle_operational_error)
     app.add_exception_handler(Exception, handle_unexpected)

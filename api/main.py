@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import health
-from gis.db import database_url, make_engine, make_session_factory
+from api.limits import RequestGuardMiddleware, TokenBucketLimiter
+from api.routes import audit, auth, buildings, health
+from gis.db import APP_ROLE, database_url, make_engine, make_session_factory
 from gis.settings import Settings, get_settings
 
 
@@ -24,7 +25,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(
-            database_url(settings, start_embedded=False), pool_size=settings.pool_size
+            database_url(settings, start_embedded=False),
+            pool_size=settings.pool_size,
+            role=APP_ROLE if settings.db_use_app_role else None,
         )
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
@@ -40,6 +43,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.rate_limiter = TokenBucketLimiter(
+        per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+    )
+    app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(buildings.router)
+    app.include_router(auth.router)
+    app.include_router(audit.router)
     return app

@@ -47,6 +47,11 @@ class SourceCrs:
     def is_offset(self) -> bool:
         return self.offset is not None
 
+    @property
+    def is_geographic(self) -> bool:
+        """Degrees of longitude and latitude (the offset systems are too)."""
+        return self.offset is not None or bool(CRS.from_epsg(self.epsg or 0).is_geographic)
+
 
 def parse_crs(value: str, *, field: str = "crs") -> SourceCrs:
     """Read ``EPSG:4490``, ``4326``, ``GCJ02`` or ``BD09`` (case and hyphens ignored).

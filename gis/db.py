@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import CheckConstraint, MetaData, create_engine, func, select
+from sqlalchemy import CheckConstraint, MetaData, create_engine, event, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from gis import cluster
 from gis.settings import Settings
+
+APP_ROLE = "gridhouse_app"
+"""The NOLOGIN role the HTTP service acts as (created by migration 0002): it may read and write
+every table but only SELECT and INSERT on ``audit_log``."""
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -51,15 +57,34 @@ def database_url(settings: Settings, *, start_embedded: bool = True) -> str:
     return embedded.url()
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """An engine whose connections speak UTC-free dates in China's time zone."""
-    return create_engine(
+def make_engine(url: str, *, pool_size: int = 10, role: str | None = None) -> Engine:
+    """An engine whose connections speak UTC-free dates in China's time zone.
+
+    With ``role`` every new connection runs ``SET ROLE role`` first, so the service acts with that
+    role's privileges (the login user must be a member of it; migration 0002 sees to that).
+    """
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={"options": "-c timezone=Asia/Shanghai", "connect_timeout": 5},
     )
+    if role is not None:
+
+        @event.listens_for(engine, "connect")
+        def _set_role(dbapi_connection: Any, connection_record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('role', %s, false)", (role,))
+            dbapi_connection.commit()
+
+    return engine
+
+
+def set_statement_timeout(session: Session, *, timeout_ms: int) -> None:
+    """Cancel any statement of the current transaction that runs longer than ``timeout_ms``
+    (``SET LOCAL statement_timeout``; it ends with the transaction)."""
+    session.execute(select(func.set_config("statement_timeout", f"{int(timeout_ms)}ms", True)))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -85,3 +110,30 @@ def valid_geometry_check(column: str = "geom", *, nullable: bool = False) -> Che
     if nullable:
         condition = f"{column} IS NULL OR ({condition})"
     return CheckConstraint(condition, name=f"{column}_valid")
+
+
+def copy_rows(
+    session: Session, *, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Bulk-load rows into ``table`` with COPY on the session's connection (same transaction).
+
+    COPY is 5-10x faster than INSERT for the million-row loads of imports and the city generator.
+    """
+    import psycopg  # local: only bulk loads talk to the driver directly
+    from psycopg import sql
+
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    count = 0
+    try:
+        with connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+    except psycopg.errors.IntegrityError as error:
+        # the same exception type as every other statement on the session raises
+        raise IntegrityError(f"COPY {table}", None, error) from error
+    return count

@@ -44,3 +44,21 @@ class DatabaseUnavailable(GisError):
 
 class EnvironmentProblem(GisError):
     """The machine lacks something gridhouse needs (a package, a permission, a free port)."""
+
+
+class AuthenticationFailed(GisError):
+    """No valid credentials: a wrong name, password or code, a locked or disabled account, or a
+    missing, expired or revoked session token (one message for all, so nothing is enumerable)."""
+
+
+class Forbidden(GisError):
+    """The caller's role may not use this operation at all (never used for objects out of scope:
+    those are :class:`NotFound`)."""
+
+
+class RateLimited(GisError):
+    """The caller sent more requests than the limit allows; ``retry_after_s`` says when to retry."""
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

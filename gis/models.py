@@ -14,7 +14,7 @@ from gis.divisions.models import Division
 from gis.grids.models import Grid, GridCodeCounter
 from gis.houses.models import House
 from gis.people.models import Organization, Person, Residence
-from gis.users.models import User
+from gis.users.models import User, UserSession
 
 __all__ = [
     "AuditEntry",
@@ -33,4 +33,5 @@ __all__ = [
     "Person",
     "Residence",
     "User",
+    "UserSession",
 ]

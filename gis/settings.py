@@ -40,6 +40,24 @@ class Settings(BaseSettings):
     )
     pool_size: int = Field(default=10, ge=1, le=100)
 
+    # access control and limits (docs/security.md)
+    db_use_app_role: bool = Field(
+        default=True,
+        description="The HTTP service runs its queries as the gridhouse_app role (SET ROLE on "
+        "connect), which may not update or delete audit rows. Migrations and the CLI never do.",
+    )
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=24 * 30)
+    require_totp: bool = Field(
+        default=False, description="Police and officers must log in with a TOTP code."
+    )
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    statement_timeout_ms: int = Field(default=5000, ge=10, le=600_000)
+    rate_limit_per_minute: int = Field(default=300, ge=1)
+    rate_limit_burst: int = Field(default=60, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _normalise_driver(cls, value: str | None) -> str | None:

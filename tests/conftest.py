@@ -9,15 +9,17 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import get_session
 from api.main import create_app
 from gis import cluster, schema
 from gis.db import make_engine, make_session_factory, transaction
+from gis.demo import derive_nanshan_communities
 from gis.divisions.service import attach_boundaries, import_divisions
 from gis.settings import Settings
+from tests.access_world import World, build_world
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -64,17 +66,42 @@ def divisions_loaded(engine: Engine, shared_data: Path) -> None:
         attach_boundaries(session, path=shared_data / "shenzhen-districts.geojson", crs=None)
 
 
+@pytest.fixture(scope="session")
+def nanshan_communities(engine: Engine, divisions_loaded: None, shared_data: Path) -> list[str]:
+    """The demo's stand-in community polygons for the Nanshan data, committed once."""
+    with transaction(make_session_factory(engine)) as session:
+        communities = derive_nanshan_communities(session, data=shared_data)
+    return [code for code, _ in communities]
+
+
 @pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    """A session whose work is rolled back after the test (SQLAlchemy's savepoint recipe)."""
-    with engine.connect() as connection:
-        outer = connection.begin()
-        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that is rolled back after the test."""
+    with engine.connect() as test_connection:
+        outer = test_connection.begin()
         try:
-            yield session
+            yield test_connection
         finally:
-            session.close()
             outer.rollback()
+
+
+@pytest.fixture
+def db(connection: Connection) -> Iterator[Session]:
+    """A session whose work is rolled back after the test (SQLAlchemy's savepoint recipe)."""
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def factory(connection: Connection) -> sessionmaker[Session]:
+    """Sessions for code that commits per batch: each "commit" releases a savepoint of the
+    test's transaction, so the whole test still rolls back."""
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
 
 
 @pytest.fixture
@@ -93,3 +120,9 @@ def client(settings: Settings, db: Session) -> Iterator[TestClient]:
     app.dependency_overrides[get_session] = shared_session
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def world(db: Session) -> World:
+    """Divisions, grids, buildings and one user per role (tests/access_world.py), rolled back."""
+    return build_world(db)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gis.db import database_url, make_engine, make_session_factory, transaction
@@ -16,11 +17,17 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """One transaction on the configured database (the embedded cluster is started if needed)."""
+def engine_scope() -> Iterator[Engine]:
+    """An engine on the configured database (the embedded cluster is started if needed)."""
     engine = make_engine(database_url(get_settings()), pool_size=2)
     try:
-        with transaction(make_session_factory(engine)) as session:
-            yield session
+        yield engine
     finally:
         engine.dispose()
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """One transaction on the configured database (the embedded cluster is started if needed)."""
+    with engine_scope() as engine, transaction(make_session_factory(engine)) as session:
+        yield session

@@ -10,6 +10,7 @@ import typer
 from api.cli.common import console, session_scope
 from gis.crs import parse_crs
 from gis.divisions import service as divisions
+from gis.errors import InvalidInput
 
 app = typer.Typer(help="Import real files into the database.", no_args_is_help=True)
 
@@ -45,3 +46,51 @@ def import_divisions(
             )
             if attached.unmatched:
                 console.print(f"  no such division: {', '.join(attached.unmatched)}")
+
+
+@app.command("buildings")
+def import_buildings(
+    file: Annotated[
+        Path, typer.Argument(help="GeoPackage, Shapefile, GeoJSON, FlatGeobuf or OSM PBF")
+    ],
+    layer: Annotated[str | None, typer.Option(help="Layer to read (default: the only one)")] = None,
+    crs: Annotated[
+        str | None, typer.Option(help="CRS of the file, overriding its own: EPSG:n, GCJ02 or BD09")
+    ] = None,
+    community: Annotated[
+        str | None, typer.Option(help="Assign every building to this community code")
+    ] = None,
+    resurvey: Annotated[
+        bool, typer.Option("--resurvey", help="Match footprints to existing codes")
+    ] = False,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Repair invalid polygons instead of refusing them")
+    ] = False,
+    rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (CSV)")] = None,
+    batch_size: Annotated[int, typer.Option(min=100, max=1_000_000)] = 50_000,
+) -> None:
+    """Import building footprints and issue each a permanent 25-character code."""
+    from api.cli.buildings import run_import  # local: keeps `gridhouse --help` fast
+
+    run_import(
+        file=file, layer=layer, crs=crs, community=community, resurvey=resurvey,
+        repair=repair, rejects=rejects, batch_size=batch_size,
+    )  # fmt: skip
+
+
+@app.command("houses")
+def import_houses(
+    file: Annotated[Path, typer.Argument(help="CSV: building_code, floor, room, use, area_m2")],
+) -> None:
+    """Add houses (units 00001…) to buildings from a CSV list; bad rows are reported."""
+    from gis.houses.service import import_houses as add_houses
+
+    if not file.exists():
+        raise InvalidInput(f"{file} does not exist", field="FILE")
+    with session_scope() as session:
+        result = add_houses(session, path=file)
+    for line, reason in result.rejected:
+        console.print(f"  rejected line {line}: {reason}")
+    console.print(
+        f"read {result.read:,}, imported {result.imported:,}, rejected {len(result.rejected):,}"
+    )

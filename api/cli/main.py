@@ -7,7 +7,7 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
-from api.cli import db, demo, imports, serve
+from api.cli import audit, codes, db, demo, imports, lifecycle, serve, users
 from api.cli.common import errors
 from gis.errors import GisError
 
@@ -19,6 +19,10 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(imports.app, name="import")
+app.add_typer(codes.app, name="code")
+app.add_typer(lifecycle.app, name="buildings")
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
 app.command("migrate")(db.migrate)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)

@@ -5,22 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import BigInteger, Identity, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, DateTime, Identity, Integer, LargeBinary, String, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY, INET
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gis.columns import created_at_column
 from gis.db import Base, valid_geometry_check
 
 
 class AuditEntry(Base):
-    """One audited action: a read of personal data or a change."""
+    """One audited action: a read of personal data or a change.
+
+    Written only by :func:`gis.audit.service.record_audit`; ``hash`` is SHA-256 over the row's
+    canonical content and ``prev_hash`` (see :mod:`gis.audit.chain`). Migration 0002 adds a
+    trigger refusing UPDATE, and DELETE of rows younger than 180 days.
+    """
 
     __tablename__ = "audit_log"
     __table_args__ = (valid_geometry_check("query_geom", nullable=True),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    at: Mapped[datetime] = created_at_column()
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
     user_name: Mapped[str | None] = mapped_column(String(64), index=True)
     role: Mapped[str | None] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(64))

@@ -6,7 +6,18 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, Uuid, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,6 +26,8 @@ from gis.db import Base
 
 
 class Role(StrEnum):
+    """What a user may see and do (DESIGN §8, docs/security.md)."""
+
     OFFICER = "officer"
     POLICE = "police"
     PLANNER = "planner"
@@ -39,4 +52,21 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     totp_secret: Mapped[str | None] = mapped_column(Text)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = created_at_column()
+
+
+class UserSession(Base):
+    """A login session: the SHA-256 of an opaque bearer token (the token itself is never stored),
+    valid until idle too long, past its maximum age, or revoked (logout, disable, reset)."""
+
+    __tablename__ = "user_sessions"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    user_uid: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.uid", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = created_at_column()
+    last_seen_at: Mapped[datetime] = created_at_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    client_addr: Mapped[str | None] = mapped_column(String(64))

@@ -30,6 +30,7 @@ TABLES = {
     "residences",
     "organizations",
     "users",
+    "user_sessions",
     "audit_log",
     "import_batches",
     "import_changes",

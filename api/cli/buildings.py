@@ -1,0 +1,97 @@
+"""``gridhouse import buildings`` with a progress bar and a summary line."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api.cli.common import console, engine_scope
+from gis.buildings import importing
+from gis.buildings import resurvey as resurveying
+from gis.buildings.reading import open_footprints
+from gis.crs import parse_crs
+from gis.db import make_session_factory
+from gis.settings import get_settings
+
+
+def run_import(
+    *,
+    file: Path,
+    layer: str | None,
+    crs: str | None,
+    community: str | None,
+    resurvey: bool,
+    repair: bool,
+    rejects: Path | None,
+    batch_size: int,
+) -> None:
+    source = open_footprints(file, layer=layer, crs=parse_crs(crs, field="--crs") if crs else None)
+    settings = get_settings()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    rejects_file = rejects or settings.data_dir / "rejects" / f"{file.stem}-{stamp}.csv"
+    console.print(f"reading {file.name} layer {source.layer!r} in {source.crs.label}")
+    if resurvey:
+        with engine_scope() as engine:
+            changes = resurveying.resurvey_buildings(
+                make_session_factory(engine),
+                source=source,
+                community_code=community,
+                repair=repair,
+                rejects_file=rejects_file,
+                batch_size=batch_size,
+            )
+        _print_resurvey(changes)
+        return
+    with engine_scope() as engine, _progress() as progress:
+        total = source.feature_count if source.feature_count >= 0 else None
+        task = progress.add_task("buildings", total=total)
+        summary = importing.import_buildings(
+            make_session_factory(engine),
+            source=source,
+            community_code=community,
+            repair=repair,
+            rejects_file=rejects_file,
+            batch_size=batch_size,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+    for source_id in summary.repaired_ids:
+        console.print(f"  repaired: {source_id}")
+    for rejection in summary.rejections[:20]:
+        console.print(f"  rejected row {rejection.row} ({rejection.source_id}): {rejection.reason}")
+    if summary.rejected > 20:
+        console.print(f"  … {summary.rejected - 20} more in the rejects file")
+    console.print(
+        f"read {summary.read:,}, imported {summary.imported:,}, rejected {summary.rejected:,}, "
+        f"repaired {summary.repaired:,}, time {summary.seconds:.1f} s "
+        f"(batch {summary.batch_id}; rejects: {summary.rejects_file})"
+    )
+
+
+def _print_resurvey(summary: resurveying.ResurveySummary) -> None:
+    for item in summary.review_items[:20]:
+        console.print(
+            f"  review ({item['proposed']}): {', '.join(item['old_codes']) or '-'} ⇄ rows "
+            f"{', '.join(map(str, item['new_rows']))}"
+        )
+    for rejection in summary.rejections[:20]:
+        console.print(f"  rejected row {rejection.row} ({rejection.source_id}): {rejection.reason}")
+    console.print(
+        f"re-survey batch {summary.batch_id}: read {summary.read:,}, added {summary.added:,}, "
+        f"changed {summary.changed:,}, unchanged {summary.unchanged:,}, "
+        f"pending_removal {summary.pending_removal:,}, review {summary.review:,}, "
+        f"rejected {summary.rejected:,}, repaired {summary.repaired:,}, "
+        f"time {summary.seconds:.1f} s"
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )

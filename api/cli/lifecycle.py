@@ -1,0 +1,93 @@
+"""``gridhouse buildings retire|confirm|correct|split|merge``: a building's life after import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pyogrio
+import typer
+
+from api.cli.common import console, session_scope
+from gis.buildings import service
+from gis.codes import group_code
+from gis.crs import crs_from_file, parse_crs, transform_geometries
+from gis.errors import CrsRequired, InvalidInput
+
+app = typer.Typer(help="Retire, correct, split and merge buildings.", no_args_is_help=True)
+
+CrsOption = Annotated[str | None, typer.Option(help="CRS of the file when it declares none")]
+
+
+def read_polygons(path: Path, crs: str | None) -> list[Any]:
+    """Polygons of a file (GeoJSON, GeoPackage…) converted to EPSG:4490."""
+    if not path.exists():
+        raise InvalidInput(f"{path} does not exist", field="--geometry")
+    frame = pyogrio.read_dataframe(path)
+    source = parse_crs(crs, field="--crs") if crs else crs_from_file(frame.crs)
+    if source is None:
+        raise CrsRequired(f"{path.name} declares no CRS; name it with --crs", field="--crs")
+    return list(transform_geometries(np.asarray(frame.geometry.values), source))
+
+
+@app.command()
+def retire(
+    code: str,
+    reason: Annotated[str, typer.Option(help="demolished, error or removed")] = "demolished",
+) -> None:
+    """Retire a building: the code stays on record and is never issued again."""
+    with session_scope() as session:
+        building = service.retire_building(session, code=code, reason=reason)
+        console.print(f"{group_code(building.code)} retired ({reason})")
+
+
+@app.command()
+def confirm(code: str) -> None:
+    """Confirm a re-survey outcome: provisional → active, pending_removal → retired."""
+    with session_scope() as session:
+        building = service.confirm_building(session, code=code)
+        console.print(f"{group_code(building.code)} is now {building.status.value}")
+
+
+@app.command()
+def correct(
+    code: str,
+    geometry: Annotated[Path, typer.Option(help="File holding the corrected footprint")],
+    crs: CrsOption = None,
+) -> None:
+    """Replace a footprint; the code stays, the version goes up, the old footprint is kept."""
+    (geom, *rest) = read_polygons(geometry, crs)
+    if rest:
+        raise InvalidInput("the file must hold exactly one footprint", field="--geometry")
+    with session_scope() as session:
+        building = service.correct_geometry(session, code=code, geom=geom)
+        console.print(f"{group_code(building.code)} corrected, now version {building.version}")
+
+
+@app.command()
+def split(
+    code: str,
+    parts: Annotated[Path, typer.Option(help="File holding the parts (two or more polygons)")],
+    crs: CrsOption = None,
+) -> None:
+    """1 → n: retire the building and issue a code to each part (lineage recorded)."""
+    with session_scope() as session:
+        children = service.split_building(session, code=code, parts=read_polygons(parts, crs))
+        for child in children:
+            console.print(f"{group_code(code)} → {group_code(child.code)}")
+
+
+@app.command()
+def merge(
+    codes: Annotated[list[str], typer.Argument(help="Two or more building codes")],
+    geometry: Annotated[
+        Path | None, typer.Option(help="Footprint of the merged building (default: the union)")
+    ] = None,
+    crs: CrsOption = None,
+) -> None:
+    """n → 1: retire the buildings and issue one code to the merged building (lineage recorded)."""
+    geom = read_polygons(geometry, crs)[0] if geometry else None
+    with session_scope() as session:
+        child = service.merge_buildings(session, codes=codes, geom=geom)
+        console.print(f"{', '.join(map(group_code, codes))} → {group_code(child.code)}")

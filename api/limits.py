@@ -1,0 +1,158 @@
+"""Request limits (OWASP API4): body size, NUL bytes, per-caller rate, page size, integer range.
+
+- :class:`RequestGuardMiddleware` answers 413 for a body over ``max_body_bytes`` and 422 for NUL
+  bytes in the path, the query string or the body, before any route runs.
+- :class:`TokenBucketLimiter` is the per-user (and per-address for login) rate limit; ``ScopeDep``
+  charges it, so every scoped route is limited. Over the limit: 429 with ``Retry-After``.
+- ``PageLimit``, ``Int32`` and ``Int64`` bound integers at the door (422, never a database error);
+  ``api/errors.py`` still maps any ``DataError`` that slips through to 422.
+- The per-request ``statement_timeout`` is set by ``api.deps.SessionDep``; a cancelled statement
+  answers 503 (``api/errors.py``) and the rolled-back connection goes back to the pool.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import Field
+
+from gis.errors import RateLimited
+
+MAX_PAGE_SIZE = 1000
+"""The largest page any list returns (``limit`` above it is a 422)."""
+DEFAULT_PAGE_SIZE = 100
+
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="rows per page")]
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+
+AsgiScope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[AsgiScope, Receive, Send], Awaitable[None]]
+
+_ENCODED_NUL = re.compile(rb"%00", re.IGNORECASE)
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class TokenBucketLimiter:
+    """An in-process token bucket per key: ``burst`` requests at once, refilled at
+    ``per_minute`` per minute. Good for one process; several workers each keep their own."""
+
+    def __init__(self, *, per_minute: int, burst: int, max_keys: int = 100_000) -> None:
+        self.rate_per_s = per_minute / 60.0
+        self.burst = float(burst)
+        self.max_keys = max_keys
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def charge(self, key: str, *, now: float | None = None) -> None:
+        """Take one token for ``key``; :class:`RateLimited` when there is none."""
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.burst, moment))
+            tokens = min(self.burst, tokens + (moment - last) * self.rate_per_s)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, moment)
+                wait_s = math.ceil((1.0 - tokens) / self.rate_per_s)
+                raise RateLimited("too many requests; slow down", retry_after_s=max(1, wait_s))
+            if len(self._buckets) >= self.max_keys and key not in self._buckets:
+                self._buckets.clear()  # crude but bounded: a flood of keys cannot exhaust memory
+            self._buckets[key] = (tokens - 1.0, moment)
+
+
+def _error(status: int, loc: str, message: str, kind: str) -> tuple[int, bytes]:
+    body = {"detail": [{"loc": [loc], "msg": message, "type": kind}]}
+    return status, json.dumps(body).encode()
+
+
+class RequestGuardMiddleware:
+    """Refuses oversized bodies (413) and NUL bytes (422) before the application sees them.
+
+    The body is read here (at most ``max_body_bytes``) and replayed to the application, so a
+    chunked upload without ``Content-Length`` is bounded too.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self._check_target(scope)
+        if refusal is None and scope["method"] in _BODY_METHODS:
+            refusal, receive = await self._read_body(scope, receive)
+        if refusal is not None:
+            await _respond(send, *refusal)
+            return
+        await self.app(scope, receive, send)
+
+    def _check_target(self, scope: AsgiScope) -> tuple[int, bytes] | None:
+        if "\x00" in scope.get("path", ""):
+            return _error(422, "path", "NUL bytes are not allowed", "InvalidInput")
+        query: bytes = scope.get("query_string", b"")
+        if b"\x00" in query or _ENCODED_NUL.search(query):
+            return _error(422, "query", "NUL bytes are not allowed", "InvalidInput")
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                if not value.isdigit():
+                    return _error(400, "header", "bad Content-Length", "InvalidInput")
+                if int(value) > self.max_body_bytes:
+                    return self._too_large()
+        return None
+
+    def _too_large(self) -> tuple[int, bytes]:
+        message = f"the request body is larger than {self.max_body_bytes} bytes"
+        return _error(413, "body", message, "PayloadTooLarge")
+
+    async def _read_body(
+        self, scope: AsgiScope, receive: Receive
+    ) -> tuple[tuple[int, bytes] | None, Receive]:
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            body: bytes = message.get("body", b"")
+            size += len(body)
+            if size > self.max_body_bytes:
+                return self._too_large(), receive
+            if not message.get("more_body", False):
+                break
+        whole = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        if b"\x00" in whole or b"\\u0000" in whole:
+            return _error(422, "body", "NUL bytes are not allowed", "InvalidInput"), receive
+        pending = list(messages)
+
+        async def replay() -> Message:
+            if pending:
+                return pending.pop(0)
+            return await receive()
+
+        return None, replay
+
+
+async def _respond(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

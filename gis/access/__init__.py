@@ -1,0 +1,1 @@
+"""Access control in the domain core: scopes, masking and the aggregate-only response base."""

@@ -1,0 +1,317 @@
+"""Importing building footprints: check, convert to EPSG:4490, assign a community, issue codes.
+
+Each batch of the file is one transaction (the caller's session factory opens it here, because an
+import is a loop of units of work); a failure leaves earlier batches in place and the batch record
+marked failed. Rejected rows go to a CSV file with their reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gis.buildings import queries
+from gis.buildings.models import BuildingStatus, ImportKind
+from gis.buildings.reading import FootprintBatch, FootprintSource, read_batches
+from gis.codes import format_codes
+from gis.crs import STORAGE_SRID, transform_geometries
+from gis.db import transaction
+from gis.errors import Conflict, InvalidInput
+from gis.geometry import check_polygons, mend_conversion_artifacts
+
+METRES_PER_FLOOR = 3.0
+
+
+@dataclass
+class Rejection:
+    row: int
+    source_id: str | None
+    reason: str
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, for the summary line and the batch record."""
+
+    batch_id: int
+    read: int = 0
+    imported: int = 0
+    rejected: int = 0
+    repaired: int = 0
+    seconds: float = 0.0
+    rejects_file: Path | None = None
+    repaired_ids: list[str] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "imported": self.imported,
+            "rejected": self.rejected,
+            "repaired": self.repaired,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+@dataclass
+class PreparedBatch:
+    """Footprints of one batch that passed the checks, in EPSG:4490, with their points on
+    surface; ``rejections`` holds the others."""
+
+    batch: FootprintBatch
+    rejections: list[Rejection]
+    repaired_ids: list[str]
+
+
+def prepare_batch(batch: FootprintBatch, *, source: FootprintSource, repair: bool) -> PreparedBatch:
+    """Check the geometries in the source CRS, convert the good ones, re-check after conversion."""
+    check = check_polygons(batch.geoms, repair=repair, is_geographic=source.crs.is_geographic)
+    index = np.flatnonzero(check.accepted)
+    converted = (
+        transform_geometries(check.geoms[index], source.crs) if index.size else check.geoms[index]
+    )
+    converted, broken = mend_conversion_artifacts(converted)
+    for position in np.flatnonzero(broken):
+        check.refuse(int(index[position]), "invalid after conversion to EPSG:4490")
+    geoms = check.geoms.copy()
+    geoms[index] = converted
+    keep = np.flatnonzero(check.accepted)
+    rejections = [
+        Rejection(int(batch.rows[i]), batch.source_ids[i], reason)
+        for i, reason in sorted(check.reasons.items())
+    ]
+    repaired_ids = [
+        batch.source_ids[i] or f"row {batch.rows[i]}"
+        for i in np.flatnonzero(check.repaired & check.accepted)
+    ]
+    kept = batch.take(keep)
+    kept.geoms = shapely.set_srid(geoms[keep], STORAGE_SRID)
+    return PreparedBatch(batch=kept, rejections=rejections, repaired_ids=repaired_ids)
+
+
+def assign_communities(
+    session: Session, batch: FootprintBatch, *, community_code: str | None
+) -> npt.NDArray[np.object_]:
+    """The community of each footprint: the fixed one, or the village polygon that holds the
+    footprint's point on surface (None where no polygon does)."""
+    if community_code is not None:
+        return np.full(len(batch), community_code, dtype=object)
+    return community_of_points(session, shapely.point_on_surface(batch.geoms), default=None)
+
+
+def community_of_points(
+    session: Session, points: npt.NDArray[Any], *, default: str | None
+) -> npt.NDArray[np.object_]:
+    """The community polygon holding each point (EPSG:4490), else ``default``."""
+    result = np.full(len(points), default, dtype=object)
+    if len(points) == 0:
+        return result
+    min_x, min_y, max_x, max_y = (float(v) for v in shapely.total_bounds(points))
+    communities = queries.select_communities(session, bbox=(min_x, min_y, max_x, max_y))
+    if not communities:
+        return result
+    codes = np.array([code for code, _ in communities], dtype=object)
+    tree = shapely.STRtree(shapely.from_wkb([wkb for _, wkb in communities]))
+    point_index, polygon_index = tree.query(points, predicate="within")
+    result[point_index] = codes[polygon_index]
+    return result
+
+
+def issue_codes(
+    session: Session,
+    *,
+    communities: npt.NDArray[np.object_],
+    structure_classes: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.int64]]:
+    """Allocate sequences per community in file order and format the codes."""
+    counts = Counter(communities.tolist())
+    starts = queries.allocate_sequences(session, counts=dict(counts))
+    seqs = np.zeros(len(communities), dtype=np.int64)
+    for community in counts:
+        where = np.flatnonzero(communities == community)
+        seqs[where] = starts[community] + np.arange(where.size)
+    codes = format_codes(
+        community_codes=communities.astype("U12"), structure_classes=structure_classes, seqs=seqs
+    )
+    return codes, seqs
+
+
+def floors_of(batch: FootprintBatch) -> npt.NDArray[np.float64]:
+    """Floors as given, else estimated from the height (3 m a floor), else unknown (NaN)."""
+    estimated = np.maximum(1.0, np.round(batch.heights_m / METRES_PER_FLOOR))
+    return np.where(np.isfinite(batch.floors), batch.floors, estimated)
+
+
+def building_rows(
+    batch: FootprintBatch,
+    *,
+    codes: npt.NDArray[np.str_],
+    communities: npt.NDArray[np.object_],
+    seqs: npt.NDArray[np.int64],
+    status: BuildingStatus,
+    batch_id: int,
+) -> Iterator[tuple[Any, ...]]:
+    """Rows in ``queries.BUILDING_COPY_COLUMNS`` order."""
+    wkb = shapely.to_wkb(batch.geoms, hex=True, include_srid=True)
+    floors = floors_of(batch)
+    for i in range(len(batch)):
+        community = communities[i]
+        yield (
+            codes[i],
+            community[:6],
+            community,
+            int(batch.structure_classes[i]),
+            int(seqs[i]),
+            status.value,
+            1,
+            wkb[i],
+            _number(batch.heights_m[i]),
+            _int(floors[i]),
+            batch.source_ids[i],
+            batch_id,
+        )
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def _int(value: float) -> int | None:
+    return None if math.isnan(value) else min(int(value), 32767)
+
+
+def import_buildings(
+    factory: sessionmaker[Session],
+    *,
+    source: FootprintSource,
+    community_code: str | None,
+    repair: bool,
+    rejects_file: Path,
+    batch_size: int = 50_000,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Load every footprint of ``source`` as a new active building with a new code."""
+    started = time.perf_counter()
+    with transaction(factory) as session:
+        if community_code is not None:
+            check_community(session, community_code)
+        batch_id = queries.insert_import_batch(
+            session, kind=ImportKind.BUILDINGS, source=str(source.path)
+        )
+    summary = ImportSummary(batch_id=batch_id, rejects_file=rejects_file)
+    try:
+        for raw in read_batches(source, batch_size=batch_size):
+            summary.read += len(raw)
+            prepared = prepare_batch(raw, source=source, repair=repair)
+            summary.rejections.extend(prepared.rejections)
+            summary.repaired_ids.extend(prepared.repaired_ids)
+            with transaction(factory) as session:
+                summary.imported += _load_batch(
+                    session, prepared, summary=summary, community_code=community_code
+                )
+            if on_progress is not None:
+                on_progress(len(raw))
+    except BaseException:
+        with transaction(factory) as session:
+            queries.finish_import_batch(
+                session, batch_id=batch_id, status="failed", counts=summary.counts()
+            )
+        raise
+    summary.rejected = len(summary.rejections)
+    summary.repaired = len(summary.repaired_ids)
+    write_rejections(rejects_file, summary.rejections)
+    summary.seconds = time.perf_counter() - started
+    with transaction(factory) as session:
+        queries.finish_import_batch(
+            session, batch_id=batch_id, status="done", counts=summary.counts()
+        )
+    return summary
+
+
+def _load_batch(
+    session: Session, prepared: PreparedBatch, *, summary: ImportSummary, community_code: str | None
+) -> int:
+    batch = prepared.batch
+    if len(batch) == 0:
+        return 0
+    min_x, min_y, max_x, max_y = (float(v) for v in shapely.total_bounds(batch.geoms))
+    existing = queries.count_live_buildings(
+        session, bbox=(min_x, min_y, max_x, max_y), other_than_batch=summary.batch_id
+    )
+    if existing:
+        raise Conflict(
+            f"{existing:,} buildings already exist where this file lies: "
+            "import it with --resurvey to match footprints to their codes",
+            field="--resurvey",
+        )
+    communities = assign_communities(session, batch, community_code=community_code)
+    outside = np.flatnonzero(communities == None)  # noqa: E711 - element-wise on an object array
+    for i in outside.tolist():
+        summary.rejections.append(
+            Rejection(
+                int(batch.rows[i]),
+                batch.source_ids[i],
+                "no community polygon holds its point on surface",
+            )
+        )
+    inside = np.flatnonzero(communities != None)  # noqa: E711
+    batch, communities = batch.take(inside), communities[inside]
+    if len(batch) == 0:
+        return 0
+    codes, seqs = issue_codes(
+        session, communities=communities, structure_classes=batch.structure_classes
+    )
+    rows = building_rows(
+        batch,
+        codes=codes,
+        communities=communities,
+        seqs=seqs,
+        status=BuildingStatus.ACTIVE,
+        batch_id=summary.batch_id,
+    )
+    try:
+        with session.begin_nested():
+            return queries.copy_buildings(session, rows)
+    except IntegrityError as error:
+        if "uq_buildings_code" in str(error.orig) or "uq_buildings_community_code_seq" in str(
+            error.orig
+        ):
+            raise Conflict(
+                "a code about to be issued was issued before (the community's code counter is "
+                "behind its buildings); refusing to reissue it",
+                field="community_code",
+            ) from None
+        raise
+
+
+def check_community(session: Session, community_code: str) -> None:
+    """``--community`` must name a stored community (village-level, 12 digits)."""
+    rank = queries.select_division_rank(session, code=community_code)
+    if rank is None:
+        raise InvalidInput(f"no division has the code {community_code}", field="--community")
+    if rank != 5:
+        raise InvalidInput(
+            f"{community_code} is not a community (社区/村) code", field="--community"
+        )
+
+
+def write_rejections(path: Path, rejections: list[Rejection]) -> None:
+    """The rejected-rows file: row, source id, reason (always written, header only when none)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "source_id", "reason"])
+        for rejection in sorted(rejections, key=lambda r: r.row):
+            writer.writerow([rejection.row, rejection.source_id or "", rejection.reason])

@@ -1,0 +1,210 @@
+"""SQL of the buildings domain: code counters, bulk loading, community lookup, lifecycle reads."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import JSON, func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gis.buildings.models import (
+    Building,
+    BuildingFootprint,
+    BuildingStatus,
+    ImportBatch,
+    Lineage,
+)
+from gis.db import copy_rows
+from gis.divisions.models import Division
+from gis.errors import Conflict
+
+Bbox = tuple[float, float, float, float]
+
+BUILDING_COPY_COLUMNS = (
+    "code",
+    "district_code",
+    "community_code",
+    "structure_class",
+    "seq",
+    "status",
+    "version",
+    "geom",
+    "height_m",
+    "floors",
+    "source_id",
+    "batch_id",
+)
+
+_ALLOCATE = text(
+    """
+    INSERT INTO building_code_counters (community_code, last_seq)
+    SELECT community, n FROM unnest(CAST(:communities AS varchar[]), CAST(:counts AS int[]))
+        AS wanted(community, n)
+    ORDER BY community
+    ON CONFLICT (community_code)
+    DO UPDATE SET last_seq = building_code_counters.last_seq + EXCLUDED.last_seq
+    RETURNING community_code, last_seq
+    """
+)
+
+
+def allocate_sequences(session: Session, *, counts: dict[str, int]) -> dict[str, int]:
+    """Reserve ``n`` consecutive building sequences per community; returns the first of each.
+
+    One statement for the whole batch. The counter row stays locked until the transaction
+    ends, so concurrent importers into one community queue here and never share a number;
+    rows are locked in code order, so importers touching several communities cannot deadlock.
+    """
+    if not counts:
+        return {}
+    communities = sorted(counts)
+    try:
+        with session.begin_nested():
+            rows = session.execute(
+                _ALLOCATE,
+                {"communities": communities, "counts": [counts[c] for c in communities]},
+            ).all()
+    except IntegrityError as error:
+        if "last_seq_range" in str(error.orig):
+            raise Conflict(
+                "a community has run out of building sequences (999999 issued)",
+                field="community_code",
+            ) from None
+        raise
+    return {community: last - counts[community] + 1 for community, last in rows}
+
+
+def copy_buildings(session: Session, rows: Iterable[Sequence[Any]]) -> int:
+    """Bulk-load building rows (in ``BUILDING_COPY_COLUMNS`` order) with COPY."""
+    return copy_rows(session, table="buildings", columns=BUILDING_COPY_COLUMNS, rows=rows)
+
+
+def select_communities(session: Session, *, bbox: Bbox) -> list[tuple[str, bytes]]:
+    """Community (village-level) polygons meeting ``bbox``: (code, WKB)."""
+    envelope = func.ST_MakeEnvelope(*bbox, 4490)
+    rows = session.execute(
+        select(Division.code, func.ST_AsBinary(Division.geom))
+        .where(Division.rank == 5, Division.geom.is_not(None))
+        .where(Division.geom.op("&&")(envelope))
+    )
+    return [(code, bytes(wkb)) for code, wkb in rows]
+
+
+def select_division_rank(session: Session, *, code: str) -> int | None:
+    return session.scalar(select(Division.rank).where(Division.code == code))
+
+
+def count_live_buildings(session: Session, *, bbox: Bbox, other_than_batch: int) -> int:
+    """Non-retired buildings whose bbox meets ``bbox``, not loaded by this import."""
+    envelope = func.ST_MakeEnvelope(*bbox, 4490)
+    statement = (
+        select(func.count())
+        .select_from(Building)
+        .where(Building.status != BuildingStatus.RETIRED)
+        .where(Building.geom.op("&&")(envelope))
+        .where(Building.batch_id.is_distinct_from(other_than_batch))
+    )
+    return int(session.scalar(statement) or 0)
+
+
+def insert_import_batch(session: Session, *, kind: str, source: str) -> int:
+    batch = ImportBatch(kind=kind, source=source, status="running")
+    session.add(batch)
+    session.flush()
+    return batch.id
+
+
+def finish_import_batch(
+    session: Session, *, batch_id: int, status: str, counts: dict[str, Any]
+) -> None:
+    session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch_id)
+        .values(status=status, counts=counts, finished_at=func.now())
+    )
+
+
+def select_building(
+    session: Session, *, code: str, for_update: bool = False, where: Any = None
+) -> Building | None:
+    """The building with ``code``, if ``where`` (a scope clause) also admits it."""
+    statement = select(Building).where(Building.code == code)
+    if where is not None:
+        statement = statement.where(where)
+    if for_update:
+        statement = statement.with_for_update()
+    return session.scalars(statement).one_or_none()
+
+
+def select_footprint_history(session: Session, *, building_uid: uuid.UUID) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(
+            BuildingFootprint.version,
+            BuildingFootprint.valid_from,
+            BuildingFootprint.valid_to,
+            BuildingFootprint.reason,
+            func.ST_AsGeoJSON(func.ST_Transform(BuildingFootprint.geom, 4326), 7)
+            .cast(JSON)
+            .label("geojson"),
+        )
+        .where(BuildingFootprint.building_uid == building_uid)
+        .order_by(BuildingFootprint.version)
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+def select_lineage(session: Session, *, code: str) -> list[Lineage]:
+    statement = (
+        select(Lineage)
+        .where((Lineage.parent_code == code) | (Lineage.child_code == code))
+        .order_by(Lineage.id)
+    )
+    return list(session.scalars(statement))
+
+
+def count_buildings_in_communities(session: Session, *, communities: Sequence[str]) -> int:
+    statement = (
+        select(func.count()).select_from(Building).where(Building.community_code.in_(communities))
+    )
+    return int(session.scalar(statement) or 0)
+
+
+def select_building_feature(session: Session, *, uid: uuid.UUID) -> dict[str, Any]:
+    """One building as a GeoJSON Feature dict (geometry in EPSG:4326), built by PostGIS."""
+    row = session.execute(
+        select(
+            func.json_build_object(
+                "geometry",
+                func.ST_AsGeoJSON(func.ST_Transform(Building.geom, 4326), 7).cast(JSON),
+                "properties",
+                func.json_build_object(
+                    "code",
+                    Building.code,
+                    "status",
+                    Building.status,
+                    "version",
+                    Building.version,
+                    "community_code",
+                    Building.community_code,
+                    "structure_class",
+                    Building.structure_class,
+                    "height_m",
+                    Building.height_m,
+                    "floors",
+                    Building.floors,
+                    "use",
+                    Building.use,
+                    "created_at",
+                    Building.created_at,
+                    "retired_at",
+                    Building.retired_at,
+                    "retired_reason",
+                    Building.retired_reason,
+                ),
+            )
+        ).where(Building.uid == uid)
+    ).scalar_one()
+    return dict(row)

@@ -1,0 +1,292 @@
+"""Re-survey: match a new set of footprints to the live buildings they replace, keep their codes.
+
+The coverage of a re-survey is the set of communities its footprints fall in (or the one given
+with ``--community``): a survey is done community by community, so a live building of a covered
+community that the file lacks is flagged for removal, and buildings elsewhere are untouched.
+
+Matching is by overlap in metres (areas on the spheroid). A new footprint and a live building are
+linked when their IoU is at least 0.5 or one covers at least half of the other; each connected
+group of links is then 1:1 (IoU ≥ 0.5 keeps the code; the version goes up when the footprint
+changed), 1:0 (pending removal, never retired by the import), 0:1 (a new provisional code), or
+1:n, n:1, m:n (a review item with the lineage it suggests; nothing is applied).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy.orm import Session, sessionmaker
+
+from gis.buildings import queries
+from gis.buildings import resurvey_queries as rq
+from gis.buildings.importing import (
+    Rejection,
+    assign_communities,
+    building_rows,
+    check_community,
+    issue_codes,
+    prepare_batch,
+    write_rejections,
+)
+from gis.buildings.models import BuildingStatus, ChangeKind, ImportKind
+from gis.buildings.reading import FootprintBatch, FootprintSource, read_batches
+from gis.db import copy_rows, transaction
+
+MATCH_IOU = 0.5
+LINK_COVER = 0.5
+TOLERANCE_M = 1.5  # positional accuracy of a survey: footprints grown by this before a 2nd IoU
+
+
+@dataclass
+class ResurveySummary:
+    batch_id: int
+    read: int = 0
+    rejected: int = 0
+    repaired: int = 0
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    pending_removal: int = 0
+    review: int = 0
+    seconds: float = 0.0
+    rejections: list[Rejection] = field(default_factory=list)
+    review_items: list[dict[str, Any]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, Any]:
+        names = (
+            "read",
+            "rejected",
+            "repaired",
+            "added",
+            "changed",
+            "unchanged",
+            "pending_removal",
+            "review",
+        )
+        return {name: getattr(self, name) for name in names} | {"seconds": round(self.seconds, 2)}
+
+    @property
+    def changes(self) -> int:
+        """What the batch changed in the database (review items change nothing)."""
+        return self.added + self.changed + self.pending_removal
+
+
+def _concat(batches: list[FootprintBatch]) -> FootprintBatch:
+    return FootprintBatch(
+        rows=np.concatenate([b.rows for b in batches]),
+        source_ids=[sid for b in batches for sid in b.source_ids],
+        geoms=np.concatenate([b.geoms for b in batches]),
+        heights_m=np.concatenate([b.heights_m for b in batches]),
+        floors=np.concatenate([b.floors for b in batches]),
+        structure_classes=np.concatenate([b.structure_classes for b in batches]),
+    )
+
+
+def _components(edges: list[tuple[int, Any]]) -> list[tuple[list[int], list[Any]]]:
+    """Connected groups of (new footprint index, old building uid) links (union-find)."""
+    parent: dict[Any, Any] = {}
+
+    def find(node: Any) -> Any:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for idx, uid in edges:
+        parent[find(("new", idx))] = find(("old", uid))
+    groups: dict[Any, tuple[list[int], list[Any]]] = defaultdict(lambda: ([], []))
+    for node in list(parent):
+        kind, key = node
+        groups[find(node)][0 if kind == "new" else 1].append(key)
+    return list(groups.values())
+
+
+def resurvey_buildings(
+    factory: sessionmaker[Session],
+    *,
+    source: FootprintSource,
+    community_code: str | None,
+    repair: bool,
+    rejects_file: Path,
+    batch_size: int = 50_000,
+) -> ResurveySummary:
+    """Match the file against the live buildings of its coverage and apply the outcome in one
+    transaction; the changelog is stored in ``import_changes`` under the batch."""
+    started = time.perf_counter()
+    with transaction(factory) as session:
+        if community_code is not None:
+            check_community(session, community_code)
+        batch_id = queries.insert_import_batch(
+            session, kind=ImportKind.BUILDINGS, source=f"{source.path} (re-survey)"
+        )
+    summary = ResurveySummary(batch_id=batch_id)
+    prepared = []
+    for raw in read_batches(source, batch_size=batch_size):
+        summary.read += len(raw)
+        batch = prepare_batch(raw, source=source, repair=repair)
+        summary.rejections.extend(batch.rejections)
+        summary.repaired += len(batch.repaired_ids)
+        prepared.append(batch.batch)
+    with transaction(factory) as session:
+        _match_and_apply(session, _concat(prepared), summary=summary, community_code=community_code)
+        summary.rejected = len(summary.rejections)
+        summary.seconds = time.perf_counter() - started
+        queries.finish_import_batch(
+            session, batch_id=batch_id, status="done", counts=summary.counts()
+        )
+    write_rejections(rejects_file, summary.rejections)
+    return summary
+
+
+def _match_and_apply(
+    session: Session, batch: FootprintBatch, *, summary: ResurveySummary, community_code: str | None
+) -> None:
+    communities = assign_communities(session, batch, community_code=community_code)
+    for i in np.flatnonzero(communities == None).tolist():  # noqa: E711 - object array
+        summary.rejections.append(
+            Rejection(
+                int(batch.rows[i]),
+                batch.source_ids[i],
+                "no community polygon holds its point on surface",
+            )
+        )
+    keep = np.flatnonzero(communities != None)  # noqa: E711
+    batch, communities = batch.take(keep), communities[keep]
+    coverage = sorted({str(c) for c in communities.tolist()})
+    wkb = shapely.to_wkb(batch.geoms, hex=True, include_srid=True)
+    rq.stage_footprints(
+        session,
+        (
+            (
+                i,
+                batch.source_ids[i],
+                wkb[i],
+                int(batch.structure_classes[i]),
+                None if np.isnan(batch.heights_m[i]) else float(batch.heights_m[i]),
+                None if np.isnan(batch.floors[i]) else int(batch.floors[i]),
+            )
+            for i in range(len(batch))
+        ),
+    )
+    pairs = rq.select_pairs(
+        session, coverage=coverage, match_iou=MATCH_IOU, tolerance_m=TOLERANCE_M
+    )
+    live = {row["uid"]: row for row in rq.select_live(session, coverage=coverage)}
+    linked = [
+        p for p in pairs if (p["match_iou"] or 0) >= MATCH_IOU or (p["cover"] or 0) >= LINK_COVER
+    ]
+    by_pair = {(p["idx"], p["uid"]): p for p in linked}
+    groups = _components([(p["idx"], p["uid"]) for p in linked])
+    linked_new = {idx for news, _ in groups for idx in news}
+    linked_old = {uid for _, olds in groups for uid in olds}
+    changes: list[tuple[Any, ...]] = []
+    moved, restored = [], []
+    for news, olds in groups:
+        pair = by_pair.get((news[0], olds[0])) if len(news) == len(olds) == 1 else None
+        if pair is not None and (pair["match_iou"] or 0) >= MATCH_IOU:
+            old = live[olds[0]]
+            detail = {
+                "iou": round(float(pair["iou"] or 0), 4),
+                "match_iou": round(float(pair["match_iou"]), 4),
+            }
+            if pair["same"] and old["status"] != BuildingStatus.PENDING_REMOVAL:
+                summary.unchanged += 1
+                changes.append(
+                    (ChangeKind.UNCHANGED.value, old["code"], batch.source_ids[news[0]], detail)
+                )
+                continue
+            if pair["same"]:
+                restored.append(old["uid"])
+            else:
+                moved.append((old["uid"], news[0]))
+            summary.changed += 1
+            changes.append(
+                (ChangeKind.CHANGED.value, old["code"], batch.source_ids[news[0]], detail)
+            )
+            continue
+        proposal = (
+            "split"
+            if len(olds) == 1 and len(news) > 1
+            else "merge"
+            if len(news) == 1 and len(olds) > 1
+            else "replace"
+            if len(olds) == len(news) == 1
+            else "complex"
+        )
+        item = {
+            "proposed": proposal,
+            "old_codes": sorted(live[uid]["code"] for uid in olds),
+            "new_rows": sorted(int(batch.rows[idx]) for idx in news),
+            "new_source_ids": [batch.source_ids[idx] for idx in sorted(news)],
+            "iou": {
+                f"{live[u]['code']}:{int(batch.rows[i])}": round(
+                    float(by_pair[(i, u)]["iou"] or 0), 4
+                )
+                for i in news
+                for u in olds
+                if (i, u) in by_pair
+            },
+        }
+        summary.review_items.append(item)
+        changes.append((ChangeKind.REVIEW.value, None, None, item))
+    summary.review = len(summary.review_items)
+    gone = [uid for uid in live if uid not in linked_old]
+    summary.pending_removal = sum(
+        1 for uid in gone if live[uid]["status"] != BuildingStatus.PENDING_REMOVAL
+    )
+    for uid in gone:
+        changes.append(
+            (
+                ChangeKind.PENDING_REMOVAL.value,
+                live[uid]["code"],
+                None,
+                {"was": str(live[uid]["status"])},
+            )
+        )
+    rq.apply_geometry_changes(session, matches=moved, batch_id=summary.batch_id)
+    rq.restore(session, uids=restored)
+    rq.mark_pending_removal(session, uids=gone)
+    new_index = np.array(sorted(set(range(len(batch))) - linked_new), dtype=np.int64)
+    added = batch.take(new_index)
+    if len(added):
+        added_communities = communities[new_index]
+        codes, seqs = issue_codes(
+            session, communities=added_communities, structure_classes=added.structure_classes
+        )
+        queries.copy_buildings(
+            session,
+            building_rows(
+                added,
+                codes=codes,
+                communities=added_communities,
+                seqs=seqs,
+                status=BuildingStatus.PROVISIONAL,
+                batch_id=summary.batch_id,
+            ),
+        )
+        for code, source_id in zip(codes.tolist(), added.source_ids, strict=True):
+            changes.append((ChangeKind.ADDED.value, code, source_id, {}))
+    summary.added = len(added)
+    copy_rows(
+        session,
+        table="import_changes",
+        columns=("batch_id", "change", "code", "source_id", "detail"),
+        rows=(
+            (summary.batch_id, kind, code, sid, _json(detail))
+            for kind, code, sid, detail in changes
+        ),
+    )
+    session.flush()
+
+
+def _json(value: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,153 @@
+"""SQL of a re-survey: stage the new footprints, find overlapping live buildings with their IoU in
+metres, and apply the outcome set-based."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis.db import copy_rows
+
+STAGE_COLUMNS = ("idx", "source_id", "geom", "structure_class", "height_m", "floors")
+
+# A staging table for this transaction only (not schema: it vanishes at commit).
+_CREATE_STAGE = text(
+    """
+    CREATE TEMPORARY TABLE resurvey_stage (
+        idx integer PRIMARY KEY,
+        source_id varchar(100),
+        geom geometry(MultiPolygon, 4490) NOT NULL,
+        structure_class smallint NOT NULL,
+        height_m double precision,
+        floors smallint
+    ) ON COMMIT DROP
+    """
+)
+
+_PAIRS = text(
+    """
+    SELECT s.idx, b.uid, b.code, overlap.iou, overlap.cover,
+           CASE WHEN overlap.iou >= :match_iou THEN overlap.iou ELSE (
+               SELECT ti / nullif(ta + tc - ti, 0)
+               FROM (SELECT ST_Area(ST_Intersection(ga, gc)) AS ti, ST_Area(ga) AS ta,
+                            ST_Area(gc) AS tc
+                     FROM (SELECT ST_Buffer(b.geom::geography, :tolerance_m) AS ga,
+                                  ST_Buffer(s.geom::geography, :tolerance_m) AS gc) AS g) AS t
+           ) END AS match_iou,
+           ST_Equals(s.geom, b.geom) AS same
+    FROM resurvey_stage s
+    JOIN buildings b ON b.geom && s.geom AND ST_Intersects(b.geom, s.geom)
+    CROSS JOIN LATERAL (
+        SELECT i / nullif(a + c - i, 0) AS iou, i / nullif(least(a, c), 0) AS cover
+        FROM (SELECT ST_Area(ST_Intersection(b.geom, s.geom)::geography) AS i,
+                     ST_Area(b.geom::geography) AS a,
+                     ST_Area(s.geom::geography) AS c) AS areas
+    ) AS overlap
+    WHERE b.status <> 'retired' AND b.community_code = ANY(CAST(:coverage AS varchar[]))
+    """
+)
+
+_LIVE = text(
+    """
+    SELECT uid, code, status FROM buildings
+    WHERE status <> 'retired' AND community_code = ANY(CAST(:coverage AS varchar[]))
+    """
+)
+
+_KEEP_HISTORY = text(
+    """
+    INSERT INTO building_footprints (building_uid, version, geom, valid_from, valid_to, batch_id,
+                                     reason)
+    SELECT b.uid, b.version, b.geom, b.updated_at, now(), :batch_id, 're-survey'
+    FROM buildings b JOIN unnest(CAST(:uids AS uuid[])) AS u(uid) ON u.uid = b.uid
+    """
+)
+
+_APPLY_CHANGES = text(
+    """
+    UPDATE buildings b
+    SET geom = s.geom, version = b.version + 1, updated_at = now(), batch_id = :batch_id,
+        status = CASE WHEN b.status = 'pending_removal' THEN 'active' ELSE b.status END
+    FROM unnest(CAST(:uids AS uuid[]), CAST(:idxs AS int[])) AS m(uid, idx)
+    JOIN resurvey_stage s ON s.idx = m.idx
+    WHERE b.uid = m.uid
+    """
+)
+
+_RESTORE = text(
+    """
+    UPDATE buildings SET status = 'active', updated_at = now()
+    WHERE uid = ANY(CAST(:uids AS uuid[])) AND status = 'pending_removal'
+    """
+)
+
+_MARK_REMOVAL = text(
+    """
+    UPDATE buildings SET status = 'pending_removal', updated_at = now()
+    WHERE uid = ANY(CAST(:uids AS uuid[])) AND status IN ('active', 'provisional')
+    """
+)
+
+_STAGED = text(
+    """
+    SELECT idx, source_id, ST_AsBinary(geom) AS wkb, structure_class, height_m, floors
+    FROM resurvey_stage WHERE idx = ANY(CAST(:idxs AS int[])) ORDER BY idx
+    """
+)
+
+
+def stage_footprints(session: Session, rows: Iterable[Sequence[Any]]) -> int:
+    # an enclosing transaction that has not ended yet may still hold the previous stage
+    session.execute(text("DROP TABLE IF EXISTS pg_temp.resurvey_stage"))
+    session.execute(_CREATE_STAGE)
+    count = copy_rows(session, table="resurvey_stage", columns=STAGE_COLUMNS, rows=rows)
+    session.execute(text("ANALYZE resurvey_stage"))
+    return count
+
+
+def select_pairs(
+    session: Session, *, coverage: Sequence[str], match_iou: float, tolerance_m: float
+) -> list[dict[str, Any]]:
+    """Every (new footprint, live building) pair that overlaps, with IoU and cover from areas in
+    m²; ``match_iou`` is the IoU, or where that is below the threshold, the IoU of both
+    footprints grown by the survey tolerance (a small footprint moved by survey noise)."""
+    params = {"coverage": list(coverage), "match_iou": match_iou, "tolerance_m": tolerance_m}
+    rows = session.execute(_PAIRS, params).mappings()
+    return [dict(row) for row in rows]
+
+
+def select_live(session: Session, *, coverage: Sequence[str]) -> list[dict[str, Any]]:
+    rows = session.execute(_LIVE, {"coverage": list(coverage)}).mappings()
+    return [dict(row) for row in rows]
+
+
+def apply_geometry_changes(
+    session: Session, *, matches: Sequence[tuple[uuid.UUID, int]], batch_id: int
+) -> None:
+    """Keep each old footprint in the history, then move the building to its new footprint."""
+    if not matches:
+        return
+    uids = [uid for uid, _ in matches]
+    session.execute(_KEEP_HISTORY, {"uids": uids, "batch_id": batch_id})
+    session.execute(
+        _APPLY_CHANGES, {"uids": uids, "idxs": [idx for _, idx in matches], "batch_id": batch_id}
+    )
+
+
+def restore(session: Session, *, uids: Sequence[uuid.UUID]) -> None:
+    if uids:
+        session.execute(_RESTORE, {"uids": list(uids)})
+
+
+def mark_pending_removal(session: Session, *, uids: Sequence[uuid.UUID]) -> None:
+    if uids:
+        session.execute(_MARK_REMOVAL, {"uids": list(uids)})
+
+
+def select_staged(session: Session, *, idxs: Sequence[int]) -> list[dict[str, Any]]:
+    rows = session.execute(_STAGED, {"idxs": list(idxs)}).mappings()
+    return [dict(row) for row in rows]

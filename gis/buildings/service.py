@@ -1,0 +1,214 @@
+"""Use cases of a building's life: status, retire, correct the footprint, split, merge, confirm.
+
+Codes are issued once and never change or return: a retired building keeps its row and code,
+a corrected footprint bumps ``version`` and keeps the old one in ``building_footprints``, and a
+split or merge retires the parents, issues new codes to the children and records the lineage.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+import shapely
+from geoalchemy2.shape import from_shape
+from sqlalchemy import func
+from sqlalchemy.orm import Session
+
+from gis.access.scope import Scope
+from gis.buildings import queries
+from gis.buildings.models import Building, BuildingFootprint, BuildingStatus, Lineage, LineageEvent
+from gis.codes import format_codes, parse_code
+from gis.crs import STORAGE_SRID
+from gis.errors import Conflict, InvalidGeometry, NotFound
+from gis.geometry import check_polygons
+from gis.houses import queries as house_queries
+
+RETIRE_REASONS = ("demolished", "merged", "split", "error", "removed")
+
+
+def code_status(session: Session, *, code: str) -> str | None:
+    """The status of an issued building or house code, None when it was never issued."""
+    parsed = parse_code(code)
+    if parsed.is_building:
+        building = queries.select_building(session, code=parsed.code)
+        return building.status.value if building else None
+    house = house_queries.select_house(session, code=parsed.code)
+    return house.status.value if house else None
+
+
+def get_building(
+    session: Session, *, code: str, for_update: bool = False, scope: Scope | None = None
+) -> Building:
+    """The building with this code (any status); NotFound when it was never issued or lies
+    outside ``scope`` (the same answer, so a scope leaks nothing)."""
+    parsed = parse_code(code)
+    if not parsed.is_building:
+        raise NotFound(f"{parsed.code} is a house code, not a building code", field="code")
+    where = scope.buildings_clause() if scope is not None else None
+    building = queries.select_building(
+        session, code=parsed.code, for_update=for_update, where=where
+    )
+    if building is None:
+        raise NotFound(f"no building has the code {parsed.code}", field="code")
+    return building
+
+
+def _live(session: Session, code: str) -> Building:
+    building = get_building(session, code=code, for_update=True)
+    if building.status is BuildingStatus.RETIRED:
+        raise Conflict(f"building {building.code} is retired", field="code")
+    return building
+
+
+def checked_polygon(geom: Any, *, field: str = "geometry") -> Any:
+    """One polygon already in EPSG:4490, checked like an import row, as a MultiPolygon."""
+    check = check_polygons(np.array([geom], dtype=object), repair=False, is_geographic=True)
+    if not check.accepted[0]:
+        raise InvalidGeometry(check.reasons[0], field=field)
+    return check.geoms[0]
+
+
+def retire_building(session: Session, *, code: str, reason: str = "demolished") -> Building:
+    """Mark a building retired (its code stays, forever); its houses are retired with it."""
+    if reason not in RETIRE_REASONS:
+        raise Conflict(f"reason must be one of {', '.join(RETIRE_REASONS)}", field="reason")
+    building = _live(session, code)
+    building.status = BuildingStatus.RETIRED
+    building.retired_at = func.now()
+    building.retired_reason = reason
+    house_queries.retire_houses_of(session, building_uid=building.uid)
+    session.flush()
+    return building
+
+
+def confirm_building(session: Session, *, code: str) -> Building:
+    """Provisional → active; pending removal → retired (a re-survey's removals, confirmed)."""
+    building = _live(session, code)
+    if building.status is BuildingStatus.PROVISIONAL:
+        building.status = BuildingStatus.ACTIVE
+        session.flush()
+        return building
+    if building.status is BuildingStatus.PENDING_REMOVAL:
+        return retire_building(session, code=code, reason="removed")
+    raise Conflict(f"building {building.code} is already active", field="code")
+
+
+def correct_geometry(
+    session: Session,
+    *,
+    code: str,
+    geom: Any,
+    reason: str = "correction",
+    batch_id: int | None = None,
+) -> Building:
+    """Replace a footprint: the code stays, ``version`` goes up, the old footprint is kept."""
+    building = _live(session, code)
+    new_geom = checked_polygon(geom)
+    session.add(
+        BuildingFootprint(
+            building_uid=building.uid,
+            version=building.version,
+            geom=building.geom,
+            valid_from=building.updated_at,
+            valid_to=func.now(),
+            batch_id=batch_id,
+            reason=reason,
+        )
+    )
+    building.geom = from_shape(new_geom, srid=STORAGE_SRID)
+    building.version = building.version + 1
+    building.updated_at = func.now()
+    session.flush()
+    return building
+
+
+def _issue_children(
+    session: Session, *, geoms: list[Any], like: Building, batch_id: int | None
+) -> list[Building]:
+    """New active buildings in the community holding each one's point on surface."""
+    from gis.buildings.importing import community_of_points  # shared with imports
+
+    points = shapely.point_on_surface(np.array(geoms, dtype=object))
+    communities = community_of_points(session, points, default=like.community_code)
+    counts: dict[str, int] = {}
+    for community in communities:
+        counts[community] = counts.get(community, 0) + 1
+    starts = queries.allocate_sequences(session, counts=counts)
+    seqs = []
+    for community in communities:
+        seqs.append(starts[community])
+        starts[community] += 1
+    codes = format_codes(
+        community_codes=np.array(communities, dtype="U12"),
+        structure_classes=like.structure_class,
+        seqs=np.array(seqs, dtype=np.int64),
+    )
+    children = [
+        Building(
+            code=str(code),
+            district_code=community[:6],
+            community_code=community,
+            structure_class=like.structure_class,
+            seq=seq,
+            status=BuildingStatus.ACTIVE,
+            version=1,
+            geom=from_shape(geom, srid=STORAGE_SRID),
+            height_m=like.height_m,
+            floors=like.floors,
+            use=like.use,
+            batch_id=batch_id,
+        )
+        for code, community, seq, geom in zip(codes, communities, seqs, geoms, strict=True)
+    ]
+    session.add_all(children)
+    session.flush()
+    return children
+
+
+def split_building(
+    session: Session, *, code: str, parts: list[Any], on: date | None = None
+) -> list[Building]:
+    """1 → n: retire the parent, issue a new code to each part, record split lineage."""
+    if len(parts) < 2:
+        raise InvalidGeometry("a split needs at least two parts", field="parts")
+    parent = _live(session, code)
+    geoms = [checked_polygon(part, field=f"parts[{i}]") for i, part in enumerate(parts)]
+    parent_shape = shapely.from_wkb(bytes(parent.geom.data))
+    for i, geom in enumerate(geoms):
+        if not shapely.intersects(geom, parent_shape):
+            raise InvalidGeometry(
+                f"part {i + 1} does not touch building {parent.code}", field=f"parts[{i}]"
+            )
+    children = _issue_children(session, geoms=geoms, like=parent, batch_id=None)
+    retire_building(session, code=parent.code, reason="split")
+    for child in children:
+        session.add(_lineage(parent.code, child.code, LineageEvent.SPLIT, on))
+    session.flush()
+    return children
+
+
+def merge_buildings(
+    session: Session, *, codes: list[str], geom: Any | None = None, on: date | None = None
+) -> Building:
+    """n → 1: retire the parents, issue one new code (footprint: given, else their union)."""
+    unique = list(dict.fromkeys(parse_code(code).code for code in codes))
+    if len(unique) < 2:
+        raise InvalidGeometry("a merge needs at least two different buildings", field="codes")
+    parents = [_live(session, code) for code in sorted(unique)]
+    shapes = [shapely.from_wkb(bytes(p.geom.data)) for p in parents]
+    merged = checked_polygon(geom if geom is not None else shapely.union_all(shapes))
+    (child,) = _issue_children(session, geoms=[merged], like=parents[0], batch_id=None)
+    for parent in parents:
+        retire_building(session, code=parent.code, reason="merged")
+        session.add(_lineage(parent.code, child.code, LineageEvent.MERGE, on))
+    session.flush()
+    return child
+
+
+def _lineage(parent: str, child: str, event: LineageEvent, on: date | None) -> Lineage:
+    lineage = Lineage(parent_code=parent, child_code=child, event=event)
+    if on is not None:
+        lineage.happened_on = on
+    return lineage

@@ -1,0 +1,101 @@
+"""SQL of the houses domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.orm import Session
+
+from gis.buildings.models import Building, BuildingStatus
+from gis.db import copy_rows
+from gis.houses.models import House, HouseStatus
+
+HOUSE_COPY_COLUMNS = (
+    "code",
+    "building_uid",
+    "district_code",
+    "unit",
+    "floor",
+    "room",
+    "use",
+    "area_m2",
+    "rooms",
+    "is_rented",
+    "is_estimated",
+)
+
+_BUILDINGS_WITHOUT_HOUSES = text(
+    """
+    SELECT b.uid, b.code, b.floors, b.height_m,
+           ST_Area(b.geom::geography) AS footprint_m2
+    FROM buildings b
+    WHERE b.status <> 'retired'
+      AND b.community_code = ANY(CAST(:communities AS varchar[]))
+      AND NOT EXISTS (SELECT 1 FROM houses h WHERE h.building_uid = b.uid)
+    ORDER BY b.code
+    """
+)
+
+
+def select_house(session: Session, *, code: str) -> House | None:
+    return session.scalars(select(House).where(House.code == code)).one_or_none()
+
+
+def select_houses_of(session: Session, *, building_uid: uuid.UUID) -> list[House]:
+    statement = select(House).where(House.building_uid == building_uid).order_by(House.unit)
+    return list(session.scalars(statement))
+
+
+def retire_houses_of(session: Session, *, building_uid: uuid.UUID) -> None:
+    session.execute(
+        update(House)
+        .where(House.building_uid == building_uid, House.status == HouseStatus.ACTIVE)
+        .values(status=HouseStatus.RETIRED, retired_at=func.now())
+    )
+
+
+def select_live_buildings(session: Session, *, codes: Sequence[str]) -> dict[str, Building]:
+    """Non-retired buildings by code, locked: their next unit numbers are being issued."""
+    statement = (
+        select(Building)
+        .where(Building.code.in_(codes), Building.status != BuildingStatus.RETIRED)
+        .order_by(Building.code)
+        .with_for_update()
+    )
+    return {building.code: building for building in session.scalars(statement)}
+
+
+def select_last_units(
+    session: Session, *, building_uids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    statement = (
+        select(House.building_uid, func.max(House.unit))
+        .where(House.building_uid.in_(building_uids))
+        .group_by(House.building_uid)
+    )
+    return {uid: last for uid, last in session.execute(statement).all()}  # noqa: C416
+
+
+def select_buildings_without_houses(
+    session: Session, *, communities: Sequence[str]
+) -> list[dict[str, Any]]:
+    rows = session.execute(_BUILDINGS_WITHOUT_HOUSES, {"communities": list(communities)})
+    return [dict(row) for row in rows.mappings()]
+
+
+def set_building_use(session: Session, *, uses: dict[uuid.UUID, str]) -> None:
+    if uses:
+        session.connection().execute(
+            update(Building.__table__)  # type: ignore[arg-type]
+            .where(Building.__table__.c.uid == bindparam("b_uid"))
+            .values(use=bindparam("b_use")),
+            [{"b_uid": uid, "b_use": use} for uid, use in uses.items()],
+        )
+
+
+def copy_houses(session: Session, rows: Iterable[Sequence[Any]]) -> int:
+    """Bulk-load house rows (in ``HOUSE_COPY_COLUMNS`` order) with COPY."""
+    return copy_rows(session, table="houses", columns=HOUSE_COPY_COLUMNS, rows=rows)

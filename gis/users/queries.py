@@ -1,0 +1,54 @@
+"""SQL of the users domain: accounts, sessions, known codes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gis.divisions.models import Division
+from gis.grids.models import Grid
+from gis.users.models import User, UserSession
+
+
+def select_user(session: Session, *, name: str, for_update: bool = False) -> User | None:
+    statement = select(User).where(User.name == name)
+    if for_update:
+        statement = statement.with_for_update()
+    return session.scalar(statement)
+
+
+def select_users(session: Session) -> Sequence[User]:
+    return session.scalars(select(User).order_by(User.role, User.name)).all()
+
+
+def select_session_user(session: Session, *, token_hash: bytes) -> tuple[UserSession, User] | None:
+    """The live-or-not session with this token hash and its user."""
+    statement = (
+        select(UserSession, User)
+        .join(User, User.uid == UserSession.user_uid)
+        .where(UserSession.token_hash == token_hash)
+    )
+    row = session.execute(statement).first()
+    return (row[0], row[1]) if row else None
+
+
+def revoke_sessions(session: Session, *, user_uid: uuid.UUID, at: datetime) -> int:
+    """Revoke every open session of a user; returns how many."""
+    statement = (
+        update(UserSession)
+        .where(UserSession.user_uid == user_uid, UserSession.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return session.execute(statement).rowcount  # type: ignore[attr-defined, no-any-return]
+
+
+def select_existing_grid_codes(session: Session, codes: Sequence[str]) -> set[str]:
+    return set(session.scalars(select(Grid.code).where(Grid.code.in_(codes)).distinct()))
+
+
+def division_exists(session: Session, code: str) -> bool:
+    return session.scalar(select(Division.code).where(Division.code == code)) is not None

@@ -1,0 +1,289 @@
+"""Use cases of the users domain: accounts (add, disable, reset, TOTP), login, sessions, logout.
+
+Every change and every login attempt writes an audit row in the caller's transaction. Services
+flush, never commit; a failed login *returns* a failure (rather than raising) so that the caller
+commits the failure count and the audit row before answering 401.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from gis.audit.schemas import Actor, AuditOutcome
+from gis.audit.service import record_audit
+from gis.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from gis.users import credentials, queries
+from gis.users.models import Role, User, UserSession
+from gis.users.schemas import (
+    TOTP_ROLES,
+    AuthPolicy,
+    LoginFailure,
+    LoginResult,
+    NewUser,
+    UserSummary,
+)
+
+NAME_PATTERN = re.compile(r"^[\w.@-]{2,64}$")
+GRID_CODE_PATTERN = re.compile(r"^[0-9]{15}$")
+DIVISION_CODE_PATTERN = re.compile(r"^[0-9]{12}$")
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+TOUCH_INTERVAL = timedelta(seconds=60)  # last_seen_at is written at most once a minute
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else datetime.now(UTC)
+
+
+def check_password(password: str) -> None:
+    """Refuse passwords too short, too long (argon2 work is per byte) or holding NUL bytes."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    if len(password) > MAX_PASSWORD_LENGTH or "\x00" in password:
+        raise InvalidInput(f"at most {MAX_PASSWORD_LENGTH} characters, no NUL", field="password")
+
+
+def _check_jurisdiction(
+    role: Role, grid_codes: Sequence[str], division_code: str | None
+) -> tuple[str, ...]:
+    codes = tuple(dict.fromkeys(code.strip() for code in grid_codes if code.strip()))
+    for code in codes:
+        if not GRID_CODE_PATTERN.match(code):
+            raise InvalidInput(f"{code!r} is not a 15-digit grid code", field="grids")
+    if division_code is not None and not DIVISION_CODE_PATTERN.match(division_code):
+        raise InvalidInput(f"{division_code!r} is not a 12-digit division code", field="division")
+    if role is Role.OFFICER and not codes:
+        raise InvalidInput("an officer needs at least one grid code", field="grids")
+    if role is not Role.OFFICER and codes:
+        raise InvalidInput(f"a {role} has no grids (only officers do)", field="grids")
+    if role is Role.POLICE and division_code is None:
+        raise InvalidInput("a police user needs a division code", field="division")
+    if role is not Role.POLICE and division_code is not None:
+        raise InvalidInput(f"a {role} has no division (only police do)", field="division")
+    return codes
+
+
+def summarize(user: User, *, now: datetime | None = None) -> UserSummary:
+    locked = user.locked_until is not None and user.locked_until > _now(now)
+    return UserSummary(
+        name=user.name,
+        role=user.role,
+        grid_codes=list(user.grid_codes or []),
+        division_code=user.division_code,
+        is_disabled=user.is_disabled,
+        is_locked=locked,
+        has_totp=user.totp_secret is not None,
+        created_at=user.created_at,
+    )
+
+
+def add_user(
+    session: Session,
+    *,
+    name: str,
+    role: Role,
+    password: str,
+    actor: Actor,
+    grid_codes: Sequence[str] = (),
+    division_code: str | None = None,
+    with_totp: bool = False,
+) -> NewUser:
+    """Create an account: officers need grid codes, police a division code, nobody else either."""
+    if not NAME_PATTERN.match(name):
+        raise InvalidInput("2–64 letters, digits or . _ @ -", field="name")
+    check_password(password)
+    codes = _check_jurisdiction(role, grid_codes, division_code)
+    if division_code is not None and not queries.division_exists(session, division_code):
+        raise InvalidInput(f"no division {division_code}", field="division")
+    if queries.select_user(session, name=name) is not None:
+        raise Conflict(f"a user named {name!r} exists", field="name")
+    secret = credentials.new_totp_secret() if with_totp else None
+    user = User(
+        name=name,
+        role=role,
+        password_hash=credentials.hash_password(password),
+        grid_codes=list(codes),
+        division_code=division_code,
+        totp_secret=secret,
+        created_at=_now(None),
+    )
+    session.add(user)
+    session.flush()
+    unknown = tuple(sorted(set(codes) - queries.select_existing_grid_codes(session, codes)))
+    record_audit(session, actor=actor, action="users.add", target_codes=[name])
+    return NewUser(user=summarize(user), totp_secret=secret, unknown_grid_codes=unknown)
+
+
+def list_users(session: Session) -> list[UserSummary]:
+    now = _now(None)
+    return [summarize(user, now=now) for user in queries.select_users(session)]
+
+
+def _existing(session: Session, name: str) -> User:
+    user = queries.select_user(session, name=name, for_update=True)
+    if user is None:
+        raise NotFound(f"no user named {name!r}", field="name")
+    return user
+
+
+def set_disabled(session: Session, *, name: str, is_disabled: bool, actor: Actor) -> UserSummary:
+    """Disable (and log out everywhere) or enable an account."""
+    user = _existing(session, name)
+    user.is_disabled = is_disabled
+    if is_disabled:
+        queries.revoke_sessions(session, user_uid=user.uid, at=_now(None))
+    session.flush()
+    action = "users.disable" if is_disabled else "users.enable"
+    record_audit(session, actor=actor, action=action, target_codes=[name])
+    return summarize(user)
+
+
+def reset_password(session: Session, *, name: str, password: str, actor: Actor) -> UserSummary:
+    """Set a new password, lift a lockout and revoke every session of the account."""
+    check_password(password)
+    user = _existing(session, name)
+    user.password_hash = credentials.hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    queries.revoke_sessions(session, user_uid=user.uid, at=_now(None))
+    session.flush()
+    record_audit(session, actor=actor, action="users.reset", target_codes=[name])
+    return summarize(user)
+
+
+def enrol_totp(session: Session, *, name: str, actor: Actor) -> str:
+    """Give an account a new TOTP secret (returned once; the old one stops working)."""
+    user = _existing(session, name)
+    user.totp_secret = credentials.new_totp_secret()
+    user.totp_last_step = None
+    session.flush()
+    record_audit(session, actor=actor, action="users.totp", target_codes=[name])
+    return user.totp_secret
+
+
+def _refusal(user: User | None, policy: AuthPolicy, *, now: datetime) -> LoginFailure | None:
+    """Why an account may not log in before its password is even looked at."""
+    if user is None:
+        return None
+    if user.is_disabled:
+        return LoginFailure.DISABLED
+    if user.locked_until is not None and user.locked_until > now:
+        return LoginFailure.LOCKED
+    return None
+
+
+def _second_factor(
+    user: User, code: str | None, policy: AuthPolicy, *, now: datetime
+) -> LoginFailure | None:
+    if user.totp_secret is None:
+        if policy.require_totp and user.role in TOTP_ROLES:
+            return LoginFailure.TOTP_NOT_ENROLLED
+        return None
+    if not code:
+        return LoginFailure.TOTP_REQUIRED
+    step = credentials.match_totp(user.totp_secret, code, now=now, last_step=user.totp_last_step)
+    if step is None:
+        return LoginFailure.BAD_CREDENTIALS
+    user.totp_last_step = step
+    return None
+
+
+def _count_failure(
+    user: User | None, failure: LoginFailure, policy: AuthPolicy, *, now: datetime
+) -> None:
+    """A wrong password or code counts; ``max_failures`` in a row lock the account."""
+    if user is None or failure not in (LoginFailure.BAD_CREDENTIALS, LoginFailure.TOTP_REQUIRED):
+        return
+    user.failed_logins += 1
+    if user.failed_logins >= policy.max_failures:
+        user.failed_logins = 0
+        user.locked_until = now + timedelta(minutes=policy.lockout_minutes)
+
+
+def login(
+    session: Session,
+    *,
+    name: str,
+    password: str,
+    totp_code: str | None,
+    policy: AuthPolicy,
+    client_addr: str | None,
+    now: datetime | None = None,
+) -> LoginResult:
+    """Check credentials and open a session; returns the token or why not (never raises for bad
+    credentials, so the caller can commit the failure count and the audit row).
+
+    After ``policy.max_failures`` consecutive failures the account is locked for
+    ``policy.lockout_minutes``; while locked, even the right password is refused.
+    """
+    moment = _now(now)
+    user = queries.select_user(session, name=name, for_update=True)
+    failure = _refusal(user, policy, now=moment)
+    if failure is None:
+        matches = credentials.verify_password(user.password_hash if user else None, password)
+        failure = None if matches and user else LoginFailure.BAD_CREDENTIALS
+    if failure is None and user is not None:
+        failure = _second_factor(user, totp_code, policy, now=moment)
+    actor = Actor(name=name[:64], role=str(user.role) if user else None)
+    if failure is not None or user is None:
+        failure = failure or LoginFailure.BAD_CREDENTIALS
+        _count_failure(user, failure, policy, now=moment)
+        session.flush()
+        record_audit(session, actor=actor, action="auth.login", outcome=AuditOutcome.DENIED,
+                     purpose=str(failure), client_addr=client_addr)  # fmt: skip
+        return LoginResult(None, 0, None, failure)
+    user.failed_logins = 0
+    user.locked_until = None
+    if credentials.needs_rehash(user.password_hash):
+        user.password_hash = credentials.hash_password(password)
+    token = credentials.new_token()
+    session.add(
+        UserSession(
+            token_hash=credentials.token_digest(token),
+            user_uid=user.uid,
+            created_at=moment,
+            last_seen_at=moment,
+            client_addr=client_addr[:64] if client_addr else None,
+        )
+    )
+    session.flush()
+    record_audit(session, actor=actor, action="auth.login", client_addr=client_addr)
+    return LoginResult(token, policy.idle_minutes * 60, user.role, None)
+
+
+def authenticate(
+    session: Session, *, token: str, policy: AuthPolicy, now: datetime | None = None
+) -> User:
+    """The user a bearer token belongs to; :class:`AuthenticationFailed` when the token is
+    unknown, revoked, idle longer than ``policy.idle_minutes``, older than ``policy.max_hours``
+    or its account is disabled. Each use keeps the session alive."""
+    moment = _now(now)
+    found = queries.select_session_user(session, token_hash=credentials.token_digest(token))
+    if found is None:
+        raise AuthenticationFailed("not logged in, or the session has expired")
+    user_session, user = found
+    expired = (
+        user_session.revoked_at is not None
+        or user.is_disabled
+        or moment - user_session.last_seen_at > timedelta(minutes=policy.idle_minutes)
+        or moment - user_session.created_at > timedelta(hours=policy.max_hours)
+    )
+    if expired:
+        raise AuthenticationFailed("not logged in, or the session has expired")
+    if moment - user_session.last_seen_at > TOUCH_INTERVAL:
+        user_session.last_seen_at = moment
+        session.flush()
+    return user
+
+
+def logout(session: Session, *, token: str, actor: Actor, client_addr: str | None) -> None:
+    """Revoke the session of ``token`` (it never works again)."""
+    found = queries.select_session_user(session, token_hash=credentials.token_digest(token))
+    if found is not None and found[0].revoked_at is None:
+        found[0].revoked_at = _now(None)
+        session.flush()
+    record_audit(session, actor=actor, action="auth.logout", client_addr=client_addr)

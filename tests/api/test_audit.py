@@ -1,0 +1,187 @@
+"""``GET /api/audit`` for auditors, and ``gridhouse audit verify`` on a real, committed log."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from typer.testing import CliRunner, Result
+
+from api.cli.main import app as cli_app
+from gis import cluster, schema
+from gis.audit.models import AuditEntry
+from gis.audit.schemas import Actor
+from gis.audit.service import record_audit
+from gis.db import make_engine, make_session_factory, transaction
+from gis.errors import InvalidInput
+from gis.settings import get_settings
+from gis.users.models import Role
+from tests.access_world import PASSWORD, World, bearer, login
+
+GRIDHOUSE = Path(sys.executable).parent / "gridhouse"
+Cli = Callable[..., Result]
+
+
+def test_only_auditors_read_the_log(client: TestClient, world: World) -> None:
+    for role in Role:
+        token = login(client, world.users[role])
+        response = client.get("/api/audit", headers=bearer(token))
+        assert response.status_code == (200 if role is Role.AUDITOR else 403), role
+    client.cookies.clear()
+    assert client.get("/api/audit").status_code == 401
+
+
+def test_filters_paging_and_the_read_is_audited(client: TestClient, world: World) -> None:
+    since = (datetime.now(UTC) - timedelta(seconds=5)).isoformat()
+    police = world.users[Role.POLICE]
+    login(client, police)
+    client.post("/api/auth/login", json={"name": police, "password": "not the password"})
+    token = login(client, world.users[Role.AUDITOR])
+    client.cookies.clear()
+    params = {"user": police, "action": "auth.login", "from": since, "limit": 1}
+    first = client.get("/api/audit", params=params, headers=bearer(token))
+    assert first.status_code == 200
+    page = first.json()
+    assert [item["outcome"] for item in page["items"]] == ["denied"]
+    assert page["items"][0]["user_name"] == police
+    assert page["items"][0]["role"] == "police"
+    assert len(page["items"][0]["hash"]) == 64
+    second = client.get(
+        "/api/audit", params={**params, "before_id": page["next_before_id"]}, headers=bearer(token)
+    )
+    assert [item["outcome"] for item in second.json()["items"]] == ["ok"]
+    reads = client.get(
+        "/api/audit", params={"action": "audit.read", "from": since}, headers=bearer(token)
+    ).json()["items"]
+    assert len(reads) == 2
+    assert {item["user_name"] for item in reads} == {world.users[Role.AUDITOR]}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 0}, {"limit": 100_000}, {"before_id": 2**70}, {"from": "yesterday"}],
+)
+def test_bad_filters_are_422(client: TestClient, world: World, params: dict[str, object]) -> None:
+    token = login(client, world.users[Role.AUDITOR])
+    assert client.get("/api/audit", params=params, headers=bearer(token)).status_code == 422
+
+
+@pytest.fixture
+def audited_db(pg_cluster: cluster.Cluster) -> Iterator[str]:
+    """A database of its own with a committed audit log of five rows."""
+    admin = pg_cluster.url("postgres").replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS audited")
+        conn.execute("CREATE DATABASE audited")
+    url = pg_cluster.url("audited")
+    schema.upgrade(url)
+    engine = make_engine(url, pool_size=1)
+    for n in range(5):
+        with transaction(make_session_factory(engine)) as session:
+            record_audit(session, actor=Actor("li", "police"), action="test.read", row_count=n)
+    engine.dispose()
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE audited WITH (FORCE)")
+
+
+def _verify(url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "GRIDHOUSE_DATABASE_URL": url.replace("+psycopg", ""),
+        "GRIDHOUSE_DATA_DIR": str(tmp_path),
+    }
+    return subprocess.run(
+        [str(GRIDHOUSE), "audit", "verify"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def _ids(url: str) -> list[int]:
+    engine = make_engine(url, pool_size=1)
+    with transaction(make_session_factory(engine)) as session:
+        ids = list(session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)))
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 5
+    engine.dispose()
+    return ids
+
+
+def test_verify_reports_an_edited_row(audited_db: str, tmp_path: Path, cli: Cli) -> None:
+    intact = cli("audit", "verify")
+    assert intact.exit_code == 0, intact.output
+    assert "audit log intact: 5 rows" in intact.stdout
+    target = _ids(audited_db)[2]
+    with psycopg.connect(audited_db.replace("+psycopg", "")) as conn:
+        conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+        conn.execute("UPDATE audit_log SET purpose = 'nothing to see' WHERE id = %s", (target,))
+        conn.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+    tampered = _verify(audited_db, tmp_path)
+    assert tampered.returncode == 1
+    assert tampered.stderr.strip() == (
+        f"error: audit log tampered: row {target} was edited: its content no longer matches "
+        "its hash"
+    )
+
+
+@pytest.fixture
+def cli(audited_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
+    """The ``gridhouse`` command in-process (a subprocess costs seconds of imports)."""
+    monkeypatch.setenv("GRIDHOUSE_DATABASE_URL", audited_db.replace("+psycopg", ""))
+    monkeypatch.setenv("GRIDHOUSE_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+
+    def run(*args: str, stdin: str = "") -> Result:
+        return CliRunner().invoke(cli_app, list(args), input=stdin)
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_verify_reports_a_deleted_row(audited_db: str, cli: Cli) -> None:
+    ids = _ids(audited_db)
+    with psycopg.connect(audited_db.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+        conn.execute("DELETE FROM audit_log WHERE id = %s", (ids[1],))
+        conn.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM audit_log WHERE id = %s", (ids[2],))
+    result = cli("audit", "verify")
+    assert result.exit_code == 1
+    assert f"breaks before row {ids[2]}" in result.stderr
+    assert f"after row {ids[0]}" in result.stderr
+
+
+def test_users_cli_round_trip(cli: Cli) -> None:
+    added = cli("users", "add", "wang", "--role", "auditor", "--password-stdin",
+                stdin=PASSWORD + "\n")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    officer = cli("users", "add", "zhou", "--role", "officer", "--grids", "440305007003001",
+                  "--password-stdin", "--totp", stdin=PASSWORD + "\n")  # fmt: skip
+    assert officer.exit_code == 0, officer.output
+    assert "no grid has the code(s) 440305007003001" in officer.stderr
+    assert "otpauth://totp/gridhouse:zhou" in officer.stdout
+    no_stdin = cli("users", "add", "li", "--role", "admin")
+    assert isinstance(no_stdin.exception, InvalidInput)
+    assert no_stdin.exception.field == "password"
+    bad = cli("users", "add", "li", "--role", "police", "--password-stdin", stdin=PASSWORD)
+    assert isinstance(bad.exception, InvalidInput)
+    assert str(bad.exception) == "division: a police user needs a division code"
+    assert cli("users", "disable", "wang").exit_code == 0
+    reset = cli("users", "reset", "wang", "--password-stdin", stdin="another long secret\n")
+    assert reset.exit_code == 0
+    listing = cli("users", "list")
+    assert listing.exit_code == 0
+    assert "wang\tauditor\t-\tdisabled" in listing.stdout
+    assert "zhou\tofficer\t440305007003001\ttotp" in listing.stdout
+    assert PASSWORD not in listing.stdout
+    verify = cli("audit", "verify")
+    assert verify.exit_code == 0, verify.output
+    assert "9 rows" in verify.stdout  # 5 + add, add, disable, reset

@@ -1,0 +1,152 @@
+"""Login, logout, cookies, expiry, lockout and TOTP over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text, update
+from sqlalchemy.orm import Session
+
+from api.main import create_app
+from gis.db import make_session_factory, transaction
+from gis.settings import Settings
+from gis.users import service as users
+from gis.users.credentials import totp_code
+from gis.users.models import Role, User, UserSession
+from tests.access_world import PASSWORD, TEST_ACTOR, World, bearer, client_for, login
+
+
+def test_login_returns_a_token_and_a_strict_http_only_cookie(
+    client: TestClient, world: World
+) -> None:
+    response = client.post(
+        "/api/auth/login", json={"name": world.users[Role.OFFICER], "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"access_token", "token_type", "expires_in", "role"}
+    assert (body["token_type"], body["expires_in"], body["role"]) == ("bearer", 1800, "officer")
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"gridhouse_session={body['access_token']};")
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Secure" not in cookie  # served over plain http here
+
+
+def test_the_cookie_is_secure_over_https(settings: Settings, db: Session, world: World) -> None:
+    with client_for(settings, db) as client:
+        client.base_url = client.base_url.copy_with(scheme="https")
+        response = client.post(
+            "/api/auth/login", json={"name": world.users[Role.ADMIN], "password": PASSWORD}
+        )
+    assert response.status_code == 200
+    assert "Secure" in response.headers["set-cookie"]
+
+
+def test_token_from_header_or_cookie(client: TestClient, world: World) -> None:
+    token = login(client, world.users[Role.POLICE])
+    client.cookies.clear()
+    me = client.get("/api/auth/me", headers=bearer(token))
+    assert me.status_code == 200
+    assert me.json() == {
+        "name": "t_police", "role": "police", "grid_codes": [], "division_prefix": "990101"
+    }  # fmt: skip
+    client.cookies.set("gridhouse_session", token)
+    assert client.get("/api/auth/me").status_code == 200
+
+
+def test_missing_or_forged_tokens_are_401_with_a_challenge(client: TestClient) -> None:
+    for headers in ({}, bearer("forged"), {"Authorization": "Basic dXNlcjpwYXNz"}):
+        response = client.get("/api/auth/me", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_logout_revokes_the_token(client: TestClient, world: World) -> None:
+    token = login(client, world.users[Role.PLANNER])
+    response = client.post("/api/auth/logout", headers=bearer(token))
+    assert response.status_code == 204
+    assert 'gridhouse_session=""' in response.headers["set-cookie"]
+    client.cookies.clear()
+    assert client.get("/api/auth/me", headers=bearer(token)).status_code == 401
+    assert client.post("/api/auth/logout", headers=bearer(token)).status_code == 401
+
+
+def test_idle_tokens_expire(client: TestClient, db: Session, world: World) -> None:
+    token = login(client, world.users[Role.AUDITOR])
+    client.cookies.clear()
+    assert client.get("/api/auth/me", headers=bearer(token)).status_code == 200
+    db.execute(
+        update(UserSession).values(
+            last_seen_at=text("now() - interval '31 minutes'"),
+            created_at=text("now() - interval '31 minutes'"),
+        )
+    )
+    assert client.get("/api/auth/me", headers=bearer(token)).status_code == 401
+
+
+def test_bad_credentials_look_alike(client: TestClient, world: World) -> None:
+    wrong = client.post(
+        "/api/auth/login", json={"name": world.users[Role.ADMIN], "password": "wrong password!"}
+    )
+    unknown = client.post("/api/auth/login", json={"name": "nobody", "password": PASSWORD})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+
+
+def test_lockout_over_http(client: TestClient, db: Session, world: World) -> None:
+    name = world.users[Role.OFFICER]
+    failures = [
+        client.post("/api/auth/login", json={"name": name, "password": f"wrong-{n}-password"})
+        for n in range(5)
+    ]
+    assert {response.status_code for response in failures} == {401}
+    right = client.post("/api/auth/login", json={"name": name, "password": PASSWORD})
+    assert right.status_code == 401
+    assert right.json() == failures[0].json()
+    db.execute(update(User).where(User.name == name).values(locked_until=datetime.now(UTC)))
+    assert client.post("/api/auth/login", json={"name": name, "password": PASSWORD}).is_success
+
+
+def test_totp_required_for_police_and_officers(
+    settings: Settings, db: Session, world: World
+) -> None:
+    with client_for(settings, db, require_totp=True) as client:
+        police = world.users[Role.POLICE]
+        refused = client.post("/api/auth/login", json={"name": police, "password": PASSWORD})
+        assert refused.status_code == 401
+        secret = users.enrol_totp(db, name=police, actor=TEST_ACTOR)
+        code = totp_code(secret, at=datetime.now(UTC))
+        assert login(client, police, totp=code)
+        assert login(client, world.users[Role.PLANNER])  # planners need no second factor
+
+
+@pytest.fixture
+def committed_user(engine: Engine) -> Iterator[str]:
+    """A user committed for real (so the app's own transactions and role are exercised)."""
+    name = f"lock-{uuid.uuid4().hex[:8]}"
+    with transaction(make_session_factory(engine)) as session:
+        users.add_user(session, name=name, role=Role.PLANNER, password=PASSWORD, actor=TEST_ACTOR)
+    yield name
+    with transaction(make_session_factory(engine)) as session:
+        users.set_disabled(session, name=name, is_disabled=True, actor=TEST_ACTOR)
+
+
+def test_failures_commit_although_the_answer_is_401(
+    settings: Settings, committed_user: str
+) -> None:
+    """No shared test session here: each request is its own transaction, run as gridhouse_app."""
+    with TestClient(create_app(settings)) as client:
+        for n in range(5):
+            body = {"name": committed_user, "password": f"wrong-{n}-password"}
+            assert client.post("/api/auth/login", json=body).status_code == 401
+        body = {"name": committed_user, "password": PASSWORD}
+        assert client.post("/api/auth/login", json=body).status_code == 401
+        engine = client.app.state.engine  # type: ignore[attr-defined]
+        with engine.connect() as connection:
+            role = connection.execute(text("SELECT current_user")).scalar_one()
+    assert role == "gridhouse_app"

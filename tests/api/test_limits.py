@@ -1,0 +1,133 @@
+"""Limits (OWASP API4): body size 413, NUL bytes and huge integers 422, rate 429, timeout 503."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.deps import SessionDep
+from api.limits import TokenBucketLimiter
+from api.main import create_app
+from gis.errors import RateLimited
+from gis.settings import Settings
+from gis.users.models import Role
+from tests.access_world import PASSWORD, World, bearer, client_for, login
+
+
+def test_a_body_over_the_limit_is_413(client: TestClient) -> None:
+    big = {"name": "x", "password": "p" * (1024 * 1024 + 10)}
+    response = client.post("/api/auth/login", json=big)
+    assert response.status_code == 413
+    assert response.json()["detail"][0]["loc"] == ["body"]
+
+
+def test_a_chunked_body_over_the_limit_is_413(settings: Settings, db: Session) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(20):
+            yield b"x" * 1024
+
+    with client_for(settings, db, max_body_bytes=10 * 1024) as client:
+        response = client.post("/api/auth/login", content=chunks())
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("GET", "/api/audit?user=a%00b", None),
+        ("GET", "/api/audit?user=a%00", None),
+        ("GET", "/api/aud%00it", None),
+        ("POST", "/api/auth/login", '{"name": "a\\u0000", "password": "x"}'),
+    ],
+)
+def test_nul_bytes_are_422(client: TestClient, method: str, url: str, body: str | None) -> None:
+    response = client.request(
+        method, url, content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"] == "NUL bytes are not allowed"
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/audit?before_id=99999999999999999999999", None),
+        ("/api/audit?limit=-1", None),
+        ("/api/audit?limit=99999999999999999999", None),
+        ("/api/auth/login", {"name": 10**40, "password": "x"}),
+    ],
+)
+def test_out_of_range_integers_are_422(
+    client: TestClient, world: World, url: str, body: dict[str, object] | None
+) -> None:
+    token = login(client, world.users[Role.AUDITOR])
+    method = "POST" if body else "GET"
+    response = client.request(method, url, json=body, headers=bearer(token))
+    assert response.status_code == 422
+
+
+def test_a_value_the_database_refuses_is_422_not_500(settings: Settings, db: Session) -> None:
+    with client_for(settings, db) as client:
+        app = client.app
+
+        @app.get("/test/int4")  # type: ignore[attr-defined, untyped-decorator]
+        def int4(value: int, session: SessionDep) -> dict[str, int]:
+            with session.begin_nested():
+                return {"value": session.scalar(text("SELECT CAST(:v AS integer)"), {"v": value})}
+
+        assert client.get("/test/int4", params={"value": 7}).json() == {"value": 7}
+        response = client.get("/test/int4", params={"value": 2**40})
+    assert response.status_code == 422
+    assert "internal" not in response.text
+
+
+def test_the_rate_limit_answers_429_with_retry_after(
+    settings: Settings, db: Session, world: World
+) -> None:
+    with client_for(settings, db, rate_limit_burst=3, rate_limit_per_minute=1) as client:
+        token = login(client, world.users[Role.PLANNER])
+        statuses = [client.get("/api/auth/me", headers=bearer(token)).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        limited = client.get("/api/auth/me", headers=bearer(token))
+        assert int(limited.headers["retry-after"]) >= 1
+        other = login(client, world.users[Role.ADMIN])  # another user has a bucket of its own
+        assert client.get("/api/auth/me", headers=bearer(other)).status_code == 200
+
+
+def test_the_login_rate_limit_is_per_address(settings: Settings, db: Session, world: World) -> None:
+    with client_for(settings, db, rate_limit_burst=2, rate_limit_per_minute=1) as client:
+        body = {"name": world.users[Role.ADMIN], "password": PASSWORD}
+        statuses = [client.post("/api/auth/login", json=body).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_token_bucket_refills() -> None:
+    limiter = TokenBucketLimiter(per_minute=60, burst=2)
+    limiter.charge("k", now=0.0)
+    limiter.charge("k", now=0.0)
+    with pytest.raises(RateLimited) as caught:
+        limiter.charge("k", now=0.5)
+    assert caught.value.retry_after_s == 1
+    limiter.charge("k", now=1.6)
+
+
+def test_a_slow_statement_is_cancelled_503_and_frees_the_connection(settings: Settings) -> None:
+    """A real app (its own engine, role and transactions): the pool gets its connection back."""
+    app = create_app(settings.model_copy(update={"statement_timeout_ms": 100, "pool_size": 1}))
+
+    @app.get("/test/sleep")  # type: ignore[untyped-decorator]
+    def sleep(session: SessionDep) -> dict[str, str]:
+        session.execute(text("SELECT pg_sleep(2)"))
+        return {"slept": "yes"}
+
+    with TestClient(app) as client:
+        response = client.get("/test/sleep")
+        assert response.status_code == 503
+        assert response.json()["detail"][0]["msg"].startswith("the database did not answer")
+        assert app.state.engine.pool.checkedout() == 0
+        for _ in range(3):  # more requests than the pool has connections
+            assert client.get("/healthz").status_code == 200

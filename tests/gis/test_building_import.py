@@ -1,0 +1,234 @@
+"""Importing real footprints: rejects, repair, CRS handling, communities, codes."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+from stdnum.iso7064 import mod_11_2
+
+from gis.buildings.importing import ImportSummary, import_buildings
+from gis.buildings.models import Building
+from gis.buildings.reading import open_footprints
+from gis.crs import parse_crs
+from gis.errors import Conflict, CrsRequired, InvalidInput
+
+NANSHAN_INVALID = {"1367", "1715", "4585"}
+TEST_COMMUNITY = "990101001001"
+
+
+def run(
+    factory: sessionmaker[Session],
+    path: Path,
+    tmp_path: Path,
+    *,
+    crs: str | None = None,
+    layer: str | None = None,
+    community: str | None = None,
+    repair: bool = False,
+) -> ImportSummary:
+    source = open_footprints(path, layer=layer, crs=parse_crs(crs) if crs else None)
+    return import_buildings(
+        factory,
+        source=source,
+        community_code=community,
+        repair=repair,
+        rejects_file=tmp_path / "rejects.csv",
+        batch_size=2000,
+    )
+
+
+@pytest.fixture
+def test_community(db: Session) -> str:
+    """A community of our own (no polygon) for data outside China."""
+    db.execute(
+        text(
+            "INSERT INTO divisions (code, name, level, rank, parent_code) VALUES "
+            "('990000000000', 'test province', 'province', 1, NULL), "
+            "(:code, 'test community', 'village', 5, '990000000000')"
+        ),
+        {"code": TEST_COMMUNITY},
+    )
+    db.commit()
+    return TEST_COMMUNITY
+
+
+@pytest.mark.usefixtures("nanshan_communities")
+def test_nanshan_import(
+    factory: sessionmaker[Session], db: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    summary = run(factory, shared_data / "shenzhen-nanshan.gpkg", tmp_path, crs="GCJ02")
+    assert (summary.read, summary.imported, summary.rejected) == (5438, 5435, 3)
+    assert {r.source_id for r in summary.rejections} == NANSHAN_INVALID
+    assert all("Self-intersection" in r.reason for r in summary.rejections)
+    with (tmp_path / "rejects.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["source_id"] for row in rows} == NANSHAN_INVALID
+    assert all(row["row"] and row["reason"] for row in rows)
+    codes = list(db.scalars(select(Building.code)))
+    assert len(codes) == len(set(codes)) == 5435
+    assert all(len(code) == 25 and mod_11_2.is_valid(code) for code in codes)
+    # each code's community is the one holding the point on surface, and seqs run 1..n
+    mismatched = db.scalar(
+        text(
+            "SELECT count(*) FROM buildings b JOIN divisions d ON d.code = b.community_code "
+            "WHERE NOT ST_Contains(d.geom, ST_PointOnSurface(b.geom)) "
+            "OR left(b.code, 12) <> b.community_code"
+        )
+    )
+    assert mismatched == 0
+    gaps = db.scalar(
+        text(
+            "SELECT count(*) FROM (SELECT community_code, max(seq) - count(*) AS gap "
+            "FROM buildings GROUP BY 1) g WHERE gap <> 0"
+        )
+    )
+    assert gaps == 0
+
+
+@pytest.mark.usefixtures("nanshan_communities")
+def test_nanshan_repair(
+    factory: sessionmaker[Session], db: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    summary = run(
+        factory, shared_data / "shenzhen-nanshan.gpkg", tmp_path, crs="GCJ02", repair=True
+    )
+    assert (summary.imported, summary.rejected, summary.repaired) == (5438, 0, 3)
+    assert set(summary.repaired_ids) == NANSHAN_INVALID
+    repaired = db.scalars(
+        select(func.ST_IsValid(Building.geom)).where(Building.source_id.in_(NANSHAN_INVALID))
+    ).all()
+    assert repaired == [True, True, True]
+
+
+@pytest.mark.usefixtures("nanshan_communities")
+def test_gcj02_is_converted_on_input(
+    factory: sessionmaker[Session], db: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    raw = gpd.read_file(shared_data / "shenzhen-nanshan.gpkg", layer="buildings", rows=1)
+    run(factory, shared_data / "shenzhen-nanshan.gpkg", tmp_path, crs="GCJ02")
+    stored = db.scalar(
+        text(
+            "SELECT ST_Distance(ST_PointOnSurface(geom)::geography, "
+            "ST_SetSRID(ST_GeomFromText(:wkt), 4490)::geography) "
+            "FROM buildings WHERE source_id = :id"
+        ),
+        {
+            "wkt": shapely.point_on_surface(raw.geometry.iloc[0]).wkt,
+            "id": str(raw.source_id.iloc[0]),
+        },
+    )
+    assert 200 < stored < 700
+
+
+@pytest.mark.parametrize(
+    ("name", "layer"),
+    [("liechtenstein-2013.gpkg", "buildings"), ("liechtenstein-2013.osm.pbf", None)],
+)
+def test_liechtenstein_gpkg_and_pbf_give_the_same_count(
+    factory: sessionmaker[Session],
+    db: Session,
+    shared_data: Path,
+    tmp_path: Path,
+    test_community: str,
+    name: str,
+    layer: str | None,
+) -> None:
+    summary = run(factory, shared_data / name, tmp_path, layer=layer, community=test_community)
+    assert summary.read == summary.imported == 3723
+    assert db.scalar(select(func.count()).select_from(Building)) == 3723
+
+
+def test_a_file_without_crs_is_refused(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame({"source_id": [1]}, geometry=[shapely.box(0, 0, 1, 1)], crs=None)
+    path = tmp_path / "no-crs.shp"
+    frame.to_file(path)
+    with pytest.raises(CrsRequired, match="declares no CRS") as error:
+        open_footprints(path, layer=None, crs=None)
+    assert error.value.field == "--crs"
+    assert open_footprints(path, layer=None, crs=parse_crs("EPSG:4490")).crs.epsg == 4490
+
+
+def test_bad_rows_are_rejected_with_reasons(
+    factory: sessionmaker[Session], db: Session, tmp_path: Path, test_community: str
+) -> None:
+    good = shapely.box(9.5, 47.1, 9.5001, 47.1001)
+    rows = {
+        "good": good,
+        "empty": shapely.Polygon(),
+        "line": shapely.LineString([(9.5, 47.1), (9.6, 47.2)]),
+        "swapped": shapely.box(47.1, 9.5, 47.1001, 9.5001).union(
+            shapely.box(47.1, 95.5, 47.1001, 95.5001)
+        ),
+        "bowtie": shapely.Polygon([(9.5, 47.1), (9.51, 47.11), (9.51, 47.1), (9.5, 47.11)]),
+        "nan": shapely.Polygon([(9.5, 47.1), (float("nan"), 47.1), (9.5, 47.2)]),
+    }
+    frame = gpd.GeoDataFrame(
+        {"source_id": list(rows)}, geometry=list(rows.values()), crs="EPSG:4326"
+    )
+    path = tmp_path / "bad.gpkg"
+    frame.to_file(path, layer="buildings")
+    summary = run(factory, path, tmp_path, community=test_community)
+    reasons = {r.source_id: r.reason for r in summary.rejections}
+    assert summary.imported == 1
+    assert reasons["empty"] == "empty geometry"
+    assert reasons["line"].startswith("not a polygon")
+    assert "swapped" in reasons["swapped"]
+    assert "Self-intersection" in reasons["bowtie"]
+    assert "NaN" in reasons["nan"]
+
+
+@pytest.mark.usefixtures("nanshan_communities")
+def test_importing_over_existing_buildings_needs_resurvey(
+    factory: sessionmaker[Session], db: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    path = shared_data / "shenzhen-nanshan.gpkg"
+    run(factory, path, tmp_path, crs="GCJ02")
+    with pytest.raises(Conflict, match="--resurvey"):
+        run(factory, path, tmp_path, crs="GCJ02")
+    assert db.scalar(select(func.count()).select_from(Building)) == 5435
+
+
+def test_community_option_is_checked(
+    factory: sessionmaker[Session], shared_data: Path, tmp_path: Path, test_community: str
+) -> None:
+    with pytest.raises(InvalidInput, match="no division has the code") as error:
+        run(
+            factory,
+            shared_data / "liechtenstein-2013.gpkg",
+            tmp_path,
+            layer="buildings",
+            community="990101001999",
+        )
+    assert error.value.field == "--community"
+    with pytest.raises(InvalidInput, match="not a community"):
+        run(
+            factory,
+            shared_data / "liechtenstein-2013.gpkg",
+            tmp_path,
+            layer="buildings",
+            community="990000000000",
+        )
+
+
+@pytest.mark.usefixtures("divisions_loaded")
+def test_buildings_outside_every_community_are_rejected(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    frame = gpd.GeoDataFrame(
+        {"source_id": ["far"]},
+        geometry=[shapely.box(100.0, 30.0, 100.0001, 30.0001)],
+        crs="EPSG:4490",
+    )
+    path = tmp_path / "far.geojson"
+    frame.to_file(path)
+    summary = run(factory, path, tmp_path)
+    assert summary.imported == 0
+    assert summary.rejections[0].reason == "no community polygon holds its point on surface"
+    assert np.isfinite(summary.seconds)

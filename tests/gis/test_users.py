@@ -1,0 +1,183 @@
+"""Accounts, login, lockout, TOTP and sessions, through the users service."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gis.audit.models import AuditEntry
+from gis.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from gis.users import service
+from gis.users.credentials import totp_code
+from gis.users.models import Role, UserSession
+from gis.users.queries import select_user
+from gis.users.schemas import AuthPolicy, LoginFailure, LoginResult
+from tests.access_world import GRID_OWN, PASSWORD, TEST_ACTOR, World
+
+POLICY = AuthPolicy()
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def _login(db: Session, name: str, password: str = PASSWORD, **kwargs: object) -> LoginResult:
+    kwargs.setdefault("totp_code", None)
+    kwargs.setdefault("policy", POLICY)
+    kwargs.setdefault("client_addr", "10.0.0.7")
+    return service.login(db, name=name, password=password, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("world")
+def test_add_user_checks_role_and_jurisdiction(db: Session) -> None:
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"role": Role.OFFICER}, "grids"),
+        ({"role": Role.OFFICER, "grid_codes": ["12345"]}, "grids"),
+        ({"role": Role.POLICE}, "division"),
+        ({"role": Role.POLICE, "division_code": "123456789012"}, "division"),
+        ({"role": Role.PLANNER, "grid_codes": [GRID_OWN]}, "grids"),
+        ({"role": Role.ADMIN, "division_code": "990101000000"}, "division"),
+        ({"role": Role.ADMIN, "password": "short"}, "password"),
+        ({"role": Role.ADMIN, "name": "bad name!"}, "name"),
+    ]
+    for overrides, field in cases:
+        args: dict[str, object] = {"name": "newcomer", "password": PASSWORD, "actor": TEST_ACTOR}
+        args.update(overrides)
+        with pytest.raises(InvalidInput) as caught:
+            service.add_user(db, **args)  # type: ignore[arg-type]
+        assert caught.value.field == field, overrides
+
+
+def test_add_user_hashes_audits_and_refuses_duplicates(db: Session, world: World) -> None:
+    made = service.add_user(
+        db, name="wang", role=Role.OFFICER, password=PASSWORD, actor=TEST_ACTOR,
+        grid_codes=[GRID_OWN, "990101001001099"],
+    )  # fmt: skip
+    assert made.unknown_grid_codes == ("990101001001099",)
+    user = select_user(db, name="wang")
+    assert user is not None
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+    audit = db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "users.add").order_by(AuditEntry.id)
+    ).all()
+    assert audit[-1].target_codes == ["wang"]
+    assert audit[-1].user_name == TEST_ACTOR.name
+    with pytest.raises(Conflict):
+        service.add_user(db, name="wang", role=Role.ADMIN, password=PASSWORD, actor=TEST_ACTOR)
+    police = service.add_user(
+        db, name="zhao", role=Role.POLICE, password=PASSWORD, actor=TEST_ACTOR,
+        division_code="990101001000",
+    )  # fmt: skip
+    assert police.user.division_code == "990101001000"
+    names = [summary.name for summary in service.list_users(db)]
+    assert {"wang", "zhao", *world.users.values()} <= set(names)
+
+
+def test_login_opens_a_session_with_a_hashed_token(db: Session, world: World) -> None:
+    result = _login(db, world.users[Role.OFFICER])
+    assert result.failure is None
+    token = result.token
+    stored = db.scalars(select(UserSession.token_hash)).all()
+    assert token.encode() not in stored
+    user = service.authenticate(db, token=token, policy=POLICY)
+    assert user.name == world.users[Role.OFFICER]
+
+
+def test_wrong_password_and_unknown_user_fail_alike(db: Session, world: World) -> None:
+    wrong = _login(db, world.users[Role.POLICE], password="not the password")
+    unknown = _login(db, "nobody-here")
+    assert wrong.failure is unknown.failure is LoginFailure.BAD_CREDENTIALS
+    rows = db.execute(
+        select(AuditEntry.user_name, AuditEntry.outcome)
+        .where(AuditEntry.action == "auth.login")
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [tuple(row) for row in rows[-2:]] == [
+        (world.users[Role.POLICE], "denied"),
+        ("nobody-here", "denied"),
+    ]
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(db: Session, world: World) -> None:
+    name = world.users[Role.POLICE]
+    for attempt in range(5):
+        result = _login(db, name, password="wrong password", now=T0 + timedelta(seconds=attempt))
+        assert result.failure is LoginFailure.BAD_CREDENTIALS
+    locked = _login(db, name, now=T0 + timedelta(minutes=14))
+    assert locked.failure is LoginFailure.LOCKED
+    assert _login(db, name, now=T0 + timedelta(minutes=16)).failure is None
+    # the count starts again from zero after a success
+    user = select_user(db, name=name)
+    assert user is not None
+    assert (user.failed_logins, user.locked_until) == (0, None)
+
+
+def test_disabled_accounts_cannot_log_in_and_lose_their_sessions(db: Session, world: World) -> None:
+    name = world.users[Role.ADMIN]
+    token = _login(db, name).token
+    service.set_disabled(db, name=name, is_disabled=True, actor=TEST_ACTOR)
+    assert _login(db, name).failure is LoginFailure.DISABLED
+    with pytest.raises(AuthenticationFailed):
+        service.authenticate(db, token=token, policy=POLICY)
+    service.set_disabled(db, name=name, is_disabled=False, actor=TEST_ACTOR)
+    assert _login(db, name).failure is None
+    with pytest.raises(NotFound):
+        service.set_disabled(db, name="ghost", is_disabled=True, actor=TEST_ACTOR)
+
+
+def test_reset_lifts_the_lock_and_revokes_sessions(db: Session, world: World) -> None:
+    name = world.users[Role.OFFICER]
+    token = _login(db, name).token
+    for _ in range(5):
+        _login(db, name, password="wrong password")
+    service.reset_password(db, name=name, password="a brand new passphrase", actor=TEST_ACTOR)
+    with pytest.raises(AuthenticationFailed):
+        service.authenticate(db, token=token, policy=POLICY)
+    assert _login(db, name).failure is LoginFailure.BAD_CREDENTIALS
+    assert _login(db, name, password="a brand new passphrase").failure is None
+
+
+def test_sessions_expire_when_idle_or_too_old(db: Session, world: World) -> None:
+    token = _login(db, world.users[Role.PLANNER], now=T0).token
+    # each use within 30 minutes keeps the session alive
+    for minutes in (20, 40, 60, 80):
+        service.authenticate(db, token=token, policy=POLICY, now=T0 + timedelta(minutes=minutes))
+    with pytest.raises(AuthenticationFailed):
+        service.authenticate(db, token=token, policy=POLICY, now=T0 + timedelta(minutes=111))
+    fresh = _login(db, world.users[Role.PLANNER], now=T0).token
+    long = AuthPolicy(idle_minutes=24 * 60, max_hours=1)
+    with pytest.raises(AuthenticationFailed):
+        service.authenticate(db, token=fresh, policy=long, now=T0 + timedelta(minutes=61))
+    with pytest.raises(AuthenticationFailed):
+        service.authenticate(db, token="forged-token", policy=POLICY)
+
+
+def test_logout_revokes(db: Session, world: World) -> None:
+    name = world.users[Role.AUDITOR]
+    token = _login(db, name).token
+    service.logout(db, token=token, actor=TEST_ACTOR, client_addr=None)
+    with pytest.raises(AuthenticationFailed):
+        service.authenticate(db, token=token, policy=POLICY)
+
+
+def test_totp_is_required_when_enrolled_and_never_replayed(db: Session, world: World) -> None:
+    name = world.users[Role.POLICE]
+    secret = service.enrol_totp(db, name=name, actor=TEST_ACTOR)
+    assert _login(db, name, now=T0).failure is LoginFailure.TOTP_REQUIRED
+    code = totp_code(secret, at=T0)
+    assert _login(db, name, totp_code="000000", now=T0).failure is not None
+    assert _login(db, name, totp_code=code, now=T0).failure is None
+    replay = _login(db, name, totp_code=code, now=T0 + timedelta(seconds=5))
+    assert replay.failure is LoginFailure.BAD_CREDENTIALS
+    later = totp_code(secret, at=T0 + timedelta(seconds=60))
+    assert _login(db, name, totp_code=later, now=T0 + timedelta(seconds=60)).failure is None
+
+
+def test_required_totp_refuses_police_and_officers_without_it(db: Session, world: World) -> None:
+    strict = AuthPolicy(require_totp=True)
+    for role in (Role.POLICE, Role.OFFICER):
+        result = _login(db, world.users[role], policy=strict)
+        assert result.failure is LoginFailure.TOTP_NOT_ENROLLED
+    for role in (Role.PLANNER, Role.ADMIN, Role.AUDITOR):
+        assert _login(db, world.users[role], policy=strict).failure is None
