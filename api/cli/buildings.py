@@ -55,6 +55,7 @@ def run_import(
             rejects_file=rejects_file,
             batch_size=batch_size,
             on_progress=lambda n: progress.advance(task, n),
+            loaders=2,
         )
     for source_id in summary.repaired_ids:
         console.print(f"  repaired: {source_id}")

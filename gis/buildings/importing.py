@@ -8,10 +8,10 @@ marked failed. Rejected rows go to a CSV file with their reason.
 from __future__ import annotations
 
 import csv
-import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,12 +79,11 @@ def prepare_batch(batch: FootprintBatch, *, source: FootprintSource, repair: boo
     """Check the geometries in the source CRS, convert the good ones, re-check after conversion."""
     check = check_polygons(batch.geoms, repair=repair, is_geographic=source.crs.is_geographic)
     index = np.flatnonzero(check.accepted)
-    converted = (
-        transform_geometries(check.geoms[index], source.crs) if index.size else check.geoms[index]
-    )
-    converted, broken = mend_conversion_artifacts(converted)
-    for position in np.flatnonzero(broken):
-        check.refuse(int(index[position]), "invalid after conversion to EPSG:4490")
+    converted = check.geoms[index]
+    if index.size and source.crs.epsg != STORAGE_SRID:  # nothing to convert for EPSG:4490
+        converted, broken = mend_conversion_artifacts(transform_geometries(converted, source.crs))
+        for position in np.flatnonzero(broken):
+            check.refuse(int(index[position]), "invalid after conversion to EPSG:4490")
     geoms = check.geoms.copy()
     geoms[index] = converted
     keep = np.flatnonzero(check.accepted)
@@ -163,33 +162,44 @@ def building_rows(
     status: BuildingStatus,
     batch_id: int,
 ) -> Iterator[tuple[Any, ...]]:
-    """Rows in ``queries.BUILDING_COPY_COLUMNS`` order."""
-    wkb = shapely.to_wkb(batch.geoms, hex=True, include_srid=True)
-    floors = floors_of(batch)
-    for i in range(len(batch)):
-        community = communities[i]
-        yield (
-            codes[i],
-            community[:6],
-            community,
-            int(batch.structure_classes[i]),
-            int(seqs[i]),
-            status.value,
-            1,
-            wkb[i],
-            _number(batch.heights_m[i]),
-            _int(floors[i]),
-            batch.source_ids[i],
-            batch_id,
-        )
+    """Rows in ``queries.BUILDING_COPY_COLUMNS`` order, for a binary COPY (raw EWKB)."""
+    count = len(batch)
+    heights = batch.heights_m
+    floors = np.minimum(floors_of(batch), 32767)
+    community_list = communities.tolist()
+    return zip(
+        codes.tolist(),
+        [community[:6] for community in community_list],
+        community_list,
+        batch.structure_classes.tolist(),
+        seqs.tolist(),
+        [status.value] * count,
+        [1] * count,
+        shapely.to_wkb(batch.geoms, include_srid=True).tolist(),
+        [None if np.isnan(h) else h for h in heights.tolist()],
+        [None if np.isnan(f) else int(f) for f in floors.tolist()],
+        batch.source_ids,
+        [batch_id] * count,
+        strict=True,
+    )
 
 
-def _number(value: float) -> float | None:
-    return None if math.isnan(value) else float(value)
+def _prepared_ahead(
+    source: FootprintSource, *, repair: bool, batch_size: int
+) -> Iterator[tuple[int, PreparedBatch]]:
+    """Batches read and checked one step ahead in a worker thread, so the file and the checks
+    (GEOS and GDAL release the GIL) overlap the database loading the previous batch."""
+    batches = read_batches(source, batch_size=batch_size)
 
+    def next_prepared() -> tuple[int, PreparedBatch] | None:
+        raw = next(batches, None)
+        return None if raw is None else (len(raw), prepare_batch(raw, source=source, repair=repair))
 
-def _int(value: float) -> int | None:
-    return None if math.isnan(value) else min(int(value), 32767)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as pool:
+        upcoming = pool.submit(next_prepared)
+        while (ready := upcoming.result()) is not None:
+            upcoming = pool.submit(next_prepared)
+            yield ready
 
 
 def import_buildings(
@@ -201,8 +211,16 @@ def import_buildings(
     rejects_file: Path,
     batch_size: int = 50_000,
     on_progress: Callable[[int], None] | None = None,
+    loaders: int = 1,
 ) -> ImportSummary:
-    """Load every footprint of ``source`` as a new active building with a new code."""
+    """Load every footprint of ``source`` as a new active building with a new code.
+
+    With ``loaders`` > 1, that many batches load at once, each in its own transaction on its
+    own connection (the factory must hand out independent connections): on a 2-core machine the
+    database's per-row work (indexes, checks) is the bottleneck, and two server processes share
+    it. Batches in the same community still queue on its code counter, so codes stay in file
+    order per community only with one loader.
+    """
     started = time.perf_counter()
     with transaction(factory) as session:
         if community_code is not None:
@@ -211,18 +229,34 @@ def import_buildings(
             session, kind=ImportKind.BUILDINGS, source=str(source.path)
         )
     summary = ImportSummary(batch_id=batch_id, rejects_file=rejects_file)
+
+    def load(prepared: PreparedBatch) -> tuple[int, list[Rejection]]:
+        with transaction(factory) as session:
+            return _load_batch(session, prepared, batch_id=batch_id, community_code=community_code)
+
+    def collect(done: tuple[int, list[Rejection]]) -> None:
+        summary.imported += done[0]
+        summary.rejections.extend(done[1])
+
     try:
-        for raw in read_batches(source, batch_size=batch_size):
-            summary.read += len(raw)
-            prepared = prepare_batch(raw, source=source, repair=repair)
-            summary.rejections.extend(prepared.rejections)
-            summary.repaired_ids.extend(prepared.repaired_ids)
-            with transaction(factory) as session:
-                summary.imported += _load_batch(
-                    session, prepared, summary=summary, community_code=community_code
-                )
-            if on_progress is not None:
-                on_progress(len(raw))
+        with ThreadPoolExecutor(max_workers=loaders, thread_name_prefix="import-load") as pool:
+            pending: list[tuple[int, Future[tuple[int, list[Rejection]]]]] = []
+            for raw_count, prepared in _prepared_ahead(
+                source, repair=repair, batch_size=batch_size
+            ):
+                summary.read += raw_count
+                summary.rejections.extend(prepared.rejections)
+                summary.repaired_ids.extend(prepared.repaired_ids)
+                pending.append((raw_count, pool.submit(load, prepared)))
+                while len(pending) >= loaders:
+                    count, future = pending.pop(0)
+                    collect(future.result())
+                    if on_progress is not None:
+                        on_progress(count)
+            for count, future in pending:
+                collect(future.result())
+                if on_progress is not None:
+                    on_progress(count)
     except BaseException:
         with transaction(factory) as session:
             queries.finish_import_batch(
@@ -241,14 +275,16 @@ def import_buildings(
 
 
 def _load_batch(
-    session: Session, prepared: PreparedBatch, *, summary: ImportSummary, community_code: str | None
-) -> int:
+    session: Session, prepared: PreparedBatch, *, batch_id: int, community_code: str | None
+) -> tuple[int, list[Rejection]]:
+    """Assign communities, issue codes and COPY one batch; returns (loaded, rejections)."""
     batch = prepared.batch
+    rejections: list[Rejection] = []
     if len(batch) == 0:
-        return 0
+        return 0, rejections
     min_x, min_y, max_x, max_y = (float(v) for v in shapely.total_bounds(batch.geoms))
     existing = queries.count_live_buildings(
-        session, bbox=(min_x, min_y, max_x, max_y), other_than_batch=summary.batch_id
+        session, bbox=(min_x, min_y, max_x, max_y), other_than_batch=batch_id
     )
     if existing:
         raise Conflict(
@@ -259,7 +295,7 @@ def _load_batch(
     communities = assign_communities(session, batch, community_code=community_code)
     outside = np.flatnonzero(communities == None)  # noqa: E711 - element-wise on an object array
     for i in outside.tolist():
-        summary.rejections.append(
+        rejections.append(
             Rejection(
                 int(batch.rows[i]),
                 batch.source_ids[i],
@@ -269,7 +305,7 @@ def _load_batch(
     inside = np.flatnonzero(communities != None)  # noqa: E711
     batch, communities = batch.take(inside), communities[inside]
     if len(batch) == 0:
-        return 0
+        return 0, rejections
     codes, seqs = issue_codes(
         session, communities=communities, structure_classes=batch.structure_classes
     )
@@ -279,11 +315,11 @@ def _load_batch(
         communities=communities,
         seqs=seqs,
         status=BuildingStatus.ACTIVE,
-        batch_id=summary.batch_id,
+        batch_id=batch_id,
     )
     try:
         with session.begin_nested():
-            return queries.copy_buildings(session, rows)
+            return queries.copy_buildings(session, rows), rejections
     except IntegrityError as error:
         if "uq_buildings_code" in str(error.orig) or "uq_buildings_community_code_seq" in str(
             error.orig

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Identity,
+    Index,
     Integer,
     SmallInteger,
     String,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -99,6 +101,7 @@ class Building(Base):
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("district_code = left(community_code, 6)", name="district_prefix"),
         UniqueConstraint("community_code", "seq"),
+        Index("ix_buildings_status", "status", postgresql_where=text("status <> 'active'")),
         valid_geometry_check(),
     )
 
@@ -107,12 +110,11 @@ class Building(Base):
     )
     code: Mapped[str] = mapped_column(String(25), unique=True)
     district_code: Mapped[str] = mapped_column(String(6), index=True)
-    community_code: Mapped[str] = mapped_column(String(12), ForeignKey("divisions.code"))
+    # no foreign key: a trigger on divisions guards it (cheaper per imported row; migration 0003)
+    community_code: Mapped[str] = mapped_column(String(12))
     structure_class: Mapped[int] = mapped_column(SmallInteger, server_default="1")
     seq: Mapped[int] = mapped_column(Integer)
-    status: Mapped[BuildingStatus] = mapped_column(
-        enum_type(BuildingStatus, "building_status"), index=True
-    )
+    status: Mapped[BuildingStatus] = mapped_column(enum_type(BuildingStatus, "building_status"))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4490, spatial_index=True)
@@ -121,7 +123,7 @@ class Building(Base):
     floors: Mapped[int | None] = mapped_column(SmallInteger)
     use: Mapped[str | None] = mapped_column(String(20))
     source_id: Mapped[str | None] = mapped_column(String(100))
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    batch_id: Mapped[int | None] = mapped_column(BigInteger)  # no foreign key: see migration 0003
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

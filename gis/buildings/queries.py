@@ -23,6 +23,10 @@ from gis.errors import Conflict
 
 Bbox = tuple[float, float, float, float]
 
+BUILDING_COPY_TYPES = (
+    "text", "text", "text", "int2", "int4", "text", "int4", "bytea", "float8", "int2", "text",
+    "int8",
+)  # fmt: skip
 BUILDING_COPY_COLUMNS = (
     "code",
     "district_code",
@@ -79,7 +83,13 @@ def allocate_sequences(session: Session, *, counts: dict[str, int]) -> dict[str,
 
 def copy_buildings(session: Session, rows: Iterable[Sequence[Any]]) -> int:
     """Bulk-load building rows (in ``BUILDING_COPY_COLUMNS`` order) with COPY."""
-    return copy_rows(session, table="buildings", columns=BUILDING_COPY_COLUMNS, rows=rows)
+    return copy_rows(
+        session,
+        table="buildings",
+        columns=BUILDING_COPY_COLUMNS,
+        rows=rows,
+        binary_types=BUILDING_COPY_TYPES,
+    )
 
 
 def select_communities(session: Session, *, bbox: Bbox) -> list[tuple[str, bytes]]:

@@ -108,6 +108,59 @@ def _components(edges: list[tuple[int, Any]]) -> list[tuple[list[int], list[Any]
     return list(groups.values())
 
 
+def _link(pairs: list[dict[str, Any]]) -> list[tuple[list[int], list[Any]]]:
+    """Groups of new footprints and old buildings linked by IoU ≥ 0.5 or cover ≥ 0.5."""
+    linked = [p for p in pairs if p["match_iou"] >= MATCH_IOU or (p["cover"] or 0) >= LINK_COVER]
+    return _components([(p["idx"], p["uid"]) for p in linked])
+
+
+def _apply_tolerance(
+    session: Session,
+    pairs: list[dict[str, Any]],
+    groups: list[tuple[list[int], list[Any]]],
+    *,
+    batch: FootprintBatch,
+) -> None:
+    """Give a second chance to small footprints moved by survey noise: for 1:1 groups below
+    the IoU threshold and for overlapping footprints left unmatched, ``match_iou`` becomes the
+    IoU of both footprints grown by ``TOLERANCE_M`` (in metres, on a local projection)."""
+    linked_new = {idx for news, _ in groups for idx in news}
+    linked_old = {uid for _, olds in groups for uid in olds}
+    weak_pairs = {(news[0], olds[0]) for news, olds in groups if len(news) == len(olds) == 1}
+    candidates = [
+        p for p in pairs
+        if p["match_iou"] < MATCH_IOU
+        and ((p["idx"], p["uid"]) in weak_pairs
+             or (p["idx"] not in linked_new and p["uid"] not in linked_old))
+    ]  # fmt: skip
+    if not candidates:
+        return
+    old = rq.select_building_wkb(session, uids=sorted({p["uid"] for p in candidates}))
+    new_geoms = batch.geoms[[p["idx"] for p in candidates]]
+    old_geoms = shapely.from_wkb([old[p["uid"]] for p in candidates])
+    for pair, value in zip(candidates, _grown_iou(new_geoms, old_geoms), strict=True):
+        pair["match_iou"] = max(pair["match_iou"], float(value))
+
+
+def _grown_iou(a: Any, b: Any) -> Any:
+    """IoU of pairs of footprints after growing both by ``TOLERANCE_M`` metres."""
+    lat0 = np.radians(shapely.get_y(shapely.centroid(a)))
+    scale_x, scale_y = 111_320.0 * np.cos(lat0), 110_574.0
+
+    def scaled(geom: Any, factor_x: float) -> Any:
+        factors = np.array([factor_x, scale_y])
+        return shapely.transform(geom, lambda xy: xy * factors)
+
+    def to_metres(geoms: Any) -> Any:
+        parts = [scaled(geom, sx) for geom, sx in zip(geoms, scale_x, strict=True)]
+        return shapely.buffer(np.asarray(parts), TOLERANCE_M)
+
+    grown_a, grown_b = to_metres(a), to_metres(b)
+    inter = shapely.area(shapely.intersection(grown_a, grown_b))
+    union = shapely.area(grown_a) + shapely.area(grown_b) - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
 def resurvey_buildings(
     factory: sessionmaker[Session],
     *,
@@ -160,37 +213,34 @@ def _match_and_apply(
     keep = np.flatnonzero(communities != None)  # noqa: E711
     batch, communities = batch.take(keep), communities[keep]
     coverage = sorted({str(c) for c in communities.tolist()})
-    wkb = shapely.to_wkb(batch.geoms, hex=True, include_srid=True)
     rq.stage_footprints(
         session,
-        (
-            (
-                i,
-                batch.source_ids[i],
-                wkb[i],
-                int(batch.structure_classes[i]),
-                None if np.isnan(batch.heights_m[i]) else float(batch.heights_m[i]),
-                None if np.isnan(batch.floors[i]) else int(batch.floors[i]),
-            )
-            for i in range(len(batch))
+        zip(
+            range(len(batch)),
+            batch.source_ids,
+            shapely.to_wkb(batch.geoms, include_srid=True).tolist(),
+            batch.structure_classes.tolist(),
+            [None if np.isnan(h) else h for h in batch.heights_m.tolist()],
+            [None if np.isnan(f) else int(f) for f in batch.floors.tolist()],
+            strict=True,
         ),
     )
-    pairs = rq.select_pairs(
-        session, coverage=coverage, match_iou=MATCH_IOU, tolerance_m=TOLERANCE_M
-    )
+    pairs = rq.select_pairs(session, coverage=coverage)
     live = {row["uid"]: row for row in rq.select_live(session, coverage=coverage)}
-    linked = [
-        p for p in pairs if (p["match_iou"] or 0) >= MATCH_IOU or (p["cover"] or 0) >= LINK_COVER
-    ]
-    by_pair = {(p["idx"], p["uid"]): p for p in linked}
-    groups = _components([(p["idx"], p["uid"]) for p in linked])
+    for pair in pairs:
+        pair["match_iou"] = pair["iou"] or 0.0
+    groups = _link(pairs)
+    _apply_tolerance(session, pairs, groups, batch=batch)
+    groups = _link(pairs)
+    by_pair = {(p["idx"], p["uid"]): p for p in pairs}
     linked_new = {idx for news, _ in groups for idx in news}
     linked_old = {uid for _, olds in groups for uid in olds}
     changes: list[tuple[Any, ...]] = []
     moved, restored = [], []
     for news, olds in groups:
-        pair = by_pair.get((news[0], olds[0])) if len(news) == len(olds) == 1 else None
-        if pair is not None and (pair["match_iou"] or 0) >= MATCH_IOU:
+        match = by_pair.get((news[0], olds[0])) if len(news) == len(olds) == 1 else None
+        if match is not None and match["match_iou"] >= MATCH_IOU:
+            pair = match
             old = live[olds[0]]
             detail = {
                 "iou": round(float(pair["iou"] or 0), 4),

@@ -19,6 +19,7 @@ from gis.buildings.importing import import_buildings
 from gis.buildings.models import Building, BuildingFootprint, BuildingStatus, Lineage
 from gis.buildings.reading import open_footprints
 from gis.codes import format_code, parse_code
+from gis.crs import parse_crs
 from gis.db import make_engine, make_session_factory, transaction
 from gis.errors import Conflict, InvalidGeometry, NotFound
 
@@ -225,3 +226,20 @@ def test_eight_concurrent_importers_issue_no_duplicate(
         seqs = sorted(session.scalars(select(Building.seq)))
     assert len(codes) == 8 * len(nanshan) == len(set(codes))
     assert seqs == list(range(1, len(codes) + 1))  # no gaps either
+
+
+def test_two_loaders_in_one_import(
+    scratch_factory: sessionmaker[Session], shared_data: Path, tmp_path: Path
+) -> None:
+    with transaction(scratch_factory) as session:
+        _seed_community(session)
+    path = shared_data / "shenzhen-nanshan.gpkg"
+    source = open_footprints(path, layer="buildings", crs=parse_crs("GCJ02"))
+    summary = import_buildings(
+        scratch_factory, source=source, community_code=COMMUNITY, repair=False,
+        rejects_file=tmp_path / "r.csv", batch_size=500, loaders=2,
+    )  # fmt: skip
+    assert (summary.read, summary.imported, summary.rejected) == (5438, 5435, 3)
+    with transaction(scratch_factory) as session:
+        seqs = sorted(session.scalars(select(Building.seq)))
+    assert seqs == list(range(1, 5436))

@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis.buildings.importing import import_buildings
@@ -167,3 +167,22 @@ def test_a_split_goes_to_review(
     parent = db.scalar(select(Building).where(Building.source_id == str(base.source_id[biggest])))
     assert parent is not None and item["old_codes"] == [parent.code]
     assert parent.status is BuildingStatus.ACTIVE
+
+
+def test_planar_iou_is_the_iou_in_metres(db: Session) -> None:
+    """The matching computes IoU from areas in degrees²; over a footprint that equals the IoU
+    from areas on the spheroid (a ratio of areas survives the local affine map to metres)."""
+    row = db.execute(
+        text(
+            "WITH p AS (SELECT ST_GeomFromText('POLYGON((113.92 22.52, 113.9204 22.52, "
+            "113.9204 22.5203, 113.92 22.5203, 113.92 22.52))', 4490) AS a, "
+            "ST_GeomFromText('POLYGON((113.92012 22.52008, 113.92055 22.52008, "
+            "113.92055 22.52031, 113.92012 22.52031, 113.92012 22.52008))', 4490) AS b) "
+            "SELECT ST_Area(ST_Intersection(a, b)) / ST_Area(ST_Union(a, b)), "
+            "ST_Area(ST_Intersection(a, b)::geography) / ST_Area(ST_Union(a, b)::geography) "
+            "FROM p"
+        )
+    ).one()
+    planar, metric = row
+    assert 0.2 < metric < 0.8
+    assert abs(planar - metric) < 1e-4
