@@ -14,7 +14,7 @@ changed), 1:0 (pending removal, never retired by the import), 0:1 (a new provisi
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,7 +89,16 @@ def _concat(batches: list[FootprintBatch]) -> FootprintBatch:
 
 
 def _components(edges: list[tuple[int, Any]]) -> list[tuple[list[int], list[Any]]]:
-    """Connected groups of (new footprint index, old building uid) links (union-find)."""
+    """Connected groups of (new footprint index, old building uid) links: links whose two ends
+    have no other link are 1:1 groups at once; union-find joins the rest."""
+    new_degree = Counter(idx for idx, _ in edges)
+    old_degree = Counter(uid for _, uid in edges)
+    simple = [([idx], [uid]) for idx, uid in edges if new_degree[idx] == old_degree[uid] == 1]
+    edges = [(idx, uid) for idx, uid in edges if not new_degree[idx] == old_degree[uid] == 1]
+    return simple + _union_find(edges)
+
+
+def _union_find(edges: list[tuple[int, Any]]) -> list[tuple[list[int], list[Any]]]:
     parent: dict[Any, Any] = {}
 
     def find(node: Any) -> Any:
@@ -108,6 +117,28 @@ def _components(edges: list[tuple[int, Any]]) -> list[tuple[list[int], list[Any]
     return list(groups.values())
 
 
+def overlap_pairs(new: Any, old: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """Every overlapping (new, old) pair as parallel arrays: indices, IoU, cover (overlap over
+    the smaller footprint) and whether the two are identical.
+
+    Areas are planar in degrees²: over a footprint the map to metres is affine to within ~1e-6
+    and a ratio of areas survives an affine map, so these are the IoU and cover in metres
+    (tests/gis/test_resurvey.py checks them against areas on the spheroid). Computed here with
+    vectorised GEOS rather than in SQL, which spends most of its time converting geometries.
+    """
+    new_index, old_index = shapely.STRtree(old).query(new, predicate="intersects")
+    a, b = new[new_index], old[old_index]
+    same = shapely.equals_exact(a, b, tolerance=0.0)
+    area_a, area_b = shapely.area(a), shapely.area(b)
+    inter = area_a.copy()
+    inter[~same] = shapely.area(shapely.intersection(a[~same], b[~same]))
+    union = area_a + area_b - inter
+    iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    smaller = np.minimum(area_a, area_b)
+    cover = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
+    return new_index.tolist(), old_index.tolist(), iou.tolist(), cover.tolist(), same.tolist()
+
+
 def _link(pairs: list[dict[str, Any]]) -> list[tuple[list[int], list[Any]]]:
     """Groups of new footprints and old buildings linked by IoU ≥ 0.5 or cover ≥ 0.5."""
     linked = [p for p in pairs if p["match_iou"] >= MATCH_IOU or (p["cover"] or 0) >= LINK_COVER]
@@ -115,11 +146,11 @@ def _link(pairs: list[dict[str, Any]]) -> list[tuple[list[int], list[Any]]]:
 
 
 def _apply_tolerance(
-    session: Session,
     pairs: list[dict[str, Any]],
     groups: list[tuple[list[int], list[Any]]],
     *,
     batch: FootprintBatch,
+    old_geoms: dict[Any, Any],
 ) -> None:
     """Give a second chance to small footprints moved by survey noise: for 1:1 groups below
     the IoU threshold and for overlapping footprints left unmatched, ``match_iou`` becomes the
@@ -135,10 +166,9 @@ def _apply_tolerance(
     ]  # fmt: skip
     if not candidates:
         return
-    old = rq.select_building_wkb(session, uids=sorted({p["uid"] for p in candidates}))
-    new_geoms = batch.geoms[[p["idx"] for p in candidates]]
-    old_geoms = shapely.from_wkb([old[p["uid"]] for p in candidates])
-    for pair, value in zip(candidates, _grown_iou(new_geoms, old_geoms), strict=True):
+    new = batch.geoms[[p["idx"] for p in candidates]]
+    old = np.asarray([old_geoms[p["uid"]] for p in candidates])
+    for pair, value in zip(candidates, _grown_iou(new, old), strict=True):
         pair["match_iou"] = max(pair["match_iou"], float(value))
 
 
@@ -225,12 +255,16 @@ def _match_and_apply(
             strict=True,
         ),
     )
-    pairs = rq.select_pairs(session, coverage=coverage)
     live = {row["uid"]: row for row in rq.select_live(session, coverage=coverage)}
-    for pair in pairs:
-        pair["match_iou"] = pair["iou"] or 0.0
+    uids = list(live)
+    old_geoms = shapely.from_wkb([live[uid].pop("wkb") for uid in uids])
+    pairs = [
+        {"idx": idx, "uid": uids[old], "code": live[uids[old]]["code"], "iou": iou,
+         "cover": cover, "same": same, "match_iou": iou}
+        for idx, old, iou, cover, same in zip(*overlap_pairs(batch.geoms, old_geoms), strict=True)
+    ]  # fmt: skip
     groups = _link(pairs)
-    _apply_tolerance(session, pairs, groups, batch=batch)
+    _apply_tolerance(pairs, groups, batch=batch, old_geoms=dict(zip(uids, old_geoms, strict=True)))
     groups = _link(pairs)
     by_pair = {(p["idx"], p["uid"]): p for p in pairs}
     linked_new = {idx for news, _ in groups for idx in news}

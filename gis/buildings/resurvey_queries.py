@@ -28,35 +28,9 @@ _CREATE_STAGE = text(
     """
 )
 
-# IoU and cover from planar areas in degrees²: over a footprint the map from degrees to metres
-# is affine to within ~1e-6, and a ratio of areas is invariant under an affine map, so these are
-# the IoU and cover in metres (tests/gis/test_resurvey.py checks them against geography areas)
-# at a third of the cost of spheroidal areas. Identical footprints skip the intersection.
-_PAIRS = text(
-    """
-    SELECT s.idx, b.uid, b.code, overlap.same,
-           CASE WHEN overlap.same THEN 1.0 ELSE i / nullif(a + c - i, 0) END AS iou,
-           CASE WHEN overlap.same THEN 1.0 ELSE i / nullif(least(a, c), 0) END AS cover
-    FROM resurvey_stage s
-    JOIN buildings b ON b.geom && s.geom
-    CROSS JOIN LATERAL (SELECT ST_OrderingEquals(b.geom, s.geom) AS same) AS overlap
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN overlap.same THEN NULL ELSE ST_Area(ST_Intersection(b.geom, s.geom)) END
-                   AS i,
-               ST_Area(b.geom) AS a, ST_Area(s.geom) AS c
-    ) AS areas
-    WHERE b.status <> 'retired' AND b.community_code = ANY(CAST(:coverage AS varchar[]))
-      AND (overlap.same OR ST_Intersects(b.geom, s.geom))
-    """
-)
-
-_OLD_GEOMS = text(
-    "SELECT uid, ST_AsBinary(geom) AS wkb FROM buildings WHERE uid = ANY(CAST(:uids AS uuid[]))"
-)
-
 _LIVE = text(
     """
-    SELECT uid, code, status FROM buildings
+    SELECT uid, code, status, ST_AsBinary(geom) AS wkb FROM buildings
     WHERE status <> 'retired' AND community_code = ANY(CAST(:coverage AS varchar[]))
     """
 )
@@ -118,21 +92,10 @@ def stage_footprints(session: Session, rows: Iterable[Sequence[Any]]) -> int:
     return count
 
 
-def select_pairs(session: Session, *, coverage: Sequence[str]) -> list[dict[str, Any]]:
-    """Every (new footprint, live building) pair that overlaps, with its IoU and cover (the
-    overlap over the smaller footprint) and whether the two are identical."""
-    rows = session.execute(_PAIRS, {"coverage": list(coverage)}).mappings()
-    return [dict(row) for row in rows]
-
-
-def select_building_wkb(session: Session, *, uids: Sequence[uuid.UUID]) -> dict[uuid.UUID, bytes]:
-    rows = session.execute(_OLD_GEOMS, {"uids": list(uids)}).all()
-    return {uid: bytes(wkb) for uid, wkb in rows}
-
-
 def select_live(session: Session, *, coverage: Sequence[str]) -> list[dict[str, Any]]:
+    """Live buildings of the covered communities: uid, code, status and footprint (WKB)."""
     rows = session.execute(_LIVE, {"coverage": list(coverage)}).mappings()
-    return [dict(row) for row in rows]
+    return [dict(row) | {"wkb": bytes(row["wkb"])} for row in rows]
 
 
 def apply_geometry_changes(
