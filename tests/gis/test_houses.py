@@ -1,0 +1,90 @@
+"""House lists from CSV and estimated houses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from stdnum.iso7064 import mod_11_2
+
+from gis.buildings.importing import import_buildings
+from gis.buildings.models import Building
+from gis.buildings.reading import open_footprints
+from gis.codes import group_code
+from gis.houses.models import House
+from gis.houses.service import estimate_houses, import_houses
+
+
+@pytest.fixture
+def two_buildings(
+    factory: sessionmaker[Session], db: Session, nanshan_communities: list[str], tmp_path: Path
+) -> list[str]:
+    squares = [
+        shapely.box(113.93, 22.52, 113.9302, 22.5202),
+        shapely.box(113.935, 22.52, 113.9352, 22.5202),
+    ]
+    frame = gpd.GeoDataFrame(
+        {"source_id": ["a", "b"], "height_m": [18, 60]}, geometry=squares, crs="EPSG:4490"
+    )
+    path = tmp_path / "two.fgb"  # FlatGeobuf, one of the formats the import reads
+    frame.to_file(path, driver="FlatGeobuf")
+    source = open_footprints(path, layer=None, crs=None)
+    summary = import_buildings(
+        factory, source=source, community_code=None, repair=False, rejects_file=tmp_path / "r.csv"
+    )
+    assert summary.imported == 2
+    return list(db.scalars(select(Building.code).order_by(Building.source_id)))
+
+
+def test_import_houses_keeps_good_rows_and_reports_bad_ones(
+    db: Session, two_buildings: list[str], tmp_path: Path
+) -> None:
+    first, second = two_buildings
+    typo = first[:-1] + ("0" if first[-1] != "0" else "1")
+    path = tmp_path / "houses.csv"
+    path.write_text(
+        "楼栋编码,楼层,房号,用途,面积\n"
+        f"{group_code(first)},1,101,住宅,45.5\n"
+        f"{first},2,201,residential,60\n"
+        f"{second},1,A1,shop,30\n"
+        f"{typo},1,102,住宅,40\n"
+        f"{second},x,103,住宅,40\n"
+        f"{second},1,104,宿舍,-3\n",
+        encoding="utf-8",
+    )
+    result = import_houses(db, path=path)
+    assert (result.read, result.imported) == (6, 2)
+    reasons = dict(result.rejected)
+    assert "use" in reasons[4] and "shop" in reasons[4]
+    assert "check character" in reasons[5]
+    assert reasons[6].startswith("floor")
+    assert reasons[7].startswith("area_m2")
+    houses = db.scalars(select(House).order_by(House.unit)).all()
+    assert [h.unit for h in houses] == [1, 2]
+    assert all(h.code[:19] == first[:19] and mod_11_2.is_valid(h.code) for h in houses)
+    again = import_houses(db, path=path)  # units continue, codes never repeat
+    assert [h.unit for h in db.scalars(select(House).order_by(House.unit))] == [1, 2, 3, 4]
+    assert again.imported == 2
+
+
+def test_estimated_houses(
+    db: Session, two_buildings: list[str], nanshan_communities: list[str]
+) -> None:
+    count = estimate_houses(db, communities=nanshan_communities)
+    assert count > 0
+    per_building = dict(
+        db.execute(
+            select(Building.code, func.count(House.uid))
+            .join(House, House.building_uid == Building.uid)
+            .group_by(Building.code)
+        ).all()
+    )
+    assert set(per_building) == set(two_buildings)
+    assert all(db.scalars(select(House.is_estimated)))
+    assert (
+        estimate_houses(db, communities=nanshan_communities) == 0
+    )  # only buildings without houses
