@@ -71,3 +71,21 @@ def test_import_divisions_rejects_a_missing_folder(tmp_path: Path, external_url:
     assert result.returncode == 1
     assert "PATH" in result.stderr
     assert "not a folder" in result.stderr
+
+
+def test_code_check(external_url: str, tmp_path: Path) -> None:
+    env = {"GRIDHOUSE_DATABASE_URL": external_url, "GRIDHOUSE_DATA_DIR": str(tmp_path)}
+    assert run("migrate", env=env).returncode == 0
+    good = run("code", "check", "440305005001-1-000001-00000-1", env=env)
+    assert good.returncode == 0, good.stderr
+    assert "check character correct" in good.stdout
+    assert "status: not issued" in good.stdout
+    typo = run("code", "check", "4403050050011000001000002", env=env)
+    assert typo.returncode == 1
+    assert "wrong check character '2' (expected '1')" in typo.stderr
+    offline = run(
+        "code", "check", "4403050050011000001000001",
+        env={"GRIDHOUSE_DATABASE_URL": f"postgresql://x:y@127.0.0.1:{cluster.free_port()}/none"},
+    )  # fmt: skip
+    assert offline.returncode == 0
+    assert "status: unknown" in offline.stdout
