@@ -4,16 +4,35 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+ASSETS := maps/assets
 
-.PHONY: demo test setup lint pytest bench clean-cluster clean-bench
+.PHONY: demo test setup browser lint pytest bench clean-cluster clean-bench
 
 demo: setup
 	$(BIN)/gridhouse demo
 
-test: setup lint pytest
+test: setup browser lint pytest
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(ASSETS)/node_modules/.installed
 	$(BIN)/gridhouse db install
+
+# The pages' JavaScript and CSS (Leaflet, VectorGrid, Geoman, Chart.js, Bootstrap, ...), pinned
+# in maps/assets/package-lock.json and served by gridhouse itself: installed with Debian's npm
+# (added when missing, as root) into maps/assets/node_modules (git-ignored).
+$(ASSETS)/node_modules/.installed: $(ASSETS)/package.json $(ASSETS)/package-lock.json
+	@command -v npm >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] || { echo "npm is missing: as root run apt-get install -y npm" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null; }
+	cd $(ASSETS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium and ChromeDriver for the browser tests (tests/e2e), and a CJK font so that
+# screenshots show Chinese; installed when missing, as root.
+BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-microhei
+browser:
+	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || { \
+	  [ "$$(id -u)" = 0 ] || { echo "as root run apt-get install -y $(BROWSER_PACKAGES)" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null; }
 
 # Debian's python3 may lack venv/ensurepip: install python3-venv when it is missing (as root).
 $(BIN)/python:

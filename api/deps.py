@@ -31,14 +31,19 @@ SESSION_COOKIE = "gridhouse_session"
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
+    """One transaction per request: committed when the route returns, rolled back on error.
+
+    Used with ``scope="function"``: the commit happens before the response is sent, so a client
+    that got a 2xx reads its own write in its next request (with FastAPI's default "request"
+    scope the commit would run after the response, racing the next request).
+    """
     factory: sessionmaker[Session] = request.app.state.session_factory
     with factory() as session, session.begin():
         yield session
 
 
 def get_limited_session(
-    request: Request, session: Annotated[Session, Depends(get_session)]
+    request: Request, session: Annotated[Session, Depends(get_session, scope="function")]
 ) -> Session:
     """The request's session with ``SET LOCAL statement_timeout`` applied (settings)."""
     settings: Settings = request.app.state.settings

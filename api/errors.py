@@ -19,6 +19,7 @@ from gis.errors import (
     InvalidInput,
     NotFound,
     RateLimited,
+    TopologyViolation,
 )
 
 logger = logging.getLogger(__name__)
@@ -44,9 +45,15 @@ def status_for(error: GisError) -> int:
 
 
 def error_body(error: GisError) -> dict[str, object]:
-    """``{"detail": [{"loc": [field], "msg": ..., "type": ...}]}``, shaped like FastAPI's 422."""
+    """``{"detail": [{"loc": [field], "msg": ..., "type": ...}]}``, shaped like FastAPI's 422;
+    a topology refusal adds ``problems`` (a GeoJSON FeatureCollection a map can draw)."""
     loc = [error.field] if error.field else []
-    return {"detail": [{"loc": loc, "msg": error.message, "type": type(error).__name__}]}
+    body: dict[str, object] = {
+        "detail": [{"loc": loc, "msg": error.message, "type": type(error).__name__}]
+    }
+    if isinstance(error, TopologyViolation):
+        body["problems"] = error.problems
+    return body
 
 
 def error_response(error: GisError) -> JSONResponse:

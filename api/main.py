@@ -6,12 +6,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.limits import RequestGuardMiddleware, TokenBucketLimiter
-from api.routes import audit, auth, buildings, health
+from api.routes import (
+    audit,
+    auth,
+    buildings,
+    grids,
+    health,
+    occupants,
+    organizations,
+    pages,
+    people,
+    plans,
+    quality,
+    search,
+    tiles,
+)
 from gis.db import APP_ROLE, database_url, make_engine, make_session_factory
 from gis.settings import Settings, get_settings
+from maps.assets import STATIC_DIR, STATIC_URL, VENDOR_DIR, VENDOR_URL
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,4 +68,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(buildings.router)
     app.include_router(auth.router)
     app.include_router(audit.router)
+    app.include_router(occupants.router)
+    app.include_router(people.router)
+    app.include_router(organizations.router)
+    app.include_router(quality.router)
+    app.include_router(tiles.router)
+    app.include_router(search.router)
+    app.include_router(pages.router)
+    app.include_router(grids.router)
+    app.include_router(plans.router)
+    pages.install_login_redirect(app)
+    # the pages' scripts and styles, served here (no CDN): public, like any static file
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(VENDOR_URL, StaticFiles(directory=VENDOR_DIR, check_dir=False), name="vendor")
     return app

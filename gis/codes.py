@@ -172,3 +172,30 @@ def parse_code(text: str, *, field: str = "code") -> HouseCode:
 def group_code(code: str) -> str:
     """The display form ``440305007003-1-000123-00000-9``."""
     return f"{code[:12]}-{code[12]}-{code[13:19]}-{code[19:24]}-{code[24]}"
+
+
+def format_grid_code(*, community_code: str, seq: int) -> str:
+    """A 15-digit grid code: the 12-digit community code and a 3-digit sequence.
+
+    >>> format_grid_code(community_code="440305005001", seq=7)
+    '440305005001007'
+    """
+    if not (len(community_code) == 12 and community_code.isdigit()):
+        raise InvalidInput("a community code has 12 digits", field="community_code")
+    if not 1 <= seq <= 999:
+        raise InvalidInput("grid sequence is 1…999", field="seq")
+    return f"{community_code}{seq:03d}"
+
+
+def parse_grid_code(text: str, *, field: str = "code") -> str:
+    """A grid code with separators stripped, checked: 15 digits, sequence not ``000``.
+
+    >>> parse_grid_code("440305005001-007")
+    '440305005001007'
+    """
+    code = normalise_code(text, field=field)
+    if len(code) != GRID_CODE_LENGTH or not code.isdigit():
+        raise InvalidInput(f"a grid code has {GRID_CODE_LENGTH} digits", field=field)
+    if code.endswith("000"):
+        raise InvalidInput("the grid sequence (positions 13-15) cannot be 000", field=field)
+    return code

@@ -6,7 +6,7 @@ Every step is idempotent, so ``gridhouse demo`` can run any number of times.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +20,14 @@ from gis.buildings import queries as building_queries
 from gis.buildings.reading import open_footprints
 from gis.crs import parse_crs, transform_geometries
 from gis.db import transaction
+from gis.demo_users import DemoUser, add_demo_users
 from gis.divisions import queries as division_queries
 from gis.divisions.derive import MAJOR_ROADS, derive_communities
 from gis.divisions.models import Division
 from gis.divisions.service import attach_boundaries, import_divisions
+from gis.grids.demo import DemoGrids, build_demo_grids
 from gis.houses.service import estimate_houses
+from gis.people.demo import PopulateReport, populate_demo
 
 NANSHAN_FILE = "shenzhen-nanshan.gpkg"
 NANSHAN_CRS = "GCJ02"  # the data README: evidence points to GCJ-02; the demo says so explicitly
@@ -39,6 +42,9 @@ class DemoReport:
     buildings_imported: int
     buildings_skipped: bool
     houses_estimated: int
+    grids: DemoGrids | None = None
+    users: list[DemoUser] = field(default_factory=list)
+    residents: PopulateReport | None = None
 
 
 def demo_community_codes(session: Session, *, street: str, count: int) -> list[tuple[str, str]]:
@@ -77,6 +83,7 @@ def build_demo(
     data: Path,
     rejects_dir: Path,
     on_progress: Callable[[str], None] = lambda _: None,
+    people_key: Path | None = None,
 ) -> DemoReport:
     """Divisions, Shenzhen districts, Nanshan communities and buildings; skip what exists."""
     with transaction(factory) as session:
@@ -104,10 +111,32 @@ def build_demo(
     on_progress("houses")
     with transaction(factory) as session:
         houses = estimate_houses(session, communities=[code for code, _ in communities])
+    on_progress("grids")
+    grids = build_demo_grids(
+        factory,
+        data=data,
+        file=NANSHAN_FILE,
+        crs=NANSHAN_CRS,
+        township=DEMO_STREET.ljust(12, "0"),
+        communities=[code for code, _ in communities],
+    )
+    on_progress("users")
+    with transaction(factory) as session:
+        users = add_demo_users(
+            session, township=DEMO_STREET.ljust(12, "0"), community=communities[0][0]
+        )
+    residents = None
+    if people_key is not None:
+        on_progress("residents")
+        residents = populate_demo(factory, data=data, people_key=people_key,
+                                  communities=[code for code, _ in communities])  # fmt: skip
     return DemoReport(
+        residents=residents,
+        users=users,
         divisions_inserted=divisions.inserted,
         communities=communities,
         buildings_imported=imported,
         buildings_skipped=existing > 0,
         houses_estimated=houses,
+        grids=grids,
     )

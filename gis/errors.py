@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class GisError(Exception):
     """Base of every error the domain raises on purpose.
@@ -34,8 +36,20 @@ class CrsRequired(InvalidInput):
     """An input names no CRS, and gridhouse never guesses one."""
 
 
+class PurposeRequired(InvalidInput):
+    """A read of personal data that must state its purpose (police) did not, or not enough."""
+
+
 class Conflict(GisError):
     """The change contradicts stored data (overlapping periods, duplicate code, stale version)."""
+
+
+class TopologyViolation(Conflict):
+    """Grids break a hard topology rule; ``problems`` is a GeoJSON FeatureCollection of where."""
+
+    def __init__(self, message: str, *, problems: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class DatabaseUnavailable(GisError):

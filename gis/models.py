@@ -11,9 +11,17 @@ from gis.buildings.models import (
 )
 from gis.db import Base
 from gis.divisions.models import Division
-from gis.grids.models import Grid, GridCodeCounter
+from gis.grids.models import (
+    Grid,
+    GridCodeCounter,
+    GridLineage,
+    GridPlan,
+    PlanBuilding,
+    PlanGrid,
+)
 from gis.houses.models import House
-from gis.people.models import Organization, Person, Residence
+from gis.people.models import Declaration, Employment, Organization, Person, Residence
+from gis.roads.models import Road
 from gis.users.models import User, UserSession
 
 __all__ = [
@@ -22,16 +30,23 @@ __all__ = [
     "Building",
     "BuildingCodeCounter",
     "BuildingFootprint",
+    "Declaration",
     "Division",
+    "Employment",
     "Grid",
     "GridCodeCounter",
+    "GridLineage",
+    "GridPlan",
     "House",
     "ImportBatch",
     "ImportChange",
     "Lineage",
     "Organization",
     "Person",
+    "PlanBuilding",
+    "PlanGrid",
     "Residence",
+    "Road",
     "User",
     "UserSession",
 ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +40,20 @@ class Settings(BaseSettings):
         description="The real data the demo and the benchmarks read (never copied into the repo).",
     )
     pool_size: int = Field(default=10, ge=1, le=100)
+    grid_classes_file: Path | None = Field(
+        default=None,
+        description="A JSON or TOML file overriding the grid class weights, cut-offs, margins "
+        "and triggers (gis/grids/classes.py holds the defaults).",
+    )
+    people_key_file: Path | None = Field(
+        default=None,
+        description="The key that encrypts ID numbers and phones (default: DATA_DIR/keys/"
+        "people.key); created at setup, never in the repository.",
+    )
+    holidays_file: Path | None = Field(
+        default=None,
+        description="Public holidays and make-up working days for declaration deadlines.",
+    )
 
     # access control and limits (docs/security.md)
     db_use_app_role: bool = Field(
@@ -58,6 +73,21 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=300, ge=1)
     rate_limit_burst: int = Field(default=60, ge=1)
 
+    # web map (maps/, api/routes/pages.py, api/routes/tiles.py)
+    basemap: Literal["offline", "osm", "tianditu"] = Field(
+        default="offline",
+        description="The map's background: offline (roads drawn from the database, no internet), "
+        "osm (raster tiles from basemap_osm_url) or tianditu (needs tianditu_key).",
+    )
+    basemap_osm_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="OpenStreetMap raster tiles, or a mirror of them on the local network.",
+    )
+    tianditu_key: str | None = Field(default=None, description="A Tianditu browser key.")
+    tile_max_age_s: int = Field(
+        default=60, ge=0, le=86_400, description="How long a browser may reuse a vector tile."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _normalise_driver(cls, value: str | None) -> str | None:
@@ -71,6 +101,12 @@ class Settings(BaseSettings):
         if not value.startswith("postgresql+"):
             raise ValueError("GRIDHOUSE_DATABASE_URL must start with postgresql://")
         return value
+
+    @model_validator(mode="after")
+    def _basemap_has_its_key(self) -> Settings:
+        if self.basemap == "tianditu" and not self.tianditu_key:
+            raise ValueError("GRIDHOUSE_BASEMAP=tianditu needs GRIDHOUSE_TIANDITU_KEY")
+        return self
 
 
 @lru_cache(maxsize=1)

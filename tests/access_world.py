@@ -27,10 +27,11 @@ from functools import lru_cache
 from fastapi.testclient import TestClient
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import get_session
 from api.main import create_app
+from api.personal import get_audit_factory
 from gis.audit.schemas import Actor
 from gis.buildings.models import Building, BuildingStatus
 from gis.divisions.models import Division, DivisionLevel
@@ -87,6 +88,9 @@ class World:
 
     buildings: dict[str, str] = field(default_factory=dict)
     users: dict[Role, str] = field(default_factory=dict)
+    objects: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Other kinds of object by kind and variant (``own``, ``other``, ``missing``): houses,
+    people, residences, grids, organizations (``tests/people_world.py``)."""
 
     @property
     def missing_building(self) -> str:
@@ -181,5 +185,8 @@ def client_for(settings: Settings, db: Session, **overrides: object) -> Iterator
         yield db
 
     app.dependency_overrides[get_session] = shared_session
+    app.dependency_overrides[get_audit_factory] = lambda: sessionmaker(
+        bind=db.get_bind(), join_transaction_mode="create_savepoint"
+    )
     with TestClient(app) as test_client:
         yield test_client

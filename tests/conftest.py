@@ -14,12 +14,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import get_session
 from api.main import create_app
+from api.personal import get_audit_factory
 from gis import cluster, schema
 from gis.db import make_engine, make_session_factory, transaction
 from gis.demo import derive_nanshan_communities
 from gis.divisions.service import attach_boundaries, import_divisions
+from gis.people.crypto import PeopleCipher, read_key_file, write_new_key_file
 from gis.settings import Settings
 from tests.access_world import World, build_world
+from tests.grids_world import add_grids_world
+from tests.people_world import add_people_world
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -104,9 +108,24 @@ def factory(connection: Connection) -> sessionmaker[Session]:
     )
 
 
+@pytest.fixture(scope="session")
+def people_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A people key for the whole run, in a temporary folder (never the project's)."""
+    path = tmp_path_factory.mktemp("keys") / "people.key"
+    write_new_key_file(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def cipher(people_key_file: Path) -> PeopleCipher:
+    return read_key_file(people_key_file)
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path / "data")
+def settings(database_url: str, tmp_path: Path, people_key_file: Path) -> Settings:
+    return Settings(
+        database_url=database_url, data_dir=tmp_path / "data", people_key_file=people_key_file
+    )
 
 
 @pytest.fixture
@@ -118,11 +137,20 @@ def client(settings: Settings, db: Session) -> Iterator[TestClient]:
         yield db
 
     app.dependency_overrides[get_session] = shared_session
+    # audit rows of failed reads go to a transaction of their own: here, a savepoint of the test's
+    app.dependency_overrides[get_audit_factory] = lambda: savepoint_factory(db)
     with TestClient(app) as test_client:
         yield test_client
 
 
+def savepoint_factory(db: Session) -> sessionmaker[Session]:
+    """Sessions on the test's connection whose commits release savepoints (rolled back later)."""
+    return sessionmaker(bind=db.get_bind(), join_transaction_mode="create_savepoint")
+
+
 @pytest.fixture
-def world(db: Session) -> World:
-    """Divisions, grids, buildings and one user per role (tests/access_world.py), rolled back."""
-    return build_world(db)
+def world(db: Session, cipher: PeopleCipher) -> World:
+    """Divisions, grids, buildings and one user per role (tests/access_world.py), and houses,
+    residents and employers in them (tests/people_world.py), and two draft grid plans
+    (tests/grids_world.py), rolled back."""
+    return add_grids_world(db, add_people_world(db, build_world(db), cipher))

@@ -63,5 +63,9 @@ def url() -> None:
 
 def migrate() -> None:
     """Migrate the database to the newest schema (Alembic upgrade head)."""
-    schema.upgrade(database_url(get_settings()))
+    settings = get_settings()
+    schema.upgrade(database_url(settings))
     console.print("schema is at the newest revision")
+    from api.cli.people import ensure_key  # local: keeps `gridhouse --help` fast
+
+    ensure_key()

@@ -94,3 +94,54 @@ def import_houses(
     console.print(
         f"read {result.read:,}, imported {result.imported:,}, rejected {len(result.rejected):,}"
     )
+
+
+@app.command("grids")
+def import_grids(
+    file: Annotated[Path, typer.Argument(help="GeoPackage, Shapefile, GeoJSON or FlatGeobuf")],
+    layer: Annotated[str | None, typer.Option(help="Layer to read (default: the only one)")] = None,
+    crs: Annotated[
+        str | None, typer.Option(help="CRS of the file, overriding its own: EPSG:n, GCJ02 or BD09")
+    ] = None,
+    valid_from: Annotated[
+        str | None, typer.Option(help="The date the grids take effect (default today)")
+    ] = None,
+) -> None:
+    """Make a file's grids the live grids of their communities (codes kept when valid)."""
+    from api.cli.grids import run_grid_import  # local: keeps `gridhouse --help` fast
+
+    run_grid_import(file=file, layer=layer, crs=crs, valid_from=valid_from)
+
+
+@app.command("roads")
+def import_roads(
+    file: Annotated[Path, typer.Argument(help="A file of road centrelines (lines)")],
+    layer: Annotated[str | None, typer.Option(help="Layer to read (default: roads)")] = None,
+    crs: Annotated[
+        str | None, typer.Option(help="CRS of the file, overriding its own: EPSG:n, GCJ02 or BD09")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace the roads loaded from this file")
+    ] = False,
+) -> None:
+    """Load road centrelines (grid suggestions follow them)."""
+    from api.cli.grids import run_road_import
+
+    run_road_import(file=file, layer=layer, crs=crs, replace=replace)
+
+
+@app.command("people")
+def import_people(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX in the template of docs/people.md")],
+    rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (CSV)")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 5000,
+    holidays: Annotated[
+        Path | None, typer.Option(help="Public holidays for declaration deadlines")
+    ] = None,
+) -> None:
+    """Import residents and their residences; bad rows go to a rejects file with reasons."""
+    from api.cli.people import run_people_import  # local: keeps `gridhouse --help` fast
+
+    if not file.exists():
+        raise InvalidInput(f"{file} does not exist", field="FILE")
+    run_people_import(file, rejects=rejects, batch_size=batch_size, holidays=holidays)

@@ -7,7 +7,7 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
-from api.cli import audit, codes, db, demo, imports, lifecycle, serve, users
+from api.cli import audit, codes, db, demo, grids, imports, lifecycle, people, serve, users
 from api.cli.common import errors
 from gis.errors import GisError
 
@@ -23,9 +23,11 @@ app.add_typer(codes.app, name="code")
 app.add_typer(lifecycle.app, name="buildings")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
+app.add_typer(grids.app, name="grids")
 app.command("migrate")(db.migrate)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.command("quality")(people.quality_command)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The ``grids`` table (one row per version of a grid) and the grid code counters."""
+"""Tables of grids: versions (``grids``), code counters, lineage, draft plans and their grids."""
 
 from __future__ import annotations
 
@@ -9,9 +9,14 @@ from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
+    DateTime,
     ForeignKey,
+    Identity,
     Integer,
     String,
     UniqueConstraint,
@@ -22,8 +27,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from gis.buildings.models import LineageEvent
 from gis.columns import created_at_column, enum_type
 from gis.db import Base, valid_geometry_check
+
+GRID_CODE_PATTERN = "^[0-9]{15}$"
 
 
 class GridClass(StrEnum):
@@ -32,6 +40,14 @@ class GridClass(StrEnum):
     REINFORCED = "reinforced"
     KEY = "key"
     REGULAR = "regular"
+
+
+class PlanStatus(StrEnum):
+    """A draft plan is edited until it is published (or discarded); both end its life."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    DISCARDED = "discarded"
 
 
 class Grid(Base):
@@ -65,6 +81,8 @@ class Grid(Base):
         "class", enum_type(GridClass, "grid_class")
     )
     class_explanation: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    indicators: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    classified_on: Mapped[date | None] = mapped_column(Date)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     geom: Mapped[WKBElement] = mapped_column(Geometry("POLYGON", srid=4490, spatial_index=True))
@@ -81,3 +99,103 @@ class GridCodeCounter(Base):
         String(12), ForeignKey("divisions.code"), primary_key=True
     )
     last_seq: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class GridLineage(Base):
+    """Parent grid code → child grid code, written when a split, merge or redraw is published."""
+
+    __tablename__ = "grid_lineage"
+    __table_args__ = (
+        CheckConstraint("parent_code <> child_code", name="not_self"),
+        CheckConstraint(
+            "parent_code ~ '^[0-9]{15}$' AND child_code ~ '^[0-9]{15}$'", name="code_format"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    parent_code: Mapped[str] = mapped_column(String(15), index=True)
+    child_code: Mapped[str] = mapped_column(String(15), index=True)
+    event: Mapped[LineageEvent] = mapped_column(enum_type(LineageEvent, "lineage_event"))
+    happened_on: Mapped[date] = mapped_column(Date)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("grid_plans.id"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class GridPlan(Base):
+    """A draft of new grid boundaries for a division: a copy of its live grids, edited freely,
+    then published with an effective date (or discarded)."""
+
+    __tablename__ = "grid_plans"
+    __table_args__ = (
+        CheckConstraint(
+            "target_min_households > 0 AND target_max_households > target_min_households",
+            name="target_band",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    division_code: Mapped[str] = mapped_column(String(12), ForeignKey("divisions.code"))
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    status: Mapped[PlanStatus] = mapped_column(
+        enum_type(PlanStatus, "plan_status"), server_default="draft"
+    )
+    base_versions: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    problems: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    context: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    target_min_households: Mapped[int] = mapped_column(Integer, server_default="300")
+    target_max_households: Mapped[int] = mapped_column(Integer, server_default="500")
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = created_at_column()
+    effective_date: Mapped[date | None] = mapped_column(Date)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class PlanGrid(Base):
+    """One grid of a draft plan. ``code`` is the live grid it copies (NULL for a new grid: codes
+    are issued when the plan is published); ``stats`` caches its indicators."""
+
+    __tablename__ = "plan_grids"
+    __table_args__ = (
+        CheckConstraint("code IS NULL OR code ~ '^[0-9]{15}$'", name="code_format"),
+        UniqueConstraint("plan_id", "code"),
+        valid_geometry_check(),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("grid_plans.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str | None] = mapped_column(String(15))
+    source_version: Mapped[int | None] = mapped_column(Integer)
+    community_code: Mapped[str] = mapped_column(String(12), ForeignKey("divisions.code"))
+    name: Mapped[str | None] = mapped_column(String(100))
+    parent_codes: Mapped[list[str]] = mapped_column(ARRAY(String(15)), server_default="{}")
+    lineage_event: Mapped[LineageEvent | None] = mapped_column(
+        enum_type(LineageEvent, "lineage_event")
+    )
+    is_changed: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    stats: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4490, spatial_index=True)
+    )
+
+
+class PlanBuilding(Base):
+    """A building of a plan's area as the plan was drafted: its point on surface, the live grid
+    it was in, and its counts. Edits re-sum these (an indexed point-in-polygon), so the impact
+    of an edit costs the buildings it touches, not a walk through houses and residents."""
+
+    __tablename__ = "plan_buildings"
+
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("grid_plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    building_uid: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    building_code: Mapped[str] = mapped_column(String(25))
+    community_code: Mapped[str | None] = mapped_column(String(12))
+    live_code: Mapped[str | None] = mapped_column(String(15))
+    counts: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4490, spatial_index=True))

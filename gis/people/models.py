@@ -1,4 +1,4 @@
-"""Tables of people (identity numbers encrypted), residences and organizations."""
+"""Tables of people (identity numbers encrypted), residences, declarations and organizations."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
+    Index,
     LargeBinary,
     String,
     Text,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import DATERANGE, ExcludeConstraint, Range
 from sqlalchemy.orm import Mapped, mapped_column
@@ -63,6 +66,8 @@ class Person(Base):
     id_number_hash: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
+    id_number_masked: Mapped[str | None] = mapped_column(String(24))
+    phone_masked: Mapped[str | None] = mapped_column(String(24))
     sex: Mapped[str | None] = mapped_column(String(1))
     birth_date: Mapped[date | None] = mapped_column(Date)
     hukou_division_code: Mapped[str | None] = mapped_column(String(12))
@@ -73,6 +78,7 @@ class Person(Base):
     employer_uid: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.uid"))
     is_key_person: Mapped[bool] = mapped_column(Boolean, server_default="false")
     district_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    batch_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()
 
@@ -89,6 +95,12 @@ class Residence(Base):
             using="gist",
             where="is_primary",
             name="residences_one_primary_at_a_time",
+        ),
+        # departures whose end is known but not yet deregistered (the 7-day rule)
+        Index(
+            "ix_residences_pending_departures",
+            "house_uid",
+            postgresql_where=text("deregistered_at IS NULL AND NOT upper_inf(period)"),
         ),
     )
 
@@ -123,4 +135,45 @@ class Organization(Base):
     kind: Mapped[str | None] = mapped_column(String(50))
     house_uid: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("houses.uid"), index=True)
     district_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Declaration(Base):
+    """A landlord's declaration (出租屋业主申报) of a tenant who moved into a rented house: due
+    within 3 working days of the move (``due_on``); ``declared_at`` is NULL until it is made."""
+
+    __tablename__ = "declarations"
+    __table_args__ = (
+        CheckConstraint("due_on > moved_in", name="due_after_move"),
+        Index(
+            "ix_declarations_pending_due_on", "due_on", postgresql_where=text("declared_at IS NULL")
+        ),
+    )
+
+    uid: Mapped[uuid.UUID] = mapped_column(
+        Uuid, primary_key=True, server_default=func.gen_random_uuid()
+    )
+    residence_uid: Mapped[uuid.UUID] = mapped_column(ForeignKey("residences.uid"), unique=True)
+    house_uid: Mapped[uuid.UUID] = mapped_column(ForeignKey("houses.uid"), index=True)
+    person_uid: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.uid"), index=True)
+    moved_in: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    declared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    declared_by: Mapped[DeclaredBy | None] = mapped_column(enum_type(DeclaredBy, "declared_by"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Employment(Base):
+    """A person employed by an organization over ``[from, to)`` (用工登记)."""
+
+    __tablename__ = "employments"
+    __table_args__ = (CheckConstraint("NOT isempty(period)", name="period_not_empty"),)
+
+    uid: Mapped[uuid.UUID] = mapped_column(
+        Uuid, primary_key=True, server_default=func.gen_random_uuid()
+    )
+    person_uid: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.uid"), index=True)
+    organization_uid: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.uid"), index=True)
+    period: Mapped[Range[date]] = mapped_column(DATERANGE)
+    position: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = created_at_column()

@@ -33,7 +33,13 @@ class RouteCase:
     ``allowed`` roles get ``ok_status`` for objects in their scope; other roles get
     ``denied_status`` (403 when the role may not use the route at all, 404 when the route
     answers every object of theirs as missing). Anonymous callers get 401 unless ``public``.
-    ``objects`` names the kind of object in ``path`` (``{code}``); routes without one run once.
+    ``objects`` names the kind of object in ``path`` (``{code}``; ``{plan_id}`` and ``{grid_id}``
+    for plans and their grids): ``buildings`` from ``world.buildings``, any other kind from
+    ``world.objects[kind]``; routes without one run once (a ``{plan_id}`` is the own plan).
+    ``sees_other``: roles for which the ``other`` object is in scope (default: admins).
+    ``query``: a query string added to the URL (not part of the route's id).
+    ``url_path``: the path to request when the route's has placeholders the world cannot fill
+    (``/tiles/{layer}/{z}/{x}/{y}.pbf``).
     ``lists`` names the kind of object a list route returns: its body must hold the ``own``
     object for roles that see it and never the ``other`` one for roles whose scope excludes it.
     ``allowed_keys``: the top-level keys a successful JSON body may carry.
@@ -47,12 +53,15 @@ class RouteCase:
     denied_status: int = 403
     public: bool = False
     anonymous_status: int | None = None
-    objects: Literal["buildings"] | None = None
-    lists: Literal["buildings"] | None = None
+    objects: str | None = None
+    lists: Literal["buildings", "people"] | None = None
     body: Callable[[Caller, World], dict[str, object]] | None = None
     allowed_keys: frozenset[str] | None = None
     revokes_token: bool = False
     pending: str | None = None
+    sees_other: frozenset[Role] = SEES_OTHER
+    query: str = ""
+    url_path: str | None = None
     variants: tuple[Variant, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -70,25 +79,171 @@ class RouteCase:
             return self.ok_status if self.public else 401
         if caller not in self.allowed:
             return self.denied_status
-        if variant == "missing" or (variant == "other" and caller not in SEES_OTHER):
+        if variant == "missing" or (variant == "other" and caller not in self.sees_other):
             return 404
         return self.ok_status
 
+    def object_code(self, world: World, variant: Variant) -> str:
+        """The code (or id) of the object a variant asks for."""
+        if self.objects == "buildings":
+            return {
+                "own": world.buildings["own"],
+                "other": world.buildings["far"],
+                "missing": world.missing_building,
+            }[variant]
+        assert self.objects is not None
+        return world.objects[self.objects][variant]
+
     def url(self, world: World, variant: Variant) -> str:
-        if self.objects != "buildings":
-            return self.path
-        code = {
-            "own": world.buildings["own"],
-            "other": world.buildings["far"],
-            "missing": world.missing_building,
-        }[variant]
-        return self.path.format(code=code)
+        if self.url_path is not None:
+            return self.url_path + self.query
+        if "{" not in self.path:
+            return self.path + self.query
+        code = self.object_code(world, variant) if self.objects else ""
+        plans = world.objects.get("plans", {})
+        plan_id = plans.get("own", "")
+        if self.objects == "plans":
+            plan_id = code
+        elif self.objects == "plan_grids" and variant == "other":
+            plan_id = plans["other"]
+        return (
+            self.path.format(code=code, plan_id=plan_id, grid_id=code, uid=code, credit_code=code)
+            + self.query
+        )
 
 
 def _login_body(caller: Caller, world: World) -> dict[str, object]:
     if caller is None:
         return {"name": "nobody", "password": PASSWORD}
     return {"name": world.users[caller], "password": PASSWORD}
+
+
+AGGREGATES: frozenset[Role] = ALL_ROLES - {Role.AUDITOR}
+PLANS: frozenset[Role] = frozenset({Role.PLANNER, Role.ADMIN})
+BOX_A_SMALLER = {
+    "type": "Polygon",
+    "coordinates": [[[113.90, 22.50], [113.909, 22.50], [113.909, 22.51], [113.90, 22.51],
+                     [113.90, 22.50]]],
+}  # fmt: skip
+ACROSS_BOX_A = {"type": "LineString", "coordinates": [[113.905, 22.499], [113.905, 22.511]]}
+
+
+def _merge_body(caller: Caller, world: World) -> dict[str, object]:
+    grids = world.objects["plan_grids"]
+    return {"grid_ids": [int(grids["own"]), int(grids["own_b"])]}
+
+
+GRID_CASES: list[RouteCase] = [
+    # grid outlines are not personal: every role but the auditor reads any of them
+    RouteCase("GET", "/api/grids", AGGREGATES),
+    RouteCase("GET", "/api/grids/{code}", AGGREGATES, objects="grids", sees_other=AGGREGATES),
+    # full statistics within the scope; planners read any grid's, suppressed
+    RouteCase("GET", "/api/grids/{code}/stats", AGGREGATES, objects="grids",
+              sees_other=PLANS),
+    RouteCase("GET", "/api/grids/problems", PLANS, query="?division=990101"),
+    RouteCase("POST", "/api/plans", PLANS, ok_status=201,
+              body=lambda caller, world: {"division_code": "990101000000"}),
+    RouteCase("GET", "/api/plans", PLANS, allowed_keys=frozenset({"items", "next_before_id"})),
+    RouteCase("GET", "/api/plans/{plan_id}", PLANS, objects="plans", sees_other=PLANS),
+    RouteCase("DELETE", "/api/plans/{plan_id}", PLANS, objects="plans", sees_other=PLANS),
+    RouteCase("GET", "/api/plans/{plan_id}/impact", PLANS, objects="plans", sees_other=PLANS),
+    RouteCase("POST", "/api/plans/{plan_id}/grids", PLANS, objects="plans", sees_other=PLANS,
+              ok_status=201, body=lambda caller, world: {"geometry": BOX_A_SMALLER,
+                                                          "community_code": "990101001001"}),
+    RouteCase("PUT", "/api/plans/{plan_id}/grids/{grid_id}", PLANS, objects="plan_grids",
+              sees_other=PLANS, body=lambda caller, world: {"geometry": BOX_A_SMALLER}),
+    RouteCase("DELETE", "/api/plans/{plan_id}/grids/{grid_id}", PLANS, objects="plan_grids",
+              sees_other=PLANS, ok_status=204),
+    RouteCase("POST", "/api/plans/{plan_id}/grids/{grid_id}/split", PLANS, objects="plan_grids",
+              sees_other=PLANS, body=lambda caller, world: {"line": ACROSS_BOX_A}),
+    RouteCase("POST", "/api/plans/{plan_id}/merge", PLANS, body=_merge_body),
+    # the world's communities have no boundary, so publishing is refused (409): reaching the
+    # refusal is what the matrix checks; tests/api/test_plans_api.py publishes for real
+    RouteCase("POST", "/api/plans/{plan_id}/publish", PLANS, objects="plans", sees_other=PLANS,
+              ok_status=409, body=lambda caller, world: {"effective_date": "2099-01-01"}),
+]  # fmt: skip
+
+
+MAP_ROLES: frozenset[Role] = frozenset({Role.OFFICER, Role.POLICE, Role.ADMIN})
+MAP_CASES: list[RouteCase] = [
+    # tiles: every role but the auditor; what each sees in them is tests/gis/test_tiles.py's
+    RouteCase("GET", "/tiles/{layer}/{z}/{x}/{y}.pbf", AGGREGATES,
+              url_path="/tiles/roads+grids+buildings/16/53503/28561.pbf"),
+    # pages: a visitor without a session is redirected to the login page (followed: 200), a role
+    # that may not open a page gets a 403 page; "/" redirects to the role's first page
+    RouteCase("GET", "/login", ALL_ROLES, public=True),
+    RouteCase("GET", "/api/search/people", PERSONAL, allowed_keys=frozenset({"items"}),
+              query="?q=%E7%8E%8B%E8%87%AA%E5%B7%B1&purpose=A4403052026050001"),
+    RouteCase("GET", "/", ALL_ROLES, anonymous_status=200),
+    RouteCase("GET", "/map", MAP_ROLES, anonymous_status=200),
+    RouteCase("GET", "/planner", PLANS, anonymous_status=200),
+    RouteCase("GET", "/dashboard", AGGREGATES, anonymous_status=200),
+]  # fmt: skip
+
+
+CHANGERS: frozenset[Role] = frozenset({Role.OFFICER, Role.ADMIN})
+PURPOSE = "?purpose=A4403052026050001"
+# a polygon over the world's three boxes (own, other and far): each role must see only its own
+OVER_THE_WORLD = {
+    "type": "Polygon",
+    "coordinates": [[[113.899, 22.499], [113.961, 22.499], [113.961, 22.511], [113.899, 22.511],
+                     [113.899, 22.499]]],
+}  # fmt: skip
+
+
+def _arrival_body(caller: Caller, world: World) -> dict[str, object]:
+    return {
+        "house_code": world.objects["house_own_2"]["own"],
+        "person": {"name": "新来者", "id_number": "110105199205050516", "phone": "13700000009"},
+        "moved_in": "2026-01-05",
+        "kind": "tenant",
+        "declared_by": "officer",
+    }
+
+
+def _move_body(caller: Caller, world: World) -> dict[str, object]:
+    return {"house_code": world.objects["house_own_2"]["own"], "moved_on": "2025-06-01",
+            "kind": "tenant"}  # fmt: skip
+
+
+def _organization_body(caller: Caller, world: World) -> dict[str, object]:
+    return {"name": "新单位", "credit_code": world.objects["new_credit_code"]["own"],
+            "kind": "company", "house_code": world.objects["houses"]["own"]}  # fmt: skip
+
+
+def _employee_body(caller: Caller, world: World) -> dict[str, object]:
+    return {"person_uid": world.objects["people"]["own"], "since": "2025-01-01",
+            "position": "工人"}  # fmt: skip
+
+
+PEOPLE_CASES: list[RouteCase] = [
+    # occupants: personal routes; out of scope answers like missing
+    RouteCase("GET", "/api/houses/{code}/occupants", PERSONAL, objects="houses", query=PURPOSE),
+    RouteCase("GET", "/api/buildings/{code}/occupants", PERSONAL, objects="buildings",
+              query=PURPOSE),
+    RouteCase("GET", "/api/occupants", PERSONAL, lists="people",
+              query=PURPOSE + "&lon=113.905&lat=22.505&radius_m=300&crs=EPSG:4490"),
+    RouteCase("POST", "/api/occupants/search", PERSONAL, lists="people",
+              body=lambda caller, world: {"polygon": OVER_THE_WORLD,
+                                          "purpose": "A4403052026050001"}),
+    RouteCase("GET", "/api/people/{uid}", PERSONAL, objects="people", query=PURPOSE),
+    RouteCase("POST", "/api/people/{uid}/reveal", PERSONAL, objects="people",
+              body=lambda caller, world: {"reason": "A4403052026050001"}),
+    # residences: officers and admins change them; police change nothing in grids
+    RouteCase("POST", "/api/residences", CHANGERS, ok_status=201, body=_arrival_body),
+    RouteCase("POST", "/api/residences/{uid}/deregister", CHANGERS, objects="residences",
+              body=lambda caller, world: {"moved_out": "2025-03-01"}),
+    RouteCase("POST", "/api/residences/{uid}/declaration", CHANGERS, objects="residences"),
+    RouteCase("POST", "/api/people/{uid}/move", CHANGERS, objects="people", body=_move_body),
+    RouteCase("POST", "/api/organizations", CHANGERS, ok_status=201, body=_organization_body),
+    RouteCase("GET", "/api/organizations/{credit_code}", PERSONAL, objects="organizations",
+              query=PURPOSE),
+    RouteCase("POST", "/api/organizations/{credit_code}/employees", CHANGERS, ok_status=201,
+              objects="organizations", body=_employee_body),
+    # a grid's overdue work is personal; its quality rates are aggregates planners may read
+    RouteCase("GET", "/api/grids/{code}/overdue", PERSONAL, objects="grids", query=PURPOSE),
+    RouteCase("GET", "/api/quality", AGGREGATES, query="?grid=990101001001001"),
+]  # fmt: skip
 
 
 CASES: list[RouteCase] = [
@@ -132,4 +287,7 @@ CASES: list[RouteCase] = [
         objects="buildings",
     ),
     RouteCase("GET", "/api/buildings", ALL_ROLES, lists="buildings"),
+    *GRID_CASES,
+    *MAP_CASES,
+    *PEOPLE_CASES,
 ]

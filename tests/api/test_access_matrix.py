@@ -15,6 +15,7 @@ from tests.access_world import World, bearer, login
 from tests.api.access_matrix import CASES, PERSONAL, SEES_OTHER, Caller, RouteCase, Variant
 from tests.api.route_walk import walk_routes
 from tests.api.test_route_guard import PUBLIC_PATHS
+from tests.people_world import CANARY, RESIDENTS
 
 CALLERS: list[Caller] = [*Role, None]
 DOCUMENTATION = PUBLIC_PATHS - {"/healthz", "/api/auth/login"}
@@ -66,10 +67,12 @@ def test_matrix(client: TestClient, world: World, case: RouteCase, caller: Calle
             assert set(response.json()) <= case.allowed_keys
         if case.lists == "buildings" and response.is_success:
             _check_list(response.text, caller, world)
+        if case.lists == "people" and response.is_success:
+            _check_people(response.text, caller)
     # out of scope answers exactly like missing, the requested code aside
     if case.objects and caller is not None and bodies["other"].status_code == 404:
-        other = bodies["other"].text.replace(world.buildings["far"], "?")
-        assert other == bodies["missing"].text.replace(world.missing_building, "?")
+        other = bodies["other"].text.replace(case.object_code(world, "other"), "?")
+        assert other == bodies["missing"].text.replace(case.object_code(world, "missing"), "?")
 
 
 def _check_list(text: str, caller: Caller, world: World) -> None:
@@ -77,6 +80,14 @@ def _check_list(text: str, caller: Caller, world: World) -> None:
     assert (world.buildings["own"] in text) is sees_own
     if caller not in SEES_OTHER:
         assert world.buildings["far"] not in text
+
+
+def _check_people(text: str, caller: Caller) -> None:
+    """The own building's resident is listed for roles that see people; the canary (in the far
+    building) only for admins."""
+    assert (RESIDENTS["own"][0] in text) is (caller in PERSONAL)
+    if caller not in SEES_OTHER:
+        assert all(needle not in text for needle in CANARY.needles)
 
 
 def test_a_fresh_app_has_no_leftover_overrides(settings: Settings) -> None:

@@ -11,6 +11,7 @@ from tests.api.route_walk import depends_on, walk_routes
 
 PUBLIC_PATHS = frozenset(
     {"/healthz", "/api/auth/login", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
+    | {"/login"}  # the login page: a form posting to /api/auth/login
 )
 """The whole public surface (plus mounted static files): anything else needs a caller's scope."""
 

@@ -1,0 +1,65 @@
+"""Organizations (实有单位): register one at a house, read it with its employees, employ someone."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from api.deps import SessionDep
+from api.personal import AtQuery, Audited, PurposeQuery, audited, on_date
+from gis.people import organizations
+from gis.people.schemas import EmployeeCreate, EmployeeRead, OrganizationCreate, OrganizationRead
+
+router = APIRouter(prefix="/api/organizations", tags=["organizations"])
+
+CreditCodePath = Annotated[str, Path(max_length=40, description="unified social credit code")]
+
+
+@router.post("", response_model=OrganizationRead, status_code=201)
+def register_organization(
+    request: OrganizationCreate,
+    session: SessionDep,
+    audit: Annotated[Audited, Depends(audited("organizations.register"))],
+) -> OrganizationRead:
+    """Register an organization at a house in the caller's scope (credit code checked)."""
+    audit.target_codes = [request.credit_code, request.house_code]
+    organization = organizations.register_organization(session, scope=audit.scope, request=request)
+    read = organizations.read_organization(
+        session, scope=audit.scope, credit_code=str(organization.credit_code), on=on_date(None)
+    )
+    audit.record(session, row_count=0)
+    return read
+
+
+@router.get("/{credit_code}", response_model=OrganizationRead)
+def read_organization(
+    credit_code: CreditCodePath,
+    session: SessionDep,
+    audit: Annotated[Audited, Depends(audited("organizations.read"))],
+    at: AtQuery = None,
+    purpose: PurposeQuery = None,
+) -> OrganizationRead:
+    """An organization in scope and its employees on ``at`` (identifiers masked)."""
+    audit.state_purpose(purpose, targets=[credit_code])
+    read = organizations.read_organization(
+        session, scope=audit.scope, credit_code=credit_code, on=on_date(at)
+    )
+    audit.record(session, row_count=len(read.employees))
+    return read
+
+
+@router.post("/{credit_code}/employees", response_model=EmployeeRead, status_code=201)
+def add_employee(
+    credit_code: CreditCodePath,
+    request: EmployeeCreate,
+    session: SessionDep,
+    audit: Annotated[Audited, Depends(audited("organizations.employ"))],
+) -> EmployeeRead:
+    """Employ a person in scope from ``since`` (用工登记)."""
+    audit.target_codes = [credit_code, str(request.person_uid)]
+    read = organizations.add_employee(
+        session, scope=audit.scope, credit_code=credit_code, request=request
+    )
+    audit.record(session, row_count=1)
+    return read

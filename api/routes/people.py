@@ -1,0 +1,136 @@
+"""People and residences: register an arrival, deregister a departure, move, record a landlord's
+declaration, read a person (masked) and reveal their identifiers with a reason. All audited."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from api.deps import SessionDep
+from api.personal import Audited, CalendarDep, CipherDep, PurposeQuery, audited
+from gis.access.purpose import require_reason
+from gis.people import reads, service
+from gis.people.periods import today_in_china
+from gis.people.schemas import (
+    DeclarationRead,
+    Deregistration,
+    MoveRead,
+    MoveRequest,
+    PersonRead,
+    ResidenceCreate,
+    ResidenceRead,
+    RevealRead,
+    RevealRequest,
+)
+
+router = APIRouter(tags=["people"])
+
+
+@router.post("/api/residences", response_model=ResidenceRead, status_code=201)
+def register_arrival(
+    request: ResidenceCreate,
+    session: SessionDep,
+    cipher: CipherDep,
+    calendar: CalendarDep,
+    audit: Annotated[Audited, Depends(audited("residences.register"))],
+) -> ResidenceRead:
+    """Register a person's arrival in a house (来有登记): an existing person by ``person_uid``,
+    or a new one (or the one with that ID number) from ``person``. Overlapping primary
+    residences answer 409 naming both periods, unless ``ends_previous`` (a move)."""
+    audit.target_codes = [request.house_code]
+    today = today_in_china()
+    residence = service.register_arrival(
+        session, scope=audit.scope, cipher=cipher, calendar=calendar, request=request, today=today
+    )
+    read = reads.residence_reads(session, [residence], today=today)[0]
+    audit.record(session, row_count=1, target_codes=[read.house_code, str(read.uid)])
+    return read
+
+
+@router.post("/api/residences/{uid}/deregister", response_model=ResidenceRead)
+def deregister_departure(
+    uid: uuid.UUID,
+    request: Deregistration,
+    session: SessionDep,
+    audit: Annotated[Audited, Depends(audited("residences.deregister"))],
+) -> ResidenceRead:
+    """End a residence on the day of departure (走有注销); the record is kept."""
+    audit.target_codes = [str(uid)]
+    today = today_in_china()
+    residence = service.deregister(
+        session, scope=audit.scope, residence_uid=uid, moved_out=request.moved_out, today=today
+    )
+    read = reads.residence_reads(session, [residence], today=today)[0]
+    audit.record(session, row_count=1, target_codes=[read.house_code, str(uid)])
+    return read
+
+
+@router.post("/api/residences/{uid}/declaration", response_model=DeclarationRead)
+def record_declaration(
+    uid: uuid.UUID,
+    session: SessionDep,
+    audit: Annotated[Audited, Depends(audited("declarations.record"))],
+) -> DeclarationRead:
+    """The landlord declared the tenant of this residence (出租屋业主申报), now."""
+    audit.target_codes = [str(uid)]
+    declaration = service.record_declaration(session, scope=audit.scope, residence_uid=uid)
+    read = reads.declaration_read(declaration, today=today_in_china())
+    audit.record(session, row_count=1)
+    return read
+
+
+@router.post("/api/people/{uid}/move", response_model=MoveRead)
+def move_person(
+    uid: uuid.UUID,
+    request: MoveRequest,
+    session: SessionDep,
+    calendar: CalendarDep,
+    audit: Annotated[Audited, Depends(audited("residences.move"))],
+) -> MoveRead:
+    """End the person's primary residence on ``moved_on`` and start one in the new house, in
+    one transaction."""
+    audit.target_codes = [str(uid), request.house_code]
+    today = today_in_china()
+    ended, started = service.move_person(
+        session, scope=audit.scope, calendar=calendar, person_uid=uid, request=request,
+        today=today,
+    )  # fmt: skip
+    read = reads.move_read(session, ended, started, today=today)
+    codes = [r.house_code for r in (read.ended, read.started) if r is not None]
+    audit.record(session, row_count=1, target_codes=[str(uid), *codes])
+    return read
+
+
+@router.get("/api/people/{uid}", response_model=PersonRead)
+def read_person(
+    uid: uuid.UUID,
+    session: SessionDep,
+    audit: Annotated[Audited, Depends(audited("people.read"))],
+    purpose: PurposeQuery = None,
+) -> PersonRead:
+    """A person in the caller's scope, identifiers masked, with their residences in scope."""
+    audit.state_purpose(purpose, targets=[str(uid)])
+    person = reads.get_person(session, scope=audit.scope, uid=uid, today=today_in_china())
+    audit.record(session, row_count=1)
+    return person
+
+
+@router.post("/api/people/{uid}/reveal", response_model=RevealRead)
+def reveal_person(
+    uid: uuid.UUID,
+    request: RevealRequest,
+    session: SessionDep,
+    cipher: CipherDep,
+    audit: Annotated[Audited, Depends(audited("people.reveal"))],
+) -> RevealRead:
+    """The full ID number and phone of a person in scope, for a stated reason (a case number
+    or at least 10 characters). Officers, police and admins only; always audited."""
+    audit.target_codes = [str(uid)]
+    audit.purpose = request.reason[:500]
+    audit.scope.require_personal()
+    audit.purpose = require_reason(request.reason)
+    revealed = reads.reveal_person(session, scope=audit.scope, cipher=cipher, uid=uid)
+    audit.record(session, row_count=1)
+    return revealed

@@ -1,0 +1,288 @@
+"""Grid benchmark (issue 6, item 8): the impact of editing one grid at district scale (target
+≤ 200 ms) and classifying every grid of the district, each with a reference measured in the same
+run (DESIGN §11: ratios, because absolute times on shared machines are noisy).
+
+- **edit + impact**: one edit of a district plan (a grid grows by ~30 m inside its community, its
+  neighbours give way: ``gis.grids.plan_edits.edit_grid``), then its impact
+  (``gis.grids.impact.plan_impact``), each in its own transaction as an HTTP request would; the
+  median of ``--edits`` grids. Reference: the
+  bare SQL that counts the houses of the edited grid (the least any edit must do).
+- **classify**: ``gis.grids.classify.classify_grids`` over every grid of the district (rolled
+  back). Reference: the bare SQL join of every building to its grid (``ST_PointOnSurface``).
+
+Runs in a database of its own (``bench_grids``) on the embedded cluster of ``GRIDHOUSE_DATA_DIR``
+(not the dev cluster), created afresh and dropped at the end unless ``--keep``.
+``python -m bench.bench_grids --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import shapely
+from shapely.geometry import mapping
+from sqlalchemy import text
+
+from bench.grids_city import COUNTY, TOWNSHIP, load_district
+from gis import schema
+from gis.access.scope import Scope
+from gis.crs import STORAGE_SRID
+from gis.db import embedded_cluster, make_engine, make_session_factory, transaction
+from gis.grids import plan_edits, plan_queries
+from gis.grids.area_queries import select_community_polygons
+from gis.grids.classes import ClassConfig
+from gis.grids.classify import classify_grids
+from gis.grids.impact import plan_impact
+from gis.grids.plans import create_plan
+from gis.grids.publishing import publish_plan
+from gis.grids.suggesting import suggest_plan
+from gis.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DATABASE = "bench_grids"
+IMPACT_TARGET_MS = 200.0
+GROW_DEG = 0.0003  # about 30 m
+ADMIN = Scope.system("bench")
+
+_BARE_HOUSES = text(
+    """
+    SELECT count(*) FROM plan_grids g
+    JOIN buildings b ON b.geom && g.geom AND ST_Covers(g.geom, ST_PointOnSurface(b.geom))
+    JOIN houses h ON h.building_uid = b.uid
+    WHERE g.id = :id
+    """
+)
+_BARE_JOIN = text(
+    """
+    SELECT g.code, count(*) FROM grids g
+    JOIN buildings b ON b.geom && g.geom AND ST_Covers(g.geom, ST_PointOnSurface(b.geom))
+    WHERE g.valid_to IS NULL GROUP BY g.code
+    """
+)
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = action()
+    return (time.perf_counter() - started) * 1000.0, value
+
+
+def fresh_database() -> str:
+    settings = get_settings()
+    if settings.database_url or settings.data_dir.resolve() == (ROOT / ".gridhouse").resolve():
+        raise SystemExit(
+            "run on an embedded cluster of its own: set GRIDHOUSE_DATA_DIR (not "
+            ".gridhouse) and GRIDHOUSE_DB_PORT, and leave GRIDHOUSE_DATABASE_URL unset"
+        )
+    from gis import cluster
+
+    embedded = embedded_cluster(settings)
+    cluster.start(embedded)
+    admin = embedded.url("postgres").replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DATABASE}")
+    url = embedded.url(DATABASE)
+    schema.upgrade(url)
+    return url
+
+
+def drop_database() -> None:
+    embedded = embedded_cluster(get_settings())
+    admin = embedded.url("postgres").replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    url = fresh_database()
+    engine = make_engine(url, pool_size=2)
+    factory = make_session_factory(engine)
+    results: dict[str, Any] = {"buildings": args.buildings, "machine": machine()}
+    started = time.perf_counter()
+    district = load_district(
+        factory, buildings=args.buildings, out_dir=args.out, data_dir=args.data
+    )
+    results["load_s"] = round(time.perf_counter() - started, 1)
+    results.update(
+        houses=district.houses, people=district.people, communities=len(district.communities)
+    )
+    print(
+        f"district: {args.buildings:,} buildings, {district.houses:,} houses, "
+        f"{district.people:,} people, {len(district.communities)} communities "
+        f"(loaded in {results['load_s']} s)"
+    )
+    with transaction(factory) as session:
+        ms, plan = timed(
+            lambda: suggest_plan(
+                session, division_code=TOWNSHIP, scope=ADMIN, target_households=args.target
+            )
+        )
+        results["suggest_s"] = round(ms / 1000, 1)
+        ms, switch = timed(
+            lambda: publish_plan(
+                session,
+                plan_id=plan.id,
+                effective=dt.date.today(),
+                scope=ADMIN,
+                config=ClassConfig(),
+            )
+        )
+        results["publish_s"] = round(ms / 1000, 1)
+        results["grids"] = len(switch.added)
+    print(
+        f"grids: {results['grids']:,} suggested in {results['suggest_s']} s, published in "
+        f"{results['publish_s']} s"
+    )
+    results["classify"] = bench_classify(factory)
+    results["impact"] = bench_edits(factory, edits=args.edits)
+    engine.dispose()
+    return results
+
+
+def bench_classify(factory: Any) -> dict[str, Any]:
+    with factory() as session, session.begin():
+        reference_ms, rows = timed(lambda: session.execute(_BARE_JOIN).all())
+        ms, report = timed(
+            lambda: classify_grids(
+                session,
+                on=dt.date.today(),
+                config=ClassConfig(),
+                actor=ADMIN.actor,
+                prefix=COUNTY[:6],
+            )
+        )
+        session.rollback()
+    result = {
+        "grids": report.grids,
+        "ms": round(ms),
+        "reference_ms": round(reference_ms),
+        "ratio": round(ms / reference_ms, 2),
+        "by_class": report.by_class,
+    }
+    print(
+        f"classify {report.grids:,} grids: {ms / 1000:.2f} s; bare building→grid join "
+        f"({len(rows):,} grids) {reference_ms / 1000:.2f} s; ratio {result['ratio']}"
+    )
+    return result
+
+
+def bench_edits(factory: Any, *, edits: int) -> dict[str, Any]:
+    with transaction(factory) as session:
+        ms, plan = timed(lambda: create_plan(session, division_code=COUNTY, scope=ADMIN))
+        plan_id = plan.id
+        rows = plan_queries.select_plan_grids(session, plan_id=plan_id)
+    print(f"district plan of {len(rows):,} grids created in {ms / 1000:.1f} s")
+    step = max(1, len(rows) // edits)
+    chosen = rows[::step][:edits]
+    edit_ms, impact_ms, bare_ms = [], [], []
+    with factory() as session:
+        outlines = select_community_polygons(
+            session, codes=sorted({r.community_code for r in chosen})
+        )
+    for row in chosen:
+        # the grid grows ~30 m within its community (its boundary with neighbours moves)
+        grid = shapely.from_wkb(row.wkb)
+        grown = shapely.intersection(
+            shapely.buffer(grid, GROW_DEG, join_style="mitre"),
+            shapely.from_wkb(outlines[row.community_code]),
+        )
+        parts = shapely.get_parts(grown)
+        grown = max(parts, key=lambda part: shapely.area(shapely.intersection(part, grid)))
+        geometry = mapping(_to_wgs84(grown))
+        with transaction(factory) as session:
+            started = time.perf_counter()
+            session.execute(_BARE_HOUSES, {"id": row.id}).scalar()
+            bare_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()  # the whole request's transaction, commit included
+        with transaction(factory) as session:
+            plan_edits.edit_grid(
+                session, plan_id=plan_id, grid_id=row.id, geometry=geometry, scope=ADMIN
+            )
+        edit_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        with transaction(factory) as session:
+            plan_impact(session, plan_id=plan_id, scope=ADMIN, config=ClassConfig())
+        impact_ms.append((time.perf_counter() - started) * 1000)
+    total = [e + i for e, i in zip(edit_ms, impact_ms, strict=True)]
+    result = {
+        "plan_grids": len(rows),
+        "plan_create_s": round(ms / 1000, 1),
+        "edits": len(chosen),
+        "edit_ms_median": round(statistics.median(edit_ms)),
+        "impact_ms_median": round(statistics.median(impact_ms)),
+        "edit_plus_impact_ms_median": round(statistics.median(total)),
+        "edit_plus_impact_ms_max": round(max(total)),
+        "bare_houses_ms_median": round(statistics.median(bare_ms), 1),
+        "target_ms": IMPACT_TARGET_MS,
+    }
+    result["ratio_to_bare"] = round(
+        result["edit_plus_impact_ms_median"] / max(0.1, result["bare_houses_ms_median"]), 1
+    )
+    verdict = "met" if result["edit_plus_impact_ms_median"] <= IMPACT_TARGET_MS else "missed"
+    print(
+        f"edit one grid + impact ({len(chosen)} edits, {len(rows):,} grids): median "
+        f"{result['edit_ms_median']} + {result['impact_ms_median']} = "
+        f"{result['edit_plus_impact_ms_median']} ms (max {result['edit_plus_impact_ms_max']}; "
+        f"target ≤ {IMPACT_TARGET_MS:g} ms: {verdict}); bare house count of the grid "
+        f"{result['bare_houses_ms_median']} ms, ratio {result['ratio_to_bare']}"
+    )
+    return result
+
+
+def _to_wgs84(geom: Any) -> Any:
+    import numpy as np
+
+    from gis.crs import SourceCrs, transform_geometries
+
+    return transform_geometries(np.array([geom], dtype=object), SourceCrs(epsg=STORAGE_SRID), 4326)[
+        0
+    ]
+
+
+def machine() -> dict[str, Any]:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average": [round(x, 2) for x in load],
+        "date": dt.date.today().isoformat(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bench_grids", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--buildings", type=int, default=100_000, help="district: 100,000")
+    parser.add_argument("--target", type=int, default=400, help="households a grid")
+    parser.add_argument("--edits", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--keep", action="store_true", help="keep the bench_grids database")
+    args = parser.parse_args(argv)
+    try:
+        results = run(args)
+    finally:
+        if not args.keep:
+            drop_database()
+    results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = args.out / f"grids-results-{args.buildings}-{stamp}.json"
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Read-only aggregates the pages show: divisions holding grids, figures per grid."""

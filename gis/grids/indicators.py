@@ -1,0 +1,66 @@
+"""Indicators per grid on a date, from the database (counts) to :class:`Indicators`.
+
+When no residence is registered in a district yet, households are the dwellings (residential,
+mixed and dorm houses) and ``households_estimated`` says so; residents stay 0 (never invented).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gis.grids import indicator_queries, snapshot_queries
+from gis.grids.schemas import Indicators
+
+
+def to_indicators(raw: dict[str, Any], *, estimated: bool) -> Indicators:
+    """One grid's counts (a row of ``indicator_queries``) as indicators."""
+    return Indicators(
+        buildings=int(raw["buildings"]),
+        houses=int(raw["houses"]),
+        households=int(raw["dwellings"] if estimated else raw["households"]),
+        resident_count=int(raw["residents"]),
+        floating_count=int(raw["floating"]),
+        rented_houses=int(raw["rented_houses"]),
+        large_rentals=int(raw["large_rentals"]),
+        organizations=int(raw["organizations"]),
+        key_person_count=int(raw["key_persons"]),
+        open_events=0,  # events arrive with issue 9
+        households_estimated=estimated,
+        moved_buildings=int(raw["moved_buildings"]),
+        moved_households=int(raw["moved_dwellings"] if estimated else raw["moved_households"]),
+        moved_residents=int(raw["moved_residents"]),
+    )
+
+
+def estimated_districts(session: Session, *, districts: Sequence[str]) -> dict[str, bool]:
+    """For each district: True when households must be estimated (no residences yet)."""
+    return {
+        district: not indicator_queries.district_has_residences(session, district_code=district)
+        for district in sorted(set(districts))
+    }
+
+
+def measure_live_grids(
+    session: Session, *, grids: Sequence[tuple[Any, str]], on: date
+) -> dict[str, Indicators]:
+    """Indicators of live grid versions, given as ``(uid, community_code)``; keyed by uid text."""
+    estimated = estimated_districts(session, districts=[c[:6] for _, c in grids])
+    raw = indicator_queries.measure_live(session, uids=[uid for uid, _ in grids], on=on)
+    return {
+        str(uid): to_indicators(raw[str(uid)], estimated=estimated[community[:6]])
+        for uid, community in grids
+    }
+
+
+def measure_plan_grids(
+    session: Session, *, ids: Sequence[int], district_code: str
+) -> dict[int, Indicators]:
+    """Indicators of plan grids (with the counts that would change grid), keyed by id, summed
+    from the plan's building snapshot."""
+    estimated = estimated_districts(session, districts=[district_code])[district_code]
+    raw = snapshot_queries.measure_plan_grids(session, ids=ids)
+    return {int(key): to_indicators(row, estimated=estimated) for key, row in raw.items()}

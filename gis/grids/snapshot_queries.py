@@ -1,0 +1,152 @@
+"""SQL of a plan's building snapshot: each building of the plan's area with its point on surface,
+its live grid and its counts, taken when the plan is drafted; plan grids are measured from it.
+
+Counts per building (``plan_buildings.counts``, in :data:`COUNT_FIELDS` order): houses,
+dwellings (residential, mixed, dorm), rented houses, large rental (1 when its rented rooms reach
+15), households (occupied houses), residents, floating residents, key persons, organizations.
+A person living in two buildings of one grid is counted in both (rare; the live statistics of
+``gis.grids.indicator_queries`` count people once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis.grids.indicator_queries import LARGE_RENTAL_ROOMS
+
+COUNT_FIELDS = (
+    "houses",
+    "dwellings",
+    "rented_houses",
+    "large_rentals",
+    "households",
+    "residents",
+    "floating",
+    "key_persons",
+    "organizations",
+)
+
+_SNAPSHOT = text(
+    """
+    WITH b AS (
+        SELECT DISTINCT ON (b.uid) b.uid, b.code, d.code AS community, p.pt
+        FROM divisions d
+        JOIN buildings b ON b.geom && d.geom
+        CROSS JOIN LATERAL (SELECT ST_PointOnSurface(b.geom) AS pt) p
+        WHERE d.code = ANY(CAST(:communities AS varchar[])) AND d.geom IS NOT NULL
+          AND b.status <> 'retired' AND ST_Covers(d.geom, p.pt)
+        ORDER BY b.uid, d.code
+    ), hs AS (
+        SELECT h.uid, h.building_uid, h.use, h.is_rented, coalesce(h.rooms, 1) AS rooms
+        FROM houses h JOIN b ON b.uid = h.building_uid
+        WHERE h.status = 'active'
+    ), hc AS (
+        SELECT building_uid, count(*) AS houses,
+               count(*) FILTER (WHERE use IN ('residential', 'mixed', 'dorm')) AS dwellings,
+               count(*) FILTER (WHERE is_rented) AS rented,
+               coalesce(sum(rooms) FILTER (WHERE is_rented), 0) AS rented_rooms
+        FROM hs GROUP BY building_uid
+    ), rc AS (
+        SELECT hs.building_uid, count(DISTINCT rr.house_uid) AS households,
+               count(DISTINCT rr.person_uid) AS residents,
+               count(DISTINCT rr.person_uid) FILTER (WHERE pp.category = 'floating') AS floating,
+               count(DISTINCT rr.person_uid) FILTER (WHERE pp.is_key_person) AS key_persons
+        FROM hs
+        JOIN residences rr ON rr.house_uid = hs.uid AND rr.period @> CAST(:on AS date)
+        JOIN people pp ON pp.uid = rr.person_uid
+        GROUP BY hs.building_uid
+    ), oc AS (
+        SELECT hs.building_uid, count(*) AS organizations
+        FROM hs JOIN organizations oo ON oo.house_uid = hs.uid GROUP BY hs.building_uid
+    )
+    INSERT INTO plan_buildings
+        (plan_id, building_uid, building_code, community_code, live_code, counts, geom)
+    SELECT :plan_id, b.uid, b.code, b.community,
+           (SELECT lg.code FROM grids lg
+            WHERE lg.valid_to IS NULL AND lg.geom && b.pt AND ST_Covers(lg.geom, b.pt)
+            ORDER BY lg.code LIMIT 1),
+           ARRAY[coalesce(hc.houses, 0), coalesce(hc.dwellings, 0), coalesce(hc.rented, 0),
+                 CASE WHEN coalesce(hc.rented_rooms, 0) >= :large_rooms THEN 1 ELSE 0 END,
+                 coalesce(rc.households, 0), coalesce(rc.residents, 0), coalesce(rc.floating, 0),
+                 coalesce(rc.key_persons, 0), coalesce(oc.organizations, 0)]::int[],
+           b.pt
+    FROM b
+    LEFT JOIN hc ON hc.building_uid = b.uid
+    LEFT JOIN rc ON rc.building_uid = b.uid
+    LEFT JOIN oc ON oc.building_uid = b.uid
+    """
+)
+
+_MEASURE = text(
+    """
+    SELECT g.id::text AS key,
+           count(b.building_uid) AS buildings,
+           count(b.building_uid) FILTER (WHERE b.live_code IS DISTINCT FROM g.code)
+               AS moved_buildings,
+           coalesce(sum(b.counts[1]), 0) AS houses,
+           coalesce(sum(b.counts[2]), 0) AS dwellings,
+           coalesce(sum(b.counts[2]) FILTER (WHERE b.live_code IS DISTINCT FROM g.code), 0)
+               AS moved_dwellings,
+           coalesce(sum(b.counts[3]), 0) AS rented_houses,
+           coalesce(sum(b.counts[4]), 0) AS large_rentals,
+           coalesce(sum(b.counts[5]), 0) AS households,
+           coalesce(sum(b.counts[5]) FILTER (WHERE b.live_code IS DISTINCT FROM g.code), 0)
+               AS moved_households,
+           coalesce(sum(b.counts[6]), 0) AS residents,
+           coalesce(sum(b.counts[6]) FILTER (WHERE b.live_code IS DISTINCT FROM g.code), 0)
+               AS moved_residents,
+           coalesce(sum(b.counts[7]), 0) AS floating,
+           coalesce(sum(b.counts[8]), 0) AS key_persons,
+           coalesce(sum(b.counts[9]), 0) AS organizations
+    FROM plan_grids g
+    LEFT JOIN plan_buildings b
+      ON b.plan_id = g.plan_id AND b.geom && g.geom AND ST_Covers(g.geom, b.geom)
+    WHERE g.id = ANY(CAST(:ids AS bigint[]))
+    GROUP BY g.id
+    """
+)
+
+_POINTS = text(
+    """
+    SELECT building_code, ST_X(geom), ST_Y(geom), community_code FROM plan_buildings
+    WHERE plan_id = :plan_id AND community_code = ANY(CAST(:communities AS varchar[]))
+    ORDER BY building_code
+    """
+)
+
+
+def snapshot_buildings(
+    session: Session, *, plan_id: int, communities: Sequence[str], on: date
+) -> int:
+    """Record the plan area's buildings with their counts on ``on``; returns how many."""
+    result = session.execute(
+        _SNAPSHOT,
+        {
+            "plan_id": plan_id,
+            "communities": list(communities),
+            "on": on,
+            "large_rooms": LARGE_RENTAL_ROOMS,
+        },
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def measure_plan_grids(session: Session, *, ids: Sequence[int]) -> dict[str, dict[str, Any]]:
+    """Counts per plan grid (keyed by id as text), summed from the snapshot."""
+    if not ids:
+        return {}
+    rows = session.execute(_MEASURE, {"ids": [int(i) for i in ids]}).mappings()
+    return {str(row["key"]): {k: int(v) for k, v in row.items() if k != "key"} for row in rows}
+
+
+def snapshot_points(
+    session: Session, *, plan_id: int, communities: Sequence[str]
+) -> list[tuple[str, float, float, str]]:
+    """(code, x, y, community) of the snapshot's buildings in the communities."""
+    rows = session.execute(_POINTS, {"plan_id": plan_id, "communities": list(communities)})
+    return [(code, x, y, community) for code, x, y, community in rows]

@@ -1,0 +1,55 @@
+"""SQL of the people import: houses with their communities, stored residences, the batch row."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from gis.buildings.models import Building, BuildingStatus, ImportBatch
+from gis.houses.models import House, HouseStatus
+from gis.people.models import Residence
+
+
+def select_houses_with_communities(
+    session: Session, *, codes: Sequence[str]
+) -> dict[str, tuple[House, str]]:
+    """Live houses of live buildings by code, with their buildings' community codes."""
+    statement = (
+        select(House, Building.community_code)
+        .join(Building, Building.uid == House.building_uid)
+        .where(
+            House.code.in_(list(codes)),
+            House.status == HouseStatus.ACTIVE,
+            Building.status != BuildingStatus.RETIRED,
+        )
+    )
+    return {row[0].code: (row[0], row[1]) for row in session.execute(statement).all()}
+
+
+def select_existing_residences(session: Session, *, person_uid: uuid.UUID) -> list[Residence]:
+    """A person's stored residences (locked: the batch may add one)."""
+    statement = select(Residence).where(Residence.person_uid == person_uid).with_for_update()
+    return list(session.scalars(statement))
+
+
+def start_people_batch(session: Session, *, source: str) -> int:
+    statement = (
+        insert(ImportBatch)
+        .values(kind="people", source=source[:1000], status="running")
+        .returning(ImportBatch.id)
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def finish_people_batch(session: Session, *, batch_id: int | None, counts: dict[str, Any]) -> None:
+    if batch_id is None:
+        return
+    session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch_id)
+        .values(status="done", finished_at=func.now(), counts=counts)
+    )

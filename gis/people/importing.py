@@ -1,0 +1,285 @@
+"""``gridhouse import people FILE``: residents from a CSV or XLSX list, atomic per batch.
+
+Every row is checked (:mod:`gis.people.import_rows`); a bad row is written to the rejects file
+with its reason and never stops the good ones. Within the file, one ID number must keep one name
+and its primary residences must not overlap; an ID number already stored is the same person (its
+name must match). A row whose residence is already stored (same person, house and move-in date)
+is skipped, so an interrupted import can be run again. Each batch is one transaction, audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from gis.audit.schemas import Actor
+from gis.audit.service import record_audit
+from gis.db import transaction
+from gis.errors import InvalidInput
+from gis.houses.models import House
+from gis.people import queries
+from gis.people.crypto import PeopleCipher, SealedField
+from gis.people.identity import mask_any_id
+from gis.people.import_queries import (
+    finish_people_batch,
+    select_existing_residences,
+    select_houses_with_communities,
+    start_people_batch,
+)
+from gis.people.import_rows import COLUMNS, PeopleRow, parse_row, read_rows
+from gis.people.models import Declaration, DeclaredBy, Person, Residence, ResidenceKind
+from gis.people.periods import CHINA, WorkCalendar, describe_period, make_period, periods_overlap
+from gis.people.registry import derive_category, person_values
+
+DEFAULT_BATCH_SIZE = 5000
+
+
+@dataclass
+class PeopleImportResult:
+    read: int = 0
+    imported: int = 0
+    people_created: int = 0
+    already_imported: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    duplicates: dict[str, list[int]] = field(default_factory=dict)
+    rejects_file: Path | None = None
+    batch_id: int | None = None
+
+
+@dataclass
+class _FileState:
+    """What earlier rows of the file established: each ID number's name and periods."""
+
+    names: dict[str, tuple[str, int]] = field(default_factory=dict)
+    periods: dict[str, list[tuple[int, object]]] = field(default_factory=dict)
+    lines: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _stamp(day: date | None) -> datetime | None:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=CHINA) if day else None
+
+
+def _check_in_file(row: PeopleRow, state: _FileState) -> str | None:
+    number = row.person.id_number
+    state.lines.setdefault(number, []).append(row.line)
+    known = state.names.get(number)
+    if known is not None and known[0] != row.person.name:
+        return f"id_number (公民身份号码): line {known[1]} gives this ID number another name"
+    state.names.setdefault(number, (row.person.name, row.line))
+    period = make_period(row.moved_in, row.moved_out)
+    for line, other in state.periods.get(number, []):
+        assert isinstance(other, type(period))
+        if periods_overlap(period, other):
+            return (
+                f"moved_in (入住日期): {describe_period(period)} overlaps "
+                f"{describe_period(other)} of line {line} (one primary residence at a time)"
+            )
+    state.periods.setdefault(number, []).append((row.line, period))
+    return None
+
+
+def _kind(row: PeopleRow, house: House) -> ResidenceKind:
+    if row.kind is not None:
+        return row.kind
+    return ResidenceKind.TENANT if house.is_rented else ResidenceKind.FAMILY
+
+
+def import_batch(
+    session: Session,
+    *,
+    rows: list[PeopleRow],
+    cipher: PeopleCipher,
+    calendar: WorkCalendar,
+    actor: Actor,
+    batch_id: int,
+    result: PeopleImportResult,
+) -> None:
+    """Store the rows of one batch (checked against the database); flushes, never commits."""
+    houses = select_houses_with_communities(session, codes=sorted({r.house_code for r in rows}))
+    digests = {
+        r.person.id_number: cipher.lookup_hash(r.person.id_number, field=SealedField.ID_NUMBER)
+        for r in rows
+    }
+    stored = queries.select_people_by_id_hash(session, hashes=sorted(set(digests.values())))
+    created: dict[str, Person] = {}
+    residences: list[Residence] = []
+    declarations: list[Declaration] = []
+    imported = 0
+    for row in rows:
+        found = houses.get(row.house_code)
+        if found is None:
+            result.rejected.append((row.line, "house_code (房屋编码): no live house has this code"))
+            continue
+        house, community = found
+        person = stored.get(digests[row.person.id_number]) or created.get(row.person.id_number)
+        if person is not None and person.name != row.person.name:
+            result.rejected.append(
+                (row.line, "id_number (公民身份号码): registered under another name")
+            )
+            continue
+        period = make_period(row.moved_in, row.moved_out)
+        if person is not None and person.uid not in {p.uid for p in created.values()}:
+            existing = select_existing_residences(session, person_uid=person.uid)
+            if any(r.house_uid == house.uid and r.period.lower == row.moved_in for r in existing):
+                result.already_imported += 1
+                continue
+            clash = next(
+                (r for r in existing if r.is_primary and periods_overlap(r.period, period)), None
+            )
+            if clash is not None:
+                result.rejected.append(
+                    (
+                        row.line,
+                        f"moved_in (入住日期): {describe_period(period)} overlaps the stored "
+                        f"primary residence {describe_period(clash.period)}",
+                    )
+                )
+                continue
+        if person is None:
+            category = derive_category(row.person, community_code=community)
+            person = Person(
+                uid=uuid.uuid4(),
+                **person_values(
+                    row.person,
+                    cipher=cipher,
+                    category=category,
+                    district_code=house.district_code,
+                    batch_id=batch_id,
+                ),
+            )
+            created[row.person.id_number] = person
+        kind = _kind(row, house)
+        declared = _stamp(row.declared_on) or datetime.now(UTC)
+        residence = Residence(
+            uid=uuid.uuid4(), person_uid=person.uid, house_uid=house.uid, period=period, kind=kind,
+            is_primary=True, declared_by=row.declared_by, declared_at=declared,
+            registered_by=(actor.name or "import")[:64],
+            deregistered_at=_stamp(row.deregistered_on),
+        )  # fmt: skip
+        residences.append(residence)
+        if kind is ResidenceKind.TENANT and house.is_rented and row.moved_out is None:
+            by_landlord = row.declared_by is DeclaredBy.LANDLORD
+            declarations.append(
+                Declaration(
+                    residence_uid=residence.uid, house_uid=house.uid, person_uid=person.uid,
+                    moved_in=row.moved_in, due_on=calendar.add_working_days(row.moved_in),
+                    declared_at=declared if by_landlord else None,
+                    declared_by=DeclaredBy.LANDLORD if by_landlord else None,
+                )
+            )  # fmt: skip
+        imported += 1
+    # in dependency order: the unit of work cannot sort tables that form a cycle with houses
+    for rows_of_a_table in (list(created.values()), residences, declarations):
+        session.add_all(rows_of_a_table)
+        session.flush()
+    result.imported += imported
+    result.people_created += len(created)
+    record_audit(
+        session,
+        actor=actor,
+        action="people.import",
+        target_codes=[f"batch:{batch_id}"],
+        row_count=imported,
+    )
+
+
+def import_people(
+    factory: sessionmaker[Session],
+    *,
+    path: Path,
+    cipher: PeopleCipher,
+    calendar: WorkCalendar,
+    actor: Actor,
+    today: date,
+    rejects_file: Path,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Callable[[int], None] = lambda _: None,
+) -> PeopleImportResult:
+    """Import a people file; see the module docstring. ``on_progress`` gets rows read so far."""
+    if not path.exists():
+        raise InvalidInput(f"{path} does not exist", field="FILE")
+    result = PeopleImportResult()
+    state = _FileState()
+    with transaction(factory) as session:
+        result.batch_id = start_people_batch(session, source=str(path))
+    raw: dict[int, dict[str, str]] = {}
+    pending: list[PeopleRow] = []
+
+    def flush_batch() -> None:
+        if not pending:
+            return
+        with transaction(factory) as session:
+            assert result.batch_id is not None
+            import_batch(
+                session,
+                rows=pending,
+                cipher=cipher,
+                calendar=calendar,
+                actor=actor,
+                batch_id=result.batch_id,
+                result=result,
+            )
+        pending.clear()
+        on_progress(result.read)
+
+    for line, row in read_rows(path):
+        result.read += 1
+        raw[line] = row
+        try:
+            parsed = parse_row(line, row, today=today)
+        except InvalidInput as error:
+            result.rejected.append((line, str(error)))
+            continue
+        problem = _check_in_file(parsed, state)
+        if problem is not None:
+            result.rejected.append((line, problem))
+            continue
+        pending.append(parsed)
+        if len(pending) >= batch_size:
+            flush_batch()
+    flush_batch()
+    result.rejected.sort()
+    result.duplicates = {
+        mask_any_id(number): lines for number, lines in state.lines.items() if len(lines) > 1
+    }
+    with transaction(factory) as session:
+        finish_people_batch(
+            session,
+            batch_id=result.batch_id,
+            counts={
+                "read": result.read,
+                "imported": result.imported,
+                "rejected": len(result.rejected),
+                "already_imported": result.already_imported,
+                "people_created": result.people_created,
+            },
+        )
+    if result.rejected:
+        write_rejects(rejects_file, result.rejected, raw)
+        result.rejects_file = rejects_file
+    return result
+
+
+def write_rejects(
+    path: Path, rejected: list[tuple[int, str]], raw: dict[int, dict[str, str]]
+) -> None:
+    """``line, reason`` and the row's values under the bilingual headers."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "line",
+                "reason",
+                *(f"{chinese} {english}" for english, chinese, _ in COLUMNS.values()),
+            ]
+        )
+        for line, reason in rejected:
+            values = raw.get(line, {})
+            writer.writerow([line, reason, *(values.get(column, "") for column in COLUMNS)])

@@ -1,0 +1,140 @@
+"""Dates of residence: half-open periods, today in China, and working-day deadlines.
+
+A period is ``[moved_in, moved_out)``: the first night and the day of departure, open when the
+person still lives there. Declaration deadlines count working days (Monday to Friday), skipping
+public holidays and counting the weekend days made into working days (调休) from an optional
+holiday file::
+
+    # gridhouse holidays: a date per line, "work" marks a weekend day that is a working day
+    2026-10-01
+    2026-10-02
+    2026-10-11 work
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy.dialects.postgresql import Range
+
+from gis.errors import InvalidInput
+
+CHINA = ZoneInfo("Asia/Shanghai")
+DECLARATION_WORKING_DAYS = 3
+DEREGISTRATION_DAYS = 7
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+def today_in_china() -> date:
+    """The date in China now (the database speaks Asia/Shanghai too)."""
+    return datetime.now(CHINA).date()
+
+
+def checked_date(value: date, *, field: str) -> date:
+    """A date within 1900-2100 (anything else is a typo, and PostgreSQL ranges need bounds)."""
+    if not EARLIEST <= value <= LATEST:
+        raise InvalidInput(f"{value} is outside {EARLIEST}…{LATEST}", field=field)
+    return value
+
+
+def make_period(start: date, end: date | None, *, field: str = "moved_out") -> Range[date]:
+    """``[start, end)``; the end must come after the start."""
+    if end is not None and end <= start:
+        raise InvalidInput(f"{end} is not after the move-in date {start}", field=field)
+    return Range(start, end, bounds="[)")
+
+
+def describe_period(period: Range[date]) -> str:
+    """``[2024-01-01, 2026-05-01)`` or ``[2024-01-01, open)``.
+
+    >>> describe_period(Range(date(2024, 1, 1), None, bounds="[)"))
+    '[2024-01-01, open)'
+    """
+    end = period.upper.isoformat() if period.upper else "open"
+    start = period.lower.isoformat() if period.lower else "…"
+    return f"[{start}, {end})"
+
+
+def periods_overlap(a: Range[date], b: Range[date]) -> bool:
+    """``a && b`` for half-open ranges whose open ends are ``None``."""
+    a_start, b_start = a.lower or date.min, b.lower or date.min
+    return a_start < (b.upper or date.max) and b_start < (a.upper or date.max)
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Working days: Monday-Friday, minus ``holidays``, plus weekend ``workdays`` (调休)."""
+
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    workdays: frozenset[date] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_file(cls, path: Path | None) -> WorkCalendar:
+        """Read a holiday file (see the module docstring); ``None`` means weekends only."""
+        if path is None:
+            return cls()
+        holidays: set[date] = set()
+        workdays: set[date] = set()
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise InvalidInput(f"cannot read {path}: {error}", field="holidays") from None
+        for number, line in enumerate(lines, start=1):
+            content = line.split("#", 1)[0].strip()
+            if not content:
+                continue
+            parts = content.replace(",", " ").split()
+            try:
+                day = date.fromisoformat(parts[0])
+            except ValueError:
+                raise InvalidInput(
+                    f"line {number}: {parts[0]!r} is not a date (YYYY-MM-DD)", field="holidays"
+                ) from None
+            if len(parts) > 1 and parts[1].lower() in {"work", "workday", "班"}:
+                workdays.add(day)
+            else:
+                holidays.add(day)
+        return cls(frozenset(holidays), frozenset(workdays))
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+    def add_working_days(self, start: date, days: int = DECLARATION_WORKING_DAYS) -> date:
+        """The ``days``-th working day after ``start`` (a move on Friday: due Wednesday).
+
+        >>> WorkCalendar().add_working_days(date(2026, 11, 20))  # a Friday
+        datetime.date(2026, 11, 25)
+        """
+        current, left = start, days
+        while left:
+            current += timedelta(days=1)
+            if self.is_working_day(current):
+                left -= 1
+        return current
+
+    def add_working_days_many(
+        self, starts: npt.NDArray[np.datetime64], days: int = DECLARATION_WORKING_DAYS
+    ) -> npt.NDArray[np.datetime64]:
+        """:meth:`add_working_days` for an array of ``datetime64[D]`` dates, without a loop
+        over the dates: the working days of the span are listed once and searched."""
+        if len(starts) == 0:
+            return starts.astype("datetime64[D]")
+        first = starts.min().astype("datetime64[D]")
+        last = starts.max().astype("datetime64[D]") + np.timedelta64(days * 3 + 40, "D")
+        span = np.arange(first, last + 1, dtype="datetime64[D]")
+        working = np.is_busday(span, weekmask="1111100")
+        if self.holidays:
+            working &= ~np.isin(span, np.array(sorted(self.holidays), dtype="datetime64[D]"))
+        if self.workdays:
+            working |= np.isin(span, np.array(sorted(self.workdays), dtype="datetime64[D]"))
+        working_days = span[working]
+        position = np.searchsorted(working_days, starts.astype("datetime64[D]"), side="right")
+        return working_days[position + days - 1]

@@ -1,0 +1,186 @@
+"""Data quality per grid and division (the "四率" of the source reports), and overdue work.
+
+=======================  ==================================================  =========
+rate                     of what                                             threshold
+=======================  ==================================================  =========
+registration coverage    let houses (``is_rented``) with a current resident  ≥ 95%
+accuracy                 current residents without a problem: a missing or   ≥ 95%
+                         duplicated ID number, an impossible date (birth in
+                         the future, over 120 years ago, or after moving
+                         in), or living in a retired building or house
+late deregistration      departures of the last year not deregistered        ≤ 10%
+                         within 7 days (or never)
+residence permits        residents holding a permit (none recorded yet)      ≥ 85%
+=======================  ==================================================  =========
+
+Invalid ID numbers (wrong check character, impossible date, unknown region) are refused at the
+door, so among stored people an *invalid* ID number can only be a missing one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gis.access.masking import suppress_small_count
+from gis.access.scope import Scope, division_prefix
+from gis.errors import InvalidInput, NotFound
+from gis.people import quality_queries as sql
+from gis.people.occupancy_queries import select_grid_in_scope
+from gis.people.periods import DEREGISTRATION_DAYS
+from gis.people.schemas_quality import (
+    OverdueDeclaration,
+    OverdueDeparture,
+    OverdueList,
+    QualityRate,
+    QualityReport,
+)
+from gis.users.models import Role
+
+REGISTRATION_MIN = 0.95
+ACCURACY_MIN = 0.95
+LATE_DEREGISTRATION_MAX = 0.10
+PERMITS_MIN = 0.85
+
+
+def _rate(
+    numerator: int | None, denominator: int, *, threshold: float, at_least: bool, suppress: bool
+) -> QualityRate:
+    value = None if denominator == 0 or numerator is None else numerator / denominator
+    meets = None if value is None else (value >= threshold if at_least else value <= threshold)
+    shown = (lambda n: suppress_small_count(n)) if suppress else (lambda n: n)
+    return QualityRate(
+        value=round(value, 4) if value is not None else None,
+        threshold=threshold,
+        meets=meets,
+        numerator=shown(numerator) if numerator is not None else None,
+        denominator=shown(denominator),
+    )
+
+
+def report_from_counts(
+    row: dict[str, Any], *, kind: str, on: date, suppress: bool
+) -> QualityReport:
+    """The four rates of one area from its counts; small counts suppressed for planners."""
+    residents = int(row["residents"])
+    shown = suppress_small_count if suppress else (lambda n: n)
+    return QualityReport(
+        area_kind=kind,
+        area_code=str(row["area"]),
+        on=on,
+        resident_count=shown(residents),
+        floating_share=round(row["floating"] / residents, 4) if residents else None,
+        registration=_rate(
+            int(row["rented_registered"]), int(row["rented_houses"]),
+            threshold=REGISTRATION_MIN, at_least=True, suppress=suppress,
+        ),
+        accuracy=_rate(
+            residents - int(row["with_problems"]), residents,
+            threshold=ACCURACY_MIN, at_least=True, suppress=suppress,
+        ),
+        late_deregistration=_rate(
+            int(row["late_departures"]), int(row["departures"]),
+            threshold=LATE_DEREGISTRATION_MAX, at_least=False, suppress=suppress,
+        ),
+        permits=_rate(None, residents, threshold=PERMITS_MIN, at_least=True, suppress=suppress),
+        missing_ids=shown(int(row["missing_id"])),
+        duplicate_ids=shown(int(row["duplicate_id"])),
+        impossible_dates=shown(int(row["impossible_dates"])),
+        in_retired_buildings=shown(int(row["in_retired"])),
+    )  # fmt: skip
+
+
+def _empty(area: str) -> dict[str, Any]:
+    keys = (
+        "rented_houses", "rented_registered", "residents", "floating", "missing_id",
+        "duplicate_id", "impossible_dates", "in_retired", "with_problems", "departures",
+        "late_departures",
+    )  # fmt: skip
+    return {"area": area} | dict.fromkeys(keys, 0)
+
+
+def grid_quality(session: Session, *, scope: Scope, code: str, on: date) -> QualityReport:
+    """The four rates of one grid (its version valid on ``on``)."""
+    scope.require_aggregates()
+    # grid outlines and suppressed counts are not personal: planners may ask about any grid
+    grid_scope = Scope.system() if scope.role in (Role.ADMIN, Role.PLANNER) else scope
+    if select_grid_in_scope(session, code=code, on=on, scope=grid_scope) is None:
+        raise NotFound(f"no grid {code} on {on}", field="grid")
+    rows = sql.select_rates(session, on=on, grid_codes=[code])
+    row = rows[0] if rows else _empty(code)
+    return report_from_counts(row, kind="grid", on=on, suppress=scope.role is Role.PLANNER)
+
+
+def division_quality(session: Session, *, scope: Scope, code: str, on: date) -> QualityReport:
+    """The four rates of a division (a 12-digit code, any level)."""
+    scope.require_aggregates()
+    try:
+        prefix = division_prefix(code)
+    except ValueError:
+        raise InvalidInput("a division code has 12 digits", field="division") from None
+    if scope.role is Role.OFFICER:
+        raise NotFound(f"no division {code} in your grids", field="division")
+    if scope.role is Role.POLICE and not prefix.startswith(scope.division_prefix or "\x00"):
+        raise NotFound(f"no division {code} in your jurisdiction", field="division")
+    rows = sql.select_rates(session, on=on, division_prefix=prefix)
+    row = rows[0] if rows else _empty(prefix)
+    row["area"] = code
+    return report_from_counts(row, kind="division", on=on, suppress=scope.role is Role.PLANNER)
+
+
+def all_quality(session: Session, *, on: date, division: str | None = None) -> list[QualityReport]:
+    """Every current grid and every community (under ``division`` if given): the CLI's report."""
+    grids = [
+        report_from_counts(row, kind="grid", on=on, suppress=False)
+        for row in sql.select_rates(session, on=on)
+        if division is None or str(row["area"]).startswith(division_prefix(division))
+    ]
+    prefix = division_prefix(division) if division else ""
+    communities = [
+        report_from_counts(row, kind="community", on=on, suppress=False)
+        for row in sql.select_rates(session, on=on, division_prefix=prefix, by_community=True)
+    ]
+    return grids + communities
+
+
+def current_grids(session: Session, *, scope: Scope, on: date) -> list[str]:
+    """Codes of the grids valid on ``on`` that the caller may see."""
+    return sql.current_grid_codes(session, on=on, scope=scope)
+
+
+def overdue(session: Session, *, scope: Scope, code: str, on: date) -> OverdueList:
+    """Declarations past their due date and departures not deregistered within 7 days, in a
+    grid in scope."""
+    scope.require_personal()
+    if select_grid_in_scope(session, code=code, on=on, scope=scope) is None:
+        raise NotFound(f"no grid {code} on {on}", field="code")
+    declarations = sql.select_overdue_declarations(session, grid_code=code, on=on, scope=scope)
+    departures = sql.select_overdue_departures(
+        session, grid_code=code, on=on, scope=scope, grace_days=DEREGISTRATION_DAYS
+    )
+    return OverdueList(
+        grid_code=code,
+        on=on,
+        declarations=[OverdueDeclaration(**row) for row in declarations],
+        departures=[OverdueDeparture(**row) for row in departures],
+    )
+
+
+@dataclass(frozen=True)
+class QualitySummary:
+    """How many areas meet each threshold (the CLI's last lines)."""
+
+    areas: int
+    failing: dict[str, int]
+
+
+def summarise(reports: list[QualityReport]) -> QualitySummary:
+    failing = {"registration": 0, "accuracy": 0, "late_deregistration": 0}
+    for report in reports:
+        for name in failing:
+            if getattr(report, name).meets is False:
+                failing[name] += 1
+    return QualitySummary(areas=len(reports), failing=failing)

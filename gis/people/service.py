@@ -1,0 +1,295 @@
+"""Use cases of residents: register an arrival, deregister a departure, move, declare, read and
+reveal a person. Services flush, never commit; callers audit in the same transaction.
+
+来有登记，走有注销: ending a residence sets the end of its period and ``deregistered_at``; no
+residence is ever deleted, so "who lived here on 3 May" has an answer forever.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gis.access.scope import Scope
+from gis.buildings.models import Building
+from gis.codes import parse_code
+from gis.errors import Conflict, InvalidInput, NotFound
+from gis.houses.models import House
+from gis.people import queries
+from gis.people.crypto import PeopleCipher, SealedField
+from gis.people.models import Declaration, DeclaredBy, Person, Residence, ResidenceKind
+from gis.people.periods import (
+    CHINA,
+    WorkCalendar,
+    checked_date,
+    describe_period,
+    make_period,
+)
+from gis.people.registry import derive_category, person_values, validate_person
+from gis.people.schemas import (
+    MoveRequest,
+    PersonInput,
+    ResidenceCreate,
+)
+from gis.users.models import Role
+
+CHANGERS = (Role.OFFICER, Role.ADMIN)
+"""Roles that register and deregister residents (police change nothing in grids)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _house(session: Session, *, code: str, scope: Scope, field: str = "house_code") -> House:
+    parsed = parse_code(code, field=field)
+    house = queries.select_live_house(session, code=parsed.code, scope=scope)
+    if house is None:
+        raise NotFound(f"no live house has the code {parsed.code}", field=field)
+    return house
+
+
+def _person(session: Session, *, uid: uuid.UUID, scope: Scope) -> Person:
+    person = queries.select_person(session, uid=uid, scope=scope)
+    if person is None:
+        raise NotFound(f"no person {uid}", field="uid")
+    return person
+
+
+@contextmanager
+def _conflict_guard(session: Session, message: str) -> Iterator[None]:
+    """Changes made inside are flushed in a savepoint: a violated exclusion constraint (another
+    writer won a race) undoes them all and becomes a Conflict, leaving the transaction usable."""
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except IntegrityError as error:
+        if "residences_one_primary_at_a_time" in str(error.orig):
+            raise Conflict(message, field="period") from None
+        raise
+
+
+def _declare(
+    session: Session, *, residence: Residence, house: House, calendar: WorkCalendar
+) -> None:
+    """A tenant moving into a rented house is declared by the landlord within 3 working days."""
+    if residence.kind is not ResidenceKind.TENANT or not house.is_rented:
+        return
+    moved_in = residence.period.lower
+    assert moved_in is not None
+    by_landlord = residence.declared_by is DeclaredBy.LANDLORD
+    session.add(
+        Declaration(
+            residence_uid=residence.uid,
+            house_uid=house.uid,
+            person_uid=residence.person_uid,
+            moved_in=moved_in,
+            due_on=calendar.add_working_days(moved_in),
+            declared_at=_now() if by_landlord else None,
+            declared_by=DeclaredBy.LANDLORD if by_landlord else None,
+        )
+    )
+
+
+def _end_overlapping(
+    session: Session, *, person: Person, start: date, period_text: str, ends_previous: bool
+) -> list[Residence]:
+    """Primary residences overlapping a new one from ``start``: ended at ``start`` when asked
+    (a move), else a Conflict naming both periods."""
+    new_period = make_period(start, None)
+    overlapping = queries.select_overlapping_primary(
+        session, person_uids=[person.uid], period=new_period
+    )
+    ended = []
+    for residence in overlapping:
+        lower = residence.period.lower
+        assert lower is not None
+        if not ends_previous or lower >= start:
+            raise Conflict(
+                f"the person's primary residence {describe_period(residence.period)} overlaps "
+                f"the new one {period_text}: deregister it first, or move",
+                field="moved_in",
+            )
+        residence.period = make_period(lower, start)
+        residence.deregistered_at = _now()
+        ended.append(residence)
+    return ended
+
+
+def register_arrival(
+    session: Session,
+    *,
+    scope: Scope,
+    cipher: PeopleCipher,
+    calendar: WorkCalendar,
+    request: ResidenceCreate,
+    today: date,
+) -> Residence:
+    """Register a person's arrival in a house (来有登记); a new person is created from
+    ``request.person`` unless one with that ID number exists (then its name must match)."""
+    scope.require_role(*CHANGERS)
+    moved_in = checked_date(request.moved_in, field="moved_in")
+    if moved_in > today:
+        raise InvalidInput("an arrival is registered once it happened", field="moved_in")
+    until = checked_date(request.until, field="until") if request.until else None
+    period = make_period(moved_in, until, field="until")
+    house = _house(session, code=request.house_code, scope=scope)
+    if (request.person is None) == (request.person_uid is None):
+        raise InvalidInput("give either person_uid or person", field="person")
+    if request.person_uid is not None:
+        person = _person(session, uid=request.person_uid, scope=scope)
+    else:
+        assert request.person is not None
+        person = find_or_add_person(
+            session, cipher=cipher, person=request.person, house=house, today=today
+        )
+    residence = Residence(
+        uid=uuid.uuid4(),
+        person_uid=person.uid,
+        house_uid=house.uid,
+        period=period,
+        kind=request.kind,
+        is_primary=request.is_primary,
+        declared_by=request.declared_by,
+        declared_at=_now(),
+        registered_by=scope.user_name[:64],
+    )
+    overlapping = f"a primary residence of the person overlaps {describe_period(period)}"
+    with _conflict_guard(session, overlapping):
+        if request.is_primary:
+            _end_overlapping(
+                session, person=person, start=moved_in, period_text=describe_period(period),
+                ends_previous=request.ends_previous,
+            )  # fmt: skip
+        session.add(residence)
+    _declare(session, residence=residence, house=house, calendar=calendar)
+    session.flush()
+    return residence
+
+
+def find_or_add_person(
+    session: Session, *, cipher: PeopleCipher, person: PersonInput, house: House, today: date
+) -> Person:
+    """The person with this ID number, or a new one; a different name for the same ID number
+    is a Conflict (one number, one person)."""
+    valid = validate_person(person, today=today)
+    digest = cipher.lookup_hash(valid.id_number, field=SealedField.ID_NUMBER)
+    existing = queries.select_people_by_id_hash(session, hashes=[digest]).get(digest)
+    if existing is not None:
+        if existing.name != valid.name:
+            raise Conflict(
+                "this ID number is registered under another name", field="person.id_number"
+            )
+        return existing
+    community = _community_of(session, house=house)
+    category = derive_category(valid, community_code=community)
+    row = Person(
+        uid=uuid.uuid4(),
+        **person_values(valid, cipher=cipher, category=category, district_code=house.district_code),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _community_of(session: Session, *, house: House) -> str:
+    building = session.get(Building, house.building_uid)
+    assert building is not None
+    return building.community_code
+
+
+def deregister(
+    session: Session, *, scope: Scope, residence_uid: uuid.UUID, moved_out: date, today: date
+) -> Residence:
+    """End a residence on the day of departure (走有注销); the row stays forever."""
+    scope.require_role(*CHANGERS)
+    residence = queries.select_residence(session, uid=residence_uid, scope=scope, for_update=True)
+    if residence is None:
+        raise NotFound(f"no residence {residence_uid}", field="uid")
+    if residence.deregistered_at is not None:
+        raise Conflict(
+            f"already deregistered on {residence.deregistered_at.astimezone(CHINA).date()}",
+            field="uid",
+        )
+    checked_date(moved_out, field="moved_out")
+    if moved_out > today:
+        raise InvalidInput("a departure is deregistered once it happened", field="moved_out")
+    lower = residence.period.lower
+    assert lower is not None
+    message = f"ending on {moved_out} would overlap another primary residence of the person"
+    with _conflict_guard(session, message):
+        residence.period = make_period(lower, moved_out)
+        residence.deregistered_at = _now()
+    return residence
+
+
+def move_person(
+    session: Session,
+    *,
+    scope: Scope,
+    calendar: WorkCalendar,
+    person_uid: uuid.UUID,
+    request: MoveRequest,
+    today: date,
+) -> tuple[Residence | None, Residence]:
+    """End the person's primary residence on ``moved_on`` and start one in the new house, in
+    one transaction (both or neither)."""
+    scope.require_role(*CHANGERS)
+    person = _person(session, uid=person_uid, scope=scope)
+    moved_on = checked_date(request.moved_on, field="moved_on")
+    if moved_on > today:
+        raise InvalidInput("a move is registered once it happened", field="moved_on")
+    house = _house(session, code=request.house_code, scope=scope)
+    current = queries.select_primary_residence_on(session, person_uid=person.uid, on=moved_on)
+    period = make_period(moved_on, None)
+    started = Residence(
+        uid=uuid.uuid4(),
+        person_uid=person.uid,
+        house_uid=house.uid,
+        period=period,
+        kind=request.kind,
+        is_primary=True,
+        declared_by=request.declared_by,
+        declared_at=_now(),
+        registered_by=scope.user_name[:64],
+    )
+    message = f"another primary residence of the person overlaps {describe_period(period)}"
+    with _conflict_guard(session, message):
+        if current is not None:
+            lower = current.period.lower
+            assert lower is not None
+            if current.house_uid == house.uid:
+                raise Conflict("the person already lives in this house", field="house_code")
+            if lower == moved_on:
+                raise Conflict(f"the person moved in on {moved_on}: correct that residence")
+            current.period = make_period(lower, moved_on)
+            current.deregistered_at = _now()
+        session.add(started)
+    _declare(session, residence=started, house=house, calendar=calendar)
+    session.flush()
+    return current, started
+
+
+def record_declaration(session: Session, *, scope: Scope, residence_uid: uuid.UUID) -> Declaration:
+    """The landlord has declared the tenant of this residence (now)."""
+    scope.require_role(*CHANGERS)
+    residence = queries.select_residence(session, uid=residence_uid, scope=scope)
+    if residence is None:
+        raise NotFound(f"no residence {residence_uid}", field="uid")
+    declaration = queries.select_declarations(session, residence_uids=[residence.uid]).get(
+        residence.uid
+    )
+    if declaration is None:
+        raise Conflict("no declaration is due: not a tenant of a rented house", field="uid")
+    if declaration.declared_at is not None:
+        raise Conflict("the declaration was already made", field="uid")
+    declaration.declared_at = _now()
+    declaration.declared_by = DeclaredBy.LANDLORD
+    session.flush()
+    return declaration

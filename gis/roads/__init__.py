@@ -1,0 +1,1 @@
+"""Road centrelines: what grid suggestions follow."""

@@ -1,0 +1,46 @@
+"""Finding people on the map: by citizen ID number (exact, through its keyed hash) or by name
+(exact, or the start of it), among the current residents of houses in the caller's scope."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from gis.access.scope import Scope
+from gis.errors import InvalidInput
+from gis.people.crypto import PeopleCipher, SealedField
+from gis.people.models import Person
+from gis.search import queries
+from gis.search.queries import PersonHit
+
+MAX_HITS = 20
+MIN_NAME_CHARACTERS = 2
+_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]|[0-9]{15}")
+
+
+def looks_like_id_number(text: str) -> bool:
+    """>>> looks_like_id_number("44030519900101123x"), looks_like_id_number("王小明")
+    (True, False)
+    """
+    return bool(_ID_NUMBER.fullmatch(text.strip().upper()))
+
+
+def search_people(
+    session: Session, *, query: str, scope: Scope, cipher: PeopleCipher, on: date
+) -> list[PersonHit]:
+    """At most :data:`MAX_HITS` people living on ``on`` in houses the caller may see."""
+    scope.require_personal()
+    text = " ".join(query.split())
+    if looks_like_id_number(text):
+        digest = cipher.lookup_hash(text.upper(), field=SealedField.ID_NUMBER)
+        match = Person.id_number_hash == digest
+    elif len(text) >= MIN_NAME_CHARACTERS and "\x00" not in text:
+        match = Person.name.startswith(text, autoescape=True)
+    else:
+        raise InvalidInput(
+            f"give a citizen ID number or at least {MIN_NAME_CHARACTERS} characters of a name",
+            field="q",
+        )
+    return queries.select_people(session, match=match, scope=scope, on=on, limit=MAX_HITS)

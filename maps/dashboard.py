@@ -1,0 +1,189 @@
+"""The dashboard (``/dashboard``): per division and grid, residents, floating share, houses,
+rentals, class mix, the four quality rates against their thresholds and overdue work, as cards,
+Chart.js charts and a table.
+
+Pure: :func:`build_dashboard` turns a :class:`DashboardView` (figures measured by
+``gis.dashboard``) into HTML; ``maps/static/dashboard.js`` draws the charts from the same data.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gis.dashboard.service import DashboardData, GridFigures
+from gis.people.schemas_quality import QualityRate, QualityReport
+from maps import i18n, style
+from maps.i18n import Lang
+from maps.page import PageFiles, Viewer, new_page
+
+RATES = ("registration", "accuracy", "late_deregistration", "permits")
+RATE_LABELS = {
+    "registration": "registration_rate",
+    "accuracy": "accuracy_rate",
+    "late_deregistration": "undergistered_rate",
+    "permits": "permit_rate",
+}
+
+
+@dataclass(frozen=True)
+class DashboardView:
+    viewer: Viewer
+    data: DashboardData
+    divisions: Sequence[tuple[str, str]]
+    """``(code, name)`` the viewer may pick from (empty: no choice, e.g. officers)."""
+
+
+def _t(key: str, lang: Lang) -> str:
+    return f'<span data-i18n="{key}">{html.escape(i18n.text(key, lang))}</span>'
+
+
+def _number(value: int | None) -> str:
+    return "&lt;5" if value is None else f"{value:,}"
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def _rate_cell(rate: QualityRate | None) -> str:
+    if rate is None or rate.value is None:
+        return '<td class="text-muted">–</td>'
+    css = "gh-ok" if rate.meets else "gh-bad"
+    return f'<td class="{css}">{_percent(rate.value)}</td>'
+
+
+def cards(data: DashboardData, lang: Lang) -> str:
+    totals = data.totals
+    items = [
+        ("grids", _number(totals.get("grids"))),
+        ("households", _number(totals.get("households"))),
+        ("residents", _number(totals.get("resident_count"))),
+        ("floating_share", _percent(data.floating_share)),
+        ("houses", _number(totals.get("houses"))),
+        ("rentals", _number(totals.get("rented_houses"))),
+    ]
+    if data.has_overdue:
+        items.append(("overdue", _number(totals.get("overdue"))))
+    return "".join(
+        f'<div class="gh-card"><div class="small text-muted">{_t(key, lang)}</div>'
+        f'<div class="gh-kpi" data-kpi="{key}">{value}</div></div>'
+        for key, value in items
+    )
+
+
+def grid_table(grids: Sequence[GridFigures], *, has_overdue: bool, lang: Lang) -> str:
+    heads = ["grid", "legend", "households", "residents", "floating_share", "houses", "rentals"]
+    heads += [RATE_LABELS[name] for name in RATES]
+    if has_overdue:
+        heads += ["late_declarations", "late_departures"]
+    rows = []
+    for grid in grids:
+        cells = [
+            f'<td title="{html.escape(grid.name or "")}">{grid.code}</td>',
+            f'<td><span data-i18n="{grid.grid_class}">'
+            f"{html.escape(i18n.text(grid.grid_class, lang))}</span></td>",
+            *(f"<td>{_number(grid.counts[key])}</td>" for key in ("households", "resident_count")),
+            f"<td>{_percent(grid.floating_share)}</td>",
+            *(f"<td>{_number(grid.counts[key])}</td>" for key in ("houses", "rented_houses")),
+            *(_rate_cell(getattr(grid.quality, name, None)) for name in RATES),
+        ]
+        if has_overdue:
+            cells += [
+                f"<td>{_number(grid.overdue_declarations)}</td>",
+                f"<td>{_number(grid.overdue_departures)}</td>",
+            ]
+        rows.append(f'<tr data-grid="{grid.code}">{"".join(cells)}</tr>')
+    head = "".join(f"<th>{_t(key, lang)}</th>" for key in heads)
+    return (
+        '<div class="table-responsive"><table class="table table-sm gh-table" id="gh-grid-table">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _quality_data(report: QualityReport | None) -> list[dict[str, Any]]:
+    if report is None:
+        return []
+    return [
+        {
+            "key": RATE_LABELS[name],
+            "value": getattr(report, name).value,
+            "threshold": getattr(report, name).threshold,
+            "meets": getattr(report, name).meets,
+            "atMost": name == "late_deregistration",
+        }
+        for name in RATES
+    ]
+
+
+def chart_data(data: DashboardData) -> dict[str, Any]:
+    """What the charts draw (the same figures as the cards and the table)."""
+    return {
+        "grids": [
+            {
+                "code": grid.code,
+                "label": grid.code[9:12] + "-" + grid.code[12:],
+                "residents": grid.counts["resident_count"],
+                "floating": grid.counts["floating_count"],
+                "houses": grid.counts["houses"],
+                "rented": grid.counts["rented_houses"],
+                "declarations": grid.overdue_declarations,
+                "departures": grid.overdue_departures,
+            }
+            for grid in data.grids
+        ],
+        "classMix": data.class_mix,
+        "classOrder": list(style.GRID_CLASS_ORDER),
+        "quality": _quality_data(data.quality),
+        "hasOverdue": data.has_overdue,
+    }
+
+
+def build_dashboard(view: DashboardView) -> str:
+    """The ``/dashboard`` page as HTML."""
+    lang = view.viewer.lang
+    data = view.data
+    page = new_page(view.viewer, current="dashboard")
+    picker = ""
+    if view.divisions:
+        options = f'<option value="">{html.escape(i18n.text("all", lang))}</option>' + "".join(
+            f'<option value="{code}"{" selected" if code == data.division_code else ""}>'
+            f"{html.escape(name)} {code}</option>"
+            for code, name in view.divisions
+        )
+        picker = (
+            '<form class="d-flex gap-1 mb-3" method="get" action="/dashboard">'
+            '<select class="form-select form-select-sm w-auto" name="division" id="gh-division">'
+            f"{options}</select>"
+            f'<button class="btn btn-sm btn-primary" type="submit">{_t("open", lang)}</button>'
+            "</form>"
+        )
+    truncated = ""
+    if data.is_truncated:
+        truncated = f'<p class="gh-note" id="gh-truncated">{_t("truncated", lang)}</p>'
+    charts = "".join(
+        f'<div class="gh-card"><h3 class="h6">{_t(title, lang)}</h3>'
+        f'<div class="gh-chart"><canvas id="{canvas}"></canvas></div></div>'
+        for title, canvas in (
+            ("residents", "gh-chart-residents"),
+            ("class_mix", "gh-chart-classes"),
+            ("houses", "gh-chart-houses"),
+            ("quality", "gh-chart-quality"),
+            *((("overdue", "gh-chart-overdue"),) if data.has_overdue else ()),
+        )
+    )
+    page.add_html(f"""
+    <main class="gh-page" id="gh-dashboard">
+      <h1 class="h4">{_t("dashboard", lang)} <small class="text-muted">{data.on.isoformat()}</small>
+      </h1>
+      {picker}{truncated}
+      <section class="gh-cards">{cards(data, lang)}</section>
+      <section class="gh-charts">{charts}</section>
+      <h2 class="h5 mt-4">{_t("per_grid", lang)}</h2>
+      {grid_table(data.grids, has_overdue=data.has_overdue, lang=lang)}
+      <div class="gh-toast" id="gh-toast" role="status" hidden></div>
+    </main>""")
+    files = PageFiles(vendor_js=("chartjs",), own_js=("dashboard.js",))
+    return page.finish(app="dashboard", config={"charts": chart_data(data)}, files=files)

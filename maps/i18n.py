@@ -1,0 +1,170 @@
+"""Words on the pages, in Chinese (the default) and English.
+
+Pages render in one language and carry both tables, so the toggle in the top bar switches without
+a reload; ``data-i18n="key"`` marks an element whose text the scripts replace.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+DEFAULT_LANG: Lang = "zh"
+LANG_COOKIE = "gridhouse_lang"
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "app": ("网格化房屋管理", "gridhouse"),
+    "map": ("地图", "Map"),
+    "planner": ("网格规划", "Planner"),
+    "dashboard": ("统计看板", "Dashboard"),
+    "logout": ("退出", "Log out"),
+    "lang_toggle": ("English", "中文"),
+    # login
+    "login_title": ("登录", "Log in"),
+    "user_name": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "totp": ("动态码（如已启用）", "One-time code (if enabled)"),
+    "login_button": ("登录", "Log in"),
+    "login_failed": (
+        "用户名、密码或动态码错误，或账户已锁定",
+        "Wrong name, password or code, or the account is locked",
+    ),
+    "forbidden_page": ("您的角色不能使用此页面。", "Your role may not use this page."),
+    # map
+    "search_placeholder": ("房屋编码 / 姓名 / 身份证号", "House code / name / ID number"),
+    "search_placeholder_code": ("房屋编码", "House code"),
+    "search": ("搜索", "Search"),
+    "not_found": ("未找到", "Not found"),
+    "locate_me": ("我的位置", "Locate me"),
+    "location_failed": ("无法获取位置", "Location unavailable"),
+    "legend": ("网格类别", "Grid class"),
+    "reinforced": ("加强型", "Reinforced"),
+    "key": ("重点型", "Key"),
+    "regular": ("常规型", "Regular"),
+    "unclassified": ("未分类", "Unclassified"),
+    "own_grid": ("本人网格", "My grids"),
+    "layer_data": ("网格与楼栋", "Grids and buildings"),
+    "layer_floating": ("流动人口热力（H3）", "Floating residents (H3)"),
+    "layer_offline": ("离线底图（道路）", "Offline base (roads)"),
+    "layer_osm": ("OpenStreetMap", "OpenStreetMap"),
+    "layer_tianditu": ("天地图", "Tianditu"),
+    "building": ("楼栋", "Building"),
+    "code": ("编码", "Code"),
+    "use": ("用途", "Use"),
+    "floors": ("层数", "Floors"),
+    "houses": ("房屋", "Houses"),
+    "house": ("房屋", "House"),
+    "floor": ("楼层", "Floor"),
+    "floor_suffix": ("层", "F"),
+    "room": ("房号", "Room"),
+    "rented": ("出租", "Rented"),
+    "occupants": ("现住人员", "Current occupants"),
+    "no_occupants": ("无登记人员", "Nobody registered"),
+    "filter_houses": ("筛选房号", "Filter rooms"),
+    "close": ("关闭", "Close"),
+    "loading": ("加载中…", "Loading…"),
+    "load_failed": ("加载失败", "Could not load"),
+    "purpose": ("查询事由", "Purpose"),
+    "purpose_hint": ("案件编号或不少于10字的事由", "A case number or a reason of 10+ characters"),
+    "purpose_needed": ("请先填写查询事由，再查看人员", "State a purpose to see occupants"),
+    "register": ("登记入住", "Register arrival"),
+    "deregister": ("注销", "Deregister"),
+    "deregister_confirm": ("确认注销该人员的居住登记？", "End this person's residence?"),
+    "name": ("姓名", "Name"),
+    "id_number": ("身份证号", "ID number"),
+    "phone": ("电话", "Phone"),
+    "kind": ("居住类型", "Kind"),
+    "moved_in": ("入住日期", "Moved in"),
+    "moved_out": ("离开日期", "Moved out"),
+    "since": ("起", "since"),
+    "save": ("保存", "Save"),
+    "cancel": ("取消", "Cancel"),
+    "saved": ("已保存", "Saved"),
+    "owner": ("业主", "Owner"),
+    "family": ("家属", "Family"),
+    "tenant": ("租户", "Tenant"),
+    "dormitory": ("宿舍", "Dormitory"),
+    "temporary": ("临时", "Temporary"),
+    "hukou": ("户籍", "Hukou"),
+    "floating": ("流动", "Floating"),
+    "overseas": ("境外", "Overseas"),
+    "residential": ("住宅", "Residential"),
+    "commercial": ("商业", "Commercial"),
+    "mixed": ("商住", "Mixed"),
+    "dorm": ("宿舍", "Dorm"),
+    "office": ("办公", "Office"),
+    "other": ("其他", "Other"),
+    "zoom_in_for_buildings": ("放大以查看楼栋", "Zoom in to see buildings"),
+    # planner
+    "plan": ("规划方案", "Plan"),
+    "plans": ("方案", "Plans"),
+    "new_plan": ("新建方案", "New plan"),
+    "plan_name": ("方案名称", "Plan name"),
+    "division": ("区划代码", "Division code"),
+    "create": ("创建", "Create"),
+    "open": ("打开", "Open"),
+    "impact": ("影响评估", "Impact"),
+    "grid": ("网格", "Grid"),
+    "households": ("户数", "Households"),
+    "residents": ("人口", "Residents"),
+    "floating_share": ("流动人口占比", "Floating share"),
+    "deviation": ("偏离目标", "Deviation"),
+    "compactness": ("紧凑度", "Compactness"),
+    "predicted_class": ("预测类别", "Predicted class"),
+    "officers_needed": ("所需网格员", "Officers needed"),
+    "problems": ("拓扑问题", "Problems"),
+    "no_problems": ("无拓扑问题", "No problems"),
+    "changes": ("与现状对比", "Against today"),
+    "publish": ("发布", "Publish"),
+    "effective_date": ("生效日期", "Effective date"),
+    "published": ("已发布", "Published"),
+    "edit_hint": (
+        "拖动网格顶点编辑边界，每次编辑后自动评估",
+        "Drag grid vertices to edit; the impact updates after each edit",
+    ),
+    "plans_unavailable": ("规划接口尚未提供", "The plans API is not available yet"),
+    # dashboard
+    "overview": ("总览", "Overview"),
+    "grids": ("网格", "Grids"),
+    "rentals": ("出租房屋", "Rented houses"),
+    "class_mix": ("网格类别构成", "Class mix"),
+    "quality": ("数据质量（四率）", "Data quality"),
+    "threshold": ("目标", "Target"),
+    "overdue": ("逾期事项", "Overdue work"),
+    "registration_rate": ("登记率", "Registration"),
+    "accuracy_rate": ("准确率", "Accuracy"),
+    "undergistered_rate": ("逾期未注销率", "Not deregistered"),
+    "permit_rate": ("居住证办理率", "Residence permits"),
+    "late_declarations": ("逾期未申报", "Late declarations"),
+    "late_departures": ("逾期未注销", "Late departures"),
+    "suppressed": ("<5", "<5"),
+    "not_available": ("暂无数据", "No data yet"),
+    "per_grid": ("各网格", "Per grid"),
+    "all": ("全部", "All"),
+    "truncated": (
+        "仅显示前 100 个网格：请选择社区或街道",
+        "Only the first 100 grids: choose a division",
+    ),
+}
+"""key → (中文, English)."""
+
+
+def parse_lang(value: str | None) -> Lang:
+    """``en`` or ``zh`` (anything else: the default, Chinese)."""
+    return "en" if value == "en" else DEFAULT_LANG
+
+
+def text(key: str, lang: Lang) -> str:
+    """One message in ``lang``.
+
+    >>> text("publish", "zh"), text("publish", "en")
+    ('发布', 'Publish')
+    """
+    zh, en = MESSAGES[key]
+    return en if lang == "en" else zh
+
+
+def table(lang: Lang) -> dict[str, str]:
+    """Every message in ``lang``, for the scripts."""
+    return {key: text(key, lang) for key in MESSAGES}

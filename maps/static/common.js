@@ -1,0 +1,108 @@
+/* gridhouse pages: what every page shares (language, API calls, messages, log-out). */
+(function (G) {
+  'use strict';
+
+  G.config = null;
+  G.lang = 'zh';
+
+  /** The message `key` in the current language (the key itself when unknown). */
+  G.t = function (key) {
+    var table = (G.config && G.config.messages[G.lang]) || {};
+    return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : key;
+  };
+
+  /** Text safe to put into HTML. */
+  G.escape = function (value) {
+    return String(value === null || value === undefined ? '' : value)
+      .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  };
+
+  /** Translate every marked element of `root` (the document by default). */
+  G.translate = function (root) {
+    var scope = root || document;
+    scope.querySelectorAll('[data-i18n]').forEach(function (el) {
+      el.textContent = G.t(el.getAttribute('data-i18n'));
+    });
+    scope.querySelectorAll('[data-i18n-placeholder]').forEach(function (el) {
+      el.setAttribute('placeholder', G.t(el.getAttribute('data-i18n-placeholder')));
+    });
+    scope.querySelectorAll('[data-i18n-title]').forEach(function (el) {
+      el.setAttribute('title', G.t(el.getAttribute('data-i18n-title')));
+    });
+  };
+
+  /** Switch the page to `lang` ('zh' or 'en'), remember it, and tell the page's scripts. */
+  G.setLang = function (lang) {
+    G.lang = lang === 'en' ? 'en' : 'zh';
+    document.documentElement.lang = G.lang === 'zh' ? 'zh-CN' : 'en';
+    document.cookie = 'gridhouse_lang=' + G.lang + '; path=/; max-age=31536000; samesite=strict';
+    G.translate();
+    document.dispatchEvent(new CustomEvent('gh:lang', { detail: G.lang }));
+  };
+
+  /** The first message of an error body ({"detail": [{"msg": ...}]} or {"detail": "..."}). */
+  G.errorText = function (body, status) {
+    if (body && Array.isArray(body.detail) && body.detail.length) {
+      var first = body.detail[0];
+      var where = first.loc && first.loc.length ? first.loc[first.loc.length - 1] + ': ' : '';
+      return where + first.msg;
+    }
+    if (body && typeof body.detail === 'string') { return body.detail; }
+    return G.t('load_failed') + ' (' + status + ')';
+  };
+
+  /**
+   * Call the API with the session cookie: resolves to {ok, status, data}. A 401 sends the
+   * user to the login page (the session ended).
+   */
+  G.api = function (method, url, body) {
+    var options = { method: method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+    if (body !== undefined) {
+      options.headers['Content-Type'] = 'application/json';
+      options.body = JSON.stringify(body);
+    }
+    return fetch(url, options).then(function (response) {
+      if (response.status === 401 && url.indexOf('/api/auth/login') !== 0) {
+        window.location.assign('/login?next=' + encodeURIComponent(window.location.pathname));
+      }
+      var type = response.headers.get('content-type') || '';
+      var parse = type.indexOf('json') >= 0 ? response.json() : Promise.resolve(null);
+      return parse.then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      });
+    });
+  };
+
+  /** A short message at the bottom of the screen. */
+  G.toast = function (message, kind) {
+    var box = document.getElementById('gh-toast');
+    if (!box) { return; }
+    box.textContent = message;
+    box.className = 'gh-toast gh-toast-' + (kind || 'info');
+    box.hidden = false;
+    clearTimeout(G._toastTimer);
+    G._toastTimer = setTimeout(function () { box.hidden = true; }, 4000);
+  };
+
+  /** Today in China (the server's day), as YYYY-MM-DD. */
+  G.today = function () {
+    return (G.config && G.config.today) || new Date().toISOString().slice(0, 10);
+  };
+
+  /** Set up what every page has: the configuration, the language toggle, log-out. */
+  G.initCommon = function (config) {
+    G.config = config;
+    G.lang = config.lang === 'en' ? 'en' : 'zh';
+    var toggle = document.getElementById('gh-lang');
+    if (toggle) {
+      toggle.addEventListener('click', function () { G.setLang(G.lang === 'zh' ? 'en' : 'zh'); });
+    }
+    var logout = document.getElementById('gh-logout');
+    if (logout) {
+      logout.addEventListener('click', function () {
+        G.api('POST', '/api/auth/logout').finally(function () { window.location.assign('/login'); });
+      });
+    }
+  };
+})(window.Gridhouse = window.Gridhouse || {});

@@ -1,0 +1,97 @@
+/* gridhouse /dashboard: Chart.js charts of the figures the page carries (no further requests). */
+(function (G) {
+  'use strict';
+
+  var charts = [];
+
+  function value(v) { return v === null || v === undefined ? 0 : v; }
+
+  function draw() {
+    charts.forEach(function (chart) { chart.destroy(); });
+    charts = [];
+    var data = G.config.charts;
+    var s = G.config.style;
+    var colours = s.chartColours;
+    var labels = data.grids.map(function (g) { return g.label; });
+    // a new object each time: Chart.js writes its defaults into the options it is given
+    var options = function (extra) { return Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, extra || {}); };
+
+    charts.push(new Chart(document.getElementById('gh-chart-residents'), {
+      type: 'bar',
+      data: {
+        labels: labels,
+        datasets: [
+          { label: G.t('floating'), data: data.grids.map(function (g) { return value(g.floating); }), backgroundColor: colours[1], stack: 'r' },
+          { label: G.t('hukou'), data: data.grids.map(function (g) { return Math.max(value(g.residents) - value(g.floating), 0); }), backgroundColor: colours[0], stack: 'r' }
+        ]
+      },
+      options: options()
+    }));
+
+    var order = data.classOrder.filter(function (k) { return data.classMix[k]; });
+    charts.push(new Chart(document.getElementById('gh-chart-classes'), {
+      type: 'doughnut',
+      data: {
+        labels: order.map(function (k) { return G.t(k); }),
+        datasets: [{ data: order.map(function (k) { return data.classMix[k]; }), backgroundColor: order.map(function (k) { return s.gridClassColours[k]; }) }]
+      },
+      options: options()
+    }));
+
+    charts.push(new Chart(document.getElementById('gh-chart-houses'), {
+      type: 'bar',
+      data: {
+        labels: labels,
+        datasets: [
+          { label: G.t('houses'), data: data.grids.map(function (g) { return value(g.houses); }), backgroundColor: colours[0] },
+          { label: G.t('rentals'), data: data.grids.map(function (g) { return value(g.rented); }), backgroundColor: colours[1] }
+        ]
+      },
+      options: options()
+    }));
+
+    var quality = data.quality;
+    charts.push(new Chart(document.getElementById('gh-chart-quality'), {
+      type: 'bar',
+      data: {
+        labels: quality.map(function (q) { return G.t(q.key); }),
+        datasets: [
+          {
+            label: '%',
+            data: quality.map(function (q) { return q.value === null ? null : Math.round(1000 * q.value) / 10; }),
+            backgroundColor: quality.map(function (q) { return q.meets === false ? s.qualityBad : s.qualityOk; })
+          },
+          {
+            label: G.t('threshold'), type: 'line', showLine: false, pointStyle: 'line', pointRadius: 14,
+            borderWidth: 3, borderColor: '#222', data: quality.map(function (q) { return 100 * q.threshold; })
+          }
+        ]
+      },
+      options: options({ indexAxis: 'y', scales: { x: { min: 0, max: 100 } } })
+    }));
+
+    var overdue = document.getElementById('gh-chart-overdue');
+    if (overdue && data.hasOverdue) {
+      charts.push(new Chart(overdue, {
+        type: 'bar',
+        data: {
+          labels: labels,
+          datasets: [
+            { label: G.t('late_declarations'), data: data.grids.map(function (g) { return value(g.declarations); }), backgroundColor: colours[2] },
+            { label: G.t('late_departures'), data: data.grids.map(function (g) { return value(g.departures); }), backgroundColor: colours[4] }
+          ]
+        },
+        options: options()
+      }));
+    }
+  }
+
+  G.dashboard = {
+    start: function (_map, config) {
+      G.initCommon(config);
+      draw();
+      document.addEventListener('gh:lang', draw);
+      document.body.setAttribute('data-ready', 'dashboard');
+    }
+  };
+})(window.Gridhouse = window.Gridhouse || {});

@@ -1,0 +1,390 @@
+/* gridhouse /map: click a building → its houses and occupants; register and deregister; search;
+   floating-resident heat map; locate-me. The server decides what a role may do. */
+(function (G) {
+  'use strict';
+
+  var state = { map: null, data: null, selected: null, building: null, occupants: {} };
+  var KINDS = ['tenant', 'owner', 'family', 'dormitory', 'temporary'];
+
+  function $(id) { return document.getElementById(id); }
+
+  /** ISO 7064 MOD 11-2 check character over 24 digits (house and building codes). */
+  function checkChar(body) {
+    var total = 0;
+    for (var i = 0; i < body.length; i += 1) { total = (total + Number(body[i])) * 2 % 11; }
+    return '0123456789X'[(12 - total) % 11];
+  }
+
+  function buildingCodeOf(code) {
+    var body = code.slice(0, 19) + '00000';
+    return body + checkChar(body);
+  }
+
+  function purposeParam() {
+    if (!G.config.needsPurpose) { return ''; }
+    var value = ($('gh-purpose') && $('gh-purpose').value.trim()) || '';
+    return value ? '&purpose=' + encodeURIComponent(value) : null;
+  }
+
+  // ---- selection --------------------------------------------------------------------------
+
+  function select(code) {
+    if (state.selected && state.data) { state.data.resetFeatureStyle(state.selected); }
+    state.selected = code;
+    if (code && state.data) { state.data.setFeatureStyle(code, G.tiles.selected()); }
+  }
+
+  function openPanel() {
+    $('gh-panel').hidden = false;
+    document.body.classList.add('gh-panel-open');
+    state.map.invalidateSize();
+  }
+
+  function closePanel() {
+    $('gh-panel').hidden = true;
+    document.body.classList.remove('gh-panel-open');
+    state.map.invalidateSize();
+    select(null);
+    state.building = null;
+  }
+
+  // ---- the building panel -------------------------------------------------------------------
+
+  function openBuilding(code, focusHouse) {
+    select(code);
+    openPanel();
+    var body = $('gh-panel-body');
+    body.innerHTML = '<p class="text-muted">' + G.escape(G.t('loading')) + '</p>';
+    G.api('GET', '/api/buildings/' + encodeURIComponent(code)).then(function (res) {
+      if (!res.ok) {
+        body.innerHTML = '<p class="text-danger">' + G.escape(G.errorText(res.data, res.status)) + '</p>';
+        return;
+      }
+      state.building = res.data;
+      state.focusHouse = focusHouse || null;
+      state.occupants = {};
+      renderBuilding();
+      loadOccupants();
+    });
+  }
+
+  function renderBuilding() {
+    var b = state.building;
+    if (!b) { return; }
+    var p = b.properties || {};
+    var rows = [
+      ['code', '<span class="gh-code" id="gh-building-code">' + G.escape(p.code_grouped || b.id) + '</span>'],
+      ['use', G.escape(p.use ? G.t(p.use) : '–')],
+      ['floors', G.escape(p.floors === null || p.floors === undefined ? '–' : p.floors)],
+      ['houses', String(b.houses.length)]
+    ];
+    var html = '<dl class="gh-facts">' + rows.map(function (r) {
+      return '<dt>' + G.escape(G.t(r[0])) + '</dt><dd>' + r[1] + '</dd>';
+    }).join('') + '</dl>';
+    if (b.houses.length > 8) {
+      html += '<input class="form-control form-control-sm mb-2" id="gh-house-filter" placeholder="' +
+        G.escape(G.t('filter_houses')) + '">';
+    }
+    html += '<div id="gh-occupant-note"></div><ul class="gh-houses list-unstyled" id="gh-houses">' +
+      b.houses.map(houseItem).join('') + '</ul>';
+    $('gh-panel-body').innerHTML = html;
+    var filter = $('gh-house-filter');
+    if (filter) {
+      filter.addEventListener('input', function () {
+        var q = filter.value.trim();
+        document.querySelectorAll('#gh-houses > li').forEach(function (li) {
+          li.hidden = q !== '' && li.getAttribute('data-room').indexOf(q) < 0 && li.getAttribute('data-code').indexOf(q) < 0;
+        });
+      });
+    }
+    if (state.focusHouse) {
+      var target = document.querySelector('#gh-houses > li[data-code="' + state.focusHouse + '"]');
+      if (target) { target.classList.add('gh-focus'); target.scrollIntoView({ block: 'center' }); }
+    }
+  }
+
+  function houseItem(h) {
+    var label = [h.floor !== null && h.floor !== undefined ? h.floor + G.t('floor_suffix') : '', h.room || ('#' + h.unit)]
+      .filter(Boolean).join(' · ');
+    var tags = '<span class="badge text-bg-light">' + G.escape(G.t(h.use)) + '</span>' +
+      (h.is_rented ? ' <span class="badge text-bg-warning">' + G.escape(G.t('rented')) + '</span>' : '');
+    var register = G.config.canRegister
+      ? '<button type="button" class="btn btn-sm btn-outline-primary gh-register" data-house="' + h.code + '">' +
+        G.escape(G.t('register')) + '</button>'
+      : '';
+    return '<li class="gh-house" data-code="' + h.code + '" data-room="' + G.escape(h.room || '') + '">' +
+      '<div class="gh-house-head"><strong>' + G.escape(label) + '</strong> ' + tags + register + '</div>' +
+      '<div class="gh-house-code">' + G.escape(h.code_grouped) + '</div>' +
+      '<ul class="gh-occupants list-unstyled" data-house="' + h.code + '"></ul>' +
+      '<div class="gh-form-slot"></div></li>';
+  }
+
+  function loadOccupants() {
+    var b = state.building;
+    var note = $('gh-occupant-note');
+    var purpose = purposeParam();
+    if (purpose === null) {
+      note.innerHTML = '<p class="gh-note">' + G.escape(G.t('purpose_needed')) + '</p>';
+      return;
+    }
+    note.innerHTML = '<p class="text-muted small">' + G.escape(G.t('loading')) + '</p>';
+    var url = '/api/buildings/' + encodeURIComponent(b.id) + '/occupants?limit=1000' + purpose;
+    G.api('GET', url).then(function (res) {
+      if (!res.ok) {
+        note.innerHTML = '<p class="text-danger small">' + G.escape(G.errorText(res.data, res.status)) + '</p>';
+        return;
+      }
+      note.innerHTML = '';
+      state.occupants = {};
+      (res.data.buildings || []).forEach(function (bo) {
+        bo.houses.forEach(function (h) { state.occupants[h.code] = h.occupants; });
+      });
+      renderOccupants();
+    });
+  }
+
+  function renderOccupants() {
+    document.querySelectorAll('#gh-houses ul.gh-occupants').forEach(function (list) {
+      var people = state.occupants[list.getAttribute('data-house')] || [];
+      if (!people.length) {
+        list.innerHTML = '<li class="text-muted small">' + G.escape(G.t('no_occupants')) + '</li>';
+        return;
+      }
+      list.innerHTML = people.map(function (o) {
+        var bits = [G.t(o.category), G.t(o.kind), G.t('since') + ' ' + o.since];
+        var out = G.config.canRegister
+          ? '<button type="button" class="btn btn-sm btn-link text-danger gh-deregister" data-person="' + o.uid + '">' +
+            G.escape(G.t('deregister')) + '</button>'
+          : '';
+        return '<li class="gh-occupant"><span class="gh-name">' + G.escape(o.name) + '</span> ' +
+          '<span class="gh-id">' + G.escape(o.id_number || '') + '</span> ' +
+          '<span class="gh-phone">' + G.escape(o.phone || '') + '</span>' + out +
+          '<div class="small text-muted">' + G.escape(bits.join(' · ')) + '</div></li>';
+      }).join('');
+    });
+  }
+
+  // ---- register and deregister (officers) ---------------------------------------------------
+
+  function registerForm(houseCode) {
+    var options = KINDS.map(function (k) { return '<option value="' + k + '">' + G.escape(G.t(k)) + '</option>'; }).join('');
+    return '<form class="gh-register-form" data-house="' + houseCode + '">' +
+      '<input class="form-control form-control-sm" name="name" required maxlength="100" placeholder="' + G.escape(G.t('name')) + '">' +
+      '<input class="form-control form-control-sm" name="id_number" required maxlength="40" placeholder="' + G.escape(G.t('id_number')) + '">' +
+      '<input class="form-control form-control-sm" name="phone" maxlength="30" placeholder="' + G.escape(G.t('phone')) + '">' +
+      '<div class="d-flex gap-1"><select class="form-select form-select-sm" name="kind">' + options + '</select>' +
+      '<input class="form-control form-control-sm" type="date" name="moved_in" required value="' + G.today() + '"></div>' +
+      '<div class="gh-form-error text-danger small"></div>' +
+      '<div class="d-flex gap-1"><button class="btn btn-sm btn-primary" type="submit">' + G.escape(G.t('save')) + '</button>' +
+      '<button class="btn btn-sm btn-secondary gh-cancel" type="button">' + G.escape(G.t('cancel')) + '</button></div></form>';
+  }
+
+  function submitRegistration(form) {
+    var data = new FormData(form);
+    var person = { name: data.get('name').trim(), id_number: data.get('id_number').trim() };
+    if (data.get('phone').trim()) { person.phone = data.get('phone').trim(); }
+    var body = {
+      house_code: form.getAttribute('data-house'), person: person,
+      moved_in: data.get('moved_in'), kind: data.get('kind'), declared_by: 'officer'
+    };
+    form.querySelector('button[type=submit]').disabled = true;
+    G.api('POST', '/api/residences', body).then(function (res) {
+      form.querySelector('button[type=submit]').disabled = false;
+      if (!res.ok) {
+        form.querySelector('.gh-form-error').textContent = G.errorText(res.data, res.status);
+        return;
+      }
+      form.remove();
+      G.toast(G.t('saved'), 'ok');
+      loadOccupants();
+    });
+  }
+
+  function deregister(personUid, houseCode) {
+    if (!window.confirm(G.t('deregister_confirm'))) { return; }
+    G.api('GET', '/api/people/' + encodeURIComponent(personUid)).then(function (res) {
+      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return null; }
+      var open = (res.data.residences || []).filter(function (r) {
+        return r.house_code === houseCode && !r.deregistered_at && (!r.until || r.until > G.today());
+      })[0];
+      if (!open) { G.toast(G.t('not_found'), 'error'); return null; }
+      return G.api('POST', '/api/residences/' + open.uid + '/deregister', { moved_out: G.today() });
+    }).then(function (res) {
+      if (!res) { return; }
+      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
+      G.toast(G.t('saved'), 'ok');
+      loadOccupants();
+    });
+  }
+
+  function bindPanel() {
+    $('gh-panel-close').addEventListener('click', closePanel);
+    $('gh-panel-body').addEventListener('click', function (e) {
+      var target = e.target;
+      if (target.classList.contains('gh-register')) {
+        var li = target.closest('li.gh-house');
+        var slot = li.querySelector('.gh-form-slot');
+        slot.innerHTML = registerForm(target.getAttribute('data-house'));
+        slot.querySelector('input[name=name]').focus();
+      } else if (target.classList.contains('gh-cancel')) {
+        target.closest('form').remove();
+      } else if (target.classList.contains('gh-deregister')) {
+        deregister(target.getAttribute('data-person'), target.closest('li.gh-house').getAttribute('data-code'));
+      }
+    });
+    $('gh-panel-body').addEventListener('submit', function (e) {
+      if (e.target.classList.contains('gh-register-form')) {
+        e.preventDefault();
+        submitRegistration(e.target);
+      }
+    });
+    var purpose = $('gh-purpose');
+    if (purpose) {
+      purpose.value = sessionStorage.getItem('gh-purpose') || '';
+      purpose.addEventListener('change', function () {
+        sessionStorage.setItem('gh-purpose', purpose.value.trim());
+        if (state.building) { loadOccupants(); }
+      });
+    }
+  }
+
+  // ---- search ------------------------------------------------------------------------------
+
+  function flyToBuilding(code, houseCode) {
+    return G.api('GET', '/api/buildings/' + encodeURIComponent(code)).then(function (res) {
+      if (!res.ok) { G.toast(G.t('not_found'), 'error'); return; }
+      var bounds = L.geoJSON(res.data.geometry).getBounds();
+      state.map.fitBounds(bounds, { maxZoom: 18 });
+      openBuilding(res.data.id, houseCode);
+    });
+  }
+
+  function showResults(items) {
+    var box = $('gh-search-results');
+    if (!items.length) { box.hidden = true; G.toast(G.t('not_found'), 'error'); return; }
+    box.innerHTML = items.map(function (item, i) {
+      return '<button type="button" class="list-group-item list-group-item-action" data-i="' + i + '">' +
+        G.escape(item.label) + '<div class="small text-muted">' + G.escape(item.detail) + '</div></button>';
+    }).join('');
+    box.hidden = false;
+    box.onclick = function (e) {
+      var button = e.target.closest('button[data-i]');
+      if (!button) { return; }
+      var item = items[Number(button.getAttribute('data-i'))];
+      box.hidden = true;
+      flyToBuilding(buildingCodeOf(item.house), item.house);
+    };
+  }
+
+  function search(query) {
+    var compact = query.replace(/[\s-]/g, '').toUpperCase();
+    if (/^[0-9]{24}[0-9X]$/.test(compact)) {
+      var isBuilding = compact.slice(19, 24) === '00000';
+      return flyToBuilding(buildingCodeOf(compact), isBuilding ? null : compact);
+    }
+    if (!G.config.canSearchPeople || !G.config.peopleSearchUrl) { G.toast(G.t('not_found'), 'error'); return null; }
+    var purpose = purposeParam();
+    if (purpose === null) { G.toast(G.t('purpose_needed'), 'error'); return null; }
+    var url = G.config.peopleSearchUrl + '?q=' + encodeURIComponent(query) + purpose;
+    return G.api('GET', url).then(function (res) {
+      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
+      var items = [];
+      (res.data.items || []).forEach(function (person) {
+        (person.houses || []).forEach(function (house) {
+          items.push({ label: person.name + ' ' + (person.id_number || ''), detail: house, house: house });
+        });
+      });
+      showResults(items);
+    });
+  }
+
+  // ---- controls ----------------------------------------------------------------------------
+
+  function locateControl(map) {
+    var Locate = L.Control.extend({
+      options: { position: 'topleft' },
+      onAdd: function () {
+        var bar = L.DomUtil.create('div', 'leaflet-bar gh-locate');
+        var a = L.DomUtil.create('a', '', bar);
+        a.href = '#';
+        a.id = 'gh-locate';
+        a.setAttribute('role', 'button');
+        a.setAttribute('data-i18n-title', 'locate_me');
+        a.title = G.t('locate_me');
+        a.innerHTML = '<i class="fa-solid fa-location-crosshairs"></i>';
+        L.DomEvent.on(a, 'click', function (e) {
+          L.DomEvent.preventDefault(e);
+          map.locate({ setView: true, maxZoom: 17, enableHighAccuracy: true, timeout: 10000 });
+        });
+        L.DomEvent.disableClickPropagation(bar);
+        return bar;
+      }
+    });
+    new Locate().addTo(map);
+    var marker = null;
+    map.on('locationfound', function (e) {
+      if (marker) { marker.remove(); }
+      marker = L.circle(e.latlng, { radius: Math.max(e.accuracy, 10), color: '#1a73e8', weight: 2, fillOpacity: 0.15 }).addTo(map);
+    });
+    map.on('locationerror', function () { G.toast(G.t('location_failed'), 'error'); });
+  }
+
+  function zoomHint(map) {
+    var hint = L.DomUtil.create('div', 'gh-zoom-hint', map.getContainer());
+    hint.setAttribute('data-i18n', 'zoom_in_for_buildings');
+    hint.textContent = G.t('zoom_in_for_buildings');
+    var update = function () { hint.hidden = map.getZoom() >= G.config.buildingsZoom; };
+    map.on('zoomend', update);
+    update();
+  }
+
+  function onBaseLayerChange(map, layerName) {
+    var offline = layerName === G.t('layer_offline') || layerName === G.config.messages.zh.layer_offline ||
+      layerName === G.config.messages.en.layer_offline;
+    map.getContainer().classList.toggle('gh-offline', offline);
+    if (G.tiles.roadsVisible !== offline) {
+      G.tiles.roadsVisible = offline;
+      if (state.data) { state.data.redraw(); }
+    }
+  }
+
+  // ---- start -------------------------------------------------------------------------------
+
+  G.officer = {
+    state: state,
+    openBuilding: openBuilding,
+    search: search,
+
+    start: function (map, config) {
+      G.initCommon(config);
+      state.map = map;
+      state.data = window[config.layers.data];
+      G.officerMap = map;
+      map.getContainer().classList.toggle('gh-offline', config.basemap === 'offline');
+      G.tiles.roadsVisible = config.basemap === 'offline';
+      map.on('baselayerchange', function (e) { onBaseLayerChange(map, e.name); });
+      G.tiles.watchLoading(state.data);
+      state.data.on('click', function (e) {
+        var p = (e.layer && e.layer.properties) || {};
+        if (p.h3 !== undefined) {
+          map.setView(e.latlng, Math.min(map.getZoom() + 2, 18));
+        } else if (p.code && p.code.length === 25) {
+          openBuilding(p.code);
+        } else if (p.code && p.code.length === 15) {
+          G.toast(G.t('grid') + ' ' + p.code + (p.name ? ' ' + p.name : '') + ' · ' + G.t(p['class']));
+        }
+      });
+      G.tiles.legend(map);
+      locateControl(map);
+      zoomHint(map);
+      bindPanel();
+      $('gh-search').addEventListener('submit', function (e) {
+        e.preventDefault();
+        var q = $('gh-search-input').value.trim();
+        if (q) { search(q); }
+      });
+      document.addEventListener('gh:lang', function () { if (state.building) { renderBuilding(); renderOccupants(); } });
+      document.body.setAttribute('data-ready', 'map');
+    }
+  };
+})(window.Gridhouse = window.Gridhouse || {});

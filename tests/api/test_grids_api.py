@@ -1,0 +1,139 @@
+"""``/api/grids`` and ``/api/plans`` over HTTP: GeoJSON, as-of, stats per role, plans end to end."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from shapely.geometry import box, mapping
+from sqlalchemy.orm import Session
+
+from gis.access.scope import Scope
+from gis.grids.classes import ClassConfig
+from gis.grids.classify import classify_grids
+from gis.grids.importing import import_grids
+from gis.users.models import Role
+from tests.access_world import GRID_FAR, GRID_OWN, World, bearer, login
+from tests.grids_world import COMMUNITY_WEST, build_small_world, grid_file
+
+NW, NE = box(113.80, 22.61, 113.81, 22.62), box(113.81, 22.61, 113.82, 22.62)
+SW, SE = box(113.80, 22.60, 113.81, 22.61), box(113.81, 22.60, 113.82, 22.61)
+EW, EE = box(113.82, 22.60, 113.83, 22.62), box(113.83, 22.60, 113.84, 22.62)
+
+
+def _as(client: TestClient, world: World, role: Role) -> dict[str, str]:
+    headers = bearer(login(client, world.users[role]))
+    client.cookies.clear()
+    return headers
+
+
+def test_grids_as_geojson_pages_and_as_of(client: TestClient, world: World) -> None:
+    headers = _as(client, world, Role.OFFICER)
+    page = client.get("/api/grids?division=990101&limit=1", headers=headers)
+    assert page.status_code == 200 and page.headers["content-type"] == "application/geo+json"
+    assert [f["id"] for f in page.json()["features"]] == [GRID_OWN]
+    assert "after=990101001001001" in page.headers["link"]
+    rest = client.get("/api/grids?division=990101&limit=1&after=990101001001001", headers=headers)
+    assert [f["id"] for f in rest.json()["features"]] == ["990101001002001"]
+    old = client.get(f"/api/grids/{GRID_OWN}?at=2021-06-01", headers=headers).json()
+    assert old["properties"]["version"] == 1 and [v["version"] for v in old["versions"]] == [1, 2]
+    of_building = client.get(
+        f"/api/grids?building={world.buildings['own']}", headers=headers
+    ).json()
+    assert [f["id"] for f in of_building["features"]] == [GRID_OWN]
+    hidden = client.get(f"/api/grids?building={world.buildings['far']}", headers=headers)
+    assert hidden.status_code == 404
+
+
+def test_stats_in_full_within_scope_and_suppressed_for_planners(
+    client: TestClient, world: World
+) -> None:
+    officer = client.get(f"/api/grids/{GRID_OWN}/stats", headers=_as(client, world, Role.OFFICER))
+    assert officer.status_code == 200
+    full = officer.json()
+    assert full["buildings"] == 1 and full["resident_count"] == 1 and full["officers_needed"] >= 1
+    planner = client.get(f"/api/grids/{GRID_FAR}/stats", headers=_as(client, world, Role.PLANNER))
+    suppressed = planner.json()
+    assert suppressed["resident_count"] is None and suppressed["floating_share"] is None
+    assert suppressed["houses"] is None  # 2 houses: suppressed too
+    assert "name" not in suppressed
+
+
+def test_a_plan_over_http_from_draft_to_publish(
+    client: TestClient, world: World, db: Session, tmp_path: Path
+) -> None:
+    build_small_world(db)
+    path = grid_file(tmp_path / "grids.geojson", [NW, NE, SW, SE, EW, EE])
+    import_grids(db, path=path, valid_from=date(2025, 1, 1), actor=Scope.system().actor)
+    headers = _as(client, world, Role.PLANNER)
+    created = client.post("/api/plans", json={"division_code": "970101001000"}, headers=headers)
+    assert created.status_code == 201, created.text
+    plan_id = created.json()["id"]
+    plan = client.get(f"/api/plans/{plan_id}", headers=headers).json()
+    ids = {f["properties"]["code"]: f["id"] for f in plan["grids"]["features"]}
+    nw = f"{COMMUNITY_WEST}001"
+    over = mapping(box(113.80, 22.61, 113.813, 22.62))
+    edited = client.put(
+        f"/api/plans/{plan_id}/grids/{ids[nw]}",
+        headers=headers,
+        json={"geometry": over, "adjust_neighbours": False},
+    )
+    assert edited.status_code == 200 and edited.json()["ids"] == [ids[nw]]
+    impact = client.get(f"/api/plans/{plan_id}/impact", headers=headers).json()
+    assert not impact["publishable"]
+    assert "overlap" in {f["properties"]["kind"] for f in impact["problems"]["features"]}
+    effective = (date.today() + timedelta(days=7)).isoformat()
+    refused = client.post(
+        f"/api/plans/{plan_id}/publish", json={"effective_date": effective}, headers=headers
+    )
+    assert refused.status_code == 409
+    body = refused.json()
+    assert body["problems"]["type"] == "FeatureCollection"
+    assert "overlap" in body["detail"][0]["msg"]
+    fixed = client.put(
+        f"/api/plans/{plan_id}/grids/{ids[nw]}", headers=headers, json={"geometry": over}
+    )
+    assert sorted(fixed.json()["ids"]) == sorted([ids[nw], ids[f"{COMMUNITY_WEST}002"]])
+    impact = client.get(f"/api/plans/{plan_id}/impact", headers=headers).json()
+    assert impact["publishable"], impact["problems"]
+    assert impact["diff"]["changed"] == [nw, f"{COMMUNITY_WEST}002"]
+    published = client.post(
+        f"/api/plans/{plan_id}/publish", json={"effective_date": effective}, headers=headers
+    )
+    assert published.status_code == 200, published.text
+    assert published.json()["changed"] == [nw, f"{COMMUNITY_WEST}002"]
+    later = client.get(f"/api/grids/{nw}?at={effective}", headers=headers).json()
+    assert later["properties"]["version"] == 2 and later["properties"]["valid_from"] == effective
+    again = client.put(
+        f"/api/plans/{plan_id}/grids/{ids[nw]}", headers=headers, json={"geometry": over}
+    )
+    assert again.status_code == 409
+
+
+def test_problems_of_the_live_grids(
+    client: TestClient, world: World, db: Session, tmp_path: Path
+) -> None:
+    build_small_world(db)
+    path = grid_file(tmp_path / "grids.geojson", [NW, NE, SW, SE, EW, EE])
+    import_grids(db, path=path, valid_from=date(2025, 1, 1), actor=Scope.system().actor)
+    answer = client.get(
+        "/api/grids/problems?division=970101", headers=_as(client, world, Role.ADMIN)
+    )
+    assert answer.status_code == 200
+    assert answer.json()["errors"] == 0 and answer.json()["features"] == []
+
+
+def test_class_explanations_keep_their_numbers_within_the_scope(
+    client: TestClient, world: World, db: Session
+) -> None:
+    classify_grids(
+        db, on=date.today(), config=ClassConfig(), actor=Scope.system().actor, prefix="990101"
+    )
+    officer = client.get(f"/api/grids/{GRID_OWN}", headers=_as(client, world, Role.OFFICER))
+    full = officer.json()["properties"]["class_explanation"]
+    assert full["indicators"] and full["decided_by"]
+    planner = client.get(f"/api/grids/{GRID_OWN}", headers=_as(client, world, Role.PLANNER))
+    redacted = planner.json()["properties"]["class_explanation"]
+    assert redacted["class"] == full["class"] and redacted["deciding"]
+    assert "indicators" not in redacted and "decided_by" not in redacted

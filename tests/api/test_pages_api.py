@@ -1,0 +1,81 @@
+"""The pages over HTTP: login redirects, role checks, security headers, static files."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from fastapi.testclient import TestClient
+
+from gis.users.models import Role
+from maps.assets import missing_vendor_files
+from tests.access_world import World, bearer, login
+
+
+def page_config(html: str) -> dict[str, object]:
+    """The JSON given to ``Gridhouse.<app>.start(map, config)``."""
+    match = re.search(r"Gridhouse\.\w+\.start\([\w]+, (\{.*\})\);", html)
+    assert match is not None
+    config = json.loads(match.group(1))
+    assert isinstance(config, dict)
+    return config
+
+
+def test_without_a_session_pages_redirect_to_the_login_page(client: TestClient) -> None:
+    for path in ("/map", "/planner", "/dashboard", "/", "/map?lang=en"):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/login?next=/")
+    assert client.get("/api/auth/me").status_code == 401  # the API still answers 401
+
+
+def test_the_login_page_is_public_and_locked_down(client: TestClient) -> None:
+    response = client.get("/login?next=//evil.example")
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "connect-src 'self'" in policy
+    assert page_config(response.text)["next"] == "/"
+
+
+def test_each_role_gets_its_pages_and_a_403_page_for_others(
+    client: TestClient, world: World
+) -> None:
+    officer = bearer(login(client, world.users[Role.OFFICER]))
+    client.cookies.clear()
+    config = page_config(client.get("/map", headers=officer).text)
+    assert config["canRegister"] is True and config["needsPurpose"] is False
+    assert client.get("/planner", headers=officer).status_code == 403
+    home = client.get("/", headers=officer, follow_redirects=False)
+    assert home.headers["location"] == "/map"
+
+    police = bearer(login(client, world.users[Role.POLICE]))
+    client.cookies.clear()
+    config = page_config(client.get("/map", headers=police).text)
+    assert config["canRegister"] is False and config["needsPurpose"] is True
+
+    planner = bearer(login(client, world.users[Role.PLANNER]))
+    client.cookies.clear()
+    forbidden = client.get("/map", headers=planner)
+    assert forbidden.status_code == 403 and 'href="/planner"' in forbidden.text
+    assert client.get("/planner", headers=planner).status_code == 200
+    dashboard = client.get("/dashboard", headers=planner)
+    assert dashboard.status_code == 200
+    assert "王自己" not in dashboard.text  # planners never see a name
+
+
+def test_the_dashboard_shows_an_officers_grids_only(client: TestClient, world: World) -> None:
+    officer = bearer(login(client, world.users[Role.OFFICER]))
+    client.cookies.clear()
+    response = client.get("/dashboard?lang=en", headers=officer)
+    assert response.status_code == 200
+    assert 'data-grid="990101001001001"' in response.text
+    assert "990101001002001" not in response.text and "990102001001001" not in response.text
+    assert '<html lang="en">' in response.text
+
+
+def test_static_files_are_served_without_a_session(client: TestClient) -> None:
+    assert client.get("/static/officer.js").status_code == 200
+    assert missing_vendor_files() == [], "run `make setup` (npm ci in maps/assets)"
+    leaflet = client.get("/vendor/leaflet/dist/leaflet.js")
+    assert leaflet.status_code == 200
+    assert client.get("/vendor/../pyproject.toml").status_code == 404

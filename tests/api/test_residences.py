@@ -1,0 +1,246 @@
+"""Registering arrivals, deregistering departures, moves and declarations; who lived in a house
+on a past date is exactly who had a period covering it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from gis.people.models import Declaration, Person, Residence
+from gis.people.periods import today_in_china
+from gis.users.models import Role
+from tests.access_world import World, bearer, login
+from tests.people_world import RESIDENTS, citizen_id
+
+PURPOSE = "A4403052026050001"
+
+
+def _person(name: str, seq: int, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "id_number": citizen_id("110105", date(1991, 4, 2), seq), **extra}
+
+
+def _register(client: TestClient, token: str, **body: Any) -> Any:
+    body.setdefault("kind", "tenant")
+    body.setdefault("declared_by", "officer")
+    return client.post("/api/residences", json=body, headers=bearer(token))
+
+
+def _occupants(client: TestClient, token: str, house: str, at: date) -> set[str]:
+    response = client.get(
+        f"/api/houses/{house}/occupants", params={"at": at.isoformat()}, headers=bearer(token)
+    )
+    assert response.status_code == 200, response.text
+    return {
+        occupant["name"]
+        for building in response.json()["buildings"]
+        for house_ in building["houses"]
+        for occupant in house_["occupants"]
+    }
+
+
+@pytest.fixture
+def officer(client: TestClient, world: World) -> str:
+    token = login(client, world.users[Role.OFFICER])
+    client.cookies.clear()
+    return token
+
+
+def test_occupants_on_past_dates_are_those_whose_periods_covered_them(
+    client: TestClient, world: World, officer: str
+) -> None:
+    first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
+    a = _register(
+        client, officer, house_code=second, person=_person("甲", 11), moved_in="2024-03-01"
+    )
+    assert a.status_code == 201, a.text
+    b = _register(
+        client, officer, house_code=first, person=_person("乙", 21), moved_in="2024-06-01"
+    )
+    assert b.status_code == 201, b.text
+    gone = client.post(
+        f"/api/residences/{b.json()['uid']}/deregister", json={"moved_out": "2025-01-15"},
+        headers=bearer(officer),
+    )  # fmt: skip
+    assert gone.status_code == 200 and gone.json()["until"] == "2025-01-15"
+    moved = client.post(
+        f"/api/people/{a.json()['person_uid']}/move",
+        json={"house_code": first, "moved_on": "2025-02-10", "kind": "tenant"},
+        headers=bearer(officer),
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["ended"]["until"] == "2025-02-10"
+    assert moved.json()["started"]["since"] == "2025-02-10"
+    own = RESIDENTS["own"][0]  # in the first house since 2024-01-01
+    periods = {  # name → house → [from, to)
+        own: [(first, date(2024, 1, 1), None)],
+        "甲": [(second, date(2024, 3, 1), date(2025, 2, 10)), (first, date(2025, 2, 10), None)],
+        "乙": [(first, date(2024, 6, 1), date(2025, 1, 15))],
+    }
+    days = [date(2023, 12, 31), date(2024, 2, 1), date(2024, 3, 1), date(2024, 7, 1),
+            date(2025, 1, 14), date(2025, 1, 15), date(2025, 2, 9), date(2025, 2, 10),
+            today_in_china()]  # fmt: skip
+    for house in (first, second):
+        for day in days:
+            expected = {
+                name for name, spans in periods.items() for code, start, end in spans
+                if code == house and start <= day and (end is None or day < end)
+            }  # fmt: skip
+            assert _occupants(client, officer, house, day) == expected, (house, day)
+
+
+def test_overlapping_primary_residences_are_409_naming_both_periods(
+    client: TestClient, world: World, officer: str
+) -> None:
+    house = world.objects["house_own_2"]["own"]
+    person = world.objects["people"]["own"]  # lives in the first house since 2024-01-01
+    response = _register(
+        client, officer, house_code=house, person_uid=person, moved_in="2025-03-01"
+    )
+    assert response.status_code == 409
+    message = response.json()["detail"][0]["msg"]
+    assert "[2024-01-01, open)" in message and "[2025-03-01, open)" in message
+    # as a move from elsewhere it is accepted, ending the old period the same day
+    response = _register(client, officer, house_code=house, person_uid=person,
+                         moved_in="2025-03-01", ends_previous=True)  # fmt: skip
+    assert response.status_code == 201, response.text
+
+
+def test_a_failed_move_changes_nothing(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
+    registered = _register(client, officer, house_code=second, person=_person("丙", 31),
+                           moved_in="2024-01-10", until="2025-09-01")  # fmt: skip
+    assert registered.status_code == 201, registered.text
+    person = registered.json()["person_uid"]
+    later = _register(client, officer, house_code=first, person_uid=person, moved_in="2025-09-01")
+    assert later.status_code == 201, later.text
+    # moving on 2025-06-01 would end the first period and start one overlapping the second
+    moved = client.post(
+        f"/api/people/{person}/move",
+        json={"house_code": first, "moved_on": "2025-06-01", "kind": "tenant"},
+        headers=bearer(officer),
+    )
+    assert moved.status_code == 409
+    periods = db.execute(
+        text("SELECT lower(period), upper(period) FROM residences WHERE person_uid = :p "
+             "ORDER BY lower(period)"), {"p": person}
+    ).all()  # fmt: skip
+    assert [tuple(row) for row in periods] == [
+        (date(2024, 1, 10), date(2025, 9, 1)),
+        (date(2025, 9, 1), None),
+    ]
+
+
+def test_deregistering_never_deletes(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    uid = world.objects["residences"]["own"]
+    response = client.post(f"/api/residences/{uid}/deregister", json={"moved_out": "2025-05-05"},
+                           headers=bearer(officer))  # fmt: skip
+    assert response.status_code == 200
+    assert response.json()["deregistered_at"] is not None
+    again = client.post(f"/api/residences/{uid}/deregister", json={"moved_out": "2025-05-06"},
+                        headers=bearer(officer))  # fmt: skip
+    assert again.status_code == 409 and "already deregistered" in again.text
+    row = db.scalars(select(Residence).where(Residence.uid == uid)).one()
+    assert row.period.upper == date(2025, 5, 5)
+    future = (today_in_china() + timedelta(days=3)).isoformat()
+    other = world.objects["residences"]["own"]
+    assert client.post(f"/api/residences/{other}/deregister", json={"moved_out": future},
+                       headers=bearer(officer)).status_code in (409, 422)  # fmt: skip
+
+
+def test_a_new_person_is_stored_encrypted_with_category_derived(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    house = world.objects["house_own_2"]["own"]
+    local = _person("丁", 41, phone="13912345678", hukou_division_code="990101001001")
+    response = _register(client, officer, house_code=house, person=local, moved_in="2025-01-01",
+                         kind="owner", declared_by="self")  # fmt: skip
+    assert response.status_code == 201, response.text
+    person = db.scalars(select(Person).where(Person.uid == response.json()["person_uid"])).one()
+    assert (
+        person.category == "hukou" and person.sex == "M" and person.birth_date == date(1991, 4, 2)
+    )
+    assert person.id_number_masked == local["id_number"][:6] + "********" + local["id_number"][-4:]
+    assert person.phone_masked == "139****5678"
+    assert local["id_number"].encode() not in bytes(person.id_number_enc or b"")
+    # the same ID number under another name is refused; under the same name it is the same person
+    clash = _register(client, officer, house_code=house, person={**local, "name": "别人"},
+                      moved_in="2025-02-01", is_primary=False)  # fmt: skip
+    assert clash.status_code == 409 and "another name" in clash.text
+    same = _register(client, officer, house_code=house, person=local, moved_in="2025-02-01",
+                     is_primary=False)  # fmt: skip
+    assert same.status_code == 201 and same.json()["person_uid"] == str(person.uid)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("id_number", "110105194912310021", "check character does not match"),
+        ("id_number", "110105194913310021", "no month 13"),
+        ("phone", "12345", "mobile number"),
+    ],
+)
+def test_bad_people_are_422_naming_the_field(
+    client: TestClient, world: World, officer: str, field: str, value: str, reason: str
+) -> None:
+    person = {**_person("戊", 51), field: value}
+    response = _register(client, officer, house_code=world.objects["house_own_2"]["own"],
+                         person=person, moved_in="2025-01-01")  # fmt: skip
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert detail["loc"] == [f"person.{field}"] and reason in detail["msg"]
+
+
+def test_tenants_of_let_houses_are_declared_within_three_working_days(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    let_house = world.objects["houses"]["own"]
+    by_officer = _register(client, officer, house_code=let_house, person=_person("己", 61),
+                           moved_in="2025-11-14")  # a Friday  # fmt: skip
+    declaration = by_officer.json()["declaration"]
+    assert declaration["due_on"] == "2025-11-19" and declaration["declared_at"] is None
+    assert declaration["is_late"] is True  # long past due and not declared
+    uid = by_officer.json()["uid"]
+    made = client.post(f"/api/residences/{uid}/declaration", headers=bearer(officer))
+    assert made.status_code == 200 and made.json()["declared_by"] == "landlord"
+    twice = client.post(f"/api/residences/{uid}/declaration", headers=bearer(officer))
+    assert twice.status_code == 409
+    by_landlord = _register(
+        client,
+        officer,
+        house_code=let_house,
+        person=_person("庚", 71),
+        moved_in=today_in_china().isoformat(),
+        declared_by="landlord",
+    )
+    assert by_landlord.json()["declaration"]["declared_at"] is not None
+    assert by_landlord.json()["declaration"]["is_late"] is False
+    family = _register(client, officer, house_code=world.objects["house_own_2"]["own"],
+                       person=_person("辛", 81), moved_in="2025-01-01", kind="family")  # fmt: skip
+    assert family.json()["declaration"] is None  # not a tenant of a let house
+    assert db.scalar(select(Declaration.due_on).where(Declaration.residence_uid == uid)) == date(
+        2025, 11, 19
+    )
+
+
+def test_officers_cannot_reach_people_outside_their_grids(
+    client: TestClient, world: World, officer: str
+) -> None:
+    canary = world.objects["people"]["other"]
+    house = world.objects["house_own_2"]["own"]
+    response = _register(
+        client, officer, house_code=house, person_uid=canary, moved_in="2025-01-01"
+    )
+    assert response.status_code == 404
+    far_house = world.objects["houses"]["other"]
+    response = _register(client, officer, house_code=far_house, person=_person("壬", 91),
+                         moved_in="2025-01-01")  # fmt: skip
+    assert response.status_code == 404

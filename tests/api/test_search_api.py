@@ -1,0 +1,53 @@
+"""``GET /api/search/people``: by name or ID number, within the scope, masked, audited."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from httpx2 import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gis.audit.models import AuditEntry
+from gis.users.models import Role
+from tests.access_world import World, bearer, login
+from tests.people_world import CANARY, RESIDENTS
+
+CASE = "A4403052026050001"
+
+
+def search(client: TestClient, token: str, q: str, purpose: str | None = None) -> Response:
+    params = {"q": q} | ({"purpose": purpose} if purpose else {})
+    return client.get("/api/search/people", params=params, headers=bearer(token))
+
+
+def test_officers_find_their_residents_by_name_or_id_number(
+    client: TestClient, world: World, db: Session
+) -> None:
+    token = login(client, world.users[Role.OFFICER])
+    name, id_number, _ = RESIDENTS["own"]
+    by_name = search(client, token, name[:2])
+    assert by_name.status_code == 200
+    (hit,) = by_name.json()["items"]
+    assert hit["name"] == name and hit["houses"] == [world.objects["houses"]["own"]]
+    assert hit["id_number"] != id_number and hit["id_number"].endswith(id_number[-4:])
+    by_id = search(client, token, id_number.lower())
+    assert [h["name"] for h in by_id.json()["items"]] == [name]
+    # people outside the officer's grids are not found, whatever the query
+    for query in (RESIDENTS["other"][0], CANARY.name, CANARY.id_number):
+        assert search(client, token, query).json()["items"] == []
+    officer = world.users[Role.OFFICER]
+    actions = db.scalars(select(AuditEntry.action).where(AuditEntry.user_name == officer))
+    assert list(actions).count("people.search") >= 5
+
+
+def test_police_state_a_purpose_and_planners_may_not_search(
+    client: TestClient, world: World
+) -> None:
+    police = login(client, world.users[Role.POLICE])
+    assert search(client, police, RESIDENTS["other"][0]).status_code == 422
+    found = search(client, police, RESIDENTS["other"][0], purpose=CASE)
+    assert [h["name"] for h in found.json()["items"]] == [RESIDENTS["other"][0]]
+    planner = login(client, world.users[Role.PLANNER])
+    assert search(client, planner, "王自").status_code == 403
+    officer = login(client, world.users[Role.OFFICER])
+    assert search(client, officer, "王").status_code == 422

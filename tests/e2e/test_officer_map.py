@@ -1,0 +1,154 @@
+"""An officer on the map: grids and buildings drawn, a building opened, occupants masked, a new
+resident registered; the same page on a phone; the language toggle."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Playwright, expect
+
+from gis.access.masking import mask_id_number, mask_phone
+from gis.users.models import Role
+from maps.style import BUILDING_FILL, GRID_CLASS_COLOURS
+from tests.e2e.conftest import Browser, Server, count_colour, hex_rgb, open_browser, pixel_spread
+from tests.e2e.world import RESIDENT, USERS
+from tests.people_world import citizen_id
+
+pytestmark = pytest.mark.e2e
+
+NEW_RESIDENT = ("林新来", citizen_id("350102", __import__("datetime").date(1998, 8, 8), 51))
+
+
+def click_building(browser: Browser, lon: float, lat: float, *, zoom: int = 18) -> None:
+    """Centre the map on the point, wait for its tiles, click it where it is drawn."""
+    page = browser.page
+    page.evaluate(
+        "([lat, lon, z]) => Gridhouse.officerMap.setView([lat, lon], z)", [lat, lon, zoom]
+    )
+    page.wait_for_timeout(300)
+    page.wait_for_selector("body[data-tiles=loaded]")
+    x, y = page.evaluate(
+        """([lat, lon]) => {
+            const map = Gridhouse.officerMap;
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const box = map.getContainer().getBoundingClientRect();
+            return [p.x + box.left, p.y + box.top];
+        }""",
+        [lat, lon],
+    )
+    page.mouse.click(x, y)
+
+
+def test_officer_sees_the_map_opens_a_building_and_registers_a_resident(
+    browser: Browser, server: Server
+) -> None:
+    world = server.world
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    page.wait_for_selector("body[data-tiles=loaded]")
+    page.wait_for_timeout(500)  # the SVG of the last tiles
+    shot = browser.screenshot("1-map")
+    assert pixel_spread(shot) > 12, "the map screenshot is blank"
+    assert count_colour(shot, hex_rgb(BUILDING_FILL), tolerance=14) > 1_000, "no buildings drawn"
+    assert count_colour(shot, hex_rgb(GRID_CLASS_COLOURS["key"])) > 200, "no key-class grid drawn"
+    assert page.locator(".leaflet-tile-container svg path").count() > 50
+
+    lon, lat = world.building_point
+    click_building(browser, lon, lat)
+    code = world.building_code
+    grouped = f"{code[:12]}-{code[12]}-{code[13:19]}-{code[19:24]}-{code[24]}"
+    expect(page.locator("#gh-building-code")).to_have_text(grouped)
+    assert page.locator("#gh-houses > li").count() > 0
+    house = page.locator(f'#gh-houses > li[data-code="{world.house_code}"]')
+    name, id_number, phone = RESIDENT
+    occupant = house.locator(".gh-occupant", has_text=name)
+    expect(occupant).to_be_visible()
+    expect(occupant.locator(".gh-id")).to_have_text(mask_id_number(id_number) or "")
+    expect(occupant.locator(".gh-phone")).to_have_text(mask_phone(phone) or "")
+    content = page.content()
+    assert id_number not in content and phone not in content
+    browser.screenshot("2-building")
+
+    house.locator(".gh-register").click()
+    form = house.locator("form.gh-register-form")
+    new_name, new_id = NEW_RESIDENT
+    form.locator("input[name=name]").fill(new_name)
+    form.locator("input[name=id_number]").fill(new_id)
+    form.locator("select[name=kind]").select_option("tenant")
+    form.locator("button[type=submit]").click()
+    listed = house.locator(".gh-occupant", has_text=new_name)
+    expect(listed).to_be_visible()
+    expect(listed.locator(".gh-id")).to_have_text(mask_id_number(new_id) or "")
+    assert new_id not in page.content()
+    browser.screenshot("3-registered")
+
+    page.click("#gh-lang")
+    expect(page.locator(".gh-nav.active")).to_have_text("Map")
+    expect(page.locator("#gh-logout")).to_have_text("Log out")
+
+
+def test_the_map_works_on_a_phone(playwright: Playwright, server: Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    phone = open_browser(playwright, server, tmp_path / "phone", "phone", width=390, height=844)
+    try:
+        phone.login(USERS[Role.OFFICER], then="/map")
+        page = phone.page
+        page.wait_for_selector("body[data-tiles=loaded]")
+        lon, lat = server.world.building_point
+        click_building(phone, lon, lat)
+        panel = page.locator("#gh-panel")
+        expect(panel).to_be_visible()
+        box = panel.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        expect(page.locator("#gh-building-code")).to_be_visible()
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        phone.screenshot("1-panel")
+        assert phone.outside == [] and phone.errors == []
+    finally:
+        phone.context.close()
+
+
+def test_a_visitor_without_a_session_is_sent_to_the_login_page(
+    browser: Browser, server: Server
+) -> None:
+    browser.page.goto(f"{server.url}/map")
+    expect(browser.page).to_have_url(re.compile(r"/login\?next=/map$"))
+    expect(browser.page.locator("#gh-login")).to_be_visible()
+
+
+def test_officer_finds_a_person_and_a_house_and_shows_the_heat_map(
+    browser: Browser, server: Server
+) -> None:
+    world = server.world
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    name = RESIDENT[0]
+    page.fill("#gh-search-input", name)
+    page.click("#gh-search button[type=submit]")
+    result = page.locator("#gh-search-results button", has_text=name)
+    expect(result).to_be_visible()
+    assert RESIDENT[1] not in page.content()
+    result.click()
+    code = world.building_code
+    expect(page.locator("#gh-building-code")).to_have_text(
+        f"{code[:12]}-{code[12]}-{code[13:19]}-{code[19:24]}-{code[24]}"
+    )
+    expect(
+        page.locator(f'#gh-houses > li.gh-focus[data-code="{world.house_code}"]')
+    ).to_be_visible()
+
+    page.click("#gh-panel-close")
+    page.fill("#gh-search-input", world.house_code)
+    page.click("#gh-search button[type=submit]")
+    expect(
+        page.locator(f'#gh-houses > li.gh-focus[data-code="{world.house_code}"]')
+    ).to_be_visible()
+
+    page.click("#gh-panel-close")
+    page.evaluate("() => Gridhouse.officerMap.setZoom(16)")
+    with page.expect_response(lambda r: "/tiles/floating/" in r.url and r.status == 200):
+        page.hover(".leaflet-control-layers")
+        page.get_by_text("流动人口热力（H3）").click()
+    page.wait_for_timeout(800)
+    assert page.locator(".leaflet-tile-container svg path").count() > 50
+    browser.screenshot("1-heat")

@@ -1,0 +1,77 @@
+"""A planner drafts a plan, drags a grid vertex, sees the impact change, and publishes."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import text
+
+from gis.db import make_engine
+from gis.users.models import Role
+from tests.e2e.conftest import Browser, Server
+from tests.e2e.world import BOX, COMMUNITY, GRID_EAST, GRID_WEST, SPLIT_LON, USERS
+
+pytestmark = pytest.mark.e2e
+
+
+def households(browser: Browser, code: str) -> str:
+    return browser.page.locator(f'tr:has(td[title="{code}"]) td.gh-households').inner_text()
+
+
+def test_planner_edits_a_grid_sees_the_impact_and_publishes(
+    browser: Browser, server: Server, e2e_database: str
+) -> None:
+    page = browser.page
+    browser.login(USERS[Role.PLANNER], then="/planner")
+    page.click("#gh-new-plan-box summary")
+    page.select_option("#gh-plan-division", COMMUNITY)
+    page.fill("#gh-new-plan input[name=plan_name]", "e2e 西网格扩大")
+    page.click("#gh-plan-create")
+    expect(page.locator(f'td[title="{GRID_WEST}"]')).to_be_visible()
+    west_before, east_before = households(browser, GRID_WEST), households(browser, GRID_EAST)
+    page.wait_for_selector("body[data-tiles=loaded]")
+    browser.screenshot("1-plan")
+
+    # drag the shared top vertex of the two grids east, by 60% of the east grid's width
+    page.click(".leaflet-pm-icon-edit")
+    version = page.get_attribute("body", "data-impact-version")
+    start, end = page.evaluate(
+        """([lat, lon, lon2]) => {
+            const map = Gridhouse.plannerMap;
+            const box = map.getContainer().getBoundingClientRect();
+            const a = map.latLngToContainerPoint([lat, lon]);
+            const b = map.latLngToContainerPoint([lat, lon2]);
+            return [[a.x + box.left, a.y + box.top], [b.x + box.left, b.y + box.top]];
+        }""",
+        [BOX[3], SPLIT_LON, SPLIT_LON + 0.6 * (BOX[2] - SPLIT_LON)],
+    )
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move((start[0] + end[0]) / 2, start[1], steps=5)
+    page.mouse.move(*end, steps=5)
+    page.mouse.up()
+    page.wait_for_function(
+        "(v) => document.body.getAttribute('data-impact-version') !== v "
+        "&& document.body.getAttribute('data-busy') !== 'true'",
+        arg=version,
+    )
+    west_after, east_after = households(browser, GRID_WEST), households(browser, GRID_EAST)
+    assert int(west_after) > int(west_before)
+    assert int(east_after) < int(east_before)
+    assert int(west_after) + int(east_after) == int(west_before) + int(east_before)
+    expect(page.locator(f'tr.gh-changed:has(td[title="{GRID_WEST}"])')).to_be_visible()
+    browser.screenshot("2-edited")
+
+    expect(page.locator("#gh-publish-button")).to_be_enabled()
+    page.click("#gh-publish-button")
+    expect(page.locator("#gh-published")).to_be_visible()
+    expect(page.locator("#gh-plan-status")).to_have_text("published")
+    browser.screenshot("3-published")
+
+    engine = make_engine(e2e_database, pool_size=1)
+    with engine.connect() as connection:
+        versions = connection.execute(
+            text("SELECT count(*) FROM grids WHERE code = :code"), {"code": GRID_WEST}
+        ).scalar_one()
+    engine.dispose()
+    assert versions == 2  # the edit opened a new version of the west grid

@@ -1,0 +1,50 @@
+"""Dashboard figures: the grids each role sees, suppression for planners, overdue work."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session
+
+from gis.access.scope import Scope
+from gis.dashboard.queries import divisions_with_grids
+from gis.dashboard.service import dashboard_data
+from gis.errors import Forbidden, NotFound
+from gis.users.models import Role
+from tests.access_world import GRID_FAR, GRID_OTHER, GRID_OWN, World
+
+TODAY = date(2026, 5, 3)
+
+
+def test_officers_see_their_grids_with_full_counts(db: Session, world: World) -> None:
+    scope = Scope("t_officer", Role.OFFICER, grid_codes=frozenset({GRID_OWN}))
+    data = dashboard_data(db, scope=scope, division=None, on=TODAY)
+    assert [grid.code for grid in data.grids] == [GRID_OWN]
+    (grid,) = data.grids
+    assert grid.counts["resident_count"] == 1  # tests/people_world.py: one resident a building
+    assert data.has_overdue and grid.overdue_declarations is not None
+    assert data.totals["grids"] == 1
+
+
+def test_planners_see_every_grid_with_small_counts_suppressed(db: Session, world: World) -> None:
+    data = dashboard_data(db, scope=Scope("t_planner", Role.PLANNER), division=None, on=TODAY)
+    assert {GRID_OWN, GRID_OTHER, GRID_FAR} <= {grid.code for grid in data.grids}
+    assert all(grid.counts["resident_count"] is None for grid in data.grids)  # 1 → suppressed
+    assert not data.has_overdue and data.grids[0].overdue_declarations is None
+    assert data.class_mix == {"unclassified": len(data.grids)}
+
+
+def test_police_see_their_division_only(db: Session, world: World) -> None:
+    scope = Scope("t_police", Role.POLICE, division_prefix="990101")
+    data = dashboard_data(db, scope=scope, division="990101000000", on=TODAY)
+    assert {grid.code for grid in data.grids} == {GRID_OWN, GRID_OTHER}
+    with pytest.raises(NotFound):
+        dashboard_data(db, scope=scope, division="990102000000", on=TODAY)
+    with pytest.raises(Forbidden):
+        dashboard_data(db, scope=Scope("t_auditor", Role.AUDITOR), division=None, on=TODAY)
+
+
+def test_divisions_with_grids_go_up_to_the_county(db: Session, world: World) -> None:
+    codes = {row.code for row in divisions_with_grids(db)}
+    assert {"990101001001", "990101001000", "990101000000", "990102000000"} <= codes

@@ -1,0 +1,290 @@
+"""``import people``: every good row kept, every bad row reported with its reason; duplicates of
+one ID number reported; a second run changes nothing; CSV and XLSX, Chinese or English headers."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from gis.audit.schemas import Actor
+from gis.errors import InvalidInput
+from gis.people.crypto import PeopleCipher, SealedField
+from gis.people.import_rows import COLUMNS
+from gis.people.importing import PeopleImportResult, import_people
+from gis.people.models import Declaration, Person, Residence
+from gis.people.periods import WorkCalendar
+from tests.access_world import World
+from tests.people_world import RESIDENTS, citizen_id
+
+ACTOR = Actor(name="cli:test", role="admin")
+TODAY = date(2026, 11, 22)
+FRESH = citizen_id("110105", date(1995, 8, 8), 77)
+CHINESE = [
+    "姓名",
+    "公民身份号码",
+    "联系电话",
+    "性别",
+    "出生日期",
+    "人员类别",
+    "房屋编码",
+    "入住日期",
+    "离开日期",
+    "居住类型",
+    "申报人",
+]
+
+
+def _rows(world: World) -> list[tuple[list[str], str | None]]:
+    """(values under CHINESE, the reason it must be refused or None)."""
+    own = world.objects["houses"]["own"]
+    second = world.objects["house_own_2"]["own"]
+    missing = world.objects["houses"]["missing"]
+    existing_name, existing_id, _ = RESIDENTS["own"]
+    bad_check = FRESH[:-1] + ("0" if FRESH[-1] != "0" else "1")
+    return [
+        (["王一", FRESH, "13600000001", "男", "", "", own, "2025-01-01", "", "租住", "房东"], None),
+        (["王二", bad_check, "", "", "", "", own, "2025-01-01", "", "", ""], "check character"),
+        (
+            [
+                "王三",
+                citizen_id("110105", date(1990, 1, 1), 3),
+                "",
+                "",
+                "",
+                "",
+                own,
+                "2025-13-01",
+                "",
+                "",
+                "",
+            ],
+            "not a real date",
+        ),
+        (
+            [
+                "王四",
+                citizen_id("110105", date(1990, 1, 1), 5),
+                "",
+                "",
+                "",
+                "",
+                missing,
+                "2025-01-01",
+                "",
+                "",
+                "",
+            ],
+            "no live house",
+        ),
+        (["别名", FRESH, "", "", "", "", own, "2025-01-01", "", "", ""], "another name"),
+        (["王一", FRESH, "", "", "", "", second, "2024-01-01", "2024-12-31", "", ""], None),
+        (["王一", FRESH, "", "", "", "", second, "2025-06-01", "", "", ""], "overlaps"),
+        (
+            [
+                "Anna Berg",
+                "E12345678",
+                "",
+                "女",
+                "1988-02-03",
+                "境外",
+                second,
+                "2025-02-01",
+                "",
+                "",
+                "",
+            ],
+            None,
+        ),
+        (
+            [
+                "",
+                citizen_id("110105", date(1990, 1, 1), 7),
+                "",
+                "",
+                "",
+                "",
+                own,
+                "2025-01-01",
+                "",
+                "",
+                "",
+            ],
+            "name",
+        ),
+        (
+            [
+                existing_name,
+                existing_id,
+                "",
+                "",
+                "",
+                "",
+                second,
+                "2023-01-01",
+                "2023-12-31",
+                "",
+                "",
+            ],
+            None,
+        ),
+        (
+            ["冒名", RESIDENTS["other"][1], "", "", "", "", second, "2023-01-01", "", "", ""],
+            "registered under another name",
+        ),
+        (["假冒", existing_id, "", "", "", "", second, "2023-01-01", "", "", ""], "another name"),
+        (
+            [
+                "王五",
+                citizen_id("110105", date(1990, 1, 1), 9),
+                "12345",
+                "",
+                "",
+                "",
+                own,
+                "2025-01-01",
+                "",
+                "",
+                "",
+            ],
+            "mobile number",
+        ),
+        (
+            [
+                "王六",
+                citizen_id("110105", date(1990, 1, 1), 11),
+                "",
+                "",
+                "",
+                "",
+                own,
+                "2027-01-01",
+                "",
+                "",
+                "",
+            ],
+            "future",
+        ),
+        (
+            [
+                "王七",
+                citizen_id("110105", date(1990, 1, 1), 13),
+                "",
+                "女",
+                "",
+                "",
+                own,
+                "2025-01-01",
+                "",
+                "",
+                "",
+            ],
+            "the ID number says M",
+        ),
+    ]
+
+
+def _write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CHINESE)
+        writer.writerows(rows)
+    return path
+
+
+def _run(
+    factory: sessionmaker[Session],
+    cipher: PeopleCipher,
+    path: Path,
+    tmp_path: Path,
+    batch_size: int = 3,
+) -> PeopleImportResult:
+    return import_people(
+        factory,
+        path=path,
+        cipher=cipher,
+        calendar=WorkCalendar(),
+        actor=ACTOR,
+        today=TODAY,
+        rejects_file=tmp_path / "rejects.csv",
+        batch_size=batch_size,
+    )
+
+
+def test_good_rows_are_kept_and_every_bad_row_is_reported(
+    factory: sessionmaker[Session], db: Session, cipher: PeopleCipher, world: World, tmp_path: Path
+) -> None:
+    rows = _rows(world)
+    path = _write_csv(tmp_path / "people.csv", [values for values, _ in rows])
+    result = _run(factory, cipher, path, tmp_path)
+    expected_bad = {line: reason for line, (_, reason) in enumerate(rows, start=2) if reason}
+    assert result.read == len(rows)
+    assert result.imported == len(rows) - len(expected_bad)
+    assert {line for line, _ in result.rejected} == set(expected_bad)
+    for line, reason in result.rejected:
+        assert expected_bad[line] in reason, (line, reason)
+    # the rejects file holds each bad row with its reason and its values
+    with (tmp_path / "rejects.csv").open(encoding="utf-8-sig") as handle:
+        written = {int(r["line"]): r for r in csv.DictReader(handle)}
+    assert set(written) == set(expected_bad)
+    assert written[3]["公民身份号码 id_number"] == rows[1][0][1]
+    # the ID number on four lines is reported as a duplicate (masked)
+    masked = FRESH[:6] + "********" + FRESH[-4:]
+    assert result.duplicates[masked] == [2, 6, 7, 8]
+    # what was kept is in the database: 王一 with two periods, the overseas resident
+    digest = cipher.lookup_hash(FRESH, field=SealedField.ID_NUMBER)
+    person = db.scalars(select(Person).where(Person.id_number_hash == digest)).one()
+    assert person.batch_id == result.batch_id and person.category == "floating"
+    spans = db.execute(
+        select(func.lower(Residence.period), func.upper(Residence.period))
+        .where(Residence.person_uid == person.uid)
+        .order_by(func.lower(Residence.period))
+    ).all()
+    assert [tuple(s) for s in spans] == [
+        (date(2024, 1, 1), date(2024, 12, 31)),
+        (date(2025, 1, 1), None),
+    ]
+    overseas = db.scalars(select(Person).where(Person.name == "Anna Berg")).one()
+    assert overseas.category == "overseas" and overseas.id_number_masked == "*" * 9
+    # the tenant of the let house was declared by the landlord with the registration
+    declared = db.scalar(
+        select(func.count()).select_from(Declaration).where(Declaration.person_uid == person.uid)
+    )
+    assert declared == 1
+    # a second run finds everything there: nothing new, nothing lost
+    again = _run(factory, cipher, path, tmp_path, batch_size=100)
+    assert again.imported == 0 and again.already_imported == result.imported
+    assert len(again.rejected) == len(result.rejected)
+
+
+def test_xlsx_with_english_headers(
+    factory: sessionmaker[Session], cipher: PeopleCipher, world: World, tmp_path: Path
+) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([COLUMNS[c][0] for c in ("name", "id_number", "house_code", "moved_in", "kind")])
+    sheet.append(["王一", FRESH, world.objects["houses"]["own"], date(2025, 1, 1), "tenant"])
+    sheet.append(
+        ["王二", int(FRESH[:-1] + "3"), world.objects["houses"]["own"], "2025/1/1", "family"]
+    )
+    path = tmp_path / "people.xlsx"
+    book.save(path)
+    result = _run(factory, cipher, path, tmp_path)
+    assert result.imported == 1
+    assert [line for line, _ in result.rejected] == [3]
+    assert "format the column as text" in result.rejected[0][1]
+
+
+def test_a_file_without_a_required_column_is_refused(
+    factory: sessionmaker[Session], cipher: PeopleCipher, tmp_path: Path
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text("姓名,公民身份号码\n王一,110105199508080778\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="house_code"):
+        _run(factory, cipher, path, tmp_path)
