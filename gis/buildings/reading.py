@@ -13,8 +13,9 @@ import numpy.typing as npt
 import pyogrio
 import shapely
 
-from gis.crs import SourceCrs, crs_from_file
-from gis.errors import CrsRequired, InvalidInput
+from gis.crs import SourceCrs
+from gis.errors import InvalidInput
+from gis.vector_files import choose_layer, source_crs
 
 ID_FIELDS = ("source_id", "osm_id", "osm_way_id", "id", "objectid", "fid")
 HEIGHT_FIELDS = ("height_m", "height")
@@ -62,38 +63,12 @@ class FootprintBatch:
 
 def open_footprints(path: Path, *, layer: str | None, crs: SourceCrs | None) -> FootprintSource:
     """Pick the layer and the CRS of a file: ``crs`` overrides the file's; none at all → refused."""
-    if not path.exists():
-        raise InvalidInput(f"{path} does not exist", field="FILE")
     is_osm = path.name.lower().endswith((".osm.pbf", ".pbf", ".osm"))
-    try:
-        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
-    except pyogrio.errors.DataSourceError as error:
-        raise InvalidInput(
-            f"{path.name} is not a readable vector file ({error})", field="FILE"
-        ) from None
-    if layer is None:
-        if is_osm:
-            layer = "multipolygons"
-        elif len(layers) == 1:
-            layer = layers[0]
-        elif "buildings" in layers:
-            layer = "buildings"
-        else:
-            raise InvalidInput(
-                f"{path.name} has several layers ({', '.join(layers)}); choose one with --layer",
-                field="--layer",
-            )
-    if layer not in layers:
-        raise InvalidInput(
-            f"{path.name} has no layer {layer!r} (layers: {', '.join(layers)})", field="--layer"
-        )
+    if layer is None and is_osm:
+        layer = "multipolygons"
+    layer = choose_layer(path, layer, preferred="buildings")
     info = pyogrio.read_info(path, layer=layer)
-    source = crs if crs is not None else crs_from_file(info.get("crs"))
-    if source is None:
-        raise CrsRequired(
-            f"{path.name} declares no CRS; name it with --crs (an EPSG code, GCJ02 or BD09)",
-            field="--crs",
-        )
+    source = source_crs(path, crs, info.get("crs"))
     return FootprintSource(
         path=path,
         layer=layer,

@@ -25,13 +25,14 @@ from gis.audit.service import record_audit
 from gis.buildings import queries as batch_queries
 from gis.buildings.models import ImportKind, ImportStatus
 from gis.codes import parse_grid_code
-from gis.crs import SourceCrs, crs_from_file, transform_geometries
-from gis.errors import CrsRequired, InvalidGeometry, InvalidInput, TopologyViolation
+from gis.crs import SourceCrs, transform_geometries
+from gis.errors import InvalidGeometry, InvalidInput, TopologyViolation
 from gis.geometry import check_polygons
 from gis.grids import area_queries, queries
 from gis.grids.schemas import GridShape, Tolerances
 from gis.grids.switch import NewGrid, SwitchResult, as_polygon, switch_grids
 from gis.grids.validation import validate_shapes
+from gis.vector_files import choose_layer, source_crs
 
 CODE_FIELDS = ("code", "grid_code", "网格编码")
 NAME_FIELDS = ("name", "grid_name", "网格名称")
@@ -59,26 +60,9 @@ class GridFile:
 
 def read_grid_file(path: Path, *, layer: str | None, crs: SourceCrs | None) -> GridFile:
     """Read, check and convert a grid file; any bad row refuses the whole file."""
-    if not path.exists():
-        raise InvalidInput(f"{path} does not exist", field="FILE")
-    try:
-        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
-    except pyogrio.errors.DataSourceError as error:
-        message = f"{path.name} is not a readable vector file ({error})"
-        raise InvalidInput(message, field="FILE") from None
-    if layer is None:
-        layer = layers[0] if len(layers) == 1 else "grids" if "grids" in layers else None
-        if layer is None:
-            raise InvalidInput(
-                f"{path.name} has layers {', '.join(layers)}: choose one with --layer",
-                field="--layer",
-            )
-    elif layer not in layers:
-        raise InvalidInput(f"{path.name} has no layer {layer!r}", field="--layer")
+    layer = choose_layer(path, layer, preferred="grids")
     frame = pyogrio.read_dataframe(path, layer=layer)
-    source = crs if crs is not None else crs_from_file(frame.crs)
-    if source is None:
-        raise CrsRequired(f"{path.name} declares no CRS; name it with --crs", field="--crs")
+    source = source_crs(path, crs, frame.crs)
     geoms = np.asarray(frame.geometry.values, dtype=object)
     check = check_polygons(geoms, repair=False, is_geographic=source.is_geographic)
     for index in np.flatnonzero(check.accepted):

@@ -12,9 +12,11 @@ import pyogrio
 import shapely
 from sqlalchemy.orm import Session
 
-from gis.crs import SourceCrs, crs_from_file, transform_geometries
-from gis.errors import Conflict, CrsRequired, InvalidInput
+from gis.crs import SourceCrs, transform_geometries
+from gis.errors import Conflict
 from gis.roads import queries
+from gis.vector_files import choose_layer
+from gis.vector_files import source_crs as crs_of
 
 LINE_TYPES = (1, 5)  # LineString, MultiLineString
 
@@ -41,22 +43,9 @@ def import_roads(
     The file's name is the source: loading it again is refused unless ``replace``, which
     swaps the roads of that source.
     """
-    if not path.exists():
-        raise InvalidInput(f"{path} does not exist", field="FILE")
-    layers = [str(name) for name, _ in pyogrio.list_layers(path)]
-    if layer is None:
-        layer = layers[0] if len(layers) == 1 else "roads" if "roads" in layers else None
-        if layer is None:
-            raise InvalidInput(
-                f"{path.name} has layers {', '.join(layers)}: choose one with --layer",
-                field="--layer",
-            )
-    elif layer not in layers:
-        raise InvalidInput(f"{path.name} has no layer {layer!r}", field="--layer")
+    layer = choose_layer(path, layer, preferred="roads")
     frame = pyogrio.read_dataframe(path, layer=layer)
-    source_crs = crs if crs is not None else crs_from_file(frame.crs)
-    if source_crs is None:
-        raise CrsRequired(f"{path.name} declares no CRS; name it with --crs", field="--crs")
+    source_crs = crs_of(path, crs, frame.crs)
     source = f"{path.name}:{layer}"
     replaced = 0
     if queries.count_roads(session, source=source):
