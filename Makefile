@@ -6,12 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 ASSETS := maps/assets
 
-.PHONY: demo test setup browser lint pytest bench clean-cluster clean-bench
+.PHONY: demo test setup browser gdal lint pytest bench clean-cluster clean-bench
 
 demo: setup
 	$(BIN)/gridhouse demo
 
-test: setup browser lint pytest
+test: setup browser gdal lint pytest
 
 setup: $(VENV)/.installed $(ASSETS)/node_modules/.installed
 	$(BIN)/gridhouse db install
@@ -26,13 +26,22 @@ $(ASSETS)/node_modules/.installed: $(ASSETS)/package.json $(ASSETS)/package-lock
 	cd $(ASSETS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Debian's Chromium and ChromeDriver for the browser tests (tests/e2e), and a CJK font so that
-# screenshots show Chinese; installed when missing, as root.
-BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-microhei
+# Debian's Chromium and ChromeDriver for the browser tests (tests/e2e), a CJK font so that
+# screenshots show Chinese, and libatomic1, which the Node.js inside Playwright's Python wheel
+# links against (a minimal Debian lacks it); installed when missing, as root.
+BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-microhei libatomic1
 browser:
 	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || { \
 	  [ "$$(id -u)" = 0 ] || { echo "as root run apt-get install -y $(BROWSER_PACKAGES)" >&2; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null; }
+
+# Debian's GDAL tools (ogrinfo, ogr2ogr): tests/api/test_ogc_gdal.py reads /ogc with them as a
+# GIS client would; installed when missing, as root.
+GDAL_PACKAGES := gdal-bin
+gdal:
+	@dpkg -s $(GDAL_PACKAGES) >/dev/null 2>&1 || { \
+	  [ "$$(id -u)" = 0 ] || { echo "as root run apt-get install -y $(GDAL_PACKAGES)" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(GDAL_PACKAGES) >/dev/null; }
 
 # Debian's python3 may lack venv/ensurepip: install python3-venv when it is missing (as root).
 $(BIN)/python:
