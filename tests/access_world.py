@@ -39,6 +39,8 @@ from gis.grids.models import Grid
 from gis.settings import Settings
 from gis.users.credentials import hash_password
 from gis.users.models import Role, User
+from gis.users.queries import select_user
+from gis.users.service import open_session
 
 PASSWORD = "correct horse battery"
 TEST_ACTOR = Actor(name="cli:test", role="admin")
@@ -170,6 +172,15 @@ def login(client: TestClient, name: str, password: str = PASSWORD, totp: str | N
     token = response.json()["access_token"]
     assert isinstance(token, str)
     return token
+
+
+def session_token(db: Session, name: str) -> str:
+    """A bearer token for ``name`` opened as a login opens it, without the password check's
+    deliberate argon2 cost (0.2 s a login): for tests about what a token may do, not about
+    logging in (tests/api/test_auth.py logs in through the API)."""
+    user = select_user(db, name=name)
+    assert user is not None, name
+    return open_session(db, user=user, client_addr="testclient")
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -240,6 +240,16 @@ def login(
     user.locked_until = None
     if credentials.needs_rehash(user.password_hash):
         user.password_hash = credentials.hash_password(password)
+    token = open_session(session, user=user, client_addr=client_addr, now=moment)
+    return LoginResult(token, policy.idle_minutes * 60, user.role, None)
+
+
+def open_session(
+    session: Session, *, user: User, client_addr: str | None, now: datetime | None = None
+) -> str:
+    """Open a session for a user whose credentials were checked; returns its bearer token
+    (only the token's digest is stored) and audits the login."""
+    moment = _now(now)
     token = credentials.new_token()
     session.add(
         UserSession(
@@ -251,8 +261,9 @@ def login(
         )
     )
     session.flush()
+    actor = Actor(name=user.name, role=str(user.role))
     record_audit(session, actor=actor, action="auth.login", client_addr=client_addr)
-    return LoginResult(token, policy.idle_minutes * 60, user.role, None)
+    return token
 
 
 def authenticate(

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from sqlalchemy.orm import Session
 
 from api.main import create_app
 from gis.settings import Settings
 from gis.users.models import Role
-from tests.access_world import World, bearer, login
+from tests.access_world import World, bearer, session_token
 from tests.api.access_matrix import CASES, PERSONAL, SEES_OTHER, Caller, RouteCase, Variant
 from tests.api.route_walk import walk_routes
 from tests.api.test_route_guard import PUBLIC_PATHS
@@ -49,16 +50,17 @@ def test_every_route_has_a_case(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize(("case", "caller"), list(_params()))
-def test_matrix(client: TestClient, world: World, case: RouteCase, caller: Caller) -> None:
+def test_matrix(
+    client: TestClient, db: Session, world: World, case: RouteCase, caller: Caller
+) -> None:
     token = None
     if caller is not None:
-        token = login(client, world.users[caller])
+        token = session_token(db, world.users[caller])
     client.cookies.clear()  # only the header speaks for the caller
     bodies: dict[Variant, Response] = {}
     for variant in case.variants:
         if case.revokes_token and caller is not None and variant != case.variants[0]:
-            token = login(client, world.users[caller])
-            client.cookies.clear()
+            token = session_token(db, world.users[caller])
         response = _request(client, case, caller, world, variant, token)
         expected = case.expected_status(caller, variant)
         assert response.status_code == expected, (variant, response.text)
