@@ -11,6 +11,7 @@ import typer
 
 from api.cli.common import console, session_scope
 from gis.access.scope import Scope, division_prefix
+from gis.clock import today_in_china
 from gis.crs import parse_crs
 from gis.divisions.service import pad_code
 from gis.errors import InvalidInput, TopologyViolation
@@ -35,7 +36,7 @@ def _scope() -> Scope:
 
 def _date(value: str | None, *, option: str) -> date:
     if value is None:
-        return date.today()
+        return today_in_china()
     try:
         return date.fromisoformat(value)
     except ValueError:

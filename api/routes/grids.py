@@ -14,6 +14,7 @@ from api.deps import ScopeDep, SessionDep
 from api.routes.grid_config import class_config
 from gis.access.scope import division_prefix
 from gis.buildings.features import parse_bbox
+from gis.clock import today_in_china
 from gis.divisions.service import pad_code
 from gis.grids import service
 from gis.grids.classes import ClassConfig
@@ -62,7 +63,7 @@ def list_grids(
     body, next_after = service.grid_page(
         session,
         scope=scope,
-        on=at or date.today(),
+        on=at or today_in_china(),
         bbox=parse_bbox(bbox) if bbox else None,
         prefix=division_prefix(pad_code(division)) if division else None,
         building_code=building,
@@ -85,7 +86,7 @@ def read_problems(
     (planners and admins)."""
     scope.require_role(Role.PLANNER, Role.ADMIN)
     report = validate_live(
-        session, prefix=division_prefix(pad_code(division)), on=at or date.today()
+        session, prefix=division_prefix(pad_code(division)), on=at or today_in_china()
     )
     return {
         **report.feature_collection(),
@@ -98,7 +99,7 @@ def read_problems(
 def read_grid(code: str, session: SessionDep, scope: ScopeDep, at: At = None) -> dict[str, Any]:
     """The version of a grid valid on ``at``, with every version, its lineage and its class
     explanation."""
-    return service.grid_detail(session, code=code, on=at or date.today(), scope=scope)
+    return service.grid_detail(session, code=code, on=at or today_in_china(), scope=scope)
 
 
 @router.get("/{code}/stats", response_model=GridStats | GridStatsAggregate)
@@ -107,4 +108,6 @@ def read_grid_stats(
 ) -> GridStats | GridStatsAggregate:
     """Indicators of a grid on ``at``: in full for grids in the caller's scope, with counts
     from 1 to 4 suppressed for planners."""
-    return service.grid_stats(session, code=code, on=at or date.today(), scope=scope, config=config)
+    return service.grid_stats(
+        session, code=code, on=at or today_in_china(), scope=scope, config=config
+    )

@@ -4,12 +4,12 @@ communities, then classified. Skipped when the communities already have grids (i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis.access.scope import Scope
+from gis.clock import today_in_china
 from gis.crs import parse_crs
 from gis.db import transaction
 from gis.grids import queries
@@ -62,14 +62,14 @@ def build_demo_grids(
         result = publish_plan(
             session,
             plan_id=plan.id,
-            effective=date.today(),
+            effective=today_in_china(),
             scope=scope,
             config=config or ClassConfig(),
         )
         report.published = len(result.added)
         classified = classify_grids(
             session,
-            on=date.today(),
+            on=today_in_china(),
             config=config or ClassConfig(),
             actor=scope.actor,
             prefix=township[:6],

@@ -12,6 +12,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
+from gis.clock import today_in_china
 from gis.errors import InvalidInput
 from gis.grids import area_queries, plan_queries
 from gis.grids.indicators import estimated_districts
@@ -34,7 +35,7 @@ def suggest_plan(
     suggested afresh (they get new codes when published; lineage links them to the old)."""
     if not 10 <= target_households <= 100_000:
         raise InvalidInput("the target is 10…100,000 households", field="--target-households")
-    on = on or date.today()
+    on = on or today_in_china()
     band = (round(BAND_LOW * target_households), round(BAND_HIGH * target_households))
     plan = create_plan(
         session,

@@ -25,6 +25,7 @@ from stdnum import numdb
 from stdnum.cn import ric, uscc
 
 from gis.access.masking import mask_id_number
+from gis.clock import today_in_china
 from gis.errors import InvalidInput
 
 ID_LENGTH = 18
@@ -116,7 +117,7 @@ def parse_citizen_id(
             f"the birth date {shown} is not a date: month {month} of {year} has no day {day}",
             field,
         ) from None
-    if birth > (today or date.today()):
+    if birth > (today or today_in_china()):
         raise _refuse(f"the birth date {shown} is in the future", field)
     if year < EARLIEST_BIRTH_YEAR:
         raise _refuse(f"the birth date {shown} is before {EARLIEST_BIRTH_YEAR}", field)

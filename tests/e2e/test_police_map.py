@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from gis.access.masking import mask_id_number
+from gis.clock import today_in_china
 from gis.users.models import Role
 from tests.e2e.conftest import Browser, Server
 from tests.e2e.test_officer_map import click_building
@@ -46,7 +47,7 @@ def test_police_read_with_a_purpose_and_cannot_register(browser: Browser, server
         data={
             "house_code": world.house_code,
             "person": {"name": "不该登记", "id_number": citizen_id("110105", date(1990, 1, 1), 9)},
-            "moved_in": date.today().isoformat(),
+            "moved_in": today_in_china().isoformat(),
             "kind": "tenant",
         },
     )

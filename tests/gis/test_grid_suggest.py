@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis.access.scope import Scope
+from gis.clock import today_in_china
 from gis.grids import plan_queries
 from gis.grids.classes import ClassConfig
 from gis.grids.classify import classify_grids
@@ -46,7 +46,7 @@ def test_suggested_grids_of_liechtenstein_pass_every_hard_rule(
     assert impact.publishable
     assert impact.errors == 0
 
-    today = date.today()
+    today = today_in_china()
     result = publish_plan(db, plan_id=plan.id, effective=today, scope=ADMIN, config=ClassConfig())
     assert len(result.added) == len(rows)
     assert validate_live(db, prefix="980101", on=today).errors == []
