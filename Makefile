@@ -64,18 +64,25 @@ lint:
 pytest:
 	$(BIN)/pytest
 
-# Benchmarks (never part of `make test`): tile the real Nanshan footprints into a city of
-# BENCH_BUILDINGS buildings, time `gridhouse import buildings` against ogr2ogr and a re-survey of
-# BENCH_RESURVEY footprints, on a cluster of their own (.gridhouse-bench, port 55440).
-BENCH_BUILDINGS ?= 1000000
+# Benchmarks (never part of `make test`): bench/run.py builds the generated city of
+# bench/make_city.py once (reused by later runs) and runs P1-P7 against references measured in
+# the same run, on a cluster of its own (.gridhouse-bench, port 55440), printing one table
+# (docs/benchmarks.md, "Benchmark suite"). Variables:
+#   BENCH_BUILDINGS  the city's size (default 100000: a district; at most 20000000)
+#   BENCH_SCALE      the size option itself: BENCH_SCALE=--city for the full city (1,000,000
+#                    buildings, ~10M houses, ~15M residents, ~10k grids)
+#   BENCH_RESURVEY   footprints of the P6 re-survey (default 100000; at most the city's size)
+#   BENCH_ARGS       more options of `python -m bench.run` (--append-docs, --keep-cluster, ...)
+BENCH_BUILDINGS ?= 100000
+BENCH_SCALE ?= --buildings $(BENCH_BUILDINGS)
 BENCH_RESURVEY ?= 100000
+BENCH_ARGS ?=
 BENCH_ENV := GRIDHOUSE_DATA_DIR=.gridhouse-bench GRIDHOUSE_DB_PORT=55440
-
 bench: setup
 	@{ command -v ogr2ogr && test -x /usr/bin/time; } >/dev/null || { \
 	  [ "$$(id -u)" = 0 ] || { echo "ogr2ogr or /usr/bin/time is missing: as root run apt-get install -y gdal-bin time" >&2; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gdal-bin time >/dev/null; }
-	$(BENCH_ENV) $(BIN)/python -m bench.bench_import --buildings $(BENCH_BUILDINGS) --resurvey-buildings $(BENCH_RESURVEY)
+	$(BENCH_ENV) $(BIN)/python -m bench.run $(BENCH_SCALE) --resurvey $(BENCH_RESURVEY) $(BENCH_ARGS)
 
 clean-cluster:
 	-$(BIN)/gridhouse db stop

@@ -42,6 +42,18 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+async def get_session_factory(request: Request) -> sessionmaker[Session]:
+    """Sessions of the routes' own making: for work that must not hold the request's
+    connection (a slow password hash) or must outlive its transaction (the audit row of a
+    failed read). ``async`` because it does no I/O: FastAPI calls it on the event loop
+    instead of handing it to a worker thread."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    return factory
+
+
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
+
+
 def get_limited_session(
     request: Request, session: Annotated[Session, Depends(get_session, scope="function")]
 ) -> Session:
@@ -82,8 +94,12 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 def get_scope(request: Request, user: CurrentUser) -> Scope:
-    """The caller as a :class:`~gis.access.scope.Scope`; charges the per-user rate limit."""
-    request.app.state.rate_limiter.charge(f"user:{user.name}")
+    """The caller as a :class:`~gis.access.scope.Scope`; charges the per-user rate limit (vector
+    tiles, which a map asks for by the screenful, charge a larger bucket of their own)."""
+    if request.url.path.startswith("/tiles/"):
+        request.app.state.tile_rate_limiter.charge(f"tiles:{user.name}")
+    else:
+        request.app.state.rate_limiter.charge(f"user:{user.name}")
     return Scope.for_user(user)
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gis.errors import (
     AuthenticationFailed,
@@ -85,6 +86,15 @@ def install_error_handlers(app: FastAPI) -> None:
             message = "the database is unavailable"
         return error_response(DatabaseUnavailable(message))
 
+    async def handle_pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+        # every pooled connection stayed busy for the pool's timeout: overloaded, not broken
+        logger.warning("no free database connection on %s %s", request.method, request.url.path)
+        response = error_response(
+            DatabaseUnavailable("every database connection is busy; try again shortly")
+        )
+        response.headers["Retry-After"] = "2"
+        return response
+
     async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(status_code=500, content={"detail": "internal error"})
@@ -92,4 +102,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GisError, handle_domain_error)
     app.add_exception_handler(DataError, handle_data_error)
     app.add_exception_handler(OperationalError, handle_operational_error)
+    app.add_exception_handler(PoolTimeout, handle_pool_timeout)
     app.add_exception_handler(Exception, handle_unexpected)

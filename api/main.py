@@ -14,9 +14,11 @@ from api.routes import (
     audit,
     auth,
     buildings,
+    events,
     grids,
     health,
     occupants,
+    ogc,
     organizations,
     pages,
     people,
@@ -62,6 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = TokenBucketLimiter(
         per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )
+    app.state.tile_rate_limiter = TokenBucketLimiter(
+        per_minute=settings.tile_rate_limit_per_minute, burst=settings.tile_rate_limit_burst
+    )
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(health.router)
@@ -77,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(grids.router)
     app.include_router(plans.router)
+    app.include_router(events.router)
+    app.include_router(ogc.router)
     pages.install_login_redirect(app)
     # the pages' scripts and styles, served here (no CDN): public, like any static file
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")

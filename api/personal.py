@@ -11,18 +11,19 @@ attempt in a transaction of its own: N attempts leave N rows.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.deps import ScopeDep, client_addr
+from api.deps import ScopeDep, client_addr, get_session_factory
 from gis.access.purpose import require_purpose
 from gis.access.scope import Scope
 from gis.audit.service import AuditOutcome, record_audit
@@ -50,10 +51,8 @@ AtQuery = Annotated[
 ]
 
 
-def get_audit_factory(request: Request) -> sessionmaker[Session]:
-    """Sessions for audit rows that must outlive the request's transaction (failed reads)."""
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    return factory
+get_audit_factory = get_session_factory
+"""Sessions for audit rows that must outlive the request's transaction (failed reads)."""
 
 
 @dataclass
@@ -123,14 +122,18 @@ class Audited:
             logger.exception("the audit row of a failed %s could not be written", self.action)
 
 
-def audited(action: str) -> Callable[..., Iterator[Audited]]:
-    """A dependency auditing ``action`` (``occupants.radius``, ``residences.register``…)."""
+def audited(action: str) -> Callable[..., AsyncIterator[Audited]]:
+    """A dependency auditing ``action`` (``occupants.radius``, ``residences.register``…).
 
-    def dependency(
+    ``async`` so that the success path (building the :class:`Audited`, and leaving) stays on
+    the event loop; only the failure row, which does database I/O, goes to a worker thread.
+    """
+
+    async def dependency(
         request: Request,
         scope: ScopeDep,
         factory: Annotated[sessionmaker[Session], Depends(get_audit_factory)],
-    ) -> Iterator[Audited]:
+    ) -> AsyncIterator[Audited]:
         audit = Audited(
             scope=scope, action=action, client_addr=client_addr(request), factory=factory
         )
@@ -138,7 +141,7 @@ def audited(action: str) -> Callable[..., Iterator[Audited]]:
             yield audit
         except (Exception, RequestValidationError) as error:
             if not audit.is_recorded:
-                audit.record_failure(error)
+                await run_in_threadpool(audit.record_failure, error)
             raise
 
     dependency.__name__ = f"audited_{action.replace('.', '_')}"

@@ -2,16 +2,23 @@
 ≤ 200 ms) and classifying every grid of the district, each with a reference measured in the same
 run (DESIGN §11: ratios, because absolute times on shared machines are noisy).
 
-- **edit + impact**: one edit of a district plan (a grid grows by ~30 m inside its community, its
-  neighbours give way: ``gis.grids.plan_edits.edit_grid``), then its impact
-  (``gis.grids.impact.plan_impact``), each in its own transaction as an HTTP request would; the
-  median of ``--edits`` grids. Reference: the
+- **edit with its impact**: one edit of a district plan (a grid grows by ~30 m inside its
+  community, its neighbours give way: ``gis.grids.plan_edits.edit_grid``) answered with what
+  changed in the impact (``gis.grids.impact.apply_edit``, what ``PUT /api/plans/{id}/grids/
+  {grid}`` returns and the planner page shows), in its own transaction as the HTTP request, JSON
+  included; the median of ``--edits`` grids. Also timed after each edit: the whole impact
+  (``plan_impact``, ``GET /api/plans/{id}/impact``, read when a plan is opened). Reference: the
   bare SQL that counts the houses of the edited grid (the least any edit must do).
 - **classify**: ``gis.grids.classify.classify_grids`` over every grid of the district (rolled
   back). Reference: the bare SQL join of every building to its grid (``ST_PointOnSurface``).
+- **classify many grids** (``--city-grids N``): the district's grids replaced, inside a
+  transaction that is rolled back, by about N square cells clipped to the communities (from
+  tomorrow), then all classified: the per-grid cost of a city's 10,000 grids, measured over
+  this district's buildings and people (a real city has more people: see docs/benchmarks.md).
 
 Runs in a database of its own (``bench_grids``) on the embedded cluster of ``GRIDHOUSE_DATA_DIR``
-(not the dev cluster), created afresh and dropped at the end unless ``--keep``.
+(not the dev cluster), created afresh and dropped at the end unless ``--keep``; ``--reuse``
+measures again in a district kept by an earlier ``--keep`` run (its grids already published).
 ``python -m bench.bench_grids --help``.
 """
 
@@ -25,6 +32,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +50,7 @@ from gis.grids import plan_edits, plan_queries
 from gis.grids.area_queries import select_community_polygons
 from gis.grids.classes import ClassConfig
 from gis.grids.classify import classify_grids
+from gis.grids.edit_impact import apply_edit, remember_predictions
 from gis.grids.impact import plan_impact
 from gis.grids.plans import create_plan
 from gis.grids.publishing import publish_plan
@@ -66,7 +75,32 @@ _BARE_JOIN = text(
     """
     SELECT g.code, count(*) FROM grids g
     JOIN buildings b ON b.geom && g.geom AND ST_Covers(g.geom, ST_PointOnSurface(b.geom))
-    WHERE g.valid_to IS NULL GROUP BY g.code
+    WHERE g.valid_from <= :on AND (g.valid_to IS NULL OR g.valid_to > :on) GROUP BY g.code
+    """
+)
+# About :cells square cells over the communities of the district, clipped to them, valid from
+# :on (the open grids end then): numbered 500… in each community, so no code is reused.
+_END_GRIDS = text("UPDATE grids SET valid_to = :on WHERE valid_to IS NULL")
+_CELLS = text(
+    """
+    WITH c AS (
+        SELECT code, geom FROM divisions
+        WHERE level = 'village' AND code LIKE '960101%' AND geom IS NOT NULL
+    ), size AS (
+        SELECT sqrt(sum(ST_Area(geom)) / :cells) AS side, ST_Extent(geom) AS box FROM c
+    ), pieces AS (
+        SELECT c.code, (ST_Dump(ST_Intersection(c.geom, sq.geom))).geom AS geom
+        FROM size
+        CROSS JOIN LATERAL ST_SquareGrid(size.side, ST_SetSRID(size.box::geometry, 4490)) sq
+        JOIN c ON c.geom && sq.geom AND ST_Intersects(c.geom, sq.geom)
+    ), numbered AS (
+        SELECT code, geom, row_number() OVER (PARTITION BY code ORDER BY ST_YMax(geom) DESC,
+                                              ST_XMin(geom)) AS n
+        FROM pieces WHERE ST_GeometryType(geom) = 'ST_Polygon' AND ST_Area(geom) > 0
+    )
+    INSERT INTO grids (code, version, community_code, district_code, valid_from, geom)
+    SELECT code || lpad((499 + n)::text, 3, '0'), 1, code, '960101', :on, geom
+    FROM numbered WHERE n <= 500
     """
 )
 
@@ -77,7 +111,7 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
     return (time.perf_counter() - started) * 1000.0, value
 
 
-def fresh_database() -> str:
+def fresh_database(database: str, *, reuse: bool = False) -> str:
     settings = get_settings()
     if settings.database_url or settings.data_dir.resolve() == (ROOT / ".gridhouse").resolve():
         raise SystemExit(
@@ -89,26 +123,66 @@ def fresh_database() -> str:
     embedded = embedded_cluster(settings)
     cluster.start(embedded)
     admin = embedded.url("postgres").replace("postgresql+psycopg://", "postgresql://")
+    url = embedded.url(database)
+    if reuse:
+        return url
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    url = embedded.url(DATABASE)
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {database}")
     schema.upgrade(url)
     return url
 
 
-def drop_database() -> None:
+def drop_database(database: str) -> None:
     embedded = embedded_cluster(get_settings())
     admin = embedded.url("postgres").replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    url = fresh_database()
+    url = fresh_database(args.database, reuse=args.reuse)
     engine = make_engine(url, pool_size=2)
     factory = make_session_factory(engine)
     results: dict[str, Any] = {"buildings": args.buildings, "machine": machine()}
+    if args.reuse:
+        results.update(_kept_district(factory))
+        print(f"reusing the kept district: {results}")
+    else:
+        _build_district(factory, args, results)
+    if args.setup_only:
+        engine.dispose()
+        return results
+    if not args.no_classify:
+        results["classify"] = bench_classify(factory)
+    if args.city_grids:
+        results["classify_city"] = bench_city_classify(factory, cells=args.city_grids)
+    if args.edits:
+        results["impact"] = bench_edits(factory, edits=args.edits)
+    engine.dispose()
+    return results
+
+
+def _kept_district(factory: Any) -> dict[str, Any]:
+    with factory() as session:
+        counts = session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM buildings), (SELECT count(*) FROM houses), "
+                "(SELECT count(*) FROM people), (SELECT count(*) FROM grids WHERE valid_to IS NULL)"
+            )
+        ).one()
+    if counts[3] == 0:
+        raise SystemExit("no kept district: run once with --keep first")
+    return {
+        "buildings": counts[0],
+        "houses": counts[1],
+        "people": counts[2],
+        "grids": counts[3],
+        "reused": True,
+    }
+
+
+def _build_district(factory: Any, args: argparse.Namespace, results: dict[str, Any]) -> None:
     started = time.perf_counter()
     district = load_district(
         factory, buildings=args.buildings, out_dir=args.out, data_dir=args.data
@@ -144,22 +218,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f"grids: {results['grids']:,} suggested in {results['suggest_s']} s, published in "
         f"{results['publish_s']} s"
     )
-    results["classify"] = bench_classify(factory)
-    results["impact"] = bench_edits(factory, edits=args.edits)
-    engine.dispose()
-    return results
 
 
 def bench_classify(factory: Any) -> dict[str, Any]:
+    on = dt.date.today()
     with factory() as session, session.begin():
-        reference_ms, rows = timed(lambda: session.execute(_BARE_JOIN).all())
+        reference_ms, rows = timed(lambda: session.execute(_BARE_JOIN, {"on": on}).all())
         ms, report = timed(
             lambda: classify_grids(
-                session,
-                on=dt.date.today(),
-                config=ClassConfig(),
-                actor=ADMIN.actor,
-                prefix=COUNTY[:6],
+                session, on=on, config=ClassConfig(), actor=ADMIN.actor, prefix=COUNTY[:6]
             )
         )
         session.rollback()
@@ -177,15 +244,47 @@ def bench_classify(factory: Any) -> dict[str, Any]:
     return result
 
 
+def bench_city_classify(factory: Any, *, cells: int) -> dict[str, Any]:
+    """Classify about ``cells`` grids over the district (made and classified in a transaction
+    that is rolled back)."""
+    on = dt.date.today() + dt.timedelta(days=1)
+    with factory() as session, session.begin():
+        session.execute(_END_GRIDS, {"on": on})
+        made_ms, _ = timed(lambda: session.execute(_CELLS, {"cells": cells, "on": on}))
+        session.execute(text("ANALYZE grids"))
+        reference_ms, rows = timed(lambda: session.execute(_BARE_JOIN, {"on": on}).all())
+        ms, report = timed(
+            lambda: classify_grids(
+                session, on=on, config=ClassConfig(), actor=ADMIN.actor, prefix=COUNTY[:6]
+            )
+        )
+        session.rollback()
+    result = {
+        "grids": report.grids,
+        "made_s": round(made_ms / 1000, 1),
+        "ms": round(ms),
+        "reference_ms": round(reference_ms),
+        "ratio": round(ms / reference_ms, 2),
+        "by_class": report.by_class,
+    }
+    print(
+        f"classify {report.grids:,} cells: {ms / 1000:.2f} s; bare building→grid join "
+        f"({len(rows):,} grids) {reference_ms / 1000:.2f} s; ratio {result['ratio']}"
+    )
+    return result
+
+
 def bench_edits(factory: Any, *, edits: int) -> dict[str, Any]:
     with transaction(factory) as session:
         ms, plan = timed(lambda: create_plan(session, division_code=COUNTY, scope=ADMIN))
         plan_id = plan.id
+        remember_predictions(session, plan_id=plan_id, scope=ADMIN, config=ClassConfig())
         rows = plan_queries.select_plan_grids(session, plan_id=plan_id)
     print(f"district plan of {len(rows):,} grids created in {ms / 1000:.1f} s")
     step = max(1, len(rows) // edits)
     chosen = rows[::step][:edits]
     edit_ms, impact_ms, bare_ms = [], [], []
+    shown: list[int] = []
     with factory() as session:
         outlines = select_community_polygons(
             session, codes=sorted({r.community_code for r in chosen})
@@ -206,36 +305,53 @@ def bench_edits(factory: Any, *, edits: int) -> dict[str, Any]:
             bare_ms.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()  # the whole request's transaction, commit included
         with transaction(factory) as session:
-            plan_edits.edit_grid(
-                session, plan_id=plan_id, grid_id=row.id, geometry=geometry, scope=ADMIN
+            answer = apply_edit(
+                session,
+                plan_id=plan_id,
+                scope=ADMIN,
+                config=ClassConfig(),
+                edit=partial(
+                    plan_edits.edit_grid,
+                    session,
+                    plan_id=plan_id,
+                    grid_id=row.id,
+                    geometry=geometry,
+                    scope=ADMIN,
+                ),
             )
+            answer.model_dump_json()
         edit_ms.append((time.perf_counter() - started) * 1000)
+        shown.append(len(answer.grids))
         started = time.perf_counter()
         with transaction(factory) as session:
-            plan_impact(session, plan_id=plan_id, scope=ADMIN, config=ClassConfig())
+            plan_impact(
+                session, plan_id=plan_id, scope=ADMIN, config=ClassConfig()
+            ).model_dump_json()
         impact_ms.append((time.perf_counter() - started) * 1000)
-    total = [e + i for e, i in zip(edit_ms, impact_ms, strict=True)]
+    with transaction(factory) as session:  # reruns in a kept district start from one plan
+        session.execute(text("DELETE FROM grid_plans WHERE id = :id"), {"id": plan_id})
     result = {
         "plan_grids": len(rows),
         "plan_create_s": round(ms / 1000, 1),
         "edits": len(chosen),
-        "edit_ms_median": round(statistics.median(edit_ms)),
-        "impact_ms_median": round(statistics.median(impact_ms)),
-        "edit_plus_impact_ms_median": round(statistics.median(total)),
-        "edit_plus_impact_ms_max": round(max(total)),
+        "edit_with_impact_ms_median": round(statistics.median(edit_ms)),
+        "edit_with_impact_ms_max": round(max(edit_ms)),
+        "rows_in_answer_median": statistics.median(shown),
+        "full_impact_ms_median": round(statistics.median(impact_ms)),
         "bare_houses_ms_median": round(statistics.median(bare_ms), 1),
         "target_ms": IMPACT_TARGET_MS,
     }
     result["ratio_to_bare"] = round(
-        result["edit_plus_impact_ms_median"] / max(0.1, result["bare_houses_ms_median"]), 1
+        result["edit_with_impact_ms_median"] / max(0.1, result["bare_houses_ms_median"]), 1
     )
-    verdict = "met" if result["edit_plus_impact_ms_median"] <= IMPACT_TARGET_MS else "missed"
+    verdict = "met" if result["edit_with_impact_ms_median"] <= IMPACT_TARGET_MS else "missed"
     print(
-        f"edit one grid + impact ({len(chosen)} edits, {len(rows):,} grids): median "
-        f"{result['edit_ms_median']} + {result['impact_ms_median']} = "
-        f"{result['edit_plus_impact_ms_median']} ms (max {result['edit_plus_impact_ms_max']}; "
-        f"target ≤ {IMPACT_TARGET_MS:g} ms: {verdict}); bare house count of the grid "
-        f"{result['bare_houses_ms_median']} ms, ratio {result['ratio_to_bare']}"
+        f"edit one grid with its impact ({len(chosen)} edits, {len(rows):,} grids): median "
+        f"{result['edit_with_impact_ms_median']} ms (max {result['edit_with_impact_ms_max']}; "
+        f"target ≤ {IMPACT_TARGET_MS:g} ms: {verdict}; {result['rows_in_answer_median']} impact "
+        f"rows in the answer); the whole impact {result['full_impact_ms_median']} ms; bare "
+        f"house count of the grid {result['bare_houses_ms_median']} ms, ratio "
+        f"{result['ratio_to_bare']}"
     )
     return result
 
@@ -248,6 +364,12 @@ def _to_wgs84(geom: Any) -> Any:
     return transform_geometries(np.array([geom], dtype=object), SourceCrs(epsg=STORAGE_SRID), 4326)[
         0
     ]
+
+
+def _name(value: str) -> str:
+    if not value.replace("_", "").isalnum() or not value.isascii():
+        raise argparse.ArgumentTypeError("letters, digits and _ only")
+    return value
 
 
 def machine() -> dict[str, Any]:
@@ -266,16 +388,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--buildings", type=int, default=100_000, help="district: 100,000")
     parser.add_argument("--target", type=int, default=400, help="households a grid")
-    parser.add_argument("--edits", type=int, default=10)
+    parser.add_argument("--edits", type=int, default=10, help="0: no edits")
+    parser.add_argument(
+        "--city-grids", type=int, default=0, help="also classify about N cells (0: no)"
+    )
+    parser.add_argument("--no-classify", action="store_true", help="skip classifying the grids")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--keep", action="store_true", help="keep the bench_grids database")
+    parser.add_argument(
+        "--database", default=DATABASE, help="database name (letters, digits, _)", type=_name
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure in the district kept by a --keep run"
+    )
+    parser.add_argument(
+        "--setup-only", action="store_true", help="build and publish the district, measure nothing"
+    )
     args = parser.parse_args(argv)
     try:
         results = run(args)
     finally:
-        if not args.keep:
-            drop_database()
+        if not (args.keep or args.reuse or args.setup_only):
+            drop_database(args.database)
     results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = args.out / f"grids-results-{args.buildings}-{stamp}.json"

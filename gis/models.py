@@ -11,6 +11,7 @@ from gis.buildings.models import (
 )
 from gis.db import Base
 from gis.divisions.models import Division
+from gis.events.models import Event, EventPhoto, EventStep, ExchangeBatch, ResidencePermit
 from gis.grids.models import (
     Grid,
     GridCodeCounter,
@@ -33,6 +34,10 @@ __all__ = [
     "Declaration",
     "Division",
     "Employment",
+    "Event",
+    "EventPhoto",
+    "EventStep",
+    "ExchangeBatch",
     "Grid",
     "GridCodeCounter",
     "GridLineage",
@@ -46,6 +51,7 @@ __all__ = [
     "PlanBuilding",
     "PlanGrid",
     "Residence",
+    "ResidencePermit",
     "Road",
     "User",
     "UserSession",

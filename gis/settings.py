@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=5000, ge=10, le=600_000)
     rate_limit_per_minute: int = Field(default=300, ge=1)
     rate_limit_burst: int = Field(default=60, ge=1)
+    # a map fetches a screenful of tiles at every pan or zoom: tiles have a bucket of their own
+    tile_rate_limit_per_minute: int = Field(default=3000, ge=1)
+    tile_rate_limit_burst: int = Field(default=300, ge=1)
 
     # web map (maps/, api/routes/pages.py, api/routes/tiles.py)
     basemap: Literal["offline", "osm", "tianditu"] = Field(

@@ -64,6 +64,8 @@ def cards(data: DashboardData, lang: Lang) -> str:
         ("floating_share", _percent(data.floating_share)),
         ("houses", _number(totals.get("houses"))),
         ("rentals", _number(totals.get("rented_houses"))),
+        ("open_events", _number(totals.get("open_events"))),
+        ("overdue_events", _number(totals.get("overdue_events"))),
     ]
     if data.has_overdue:
         items.append(("overdue", _number(totals.get("overdue"))))
@@ -76,6 +78,7 @@ def cards(data: DashboardData, lang: Lang) -> str:
 
 def grid_table(grids: Sequence[GridFigures], *, has_overdue: bool, lang: Lang) -> str:
     heads = ["grid", "legend", "households", "residents", "floating_share", "houses", "rentals"]
+    heads += ["open_events", "overdue_events"]
     heads += [RATE_LABELS[name] for name in RATES]
     if has_overdue:
         heads += ["late_declarations", "late_departures"]
@@ -88,6 +91,10 @@ def grid_table(grids: Sequence[GridFigures], *, has_overdue: bool, lang: Lang) -
             *(f"<td>{_number(grid.counts[key])}</td>" for key in ("households", "resident_count")),
             f"<td>{_percent(grid.floating_share)}</td>",
             *(f"<td>{_number(grid.counts[key])}</td>" for key in ("houses", "rented_houses")),
+            *(
+                f"<td>{_number(grid.counts.get(key))}</td>"
+                for key in ("open_events", "overdue_events")
+            ),
             *(_rate_cell(getattr(grid.quality, name, None)) for name in RATES),
         ]
         if has_overdue:

@@ -1,6 +1,7 @@
 """The officer and police map (``/map``): grids by class, buildings from vector tiles, a side
-panel with a building's houses and occupants, registration for officers, search, an H3 heat map
-of floating residents, locate-me; Chinese by default, usable on a phone.
+panel with a building's houses and occupants, registration for officers, open events (reported
+from a building, moved through their steps), search, an H3 heat map of floating residents,
+locate-me; Chinese by default, usable on a phone.
 
 Pure: :func:`build_officer_map` turns an :class:`OfficerMapView` into HTML. The page's script
 (``maps/static/officer.js``) asks the API for buildings, occupants and registrations as the
@@ -27,6 +28,8 @@ TILE_URL = "/tiles/{layers}/{{tileZoom}}/{{x}}/{{y}}.pbf"
 asks for a quarter as many tiles as with 256-pixel ones (the rate limit counts them)."""
 BUILDINGS_MAP_ZOOM = 15
 """The map zoom from which footprints are drawn (tile zoom 14: ``gis.tiles.service``)."""
+EVENT_KINDS = ("safety_hazard", "rented_fire_risk", "dispute", "public_order", "other")
+"""The kinds offered when reporting an event (``gis.events.models.EventKind``)."""
 TIANDITU_URL = (
     "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
     "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
@@ -104,8 +107,9 @@ def add_base_layers(fmap: folium.Map, basemap: BaseMap, lang: i18n.Lang) -> None
 
 
 def data_layer_names(basemap: BaseMap) -> str:
-    """The tile layers fetched together: roads only when the ground is offline."""
-    return "roads+grids+buildings" if basemap.kind == "offline" else "grids+buildings"
+    """The tile layers fetched together (one request per tile, for the rate limit), events last
+    so they are drawn on top: roads only when the ground is offline."""
+    return "roads+grids+buildings+events" if basemap.kind == "offline" else "grids+buildings+events"
 
 
 def panel_markup(view: OfficerMapView) -> str:
@@ -172,6 +176,8 @@ def build_officer_map(view: OfficerMapView) -> str:
         "peopleSearchUrl": view.people_search_url,
         "today": view.today.isoformat(),
         "buildingsZoom": BUILDINGS_MAP_ZOOM,
+        "userName": view.viewer.name,
+        "eventKinds": list(EVENT_KINDS),
     }
     files = PageFiles(own_js=("tiles.js", "officer.js"), own_css=("gridhouse.css",))
     return page.finish(app="officer", config=config, files=files)

@@ -1,5 +1,6 @@
 """The planner's editor (``/planner``): open or create a draft plan, edit grid polygons with
-Leaflet-Geoman, read the impact after each edit, see the problems on the map, publish.
+Leaflet-Geoman, see the impact change with each edit (the edit's answer carries what changed),
+see the problems on the map, publish.
 
 Pure: :func:`build_planner_page` turns a :class:`PlannerView` into HTML; ``maps/static/
 planner.js`` talks to ``/api/plans`` (the numbers are the plans API's, never computed here).

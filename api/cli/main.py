@@ -7,7 +7,20 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
-from api.cli import audit, codes, db, demo, grids, imports, lifecycle, people, serve, users
+from api.cli import (
+    audit,
+    codes,
+    db,
+    demo,
+    events,
+    exports,
+    grids,
+    imports,
+    lifecycle,
+    people,
+    serve,
+    users,
+)
 from api.cli.common import errors
 from gis.errors import GisError
 
@@ -24,10 +37,14 @@ app.add_typer(lifecycle.app, name="buildings")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.add_typer(grids.app, name="grids")
+app.add_typer(events.app, name="events")
+app.add_typer(events.permits_app, name="permits")
+app.add_typer(events.exchange_app, name="exchange")
 app.command("migrate")(db.migrate)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("quality")(people.quality_command)
+app.command("export")(exports.export)
 
 
 def main() -> None:

@@ -99,11 +99,12 @@ def _print_reports(reports: list[QualityReport]) -> None:
                 ("registration", r.registration),
                 ("accuracy", r.accuracy),
                 ("late deregistration", r.late_deregistration),
+                ("permits", r.permits),
             )
         )
         console.print(
             f"{r.area_kind:9} {r.area_code:15}  residents {r.resident_count or 0:>9,}  "
-            f"floating {_percent(r.floating_share):>6}  {rates}  permits: none recorded"
+            f"floating {_percent(r.floating_share):>6}  {rates}"
         )
 
 

@@ -8,9 +8,18 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import SESSION_COOKIE, ScopeDep, SessionDep, bearer_token, client_addr
+from api.deps import (
+    SESSION_COOKIE,
+    ScopeDep,
+    SessionDep,
+    SessionFactoryDep,
+    bearer_token,
+    client_addr,
+)
 from api.errors import error_response
+from gis.db import set_statement_timeout
 from gis.errors import AuthenticationFailed
+from gis.settings import Settings
 from gis.users import service as users_service
 from gis.users.models import Role
 from gis.users.schemas import AuthPolicy
@@ -47,19 +56,28 @@ class Me(BaseModel):
     response_model=LoginResponse,
     responses={401: {"description": "wrong credentials, locked or disabled account"}},
 )
-def login(body: LoginRequest, request: Request, session: SessionDep) -> Response:
+def login(body: LoginRequest, request: Request, sessions: SessionFactoryDep) -> Response:
     """Exchange a name and password (and a TOTP code when the account has one) for a bearer
     token; the same token is set as an HttpOnly, SameSite=Strict cookie for the pages."""
     address = client_addr(request)
     request.app.state.rate_limiter.charge(f"addr:{address}")
-    result = users_service.login(
-        session,
-        name=body.name,
-        password=body.password,
-        totp_code=body.totp,
-        policy=AuthPolicy.from_settings(request.app.state.settings),
-        client_addr=address,
-    )
+    settings: Settings = request.app.state.settings
+    # the deliberately slow hash (0.1-0.2 s, 64 MiB) is checked between two transactions, so a
+    # burst of logins does not hold every pooled connection while it hashes
+    with sessions() as session:
+        stored = users_service.password_hash_of(session, name=body.name)
+    checked = users_service.verify_password(stored, body.password)
+    with sessions() as session, session.begin():
+        set_statement_timeout(session, timeout_ms=settings.statement_timeout_ms)
+        result = users_service.login(
+            session,
+            name=body.name,
+            password=body.password,
+            totp_code=body.totp,
+            policy=AuthPolicy.from_settings(settings),
+            client_addr=address,
+            checked=checked,
+        )
     if result.token is None or result.role is None:
         # returned, not raised: the failure count and the audit row must commit
         return error_response(AuthenticationFailed(LOGIN_FAILED))

@@ -15,6 +15,7 @@ from api.routes.grids import ConfigDep
 from gis.access.schemas import AggregateModel
 from gis.db import set_statement_timeout
 from gis.grids import plan_edits, plan_queries, plans
+from gis.grids.edit_impact import EditImpact, apply_edit, remember_predictions
 from gis.grids.impact import PlanImpact, plan_impact
 from gis.grids.models import GridPlan
 from gis.grids.publishing import publish_plan
@@ -79,13 +80,6 @@ class GridMerge(BaseModel):
     grid_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=2, max_length=50)
 
 
-class EditResult(AggregateModel):
-    """The plan grids an edit created or changed; read ``/impact`` for their consequences."""
-
-    plan_id: int
-    ids: list[int]
-
-
 class PublishRequest(BaseModel):
     effective_date: date
 
@@ -117,7 +111,9 @@ def _read(plan: GridPlan, grids: dict[str, Any] | None = None) -> PlanRead:
 
 
 @router.post("", status_code=201, response_model=PlanRead)
-def create_plan(body: PlanCreate, session: SessionDep, scope: ScopeDep) -> PlanRead:
+def create_plan(
+    body: PlanCreate, session: SessionDep, scope: ScopeDep, config: ConfigDep
+) -> PlanRead:
     """A draft copying the live grids of a district, township or community."""
     set_statement_timeout(session, timeout_ms=PLAN_STATEMENT_TIMEOUT_MS)
     plan = plans.create_plan(
@@ -127,6 +123,7 @@ def create_plan(body: PlanCreate, session: SessionDep, scope: ScopeDep) -> PlanR
         name=body.plan_name,
         target_households=body.target_households,
     )
+    remember_predictions(session, plan_id=plan.id, scope=scope, config=config)
     session.refresh(plan)
     return _read(plan)
 
@@ -169,62 +166,110 @@ def read_impact(
     return plan_impact(session, plan_id=plan_id, scope=scope, config=config)
 
 
-@router.post("/{plan_id}/grids", status_code=201, response_model=EditResult)
-def add_grid(plan_id: PlanId, body: GridAdd, session: SessionDep, scope: ScopeDep) -> EditResult:
-    """Add a grid (its code is issued when the plan is published)."""
-    new_id = plan_edits.add_grid(
+@router.post("/{plan_id}/grids", status_code=201, response_model=EditImpact)
+def add_grid(
+    plan_id: PlanId, body: GridAdd, session: SessionDep, scope: ScopeDep, config: ConfigDep
+) -> EditImpact:
+    """Add a grid (its code is issued when the plan is published); answers with what changed
+    in the impact."""
+    return apply_edit(
         session,
         plan_id=plan_id,
-        geometry=body.geometry,
         scope=scope,
-        community_code=body.community_code,
-        name=body.grid_name,
-        adjust_neighbours=body.adjust_neighbours,
+        config=config,
+        edit=lambda: [
+            plan_edits.add_grid(
+                session,
+                plan_id=plan_id,
+                geometry=body.geometry,
+                scope=scope,
+                community_code=body.community_code,
+                name=body.grid_name,
+                adjust_neighbours=body.adjust_neighbours,
+            )
+        ],
     )
-    return EditResult(plan_id=plan_id, ids=[new_id])
 
 
-@router.put("/{plan_id}/grids/{grid_id}", response_model=EditResult)
+@router.put("/{plan_id}/grids/{grid_id}", response_model=EditImpact)
 def edit_grid(
-    plan_id: PlanId, grid_id: GridId, body: GridEdit, session: SessionDep, scope: ScopeDep
-) -> EditResult:
-    """Give a grid a new polygon (the code stays; a new version opens at publishing)."""
-    ids = plan_edits.edit_grid(
+    plan_id: PlanId,
+    grid_id: GridId,
+    body: GridEdit,
+    session: SessionDep,
+    scope: ScopeDep,
+    config: ConfigDep,
+) -> EditImpact:
+    """Give a grid a new polygon (the code stays; a new version opens at publishing); answers
+    with what changed in the impact (the edited grid, the neighbours that gave way, grids whose
+    predicted class moved, the diff and the problems)."""
+    return apply_edit(
         session,
         plan_id=plan_id,
-        grid_id=grid_id,
-        geometry=body.geometry,
         scope=scope,
-        adjust_neighbours=body.adjust_neighbours,
+        config=config,
+        edit=lambda: plan_edits.edit_grid(
+            session,
+            plan_id=plan_id,
+            grid_id=grid_id,
+            geometry=body.geometry,
+            scope=scope,
+            adjust_neighbours=body.adjust_neighbours,
+        ),
     )
-    return EditResult(plan_id=plan_id, ids=ids)
 
 
 @router.delete("/{plan_id}/grids/{grid_id}", status_code=204, response_class=Response)
-def delete_grid(plan_id: PlanId, grid_id: GridId, session: SessionDep, scope: ScopeDep) -> Response:
+def delete_grid(
+    plan_id: PlanId, grid_id: GridId, session: SessionDep, scope: ScopeDep, config: ConfigDep
+) -> Response:
     """Remove a grid from the plan (its area is a gap until a neighbour takes it)."""
-    plan_edits.delete_grid(session, plan_id=plan_id, grid_id=grid_id, scope=scope)
+
+    def delete() -> list[int]:
+        plan_edits.delete_grid(session, plan_id=plan_id, grid_id=grid_id, scope=scope)
+        return []
+
+    # through apply_edit like every edit, so the predictions the next answer compares with stay
+    # current (the page reads the whole plan again after a delete)
+    apply_edit(session, plan_id=plan_id, scope=scope, config=config, edit=delete)
     return Response(status_code=204)
 
 
-@router.post("/{plan_id}/grids/{grid_id}/split", response_model=EditResult)
+@router.post("/{plan_id}/grids/{grid_id}/split", response_model=EditImpact)
 def split_grid(
-    plan_id: PlanId, grid_id: GridId, body: GridSplit, session: SessionDep, scope: ScopeDep
-) -> EditResult:
+    plan_id: PlanId,
+    grid_id: GridId,
+    body: GridSplit,
+    session: SessionDep,
+    scope: ScopeDep,
+    config: ConfigDep,
+) -> EditImpact:
     """Cut a grid along a line drawn across it; each piece is a new grid."""
-    ids = plan_edits.split_grid(
-        session, plan_id=plan_id, grid_id=grid_id, line=body.line, scope=scope
+    return apply_edit(
+        session,
+        plan_id=plan_id,
+        scope=scope,
+        config=config,
+        edit=lambda: plan_edits.split_grid(
+            session, plan_id=plan_id, grid_id=grid_id, line=body.line, scope=scope
+        ),
     )
-    return EditResult(plan_id=plan_id, ids=ids)
 
 
-@router.post("/{plan_id}/merge", response_model=EditResult)
+@router.post("/{plan_id}/merge", response_model=EditImpact)
 def merge_grids(
-    plan_id: PlanId, body: GridMerge, session: SessionDep, scope: ScopeDep
-) -> EditResult:
+    plan_id: PlanId, body: GridMerge, session: SessionDep, scope: ScopeDep, config: ConfigDep
+) -> EditImpact:
     """Merge touching grids of one community into a new grid."""
-    new_id = plan_edits.merge_grids(session, plan_id=plan_id, grid_ids=body.grid_ids, scope=scope)
-    return EditResult(plan_id=plan_id, ids=[new_id])
+    return apply_edit(
+        session,
+        plan_id=plan_id,
+        scope=scope,
+        config=config,
+        edit=lambda: [
+            plan_edits.merge_grids(session, plan_id=plan_id, grid_ids=body.grid_ids, scope=scope)
+        ],
+    )
 
 
 @router.post("/{plan_id}/publish", response_model=PublishResult)

@@ -1,15 +1,16 @@
 """The figures of a dashboard: per grid and for all the grids shown, as each role may see them.
 
-Counts come from the grids domain (indicators) and the people domain (the four quality rates,
-overdue work), measured in bulk for every grid shown. Planners get the suppressed view (counts
-from 1 to 4 are ``None``) and no overdue work (it is read from personal rows).
+Counts come from the grids domain (indicators, open events among them), the events domain
+(overdue events) and the people domain (the four quality rates, overdue work), measured in bulk
+for every grid shown. Planners get the suppressed view (counts from 1 to 4 are ``None``) and no
+overdue work (it is read from personal rows).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, true
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from gis.access.masking import suppress_small_count
 from gis.access.scope import Scope, division_prefix
 from gis.errors import InvalidInput, NotFound
+from gis.events import queries as event_queries
 from gis.grids.indicators import measure_live_grids
 from gis.grids.models import Grid
 from gis.grids.queries import prefix_clause
@@ -30,10 +32,14 @@ from gis.users.models import Role
 MAX_GRIDS = 100
 """A dashboard shows at most this many grids (in code order); narrow it by division. The rates
 of 100 grids take about 1.5 s to count on the demo district (700,000 residents)."""
-COUNT_KEYS = ("households", "resident_count", "floating_count", "houses", "rented_houses")
+COUNT_KEYS = (
+    "households", "resident_count", "floating_count", "houses", "rented_houses", "open_events",
+    "overdue_events",
+)  # fmt: skip
 QUALITY_COUNT_KEYS = (
     "rented_houses", "rented_registered", "residents", "floating", "missing_id", "duplicate_id",
     "impossible_dates", "in_retired", "with_problems", "departures", "late_departures",
+    "permit_eligible", "permit_held",
 )  # fmt: skip
 
 
@@ -108,6 +114,9 @@ def dashboard_data(
     shown = suppress_small_count if suppress else (lambda n: n)
     indicators = measure_live_grids(session, grids=[(r.uid, r.community_code) for r in rows], on=on)
     codes = [r.code for r in rows]
+    overdue_events = event_queries.overdue_events_per_grid(
+        session, codes=codes, now=datetime.now(UTC)
+    )
     rate_rows = quality_sql.select_rates(session, on=on, grid_codes=codes) if codes else []
     rates_by_code = {str(row["area"]): row for row in rate_rows}
     has_overdue = scope.may_see_personal
@@ -115,7 +124,8 @@ def dashboard_data(
     totals: Counter[str] = Counter()
     for row in rows:
         measured = indicators[str(row.uid)]
-        counts = {key: int(getattr(measured, key)) for key in COUNT_KEYS}
+        counts = {key: int(getattr(measured, key, 0)) for key in COUNT_KEYS}
+        counts["overdue_events"] = overdue_events.get(row.code, 0)
         totals.update(counts)
         declarations = departures = None
         if has_overdue:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from gis.audit.schemas import Actor
 from gis.audit.service import record_audit
-from gis.grids import queries
+from gis.grids import indicator_queries, queries
 from gis.grids.classes import ClassConfig, classify
 from gis.grids.indicators import measure_live_grids
 from gis.grids.models import GridClass
@@ -56,11 +56,13 @@ def classify_grids(
         by_district[row.community_code[:6]].append(row)
     report = ClassifyReport(on=on, grids=len(rows), dry_run=dry_run)
     updates: list[dict[str, Any]] = []
+    # every grid counted in one set-based pass (a pass per district would read the people of
+    # the whole city once per district), then ranked within its district
+    measured = measure_live_grids(
+        session, grids=[(row.uid, row.community_code) for row in rows], on=on
+    )
     for district in sorted(by_district):
         members = by_district[district]
-        measured = measure_live_grids(
-            session, grids=[(row.uid, row.community_code) for row in members], on=on
-        )
         indicators = [measured[str(row.uid)] for row in members]
         previous = [GridClass(row.grid_class) if row.grid_class else None for row in members]
         results = classify(indicators, previous=previous, config=config)
@@ -85,7 +87,7 @@ def classify_grids(
                 }
             )
     if not dry_run:
-        queries.update_classes(session, rows=updates)
+        indicator_queries.store_classes(session, rows=updates)
         record_audit(
             session,
             actor=actor,

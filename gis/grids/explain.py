@@ -13,7 +13,6 @@ from gis.grids.schemas import Indicators
 if TYPE_CHECKING:
     from gis.grids.classes import ClassConfig, Trigger
 
-EVENTS_NOTE = "open events are counted as 0: events are not recorded yet (issue 9)"
 ESTIMATED_NOTE = (
     "no residences are registered in this district: households are the dwellings (residential, "
     "mixed and dorm houses), residents and floating residents are unknown (0), and population "
@@ -89,8 +88,6 @@ def explain(
         for t in fired
     ]
     all_notes = list(notes)
-    if indicators.open_events == 0 and EVENTS_NOTE not in all_notes:
-        all_notes.append(EVENTS_NOTE)
     if indicators.households_estimated and ESTIMATED_NOTE not in all_notes:
         all_notes.append(ESTIMATED_NOTE)
     return {

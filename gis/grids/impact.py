@@ -8,6 +8,7 @@ them (the floating share, the deviation, the numbers in warnings).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import Field
@@ -24,6 +25,7 @@ from gis.grids.plans import get_plan, ref
 from gis.grids.schemas import Indicators
 from gis.users.models import Role
 
+MOVED = ("moved_buildings", "moved_households", "moved_residents")
 COMPACTNESS_FLOOR = 0.2
 FRAGMENT_SHARE = 0.35
 
@@ -83,20 +85,30 @@ class PlanImpact(AggregateModel):
     notes: list[str]
 
 
+def previous_classes(plan: GridPlan, codes: Sequence[str | None]) -> list[GridClass | None]:
+    """The live classes of the plan's grids (by code; None for new grids), then those of the
+    district's other grids (``other_stats`` order)."""
+    context = plan.context or {}
+    classes: dict[str, str | None] = context.get("classes", {})
+    others = list(context.get("others", {}).values())
+    previous: list[GridClass | None] = [
+        GridClass(cls) if code is not None and (cls := classes.get(code)) else None
+        for code in codes
+    ]
+    return previous + [GridClass(o["grid_class"]) if o.get("grid_class") else None for o in others]
+
+
+def other_stats(plan: GridPlan) -> list[dict[str, Any]]:
+    """Indicators of the district's live grids outside the plan, ranked with the plan's."""
+    return [item["indicators"] for item in (plan.context or {}).get("others", {}).values()]
+
+
 def _background(
     plan: GridPlan, rows: list[plan_queries.PlanGridRow]
 ) -> tuple[list[dict[str, Any]], list[GridClass | None]]:
     """Stats and previous classes of the plan's grids, then of the district's other grids."""
-    context = plan.context or {}
-    classes: dict[str, str | None] = context.get("classes", {})
-    others = list(context.get("others", {}).values())
-    stats = [row.stats for row in rows] + [item["indicators"] for item in others]
-    previous: list[GridClass | None] = [
-        GridClass(cls) if row.code is not None and (cls := classes.get(row.code)) else None
-        for row in rows
-    ]
-    previous += [GridClass(o["grid_class"]) if o.get("grid_class") else None for o in others]
-    return stats, previous
+    stats = [row.stats for row in rows] + other_stats(plan)
+    return stats, previous_classes(plan, [row.code for row in rows])
 
 
 def predict_classes(
@@ -122,52 +134,84 @@ def plan_impact(session: Session, *, plan_id: int, scope: Scope, config: ClassCo
     rows = plan_queries.select_plan_grid_stats(session, plan_id=plan.id)
     predicted = predict_levels(plan, rows, config)
     hide = scope.role is Role.PLANNER
-    low, high = plan.target_min_households, plan.target_max_households
+    band = (plan.target_min_households, plan.target_max_households)
     grids = [
-        _grid(row, predicted, index, config, hide=hide, band=(low, high))
+        impact_row(row, predicted, index, config, hide=hide, band=band)
         for index, row in enumerate(rows)
     ]
-    present = {row.code for row in rows if row.code is not None}
-    totals = {
-        key: sum(int(row.stats.get(key, 0)) for row in rows)
-        for key in ("moved_buildings", "moved_households", "moved_residents")
-    }
-    diff = ImpactDiff(
-        added=[g.ref for g in grids if g.status == "added"],
-        changed=sorted(g.code for g in grids if g.status == "changed" and g.code),
-        retired=sorted(set(plan.base_versions or {}) - present),
-        unchanged=sum(1 for g in grids if g.status == "unchanged"),
-        buildings_moved=_count(totals["moved_buildings"], hide),
-        households_moved=_count(totals["moved_households"], hide),
-        resident_count_moved=_count(totals["moved_residents"], hide),
-    )
-    features = [f for items in (plan.problems or {}).values() for f in items]
-    errors = sum(1 for f in features if f["properties"]["severity"] == "error")
-    estimated = any(row.stats.get("households_estimated") for row in rows)
-    notes = ["open events are counted as 0: events are not recorded yet (issue 9)"]
-    if estimated:
-        notes.append("no residences are registered yet: households are estimated from dwellings")
+    problems, errors = problems_of(plan)
     return PlanImpact(
         plan_id=plan.id,
         plan_name=plan.name,
         status=str(plan.status),
         division_code=plan.division_code,
-        target_households=[low, high],
+        target_households=list(band),
         grids=grids,
-        diff=diff,
-        problems={"type": "FeatureCollection", "features": features},
+        diff=diff_of(
+            plan,
+            refs=[ref(row) for row in rows],
+            codes=[row.code for row in rows],
+            is_changed=[row.is_changed for row in rows],
+            moved={key: sum(int(row.stats.get(key, 0)) for row in rows) for key in MOVED},
+            hide=hide,
+        ),
+        problems=problems,
         errors=errors,
-        warnings=len(features) - errors,
+        warnings=len(problems["features"]) - errors,
         publishable=errors == 0 and str(plan.status) == "draft",
-        notes=notes,
+        notes=notes_of(estimated=any(row.stats.get("households_estimated") for row in rows)),
     )
+
+
+def diff_of(
+    plan: GridPlan,
+    *,
+    refs: Sequence[str],
+    codes: Sequence[str | None],
+    is_changed: Sequence[bool],
+    moved: dict[str, int],
+    hide: bool,
+) -> ImpactDiff:
+    """The plan against the live grids, from its grids' refs, codes and changed flags and the
+    totals of :data:`MOVED`."""
+    present = {code for code in codes if code is not None}
+    return ImpactDiff(
+        added=[r for r, code in zip(refs, codes, strict=True) if code is None],
+        changed=sorted(
+            code for code, c in zip(codes, is_changed, strict=True) if code is not None and c
+        ),
+        retired=sorted(set(plan.base_versions or {}) - present),
+        unchanged=sum(
+            1 for code, c in zip(codes, is_changed, strict=True) if code is not None and not c
+        ),
+        buildings_moved=_count(moved["moved_buildings"], hide),
+        households_moved=_count(moved["moved_households"], hide),
+        resident_count_moved=_count(moved["moved_residents"], hide),
+    )
+
+
+def problems_of(plan: GridPlan) -> tuple[dict[str, Any], int]:
+    """The plan's topology problems as a FeatureCollection, and how many are errors."""
+    features = [f for items in (plan.problems or {}).values() for f in items]
+    errors = sum(1 for f in features if f["properties"]["severity"] == "error")
+    return {"type": "FeatureCollection", "features": features}, errors
+
+
+def notes_of(*, estimated: bool) -> list[str]:
+    notes = [
+        "draft grids count no open events (events belong to the live grids): predicted "
+        "classes rank their event rate as 0"
+    ]
+    if estimated:
+        notes.append("no residences are registered yet: households are estimated from dwellings")
+    return notes
 
 
 def _count(value: int, hide: bool) -> int | None:
     return suppress_small_count(value) if hide else value
 
 
-def _grid(
+def impact_row(
     row: plan_queries.PlanGridRow,
     predicted: ArrayClasses,
     index: int,

@@ -3,13 +3,15 @@
 A building belongs to the grid that covers its ``ST_PointOnSurface`` (DESIGN §6), joined at query
 time so the answer is always current and as-of aware: ``buildings.geom && grid.geom`` narrows the
 candidates through the buildings' GiST index first. Houses follow their building, residents their
-house (residences whose period contains the date), organizations their house.
+house (residences whose period contains the date), organizations their house. Every grid asked
+for is counted in one pass (a whole district at once when classifying), never grid by grid.
 
 Plans measure their grids from a snapshot of these counts instead (``snapshot_queries``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -18,89 +20,132 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 LARGE_RENTAL_ROOMS = 15
+DISTRICT_WORK_MEM = "256MB"
+"""Memory for the hash joins and aggregates of a district's count (the people, residences and
+houses of 100,000 buildings fit): with less, the planner walks them in index order instead."""
 """A building with this many rented rooms (houses' ``rooms``, 1 when unknown) is a large rental."""
 
-# The body after the CTE ``g(key, code, geom, unchanged)`` of the grids measured (``moved``:
-# the building's open live grid is not ``g.code``); constant SQL joined at import time.
-_BODY = """
-, b AS (
-    SELECT g.key, b.uid,
-           CASE WHEN g.unchanged THEN false ELSE (
-               SELECT lg.code FROM grids lg
-               WHERE lg.valid_to IS NULL AND lg.geom && b.geom
-                 AND ST_Covers(lg.geom, ST_PointOnSurface(b.geom))
-               ORDER BY lg.code LIMIT 1
-           ) IS DISTINCT FROM g.code END AS moved
-    FROM g JOIN buildings b
-      ON b.geom && g.geom AND ST_Covers(g.geom, ST_PointOnSurface(b.geom))
-    WHERE b.status <> 'retired'
-), h AS (
-    SELECT b.key, b.moved, h.uid, h.building_uid, h.is_rented,
-           h.use IN ('residential', 'mixed', 'dorm') AS is_dwelling, coalesce(h.rooms, 1) AS rooms
-    FROM b JOIN houses h ON h.building_uid = b.uid
-    WHERE h.status = 'active'
-), r AS (
-    SELECT h.key, h.moved, r.house_uid, r.person_uid, p.category, p.is_key_person
-    FROM h
-    JOIN residences r ON r.house_uid = h.uid AND r.period @> CAST(:on AS date)
-    JOIN people p ON p.uid = r.person_uid
-), bc AS (
-    SELECT key, count(*) AS buildings, count(*) FILTER (WHERE moved) AS moved_buildings
-    FROM b GROUP BY key
-), hc AS (
-    SELECT key, count(*) AS houses,
-           count(*) FILTER (WHERE is_dwelling) AS dwellings,
-           count(*) FILTER (WHERE is_dwelling AND moved) AS moved_dwellings,
-           count(*) FILTER (WHERE is_rented) AS rented_houses
-    FROM h GROUP BY key
-), lc AS (
-    SELECT key, count(*) AS large_rentals FROM (
-        SELECT key, building_uid FROM h WHERE is_rented
-        GROUP BY key, building_uid HAVING sum(rooms) >= :large_rooms
-    ) large GROUP BY key
-), rc AS (
-    SELECT key,
-           count(DISTINCT house_uid) AS households,
-           count(DISTINCT house_uid) FILTER (WHERE moved) AS moved_households,
-           count(DISTINCT person_uid) AS residents,
-           count(DISTINCT person_uid) FILTER (WHERE moved) AS moved_residents,
-           count(DISTINCT person_uid) FILTER (WHERE category = 'floating') AS floating,
-           count(DISTINCT person_uid) FILTER (WHERE is_key_person) AS key_persons
-    FROM r GROUP BY key
-), oc AS (
-    SELECT h.key, count(*) AS organizations
-    FROM h JOIN organizations o ON o.house_uid = h.uid GROUP BY h.key
+_LIVE_MEMBERS = text(
+    """
+    SELECT g.uid::text, b.uid::text
+    FROM grids g
+    JOIN buildings b ON b.geom && g.geom AND ST_Covers(g.geom, ST_PointOnSurface(b.geom))
+    WHERE g.uid = ANY(CAST(:keys AS uuid[])) AND b.status <> 'retired'
+    """
 )
-SELECT g.key,
-       coalesce(bc.buildings, 0) AS buildings,
-       coalesce(bc.moved_buildings, 0) AS moved_buildings,
-       coalesce(hc.houses, 0) AS houses,
-       coalesce(hc.dwellings, 0) AS dwellings,
-       coalesce(hc.moved_dwellings, 0) AS moved_dwellings,
-       coalesce(hc.rented_houses, 0) AS rented_houses,
-       coalesce(lc.large_rentals, 0) AS large_rentals,
-       coalesce(rc.households, 0) AS households,
-       coalesce(rc.moved_households, 0) AS moved_households,
-       coalesce(rc.residents, 0) AS residents,
-       coalesce(rc.moved_residents, 0) AS moved_residents,
-       coalesce(rc.floating, 0) AS floating,
-       coalesce(rc.key_persons, 0) AS key_persons,
-       coalesce(oc.organizations, 0) AS organizations
-FROM g
-LEFT JOIN bc ON bc.key = g.key
-LEFT JOIN hc ON hc.key = g.key
-LEFT JOIN lc ON lc.key = g.key
-LEFT JOIN rc ON rc.key = g.key
-LEFT JOIN oc ON oc.key = g.key
-"""
+"""Which grid each live building lies in (a building on a shared boundary is in both)."""
 
-_LIVE_GRIDS = """
-    WITH g AS (
-        SELECT uid::text AS key, code, geom, true AS unchanged
-        FROM grids WHERE uid = ANY(CAST(:keys AS uuid[]))
+# The counts of live grids, given the (grid index, building) pairs of ``_LIVE_MEMBERS`` as two
+# arrays: unnesting bound arrays tells the planner how many buildings there are, so a district
+# is counted with hash joins over whole tables and one grid with index lookups (a spatial join
+# in the same statement is estimated at a handful of rows, which sends a district through
+# millions of index probes). Residents are summed per house (a household), then per grid, in
+# one pass over the residences;
+# people are counted once per grid by taking off the extra residences of a person in one grid,
+# found among the people with a secondary residence: a person has one primary residence at a
+# time (the residences_one_primary_at_a_time constraint), so anyone living in two houses on a
+# date has a non-primary residence then.
+_LIVE = text(
+    """
+    WITH bg AS (
+        SELECT * FROM unnest(CAST(string_to_array(:grids, ',') AS int[]),
+                             CAST(string_to_array(:buildings, ',') AS uuid[]))
+            AS bg(grid, building_uid)
+    ), hs AS MATERIALIZED (
+        SELECT bg.grid, h.uid, h.building_uid, h.is_rented,
+               h.use IN ('residential', 'mixed', 'dorm') AS is_dwelling,
+               coalesce(h.rooms, 1) AS rooms
+        FROM bg JOIN houses h ON h.building_uid = bg.building_uid
+        WHERE h.status = 'active'
+    ), rh AS (
+        SELECT hs.grid, count(*) AS residents,
+               count(*) FILTER (WHERE p.category = 'floating') AS floating,
+               count(*) FILTER (WHERE p.is_key_person) AS key_persons
+        FROM hs
+        JOIN residences r ON r.house_uid = hs.uid AND r.period @> CAST(:on AS date)
+        JOIN people p ON p.uid = r.person_uid
+        GROUP BY hs.grid, r.house_uid
+    ), rc AS (
+        SELECT grid, count(*) AS households, sum(residents) AS residents,
+               sum(floating) AS floating, sum(key_persons) AS key_persons
+        FROM rh GROUP BY grid
+    ), twice AS (
+        SELECT DISTINCT person_uid FROM residences
+        WHERE NOT is_primary AND period @> CAST(:on AS date)
+    ), extra AS (
+        SELECT grid, sum(n - 1) AS residents,
+               coalesce(sum(n - 1) FILTER (WHERE floating), 0) AS floating,
+               coalesce(sum(n - 1) FILTER (WHERE key_person), 0) AS key_persons
+        FROM (
+            SELECT hs.grid, r.person_uid, count(*) AS n,
+                   bool_or(p.category = 'floating') AS floating,
+                   bool_or(p.is_key_person) AS key_person
+            FROM twice
+            JOIN residences r ON r.person_uid = twice.person_uid
+                             AND r.period @> CAST(:on AS date)
+            JOIN hs ON hs.uid = r.house_uid
+            JOIN people p ON p.uid = r.person_uid
+            GROUP BY hs.grid, r.person_uid HAVING count(*) > 1
+        ) repeated GROUP BY grid
+    ), bc AS (
+        SELECT grid, count(*) AS buildings FROM bg GROUP BY grid
+    ), hc AS (
+        SELECT grid, count(*) AS houses, count(*) FILTER (WHERE is_dwelling) AS dwellings,
+               count(*) FILTER (WHERE is_rented) AS rented_houses
+        FROM hs GROUP BY grid
+    ), lc AS (
+        SELECT grid, count(*) AS large_rentals FROM (
+            SELECT grid, building_uid FROM hs WHERE is_rented
+            GROUP BY grid, building_uid HAVING sum(rooms) >= :large_rooms
+        ) large GROUP BY grid
+    ), oc AS (
+        SELECT hs.grid, count(*) AS organizations
+        FROM hs JOIN organizations o ON o.house_uid = hs.uid GROUP BY hs.grid
     )
-"""
-_LIVE = text(_LIVE_GRIDS + _BODY)
+    SELECT bc.grid, bc.buildings,
+           coalesce(hc.houses, 0) AS houses,
+           coalesce(hc.dwellings, 0) AS dwellings,
+           coalesce(hc.rented_houses, 0) AS rented_houses,
+           coalesce(lc.large_rentals, 0) AS large_rentals,
+           coalesce(rc.households, 0) AS households,
+           coalesce(rc.residents, 0) - coalesce(extra.residents, 0) AS residents,
+           coalesce(rc.floating, 0) - coalesce(extra.floating, 0) AS floating,
+           coalesce(rc.key_persons, 0) - coalesce(extra.key_persons, 0) AS key_persons,
+           coalesce(oc.organizations, 0) AS organizations
+    FROM bc
+    LEFT JOIN hc ON hc.grid = bc.grid
+    LEFT JOIN lc ON lc.grid = bc.grid
+    LEFT JOIN rc ON rc.grid = bc.grid
+    LEFT JOIN extra ON extra.grid = bc.grid
+    LEFT JOIN oc ON oc.grid = bc.grid
+    """
+)
+# for this transaction only (set_config's third argument); the previous value is put back after
+_WORK_MEM = text("SELECT current_setting('work_mem')")
+_SET_WORK_MEM = text("SELECT set_config('work_mem', :value, true)")
+_STORE_CLASSES = text(
+    """
+    UPDATE grids g
+    SET "class" = v.grid_class, class_explanation = v.explanation,
+        indicators = v.indicators, classified_on = v.classified_on
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(
+        uid uuid, grid_class text, explanation jsonb, indicators jsonb, classified_on date)
+    WHERE g.uid = v.uid
+    """
+)
+_COUNTS = (
+    "buildings",
+    "houses",
+    "dwellings",
+    "rented_houses",
+    "large_rentals",
+    "households",
+    "residents",
+    "floating",
+    "key_persons",
+    "organizations",
+)
+_NOT_MOVED = ("moved_buildings", "moved_dwellings", "moved_households", "moved_residents")
 
 _HAS_RESIDENCES = text(
     """
@@ -113,20 +158,54 @@ _HAS_RESIDENCES = text(
 
 
 def measure_live(session: Session, *, uids: Sequence[Any], on: date) -> dict[str, dict[str, int]]:
-    """Raw counts per live grid version (keyed by uid as text)."""
-    return _measure(session, _LIVE, [str(uid) for uid in uids], on)
-
-
-def _measure(session: Session, statement: Any, keys: list[Any], on: date) -> dict[str, Any]:
+    """Raw counts per live grid version (keyed by uid as text), every grid in one pass: the
+    buildings of each grid first, then their houses, residents and organizations."""
+    keys = [str(uid) for uid in uids]
     if not keys:
         return {}
-    rows = session.execute(
-        statement, {"keys": keys, "on": on, "large_rooms": LARGE_RENTAL_ROOMS}
-    ).mappings()
-    return {str(row["key"]): dict(row) for row in rows}
+    counts = {key: dict.fromkeys(_COUNTS + _NOT_MOVED, 0) for key in keys}
+    members = session.execute(_LIVE_MEMBERS, {"keys": keys}).all()
+    index = {key: i for i, key in enumerate(keys)}
+    params = {
+        # one text each: a list of 100,000 values is slow to send as an array parameter
+        "grids": ",".join(str(index[key]) for key, _ in members),
+        "buildings": ",".join(building for _, building in members),
+        "on": on,
+        "large_rooms": LARGE_RENTAL_ROOMS,
+    }
+    if not members:
+        return counts
+    before = session.execute(_WORK_MEM).scalar_one()
+    session.execute(_SET_WORK_MEM, {"value": DISTRICT_WORK_MEM})
+    try:
+        for row in session.execute(_LIVE, params).mappings():
+            counts[keys[row["grid"]]].update({name: int(row[name]) for name in _COUNTS})
+    finally:
+        session.execute(_SET_WORK_MEM, {"value": before})
+    return counts
 
 
 def district_has_residences(session: Session, *, district_code: str) -> bool:
     """Whether any residence is registered in a house of the district (else households are
     estimated from dwellings)."""
     return bool(session.scalar(_HAS_RESIDENCES, {"district": district_code}))
+
+
+def store_classes(session: Session, *, rows: Sequence[dict[str, Any]]) -> None:
+    """Set class, explanation, indicators and ``classified_on`` of grid versions by uid, all in
+    one statement (the rows as one JSON document), not one round trip per grid."""
+    if not rows:
+        return
+    document = json.dumps(
+        [
+            {
+                "uid": str(row["uid"]),
+                "grid_class": str(row["grid_class"]),
+                "explanation": row["explanation"],
+                "indicators": row["indicators"],
+                "classified_on": row["on"].isoformat(),
+            }
+            for row in rows
+        ]
+    )
+    session.execute(_STORE_CLASSES, {"rows": document})

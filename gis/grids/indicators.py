@@ -2,6 +2,8 @@
 
 When no residence is registered in a district yet, households are the dwellings (residential,
 mixed and dorm houses) and ``households_estimated`` says so; residents stay 0 (never invented).
+Open events are the events reported in the grid and not closed or rejected on the date; plan
+grids (drafts) count none.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gis.events import queries as event_queries
 from gis.grids import indicator_queries, snapshot_queries
 from gis.grids.schemas import Indicators
 
@@ -28,7 +31,7 @@ def to_indicators(raw: dict[str, Any], *, estimated: bool) -> Indicators:
         large_rentals=int(raw["large_rentals"]),
         organizations=int(raw["organizations"]),
         key_person_count=int(raw["key_persons"]),
-        open_events=0,  # events arrive with issue 9
+        open_events=int(raw.get("open_events", 0)),
         households_estimated=estimated,
         moved_buildings=int(raw["moved_buildings"]),
         moved_households=int(raw["moved_dwellings"] if estimated else raw["moved_households"]),
@@ -49,7 +52,11 @@ def measure_live_grids(
 ) -> dict[str, Indicators]:
     """Indicators of live grid versions, given as ``(uid, community_code)``; keyed by uid text."""
     estimated = estimated_districts(session, districts=[c[:6] for _, c in grids])
-    raw = indicator_queries.measure_live(session, uids=[uid for uid, _ in grids], on=on)
+    uids = [uid for uid, _ in grids]
+    raw = indicator_queries.measure_live(session, uids=uids, on=on)
+    open_events = event_queries.open_events_per_grid(session, uids=uids, on=on)
+    for key, row in raw.items():
+        row["open_events"] = open_events.get(key, 0)
     return {
         str(uid): to_indicators(raw[str(uid)], estimated=estimated[community[:6]])
         for uid, community in grids

@@ -80,9 +80,10 @@ def _outline(geom: Any) -> Any:
 
 def _take_and_give(
     session: Session, plan: GridPlan, *, grid_id: int, old: Any, new: Any
-) -> tuple[set[int], set[int]]:
+) -> tuple[dict[int, Any], set[int]]:
     """Neighbours lose what ``new`` takes; what ``old`` gives up goes to the neighbour sharing
-    most boundary with it. Returns (changed ids, deleted ids)."""
+    most boundary with it. Deletes the neighbours left empty; returns the new polygons of the
+    others (for the caller to store with its own) and the deleted ids."""
     envelope = shapely.envelope(shapely.union_all([old, new]) if old is not None else new)
     rows = plan_queries.select_plan_grids(
         session, plan_id=plan.id, meeting_wkb=shapely.to_wkb(shapely.buffer(envelope, 1e-6))
@@ -107,12 +108,8 @@ def _take_and_give(
                 neighbours[best] = _clean(shapely.union(neighbours[best], piece))
                 changed.add(best)
     deleted = {nid for nid in changed if shapely.is_empty(neighbours[nid])}
-    for nid in changed - deleted:
-        plan_queries.update_plan_grid_geometry(
-            session, grid_id=nid, wkb=shapely.to_wkb(neighbours[nid])
-        )
     plan_queries.delete_plan_grids(session, ids=sorted(deleted))
-    return changed - deleted, deleted
+    return {nid: neighbours[nid] for nid in sorted(changed - deleted)}, deleted
 
 
 def edit_grid(
@@ -129,14 +126,17 @@ def edit_grid(
     row = _grid(session, plan, grid_id)
     new = geometry_from_geojson(geometry, field="geometry")
     old = shapely.from_wkb(row.wkb)
-    touched: set[int] = {grid_id}
+    shapes: dict[int, Any] = {}
     deleted: set[int] = set()
     if adjust_neighbours:
-        changed, deleted = _take_and_give(session, plan, grid_id=grid_id, old=old, new=new)
-        touched |= changed
-    plan_queries.update_plan_grid_geometry(session, grid_id=grid_id, wkb=shapely.to_wkb(new))
+        shapes, deleted = _take_and_give(session, plan, grid_id=grid_id, old=old, new=new)
+    shapes[grid_id] = new
+    plan_queries.update_plan_grid_geometries(
+        session, wkbs={gid: shapely.to_wkb(geom) for gid, geom in shapes.items()}
+    )
+    touched = set(shapes)
     communities = _communities_meeting(session, [old, new]) | {row.community_code}
-    refresh_plan(session, plan=plan, grid_ids=touched, communities=communities)
+    refresh_plan(session, plan=plan, grid_ids=touched, communities=communities, geometries=shapes)
     record_audit(
         session,
         actor=scope.actor,
@@ -171,7 +171,11 @@ def add_grid(
         raise NotFound("no division has this code", field="community_code")
     touched: set[int] = set()
     if adjust_neighbours:
-        touched, _ = _take_and_give(session, plan, grid_id=-1, old=None, new=new)
+        shapes, _ = _take_and_give(session, plan, grid_id=-1, old=None, new=new)
+        plan_queries.update_plan_grid_geometries(
+            session, wkbs={gid: shapely.to_wkb(geom) for gid, geom in shapes.items()}
+        )
+        touched = set(shapes)
     values = {"plan_id": plan.id, "community_code": community_code, "name": name}
     new_id = plan_queries.insert_plan_grid(session, values=values, wkb=shapely.to_wkb(new))
     refresh_plan(

@@ -10,7 +10,7 @@ and classes of the district's other live grids (``others``), against which class
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope, division_prefix
 from gis.audit.service import record_audit
+from gis.clock import today_in_china
 from gis.divisions.models import DivisionLevel
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.grids import area_queries, plan_queries, queries, snapshot_queries, validation
@@ -89,7 +90,7 @@ def create_plan(
     prefix = division_prefix(division.code)
     communities = area_queries.select_communities_under(session, prefix=prefix)
     plan = GridPlan(
-        name=(name or f"{division.name} {date.today().isoformat()}")[:100],
+        name=(name or f"{division.name} {today_in_china().isoformat()}")[:100],
         division_code=division.code,
         district_code=division.code[:6],
         status=PlanStatus.DRAFT,
@@ -103,12 +104,12 @@ def create_plan(
     live = queries.select_grid_rows(session, communities=communities, open_only=True)
     plan.base_versions = {row.code: row.version for row in live}
     plan.context = {
-        "others": _context(session, plan, exclude=set(communities), on=on or date.today()),
+        "others": _context(session, plan, exclude=set(communities), on=on or today_in_china()),
         "classes": {row.code: row.grid_class for row in live},
     }
     session.flush()
     snapshot_queries.snapshot_buildings(
-        session, plan_id=plan.id, communities=communities, on=on or date.today()
+        session, plan_id=plan.id, communities=communities, on=on or today_in_china()
     )
     refresh_plan(
         session, plan=plan, grid_ids=ids, communities=plan_communities(session, plan), on=on
@@ -161,19 +162,24 @@ def refresh_plan(
     grid_ids: Iterable[int],
     communities: Iterable[str],
     on: date | None = None,
+    geometries: Mapping[int, Any] | None = None,
 ) -> None:
-    """Recompute the cached stats of ``grid_ids`` and the problems of ``communities``."""
+    """Recompute the cached stats of ``grid_ids`` and the problems of ``communities``
+    (``geometries``: the polygons of ``grid_ids`` when the caller has them, as stored)."""
     ids = sorted(set(grid_ids))
-    on = on or date.today()
-    rows = _rows(session, plan, ids=ids) if ids else []
-    plan_queries.refresh_changed(session, ids=[row.id for row in rows if row.code is not None])
+    on = on or today_in_china()
+    geoms: dict[int, Any] = {}
+    if geometries is not None and set(geometries) == set(ids):
+        geoms = dict(geometries)
+    elif ids:
+        geoms = {row.id: shapely.from_wkb(row.wkb) for row in _rows(session, plan, ids=ids)}
+    plan_queries.refresh_changed(session, ids=sorted(geoms))
     measured = measure_plan_grids(session, ids=ids, district_code=plan.district_code)
     stats = {}
-    for row in rows:
-        geom = shapely.from_wkb(row.wkb)
+    for grid_id, geom in geoms.items():
         parts = len(shapely.get_parts(geom))
-        stats[row.id] = {
-            **measured[row.id].as_dict(),
+        stats[grid_id] = {
+            **measured[grid_id].as_dict(),
             "polsby_popper": round(polsby_popper(geom), 4),
             "parts": parts,
             "area_m2": round(area_m2(geom), 1),
@@ -184,7 +190,17 @@ def refresh_plan(
     if wanted:
         problems = dict(plan.problems or {})
         shapes, polygons = _shapes_near(session, plan, wanted)
-        snap = snapshot_queries.snapshot_points(session, plan_id=plan.id, communities=wanted)
+        outlines = [polygon for polygon in polygons.values() if polygon is not None]
+        snap = (
+            plan_queries.select_snapshot_points(
+                session,
+                plan_id=plan.id,
+                communities=wanted,
+                bounds=tuple(shapely.total_bounds(np.array(outlines, dtype=object)).tolist()),
+            )
+            if outlines
+            else []  # a snapshot holds only buildings inside a community's polygon
+        )
         points = area_queries.BuildingPoints(
             codes=[r[0] for r in snap],
             xs=[r[1] for r in snap],

@@ -307,21 +307,6 @@ def insert_lineage(session: Session, *, rows: Sequence[dict[str, Any]]) -> None:
         session.execute(insert(GridLineage), list(rows))
 
 
-def update_classes(session: Session, *, rows: Sequence[dict[str, Any]]) -> None:
-    """Set class, explanation, indicators and ``classified_on`` of grid versions by uid."""
-    for row in rows:
-        session.execute(
-            update(Grid)
-            .where(Grid.uid == row["uid"])
-            .values(
-                grid_class=row["grid_class"],
-                class_explanation=row["explanation"],
-                indicators=row["indicators"],
-                classified_on=row["on"],
-            )
-        )
-
-
 def exists_open_grids(session: Session, *, communities: Sequence[str]) -> bool:
     statement = select(
         select(Grid.uid)

@@ -140,7 +140,7 @@ carry a field named like personal data)."""
 class Indicators:
     """Measured indicators of one grid on a date. ``households_estimated``: no residences are
     registered in the district, so households are the dwellings (residential, mixed and dorm
-    houses) and residents are unknown (0). Open events are 0 until events exist (issue 9)."""
+    houses) and residents are unknown (0)."""
 
     buildings: int = 0
     houses: int = 0

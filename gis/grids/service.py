@@ -18,7 +18,7 @@ from gis.codes import parse_grid_code
 from gis.errors import InvalidInput, NotFound
 from gis.grids import queries
 from gis.grids.classes import ClassConfig, officers_needed
-from gis.grids.explain import ESTIMATED_NOTE, EVENTS_NOTE
+from gis.grids.explain import ESTIMATED_NOTE
 from gis.grids.indicators import measure_live_grids
 from gis.grids.models import Grid
 from gis.grids.schemas import (
@@ -107,7 +107,7 @@ def grid_stats(
     ]
     grid_class = None if grid.grid_class is None else str(grid.grid_class)
     officers = officers_needed(indicators, grid_class, config)
-    notes = [EVENTS_NOTE] + ([ESTIMATED_NOTE] if indicators.households_estimated else [])
+    notes = [ESTIMATED_NOTE] if indicators.households_estimated else []
     build = suppressed_stats if scope.role is Role.PLANNER else full_stats
     return build(
         code=grid.code,

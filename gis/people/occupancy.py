@@ -72,18 +72,17 @@ def _checked_limit(limit: int) -> int:
 def _page(
     session: Session,
     *,
-    area: Any,
+    area: sql.Area,
     scope: Scope,
     at: date,
     limit: int,
     after: str | None,
     house_uid: uuid.UUID | None = None,
 ) -> sql.OccupantPage:
-    statement = sql.occupants_statement(
-        area=area, scope=scope, at=checked_date(at, field="at"), limit=_checked_limit(limit),
-        after=parse_cursor(after), house_uid=house_uid,
+    return sql.select_occupant_page(
+        session, area=area, scope=scope, at=checked_date(at, field="at"),
+        limit=_checked_limit(limit), after=parse_cursor(after), house_uid=house_uid,
     )  # fmt: skip
-    return sql.select_occupant_page(session, statement)
 
 
 def house_occupants(
@@ -101,7 +100,7 @@ def house_occupants(
     house = queries.select_house_in_scope(session, code=parsed.code, scope=scope)
     if house is None:
         raise NotFound(f"no house has the code {parsed.code}", field="code")
-    area = sql.building_clause(house.building_uid)
+    area = sql.building_area(house.building_uid)
     page = _page(
         session, area=area, scope=scope, at=at, limit=limit, after=after, house_uid=house.uid
     )
@@ -120,7 +119,7 @@ def building_occupants(
     """The people whose residence in a house of this building covered ``at``."""
     scope.require_personal()
     building = buildings_service.get_building(session, code=code, scope=scope)
-    area = sql.building_clause(building.uid)
+    area = sql.building_area(building.uid)
     page = _page(session, area=area, scope=scope, at=at, limit=limit, after=after)
     return OccupantResult(page=page, query_geom=None, target_codes=[building.code])
 
@@ -175,7 +174,7 @@ def radius_occupants(
     x, y = checked_point(lon, lat, parse_crs(crs))
     page = _page(
         session,
-        area=sql.radius_clause(x, y, radius_m),
+        area=sql.radius_area(x, y, radius_m),
         scope=scope,
         at=at,
         limit=limit,
@@ -236,9 +235,7 @@ def polygon_occupants(
     scope.require_personal()
     area = checked_polygon(polygon, parse_crs(crs or "EPSG:4326"))
     wkb = bytes(shapely.to_wkb(area))
-    page = _page(
-        session, area=sql.polygon_clause(wkb), scope=scope, at=at, limit=limit, after=after
-    )
+    page = _page(session, area=sql.polygon_area(wkb), scope=scope, at=at, limit=limit, after=after)
     return OccupantResult(page=page, query_geom=area, target_codes=page.building_codes)
 
 
@@ -261,6 +258,6 @@ def grid_occupants(
     if grid is None:
         raise NotFound(f"no grid {code} on {at}", field="grid")
     page = _page(
-        session, area=sql.grid_clause(code, at), scope=scope, at=at, limit=limit, after=after
+        session, area=sql.grid_area(code, at), scope=scope, at=at, limit=limit, after=after
     )
     return OccupantResult(page=page, query_geom=None, target_codes=[code, *page.building_codes])

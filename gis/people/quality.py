@@ -10,7 +10,8 @@ accuracy                 current residents without a problem: a missing or   ≥
                          in), or living in a retired building or house
 late deregistration      departures of the last year not deregistered        ≤ 10%
                          within 7 days (or never)
-residence permits        residents holding a permit (none recorded yet)      ≥ 85%
+residence permits        non-hukou residents living here 6 months or more    ≥ 85%
+                         (or holding a permit) who hold a valid permit
 =======================  ==================================================  =========
 
 Invalid ID numbers (wrong check character, impossible date, unknown region) are refused at the
@@ -85,7 +86,10 @@ def report_from_counts(
             int(row["late_departures"]), int(row["departures"]),
             threshold=LATE_DEREGISTRATION_MAX, at_least=False, suppress=suppress,
         ),
-        permits=_rate(None, residents, threshold=PERMITS_MIN, at_least=True, suppress=suppress),
+        permits=_rate(
+            int(row.get("permit_held", 0)), int(row.get("permit_eligible", 0)),
+            threshold=PERMITS_MIN, at_least=True, suppress=suppress,
+        ),
         missing_ids=shown(int(row["missing_id"])),
         duplicate_ids=shown(int(row["duplicate_id"])),
         impossible_dates=shown(int(row["impossible_dates"])),
@@ -97,7 +101,7 @@ def _empty(area: str) -> dict[str, Any]:
     keys = (
         "rented_houses", "rented_registered", "residents", "floating", "missing_id",
         "duplicate_id", "impossible_dates", "in_retired", "with_problems", "departures",
-        "late_departures",
+        "late_departures", "permit_eligible", "permit_held",
     )  # fmt: skip
     return {"area": area} | dict.fromkeys(keys, 0)
 

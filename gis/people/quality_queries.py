@@ -60,6 +60,13 @@ residents AS (
 ),
 checked AS MATERIALIZED (
     SELECT s.area, s.category, s.is_retired,
+           s.category <> 'hukou' AND s.since <= CAST(:on AS date) - interval '6 months'
+               AS permit_eligible,
+           s.category <> 'hukou' AND EXISTS (
+               SELECT 1 FROM residence_permits rp
+               WHERE rp.person_uid = s.person_uid AND rp.revoked_on IS NULL
+                 AND rp.issued_on <= :on AND :on < least(rp.endorsed_until, rp.expires_on)
+           ) AS permit_held,
            s.id_number_hash IS NULL AND s.category <> 'overseas' AS missing_id,
            s.id_number_hash IS NOT NULL AND EXISTS (
                SELECT 1 FROM people q
@@ -78,6 +85,8 @@ accuracy AS (
            count(*) FILTER (WHERE duplicate_id) AS duplicate_id,
            count(*) FILTER (WHERE impossible_dates) AS impossible_dates,
            count(*) FILTER (WHERE is_retired) AS in_retired,
+           count(*) FILTER (WHERE permit_eligible OR permit_held) AS permit_eligible,
+           count(*) FILTER (WHERE permit_held) AS permit_held,
            count(*) FILTER (WHERE missing_id OR duplicate_id OR impossible_dates OR is_retired)
                AS with_problems
     FROM checked GROUP BY area
@@ -101,6 +110,8 @@ SELECT c.area, c.rented_houses, c.rented_registered,
        coalesce(a.missing_id, 0) AS missing_id, coalesce(a.duplicate_id, 0) AS duplicate_id,
        coalesce(a.impossible_dates, 0) AS impossible_dates,
        coalesce(a.in_retired, 0) AS in_retired, coalesce(a.with_problems, 0) AS with_problems,
+       coalesce(a.permit_eligible, 0) AS permit_eligible,
+       coalesce(a.permit_held, 0) AS permit_held,
        coalesce(d.departures, 0) AS departures, coalesce(d.late, 0) AS late_departures
 FROM coverage c
 LEFT JOIN accuracy a USING (area)

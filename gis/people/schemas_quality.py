@@ -11,7 +11,7 @@ from gis.people.schemas import Strict
 
 class QualityRate(AggregateModel):
     """A rate against its threshold; ``value`` and ``meets`` are null when nothing is counted
-    (residence permits: none recorded yet). Counts 1-4 are null for planners."""
+    (no resident due a residence permit, say). Counts 1-4 are null for planners."""
 
     value: float | None
     threshold: float

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from gis.buildings.models import Building, BuildingStatus
 from gis.crs import STORAGE_SRID, WEB_MERCATOR_SRID
+from gis.events.models import Event
 from gis.grids.models import Grid
 from gis.houses.models import House
 from gis.people.models import Person, PersonCategory, Residence
@@ -334,3 +335,47 @@ def estimated_buildings_extent(session: Session) -> Bbox | None:
     if row is None or row[0] is None:
         return None
     return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def event_tile(
+    session: Session, *, z: int, x: int, y: int, where: ColumnElement[bool], layer: str
+) -> bytes:
+    """Open events ``where`` admits, as points: number, kind, status and ``overdue`` (no title
+    or note: those may name people)."""
+    bounds = _bounds(z, x, y)
+    features = (
+        select(
+            _mvt_geom(Event.geom, bounds),
+            Event.id.label("id"),
+            cast(Event.kind, Text).label("kind"),
+            cast(Event.status, Text).label("status"),
+            (Event.due_at < func.now()).label("overdue"),
+        )
+        .select_from(Event)
+        .join(bounds, true())
+        .where(Event.geom.op("&&")(bounds.c.env_storage), Event.closed_at.is_(None), where)
+    )
+    return _encode(session, features, layer=layer)
+
+
+def event_points(
+    session: Session,
+    *,
+    z: int,
+    x: int,
+    y: int,
+    margin: float,
+    snap_deg: float,
+    where: ColumnElement[bool],
+) -> list[SnappedCount]:
+    """Open events ``where`` admits around the tile, counted."""
+    bounds = _bounds(z, x, y, margin=margin)
+    statement = (
+        select()
+        .select_from(Event)
+        .join(bounds, true())
+        .where(Event.geom.op("&&")(bounds.c.env_storage), Event.closed_at.is_(None), where)
+    )
+    return _snapped(
+        session, point=Event.geom, weight=literal(1), statement=statement, snap_deg=snap_deg
+    )

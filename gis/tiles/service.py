@@ -9,6 +9,8 @@ grids       today's outlines: code, name, class, own    H3 cells: count of grids
 roads       centrelines: highway, name (minor roads     (features at every zoom, fewer classes)
             from zoom 13)
 floating    never features: always H3 cells             H3 cells: count of floating residents
+events      open events as points: id, kind, status,    H3 cells: count of open events
+            overdue (planners: always H3 cells)
 ==========  ==========================================  =========================================
 
 Who sees what (DESIGN §8; a tile carries no name, ID number or phone for anyone):
@@ -16,7 +18,8 @@ Who sees what (DESIGN §8; a tile carries no name, ID number or phone for anyone
 * officers and police: buildings and floating residents of their scope (own grids, division);
   every grid outline and road, ``own`` marking the grids whose statistics they may see;
 * planners: every footprint (no personal data: code, use, floors) and outline, and floating
-  residents as H3 counts with cells of fewer than 5 residents left out;
+  residents and open events as H3 counts with cells of fewer than 5 left out;
+* events: officers those of their grids, police those of their jurisdiction (``gis/events``);
 * admins: everything; auditors: no tiles (403).
 """
 
@@ -35,6 +38,7 @@ from gis import hexgrid
 from gis.access.masking import SMALL_COUNT_THRESHOLD
 from gis.access.scope import Scope
 from gis.errors import InvalidInput, NotFound
+from gis.events.queries import events_clause
 from gis.tiles import queries
 from gis.users.models import Role
 
@@ -54,6 +58,7 @@ class TileLayer(StrEnum):
     GRIDS = "grids"
     ROADS = "roads"
     FLOATING = "floating"
+    EVENTS = "events"
 
 
 DETAIL_ZOOM: dict[TileLayer, int] = {
@@ -61,6 +66,7 @@ DETAIL_ZOOM: dict[TileLayer, int] = {
     TileLayer.GRIDS: 10,
     TileLayer.ROADS: 0,
     TileLayer.FLOATING: MAX_ZOOM + 1,
+    TileLayer.EVENTS: 14,
 }
 """The zoom from which a layer's tiles hold features; below it, H3 counts (never a truncated
 set of features)."""
@@ -125,7 +131,8 @@ def render_tile(
     scope.require_role(*TILE_ROLES)
     parts = []
     for layer in layers:
-        if z < DETAIL_ZOOM[layer]:
+        aggregate_only = layer is TileLayer.EVENTS and scope.role is Role.PLANNER
+        if z < DETAIL_ZOOM[layer] or aggregate_only:
             parts.append(_hexagon_tile(session, layer=layer, z=z, x=x, y=y, scope=scope))
         else:
             parts.append(_feature_tile(session, layer=layer, z=z, x=x, y=y, scope=scope))
@@ -144,6 +151,8 @@ def _feature_tile(
     session: Session, *, layer: TileLayer, z: int, x: int, y: int, scope: Scope
 ) -> bytes:
     name = layer.value
+    if layer is TileLayer.EVENTS:
+        return queries.event_tile(session, z=z, x=x, y=y, where=events_clause(scope), layer=name)
     if layer is TileLayer.BUILDINGS:
         where = buildings_clause(scope)
         return queries.building_tile(session, z=z, x=x, y=y, where=where, layer=name)
@@ -184,12 +193,16 @@ def _hexagon_tile(
             session, z=z, x=x, y=y, margin=margin, snap_deg=snap_deg,
             where=buildings_clause(scope),
         ),
+        TileLayer.EVENTS: lambda: queries.event_points(
+            session, z=z, x=x, y=y, margin=margin, snap_deg=snap_deg,
+            where=true() if scope.role is Role.PLANNER else events_clause(scope),
+        ),
     }  # fmt: skip
     points = fetch[layer]()
     counts = hexgrid.count_cells(
         [(lon, lat) for lon, lat, _ in points], [n for _, _, n in points], resolution=resolution
     )
-    if layer is TileLayer.FLOATING and scope.role is Role.PLANNER:
+    if layer in (TileLayer.FLOATING, TileLayer.EVENTS) and scope.role is Role.PLANNER:
         counts = hexgrid.drop_small(counts, threshold=SMALL_COUNT_THRESHOLD)
     cells = sorted(counts)
     return queries.hexagon_tile(

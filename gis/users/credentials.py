@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 from datetime import datetime
 from functools import lru_cache
 
@@ -16,6 +18,8 @@ TOTP_STEP_S = 30
 TOTP_ISSUER = "gridhouse"
 
 _hasher = PasswordHasher()  # argon2id with the RFC 9106 "low memory" profile (64 MiB, t=3)
+_hashing = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+"""Hashes computed at once: a burst of logins queues here instead of taking 64 MiB each."""
 
 
 def hash_password(password: str) -> str:
@@ -32,7 +36,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; with no hash (unknown user) a dummy hash is checked so
     that the answer takes as long either way."""
     try:
-        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
+        with _hashing:
+            return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

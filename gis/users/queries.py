@@ -21,6 +21,11 @@ def select_user(session: Session, *, name: str, for_update: bool = False) -> Use
     return session.scalar(statement)
 
 
+def select_password_hash(session: Session, *, name: str) -> str | None:
+    """The stored password hash of ``name`` (``None`` for an unknown user), without a lock."""
+    return session.scalar(select(User.password_hash).where(User.name == name))
+
+
 def select_users(session: Session) -> Sequence[User]:
     return session.scalars(select(User).order_by(User.role, User.name)).all()
 

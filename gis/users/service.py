@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -204,6 +205,25 @@ def _count_failure(
         user.locked_until = now + timedelta(minutes=policy.lockout_minutes)
 
 
+@dataclass(frozen=True)
+class PasswordCheck:
+    """A password checked against ``hash``, the user's stored hash when it was read."""
+
+    hash: str | None
+    matches: bool
+
+
+def password_hash_of(session: Session, *, name: str) -> str | None:
+    """``name``'s stored password hash, read without a lock (``None``: no such user)."""
+    return queries.select_password_hash(session, name=name)
+
+
+def verify_password(stored: str | None, password: str) -> PasswordCheck:
+    """Check ``password`` against a hash read by :func:`password_hash_of`; :func:`login`
+    then confirms that the hash is still the user's."""
+    return PasswordCheck(stored, credentials.verify_password(stored, password))
+
+
 def login(
     session: Session,
     *,
@@ -213,19 +233,27 @@ def login(
     policy: AuthPolicy,
     client_addr: str | None,
     now: datetime | None = None,
+    checked: PasswordCheck | None = None,
 ) -> LoginResult:
     """Check credentials and open a session; returns the token or why not (never raises for bad
     credentials, so the caller can commit the failure count and the audit row).
+
+    ``checked``: the password already checked by :func:`verify_password` (the HTTP route
+    checks it between two transactions, so that the deliberately slow hash holds no pooled
+    connection); without it the password is checked here.
 
     After ``policy.max_failures`` consecutive failures the account is locked for
     ``policy.lockout_minutes``; while locked, even the right password is refused.
     """
     moment = _now(now)
+    if checked is None:
+        checked = verify_password(password_hash_of(session, name=name), password)
     user = queries.select_user(session, name=name, for_update=True)
     failure = _refusal(user, policy, now=moment)
     if failure is None:
-        matches = credentials.verify_password(user.password_hash if user else None, password)
-        failure = None if matches and user else LoginFailure.BAD_CREDENTIALS
+        # the password was checked against the hash stored now (a reset in between fails it)
+        matches = checked.matches and user is not None and user.password_hash == checked.hash
+        failure = None if matches else LoginFailure.BAD_CREDENTIALS
     if failure is None and user is not None:
         failure = _second_factor(user, totp_code, policy, now=moment)
     actor = Actor(name=name[:64], role=str(user.role) if user else None)

@@ -1,5 +1,6 @@
 /* gridhouse /planner: open or create a draft plan, edit its grids with Leaflet-Geoman, show the
-   impact after each edit (numbers from /api/plans/{id}/impact), draw problems, publish. */
+   impact (numbers from /api/plans/{id}/impact when a plan opens; after an edit, from the edit's
+   own answer: the rows, polygons, diff and problems that changed), draw problems, publish. */
 (function (G) {
   'use strict';
 
@@ -86,10 +87,7 @@
     var geometry = layer.toGeoJSON().geometry;
     busy(true);
     G.api('PUT', '/api/plans/' + state.plan.id + '/grids/' + gridId, { geometry: geometry, adjust_neighbours: true })
-      .then(function (res) {
-        if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); }
-        return openPlan(state.plan.id);
-      }).finally(function () { busy(false); });
+      .then(afterEdit).finally(function () { busy(false); });
   }
 
   function addGrid(layer) {
@@ -98,10 +96,7 @@
     if (!state.plan) { return; }
     busy(true);
     G.api('POST', '/api/plans/' + state.plan.id + '/grids', { geometry: geometry, adjust_neighbours: true })
-      .then(function (res) {
-        if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); }
-        return openPlan(state.plan.id);
-      }).finally(function () { busy(false); });
+      .then(afterEdit).finally(function () { busy(false); });
   }
 
   function removeGrid(layer) {
@@ -112,6 +107,36 @@
       if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); }
       return openPlan(state.plan.id);
     }).finally(function () { busy(false); });
+  }
+
+  // An edit answers with what changed (EditImpact): replace those rows and polygons by id, drop
+  // the removed grids, take the plan's diff and problems. A refused edit reloads the plan.
+  function afterEdit(res) {
+    if (!res.ok) {
+      G.toast(G.errorText(res.data, res.status), 'error');
+      return openPlan(state.plan.id);
+    }
+    var edit = res.data;
+    var gone = {};
+    edit.removed.concat(edit.ids).forEach(function (id) { gone[id] = true; });
+    var features = state.plan.grids.features.filter(function (f) { return !gone[f.id]; })
+      .concat(edit.features.features);
+    features.sort(function (a, b) { return a.id - b.id; });
+    state.plan.grids = { type: 'FeatureCollection', features: features };
+    drawGrids(state.plan.grids, false);
+    var rows = {};
+    state.impact.grids.forEach(function (g) { rows[g.id] = g; });
+    edit.removed.forEach(function (id) { delete rows[id]; });
+    edit.grids.forEach(function (g) { rows[g.id] = g; });
+    var grids = Object.keys(rows).map(Number).sort(function (a, b) { return a - b; })
+      .map(function (id) { return rows[id]; });
+    ['diff', 'problems', 'errors', 'warnings', 'publishable', 'notes'].forEach(function (key) {
+      state.impact[key] = edit[key];
+    });
+    state.impact.grids = grids;
+    renderImpact(state.impact);
+    document.body.setAttribute('data-impact-version', String(Date.now()));
+    return null;
   }
 
   function busy(on) {

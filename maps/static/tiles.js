@@ -38,7 +38,7 @@
 
     featureId: function (feature) {
       var p = feature.properties || {};
-      return p.code || p.h3 || undefined;
+      return p.code || p.h3 || (p.id !== undefined ? 'event:' + p.id : undefined);
     },
 
     styles: function () {
@@ -75,6 +75,20 @@
           return {
             color: '#ffffff', weight: 0.5, fill: true, fillOpacity: 0.5,
             fillColor: ramp(style().countRamp, [2, 5, 20, 50], Number(p.count) || 0)
+          };
+        },
+        events: function (p) {
+          var s = style();
+          var late = p.overdue === true || p.overdue === 'true';
+          return {
+            radius: 7, color: '#ffffff', weight: 2, fill: true, fillOpacity: 0.95,
+            fillColor: late ? (s.eventOverdue || '#d7301f') : (s.eventOpen || '#f59f00')
+          };
+        },
+        events_h3: function (p) {
+          return {
+            color: '#ffffff', weight: 0.5, fill: true, fillOpacity: 0.5,
+            fillColor: ramp(style().heatRamp, [2, 5, 20, 50], Number(p.count) || 0)
           };
         },
         floating_h3: function (p) {

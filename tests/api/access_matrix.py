@@ -291,3 +291,87 @@ CASES: list[RouteCase] = [
     *MAP_CASES,
     *PEOPLE_CASES,
 ]
+
+
+# -- issue 9: events, residence permits, exchange (objects from tests/events_world.py) -------
+
+
+@dataclass(frozen=True)
+class EventRouteCase(RouteCase):
+    """A case whose path names ``{event_id}``, ``{number}`` or ``{photo_uid}``."""
+
+    def url(self, world: World, variant: Variant) -> str:
+        code = self.object_code(world, variant) if self.objects else ""
+        path = self.path.format(
+            event_id=code, number=code, code=code, photo_uid="ffffffff-ffff-afff-bfff-ffffffffffff"
+        )
+        return path + self.query
+
+
+EXCHANGERS: frozenset[Role] = frozenset({Role.POLICE, Role.ADMIN})
+PERIOD = "&region=990101000000&period_from=2025-01-01&period_to=2025-12-31"
+
+
+def _event_body(caller: Caller, world: World) -> dict[str, object]:
+    return {"kind": "safety_hazard", "title": "电线老化", "building_code": world.buildings["own"]}
+
+
+def _reconcile_body(caller: Caller, world: World) -> dict[str, object]:
+    return {"region": "990101000000", "outflow": {
+        "kind": "outflow", "region": "110105000000", "period_from": "2025-01-01",
+        "period_to": "2025-12-31", "records": []}}  # fmt: skip
+
+
+EVENT_CASES: list[RouteCase] = [
+    # counts are aggregates (planners: suppressed); officers only for their own grids
+    EventRouteCase("GET", "/api/events/counts", AGGREGATES, query="?grid=990101001001001"),
+    EventRouteCase("POST", "/api/events", CHANGERS, ok_status=201, body=_event_body),
+    EventRouteCase("GET", "/api/events", PERSONAL, query=PURPOSE,
+                   allowed_keys=frozenset({"items", "next_after"})),
+    EventRouteCase("GET", "/api/events/{event_id}", PERSONAL, objects="events", query=PURPOSE),
+    EventRouteCase("POST", "/api/events/{event_id}/steps", CHANGERS, objects="events",
+                   body=lambda caller, world: {"status": "accepted"}),
+    # the matrix sends an empty image (422 where the event is reachable); test_events_api uploads
+    EventRouteCase("POST", "/api/events/{event_id}/photos", CHANGERS, objects="events",
+                   ok_status=422, body=lambda caller, world: {"content_base64": ""}),
+    # the world's events have no photo (404 where the event is reachable)
+    EventRouteCase("GET", "/api/events/{event_id}/photos/{photo_uid}", PERSONAL,
+                   objects="events", ok_status=404),
+    # the own resident already holds the world's permit (409 where reachable); issuing for
+    # real is tests/gis/test_permits.py's
+    EventRouteCase("POST", "/api/permits", PERSONAL, ok_status=409,
+                   body=lambda caller, world: {"person_uid": world.objects["people"]["own"]}),
+    EventRouteCase("GET", "/api/permits/{number}", PERSONAL, objects="permits", query=PURPOSE),
+    EventRouteCase("POST", "/api/permits/{number}/endorse", PERSONAL, objects="permits",
+                   body=lambda caller, world: {}),
+    EventRouteCase("GET", "/api/grids/{code}/permit-reminders", PERSONAL, objects="grids",
+                   query=PURPOSE),
+    EventRouteCase("GET", "/api/exchange/inflow", EXCHANGERS, query=PURPOSE + PERIOD),
+    EventRouteCase("POST", "/api/exchange/reconcile", EXCHANGERS, body=_reconcile_body),
+]  # fmt: skip
+CASES.extend(EVENT_CASES)
+
+
+# OGC API Features (/ogc): the documents for every role; collections for every role but the
+# auditor. Buildings are scoped like /api/buildings, except that planners read every footprint
+# (no personal data, as in tiles); grid outlines are not personal (as in /api/grids).
+OGC_ITEMS_OF_BUILDINGS: frozenset[Role] = frozenset({Role.PLANNER, Role.ADMIN})
+OGC_CASES: list[RouteCase] = [
+    RouteCase("GET", "/ogc", ALL_ROLES),
+    RouteCase("GET", "/ogc/conformance", ALL_ROLES, allowed_keys=frozenset({"conformsTo"})),
+    RouteCase("GET", "/ogc/collections", ALL_ROLES,
+              allowed_keys=frozenset({"links", "collections", "crs"})),
+    RouteCase("GET", "/ogc/collections/{collection_id}", AGGREGATES,
+              url_path="/ogc/collections/buildings"),
+    RouteCase("GET", "/ogc/collections/{collection_id}/items", AGGREGATES,
+              url_path="/ogc/collections/grids/items"),
+    RouteCase("GET", "/ogc/collections/buildings/items/{code}", AGGREGATES, objects="buildings",
+              sees_other=OGC_ITEMS_OF_BUILDINGS),
+    RouteCase("GET", "/ogc/collections/grids/items/{code}", AGGREGATES, objects="grids",
+              sees_other=AGGREGATES),
+    # the world's divisions have no boundary, so none is a feature: every role allowed reaches
+    # the lookup (404); tests/api/test_ogc.py reads a real district
+    RouteCase("GET", "/ogc/collections/divisions/items/{code}", AGGREGATES, ok_status=404,
+              url_path="/ogc/collections/divisions/items/990101000000"),
+]  # fmt: skip
+CASES.extend(OGC_CASES)

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
-from shapely.geometry import box, mapping
+from shapely.geometry import LineString, box, mapping
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
+from gis.clock import today_in_china
 from gis.grids.classes import ClassConfig
 from gis.grids.classify import classify_grids
 from gis.grids.importing import import_grids
 from gis.users.models import Role
 from tests.access_world import GRID_FAR, GRID_OWN, World, bearer, login
-from tests.grids_world import COMMUNITY_WEST, build_small_world, grid_file
+from tests.grids_world import (
+    COMMUNITY_EAST,
+    COMMUNITY_WEST,
+    add_residents,
+    build_small_world,
+    grid_file,
+)
 
 NW, NE = box(113.80, 22.61, 113.81, 22.62), box(113.81, 22.61, 113.82, 22.62)
 SW, SE = box(113.80, 22.60, 113.81, 22.61), box(113.81, 22.60, 113.82, 22.61)
 EW, EE = box(113.82, 22.60, 113.83, 22.62), box(113.83, 22.60, 113.84, 22.62)
+SPLIT = [(113.805, 22.5995), (113.805, 22.6105)]  # cuts SW in two, west and east
 
 
 def _as(client: TestClient, world: World, role: Role) -> dict[str, str]:
@@ -83,7 +92,7 @@ def test_a_plan_over_http_from_draft_to_publish(
     impact = client.get(f"/api/plans/{plan_id}/impact", headers=headers).json()
     assert not impact["publishable"]
     assert "overlap" in {f["properties"]["kind"] for f in impact["problems"]["features"]}
-    effective = (date.today() + timedelta(days=7)).isoformat()
+    effective = (today_in_china() + timedelta(days=7)).isoformat()
     refused = client.post(
         f"/api/plans/{plan_id}/publish", json={"effective_date": effective}, headers=headers
     )
@@ -128,7 +137,7 @@ def test_class_explanations_keep_their_numbers_within_the_scope(
     client: TestClient, world: World, db: Session
 ) -> None:
     classify_grids(
-        db, on=date.today(), config=ClassConfig(), actor=Scope.system().actor, prefix="990101"
+        db, on=today_in_china(), config=ClassConfig(), actor=Scope.system().actor, prefix="990101"
     )
     officer = client.get(f"/api/grids/{GRID_OWN}", headers=_as(client, world, Role.OFFICER))
     full = officer.json()["properties"]["class_explanation"]
@@ -137,3 +146,69 @@ def test_class_explanations_keep_their_numbers_within_the_scope(
     redacted = planner.json()["properties"]["class_explanation"]
     assert redacted["class"] == full["class"] and redacted["deciding"]
     assert "indicators" not in redacted and "decided_by" not in redacted
+
+
+def _apply(previous: dict[str, Any], edit: dict[str, Any]) -> dict[str, Any]:
+    """What the planner page does with an edit's answer: replace rows by id, drop the removed
+    ones, add the new ones; take the diff, problems and totals."""
+    rows = {row["id"]: row for row in previous["grids"]}
+    for removed in edit["removed"]:
+        rows.pop(removed)
+    rows.update({row["id"]: row for row in edit["grids"]})
+    keys = ("diff", "problems", "errors", "warnings", "publishable", "notes")
+    return {**previous, "grids": [rows[i] for i in sorted(rows)], **{k: edit[k] for k in keys}}
+
+
+def test_each_edit_answers_with_exactly_what_changed_in_the_impact(
+    client: TestClient, world: World, db: Session, tmp_path: Path
+) -> None:
+    small = build_small_world(db)
+    for index, code in enumerate(small.buildings[COMMUNITY_WEST][::3]):
+        add_residents(db, building_code=code, residents=4 + 3 * index, floating=index)
+    path = grid_file(tmp_path / "grids.geojson", [NW, NE, SW, SE, EW, EE])
+    import_grids(db, path=path, valid_from=date(2025, 1, 1), actor=Scope.system().actor)
+    headers = _as(client, world, Role.PLANNER)
+    plan_id = client.post(
+        "/api/plans", json={"division_code": "970101001000"}, headers=headers
+    ).json()["id"]
+    url = f"/api/plans/{plan_id}"
+    ids = {
+        f["properties"]["code"]: f["id"]
+        for f in client.get(url, headers=headers).json()["grids"]["features"]
+    }
+    nw, ne, sw, se = (ids[f"{COMMUNITY_WEST}00{i}"] for i in range(1, 5))
+    impact = client.get(f"{url}/impact", headers=headers).json()
+    edits = [
+        ("put", f"{url}/grids/{nw}", {"geometry": mapping(box(113.80, 22.61, 113.816, 22.62))}),
+        ("post", f"{url}/grids/{sw}/split", {"line": mapping(LineString(SPLIT))}),
+        ("post", f"{url}/merge", {"grid_ids": [nw, ne]}),
+        ("put", f"{url}/grids/{se}", {"geometry": mapping(box(113.806, 22.60, 113.82, 22.61))}),
+    ]
+    others = 0  # rows of grids the edit did not touch whose predicted class moved
+    for method, path_, body in edits:
+        answer = client.request(method.upper(), path_, json=body, headers=headers)
+        assert answer.status_code in (200, 201), answer.text
+        edit = answer.json()
+        assert edit["ids"] and {f["id"] for f in edit["features"]["features"]} == set(edit["ids"])
+        assert {row["id"] for row in edit["grids"]} >= set(edit["ids"])
+        others += len({row["id"] for row in edit["grids"]} - set(edit["ids"]))
+        expected = client.get(f"{url}/impact", headers=headers).json()
+        assert _apply(impact, edit) == expected
+        impact = expected
+    assert others > 0
+    assert impact["diff"]["retired"] == sorted(
+        f"{COMMUNITY_WEST}00{i}" for i in range(1, 4)
+    )  # NW and NE merged, SW split
+    # a delete answers 204 (the page reads the plan again); the next edit's answer still applies
+    east = {f"{COMMUNITY_EAST}00{i}": ids[f"{COMMUNITY_EAST}00{i}"] for i in (1, 2)}
+    gone = client.delete(f"{url}/grids/{east[f'{COMMUNITY_EAST}002']}", headers=headers)
+    assert gone.status_code == 204
+    impact = client.get(f"{url}/impact", headers=headers).json()
+    assert not impact["publishable"]  # the deleted grid left a gap
+    whole_east = {"geometry": mapping(box(113.82, 22.60, 113.84, 22.62))}
+    answer = client.put(
+        f"{url}/grids/{east[f'{COMMUNITY_EAST}001']}", json=whole_east, headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    expected = client.get(f"{url}/impact", headers=headers).json()
+    assert _apply(impact, answer.json()) == expected and expected["publishable"]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
@@ -98,6 +99,20 @@ def test_the_rate_limit_answers_429_with_retry_after(
         assert client.get("/api/auth/me", headers=bearer(other)).status_code == 200
 
 
+def test_tiles_have_a_bucket_of_their_own(settings: Settings, db: Session, world: World) -> None:
+    """A map asks for a screenful of tiles at a time: they neither spend nor are stopped by the
+    bucket of the other routes, and have a limit of their own."""
+    limits = {"rate_limit_burst": 2, "rate_limit_per_minute": 1}
+    tile_limits = {"tile_rate_limit_burst": 5, "tile_rate_limit_per_minute": 1}
+    with client_for(settings, db, **limits, **tile_limits) as client:
+        token = login(client, world.users[Role.OFFICER])
+        tile = "/tiles/buildings/16/53503/28561.pbf"
+        tiles = [client.get(tile, headers=bearer(token)).status_code for _ in range(6)]
+        assert tiles == [200] * 5 + [429]
+        statuses = [client.get("/api/auth/me", headers=bearer(token)).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+
+
 def test_the_login_rate_limit_is_per_address(settings: Settings, db: Session, world: World) -> None:
     with client_for(settings, db, rate_limit_burst=2, rate_limit_per_minute=1) as client:
         body = {"name": world.users[Role.ADMIN], "password": PASSWORD}
@@ -131,3 +146,19 @@ def test_a_slow_statement_is_cancelled_503_and_frees_the_connection(settings: Se
         assert app.state.engine.pool.checkedout() == 0
         for _ in range(3):  # more requests than the pool has connections
             assert client.get("/healthz").status_code == 200
+
+
+def test_a_pool_without_a_free_connection_answers_503_not_500(settings: Settings) -> None:
+    """SQLAlchemy raises its TimeoutError when every pooled connection stays busy (a burst of
+    requests): the caller is told to retry, not that the server broke."""
+    app = create_app(settings)
+
+    @app.get("/test/busy")  # type: ignore[untyped-decorator]
+    def busy() -> dict[str, str]:
+        raise PoolTimeout("QueuePool limit of size 10 overflow 10 reached")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/test/busy")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+    assert "busy" in response.json()["detail"][0]["msg"]

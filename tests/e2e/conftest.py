@@ -168,7 +168,7 @@ def open_browser(
     )  # fmt: skip
     browser = Browser(context=context, page=context.pages[0], base_url=server.url, name=name)
     context.route("**/*", _guard(browser.outside))  # type: ignore[arg-type]
-    browser.page.on("pageerror", lambda error: browser.errors.append(str(error)))
+    browser.page.on("pageerror", lambda error: browser.errors.append(f"{error}\n{error.stack}"))
     browser.page.set_default_timeout(20_000)
     return browser
 

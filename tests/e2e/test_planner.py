@@ -1,4 +1,5 @@
-"""A planner drafts a plan, drags a grid vertex, sees the impact change, and publishes."""
+"""A planner drafts a plan, drags a grid vertex, sees the impact change (from the edit's own
+answer, equal to the whole impact read again), and publishes."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def test_planner_edits_a_grid_sees_the_impact_and_publishes(
     # drag the shared top vertex of the two grids east, by 60% of the east grid's width
     page.click(".leaflet-pm-icon-edit")
     version = page.get_attribute("body", "data-impact-version")
+    reads: list[str] = []
+    page.on("request", lambda request: reads.append(request.url))
     start, end = page.evaluate(
         """([lat, lon, lon2]) => {
             const map = Gridhouse.plannerMap;
@@ -60,7 +63,18 @@ def test_planner_edits_a_grid_sees_the_impact_and_publishes(
     assert int(east_after) < int(east_before)
     assert int(west_after) + int(east_after) == int(west_before) + int(east_before)
     expect(page.locator(f'tr.gh-changed:has(td[title="{GRID_WEST}"])')).to_be_visible()
+    edits = [url for url in reads if "/api/plans/" in url]
+    assert len(edits) == 1 and "/grids/" in edits[0], edits  # no second read of the impact
     browser.screenshot("2-edited")
+
+    # the numbers shown after the edit are those of the whole impact read again
+    shown = page.locator("#gh-impact").inner_text(), page.locator("#gh-diff").inner_text()
+    version = page.get_attribute("body", "data-impact-version")
+    page.evaluate("Gridhouse.planner.openPlan(Gridhouse.planner.state.plan.id)")
+    page.wait_for_function(
+        "(v) => document.body.getAttribute('data-impact-version') !== v", arg=version
+    )
+    assert (page.locator("#gh-impact").inner_text(), page.locator("#gh-diff").inner_text()) == shown
 
     expect(page.locator("#gh-publish-button")).to_be_enabled()
     page.click("#gh-publish-button")

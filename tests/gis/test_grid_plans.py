@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
+from gis.clock import today_in_china
 from gis.errors import Conflict, Forbidden, InvalidGeometry, TopologyViolation
 from gis.grids import plan_edits
 from gis.grids.classes import ClassConfig
@@ -130,7 +131,7 @@ def test_a_plan_with_an_overlap_is_refused_with_its_location(
     assert where.symmetric_difference(box(113.81, 22.61, 113.813, 22.62)).area < 1e-10
     assert overlap["properties"]["area_m2"] > 300_000
     with pytest.raises(TopologyViolation, match=r"overlap .* at 113\.81"):
-        publish_plan(db, plan_id=plan.id, effective=date.today(), scope=PLANNER, config=CONFIG)
+        publish_plan(db, plan_id=plan.id, effective=today_in_china(), scope=PLANNER, config=CONFIG)
 
 
 def test_a_plan_with_a_gap_is_refused_with_its_location(db: Session, small: SmallWorld) -> None:
@@ -148,7 +149,7 @@ def test_a_plan_with_a_gap_is_refused_with_its_location(db: Session, small: Smal
     impact = _impact(db, plan.id)
     assert "gap" in _kinds(impact)
     with pytest.raises(TopologyViolation) as refused:
-        publish_plan(db, plan_id=plan.id, effective=date.today(), scope=PLANNER, config=CONFIG)
+        publish_plan(db, plan_id=plan.id, effective=today_in_china(), scope=PLANNER, config=CONFIG)
     gap = next(f for f in refused.value.problems["features"] if f["properties"]["kind"] == "gap")
     lon, lat = map(float, gap["properties"]["location"].split(","))
     assert 113.808 < lon < 113.81 and 22.61 < lat < 22.62
@@ -174,7 +175,7 @@ def test_a_grid_across_two_communities_is_refused(db: Session, small: SmallWorld
     lon, _ = map(float, outside[0]["properties"]["location"].split(","))
     assert 113.815 < lon < 113.82
     with pytest.raises(TopologyViolation):
-        publish_plan(db, plan_id=plan.id, effective=date.today(), scope=PLANNER, config=CONFIG)
+        publish_plan(db, plan_id=plan.id, effective=today_in_china(), scope=PLANNER, config=CONFIG)
 
 
 def test_publishing_switches_atomically_and_as_of_answers_follow(
@@ -197,7 +198,7 @@ def test_publishing_switches_atomically_and_as_of_answers_follow(
     assert impact.errors == 0, impact.problems
     assert sorted(impact.diff.retired) == sorted([sw, ew, ee])
     assert len(impact.diff.added) == 3
-    effective = date.today() + timedelta(days=30)
+    effective = today_in_china() + timedelta(days=30)
     result = publish_plan(db, plan_id=plan.id, effective=effective, scope=PLANNER, config=CONFIG)
     assert sorted(result.retired) == sorted([sw, ew, ee])
     # new codes continue the counters: west 005 (west half) and 006 (east half), east 003
@@ -210,7 +211,7 @@ def test_publishing_switches_atomically_and_as_of_answers_follow(
     opened = db.scalars(select(Grid.valid_from).where(Grid.code.in_(result.added))).all()
     assert closed == effective and set(opened) == {effective}
     building = small.buildings[COMMUNITY_WEST][1]  # x = 113.8025, y = 22.6075: in SW
-    today, _ = grid_page(db, scope=ADMIN, on=date.today(), building_code=building)
+    today, _ = grid_page(db, scope=ADMIN, on=today_in_china(), building_code=building)
     later, _ = grid_page(db, scope=ADMIN, on=effective, building_code=building)
     assert [f["id"] for f in json.loads(today)["features"]] == [sw]
     assert [f["id"] for f in json.loads(later)["features"]] == [f"{COMMUNITY_WEST}005"]
@@ -234,9 +235,11 @@ def test_a_stale_plan_is_refused(db: Session, small: SmallWorld) -> None:
         scope=PLANNER,
         grid_ids=[ids[f"{COMMUNITY_EAST}001"], ids[f"{COMMUNITY_EAST}002"]],
     )
-    publish_plan(db, plan_id=first.id, effective=date.today(), scope=PLANNER, config=CONFIG)
+    publish_plan(db, plan_id=first.id, effective=today_in_china(), scope=PLANNER, config=CONFIG)
     with pytest.raises(Conflict, match="changed since"):
-        publish_plan(db, plan_id=second.id, effective=date.today(), scope=PLANNER, config=CONFIG)
+        publish_plan(
+            db, plan_id=second.id, effective=today_in_china(), scope=PLANNER, config=CONFIG
+        )
 
 
 def test_planners_see_small_counts_suppressed(db: Session, small: SmallWorld) -> None:

@@ -41,6 +41,11 @@ TABLES = {
     "audit_log",
     "import_batches",
     "import_changes",
+    "events",
+    "event_steps",
+    "event_photos",
+    "residence_permits",
+    "exchange_batches",
 }
 
 

@@ -181,3 +181,18 @@ def test_required_totp_refuses_police_and_officers_without_it(db: Session, world
         assert result.failure is LoginFailure.TOTP_NOT_ENROLLED
     for role in (Role.PLANNER, Role.ADMIN, Role.AUDITOR):
         assert _login(db, world.users[role], policy=strict).failure is None
+
+
+def test_a_password_checked_before_a_reset_no_longer_logs_in(db: Session, world: World) -> None:
+    """The route checks the slow hash outside the login's transaction; a password reset in
+    between makes that check stale, and the login is refused."""
+    name = world.users[Role.PLANNER]
+    checked = service.verify_password(service.password_hash_of(db, name=name), PASSWORD)
+    assert checked.matches
+    assert _login(db, name, checked=checked).failure is None
+    service.reset_password(db, name=name, password="a brand new passphrase", actor=TEST_ACTOR)
+    stale = _login(db, name, checked=checked)
+    assert stale.failure is LoginFailure.BAD_CREDENTIALS
+    assert stale.token is None
+    wrong = service.verify_password(service.password_hash_of(db, name=name), "not the passphrase")
+    assert _login(db, name, checked=wrong).failure is LoginFailure.BAD_CREDENTIALS

@@ -122,9 +122,9 @@ def test_folium_defaults_are_replaced_by_name_and_unknown_plugins_refused() -> N
 def test_a_configured_base_map_is_offered_and_offline_is_always_there() -> None:
     offline = officer_page()
     assert "tianditu.gov.cn" not in offline and "openstreetmap.org" not in offline
-    assert "/tiles/roads+grids+buildings/" in offline
+    assert "/tiles/roads+grids+buildings+events/" in offline
     tianditu = officer_page(BaseMap(kind="tianditu", tianditu_key="k123"))
-    assert "tk=k123" in tianditu and "/tiles/grids+buildings/" in tianditu
+    assert "tk=k123" in tianditu and "/tiles/grids+buildings+events/" in tianditu
     assert "离线底图" in tianditu
 
 

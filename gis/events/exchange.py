@@ -1,0 +1,245 @@
+"""Exchange with other regions: export our inflow records of a period, read another region's
+outflow records (CSV or JSON, ``gridhouse-exchange/1``, keyed by citizen ID number), and
+reconcile the two: matched, registered here but not there, registered there but not here.
+
+An *inflow* record is a person living in our region (``residence_division``) whose hukou is
+elsewhere; an *outflow* record, a person whose hukou is in the other region, living elsewhere.
+Reconciling region Y's inflow with region X's outflow compares Y's people whose hukou is in X
+with X's people who live in Y, by ID number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis.access.scope import Scope, division_prefix
+from gis.errors import InvalidInput, NotFound
+from gis.events.models import ExchangeBatch
+from gis.events.schemas import (
+    EXCHANGE_FORMAT,
+    ExchangeFile,
+    ExchangeRecord,
+    ReconcileItem,
+    ReconcileReport,
+)
+from gis.people.crypto import PeopleCipher, SealedField
+from gis.people.identity import parse_citizen_id
+from gis.users.models import Role
+
+CSV_FIELDS = ("citizen_id", "name", "hukou_division", "residence_division", "since")
+MAX_PERIOD_DAYS = 366
+EXCHANGERS = (Role.POLICE, Role.ADMIN)
+
+_INFLOW = text(
+    """
+    SELECT DISTINCT ON (p.uid) p.id_number_enc, p.name, p.hukou_division_code,
+           b.community_code, lower(r.period) AS since
+    FROM residences r
+    JOIN houses h ON h.uid = r.house_uid
+    JOIN buildings b ON b.uid = h.building_uid
+    JOIN people p ON p.uid = r.person_uid
+    WHERE b.community_code LIKE :prefix || '%' AND b.district_code LIKE left(:prefix, 6) || '%'
+      AND r.is_primary AND r.period && daterange(:from, :to, '[]')
+      AND p.id_number_enc IS NOT NULL AND p.category <> 'overseas'
+      AND p.hukou_division_code IS NOT NULL
+      AND p.hukou_division_code NOT LIKE :prefix || '%'
+      AND (CAST(:other AS varchar) IS NULL OR p.hukou_division_code LIKE :other || '%')
+    ORDER BY p.uid, lower(r.period) DESC
+    """
+)
+
+
+def _prefix(code: str, *, field: str) -> str:
+    try:
+        return division_prefix(code)
+    except ValueError:
+        raise InvalidInput("a division code has 12 digits", field=field) from None
+
+
+def _check_region(scope: Scope, region: str) -> str:
+    scope.require_role(*EXCHANGERS)
+    prefix = _prefix(region, field="region")
+    if scope.role is Role.POLICE and not prefix.startswith(scope.division_prefix or "\x00"):
+        raise NotFound(f"no division {region} in your jurisdiction", field="region")
+    return prefix
+
+
+def _check_period(period_from: date, period_to: date) -> None:
+    if period_to < period_from:
+        raise InvalidInput("the period ends before it starts", field="period_to")
+    if (period_to - period_from).days > MAX_PERIOD_DAYS:
+        raise InvalidInput(f"a period spans at most {MAX_PERIOD_DAYS} days", field="period_to")
+
+
+def inflow_records(
+    session: Session,
+    *,
+    cipher: PeopleCipher,
+    prefix: str,
+    period_from: date,
+    period_to: date,
+    other_prefix: str | None = None,
+) -> list[ExchangeRecord]:
+    """People living in the region during the period whose hukou is elsewhere (or in
+    ``other_prefix``), one record each (their latest residence), in ID number order."""
+    rows = session.execute(
+        _INFLOW, {"prefix": prefix, "from": period_from, "to": period_to, "other": other_prefix}
+    )
+    records = [
+        ExchangeRecord(
+            citizen_id=cipher.open(row.id_number_enc, field=SealedField.ID_NUMBER),
+            name=row.name,
+            hukou_division=row.hukou_division_code,
+            residence_division=row.community_code,
+            since=row.since,
+        )
+        for row in rows
+    ]
+    return sorted(records, key=lambda r: r.citizen_id)
+
+
+def export_inflow(
+    session: Session,
+    *,
+    scope: Scope,
+    cipher: PeopleCipher,
+    region: str,
+    period_from: date,
+    period_to: date,
+) -> ExchangeFile:
+    """Our inflow records of a period as an exchange file (police in their jurisdiction,
+    admins); the export is counted in ``exchange_batches``; the caller writes the audit row."""
+    prefix = _check_region(scope, region)
+    _check_period(period_from, period_to)
+    records = inflow_records(
+        session, cipher=cipher, prefix=prefix, period_from=period_from, period_to=period_to
+    )
+    session.add(
+        ExchangeBatch(
+            direction="export", region_code=region, period_from=period_from,
+            period_to=period_to, record_count=len(records), made_by=scope.user_name,
+        )
+    )  # fmt: skip
+    session.flush()
+    return ExchangeFile(
+        kind="inflow", region=region, period_from=period_from, period_to=period_to,
+        records=records,
+    )  # fmt: skip
+
+
+def to_csv(file: ExchangeFile) -> str:
+    """The CSV form: a header of :data:`CSV_FIELDS`, one record a line."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for r in file.records:
+        writer.writerow([r.citizen_id, r.name, r.hukou_division, r.residence_division, r.since])
+    return out.getvalue()
+
+
+def read_exchange_file(
+    content: str,
+    *,
+    suffix: str,
+    kind: Literal["inflow", "outflow"],
+    region: str,
+    period_from: date,
+    period_to: date,
+) -> ExchangeFile:
+    """An exchange file from JSON (the whole envelope) or CSV (records only; the envelope comes
+    from the arguments). Every bad record is refused with its line and field."""
+    if suffix == ".json":
+        try:
+            data = json.loads(content)
+        except json.JSONDecodeError as error:
+            raise InvalidInput(
+                f"not JSON: {error.msg} at line {error.lineno}", field="file"
+            ) from None
+        parsed: ExchangeFile = _validated(lambda: ExchangeFile.model_validate(data))
+        return parsed
+    reader = csv.DictReader(io.StringIO(content))
+    missing = set(CSV_FIELDS) - set(reader.fieldnames or ())
+    if missing:
+        raise InvalidInput(f"the CSV lacks the columns {', '.join(sorted(missing))}", field="file")
+    records: list[ExchangeRecord] = []
+    for line, row in enumerate(reader, start=2):
+        values = {key: (row.get(key) or "").strip() for key in CSV_FIELDS}
+        records.append(_validated(lambda v=values: ExchangeRecord.model_validate(v), line=line))
+    return ExchangeFile(
+        format=EXCHANGE_FORMAT, kind=kind, region=region, period_from=period_from,
+        period_to=period_to, records=records,
+    )  # fmt: skip
+
+
+def _validated(make: Any, *, line: int | None = None) -> Any:
+    try:
+        return make()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        prefix = f"line {line}: " if line else ""
+        raise InvalidInput(f"{prefix}{first['msg']}", field=where or "file") from None
+
+
+def reconcile(
+    session: Session, *, scope: Scope, cipher: PeopleCipher, region: str, outflow: ExchangeFile
+) -> ReconcileReport:
+    """Compare another region's outflow records with our inflow from that region over the same
+    period, by citizen ID number; records of theirs that live outside our region are ignored."""
+    prefix = _check_region(scope, region)
+    if outflow.kind != "outflow":
+        raise InvalidInput("reconcile an outflow file (kind 'outflow')", field="outflow.kind")
+    _check_period(outflow.period_from, outflow.period_to)
+    other = _prefix(outflow.region, field="outflow.region")
+    if other.startswith(prefix) or prefix.startswith(other):
+        raise InvalidInput("the other region overlaps ours", field="outflow.region")
+    theirs: dict[str, ExchangeRecord] = {}
+    for i, record in enumerate(outflow.records):
+        field = f"outflow.records.{i}.citizen_id"
+        number = parse_citizen_id(record.citizen_id, field=field).number
+        if number in theirs:
+            raise InvalidInput(f"{number} is listed twice", field=field)
+        if record.residence_division.ljust(12, "0").startswith(prefix):
+            theirs[number] = record
+    ours = {
+        r.citizen_id: r
+        for r in inflow_records(
+            session,
+            cipher=cipher,
+            prefix=prefix,
+            period_from=outflow.period_from,
+            period_to=outflow.period_to,
+            other_prefix=other,
+        )
+    }
+    matched = ours.keys() & theirs.keys()
+    here = [_item(ours[n]) for n in sorted(ours.keys() - theirs.keys())]
+    there = [_item(theirs[n]) for n in sorted(theirs.keys() - ours.keys())]
+    batch = ExchangeBatch(
+        direction="reconcile", region_code=region, other_region_code=outflow.region,
+        period_from=outflow.period_from, period_to=outflow.period_to,
+        record_count=len(outflow.records), matched=len(matched), here_not_there=len(here),
+        there_not_here=len(there), made_by=scope.user_name,
+    )  # fmt: skip
+    session.add(batch)
+    session.flush()
+    return ReconcileReport(
+        batch_id=batch.id, region=region, other_region=outflow.region,
+        period_from=outflow.period_from, period_to=outflow.period_to, matched=len(matched),
+        here_not_there=here, there_not_here=there,
+    )  # fmt: skip
+
+
+def _item(record: ExchangeRecord) -> ReconcileItem:
+    return ReconcileItem(
+        citizen_id=record.citizen_id, name=record.name, hukou_division=record.hukou_division,
+        residence_division=record.residence_division,
+    )  # fmt: skip

@@ -1,0 +1,129 @@
+"""SQL of residence permits: a person's registered residence in a city, permits in scope, and
+permits due for endorsement or expiry per grid."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from gis.access.scope import Scope
+from gis.events.models import PERMIT_NUMBERS, ResidencePermit
+from gis.houses.models import House
+from gis.people.models import Person, Residence
+
+_CITY_PERIODS = text(
+    """
+    SELECT lower(r.period) AS since, upper(r.period) AS until
+    FROM residences r JOIN houses h ON h.uid = r.house_uid
+    WHERE r.person_uid = :person AND r.is_primary AND h.district_code LIKE :city || '%'
+      AND lower(r.period) <= :on
+    ORDER BY lower(r.period)
+    """
+)
+
+
+def select_city_periods(
+    session: Session, *, person_uid: uuid.UUID, city: str, on: date
+) -> list[tuple[date, date | None]]:
+    """The person's primary residences in houses of the city (4-digit prefix) begun by ``on``."""
+    rows = session.execute(_CITY_PERIODS, {"person": person_uid, "city": city, "on": on})
+    return [(row.since, row.until) for row in rows]
+
+
+def select_current_residence(
+    session: Session, *, person_uid: uuid.UUID, on: date, scope: Scope
+) -> tuple[Person, House] | None:
+    """The person and the house of their primary residence on ``on``, when that house is in
+    the caller's scope."""
+    row = session.execute(
+        select(Person, House)
+        .join(Residence, Residence.person_uid == Person.uid)
+        .join(House, House.uid == Residence.house_uid)
+        .where(
+            Person.uid == person_uid,
+            Residence.is_primary,
+            Residence.period.contains(on),
+            scope.houses_clause(),
+        )
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def select_permit(
+    session: Session, *, number: str, scope: Scope, for_update: bool = False
+) -> tuple[ResidencePermit, Person, House] | None:
+    """A permit whose house is in scope, with its holder and house."""
+    statement = (
+        select(ResidencePermit, Person, House)
+        .join(Person, Person.uid == ResidencePermit.person_uid)
+        .join(House, House.uid == ResidencePermit.house_uid)
+        .where(ResidencePermit.number == number, scope.houses_clause())
+    )
+    if for_update:
+        statement = statement.with_for_update(of=ResidencePermit)
+    row = session.execute(statement).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def has_valid_permit(session: Session, *, person_uid: uuid.UUID, on: date) -> bool:
+    return bool(
+        session.scalar(
+            text(
+                """
+                SELECT EXISTS (
+                    SELECT 1 FROM residence_permits
+                    WHERE person_uid = :person AND revoked_on IS NULL AND issued_on <= :on
+                      AND :on < least(endorsed_until, expires_on)
+                )
+                """
+            ),
+            {"person": person_uid, "on": on},
+        )
+    )
+
+
+def next_permit_sequence(session: Session) -> int:
+    return int(session.scalar(select(PERMIT_NUMBERS.next_value())) or 0)
+
+
+_REMINDERS = text(
+    """
+    WITH g AS (
+        SELECT geom FROM grids
+        WHERE code = :grid AND valid_from <= :on AND (valid_to IS NULL OR valid_to > :on)
+    ), holders AS (
+        SELECT DISTINCT ON (p.uid) p.uid AS permit_uid, h.code AS house_code
+        FROM residence_permits p
+        JOIN residences r ON r.person_uid = p.person_uid AND r.is_primary AND r.period @> :on
+        JOIN houses h ON h.uid = r.house_uid
+        JOIN buildings b ON b.uid = h.building_uid
+        JOIN g ON b.geom && g.geom AND ST_Covers(g.geom, ST_PointOnSurface(b.geom))
+        WHERE p.revoked_on IS NULL AND p.issued_on <= :on
+          AND :on < least(p.endorsed_until, p.expires_on)
+          AND least(p.endorsed_until, p.expires_on) <= CAST(:on AS date) + :within
+        ORDER BY p.uid
+    )
+    SELECT p.number, p.person_uid, pe.name, holders.house_code,
+           CASE WHEN p.expires_on <= p.endorsed_until THEN 'expiry' ELSE 'endorsement' END
+               AS due,
+           least(p.endorsed_until, p.expires_on) AS due_on
+    FROM holders
+    JOIN residence_permits p ON p.uid = holders.permit_uid
+    JOIN people pe ON pe.uid = p.person_uid
+    ORDER BY due_on, p.number
+    """
+)
+
+
+def select_reminders(
+    session: Session, *, grid_code: str, on: date, within_days: int
+) -> list[dict[str, Any]]:
+    """Valid permits of people living in the grid on ``on`` whose endorsement or expiry falls
+    within ``within_days`` days (the caller checked the grid is in scope)."""
+    rows = session.execute(_REMINDERS, {"grid": grid_code, "on": on, "within": within_days})
+    return [dict(row) for row in rows.mappings()]

@@ -1,0 +1,234 @@
+"""SQL of events: the scope clause, the grid under a point, lists, counts and open events per
+grid for the grid indicators."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, select, text, true
+from sqlalchemy.orm import Session
+
+from gis.access.scope import Scope
+from gis.buildings.models import Building
+from gis.events.models import Event, EventPhoto, EventStatus, EventStep
+from gis.houses.models import House
+from gis.users.models import Role, User
+
+
+def events_clause(scope: Scope) -> ColumnElement[bool]:
+    """True for events the caller may see: an officer's grids, a police jurisdiction (the
+    community the event was reported in), everything for admins, nothing otherwise."""
+    if scope.role is Role.ADMIN:
+        return true()
+    if scope.role is Role.POLICE and scope.division_prefix:
+        prefix = scope.division_prefix
+        district = (
+            Event.district_code == prefix[:6]
+            if len(prefix) >= 6
+            else Event.district_code.startswith(prefix, autoescape=True)
+        )
+        return and_(district, Event.community_code.startswith(prefix, autoescape=True))
+    if scope.role is Role.OFFICER and scope.grid_codes:
+        return Event.grid_code.in_(sorted(scope.grid_codes))
+    return false()
+
+
+_GRID_AT = text(
+    """
+    SELECT code, community_code FROM grids
+    WHERE geom && ST_SetSRID(ST_MakePoint(:x, :y), 4490)
+      AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4490))
+      AND valid_from <= :on AND (valid_to IS NULL OR valid_to > :on)
+    ORDER BY code LIMIT 1
+    """
+)
+
+
+def select_grid_at(session: Session, *, x: float, y: float, on: date) -> tuple[str, str] | None:
+    """The grid (code, community) whose version valid on ``on`` covers the point."""
+    row = session.execute(_GRID_AT, {"x": x, "y": y, "on": on}).first()
+    return (str(row.code), str(row.community_code)) if row else None
+
+
+def select_building_point(
+    session: Session, *, building_uid: uuid.UUID
+) -> tuple[float, float, str | None]:
+    """The point on surface of a building (x, y) and its community code."""
+    point = func.ST_PointOnSurface(Building.geom)
+    row = session.execute(
+        select(func.ST_X(point), func.ST_Y(point), Building.community_code).where(
+            Building.uid == building_uid
+        )
+    ).one()
+    return float(row[0]), float(row[1]), row[2]
+
+
+def select_house(session: Session, *, code: str, scope: Scope) -> House | None:
+    return session.scalar(select(House).where(House.code == code, scope.houses_clause()))
+
+
+def select_event(
+    session: Session, *, event_id: int, scope: Scope, for_update: bool = False
+) -> Event | None:
+    statement = select(Event).where(Event.id == event_id, events_clause(scope))
+    if for_update:
+        statement = statement.with_for_update()
+    return session.scalar(statement)
+
+
+def select_point(session: Session, *, event_id: int) -> tuple[float, float]:
+    row = session.execute(
+        select(func.ST_X(Event.geom), func.ST_Y(Event.geom)).where(Event.id == event_id)
+    ).one()
+    return float(row[0]), float(row[1])
+
+
+def select_steps(session: Session, *, event_id: int) -> Sequence[EventStep]:
+    return session.scalars(
+        select(EventStep).where(EventStep.event_id == event_id).order_by(EventStep.id)
+    ).all()
+
+
+def select_photos(session: Session, *, event_id: int) -> Sequence[EventPhoto]:
+    return session.scalars(
+        select(EventPhoto).where(EventPhoto.event_id == event_id).order_by(EventPhoto.uploaded_at)
+    ).all()
+
+
+def select_codes(session: Session, *, event: Event) -> tuple[str | None, str | None]:
+    """The building and house codes an event was reported at."""
+    building = (
+        session.scalar(select(Building.code).where(Building.uid == event.building_uid))
+        if event.building_uid
+        else None
+    )
+    house = (
+        session.scalar(select(House.code).where(House.uid == event.house_uid))
+        if event.house_uid
+        else None
+    )
+    return building, house
+
+
+def events_statement(
+    *,
+    scope: Scope,
+    now: datetime,
+    grid_code: str | None = None,
+    status: EventStatus | None = None,
+    is_open: bool | None = None,
+    is_overdue: bool = False,
+    bbox: tuple[float, float, float, float] | None = None,
+    after: int | None = None,
+    limit: int = 100,
+) -> Select[Any]:
+    """A page of events in scope (id order) with their lon/lat."""
+    conditions: list[ColumnElement[bool]] = [events_clause(scope)]
+    if grid_code is not None:
+        conditions.append(Event.grid_code == grid_code)
+    if status is not None:
+        conditions.append(Event.status == status)
+    if is_open is True:
+        conditions.append(Event.closed_at.is_(None))
+    if is_open is False:
+        conditions.append(Event.closed_at.is_not(None))
+    if is_overdue:
+        conditions.extend([Event.closed_at.is_(None), Event.due_at < now])
+    if bbox is not None:
+        conditions.append(Event.geom.intersects(func.ST_MakeEnvelope(*bbox, 4490)))
+    if after is not None:
+        conditions.append(Event.id > after)
+    return (
+        select(Event, func.ST_X(Event.geom).label("x"), func.ST_Y(Event.geom).label("y"))
+        .where(*conditions)
+        .order_by(Event.id)
+        .limit(limit)
+    )
+
+
+_COUNTS = text(
+    """
+    SELECT count(*) FILTER (WHERE closed_at IS NULL) AS open,
+           count(*) FILTER (WHERE closed_at IS NULL AND due_at < :now) AS overdue,
+           count(*) FILTER (WHERE closed_at IS NOT NULL) AS closed
+    FROM events e
+    WHERE (CAST(:grid AS varchar) IS NULL OR e.grid_code = :grid)
+      AND (CAST(:prefix AS varchar) IS NULL OR e.community_code LIKE :prefix || '%')
+    """
+)
+_OPEN_BY_KIND = text(
+    """
+    SELECT e.kind, count(*) AS n FROM events e
+    WHERE e.closed_at IS NULL
+      AND (CAST(:grid AS varchar) IS NULL OR e.grid_code = :grid)
+      AND (CAST(:prefix AS varchar) IS NULL OR e.community_code LIKE :prefix || '%')
+    GROUP BY e.kind
+    """
+)
+
+
+def count_events(
+    session: Session, *, now: datetime, grid_code: str | None = None, prefix: str | None = None
+) -> dict[str, Any]:
+    """Open, overdue and closed events of a grid or a division prefix, and open ones by kind.
+    Counts carry no personal data: the caller's role was checked before."""
+    params = {"now": now, "grid": grid_code, "prefix": prefix}
+    row = session.execute(_COUNTS, params).one()
+    by_kind = {str(r.kind): int(r.n) for r in session.execute(_OPEN_BY_KIND, params)}
+    return {
+        "open": int(row.open),
+        "overdue": int(row.overdue),
+        "closed": int(row.closed),
+        "by_kind": by_kind,
+    }
+
+
+_OPEN_PER_GRID = text(
+    """
+    SELECT g.uid::text AS key, count(e.id) AS open_events
+    FROM grids g
+    LEFT JOIN events e
+      ON e.grid_code = g.code
+     AND CAST(e.reported_at AT TIME ZONE 'Asia/Shanghai' AS date) <= :on
+     AND (e.closed_at IS NULL OR CAST(e.closed_at AT TIME ZONE 'Asia/Shanghai' AS date) > :on)
+    WHERE g.uid = ANY(CAST(:keys AS uuid[]))
+    GROUP BY g.uid
+    """
+)
+
+
+def open_events_per_grid(session: Session, *, uids: Sequence[Any], on: date) -> dict[str, int]:
+    """Events open on ``on`` (reported by then, not closed or rejected by then) in each grid
+    version (keyed by uid as text): the grid indicator ``open_events``."""
+    if not uids:
+        return {}
+    rows = session.execute(_OPEN_PER_GRID, {"keys": [str(u) for u in uids], "on": on})
+    return {str(row.key): int(row.open_events) for row in rows}
+
+
+def is_active_officer(session: Session, *, name: str) -> bool:
+    """Whether ``name`` is an enabled user who may take an event (an officer or an admin)."""
+    user = session.scalar(select(User).where(User.name == name))
+    return user is not None and user.role in (Role.OFFICER, Role.ADMIN) and not user.is_disabled
+
+
+_OVERDUE_PER_GRID = text(
+    """
+    SELECT grid_code, count(*) AS n FROM events
+    WHERE grid_code = ANY(CAST(:codes AS varchar[])) AND closed_at IS NULL AND due_at < :now
+    GROUP BY grid_code
+    """
+)
+
+
+def overdue_events_per_grid(
+    session: Session, *, codes: Sequence[str], now: datetime
+) -> dict[str, int]:
+    """Open events past their deadline at ``now``, per grid code (aggregates)."""
+    if not codes:
+        return {}
+    rows = session.execute(_OVERDUE_PER_GRID, {"codes": list(codes), "now": now})
+    return {str(row.grid_code): int(row.n) for row in rows}

@@ -1,0 +1,310 @@
+"""Use cases of events: report, take a step, read, list, count, attach a photo. Services flush,
+never commit; the caller audits in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gis.access.masking import suppress_small_count
+from gis.access.scope import Scope, division_prefix
+from gis.buildings import service as buildings_service
+from gis.codes import parse_code
+from gis.crs import parse_crs
+from gis.errors import Conflict, InvalidInput, NotFound
+from gis.events import photos, queries
+from gis.events.lifecycle import DEADLINES, FINAL, NEEDS_NOTE, check_step, next_statuses
+from gis.events.models import Event, EventPhoto, EventSource, EventStatus, EventStep
+from gis.events.schemas import (
+    EventCounts,
+    EventCreate,
+    EventPage,
+    EventPhotoRead,
+    EventRead,
+    EventStepRead,
+    EventStepRequest,
+    EventSummary,
+)
+from gis.people.occupancy import checked_point
+from gis.people.periods import CHINA
+from gis.users.models import Role
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def _place(
+    session: Session, *, scope: Scope, request: EventCreate
+) -> tuple[float, float, Any, Any]:
+    """``(x, y, building_uid, house_uid)`` of the place an event is reported at."""
+    given = [
+        name
+        for name, value in (
+            ("lon", request.lon if request.lon is not None or request.lat is not None else None),
+            ("building_code", request.building_code),
+            ("house_code", request.house_code),
+        )
+        if value is not None
+    ]
+    if len(given) != 1:
+        raise InvalidInput(
+            "give exactly one place: lon/lat with crs, building_code or house_code",
+            field=given[1] if len(given) > 1 else "lon",
+        )
+    if request.house_code is not None:
+        code = parse_code(request.house_code, field="house_code").code
+        house = queries.select_house(session, code=code, scope=scope)
+        if house is None:
+            raise NotFound(f"no house has the code {code}", field="house_code")
+        x, y, _ = queries.select_building_point(session, building_uid=house.building_uid)
+        return x, y, house.building_uid, house.uid
+    if request.building_code is not None:
+        building = buildings_service.get_building(session, code=request.building_code, scope=scope)
+        x, y, _ = queries.select_building_point(session, building_uid=building.uid)
+        return x, y, building.uid, None
+    if request.lon is None or request.lat is None:
+        raise InvalidInput("lon and lat go together", field="lat" if request.lat is None else "lon")
+    if not request.crs:
+        raise InvalidInput(
+            "name the CRS of lon/lat: EPSG:4326, EPSG:4490, GCJ02 or BD09", field="crs"
+        )
+    x, y = checked_point(request.lon, request.lat, parse_crs(request.crs))
+    return x, y, None, None
+
+
+def report_event(
+    session: Session,
+    *,
+    scope: Scope,
+    request: EventCreate,
+    now: datetime,
+    source: EventSource = EventSource.OFFICER,
+) -> Event:
+    """Report an event in a grid of the caller's (officers) or anywhere (admins); its deadline
+    runs from now by its kind."""
+    scope.require_role(Role.OFFICER, Role.ADMIN)
+    x, y, building_uid, house_uid = _place(session, scope=scope, request=request)
+    grid = queries.select_grid_at(session, x=x, y=y, on=now.astimezone(CHINA).date())
+    if scope.role is Role.OFFICER and (grid is None or grid[0] not in scope.grid_codes):
+        raise InvalidInput("the place is not in one of your grids", field="lon")
+    community = grid[1] if grid else None
+    if community is None and building_uid is not None:
+        community = queries.select_building_point(session, building_uid=building_uid)[2]
+    event = Event(
+        kind=request.kind,
+        status=EventStatus.REPORTED,
+        title=request.title,
+        description=request.description,
+        geom=f"SRID=4490;POINT({x!r} {y!r})",
+        building_uid=building_uid,
+        house_uid=house_uid,
+        grid_code=grid[0] if grid else None,
+        community_code=community,
+        district_code=community[:6] if community else None,
+        source=source,
+        reported_by=scope.user_name,
+        reported_at=now,
+        due_at=now + DEADLINES[request.kind],
+    )
+    session.add(event)
+    session.flush()
+    session.add(
+        EventStep(
+            event_id=event.id, from_status=None, to_status=EventStatus.REPORTED,
+            actor=scope.user_name, role=str(scope.role), at=now, note=request.description,
+        )
+    )  # fmt: skip
+    session.flush()
+    return event
+
+
+def _get(session: Session, *, scope: Scope, event_id: int, for_update: bool = False) -> Event:
+    event = queries.select_event(session, event_id=event_id, scope=scope, for_update=for_update)
+    if event is None:
+        raise NotFound(f"no event {event_id}", field="event_id")
+    return event
+
+
+def step_event(
+    session: Session, *, scope: Scope, event_id: int, request: EventStepRequest, now: datetime
+) -> Event:
+    """Move an event one step along the lifecycle table, recording who, when and the note."""
+    scope.require_role(Role.OFFICER, Role.ADMIN)
+    event = _get(session, scope=scope, event_id=event_id, for_update=True)
+    target = request.status
+    check_step(current=event.status, target=target, event_id=event.id)
+    note = (request.note or "").strip() or None
+    if target in NEEDS_NOTE and note is None:
+        raise InvalidInput(f"say why or what was done: a {target} step needs a note", field="note")
+    if target is EventStatus.DISPATCHED:
+        if (request.assignee is None) == (request.department is None):
+            raise InvalidInput(
+                "dispatch to an officer (assignee) or to a department, one of the two",
+                field="assignee",
+            )
+        if request.assignee is not None and not queries.is_active_officer(
+            session, name=request.assignee
+        ):
+            raise InvalidInput(
+                f"{request.assignee!r} is not an enabled officer or admin account", field="assignee"
+            )
+        event.assignee, event.department = request.assignee, request.department
+    elif request.assignee is not None or request.department is not None:
+        raise InvalidInput("only a dispatch step names an assignee or department", field="assignee")
+    session.add(
+        EventStep(
+            event_id=event.id, from_status=event.status, to_status=target,
+            actor=scope.user_name, role=str(scope.role), at=now, note=note,
+        )
+    )  # fmt: skip
+    event.status = target
+    if target in FINAL:
+        event.closed_at = now
+    session.flush()
+    return event
+
+
+def event_read(session: Session, *, event: Event, now: datetime) -> EventRead:
+    """An event with its history and photos."""
+    x, y = queries.select_point(session, event_id=event.id)
+    building_code, house_code = queries.select_codes(session, event=event)
+    return EventRead(
+        id=event.id, kind=event.kind, status=event.status, title=event.title,
+        description=event.description, lon=x, lat=y, grid_code=event.grid_code,
+        building_code=building_code, house_code=house_code, reported_by=event.reported_by,
+        reported_at=event.reported_at, due_at=event.due_at,
+        is_overdue=event.closed_at is None and event.due_at < now,
+        assignee=event.assignee, department=event.department, closed_at=event.closed_at,
+        next_statuses=list(next_statuses(event.status)),
+        steps=[
+            EventStepRead(from_status=s.from_status, to_status=s.to_status, actor=s.actor,
+                          role=s.role, at=s.at, note=s.note)
+            for s in queries.select_steps(session, event_id=event.id)
+        ],
+        photos=[_photo_read(p) for p in queries.select_photos(session, event_id=event.id)],
+    )  # fmt: skip
+
+
+def _photo_read(photo: EventPhoto) -> EventPhotoRead:
+    return EventPhotoRead(
+        uid=str(photo.uid), content_type=photo.content_type, size_bytes=photo.size_bytes,
+        sha256=photo.sha256, uploaded_by=photo.uploaded_by, uploaded_at=photo.uploaded_at,
+    )  # fmt: skip
+
+
+def get_event(session: Session, *, scope: Scope, event_id: int, now: datetime) -> EventRead:
+    """An event in scope (officers, police and admins); out of scope answers like missing."""
+    scope.require_personal()
+    return event_read(session, event=_get(session, scope=scope, event_id=event_id), now=now)
+
+
+def list_events(
+    session: Session,
+    *,
+    scope: Scope,
+    now: datetime,
+    grid_code: str | None = None,
+    status: EventStatus | None = None,
+    is_open: bool | None = None,
+    is_overdue: bool = False,
+    bbox: tuple[float, float, float, float] | None = None,
+    after: int | None = None,
+    limit: int = 100,
+) -> EventPage:
+    """A page of the events in scope, in id order (overdue ones: past their deadline, open)."""
+    scope.require_personal()
+    statement = queries.events_statement(
+        scope=scope, now=now, grid_code=grid_code, status=status, is_open=is_open,
+        is_overdue=is_overdue, bbox=bbox, after=after, limit=limit,
+    )  # fmt: skip
+    items = [
+        EventSummary(
+            id=e.id,
+            kind=e.kind,
+            status=e.status,
+            title=e.title,
+            lon=x,
+            lat=y,
+            grid_code=e.grid_code,
+            reported_at=e.reported_at,
+            due_at=e.due_at,
+            is_overdue=e.closed_at is None and e.due_at < now,
+            assignee=e.assignee,
+        )
+        for e, x, y in session.execute(statement)
+    ]
+    next_after = items[-1].id if len(items) == limit else None
+    return EventPage(items=items, next_after=next_after)
+
+
+def count_events(
+    session: Session, *, scope: Scope, now: datetime, grid: str | None, division: str | None
+) -> EventCounts:
+    """Open, overdue and closed events of a grid or a division: aggregates every role but the
+    auditor may read (planners: counts 1-4 suppressed); officers only their own grids, police
+    only their jurisdiction."""
+    scope.require_aggregates()
+    if (grid is None) == (division is None):
+        raise InvalidInput("give a grid or a division, one of the two", field="grid")
+    prefix = None
+    if division is not None:
+        try:
+            prefix = division_prefix(division)
+        except ValueError:
+            raise InvalidInput("a division code has 12 digits", field="division") from None
+    in_scope = True
+    if scope.role is Role.OFFICER:
+        in_scope = grid in scope.grid_codes
+    elif scope.role is Role.POLICE:
+        area = grid[:12] if grid else prefix or ""
+        in_scope = area.startswith(scope.division_prefix or "\x00")
+    if not in_scope:
+        raise NotFound(f"no {'grid' if grid else 'division'} {grid or division} in your scope",
+                       field="grid" if grid else "division")  # fmt: skip
+    counts = queries.count_events(session, now=now, grid_code=grid, prefix=prefix)
+    shown = suppress_small_count if scope.role is Role.PLANNER else (lambda n: n)
+    return EventCounts(
+        area_code=str(grid or division), open=shown(counts["open"]),
+        overdue=shown(counts["overdue"]), closed=shown(counts["closed"]),
+        open_by_kind={kind: shown(n) for kind, n in counts["by_kind"].items()},
+    )  # fmt: skip
+
+
+def attach_photo(
+    session: Session, *, scope: Scope, event_id: int, data: bytes, data_dir: Path, now: datetime
+) -> EventPhotoRead:
+    """Store a photo of an open event in scope (type and size checked from the bytes)."""
+    scope.require_role(Role.OFFICER, Role.ADMIN)
+    event = _get(session, scope=scope, event_id=event_id, for_update=True)
+    if event.status in FINAL:
+        raise Conflict(f"event {event.id} is {event.status}: photos can no longer be added",
+                       field="event_id")  # fmt: skip
+    if len(queries.select_photos(session, event_id=event.id)) >= photos.MAX_PHOTOS_PER_EVENT:
+        raise Conflict(f"an event holds at most {photos.MAX_PHOTOS_PER_EVENT} photos",
+                       field="photo")  # fmt: skip
+    stored = photos.store_photo(data, data_dir=data_dir, event_id=event.id)
+    photo = EventPhoto(
+        event_id=event.id, path=stored.relative_path, content_type=stored.content_type,
+        size_bytes=stored.size_bytes, sha256=stored.sha256, uploaded_by=scope.user_name,
+        uploaded_at=now,
+    )  # fmt: skip
+    session.add(photo)
+    session.flush()
+    return _photo_read(photo)
+
+
+def photo_bytes(
+    session: Session, *, scope: Scope, event_id: int, photo_uid: str, data_dir: Path
+) -> tuple[bytes, str]:
+    """A photo of an event in scope: its bytes and content type."""
+    scope.require_personal()
+    missing = NotFound(f"no photo {photo_uid} of event {event_id}", field="photo_uid")
+    event = queries.select_event(session, event_id=event_id, scope=scope)
+    for photo in queries.select_photos(session, event_id=event.id) if event else ():
+        if str(photo.uid) == photo_uid:
+            return photos.read_photo(photo.path, data_dir=data_dir), photo.content_type
+    raise missing  # a missing event and a missing photo answer alike

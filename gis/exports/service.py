@@ -1,0 +1,271 @@
+"""``export``: a layer the caller may read, written to a file in the format and CRS asked for.
+
+==========  ====================  =================================================
+layer       who may export        rows
+==========  ====================  =================================================
+buildings   every role but the    live footprints: officers and police their scope,
+            auditor               planners and admins all (no personal data)
+houses      officer, police,      active houses in scope, at their building's point
+            admin
+grids       every role but the    grid versions valid today (outlines)
+            auditor
+divisions   every role but the    divisions that have a boundary
+            auditor
+people      admin                 residents today, ID number and phone in clear
+==========  ====================  =================================================
+
+Every export writes one audit row (who, what layer, how many rows, where to) in the same
+transaction as the read. Rows are streamed from a server-side cursor and written
+:data:`CHUNK_ROWS` at a time, to a file beside the destination that is renamed into place at the
+end, so a failure leaves no half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from sqlalchemy.orm import Session
+
+from gis.access.scope import Scope
+from gis.audit.schemas import Actor
+from gis.audit.service import record_audit
+from gis.codes import parse_grid_code
+from gis.crs import STORAGE_SRID, WGS84_SRID, SourceCrs, gcj02_to_bd09, wgs84_to_gcj02
+from gis.divisions.service import pad_code
+from gis.errors import InvalidInput, NotFound
+from gis.exports import queries
+from gis.exports.formats import ExportFormat, ExportLayer
+from gis.exports.queries import Filters
+from gis.people.crypto import PeopleCipher, SealedField
+from gis.users.models import Role
+
+XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
+CHUNK_ROWS = 50_000  # rows read and written at a time: memory stays flat on a province
+
+__all__ = ["ExportFormat", "ExportLayer", "ExportResult", "export_layer"]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    layer: ExportLayer
+    path: Path
+    rows: int
+    crs_label: str
+
+
+def export_layer(
+    session: Session,
+    *,
+    layer: ExportLayer,
+    out: Path,
+    file_format: ExportFormat,
+    scope: Scope,
+    actor: Actor,
+    crs: SourceCrs | None = None,
+    grid_code: str | None = None,
+    division_code: str | None = None,
+    today: date,
+    cipher: PeopleCipher | None = None,
+) -> ExportResult:
+    """Write ``layer`` as the caller may read it to ``out`` and audit the export.
+
+    ``crs`` defaults to EPSG:4326 for GeoJSON (RFC 7946) and EPSG:4490 (storage) otherwise;
+    GCJ02 and BD09 are offered for Chinese web maps.
+    """
+    _check_destination(out)
+    if layer is ExportLayer.PEOPLE and cipher is None:
+        raise ValueError("exporting people needs the people cipher")
+    target = crs or SourceCrs(
+        epsg=WGS84_SRID if file_format is ExportFormat.GEOJSON else STORAGE_SRID
+    )
+    filters = Filters(
+        grid_code=parse_grid_code(grid_code, field="--grid") if grid_code else None,
+        division_code=pad_code(division_code, field_name="--division") if division_code else None,
+        on=today,
+    )
+    srid = WGS84_SRID if target.is_offset else (target.epsg or STORAGE_SRID)
+    statement = _statement(layer, scope=scope, filters=filters, srid=srid)
+    dtypes = _dtypes(statement)
+    rows = 0
+    with _Destination(out, layer=layer, file_format=file_format) as destination:
+        result = session.execute(statement.execution_options(yield_per=CHUNK_ROWS))
+        columns = list(result.keys())
+        for chunk in result.partitions():
+            rows += len(chunk)
+            if file_format is ExportFormat.XLSX and rows > XLSX_MAX_ROWS:
+                raise InvalidInput(
+                    f"more than {XLSX_MAX_ROWS:,} rows do not fit in a worksheet: use csv or "
+                    "gpkg, or narrow with --grid / --division",
+                    field="--format",
+                )
+            frame = _frame(columns, chunk, dtypes=dtypes, target=target,
+                           cipher=cipher if layer is ExportLayer.PEOPLE else None)  # fmt: skip
+            destination.write(frame)
+        if rows == 0:
+            raise NotFound(f"no {layer} to export in your scope with these filters")
+        # before the file is in place: an export the log cannot record leaves no file
+        record_audit(
+            session,
+            actor=actor,
+            action=f"export.{layer}",
+            target_codes=[code for code in (grid_code, division_code) if code],
+            purpose=f"export to {out.name} ({file_format}, {target.label})",
+            row_count=rows,
+        )
+    return ExportResult(layer=layer, path=out, rows=rows, crs_label=target.label)
+
+
+def _statement(layer: ExportLayer, *, scope: Scope, filters: Filters, srid: int) -> Any:
+    """The layer's select, after checking the caller's role may export it (Forbidden if not)."""
+    if layer is ExportLayer.PEOPLE:
+        scope.require_role(Role.ADMIN)
+        return queries.residents_select(filters=filters, srid=srid)
+    if layer is ExportLayer.HOUSES:
+        scope.require_personal()
+        return queries.houses_select(scope=scope, filters=filters, srid=srid)
+    scope.require_aggregates()
+    if layer is ExportLayer.BUILDINGS:
+        return queries.buildings_select(scope=scope, filters=filters, srid=srid)
+    if layer is ExportLayer.GRIDS:
+        return queries.grids_select(filters=filters, srid=srid)
+    return queries.divisions_select(filters=filters, srid=srid)
+
+
+def _check_destination(out: Path) -> None:
+    if out.exists():
+        raise InvalidInput(f"{out} exists: remove it or choose another file", field="--out")
+    if not out.parent.is_dir():
+        raise InvalidInput(f"the folder {out.parent} does not exist", field="--out")
+
+
+def _dtypes(statement: Any) -> dict[str, str]:
+    """Column types fixed from the query (not guessed per chunk: a chunk whose heights are all
+    NULL must not make the file's height column text)."""
+    dtypes: dict[str, str] = {}
+    for column in statement.selected_columns:
+        try:
+            python_type = column.type.python_type
+        except NotImplementedError:
+            continue
+        if python_type is bool:
+            dtypes[column.key] = "boolean"
+        elif python_type is int:
+            dtypes[column.key] = "Int64"
+        elif python_type is float:
+            dtypes[column.key] = "float64"
+    return dtypes
+
+
+def _frame(
+    columns: list[str],
+    rows: Sequence[Any],
+    *,
+    dtypes: dict[str, str],
+    target: SourceCrs,
+    cipher: PeopleCipher | None,
+) -> gpd.GeoDataFrame:
+    data = pd.DataFrame.from_records(list(rows), columns=columns)
+    geoms = np.asarray(shapely.from_wkb(data.pop("wkb").map(bytes)))
+    if target.is_offset:
+        geoms = np.asarray(shapely.transform(geoms, _offset(target)))
+    for name in data.columns:
+        if name in dtypes:
+            data[name] = data[name].astype(dtypes[name])
+        elif data[name].dtype == object:  # enums and dates as text (ISO 8601 for dates)
+            data[name] = data[name].map(_text)
+    if cipher is not None:
+        data.insert(
+            1,
+            "id_number",
+            [_open(cipher, v, SealedField.ID_NUMBER) for v in data.pop("id_number_enc")],
+        )
+        data.insert(
+            2, "phone", [_open(cipher, v, SealedField.PHONE) for v in data.pop("phone_enc")]
+        )
+    crs = "EPSG:4326" if target.is_offset else f"EPSG:{target.epsg}"
+    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=crs)
+
+
+def _open(cipher: PeopleCipher, blob: Any, field: SealedField) -> str | None:
+    return None if blob is None else cipher.open(bytes(blob), field=field)
+
+
+def _offset(target: SourceCrs) -> Callable[[Any], Any]:
+    """WGS 84 → GCJ-02 (→ BD-09) on an (n, 2) coordinate array."""
+
+    def convert(coords: Any) -> Any:
+        lon, lat = wgs84_to_gcj02(coords[:, 0].copy(), coords[:, 1].copy())
+        if target.offset == "BD09":
+            lon, lat = gcj02_to_bd09(lon, lat)
+        return np.column_stack([lon, lat])
+
+    return convert
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class _Destination:
+    """Chunks appended to a temporary file beside ``out``, renamed into place on success and
+    deleted on failure: a failed export leaves no file."""
+
+    def __init__(self, out: Path, *, layer: ExportLayer, file_format: ExportFormat) -> None:
+        self.out, self.layer, self.file_format = out, layer, file_format
+        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix,
+                                             dir=out.parent)  # fmt: skip
+        os.close(handle)
+        self.partial = Path(temporary)
+        self.partial.unlink()  # GDAL creates the file itself
+        self.is_first = True
+        self.sheet: list[pd.DataFrame] = []  # XLSX is written at the end, in one go
+
+    def __enter__(self) -> _Destination:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        try:
+            if error is None:
+                if self.sheet:
+                    pd.concat(self.sheet).to_excel(
+                        self.partial, index=False, sheet_name=str(self.layer), engine="openpyxl"
+                    )
+                self.partial.replace(self.out)
+        finally:
+            self.partial.unlink(missing_ok=True)
+
+    def write(self, frame: gpd.GeoDataFrame) -> None:
+        append = not self.is_first
+        self.is_first = False
+        if self.file_format is ExportFormat.GPKG:
+            pyogrio.write_dataframe(frame, self.partial, layer=str(self.layer), driver="GPKG",
+                                    append=append)  # fmt: skip
+        elif self.file_format is ExportFormat.GEOJSON:
+            pyogrio.write_dataframe(frame, self.partial, driver="GeoJSON", append=append)
+        elif self.file_format is ExportFormat.CSV:
+            table = pd.DataFrame(frame.drop(columns="geometry"))
+            table["wkt"] = shapely.to_wkt(np.asarray(frame.geometry.values))
+            # a BOM first, so that Excel reads the Chinese text as UTF-8
+            table.to_csv(self.partial, index=False, header=not append, mode="a" if append else "w",
+                         encoding="utf-8" if append else "utf-8-sig")  # fmt: skip
+        else:
+            points = shapely.point_on_surface(np.asarray(frame.geometry.values))
+            table = pd.DataFrame(frame.drop(columns="geometry"))
+            table["lon"], table["lat"] = shapely.get_x(points), shapely.get_y(points)
+            self.sheet.append(table)

@@ -1,0 +1,107 @@
+"""Events, permits and exchange over HTTP: an event through every step, an illegal step refused
+with its message, a photo stored and read back, audit rows for each; permit reminders and a
+reconciliation answered to the roles allowed."""
+
+from __future__ import annotations
+
+import base64
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis.users.models import Role
+from tests.access_world import World, bearer, login
+from tests.events_world import MISSING_EVENT
+from tests.gis.test_events import PNG
+
+PURPOSE = "A4403052026050001"
+
+
+def _audit_actions(db: Session, since_id: int) -> list[str]:
+    rows = db.execute(
+        text("SELECT action FROM audit_log WHERE id > :id ORDER BY id"), {"id": since_id}
+    )
+    return [row.action for row in rows]
+
+
+def test_an_event_through_every_step_over_http(
+    client: TestClient, world: World, db: Session
+) -> None:
+    token = bearer(login(client, world.users[Role.OFFICER]))
+    start = int(db.scalar(text("SELECT coalesce(max(id), 0) FROM audit_log")) or 0)
+    created = client.post("/api/events", headers=token, json={
+        "kind": "safety_hazard", "title": "电线老化", "lon": 113.905, "lat": 22.505,
+        "crs": "EPSG:4326"})  # fmt: skip
+    assert created.status_code == 201, created.text
+    event = created.json()
+    assert (event["status"], event["grid_code"], event["next_statuses"]) == (
+        "reported", "990101001001001", ["accepted", "rejected"])  # fmt: skip
+    url = f"/api/events/{event['id']}/steps"
+    for body in ({"status": "accepted"}, {"status": "dispatched", "assignee": "t_officer"},
+                 {"status": "handled", "note": "更换电线"}):  # fmt: skip
+        assert client.post(url, headers=token, json=body).status_code == 200
+    refused = client.post(url, headers=token, json={"status": "closed", "note": "结案"})
+    assert refused.status_code == 409
+    assert refused.json()["detail"][0] == {
+        "loc": ["status"], "type": "Conflict",
+        "msg": f"event {event['id']} is handled and cannot be closed: only a checked event can be "
+               "closed (next steps from handled: checked, dispatched)",
+    }  # fmt: skip
+    upload = {"content_base64": base64.b64encode(PNG).decode()}
+    photo = client.post(f"/api/events/{event['id']}/photos", headers=token, json=upload)
+    assert photo.status_code == 201, photo.text
+    read = client.get(f"/api/events/{event['id']}/photos/{photo.json()['uid']}", headers=token)
+    assert (read.content, read.headers["content-type"]) == (PNG, "image/png")
+    for body in ({"status": "checked", "note": "现场核查"}, {"status": "closed", "note": "结案"}):
+        assert client.post(url, headers=token, json=body).status_code == 200
+    final = client.get(f"/api/events/{event['id']}", headers=token).json()
+    assert [s["to_status"] for s in final["steps"]] == [
+        "reported", "accepted", "dispatched", "handled", "checked", "closed"]  # fmt: skip
+    assert final["closed_at"] is not None and len(final["photos"]) == 1
+    assert _audit_actions(db, start) == [
+        "events.report", "events.step", "events.step", "events.step",
+        "events.step", "events.photo", "events.photo_read", "events.step", "events.step",
+        "events.read",
+    ]  # fmt: skip
+    # the refused close left an audit row of its own (failed), and nothing else changed
+    failed = db.execute(text(
+        "SELECT count(*) FROM audit_log WHERE id > :id AND action = 'events.step' "
+        "AND outcome = 'failed'"), {"id": start}).scalar()  # fmt: skip
+    assert failed == 1
+
+
+def test_counts_for_planners_and_the_overdue_list(client: TestClient, world: World) -> None:
+    planner = bearer(login(client, world.users[Role.PLANNER]))
+    counts = client.get("/api/events/counts", params={"grid": "990101001001001"}, headers=planner)
+    assert counts.status_code == 200
+    assert counts.json()["open"] is None  # one open event: suppressed for planners
+    admin = bearer(login(client, world.users[Role.ADMIN]))
+    full = client.get("/api/events/counts", params={"division": "990100000000"}, headers=admin)
+    assert (full.json()["open"], full.json()["open_by_kind"]) == (2, {"dispute": 2})
+    officer = bearer(login(client, world.users[Role.OFFICER]))
+    listed = client.get("/api/events", params={"purpose": PURPOSE}, headers=officer).json()
+    assert [e["id"] for e in listed["items"]] == [int(world.objects["events"]["own"])]
+    assert client.get(f"/api/events/{MISSING_EVENT}", headers=officer).status_code == 404
+
+
+def test_permit_reminders_and_reconciliation_over_http(client: TestClient, world: World) -> None:
+    officer = bearer(login(client, world.users[Role.OFFICER]))
+    reminders = client.get("/api/grids/990101001001001/permit-reminders", headers=officer).json()
+    assert [r["number"] for r in reminders["items"]] == [world.objects["permits"]["own"]]
+    assert reminders["items"][0]["days_left"] == 10
+    police = bearer(login(client, world.users[Role.POLICE]))
+    outflow = {"kind": "outflow", "region": "110105000000", "period_from": "2025-01-01",
+               "period_to": "2025-12-31", "records": [{
+                   "citizen_id": "110105199001010010", "name": "外出者",
+                   "hukou_division": "110105000000", "residence_division": "990101001001",
+                   "since": "2025-02-01"}]}  # fmt: skip
+    report = client.post("/api/exchange/reconcile", headers=police,
+                         json={"region": "990101000000", "outflow": outflow})  # fmt: skip
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert (body["matched"], body["here_not_there"]) == (0, [])
+    assert [i["citizen_id"] for i in body["there_not_here"]] == ["110105199001010010"]
+    denied = client.post("/api/exchange/reconcile", headers=officer,
+                         json={"region": "990101000000", "outflow": outflow})  # fmt: skip
+    assert denied.status_code == 403

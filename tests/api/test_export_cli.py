@@ -1,0 +1,54 @@
+"""``gridhouse export`` as a user runs it: a real process on the test database, real exit codes.
+
+The successful run commits one audit row (``export.divisions``) to the test database: the
+audit log is append-only, and other tests count only rows they make.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+GRIDHOUSE = Path(sys.executable).parent / "gridhouse"
+SHENZHEN = {"440303", "440304", "440305", "440306", "440307", "440308", "440309", "440310",
+            "440311"}  # fmt: skip
+
+
+def _run(*args: str, database_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "GRIDHOUSE_DATABASE_URL": database_url.replace("+psycopg", ""),
+        "GRIDHOUSE_DATA_DIR": str(tmp_path / "data"),
+    }
+    return subprocess.run(
+        [str(GRIDHOUSE), "export", *args],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.usefixtures("divisions_loaded")
+def test_export_divisions_and_refusals(database_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "shenzhen.gpkg"
+    done = _run("divisions", "--division", "4403", "--out", str(out),
+                database_url=database_url, tmp_path=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "(EPSG:4490)" in done.stdout
+    frame = pyogrio.read_dataframe(out)
+    assert {code[:6] for code in frame["code"] if code.endswith("000000")} >= SHENZHEN
+    assert frame.crs.to_epsg() == 4490
+
+    refusals = [
+        (["divisions", "--out", str(out)], "--out"),  # exists: never overwritten
+        (["buildings", "--out", str(tmp_path / "b.gpkg"), "--as", "nobody"], "--as"),
+    ]
+    for args, option in refusals:
+        refused = _run(*args, database_url=database_url, tmp_path=tmp_path)
+        assert refused.returncode == 1, (args, refused.stdout)
+        assert refused.stderr.strip().count("\n") == 0, refused.stderr
+        assert refused.stderr.startswith(f"error: {option}: "), refused.stderr
+    assert not (tmp_path / "b.gpkg").exists()

@@ -1,0 +1,184 @@
+"""Exports: files GDAL reads back, scope and roles, audit rows, and the round trip of a
+buildings export re-imported with ``--resurvey`` (codes and geometries kept)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from gis.access.scope import Scope
+from gis.audit.models import AuditEntry
+from gis.audit.schemas import Actor
+from gis.buildings.models import Building
+from gis.buildings.reading import open_footprints
+from gis.buildings.resurvey import resurvey_buildings
+from gis.crs import parse_crs
+from gis.errors import Forbidden, InvalidInput, NotFound
+from gis.exports import service as export_service
+from gis.exports.service import ExportFormat, ExportLayer, ExportResult, export_layer
+from gis.people.crypto import PeopleCipher
+from gis.users.models import Role
+from tests.access_world import GRID_OWN, World
+from tests.nanshan_sample import import_nanshan_sample
+from tests.people_world import CANARY
+
+TODAY = date(2026, 6, 1)
+ADMIN = Actor(name="cli:test", role="admin")
+SAMPLE = 200
+
+
+def _export(db: Session, layer: ExportLayer, out: Path, scope: Scope | None = None,
+            **options: object) -> ExportResult:  # fmt: skip
+    scope = scope or Scope.system("cli:test")
+    file_format = ExportFormat.from_path(out)
+    return export_layer(
+        db, layer=layer, out=out, file_format=file_format, scope=scope, actor=scope.actor,
+        today=TODAY, **options,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _stored(db: Session) -> dict[str, shapely.Geometry]:
+    rows = db.execute(select(Building.code, func.ST_AsBinary(Building.geom))).all()
+    return {code: shapely.from_wkb(bytes(wkb)) for code, wkb in rows}
+
+
+@pytest.mark.usefixtures("nanshan_communities")
+def test_buildings_round_trip_through_gpkg_and_geojson(
+    db: Session,
+    factory: sessionmaker[Session],
+    shared_data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Export, read back, and re-import with --resurvey: every code is kept, nothing added.
+
+    GeoPackage keeps EPSG:4490 and the very coordinates (every footprint "unchanged");
+    GeoJSON is EPSG:4326 (RFC 7946) and GDAL writes 15 significant digits, so footprints come
+    back within 1e-9° (0.1 mm): matched 1:1 to their codes, some with the version bumped.
+    Files are written in chunks of 64 rows here (4 chunks), as a province is in chunks of 50,000.
+    """
+    monkeypatch.setattr(export_service, "CHUNK_ROWS", 64)
+    codes = import_nanshan_sample(factory, db, shared_data=shared_data, tmp_path=tmp_path,
+                                  count=SAMPLE)  # fmt: skip
+    stored = _stored(db)
+    for name, layer_name in (("b.gpkg", "buildings"), ("b.geojson", None)):
+        out = tmp_path / name
+        result = _export(db, ExportLayer.BUILDINGS, out)
+        assert result.rows == SAMPLE
+        frame = pyogrio.read_dataframe(out)
+        assert sorted(frame["code"]) == codes
+        assert frame["height_m"].dtype.kind == "f" and frame["version"].dtype.kind == "i"
+        assert frame.crs.to_epsg() == (4490 if name.endswith("gpkg") else 4326)
+        back = dict(zip(frame["code"], frame.geometry.values, strict=True))
+        distance = max(shapely.hausdorff_distance(back[c], stored[c]) for c in codes)
+        if name.endswith("gpkg"):
+            assert all(shapely.equals_exact(back[c], stored[c], tolerance=0) for c in codes)
+        assert distance < 1e-9
+
+        source = open_footprints(out, layer=layer_name, crs=None)
+        summary = resurvey_buildings(
+            factory, source=source, community_code=None, repair=False,
+            rejects_file=tmp_path / f"{name}.rejects.csv",
+        )  # fmt: skip
+        assert (summary.added, summary.review, summary.pending_removal) == (0, 0, 0)
+        assert summary.unchanged + summary.changed == SAMPLE
+        if name.endswith("gpkg"):
+            assert summary.unchanged == SAMPLE
+        assert sorted(db.scalars(select(Building.code))) == codes
+
+    table = pd.read_csv(_export(db, ExportLayer.BUILDINGS, tmp_path / "b.csv").path, dtype=str,
+                        encoding="utf-8-sig")  # fmt: skip
+    assert sorted(table["code"]) == codes  # one header, every chunk
+
+
+def test_scope_roles_and_audit(db: Session, world: World, tmp_path: Path,
+                               cipher: PeopleCipher) -> None:  # fmt: skip
+    officer = Scope(user_name="t_officer", role=Role.OFFICER, grid_codes=frozenset({GRID_OWN}))
+    planner = Scope(user_name="t_planner", role=Role.PLANNER)
+    admin = Scope.system("cli:test")
+
+    mine = _export(db, ExportLayer.BUILDINGS, tmp_path / "officer.gpkg", officer)
+    assert list(pyogrio.read_dataframe(mine.path)["code"]) == [world.buildings["own"]]
+    every = _export(db, ExportLayer.BUILDINGS, tmp_path / "planner.csv", planner)
+    table = pd.read_csv(every.path, dtype=str)
+    assert set(table["code"]) == set(world.buildings.values())
+    assert table["wkt"].str.startswith("MULTIPOLYGON").all()
+
+    with pytest.raises(Forbidden):
+        _export(db, ExportLayer.HOUSES, tmp_path / "h.gpkg", planner)
+    with pytest.raises(Forbidden):
+        _export(db, ExportLayer.PEOPLE, tmp_path / "p.xlsx", officer, cipher=cipher)
+    assert not list(tmp_path.glob("[hp].*"))
+
+    houses = _export(db, ExportLayer.HOUSES, tmp_path / "houses.geojson", officer)
+    frame = pyogrio.read_dataframe(houses.path)
+    assert set(frame["building_code"]) == {world.buildings["own"]}
+    assert (frame.geometry.geom_type == "Point").all()
+
+    before = db.scalar(select(func.max(AuditEntry.id))) or 0
+    people = _export(db, ExportLayer.PEOPLE, tmp_path / "people.xlsx", admin, cipher=cipher)
+    sheet = openpyxl.load_workbook(people.path).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ("name", "id_number", "phone")
+    assert (CANARY.name, CANARY.id_number, CANARY.phone) in {row[:3] for row in body}
+    assert "lon" in header and "lat" in header
+    audit = db.scalars(select(AuditEntry).where(AuditEntry.id > before)).one()
+    assert (audit.action, audit.row_count, audit.user_name) == ("export.people", len(body),
+                                                                "cli:test")  # fmt: skip
+
+
+def test_grids_divisions_crs_and_filters(db: Session, world: World, tmp_path: Path) -> None:
+    grids = _export(db, ExportLayer.GRIDS, tmp_path / "g.gpkg", division_code="990101")
+    frame = pyogrio.read_dataframe(grids.path)
+    assert set(frame["code"]) == {GRID_OWN, "990101001002001"}
+    assert frame.loc[frame["code"] == GRID_OWN, "version"].item() == 2  # live today, not v1
+
+    own = _export(db, ExportLayer.BUILDINGS, tmp_path / "own.geojson", grid_code=GRID_OWN)
+    assert list(pyogrio.read_dataframe(own.path)["code"]) == [world.buildings["own"]]
+
+    plain = pyogrio.read_dataframe(
+        _export(db, ExportLayer.BUILDINGS, tmp_path / "wgs.gpkg", crs=parse_crs("EPSG:4326")).path
+    )
+    shifted = pyogrio.read_dataframe(
+        _export(db, ExportLayer.BUILDINGS, tmp_path / "gcj.gpkg", crs=parse_crs("GCJ02")).path
+    )
+    offset_deg = shapely.distance(
+        shapely.centroid(np.asarray(plain.geometry.values)),
+        shapely.centroid(np.asarray(shifted.geometry.values)),
+    )
+    assert ((offset_deg > 0.002) & (offset_deg < 0.01)).all()  # GCJ-02 moves Shenzhen ~500 m
+
+    with pytest.raises(NotFound):
+        _export(db, ExportLayer.DIVISIONS, tmp_path / "d.gpkg", division_code="990101")
+
+
+def test_bad_requests_name_the_option(db: Session, world: World, tmp_path: Path) -> None:
+    existing = tmp_path / "there.gpkg"
+    existing.write_bytes(b"")
+    cases = [
+        ({"out": existing}, "--out"),
+        ({"out": tmp_path / "missing" / "b.gpkg"}, "--out"),
+        ({"out": tmp_path / "b.gpkg", "grid_code": "12"}, "--grid"),
+        ({"out": tmp_path / "b.gpkg", "division_code": "44030"}, "--division"),
+    ]
+    for options, field in cases:
+        out = options.pop("out")
+        assert isinstance(out, Path)
+        with pytest.raises(InvalidInput) as caught:
+            _export(db, ExportLayer.BUILDINGS, out, **options)
+        assert caught.value.field == field
+    with pytest.raises(InvalidInput) as caught:
+        ExportFormat.from_path(tmp_path / "b.shp")
+    assert caught.value.field == "--format"
+    assert existing.read_bytes() == b""
