@@ -6,12 +6,16 @@
   charges it, so every scoped route is limited. Over the limit: 429 with ``Retry-After``.
 - ``PageLimit``, ``Int32`` and ``Int64`` bound integers at the door (422, never a database error);
   ``api/errors.py`` still maps any ``DataError`` that slips through to 422.
+- :class:`ConcurrencyLimitMiddleware` lets at most ``pool_size`` requests work at once and queues
+  the rest on the event loop (static files pass), so a burst can never leave every worker thread
+  waiting for a pooled connection held by a request that itself waits for a thread.
 - The per-request ``statement_timeout`` is set by ``api.deps.SessionDep``; a cancelled statement
   answers 503 (``api/errors.py``) and the rolled-back connection goes back to the pool.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
@@ -156,3 +160,28 @@ async def _respond(send: Send, status: int, body: bytes) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class ConcurrencyLimitMiddleware:
+    """At most ``limit`` requests at once past this point; the others wait their turn here.
+
+    A sync route runs its dependencies and body on AnyIO's worker threads (40), one hop each,
+    and holds its pooled connection between hops. Without a bound, a burst of requests fills
+    every thread with requests waiting for a connection while the requests holding the
+    connections wait for a thread: each waiter gives up only after the pool's timeout (503).
+    Admitting no more requests than the pool has connections (it has twice ``pool_size``: a
+    request may need a second one for an audit row of its own) keeps the two from starving
+    each other. Paths under ``exempt_prefixes`` (static files) pass without waiting.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.exempt_prefixes = exempt_prefixes
+        self._slots = asyncio.Semaphore(limit)
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope["path"]).startswith(self.exempt_prefixes):
+            await self.app(scope, receive, send)
+            return
+        async with self._slots:
+            await self.app(scope, receive, send)

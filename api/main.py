@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.limits import RequestGuardMiddleware, TokenBucketLimiter
+from api.limits import ConcurrencyLimitMiddleware, RequestGuardMiddleware, TokenBucketLimiter
 from api.routes import (
     audit,
     auth,
@@ -66,6 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.tile_rate_limiter = TokenBucketLimiter(
         per_minute=settings.tile_rate_limit_per_minute, burst=settings.tile_rate_limit_burst
+    )
+    app.add_middleware(
+        ConcurrencyLimitMiddleware,
+        limit=settings.pool_size,
+        exempt_prefixes=(STATIC_URL, VENDOR_URL),
     )
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)

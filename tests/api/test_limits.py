@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
-from api.limits import TokenBucketLimiter
+from api.limits import ConcurrencyLimitMiddleware, TokenBucketLimiter
 from api.main import create_app
 from gis.errors import RateLimited
 from gis.settings import Settings
@@ -162,3 +164,30 @@ def test_a_pool_without_a_free_connection_answers_503_not_500(settings: Settings
     assert response.status_code == 503
     assert response.headers["retry-after"] == "2"
     assert "busy" in response.json()["detail"][0]["msg"]
+
+
+def test_no_more_requests_work_at_once_than_the_limit_static_files_aside() -> None:
+    """The concurrency limit queues requests beyond it (they all finish); static files pass."""
+    running = {"api": 0, "static": 0}
+    peak = {"api": 0, "static": 0}
+    done: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = "static" if scope["path"].startswith("/static") else "api"
+        running[kind] += 1
+        peak[kind] = max(peak[kind], running[kind] + (running["api"] if kind == "static" else 0))
+        await asyncio.sleep(0.02)
+        running[kind] -= 1
+        done.append(scope["path"])
+
+    guarded = ConcurrencyLimitMiddleware(app, limit=2, exempt_prefixes=("/static",))
+
+    async def burst() -> None:
+        calls = [guarded({"type": "http", "path": f"/api/{n}"}, None, None) for n in range(7)]
+        calls += [guarded({"type": "http", "path": "/static/a.css"}, None, None)]
+        await asyncio.gather(*calls)
+
+    asyncio.run(burst())
+    assert len(done) == 8
+    assert peak["api"] == 2  # never more than the limit, and the limit was reached
+    assert peak["static"] == 3  # the static file ran beside two requests, not after them
