@@ -182,6 +182,30 @@ def _snapped(
     ]
 
 
+def _counted_around(
+    session: Session,
+    *,
+    geom: Any,
+    point: Any,
+    filters: Sequence[ColumnElement[bool]],
+    z: int,
+    x: int,
+    y: int,
+    margin: float,
+    snap_deg: float,
+) -> list[SnappedCount]:
+    """Rows whose ``geom`` meets the tile (with ``margin``) and passes ``filters``, counted at
+    ``point`` on the ``snap_deg`` lattice."""
+    bounds = _bounds(z, x, y, margin=margin)
+    statement = (
+        select()
+        .select_from(geom.class_)
+        .join(bounds, true())
+        .where(geom.op("&&")(bounds.c.env_storage), *filters)
+    )
+    return _snapped(session, point=point, weight=literal(1), statement=statement, snap_deg=snap_deg)
+
+
 def building_points(
     session: Session,
     *,
@@ -193,34 +217,21 @@ def building_points(
     where: ColumnElement[bool],
 ) -> list[SnappedCount]:
     """Live buildings ``where`` admits around the tile, counted by point on surface."""
-    bounds = _bounds(z, x, y, margin=margin)
-    statement = (
-        select()
-        .select_from(Building)
-        .join(bounds, true())
-        .where(
-            Building.geom.op("&&")(bounds.c.env_storage),
-            Building.status != BuildingStatus.RETIRED,
-            where,
-        )
-    )
-    point = func.ST_PointOnSurface(Building.geom)
-    return _snapped(session, point=point, weight=literal(1), statement=statement, snap_deg=snap_deg)
+    return _counted_around(
+        session, geom=Building.geom, point=func.ST_PointOnSurface(Building.geom),
+        filters=(Building.status != BuildingStatus.RETIRED, where),
+        z=z, x=x, y=y, margin=margin, snap_deg=snap_deg,
+    )  # fmt: skip
 
 
 def grid_points(
     session: Session, *, z: int, x: int, y: int, margin: float, snap_deg: float
 ) -> list[SnappedCount]:
     """Today's grid versions around the tile, counted by point on surface."""
-    bounds = _bounds(z, x, y, margin=margin)
-    statement = (
-        select()
-        .select_from(Grid)
-        .join(bounds, true())
-        .where(Grid.geom.op("&&")(bounds.c.env_storage), current_grid_clause())
-    )
-    point = func.ST_PointOnSurface(Grid.geom)
-    return _snapped(session, point=point, weight=literal(1), statement=statement, snap_deg=snap_deg)
+    return _counted_around(
+        session, geom=Grid.geom, point=func.ST_PointOnSurface(Grid.geom),
+        filters=(current_grid_clause(),), z=z, x=x, y=y, margin=margin, snap_deg=snap_deg,
+    )  # fmt: skip
 
 
 def floating_points(
@@ -369,13 +380,7 @@ def event_points(
     where: ColumnElement[bool],
 ) -> list[SnappedCount]:
     """Open events ``where`` admits around the tile, counted."""
-    bounds = _bounds(z, x, y, margin=margin)
-    statement = (
-        select()
-        .select_from(Event)
-        .join(bounds, true())
-        .where(Event.geom.op("&&")(bounds.c.env_storage), Event.closed_at.is_(None), where)
-    )
-    return _snapped(
-        session, point=Event.geom, weight=literal(1), statement=statement, snap_deg=snap_deg
-    )
+    return _counted_around(
+        session, geom=Event.geom, point=Event.geom, filters=(Event.closed_at.is_(None), where),
+        z=z, x=x, y=y, margin=margin, snap_deg=snap_deg,
+    )  # fmt: skip
