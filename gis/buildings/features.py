@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ColumnElement, Text, case, cast, func, literal, lit
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from gis.buildings.models import Building, BuildingStatus
+from gis.buildings.models import PUBLIC_COLUMNS, Building, BuildingStatus
 from gis.crs import STORAGE_SRID, WGS84_SRID
 from gis.errors import InvalidInput
 
@@ -64,16 +64,7 @@ def building_page(
         conditions.append(Building.geom.op("&&")(envelope))
     if not include_retired:
         conditions.append(Building.status != BuildingStatus.RETIRED)
-    columns = (
-        Building.code,
-        Building.status,
-        Building.version,
-        Building.community_code,
-        Building.structure_class,
-        Building.height_m,
-        Building.floors,
-        Building.use,
-    )
+    columns = PUBLIC_COLUMNS
     page = (
         select(*columns, Building.geom)
         .where(*conditions)

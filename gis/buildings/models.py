@@ -58,6 +58,7 @@ class ImportKind(StrEnum):
     HOUSES = "houses"
     PEOPLE = "people"
     GRIDS = "grids"
+    EVENTS = "events"
 
 
 class ImportStatus(StrEnum):
@@ -186,3 +187,17 @@ class ImportChange(Base):
     code: Mapped[str | None] = mapped_column(String(25))
     source_id: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+
+
+PUBLIC_COLUMNS = (
+    Building.code,
+    Building.status,
+    Building.version,
+    Building.community_code,
+    Building.structure_class,
+    Building.height_m,
+    Building.floors,
+    Building.use,
+)
+"""What anyone who may see a building may read of it, footprint aside: the properties of the
+API's features, of /ogc and of exports."""

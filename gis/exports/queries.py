@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, func, literal, select, true
 from sqlalchemy.orm import aliased
 
 from gis.access.scope import Scope, division_prefix
-from gis.buildings.models import Building, BuildingStatus
+from gis.buildings.models import PUBLIC_COLUMNS, Building, BuildingStatus
 from gis.crs import STORAGE_SRID
 from gis.divisions.models import Division
 from gis.grids.models import Grid
@@ -62,14 +62,7 @@ def buildings_select(*, scope: Scope, filters: Filters, srid: int) -> Select[Any
     admitted = true() if scope.role is Role.PLANNER else scope.buildings_clause()
     return (
         select(
-            Building.code,
-            Building.status,
-            Building.version,
-            Building.community_code,
-            Building.structure_class,
-            Building.height_m,
-            Building.floors,
-            Building.use,
+            *PUBLIC_COLUMNS,
             Building.source_id,
             _wkb(Building.geom, srid),
         )

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, true
 
 from gis.access.scope import Scope
-from gis.buildings.models import Building, BuildingStatus
+from gis.buildings.models import PUBLIC_COLUMNS, Building, BuildingStatus
 from gis.divisions.models import Division
 from gis.errors import NotFound
 from gis.grids.models import Grid
@@ -57,16 +57,7 @@ BUILDINGS = Collection(
     description="Live building footprints with their permanent 25-character codes.",
     table=Building,
     id_column=Building.code,
-    properties=(
-        Building.code,
-        Building.status,
-        Building.version,
-        Building.community_code,
-        Building.structure_class,
-        Building.height_m,
-        Building.floors,
-        Building.use,
-    ),
+    properties=PUBLIC_COLUMNS,
 )
 GRIDS = Collection(
     id="grids",
