@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from api.cli.common import console
-from api.main import create_app
 from gis.db import database_url
 from gis.settings import get_settings
 
@@ -18,6 +16,12 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
     """Serve the API and the pages (starts the embedded cluster first when it is used)."""
+    # imported here: the web application (FastAPI, every route, the pages) is a second or more
+    # of start-up that no other command needs
+    import uvicorn
+
+    from api.main import create_app
+
     settings = get_settings()
     database_url(settings)
     host = host or settings.host
