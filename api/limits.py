@@ -9,8 +9,8 @@
 - :class:`ConcurrencyLimitMiddleware` lets at most ``pool_size`` requests work at once and queues
   the rest on the event loop (static files pass), so a burst can never leave every worker thread
   waiting for a pooled connection held by a request that itself waits for a thread.
-- The per-request ``statement_timeout`` is set by ``api.deps.SessionDep``; a cancelled statement
-  answers 503 (``api/errors.py``) and the rolled-back connection goes back to the pool.
+- ``statement_timeout`` is a setting of the service's connections (``api.main``); a cancelled
+  statement answers 503 (``api/errors.py``) and the rolled-back connection goes back to the pool.
 """
 
 from __future__ import annotations
@@ -172,16 +172,30 @@ class ConcurrencyLimitMiddleware:
     Admitting no more requests than the pool has connections (it has twice ``pool_size``: a
     request may need a second one for an audit row of its own) keeps the two from starving
     each other. Paths under ``exempt_prefixes`` (static files) pass without waiting.
+
+    ``lanes`` gives exact paths a queue and a limit of their own: a login spends ~0.25 s of
+    CPU on its password hash and holds a connection only briefly around it, so a burst of
+    logins (a shift starting) waits in its own lane instead of filling every slot while the
+    officers already signed in wait behind it for their map tiles.
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        exempt_prefixes: tuple[str, ...] = (),
+        lanes: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.exempt_prefixes = exempt_prefixes
         self._slots = asyncio.Semaphore(limit)
+        self._lanes = {path: asyncio.Semaphore(n) for path, n in (lanes or {}).items()}
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or str(scope["path"]).startswith(self.exempt_prefixes):
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or path.startswith(self.exempt_prefixes):
             await self.app(scope, receive, send)
             return
-        async with self._slots:
+        async with self._lanes.get(path, self._slots):
             await self.app(scope, receive, send)

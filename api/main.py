@@ -14,6 +14,7 @@ from api.routes import (
     audit,
     auth,
     buildings,
+    dashboard,
     events,
     grids,
     health,
@@ -27,8 +28,10 @@ from api.routes import (
     search,
     tiles,
 )
+from api.routes.auth import LOGIN_PATH
 from gis.db import APP_ROLE, database_url, make_engine, make_session_factory
 from gis.settings import Settings, get_settings
+from gis.users.credentials import HASHES_AT_ONCE
 from maps.assets import STATIC_DIR, STATIC_URL, VENDOR_DIR, VENDOR_URL
 
 
@@ -46,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database_url(settings, start_embedded=False),
             pool_size=settings.pool_size,
             role=APP_ROLE if settings.db_use_app_role else None,
+            statement_timeout_ms=settings.statement_timeout_ms,
         )
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ConcurrencyLimitMiddleware,
         limit=settings.pool_size,
         exempt_prefixes=(STATIC_URL, VENDOR_URL),
+        lanes={LOGIN_PATH: HASHES_AT_ONCE},
     )
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
@@ -88,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(grids.router)
     app.include_router(plans.router)
     app.include_router(events.router)
+    app.include_router(dashboard.router)
     app.include_router(ogc.router)
     pages.install_login_redirect(app)
     # the pages' scripts and styles, served here (no CDN): public, like any static file

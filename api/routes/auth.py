@@ -25,6 +25,7 @@ from gis.users.models import Role
 from gis.users.schemas import AuthPolicy
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
+LOGIN_PATH = "/api/auth/login"
 
 LOGIN_FAILED = "invalid name, password or code, or the account is locked"
 
@@ -52,7 +53,7 @@ class Me(BaseModel):
 
 
 @router.post(
-    "/login",
+    LOGIN_PATH.removeprefix(router.prefix),
     response_model=LoginResponse,
     responses={401: {"description": "wrong credentials, locked or disabled account"}},
 )

@@ -18,8 +18,10 @@ TOTP_STEP_S = 30
 TOTP_ISSUER = "gridhouse"
 
 _hasher = PasswordHasher()  # argon2id with the RFC 9106 "low memory" profile (64 MiB, t=3)
-_hashing = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
-"""Hashes computed at once: a burst of logins queues here instead of taking 64 MiB each."""
+HASHES_AT_ONCE = max(2, os.cpu_count() or 2)
+"""Password hashes computed at once (argon2id costs ~0.25 s of one core and 64 MiB each):
+a burst of logins queues instead of taking 64 MiB each."""
+_hashing = threading.BoundedSemaphore(HASHES_AT_ONCE)
 
 
 def hash_password(password: str) -> str:

@@ -191,3 +191,37 @@ def test_no_more_requests_work_at_once_than_the_limit_static_files_aside() -> No
     assert len(done) == 8
     assert peak["api"] == 2  # never more than the limit, and the limit was reached
     assert peak["static"] == 3  # the static file ran beside two requests, not after them
+
+
+def test_a_lane_queues_its_path_apart_from_the_other_requests() -> None:
+    """A burst of logins waits in the login lane while other requests pass through the general
+    slots beside it: here no login can finish before every tile has, so the tiles would never
+    finish (timeout) if they queued behind the logins."""
+    finished: list[str] = []
+    tiles_done = asyncio.Event()
+    peak_logins = [0, 0]  # running, peak
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["path"] == "/api/auth/login":
+            peak_logins[0] += 1
+            peak_logins[1] = max(peak_logins)
+            await tiles_done.wait()
+            peak_logins[0] -= 1
+        else:
+            await asyncio.sleep(0.01)
+        finished.append(scope["path"])
+        if sum(path.startswith("/tiles") for path in finished) == 4:
+            tiles_done.set()
+
+    guarded = ConcurrencyLimitMiddleware(app, limit=2, lanes={"/api/auth/login": 1})
+
+    async def burst() -> None:
+        login = {"type": "http", "path": "/api/auth/login"}
+        logins = [guarded(login, None, None) for _ in range(6)]
+        tiles = [guarded({"type": "http", "path": f"/tiles/{n}"}, None, None) for n in range(4)]
+        await asyncio.wait_for(asyncio.gather(*logins, *tiles), timeout=30)
+
+    asyncio.run(burst())
+    assert finished[:4] == [f"/tiles/{n}" for n in range(4)]
+    assert finished[4:] == ["/api/auth/login"] * 6
+    assert peak_logins[1] == 1  # the lane's own limit
