@@ -57,18 +57,30 @@ def database_url(settings: Settings, *, start_embedded: bool = True) -> str:
     return embedded.url()
 
 
-def make_engine(url: str, *, pool_size: int = 10, role: str | None = None) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    role: str | None = None,
+    statement_timeout_ms: int | None = None,
+) -> Engine:
     """An engine whose connections speak UTC-free dates in China's time zone.
 
     With ``role`` every new connection runs ``SET ROLE role`` first, so the service acts with that
     role's privileges (the login user must be a member of it; migration 0002 sees to that).
+    With ``statement_timeout_ms`` every statement on its connections is cancelled after that
+    long (a connection setting: no statement per transaction; ``set_statement_timeout`` still
+    changes it for one transaction).
     """
+    options = "-c timezone=Asia/Shanghai"
+    if statement_timeout_ms is not None:
+        options += f" -c statement_timeout={int(statement_timeout_ms)}ms"
     engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"options": "-c timezone=Asia/Shanghai", "connect_timeout": 5},
+        connect_args={"options": options, "connect_timeout": 5},
     )
     if role is not None:
 

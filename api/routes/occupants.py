@@ -30,6 +30,9 @@ def _respond(session: SessionDep, audit: Audited, result: OccupantResult) -> Res
         target_codes=result.target_codes,
         query_geom=result.query_geom,
     )
+    # durable before the page leaves; committed here, on the route's worker thread, because
+    # api.deps.get_session would spend a thread hop of its own on it (issue 5 item 8)
+    session.commit()
     return Response(content=result.page.json, media_type="application/json")
 
 

@@ -12,8 +12,11 @@ b'{"action":"occupants.read","at":"2026-01'
 >>> len(row_hash(content, prev_hash=None))
 32
 
-The function is computed in Python on the way in and again by ``gridhouse audit verify``, never
-by a database function, so someone who controls the database cannot change how rows are checked.
+The canonical bytes are made in Python on the way in (:func:`canonical_parts`: the row's id is
+drawn by the database under the chain's lock, so the bytes go split around it and the database
+function ``audit_append`` of migration 0007 joins them and takes the SHA-256), and
+``gridhouse audit verify`` recomputes every hash in Python (:func:`row_hash`), never by a
+database function, so someone who controls the database cannot change how rows are checked.
 """
 
 from __future__ import annotations
@@ -46,7 +49,11 @@ class AuditContent:
 
 def canonical_bytes(content: AuditContent) -> bytes:
     """Compact JSON, sorted keys, timestamps in UTC with microseconds, WKB as lower-case hex."""
-    document = {
+    return _compact(_document(content))
+
+
+def _document(content: AuditContent) -> dict[str, object]:
+    return {
         "id": content.id,
         "at": content.at.astimezone(UTC).isoformat(timespec="microseconds"),
         "user_name": content.user_name,
@@ -59,6 +66,32 @@ def canonical_bytes(content: AuditContent) -> bytes:
         "outcome": content.outcome,
         "client_addr": content.client_addr,
     }
+
+
+def canonical_parts(content: AuditContent) -> tuple[bytes, bytes]:
+    """The canonical bytes of ``content`` without its id: ``(head, tail)`` such that
+    ``head + str(id).encode() + tail == canonical_bytes(content)`` for any id.
+
+    Keys are sorted, so the keys before ``"id"`` make the head and the rest the tail:
+
+    >>> content = AuditContent(id=7, at=datetime(2026, 1, 1, tzinfo=UTC), user_name=None,
+    ...     role=None, action="x.read", target_codes=(), query_wkb_hex=None, purpose=None,
+    ...     row_count=None, outcome="ok", client_addr=None)
+    >>> head, tail = canonical_parts(content)
+    >>> head[-6:], tail[:11]
+    (b',"id":', b',"outcome":')
+    >>> head + b"7" + tail == canonical_bytes(content)
+    True
+    """
+    document = _document(content)
+    before = {key: value for key, value in document.items() if key < "id"}
+    after = {key: value for key, value in document.items() if key > "id"}
+    head = _compact(before)[:-1] + b',"id":'
+    tail = b"," + _compact(after)[1:]
+    return head, tail
+
+
+def _compact(document: dict[str, object]) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -1,4 +1,4 @@
-"""SQL of the audit domain: the chain lock, appends, the chain walk and the filtered listing."""
+"""SQL of the audit domain: appends to the chain, the chain walk and the filtered listing."""
 
 from __future__ import annotations
 
@@ -6,37 +6,43 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import DateTime, Integer, LargeBinary, Text, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from gis.audit.models import AuditEntry
-from gis.crs import STORAGE_SRID
 
-CHAIN_LOCK_KEY = 0x67726964_61756474  # "gridaudt": the advisory lock serialising appends
-
-
-def lock_chain(session: Session) -> None:
-    """Take the transaction-scoped advisory lock that serialises appends to the chain; it is
-    released at commit or rollback, so the next writer reads the hash this one wrote."""
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+CHAIN_LOCK_KEY = 0x67726964_61756474
+"""The advisory lock serialising appends ("gridaudt"); taken inside ``audit_append``."""
 
 
-def select_last_hash(session: Session) -> bytes | None:
-    """The hash of the newest row (``None`` for an empty log)."""
-    statement = select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    return session.scalar(statement)
+_APPEND = text(
+    "SELECT new_id, new_hash FROM audit_append(:at, :user_name, :role, :action, :target_codes, "
+    ":query_wkb, :purpose, :row_count, :outcome, CAST(:client_addr AS inet), :head, :tail)"
+).bindparams(
+    bindparam("at", type_=DateTime(timezone=True)),
+    bindparam("target_codes", type_=ARRAY(Text)),
+    bindparam("query_wkb", type_=LargeBinary),
+    bindparam("row_count", type_=Integer),
+    bindparam("head", type_=LargeBinary),
+    bindparam("tail", type_=LargeBinary),
+)
 
 
-def next_audit_id(session: Session) -> int:
-    """Draw the next id from the identity sequence (it is part of the hashed content)."""
-    statement = text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))")
-    return int(session.scalar(statement))
+def append_row(
+    session: Session, *, values: dict[str, Any], query_wkb: bytes | None, head: bytes, tail: bytes
+) -> tuple[int, bytes]:
+    """Append one row in one round trip; returns ``(id, hash)``.
 
-
-def insert_audit_row(session: Session, *, values: dict[str, Any], query_wkb: bytes | None) -> None:
-    """Append one row; ``query_wkb`` (EPSG:4490 WKB) becomes ``query_geom``."""
-    geom = func.ST_GeomFromWKB(query_wkb, STORAGE_SRID) if query_wkb is not None else None
-    session.execute(insert(AuditEntry).values(**values, query_geom=geom))
+    ``audit_append`` (migration 0007) takes the transaction-scoped advisory lock that serialises
+    appends (released at commit or rollback, so the next writer reads the hash written here),
+    reads the newest row's hash after it, draws the id, hashes ``prev_hash || head || id ||
+    tail`` and inserts. ``values`` are the row's columns but ``id``, ``query_geom`` and the
+    hashes; ``query_wkb`` is EPSG:4490 WKB.
+    """
+    params = {**values, "query_wkb": query_wkb, "head": head, "tail": tail}
+    row = session.execute(_APPEND, params).one()
+    return int(row[0]), bytes(row[1])
 
 
 _CHAIN_COLUMNS = (

@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from gis.audit import queries
-from gis.audit.chain import AuditContent, row_hash
+from gis.audit.chain import AuditContent, canonical_parts, row_hash
 from gis.audit.schemas import (
     Actor,
     AuditOutcome,
@@ -86,8 +86,9 @@ def record_audit(
     outcome : ``ok``, ``denied``, ``not_found``, ``failed``
     client_addr : the caller's IP address (anything that is not one is stored as NULL)
 
-    Appends are serialised by a transaction-scoped advisory lock held until the caller's
-    transaction ends: call this last in a unit of work, and only under READ COMMITTED.
+    One round trip (``audit_append``, migration 0007). Appends are serialised by a
+    transaction-scoped advisory lock held until the caller's transaction ends: call this last
+    in a unit of work, and only under READ COMMITTED.
     """
     user_name = _checked_text(actor.name, field="user_name")
     role = _checked_text(actor.role, field="role")
@@ -102,11 +103,8 @@ def record_audit(
         wkb = shapely.to_wkb(shapely.force_2d(query_geom), byte_order=1)
     addr = _canonical_addr(client_addr)
 
-    queries.lock_chain(session)
-    prev_hash = queries.select_last_hash(session)
-    new_id = queries.next_audit_id(session)
     content = AuditContent(
-        id=new_id,
+        id=0,  # drawn by the database under the chain's lock: canonical_parts leaves it out
         at=datetime.now(UTC),
         user_name=user_name,
         role=role,
@@ -118,9 +116,8 @@ def record_audit(
         outcome=str(outcome),
         client_addr=addr,
     )
-    digest = row_hash(content, prev_hash=prev_hash)
+    head, tail = canonical_parts(content)
     values: dict[str, Any] = {
-        "id": new_id,
         "at": content.at,
         "user_name": user_name,
         "role": role,
@@ -130,11 +127,8 @@ def record_audit(
         "row_count": row_count,
         "outcome": str(outcome),
         "client_addr": addr,
-        "prev_hash": prev_hash,
-        "hash": digest,
     }
-    queries.insert_audit_row(session, values=values, query_wkb=wkb)
-    return new_id, digest
+    return queries.append_row(session, values=values, query_wkb=wkb, head=head, tail=tail)
 
 
 def _content_of(row: Any) -> AuditContent:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -185,3 +187,26 @@ def test_users_cli_round_trip(cli: Cli) -> None:
     verify = cli("audit", "verify")
     assert verify.exit_code == 0, verify.output
     assert "9 rows" in verify.stdout  # 5 + add, add, disable, reset
+
+
+def test_concurrent_appends_make_one_chain(audited_db: str, cli: Cli) -> None:
+    """Writers on four connections at once: ``audit_append`` takes the chain's lock before it
+    reads the last hash, so every row links to the row committed just before it."""
+    engine = make_engine(audited_db, pool_size=4)
+    factory = make_session_factory(engine)
+    start = threading.Barrier(4)
+
+    def append(worker: int) -> None:
+        start.wait()
+        for n in range(10):
+            with transaction(factory) as session:
+                record_audit(
+                    session, actor=Actor(f"w{worker}", "police"), action="test.read", row_count=n
+                )
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(append, range(4)))
+    engine.dispose()
+    result = cli("audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert "audit log intact: 45 rows" in result.stdout

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from api.main import create_app
 from gis import cluster, schema
 from gis.audit.models import AuditEntry
+from gis.audit.service import verify_chain
 from gis.db import make_engine, make_session_factory, transaction
 from gis.people.crypto import PeopleCipher
 from gis.settings import Settings
@@ -381,6 +382,56 @@ def committed_world(
     yield url, world
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute("DROP DATABASE peopleworld WITH (FORCE)")
+
+
+def test_occupant_reads_commit_their_audit_row_before_they_answer(
+    committed_world: tuple[str, World], people_key_file: Path, tmp_path: Path
+) -> None:
+    """As in production (the routes commit their own transaction): once an occupants answer is
+    back, its audit row is committed, seen from another connection, and the chain verifies."""
+    url, world = committed_world
+    settings = Settings(database_url=url, data_dir=tmp_path, people_key_file=people_key_file)
+    house, building = world.objects["houses"]["own"], world.buildings["own"]
+    polygon = {"type": "Polygon", "coordinates": [BOX]}
+    calls: list[tuple[str, str, dict[str, object] | None, str]] = [
+        ("GET", f"/api/houses/{house}/occupants?purpose={CASE}", None, "occupants.house"),
+        ("GET", f"/api/buildings/{building}/occupants?purpose={CASE}", None, "occupants.building"),
+        (
+            "GET",
+            f"/api/occupants?lon=113.905&lat=22.505&radius_m=300&crs=EPSG:4490&purpose={CASE}",
+            None,
+            "occupants.radius",
+        ),
+        (
+            "POST",
+            "/api/occupants/search",
+            {"polygon": polygon, "purpose": CASE},
+            "occupants.search",
+        ),
+        (
+            "POST",
+            "/api/occupants/search",
+            {"grid": world.objects["grids"]["own"], "purpose": CASE},
+            "occupants.search",
+        ),
+    ]
+    newest = "SELECT action, outcome, row_count, purpose, user_name FROM audit_log ORDER BY id DESC"
+    with (
+        TestClient(create_app(settings)) as client,
+        psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as other,
+    ):
+        police = _token(client, world, Role.POLICE)
+        for method, path, body, action in calls:
+            response = client.request(method, path, json=body, headers=bearer(police))
+            assert response.status_code == 200, (path, response.text)
+            returned = response.json()["returned"]
+            row = other.execute(newest).fetchone()
+            assert row == (action, "ok", returned, CASE, world.users[Role.POLICE]), path
+    engine = make_engine(url, pool_size=1)
+    with transaction(make_session_factory(engine)) as session:
+        report = verify_chain(session)
+    engine.dispose()
+    assert report.is_intact, report.problem
 
 
 def test_failed_reads_are_audited_although_their_transaction_rolls_back(

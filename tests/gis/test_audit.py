@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,10 +12,11 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from gis.audit.chain import AuditContent, row_hash
+from gis.audit import queries
+from gis.audit.chain import AuditContent, canonical_bytes, canonical_parts, row_hash
 from gis.audit.models import AuditEntry
 from gis.audit.schemas import Actor, AuditOutcome, ChainProblemKind
-from gis.audit.service import list_audit_entries, record_audit, verify_chain
+from gis.audit.service import _content_of, list_audit_entries, record_audit, verify_chain
 from gis.db import APP_ROLE
 from gis.errors import InvalidInput
 
@@ -72,6 +74,65 @@ def test_hash_covers_every_column() -> None:
     hashes = {row_hash(content, prev_hash=None) for content in [base, *variants]}
     assert len(hashes) == len(variants) + 1
     assert row_hash(base, prev_hash=b"\x01" * 32) != row_hash(base, prev_hash=None)
+
+
+def test_canonical_parts_split_the_bytes_around_the_id() -> None:
+    """What ``audit_append`` hashes (head, the id, tail) is byte for byte what verify hashes."""
+    at = datetime(2026, 11, 22, 19, 30, 1, 5, tzinfo=UTC)
+    tricky = 'case "A" \\ 走访\n\t/ "id":1,'
+    contents = [
+        AuditContent(0, at, None, None, "x", (), None, None, None, "ok", None),
+        AuditContent(0, at, "李警官", "police", "occupants.radius", ("4403050070031000123000007",),
+                     "0103000020", tricky, 370, "ok", "::1"),
+        AuditContent(0, at, 'id":1,', "admin", '"id":', ('"id":2,', ""), None, "}{", 0,
+                     "denied", "192.0.2.1"),
+    ]  # fmt: skip
+    for content in contents:
+        head, tail = canonical_parts(content)
+        for new_id in (1, 42, 9_007_199_254_740_993):
+            whole = replace(content, id=new_id)
+            assert head + str(new_id).encode() + tail == canonical_bytes(whole)
+
+
+def test_the_database_hashes_what_python_verifies(db: Session) -> None:
+    """``audit_append`` hashes in the database; verify recomputes in Python: the same bytes."""
+    new_id, digest = record_audit(
+        db, actor=Actor(name="李警官", role="police"), action="occupants.radius",
+        target_codes=["4403050070031000123000007", '"quoted"'],
+        query_geom=box(113.9, 22.5, 113.91, 22.51), purpose='case "A" \\ 走访\n', row_count=3,
+        client_addr="::ffff:192.0.2.7",
+    )  # fmt: skip
+    row = next(iter(queries.select_chain_batch(db, after_id=new_id - 1, limit=1)))
+    assert row.id == new_id
+    assert bytes(row.hash) == digest
+    prev = bytes(row.prev_hash) if row.prev_hash is not None else None
+    assert row_hash(_content_of(row), prev_hash=prev) == digest
+
+
+def test_rows_written_before_migration_0007_still_verify(db: Session) -> None:
+    """A row appended the old way (four statements, hashed in Python), then rows appended by
+    ``audit_append``: one chain, intact."""
+    db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": queries.CHAIN_LOCK_KEY})
+    prev = db.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+    old_id = int(db.scalar(text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))")))
+    content = AuditContent(old_id, datetime.now(UTC), "li", "police", "old.read", ("a",), None,
+                           "case 17", 2, "ok", None)  # fmt: skip
+    old_hash = row_hash(content, prev_hash=prev)
+    db.add(
+        AuditEntry(
+            id=old_id, at=content.at, user_name="li", role="police", action="old.read",
+            target_codes=["a"], purpose="case 17", row_count=2, outcome="ok", prev_hash=prev,
+            hash=old_hash,
+        )
+    )  # fmt: skip
+    db.flush()
+    ids = _append(db, 2)
+    first_new = db.get(AuditEntry, ids[0])
+    assert first_new is not None
+    assert first_new.prev_hash == old_hash
+    report = verify_chain(db)
+    assert report.is_intact, report.problem
+    assert report.head_id == ids[-1]
 
 
 def test_an_edited_row_is_named(db: Session) -> None:
