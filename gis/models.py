@@ -11,7 +11,14 @@ from gis.buildings.models import (
 )
 from gis.db import Base
 from gis.divisions.models import Division
-from gis.events.models import Event, EventPhoto, EventStep, ExchangeBatch, ResidencePermit
+from gis.events.models import (
+    Event,
+    EventPhoto,
+    EventStep,
+    ExchangeBatch,
+    ExchangeFollowUp,
+    ResidencePermit,
+)
 from gis.grids.models import (
     Grid,
     GridCodeCounter,
@@ -38,6 +45,7 @@ __all__ = [
     "EventPhoto",
     "EventStep",
     "ExchangeBatch",
+    "ExchangeFollowUp",
     "Grid",
     "GridCodeCounter",
     "GridLineage",

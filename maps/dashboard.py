@@ -1,6 +1,6 @@
 """The dashboard (``/dashboard``): per division and grid, residents, floating share, houses,
-rentals, class mix, the four quality rates against their thresholds and overdue work, as cards,
-Chart.js charts and a table.
+rentals, class mix, the four quality rates against their thresholds, open events by kind, overdue
+events, the closure rate and overdue work, as cards, Chart.js charts and a table.
 
 Pure: :func:`build_dashboard` turns a :class:`DashboardView` (figures measured by
 ``gis.dashboard``) into HTML; ``maps/static/dashboard.js`` draws the charts from the same data.
@@ -66,6 +66,7 @@ def cards(data: DashboardData, lang: Lang) -> str:
         ("rentals", _number(totals.get("rented_houses"))),
         ("open_events", _number(totals.get("open_events"))),
         ("overdue_events", _number(totals.get("overdue_events"))),
+        ("closure_rate", _percent(data.closure_rate)),
     ]
     if data.has_overdue:
         items.append(("overdue", _number(totals.get("overdue"))))
@@ -78,7 +79,7 @@ def cards(data: DashboardData, lang: Lang) -> str:
 
 def grid_table(grids: Sequence[GridFigures], *, has_overdue: bool, lang: Lang) -> str:
     heads = ["grid", "legend", "households", "residents", "floating_share", "houses", "rentals"]
-    heads += ["open_events", "overdue_events"]
+    heads += ["open_events", "overdue_events", "closure_rate"]
     heads += [RATE_LABELS[name] for name in RATES]
     if has_overdue:
         heads += ["late_declarations", "late_departures"]
@@ -95,6 +96,7 @@ def grid_table(grids: Sequence[GridFigures], *, has_overdue: bool, lang: Lang) -
                 f"<td>{_number(grid.counts.get(key))}</td>"
                 for key in ("open_events", "overdue_events")
             ),
+            f'<td data-rate="closure">{_percent(grid.closure_rate)}</td>',
             *(_rate_cell(getattr(grid.quality, name, None)) for name in RATES),
         ]
         if has_overdue:
@@ -138,9 +140,14 @@ def chart_data(data: DashboardData) -> dict[str, Any]:
                 "rented": grid.counts["rented_houses"],
                 "declarations": grid.overdue_declarations,
                 "departures": grid.overdue_departures,
+                "openByKind": grid.open_events_by_kind,
+                "overdueEvents": grid.counts.get("overdue_events"),
+                "closureRate": grid.closure_rate,
             }
             for grid in data.grids
         ],
+        "eventKinds": list(data.open_events_by_kind),
+        "openByKind": data.open_events_by_kind,
         "classMix": data.class_mix,
         "classOrder": list(style.GRID_CLASS_ORDER),
         "quality": _quality_data(data.quality),
@@ -178,6 +185,8 @@ def build_dashboard(view: DashboardView) -> str:
             ("class_mix", "gh-chart-classes"),
             ("houses", "gh-chart-houses"),
             ("quality", "gh-chart-quality"),
+            ("open_by_kind", "gh-chart-events"),
+            ("closure_rates", "gh-chart-closure"),
             *((("overdue", "gh-chart-overdue"),) if data.has_overdue else ()),
         )
     )

@@ -178,6 +178,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "step_handled": ("处置完毕", "Mark handled"),
     "step_checked": ("核查通过", "Check on site"),
     "step_closed": ("结案", "Close"),
+    "event_photos": ("现场照片", "Photos"),
+    "photo": ("照片", "Photo"),
+    "no_photos": ("暂无照片", "No photos yet"),
+    "add_photo": ("添加照片（JPEG、PNG、WebP）", "Add a photo (JPEG, PNG, WebP)"),
+    "photo_optional": ("现场照片（可选）", "Photo (optional)"),
+    "photo_saved": ("照片已上传", "Photo attached"),
+    "uploading": ("正在上传…", "Uploading…"),
+    "photo_type": (
+        "photo: 只能上传 JPEG、PNG 或 WebP 图片",
+        "photo: only JPEG, PNG or WebP images can be attached",
+    ),
+    "photo_too_large": (
+        "photo: 照片有 {size} 字节且无法压缩，最多 {max} 字节",
+        "photo: the photo has {size} bytes and cannot be made smaller; at most {max} bytes",
+    ),
+    "open_by_kind": ("未结事件（按类型）", "Open events by kind"),
+    "closure_rate": ("结案率", "Closure rate"),
+    "closure_rates": ("各网格结案率", "Closure rate per grid"),
 }
 """key → (中文, English)."""
 

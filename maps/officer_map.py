@@ -1,11 +1,12 @@
 """The officer and police map (``/map``): grids by class, buildings from vector tiles, a side
 panel with a building's houses and occupants, registration for officers, open events (reported
-from a building, moved through their steps), search, an H3 heat map of floating residents,
-locate-me; Chinese by default, usable on a phone.
+from a building, with photos, moved through their steps), search, an H3 heat map of floating
+residents, locate-me; Chinese by default, usable on a phone.
 
-Pure: :func:`build_officer_map` turns an :class:`OfficerMapView` into HTML. The page's script
-(``maps/static/officer.js``) asks the API for buildings, occupants and registrations as the
-user clicks; the server decides what each role may do, the page only hides what it may not.
+Pure: :func:`build_officer_map` turns an :class:`OfficerMapView` into HTML. The page's scripts
+(``maps/static/officer.js``, the events panel in ``maps/static/events.js``) ask the API for
+buildings, occupants, registrations and events as the user clicks; the server decides what
+each role may do, the page only hides what it may not.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Literal
 import folium
 from folium.plugins import VectorGridProtobuf
 
+from gis.events.photos import MAX_PHOTO_BYTES
 from maps import i18n
 from maps.page import PageFiles, Viewer, new_map_page
 
@@ -137,7 +139,8 @@ def panel_markup(view: OfficerMapView) -> str:
     </form>
     <aside class="gh-panel" id="gh-panel" hidden aria-live="polite">
       <div class="gh-panel-head">
-        <strong data-i18n="building">{i18n.text("building", lang)}</strong>
+        <strong id="gh-panel-title"><span data-i18n="building">{i18n.text("building", lang)}</span>
+        </strong>
         <button type="button" class="btn-close" id="gh-panel-close"
           data-i18n-title="close" title="{i18n.text("close", lang)}"></button>
       </div>
@@ -178,6 +181,7 @@ def build_officer_map(view: OfficerMapView) -> str:
         "buildingsZoom": BUILDINGS_MAP_ZOOM,
         "userName": view.viewer.name,
         "eventKinds": list(EVENT_KINDS),
+        "photoMaxBytes": MAX_PHOTO_BYTES,
     }
-    files = PageFiles(own_js=("tiles.js", "officer.js"), own_css=("gridhouse.css",))
+    files = PageFiles(own_js=("tiles.js", "events.js", "officer.js"), own_css=("gridhouse.css",))
     return page.finish(app="officer", config=config, files=files)

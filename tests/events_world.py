@@ -7,6 +7,7 @@ kind               own                               other                      
 =================  ================================  ==========================  ============
 events             reported at the own building      reported at the far one     an unused id
 permits            the own resident's, due in 10 d   the canary's                unissued
+reconciliations    of county 990101 (empty lists)    of county 990102            an unused id
 =================  ================================  ==========================  ============
 """
 
@@ -19,13 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis.buildings.models import Building
-from gis.events.lifecycle import DEADLINES
+from gis.events.lifecycle import DEADLINES, FINAL
 from gis.events.models import (
     Event,
     EventKind,
     EventSource,
     EventStatus,
     EventStep,
+    ExchangeBatch,
     ResidencePermit,
 )
 from gis.events.permits import add_months
@@ -35,17 +37,30 @@ from tests.access_world import GRID_FAR, GRID_OWN, World
 
 MISSING_EVENT = "999999999"
 MISSING_PERMIT = "990101202600000000"
+MISSING_BATCH = "999999999"
 
 
-def add_event(db: Session, *, building_code: str, grid_code: str, by: str = "t_officer") -> Event:
+def add_event(
+    db: Session,
+    *,
+    building_code: str,
+    grid_code: str,
+    by: str = "t_officer",
+    kind: EventKind = EventKind.DISPUTE,
+    status: EventStatus = EventStatus.REPORTED,
+    reported_at: datetime | None = None,
+) -> Event:
+    """An event at a building, reported ``reported_at`` (default now) and left in ``status``
+    (the steps in between are not written: tests of the lifecycle walk it for real)."""
     building = db.scalars(select(Building).where(Building.code == building_code)).one()
-    now = datetime.now(UTC)
+    now = reported_at or datetime.now(UTC)
     event = Event(
-        kind=EventKind.DISPUTE, status=EventStatus.REPORTED, title="楼道纠纷",
+        kind=kind, status=status, title="楼道纠纷",
         geom=func.ST_PointOnSurface(building.geom), building_uid=building.uid,
         grid_code=grid_code, community_code=building.community_code,
         district_code=building.district_code, source=EventSource.OFFICER, reported_by=by,
-        reported_at=now, due_at=now + DEADLINES[EventKind.DISPUTE],
+        reported_at=now, due_at=now + DEADLINES[kind],
+        closed_at=now + timedelta(hours=1) if status in FINAL else None,
     )  # fmt: skip
     db.add(event)
     db.flush()
@@ -78,10 +93,22 @@ def add_events_world(db: Session, world: World) -> World:
                             endorsed_until=due)  # fmt: skip
     far_permit = add_permit(db, house_code=houses["other"], person_uid=people["other"],
                             endorsed_until=due)  # fmt: skip
+    batches = {
+        key: ExchangeBatch(
+            direction="reconcile", region_code=region, other_region_code="110105000000",
+            period_from=date(2025, 1, 1), period_to=date(2025, 12, 31), record_count=0,
+            matched=0, here_not_there=0, there_not_here=0, made_by="test",
+        )
+        for key, region in (("own", "990101000000"), ("other", "990102000000"))
+    }  # fmt: skip
+    db.add_all(batches.values())
+    db.flush()
     world.objects.update(
         {
             "events": {"own": str(own.id), "other": str(far.id), "missing": MISSING_EVENT},
             "permits": {"own": own_permit, "other": far_permit, "missing": MISSING_PERMIT},
+            "reconciliations": {key: str(batch.id) for key, batch in batches.items()}
+            | {"missing": MISSING_BATCH},
         }
     )
     return world

@@ -3,21 +3,25 @@ CLI of issue 9, acting as an administrator; every change and every read of perso
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.common import console, session_scope
+from api.cli.common import console, engine_scope, session_scope
 from api.cli.people import cli_actor
 from gis.access.scope import Scope
 from gis.audit.service import record_audit
+from gis.crs import parse_crs
+from gis.db import make_session_factory
 from gis.errors import InvalidInput
 from gis.events import exchange, permits
 from gis.events import service as events
+from gis.events.importing import import_events
 from gis.events.models import EventStatus
-from gis.events.schemas import EventStepRequest
+from gis.events.schemas import EventStepRequest, ReconcileReport
 from gis.people.periods import today_in_china
 from gis.people.registry import load_people_cipher
 from gis.settings import get_settings
@@ -85,6 +89,38 @@ def step_command(
             row_count=1,
         )
         console.print(f"event {event.id} is {event.status}")
+
+
+def run_event_import(file: Path, *, crs: str | None, rejects: Path | None, batch_size: int) -> None:
+    """The body of ``gridhouse import events``: progress, rejected rows, a summary line."""
+    settings = get_settings()
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    rejects_file = rejects or settings.data_dir / "rejects" / f"events-{file.stem}-{stamp}.csv"
+    source = parse_crs(crs, field="--crs") if crs else None
+    columns = (TextColumn("events"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with engine_scope() as engine, Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("rows", total=None)
+        result = import_events(
+            make_session_factory(engine), path=file, crs=source, actor=cli_actor(),
+            now=events.now_utc(), rejects_file=rejects_file, batch_size=batch_size,
+            on_progress=lambda done: bar.update(task, completed=done),
+        )  # fmt: skip
+    for item in result.rejected[:20]:
+        console.print(f"  rejected row {item.row}: {item}")
+    if len(result.rejected) > 20:
+        console.print(f"  … {len(result.rejected) - 20:,} more in the rejects file")
+    if result.rejects_file:
+        console.print(f"rejected rows with their reasons: {result.rejects_file}")
+    if result.without_source_id:
+        console.print(
+            f"  {result.without_source_id:,} row(s) without a source_id: importing this file "
+            "again would add them again"
+        )
+    console.print(
+        f"read {result.read:,}, imported {result.imported:,}, already imported "
+        f"{result.already_imported:,}, rejected {len(result.rejected):,} "
+        f"(batch {result.batch_id}, CRS {result.crs or 'none needed'})"
+    )
 
 
 @permits_app.command("reminders")
@@ -175,6 +211,34 @@ def reconcile_command(
             target_codes=[region, outflow.region],
             row_count=rows,
         )
+    _print_report(report)
+
+
+@exchange_app.command("show")
+def show_command(
+    batch_id: Annotated[int, typer.Argument(min=1, help="the reconciliation's batch number")],
+) -> None:
+    """Print a past reconciliation again, with the IDs to follow up (协查)."""
+    cipher = load_people_cipher(get_settings())
+    with session_scope() as session:
+        report = exchange.reconciliation_report(
+            session, scope=_scope(), cipher=cipher, batch_id=batch_id
+        )
+        record_audit(
+            session,
+            actor=cli_actor(),
+            action="exchange.reconciliation_read",
+            target_codes=[f"exchange:{batch_id}", report.region, report.other_region],
+            row_count=len(report.here_not_there) + len(report.there_not_here),
+        )
+    console.print(
+        f"reconciliation {report.batch_id}: {report.region} with {report.other_region}, "
+        f"{report.period_from} to {report.period_to}"
+    )
+    _print_report(report)
+
+
+def _print_report(report: ReconcileReport) -> None:
     console.print(
         f"matched {report.matched}, here not there {len(report.here_not_there)}, "
         f"there not here {len(report.there_not_here)} (batch {report.batch_id})"

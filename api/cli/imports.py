@@ -130,6 +130,25 @@ def import_roads(
     run_road_import(file=file, layer=layer, crs=crs, replace=replace)
 
 
+@app.command("events")
+def import_events(
+    file: Annotated[
+        Path, typer.Argument(help="CSV, XLSX or GeoJSON in the template of docs/events.md")
+    ],
+    crs: Annotated[
+        str | None,
+        typer.Option(help="CRS of lon/lat (or overriding a GeoJSON's): EPSG:n, GCJ02 or BD09"),
+    ] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (CSV)")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 2000,
+) -> None:
+    """Import events (reported elsewhere); bad rows go to a rejects file with reasons, and rows
+    whose source_id was imported before are skipped."""
+    from api.cli.events import run_event_import  # local: keeps `gridhouse --help` fast
+
+    run_event_import(file, crs=crs, rejects=rejects, batch_size=batch_size)
+
+
 @app.command("people")
 def import_people(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX in the template of docs/people.md")],

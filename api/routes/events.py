@@ -273,6 +273,24 @@ def export_inflow(
     return file
 
 
+@router.get("/api/exchange/reconciliations/{batch_id}", response_model=ReconcileReport)
+def read_reconciliation(
+    batch_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="the reconciliation's batch")],
+    session: SessionDep,
+    cipher: CipherDep,
+    audit: Annotated[Audited, Depends(audited("exchange.reconciliation_read"))],
+    purpose: PurposeQuery = None,
+) -> ReconcileReport:
+    """A past reconciliation again, with its follow-up lists (协查) and their full ID numbers:
+    police of its region (stating a purpose) and admins."""
+    audit.state_purpose(purpose, targets=[f"exchange:{batch_id}"])
+    report = exchange.reconciliation_report(
+        session, scope=audit.scope, cipher=cipher, batch_id=batch_id
+    )
+    audit.record(session, row_count=len(report.here_not_there) + len(report.there_not_here))
+    return report
+
+
 @router.post("/api/exchange/reconcile", response_model=ReconcileReport)
 def reconcile_outflow(
     request: ReconcileRequest,

@@ -1,9 +1,14 @@
 """The figures of a dashboard: per grid and for all the grids shown, as each role may see them.
 
 Counts come from the grids domain (indicators, open events among them), the events domain
-(overdue events) and the people domain (the four quality rates, overdue work), measured in bulk
-for every grid shown. Planners get the suppressed view (counts from 1 to 4 are ``None``) and no
-overdue work (it is read from personal rows).
+(open events by kind, overdue events, the closure rate) and the people domain (the four quality
+rates, overdue work), measured in bulk for every grid shown. Planners get the suppressed view
+(counts from 1 to 4 are ``None``, and a rate made from such a count too) and no overdue work (it
+is read from personal rows). Event figures hold no personal data: every role but the auditor
+gets them for the grids it may see.
+
+The closure rate (结案率) of a grid is its closed events over its accepted events (受理: every
+event taken past ``reported`` and not rejected), over all time; ``None`` without accepted events.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from gis.access.masking import suppress_small_count
 from gis.access.scope import Scope, division_prefix
 from gis.errors import InvalidInput, NotFound
 from gis.events import queries as event_queries
+from gis.events.models import EventKind
 from gis.grids.indicators import measure_live_grids
 from gis.grids.models import Grid
 from gis.grids.queries import prefix_clause
@@ -34,8 +40,9 @@ MAX_GRIDS = 100
 of 100 grids take about 1.5 s to count on the demo district (700,000 residents)."""
 COUNT_KEYS = (
     "households", "resident_count", "floating_count", "houses", "rented_houses", "open_events",
-    "overdue_events",
+    "overdue_events", "accepted_events", "closed_events",
 )  # fmt: skip
+EVENT_KINDS = tuple(kind.value for kind in EventKind)
 QUALITY_COUNT_KEYS = (
     "rented_houses", "rented_registered", "residents", "floating", "missing_id", "duplicate_id",
     "impossible_dates", "in_retired", "with_problems", "departures", "late_departures",
@@ -55,6 +62,8 @@ class GridFigures:
     quality: QualityReport | None
     overdue_declarations: int | None
     overdue_departures: int | None
+    open_events_by_kind: dict[str, int | None] = field(default_factory=dict)
+    closure_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,8 @@ class DashboardData:
     has_overdue: bool
     is_truncated: bool
     notes: list[str] = field(default_factory=list)
+    open_events_by_kind: dict[str, int | None] = field(default_factory=dict)
+    closure_rate: float | None = None
 
 
 def _grid_rows(session: Session, *, scope: Scope, prefix: str | None) -> list[Any]:
@@ -114,19 +125,22 @@ def dashboard_data(
     shown = suppress_small_count if suppress else (lambda n: n)
     indicators = measure_live_grids(session, grids=[(r.uid, r.community_code) for r in rows], on=on)
     codes = [r.code for r in rows]
-    overdue_events = event_queries.overdue_events_per_grid(
-        session, codes=codes, now=datetime.now(UTC)
-    )
+    events = event_queries.event_figures_per_grid(session, codes=codes, now=datetime.now(UTC))
     rate_rows = quality_sql.select_rates(session, on=on, grid_codes=codes) if codes else []
     rates_by_code = {str(row["area"]): row for row in rate_rows}
     has_overdue = scope.may_see_personal
     grids: list[GridFigures] = []
     totals: Counter[str] = Counter()
+    open_by_kind: Counter[str] = Counter(dict.fromkeys(EVENT_KINDS, 0))
     for row in rows:
         measured = indicators[str(row.uid)]
         counts = {key: int(getattr(measured, key, 0)) for key in COUNT_KEYS}
-        counts["overdue_events"] = overdue_events.get(row.code, 0)
+        figures = events[row.code]
+        counts["overdue_events"] = figures.overdue
+        counts["accepted_events"] = figures.accepted
+        counts["closed_events"] = figures.closed
         totals.update(counts)
+        open_by_kind.update(figures.open_by_kind)
         declarations = departures = None
         if has_overdue:
             listing = quality.overdue(session, scope=scope, code=row.code, on=on)
@@ -142,6 +156,8 @@ def dashboard_data(
                 quality=quality.report_from_counts(rate_row, kind="grid", on=on, suppress=suppress)
                 if rate_row else None,
                 overdue_declarations=declarations, overdue_departures=departures,
+                open_events_by_kind={k: shown(n) for k, n in figures.open_by_kind.items()},
+                closure_rate=_rate(figures.closed, figures.accepted, suppress=suppress),
             )
         )  # fmt: skip
     summed = {key: totals[key] for key in (*COUNT_KEYS, "overdue")}
@@ -155,6 +171,8 @@ def dashboard_data(
         quality=_summed_quality(rate_rows, on=on, area=division or "grids", suppress=suppress),
         has_overdue=has_overdue,
         is_truncated=is_truncated,
+        open_events_by_kind={kind: shown(open_by_kind[kind]) for kind in EVENT_KINDS},
+        closure_rate=_rate(totals["closed_events"], totals["accepted_events"], suppress=suppress),
     )
 
 
@@ -163,3 +181,13 @@ def _share(counts: dict[str, int], *, suppress: bool) -> float | None:
     if not residents or (suppress and suppress_small_count(floating) is None):
         return None
     return round(floating / residents, 4)
+
+
+def _rate(part: int, whole: int, *, suppress: bool) -> float | None:
+    """``part / whole`` (4 decimals); ``None`` without a whole, or for planners when either
+    count is suppressed (a rate of small counts would give them away)."""
+    if not whole:
+        return None
+    if suppress and (suppress_small_count(part) is None or suppress_small_count(whole) is None):
+        return None
+    return round(part / whole, 4)

@@ -5,7 +5,8 @@ reconcile the two: matched, registered here but not there, registered there but 
 An *inflow* record is a person living in our region (``residence_division``) whose hukou is
 elsewhere; an *outflow* record, a person whose hukou is in the other region, living elsewhere.
 Reconciling region Y's inflow with region X's outflow compares Y's people whose hukou is in X
-with X's people who live in Y, by ID number.
+with X's people who live in Y, by ID number. The two follow-up lists (协查) of a reconciliation
+are kept (ID numbers encrypted) and can be read again by its batch number.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from datetime import date
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope, division_prefix
 from gis.errors import InvalidInput, NotFound
-from gis.events.models import ExchangeBatch
+from gis.events.models import ExchangeBatch, ExchangeFollowUp, FollowUpSide
 from gis.events.schemas import (
     EXCHANGE_FORMAT,
     ExchangeFile,
@@ -231,6 +232,18 @@ def reconcile(
     )  # fmt: skip
     session.add(batch)
     session.flush()
+    lists = ((FollowUpSide.HERE_NOT_THERE, here), (FollowUpSide.THERE_NOT_HERE, there))
+    session.add_all(
+        ExchangeFollowUp(
+            batch_id=batch.id, side=side,
+            citizen_id_enc=cipher.seal(item.citizen_id, field=SealedField.ID_NUMBER),
+            name=item.name, hukou_division=item.hukou_division,
+            residence_division=item.residence_division,
+        )
+        for side, items in lists
+        for item in items
+    )  # fmt: skip
+    session.flush()
     return ReconcileReport(
         batch_id=batch.id, region=region, other_region=outflow.region,
         period_from=outflow.period_from, period_to=outflow.period_to, matched=len(matched),
@@ -242,4 +255,47 @@ def _item(record: ExchangeRecord) -> ReconcileItem:
     return ReconcileItem(
         citizen_id=record.citizen_id, name=record.name, hukou_division=record.hukou_division,
         residence_division=record.residence_division,
+    )  # fmt: skip
+
+
+def reconciliation_report(
+    session: Session, *, scope: Scope, cipher: PeopleCipher, batch_id: int
+) -> ReconcileReport:
+    """The report of a past reconciliation with its follow-up lists, full ID numbers (police of
+    its region, admins; any other batch answers like a missing one). The caller audits."""
+    scope.require_role(*EXCHANGERS)
+    missing = NotFound(f"no reconciliation {batch_id}", field="batch_id")
+    batch = session.get(ExchangeBatch, batch_id)
+    if batch is None or batch.direction != "reconcile" or batch.other_region_code is None:
+        raise missing
+    try:
+        _check_region(scope, batch.region_code)
+    except NotFound:
+        raise missing from None
+    rows = session.scalars(
+        select(ExchangeFollowUp)
+        .where(ExchangeFollowUp.batch_id == batch.id)
+        .order_by(ExchangeFollowUp.id)
+    ).all()
+    expected = (batch.here_not_there or 0) + (batch.there_not_here or 0)
+    if len(rows) != expected:
+        raise NotFound(
+            f"the follow-up lists of reconciliation {batch_id} were not kept (it was made "
+            "before gridhouse kept them): reconcile the file again",
+            field="batch_id",
+        )
+    lists: dict[FollowUpSide, list[ReconcileItem]] = {side: [] for side in FollowUpSide}
+    for row in rows:
+        lists[row.side].append(
+            ReconcileItem(
+                citizen_id=cipher.open(row.citizen_id_enc, field=SealedField.ID_NUMBER),
+                name=row.name, hukou_division=row.hukou_division,
+                residence_division=row.residence_division,
+            )
+        )  # fmt: skip
+    return ReconcileReport(
+        batch_id=batch.id, region=batch.region_code, other_region=batch.other_region_code,
+        period_from=batch.period_from, period_to=batch.period_to, matched=batch.matched or 0,
+        here_not_there=lists[FollowUpSide.HERE_NOT_THERE],
+        there_not_here=lists[FollowUpSide.THERE_NOT_HERE],
     )  # fmt: skip

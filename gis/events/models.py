@@ -16,6 +16,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     Sequence,
     String,
     Text,
@@ -63,6 +64,12 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_open_due_at", "due_at", postgresql_where=text("closed_at IS NULL")),
+        Index(
+            "uq_events_source_id",
+            "source_id",
+            unique=True,
+            postgresql_where=text("source_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
@@ -83,6 +90,10 @@ class Event(Base):
     assignee: Mapped[str | None] = mapped_column(String(64))
     department: Mapped[str | None] = mapped_column(String(100))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    source_id: Mapped[str | None] = mapped_column(String(100))
+    """The event's id in the file it was imported from (re-importing the file skips it)."""
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    """The import that brought the event (``None``: reported in gridhouse)."""
 
 
 class EventStep(Base):
@@ -150,7 +161,8 @@ class ResidencePermit(Base):
 
 class ExchangeBatch(Base):
     """One exchange with another region: an export of our inflow or a reconciliation of their
-    outflow against it, with its counts (the records themselves are not kept)."""
+    outflow against it, with its counts (a reconciliation keeps its follow-up records in
+    :class:`ExchangeFollowUp`; an export keeps none)."""
 
     __tablename__ = "exchange_batches"
 
@@ -166,3 +178,25 @@ class ExchangeBatch(Base):
     there_not_here: Mapped[int | None] = mapped_column(Integer)
     made_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at_column()
+
+
+class FollowUpSide(StrEnum):
+    """Which list of a reconciliation a follow-up (协查) record is on."""
+
+    HERE_NOT_THERE = "here_not_there"
+    THERE_NOT_HERE = "there_not_here"
+
+
+class ExchangeFollowUp(Base):
+    """One person a reconciliation left unmatched, kept so the follow-up list (协查) can be read
+    again; the citizen ID number is encrypted like ``people.id_number_enc``."""
+
+    __tablename__ = "exchange_followups"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("exchange_batches.id"), index=True)
+    side: Mapped[FollowUpSide] = mapped_column(enum_type(FollowUpSide, "followup_side"))
+    citizen_id_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    name: Mapped[str] = mapped_column(String(100))
+    hukou_division: Mapped[str] = mapped_column(String(12))
+    residence_division: Mapped[str] = mapped_column(String(12))

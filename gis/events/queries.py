@@ -1,10 +1,11 @@
-"""SQL of events: the scope clause, the grid under a point, lists, counts and open events per
-grid for the grid indicators."""
+"""SQL of events: the scope clause, the grid under a point, lists, counts, open events per grid
+for the grid indicators and the figures per grid of the dashboard."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.buildings.models import Building
-from gis.events.models import Event, EventPhoto, EventStatus, EventStep
+from gis.events.models import Event, EventKind, EventPhoto, EventStatus, EventStep
 from gis.houses.models import House
 from gis.users.models import Role, User
 
@@ -215,20 +216,46 @@ def is_active_officer(session: Session, *, name: str) -> bool:
     return user is not None and user.role in (Role.OFFICER, Role.ADMIN) and not user.is_disabled
 
 
-_OVERDUE_PER_GRID = text(
+_FIGURES_PER_GRID = text(
     """
-    SELECT grid_code, count(*) AS n FROM events
-    WHERE grid_code = ANY(CAST(:codes AS varchar[])) AND closed_at IS NULL AND due_at < :now
-    GROUP BY grid_code
+    SELECT grid_code, kind,
+           count(*) FILTER (WHERE closed_at IS NULL) AS open,
+           count(*) FILTER (WHERE closed_at IS NULL AND due_at < :now) AS overdue,
+           count(*) FILTER (WHERE status NOT IN ('reported', 'rejected')) AS accepted,
+           count(*) FILTER (WHERE status = 'closed') AS closed
+    FROM events
+    WHERE grid_code = ANY(CAST(:codes AS varchar[])) AND reported_at <= :now
+    GROUP BY grid_code, kind
     """
 )
 
 
-def overdue_events_per_grid(
+@dataclass
+class GridEventFigures:
+    """A grid's events at a moment: open ones by kind, overdue, accepted (受理: every event
+    taken past ``reported`` and not rejected) and closed (结案)."""
+
+    open_by_kind: dict[str, int] = field(default_factory=lambda: {k.value: 0 for k in EventKind})
+    overdue: int = 0
+    accepted: int = 0
+    closed: int = 0
+
+    @property
+    def open(self) -> int:
+        return sum(self.open_by_kind.values())
+
+
+def event_figures_per_grid(
     session: Session, *, codes: Sequence[str], now: datetime
-) -> dict[str, int]:
-    """Open events past their deadline at ``now``, per grid code (aggregates)."""
+) -> dict[str, GridEventFigures]:
+    """:class:`GridEventFigures` of each grid code (aggregates; grids without events get zeros)."""
+    figures = {code: GridEventFigures() for code in codes}
     if not codes:
-        return {}
-    rows = session.execute(_OVERDUE_PER_GRID, {"codes": list(codes), "now": now})
-    return {str(row.grid_code): int(row.n) for row in rows}
+        return figures
+    for row in session.execute(_FIGURES_PER_GRID, {"codes": list(codes), "now": now}):
+        grid = figures[str(row.grid_code)]
+        grid.open_by_kind[str(row.kind)] = int(row.open)
+        grid.overdue += int(row.overdue)
+        grid.accepted += int(row.accepted)
+        grid.closed += int(row.closed)
+    return figures

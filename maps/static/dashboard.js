@@ -1,4 +1,6 @@
-/* gridhouse /dashboard: Chart.js charts of the figures the page carries (no further requests). */
+/* gridhouse /dashboard: Chart.js charts of the figures the page carries (no further requests):
+   residents, class mix, houses, quality, open events by kind with the overdue ones, closure rate
+   per grid, overdue work. */
 (function (G) {
   'use strict';
 
@@ -68,6 +70,38 @@
         ]
       },
       options: options({ indexAxis: 'y', scales: { x: { min: 0, max: 100 } } })
+    }));
+
+    // events: open ones by kind stacked per grid, overdue ones as points on top
+    var kinds = data.eventKinds || [];
+    charts.push(new Chart(document.getElementById('gh-chart-events'), {
+      type: 'bar',
+      data: {
+        labels: labels,
+        datasets: kinds.map(function (kind, i) {
+          return {
+            label: G.t(kind), stack: 'open', backgroundColor: colours[i % colours.length],
+            data: data.grids.map(function (g) { return value((g.openByKind || {})[kind]); })
+          };
+        }).concat([{
+          label: G.t('overdue_events'), type: 'line', showLine: false, pointStyle: 'triangle', pointRadius: 6,
+          borderColor: s.qualityBad, backgroundColor: s.qualityBad,
+          data: data.grids.map(function (g) { return value(g.overdueEvents); })
+        }])
+      },
+      options: options({ scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } })
+    }));
+
+    charts.push(new Chart(document.getElementById('gh-chart-closure'), {
+      type: 'bar',
+      data: {
+        labels: labels,
+        datasets: [{
+          label: G.t('closure_rate') + ' %', backgroundColor: colours[3],
+          data: data.grids.map(function (g) { return g.closureRate === null || g.closureRate === undefined ? null : Math.round(1000 * g.closureRate) / 10; })
+        }]
+      },
+      options: options({ scales: { y: { min: 0, max: 100 } } })
     }));
 
     var overdue = document.getElementById('gh-chart-overdue');

@@ -1,6 +1,6 @@
 /* gridhouse /map: click a building → its houses and occupants; register and deregister; report
-   an event and move it through its steps; search; floating-resident heat map; locate-me. The
-   server decides what a role may do. */
+   an event, attach photos to it and move it through its steps (events.js); search;
+   floating-resident heat map; locate-me. The server decides what a role may do. */
 (function (G) {
   'use strict';
 
@@ -35,6 +35,13 @@
     if (code && state.data) { state.data.setFeatureStyle(code, G.tiles.selected()); }
   }
 
+  /** The panel's title: message keys joined by " · " (each translated with the page). */
+  function setTitle(keys) {
+    $('gh-panel-title').innerHTML = keys.map(function (key) {
+      return '<span data-i18n="' + G.escape(key) + '">' + G.escape(G.t(key)) + '</span>';
+    }).join(' · ');
+  }
+
   function openPanel() {
     $('gh-panel').hidden = false;
     document.body.classList.add('gh-panel-open');
@@ -53,6 +60,8 @@
 
   function openBuilding(code, focusHouse) {
     select(code);
+    state.event = null;
+    setTitle(['building']);
     openPanel();
     var body = $('gh-panel-body');
     body.innerHTML = '<p class="text-muted">' + G.escape(G.t('loading')) + '</p>';
@@ -222,114 +231,6 @@
     });
   }
 
-  // ---- events: report from a building, move through the steps (officers) -------------------
-
-  function eventForm() {
-    var kinds = (G.config.eventKinds || []).map(function (k) {
-      return '<option value="' + k + '">' + G.escape(G.t(k)) + '</option>';
-    }).join('');
-    return '<form class="gh-event-form" id="gh-event-form">' +
-      '<select class="form-select form-select-sm" name="kind">' + kinds + '</select>' +
-      '<input class="form-control form-control-sm" name="title" required maxlength="200" placeholder="' + G.escape(G.t('event_title')) + '">' +
-      '<textarea class="form-control form-control-sm" name="description" maxlength="2000" rows="2" placeholder="' + G.escape(G.t('event_note')) + '"></textarea>' +
-      '<div class="gh-form-error text-danger small"></div>' +
-      '<div class="d-flex gap-1"><button class="btn btn-sm btn-danger" type="submit">' + G.escape(G.t('save')) + '</button>' +
-      '<button class="btn btn-sm btn-secondary gh-cancel" type="button">' + G.escape(G.t('cancel')) + '</button></div></form>';
-  }
-
-  function submitEvent(form) {
-    var data = new FormData(form);
-    var body = {
-      kind: data.get('kind'), title: data.get('title').trim(), building_code: state.building.id
-    };
-    if (data.get('description').trim()) { body.description = data.get('description').trim(); }
-    form.querySelector('button[type=submit]').disabled = true;
-    G.api('POST', '/api/events', body).then(function (res) {
-      form.querySelector('button[type=submit]').disabled = false;
-      if (!res.ok) {
-        form.querySelector('.gh-form-error').textContent = G.errorText(res.data, res.status);
-        return;
-      }
-      G.toast(G.t('saved'), 'ok');
-      refreshEvents();
-      renderEvent(res.data);
-    });
-  }
-
-  function refreshEvents() {
-    if (state.data && state.data.redraw) { state.data.redraw(); }
-  }
-
-  function openEvent(id) {
-    openPanel();
-    var purpose = purposeParam();
-    if (purpose === null) { $('gh-panel-body').innerHTML = '<p class="gh-note">' + G.escape(G.t('purpose_needed')) + '</p>'; return; }
-    G.api('GET', '/api/events/' + encodeURIComponent(id) + (purpose ? '?' + purpose.slice(1) : '')).then(function (res) {
-      if (!res.ok) {
-        $('gh-panel-body').innerHTML = '<p class="text-danger">' + G.escape(G.errorText(res.data, res.status)) + '</p>';
-        return;
-      }
-      renderEvent(res.data);
-    });
-  }
-
-  function renderEvent(e) {
-    select(null);
-    state.building = null;
-    state.event = e;
-    var facts = [
-      ['event', '#' + e.id + ' ' + G.escape(e.title)],
-      ['event_kind', G.escape(G.t(e.kind))],
-      ['status', '<span id="gh-event-status" data-status="' + e.status + '">' + G.escape(G.t(e.status)) + '</span>'],
-      ['event_due', G.escape(e.due_at.slice(0, 16).replace('T', ' ')) +
-        (e.is_overdue ? ' <span class="badge text-bg-danger">' + G.escape(G.t('event_overdue')) + '</span>' : '')]
-    ];
-    if (e.assignee || e.department) { facts.push(['assignee', G.escape(e.assignee || e.department)]); }
-    var html = '<dl class="gh-facts">' + facts.map(function (r) {
-      return '<dt>' + G.escape(G.t(r[0])) + '</dt><dd>' + r[1] + '</dd>';
-    }).join('') + '</dl>';
-    html += '<h6>' + G.escape(G.t('event_steps')) + '</h6><ol class="gh-event-steps small" id="gh-event-steps">' +
-      e.steps.map(function (s) {
-        return '<li data-status="' + s.to_status + '">' + G.escape(G.t(s.to_status)) + ' · ' + G.escape(s.actor) + ' · ' +
-          G.escape(s.at.slice(0, 16).replace('T', ' ')) + (s.note ? ' — ' + G.escape(s.note) : '') + '</li>';
-      }).join('') + '</ol>';
-    if (G.config.canRegister && e.next_statuses.length) {
-      html += '<form class="gh-step-form" id="gh-step-form">' +
-        '<textarea class="form-control form-control-sm" name="note" rows="2" maxlength="2000" placeholder="' + G.escape(G.t('event_note')) + '"></textarea>' +
-        (e.next_statuses.indexOf('dispatched') >= 0
-          ? '<input class="form-control form-control-sm" name="assignee" maxlength="64" value="' + G.escape(G.config.userName || '') +
-            '" placeholder="' + G.escape(G.t('assignee')) + '">'
-          : '') +
-        '<div class="gh-form-error text-danger small"></div><div class="d-flex flex-wrap gap-1">' +
-        e.next_statuses.map(function (status) {
-          return '<button type="button" class="btn btn-sm btn-outline-primary gh-step" data-status="' + status + '">' +
-            G.escape(G.t('step_' + status)) + '</button>';
-        }).join('') + '</div></form>';
-    }
-    $('gh-panel-body').innerHTML = html;
-  }
-
-  function takeStep(button) {
-    var form = button.closest('form');
-    var status = button.getAttribute('data-status');
-    var body = { status: status };
-    var note = form.querySelector('[name=note]').value.trim();
-    if (note) { body.note = note; }
-    var assignee = form.querySelector('[name=assignee]');
-    if (status === 'dispatched' && assignee && assignee.value.trim()) { body.assignee = assignee.value.trim(); }
-    button.disabled = true;
-    G.api('POST', '/api/events/' + state.event.id + '/steps', body).then(function (res) {
-      button.disabled = false;
-      if (!res.ok) {
-        form.querySelector('.gh-form-error').textContent = G.errorText(res.data, res.status);
-        return;
-      }
-      G.toast(G.t('saved'), 'ok');
-      refreshEvents();
-      renderEvent(res.data);
-    });
-  }
-
   function bindPanel() {
     $('gh-panel-close').addEventListener('click', closePanel);
     $('gh-panel-body').addEventListener('click', function (e) {
@@ -342,12 +243,18 @@
       } else if (target.classList.contains('gh-cancel')) {
         target.closest('form').remove();
       } else if (target.id === 'gh-report-event') {
-        $('gh-event-form-slot').innerHTML = eventForm();
+        $('gh-event-form-slot').innerHTML = G.eventPanel.eventForm();
         $('gh-event-form').querySelector('input[name=title]').focus();
       } else if (target.classList.contains('gh-step')) {
-        takeStep(target);
+        G.eventPanel.takeStep(target);
       } else if (target.classList.contains('gh-deregister')) {
         deregister(target.getAttribute('data-person'), target.closest('li.gh-house').getAttribute('data-code'));
+      }
+    });
+    $('gh-panel-body').addEventListener('change', function (e) {
+      if (e.target.id === 'gh-photo-input' && e.target.files.length && state.event) {
+        e.target.disabled = true;
+        G.eventPanel.attachPhoto(state.event.id, e.target.files[0]);
       }
     });
     $('gh-panel-body').addEventListener('submit', function (e) {
@@ -356,7 +263,7 @@
         submitRegistration(e.target);
       } else if (e.target.classList.contains('gh-event-form')) {
         e.preventDefault();
-        submitEvent(e.target);
+        G.eventPanel.submitEvent(e.target);
       } else if (e.target.classList.contains('gh-step-form')) {
         e.preventDefault();
       }
@@ -476,7 +383,7 @@
   G.officer = {
     state: state,
     openBuilding: openBuilding,
-    openEvent: openEvent,
+    openEvent: function (id) { return G.eventPanel.openEvent(id); },
     search: search,
 
     start: function (map, config) {
@@ -493,7 +400,7 @@
         if (p.h3 !== undefined) {
           map.setView(e.latlng, Math.min(map.getZoom() + 2, 18));
         } else if (p.id !== undefined && p.kind) {
-          openEvent(p.id);
+          G.eventPanel.openEvent(p.id);
         } else if (p.code && p.code.length === 25) {
           openBuilding(p.code);
         } else if (p.code && p.code.length === 15) {
@@ -503,6 +410,9 @@
       G.tiles.legend(map);
       locateControl(map);
       zoomHint(map);
+      G.eventPanel.init({
+        state: state, select: select, setTitle: setTitle, openPanel: openPanel, purposeParam: purposeParam
+      });
       bindPanel();
       $('gh-search').addEventListener('submit', function (e) {
         e.preventDefault();

@@ -298,13 +298,14 @@ CASES: list[RouteCase] = [
 
 @dataclass(frozen=True)
 class EventRouteCase(RouteCase):
-    """A case whose path names ``{event_id}``, ``{number}`` or ``{photo_uid}``."""
+    """A case whose path names ``{event_id}``, ``{number}``, ``{batch_id}`` or ``{photo_uid}``."""
 
     def url(self, world: World, variant: Variant) -> str:
         code = self.object_code(world, variant) if self.objects else ""
         path = self.path.format(
-            event_id=code, number=code, code=code, photo_uid="ffffffff-ffff-afff-bfff-ffffffffffff"
-        )
+            event_id=code, number=code, code=code, batch_id=code,
+            photo_uid="ffffffff-ffff-afff-bfff-ffffffffffff",
+        )  # fmt: skip
         return path + self.query
 
 
@@ -348,6 +349,12 @@ EVENT_CASES: list[RouteCase] = [
                    query=PURPOSE),
     EventRouteCase("GET", "/api/exchange/inflow", EXCHANGERS, query=PURPOSE + PERIOD),
     EventRouteCase("POST", "/api/exchange/reconcile", EXCHANGERS, body=_reconcile_body),
+    EventRouteCase("GET", "/api/exchange/reconciliations/{batch_id}", EXCHANGERS,
+                   objects="reconciliations", query=PURPOSE),
+    # the dashboard's figures: aggregates of the grids each role sees (tests/api/test_dashboard_api)
+    EventRouteCase("GET", "/api/dashboard", AGGREGATES, allowed_keys=frozenset({
+        "on", "division_code", "grids", "totals", "floating_share", "class_mix", "quality",
+        "has_overdue", "is_truncated", "open_events_by_kind", "closure_rate"})),
 ]  # fmt: skip
 CASES.extend(EVENT_CASES)
 

@@ -105,3 +105,10 @@ def test_permit_reminders_and_reconciliation_over_http(client: TestClient, world
     denied = client.post("/api/exchange/reconcile", headers=officer,
                          json={"region": "990101000000", "outflow": outflow})  # fmt: skip
     assert denied.status_code == 403
+    # the follow-up list of that reconciliation, read again (police state a purpose; audited)
+    url = f"/api/exchange/reconciliations/{body['batch_id']}"
+    no_purpose = client.get(url, headers=police)
+    assert no_purpose.status_code == 422
+    again = client.get(f"{url}?purpose={PURPOSE}", headers=police)
+    assert again.status_code == 200 and again.json() == body
+    assert client.get(url, headers=officer).status_code == 403

@@ -43,3 +43,51 @@ def test_event_permit_and_exchange_commands(external_url: str, tmp_path: Path) -
     assert "the CSV lacks the columns hukou_division, residence_division, since" in (
         refused_file.stderr
     )
+
+
+def test_import_events_twice_adds_nothing_the_second_time(
+    external_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    env = {"GRIDHOUSE_DATABASE_URL": external_url, "GRIDHOUSE_DATA_DIR": str(tmp_path)}
+    assert run("migrate", env=env).returncode == 0
+    with psycopg.connect(external_url) as conn:
+        conn.execute(
+            "INSERT INTO divisions (code, name, level, rank) VALUES "
+            "('990101001001', '测试社区', 'village', 5)"
+        )
+        conn.execute(
+            "INSERT INTO grids (code, community_code, district_code, valid_from, geom) VALUES "
+            "('990101001001001', '990101001001', '990101', '2024-01-01', "
+            "ST_GeomFromText('POLYGON((113.9 22.5,113.91 22.5,113.91 22.51,113.9 22.51,"
+            "113.9 22.5))', 4490))"
+        )
+    file = tmp_path / "events.csv"
+    file.write_text(
+        "来源编号,事件类型,标题,经度,纬度,上报时间\n"
+        "110-1,矛盾纠纷,楼上漏水,113.905,22.505,2026-05-01 10:00\n"
+        "110-2,安全隐患,电动车楼道充电,113.905,22.505,2026-05-02 10:00\n"
+        "110-3,洪水,?,113.905,22.505,2026-05-02 10:00\n",
+        encoding="utf-8",
+    )
+    refused = run("import", "events", str(file), env=env)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        "error: --crs: events.csv has lon/lat columns: name their CRS with --crs "
+        "(EPSG:4326, EPSG:4490, GCJ02 or BD09)"
+    ]
+    rejects = tmp_path / "rejects.csv"
+    first = run("import", "events", str(file), "--crs", "EPSG:4326", "--rejects", str(rejects),
+                env=env)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert "rejected row 4: kind (事件类型): '洪水' is not one of" in first.stdout
+    assert "read 3, imported 2, already imported 0, rejected 1" in first.stdout
+    assert rejects.exists()
+    again = run("import", "events", str(file), "--crs", "EPSG:4326", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "read 3, imported 0, already imported 2, rejected 1" in again.stdout
+    with psycopg.connect(external_url) as conn:
+        stored = conn.execute("SELECT count(*) FROM events").fetchone()
+        actions = [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]
+    assert stored == (2,)
+    assert actions == ["events.import", "events.import"]

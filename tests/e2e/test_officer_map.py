@@ -3,12 +3,18 @@ resident registered; the same page on a phone; the language toggle."""
 
 from __future__ import annotations
 
+import io
 import re
+from datetime import datetime
 
+import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import Playwright, expect
 
 from gis.access.masking import mask_id_number, mask_phone
+from gis.clock import CHINA
+from gis.events.photos import MAX_PHOTO_BYTES
 from gis.users.models import Role
 from maps.style import BUILDING_FILL, GRID_CLASS_COLOURS
 from tests.e2e.conftest import Browser, Server, count_colour, hex_rgb, open_browser, pixel_spread
@@ -154,7 +160,20 @@ def test_officer_finds_a_person_and_a_house_and_shows_the_heat_map(
     browser.screenshot("1-heat")
 
 
-def test_officer_reports_an_event_from_the_map_and_closes_it(
+def png_bytes(width: int, height: int, *, noise: int = 0) -> bytes:
+    """A generated PNG: a colour gradient, with ``noise`` (± grey levels) so that it stays large
+    as a PNG while a JPEG of it is small, like a photo."""
+    rng = np.random.default_rng(7)
+    y, x = np.mgrid[0:height, 0:width]
+    base = np.stack([x * 255 / width, y * 255 / height, (x + y) * 255 / (width + height)], -1)
+    if noise:
+        base = base + rng.integers(-noise, noise + 1, base.shape)
+    out = io.BytesIO()
+    Image.fromarray(np.clip(base, 0, 255).astype("uint8")).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_officer_reports_an_event_from_the_map_with_a_photo_and_closes_it(
     browser: Browser, server: Server
 ) -> None:
     page = browser.page
@@ -162,13 +181,50 @@ def test_officer_reports_an_event_from_the_map_and_closes_it(
     page.fill("#gh-search-input", server.world.building_code)
     page.click("#gh-search button[type=submit]")
     expect(page.locator("#gh-building-code")).to_be_visible()
+    expect(page.locator("#gh-panel-title")).to_have_text("楼栋")
     page.click("#gh-report-event")
     form = page.locator("#gh-event-form")
     form.locator("select[name=kind]").select_option("rented_fire_risk")
     form.locator("input[name=title]").fill("楼道堆放杂物")
+    small = png_bytes(64, 48)
+    form.locator("input[name=photo]").set_input_files(
+        files=[{"name": "hazard.png", "mimeType": "image/png", "buffer": small}]
+    )
     form.locator("button[type=submit]").click()
     status = page.locator("#gh-event-status")
     expect(status).to_have_attribute("data-status", "reported")
+    expect(page.locator("#gh-panel-title")).to_have_text("事件 · 出租屋消防隐患")
+    # times are shown in China's time, whatever the API's offset
+    event = page.evaluate("() => Gridhouse.officer.state.event")
+    reported = datetime.fromisoformat(event["steps"][0]["at"]).astimezone(CHINA)
+    expect(page.locator("#gh-event-steps > li").first).to_contain_text(
+        reported.strftime("%Y-%m-%d %H:%M")
+    )
+    photos = page.locator("#gh-event-photos a.gh-photo")
+    expect(photos).to_have_count(1)
+    expect(photos.first).to_have_attribute("data-type", "image/png")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#gh-event-photos img')]"
+        ".every(i => i.complete && i.naturalWidth === 64)"
+    )
+    # not an image, whatever its name says: the server's reason is shown, nothing is added
+    page.set_input_files("#gh-photo-input", files=[
+        {"name": "notes.png", "mimeType": "image/png", "buffer": b"meeting notes, not a photo"}
+    ])  # fmt: skip
+    expect(page.locator("#gh-photo-error")).to_have_text(
+        "photo: not a JPEG, PNG or WebP image (its first bytes say otherwise)"
+    )
+    expect(photos).to_have_count(1)
+    # a photo over the size limit is made smaller in the browser (a JPEG) before it is sent
+    large = png_bytes(1600, 1200, noise=12)
+    assert len(large) > MAX_PHOTO_BYTES
+    page.set_input_files("#gh-photo-input", files=[
+        {"name": "large.png", "mimeType": "image/png", "buffer": large}
+    ])  # fmt: skip
+    expect(photos).to_have_count(2)
+    expect(photos.nth(1)).to_have_attribute("data-type", "image/jpeg")
+    expect(page.locator("#gh-photo-error")).to_have_text("")
+    browser.screenshot("4-event-photos")
     for step, note in (("accepted", ""), ("dispatched", ""), ("handled", "已清理杂物"),
                        ("checked", "现场核查通过"), ("closed", "结案")):  # fmt: skip
         if step == "checked":  # an event never checked is not offered closing
@@ -179,5 +235,9 @@ def test_officer_reports_an_event_from_the_map_and_closes_it(
         expect(status).to_have_attribute("data-status", step)
     expect(page.locator("#gh-event-steps > li")).to_have_count(6)
     expect(page.locator("#gh-step-form")).to_have_count(0)
-    browser.screenshot("4-event-closed")
+    expect(page.locator("#gh-photo-input")).to_have_count(0)  # a closed event takes no photos
+    expect(photos).to_have_count(2)
+    page.click("#gh-lang")
+    expect(page.locator("#gh-panel-title")).to_have_text("Event · Fire risk in a rented house")
+    browser.screenshot("5-event-closed")
     assert browser.outside == [] and browser.errors == []

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from gis.access.scope import Scope
 from gis.errors import Forbidden, InvalidInput, NotFound
 from gis.events import exchange
+from gis.events.models import ExchangeBatch, ExchangeFollowUp
 from gis.events.schemas import ExchangeFile, ExchangeRecord
 from gis.houses.models import House
 from gis.people.crypto import PeopleCipher
@@ -101,3 +102,48 @@ def test_exchanges_are_for_police_of_the_region_and_admins(
     with pytest.raises(InvalidInput, match="period_to: the period ends before it starts"):
         exchange.export_inflow(db, scope=ADMIN, cipher=cipher, region=HERE,
                                period_from=PERIOD[1], period_to=PERIOD[0])  # fmt: skip
+
+
+def test_a_past_reconciliation_can_be_read_again_with_its_follow_up_ids(
+    db: Session, world: World, cipher: PeopleCipher
+) -> None:
+    house = db.scalars(select(House).where(House.code == world.objects["houses"]["own"])).one()
+    ours = [_resident(db, cipher, house, seq, THERE) for seq in range(421, 424)]
+    db.flush()
+    not_here = citizen_id("110105", date(1992, 1, 1), 521)
+    outflow = ExchangeFile(
+        kind="outflow", region=THERE, period_from=PERIOD[0], period_to=PERIOD[1],
+        records=[_record(n) for n in [ours[0], not_here]],
+    )  # fmt: skip
+    made = exchange.reconcile(db, scope=ADMIN, cipher=cipher, region=HERE, outflow=outflow)
+    police = Scope(user_name="p", role=Role.POLICE, division_prefix="990101")
+    again = exchange.reconciliation_report(db, scope=police, cipher=cipher, batch_id=made.batch_id)
+    assert again == made
+    assert [i.citizen_id for i in again.here_not_there] == sorted(ours[1:])
+    assert [i.citizen_id for i in again.there_not_here] == [not_here]
+    stored = db.scalars(
+        select(ExchangeFollowUp.citizen_id_enc).where(ExchangeFollowUp.batch_id == made.batch_id)
+    ).all()
+    assert len(stored) == 3 and not any(not_here.encode() in bytes(blob) for blob in stored)
+    far_police = Scope(user_name="p", role=Role.POLICE, division_prefix="990102")
+    with pytest.raises(NotFound, match=f"no reconciliation {made.batch_id}"):
+        exchange.reconciliation_report(db, scope=far_police, cipher=cipher, batch_id=made.batch_id)
+    officer = Scope(user_name="o", role=Role.OFFICER, grid_codes=frozenset({"990101001001001"}))
+    with pytest.raises(Forbidden):
+        exchange.reconciliation_report(db, scope=officer, cipher=cipher, batch_id=made.batch_id)
+
+
+def test_exports_and_reconciliations_whose_lists_were_not_kept_are_refused(
+    db: Session, world: World, cipher: PeopleCipher
+) -> None:
+    export = ExchangeBatch(direction="export", region_code=HERE, period_from=PERIOD[0],
+                           period_to=PERIOD[1], record_count=2, made_by="t")  # fmt: skip
+    old = ExchangeBatch(direction="reconcile", region_code=HERE, other_region_code=THERE,
+                        period_from=PERIOD[0], period_to=PERIOD[1], record_count=2, matched=1,
+                        here_not_there=1, there_not_here=0, made_by="t")  # fmt: skip
+    db.add_all([export, old])
+    db.flush()
+    with pytest.raises(NotFound, match=f"no reconciliation {export.id}"):
+        exchange.reconciliation_report(db, scope=ADMIN, cipher=cipher, batch_id=export.id)
+    with pytest.raises(NotFound, match="were not kept"):
+        exchange.reconciliation_report(db, scope=ADMIN, cipher=cipher, batch_id=old.id)

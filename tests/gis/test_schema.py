@@ -46,6 +46,7 @@ TABLES = {
     "event_photos",
     "residence_permits",
     "exchange_batches",
+    "exchange_followups",
 }
 
 

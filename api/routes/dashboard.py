@@ -1,0 +1,31 @@
+"""``GET /api/dashboard``: the dashboard's figures as JSON (aggregates; the page draws the same)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import ScopeDep, SessionDep
+from gis.dashboard.schemas import DashboardRead, dashboard_read
+from gis.dashboard.service import dashboard_data
+from gis.people.periods import today_in_china
+
+router = APIRouter(tags=["dashboard"])
+
+
+@router.get("/api/dashboard", response_model=DashboardRead)
+def read_dashboard(
+    session: SessionDep,
+    scope: ScopeDep,
+    division: Annotated[
+        str | None, Query(pattern=r"^[0-9]{12}$", description="only the grids under it")
+    ] = None,
+) -> DashboardRead:
+    """Per grid and in total, for the grids the caller may see (at most 100, in code order):
+    households, residents, floating share, houses, rentals, class mix, the four quality rates,
+    open events by kind, overdue events and the closure rate (closed / accepted events), and for
+    officers, police and admins overdue declarations and departures. Planners get counts 1-4
+    (and rates made from them) as null."""
+    data = dashboard_data(session, scope=scope, division=division, on=today_in_china())
+    return dashboard_read(data)
