@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -35,15 +36,49 @@ Floats = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class ArrayClasses:
-    """Levels (0 regular, 1 key, 2 reinforced) per grid, and what decided each."""
+    """Levels (0 regular, 1 key, 2 reinforced) per grid, and what decided each: the indices
+    into ``names`` of the three scored indicators that weighed most (``top``) and which of
+    ``trigger_labels`` fired (``fired``). The worded lists are made when first asked for."""
 
     levels: npt.NDArray[np.int64]
     raw_levels: npt.NDArray[np.int64]
-    deciding: list[list[str]]
-    triggers: list[list[str]]
+    names: list[str]
+    top: npt.NDArray[np.int64]
+    trigger_labels: list[str]
+    fired: npt.NDArray[np.bool_]
 
     def grid_class(self, index: int) -> GridClass:
         return CLASSES[int(self.levels[index])]
+
+    def deciding_of(self, index: int) -> list[str]:
+        return [LABELS[self.names[j]] for j in self.top[index].tolist()]
+
+    def triggers_of(self, index: int) -> list[str]:
+        return [self.trigger_labels[k] for k in np.flatnonzero(self.fired[index]).tolist()]
+
+    @cached_property
+    def deciding(self) -> list[list[str]]:
+        labels = [LABELS[name] for name in self.names]
+        return [[labels[j] for j in row] for row in self.top.tolist()]
+
+    @cached_property
+    def triggers(self) -> list[list[str]]:
+        found: list[list[str]] = [[] for _ in range(len(self.levels))]
+        for k, label in enumerate(self.trigger_labels):
+            for index in np.flatnonzero(self.fired[:, k]).tolist():
+                found[index].append(label)
+        return found
+
+    def signatures(self) -> list[str]:
+        """Each grid's class and what decided it as one short comparable token (equal tokens,
+        equal class, deciding indicators and triggers)."""
+        code = self.levels.astype(np.int64)
+        for position in range(self.top.shape[1]):
+            code = code | (self.top[:, position].astype(np.int64) << (2 + 4 * position))
+        shift = 2 + 4 * self.top.shape[1]
+        for k in range(self.fired.shape[1]):
+            code = code | (self.fired[:, k].astype(np.int64) << (shift + k))
+        return [format(value, "x") for value in code.tolist()]
 
 
 def columns_of(stats: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -91,9 +126,13 @@ def _bands(percentiles: Floats, config: ClassConfig, shift: float) -> npt.NDArra
 
 
 def classify_arrays(
-    columns: Mapping[str, Any], *, previous: Sequence[GridClass | None], config: ClassConfig
+    columns: Mapping[str, Any],
+    *,
+    previous: Sequence[GridClass | None] | npt.NDArray[np.int64],
+    config: ClassConfig,
 ) -> ArrayClasses:
-    """Classes of the grids of one district, vectorised."""
+    """Classes of the grids of one district, vectorised (``previous``: the grids' classes, or
+    their levels with -1 for none)."""
     names = [name for name in SCORE_INDICATORS if config.weights.get(name, 0) > 0]
     scored = score_columns(columns)
     ranks = np.column_stack([percentile_ranks(scored[name]) for name in names])
@@ -104,25 +143,36 @@ def classify_arrays(
         _bands(percentiles, config, config.margin),
         _bands(percentiles, config, -config.margin),
     )
-    before = np.array([-1 if p is None else LEVELS[p] for p in previous], dtype=np.int64)
+    before = (
+        previous
+        if isinstance(previous, np.ndarray)
+        else np.array([-1 if p is None else LEVELS[p] for p in previous], dtype=np.int64)
+    )
     level = np.where(
         before < 0, raw, np.where(before < up, up, np.where(before > down, down, before))
     )
     values = {name: columns[name] for name in COLUMNS} | {
         "floating_share": _floating_share(columns)
     }
-    triggers: list[list[str]] = [[] for _ in range(len(raw))]
-    for trigger in config.triggers:
+    fired = np.zeros((len(raw), len(config.triggers)), dtype=bool)
+    for k, trigger in enumerate(config.triggers):
         target = LEVELS[trigger.min_class]
         held = before >= target
         floor = np.where(held, trigger.at_least * (1 - config.trigger_margin), trigger.at_least)
         value = values[trigger.indicator]
-        fired = (
+        fired[:, k] = (
             (value >= floor) & (value > 0) & (columns["resident_count"] >= trigger.min_residents)
         )
-        level = np.where(fired, np.maximum(level, target), level)
-        for index in np.flatnonzero(fired).tolist():
-            triggers[index].append(f"{LABELS[trigger.indicator]} → at least {trigger.min_class}")
+        level = np.where(fired[:, k], np.maximum(level, target), level)
     top = np.argsort(-(ranks * weights), axis=1, kind="stable")[:, :3]
-    deciding = [[LABELS[names[j]] for j in row] for row in top.tolist()]
-    return ArrayClasses(levels=level, raw_levels=raw, deciding=deciding, triggers=triggers)
+    return ArrayClasses(
+        levels=level,
+        raw_levels=raw,
+        names=names,
+        top=top,
+        trigger_labels=[
+            f"{LABELS[trigger.indicator]} → at least {trigger.min_class}"
+            for trigger in config.triggers
+        ],
+        fired=fired,
+    )

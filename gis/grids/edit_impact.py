@@ -4,9 +4,9 @@ A planner's page reads ``GET /api/plans/{id}/impact`` once (every grid), then ap
 of each edit: the rows of the grids the edit created or changed and of every other grid whose
 predicted class (or what decided it) moved, the ids it removed, the new polygons, and the plan's
 diff, problems and totals. Classes are ranked within the district, so each edit predicts every
-grid again, from the plan's numbers only (one row of arrays, no JSON or Python object per
+grid again, from the plan's numbers only (``plan_grids.numbers``: no JSON or Python object per
 grid). Which untouched grids to answer with: those whose prediction differs from the one the
-previous answer remembered in their stats (``predicted``, updated here). Every edit of a draft
+previous answer remembered (``plan_grids.predicted``, updated here). Every edit of a draft
 goes through :func:`apply_edit`, so the remembered predictions are what the page shows.
 """
 
@@ -33,11 +33,11 @@ from gis.grids.impact import (
     impact_row,
     notes_of,
     other_stats,
-    previous_classes,
+    previous_levels,
     problems_of,
 )
 from gis.grids.models import GridPlan
-from gis.grids.plans import get_plan
+from gis.grids.plans import get_plan, take_refreshed
 from gis.users.models import Role
 
 
@@ -72,16 +72,16 @@ def apply_edit(
     draft and answer with its :class:`EditImpact`."""
     plan = get_plan(session, plan_id=plan_id, scope=scope, for_update=True, draft=True)
     before = plan_queries.select_plan_grid_ids(session, plan_id=plan.id)
-    touched = set(edit())
+    take_refreshed(session)
+    touched = set(edit()) | take_refreshed(session)
     numbers = plan_queries.select_plan_numbers(session, plan_id=plan.id)
     predicted = predict_numbers(plan, numbers, config)
     position = {grid_id: index for index, grid_id in enumerate(numbers.ids)}
     changed = sorted((touched & set(position)) | (set(position) - before))
-    signatures = [_signature(predicted, index) for index in range(len(numbers.ids))]
     moved = {
         grid_id: signature
         for grid_id, signature, remembered in zip(
-            numbers.ids, signatures, numbers.predicted, strict=True
+            numbers.ids, predicted.signatures(), numbers.predicted, strict=True
         )
         if signature != remembered
     }
@@ -108,7 +108,7 @@ def apply_edit(
             ],
             codes=numbers.codes,
             is_changed=numbers.is_changed,
-            moved={key: int(sum(numbers.numbers[key])) for key in MOVED},
+            moved={key: int(numbers.numbers[key].sum()) for key in MOVED},
             hide=hide,
         ),
         problems=problems,
@@ -128,8 +128,7 @@ def remember_predictions(
     numbers = plan_queries.select_plan_numbers(session, plan_id=plan.id)
     predicted = predict_numbers(plan, numbers, config)
     plan_queries.update_predicted(
-        session,
-        predicted={grid_id: _signature(predicted, i) for i, grid_id in enumerate(numbers.ids)},
+        session, predicted=dict(zip(numbers.ids, predicted.signatures(), strict=True))
     )
 
 
@@ -139,22 +138,11 @@ def predict_numbers(
     """``gis.grids.impact.predict_levels`` from the plan's number columns."""
     others = columns_of(other_stats(plan))
     columns: dict[str, Any] = {
-        name: np.concatenate([np.asarray(numbers.numbers[name], dtype=np.float64), others[name]])
+        name: np.concatenate([numbers.numbers[name].astype(np.float64), others[name]])
         for name in COLUMNS
     }
     columns["households_estimated"] = np.concatenate(
-        [np.asarray(numbers.estimated, dtype=bool), others["households_estimated"]]
+        [numbers.estimated, others["households_estimated"]]
     )
-    previous = previous_classes(plan, numbers.codes)
+    previous = previous_levels(plan, numbers.codes)
     return classify_arrays(columns, previous=previous, config=config)
-
-
-def _signature(predicted: ArrayClasses, index: int) -> str:
-    """A grid's predicted class and what decided it, as one comparable string."""
-    return "|".join(
-        [
-            str(int(predicted.levels[index])),
-            ";".join(predicted.deciding[index]),
-            ";".join(predicted.triggers[index]),
-        ]
-    )

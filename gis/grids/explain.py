@@ -49,12 +49,14 @@ def explain(
     from gis.grids.classes import CLASSES, LABELS
 
     total = float(weights.sum())
+    # Python floats: a numpy scalar per number cost more than the rest of the explanation
+    value_list, rank_list, weight_list = values.tolist(), ranks.tolist(), weights.tolist()
     parts = {
         name: {
-            "value": round(float(values[j]), 4),
-            "rank": round(float(ranks[j]), 4),
-            "weight": round(float(weights[j]), 4),
-            "contribution": round(float(weights[j] * ranks[j] / total), 4),
+            "value": round(value_list[j], 4),
+            "rank": round(rank_list[j], 4),
+            "weight": round(weight_list[j], 4),
+            "contribution": round(weight_list[j] * rank_list[j] / total, 4),
         }
         for j, name in enumerate(names)
     }

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import Field
 from sqlalchemy.orm import Session
 
@@ -19,7 +21,7 @@ from gis.access.schemas import AggregateModel
 from gis.access.scope import Scope
 from gis.grids import plan_queries
 from gis.grids.class_arrays import ArrayClasses, classify_arrays, columns_of
-from gis.grids.classes import ClassConfig, ClassResult, classify, officers_for
+from gis.grids.classes import LEVELS, ClassConfig, ClassResult, classify, officers_for
 from gis.grids.models import GridClass, GridPlan
 from gis.grids.plans import get_plan, ref
 from gis.grids.schemas import Indicators
@@ -96,6 +98,18 @@ def previous_classes(plan: GridPlan, codes: Sequence[str | None]) -> list[GridCl
         for code in codes
     ]
     return previous + [GridClass(o["grid_class"]) if o.get("grid_class") else None for o in others]
+
+
+def previous_levels(plan: GridPlan, codes: Sequence[str | None]) -> npt.NDArray[np.int64]:
+    """:func:`previous_classes` as levels (-1 for none), without an object per grid."""
+    context = plan.context or {}
+    level = {str(cls): lvl for cls, lvl in LEVELS.items()}
+    classes: dict[str, str | None] = context.get("classes", {})
+    others = [o.get("grid_class") for o in context.get("others", {}).values()]
+    found = [classes.get(code) if code is not None else None for code in codes] + others
+    return np.fromiter(
+        (level.get(cls, -1) if cls else -1 for cls in found), dtype=np.int64, count=len(found)
+    )
 
 
 def other_stats(plan: GridPlan) -> list[dict[str, Any]]:
@@ -250,7 +264,7 @@ def impact_row(
         contiguous=int(stats.get("parts", 1)) == 1,
         area_m2=float(stats.get("area_m2", 0.0)),
         predicted_class=str(grid_class),
-        class_reasons=[*predicted.deciding[index], *predicted.triggers[index]],
+        class_reasons=[*predicted.deciding_of(index), *predicted.triggers_of(index)],
         officers_needed=_officers(stats, grid_class, config),
         moved_buildings=_count(int(stats.get("moved_buildings", 0)), hide),
         moved_households=_count(int(stats.get("moved_households", 0)), hide),

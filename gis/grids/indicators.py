@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+import shapely
 from sqlalchemy.orm import Session
 
 from gis.events import queries as event_queries
@@ -53,7 +56,7 @@ def measure_live_grids(
     """Indicators of live grid versions, given as ``(uid, community_code)``; keyed by uid text."""
     estimated = estimated_districts(session, districts=[c[:6] for _, c in grids])
     uids = [uid for uid, _ in grids]
-    raw = indicator_queries.measure_live(session, uids=uids, on=on)
+    raw = measure_live(session, uids=uids, on=on)
     open_events = event_queries.open_events_per_grid(session, uids=uids, on=on)
     for key, row in raw.items():
         row["open_events"] = open_events.get(key, 0)
@@ -61,6 +64,49 @@ def measure_live_grids(
         str(uid): to_indicators(raw[str(uid)], estimated=estimated[community[:6]])
         for uid, community in grids
     }
+
+
+def measure_live(session: Session, *, uids: Sequence[Any], on: date) -> dict[str, dict[str, int]]:
+    """Raw counts per live grid version (keyed by uid as text), every grid in one pass: the
+    buildings of each grid first (their points on surface from PostGIS, put in the grids by a
+    shapely tree, each grid's polygon prepared once), then their houses, residents and
+    organizations (one statement)."""
+    keys = [str(uid) for uid in uids]
+    counts = {
+        key: dict.fromkeys(indicator_queries.COUNTS + indicator_queries.NOT_MOVED, 0)
+        for key in keys
+    }
+    shapes = indicator_queries.select_grid_shapes(session, keys=keys)
+    found = [key for key in keys if key in shapes]
+    if not found:
+        return counts
+    polygons = shapely.from_wkb([shapes[key] for key in found])
+    buildings, xs, ys = indicator_queries.select_building_points(session, boxes=_boxes(polygons))
+    if not buildings:
+        return counts
+    points = np.asarray(shapely.points(np.column_stack([xs, ys])), dtype=object)
+    # a building on the shared edge of two grids is in both (covers), as ST_Covers has it
+    grid_index, point_index = shapely.STRtree(points).query(polygons, predicate="covers")
+    rows = indicator_queries.count_members(
+        session,
+        grids=grid_index.tolist(),
+        buildings=[buildings[i] for i in point_index.tolist()],
+        on=on,
+    )
+    for row in rows:
+        counts[found[row.pop("grid")]].update(row)
+    return counts
+
+
+def _boxes(polygons: npt.NDArray[Any]) -> list[tuple[float, float, float, float]]:
+    """Where to look for the buildings of some grids: their common box when they lie together
+    (a district), else a box each (an officer's grids far apart)."""
+    bounds = shapely.bounds(polygons)
+    total = shapely.total_bounds(polygons)
+    each = float(((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1])).sum())
+    if (total[2] - total[0]) * (total[3] - total[1]) <= 4 * each:
+        return [(float(total[0]), float(total[1]), float(total[2]), float(total[3]))]
+    return [(float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in bounds.tolist()]
 
 
 def measure_plan_grids(

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Identity,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     Uuid,
     func,
@@ -155,7 +156,9 @@ class GridPlan(Base):
 
 class PlanGrid(Base):
     """One grid of a draft plan. ``code`` is the live grid it copies (NULL for a new grid: codes
-    are issued when the plan is published); ``stats`` caches its indicators."""
+    are issued when the plan is published); ``stats`` caches its indicators, ``numbers`` the
+    counts every edit ranks all grids by (``gis.grids.plan_queries.NUMBER_STATS``), ``predicted``
+    what the last edit's answer said of its class."""
 
     __tablename__ = "plan_grids"
     __table_args__ = (
@@ -178,6 +181,8 @@ class PlanGrid(Base):
     )
     is_changed: Mapped[bool] = mapped_column(Boolean, server_default="false")
     stats: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    numbers: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
+    predicted: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4490, spatial_index=True)
     )

@@ -10,7 +10,7 @@ touched (``gis.grids.plans.refresh_plan``).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,8 @@ from gis.geometry import check_polygons
 from gis.grids import area_queries, plan_queries
 from gis.grids.measure import area_m2
 from gis.grids.models import GridPlan
-from gis.grids.plans import get_plan, refresh_plan
+from gis.grids.plan_problems import EditArea
+from gis.grids.plans import get_plan, ref, refresh_plan
 from gis.grids.topology import polygonal_parts
 
 MAX_EDIT_VERTICES = 20_000
@@ -80,10 +81,11 @@ def _outline(geom: Any) -> Any:
 
 def _take_and_give(
     session: Session, plan: GridPlan, *, grid_id: int, old: Any, new: Any
-) -> tuple[dict[int, Any], set[int]]:
+) -> tuple[dict[int, Any], set[int], list[plan_queries.PlanGridRow]]:
     """Neighbours lose what ``new`` takes; what ``old`` gives up goes to the neighbour sharing
     most boundary with it. Deletes the neighbours left empty; returns the new polygons of the
-    others (for the caller to store with its own) and the deleted ids."""
+    others (for the caller to store with its own), the deleted ids, and the rows (as they were)
+    of the neighbours changed or deleted."""
     envelope = shapely.envelope(shapely.union_all([old, new]) if old is not None else new)
     rows = plan_queries.select_plan_grids(
         session, plan_id=plan.id, meeting_wkb=shapely.to_wkb(shapely.buffer(envelope, 1e-6))
@@ -109,7 +111,26 @@ def _take_and_give(
                 changed.add(best)
     deleted = {nid for nid in changed if shapely.is_empty(neighbours[nid])}
     plan_queries.delete_plan_grids(session, ids=sorted(deleted))
-    return {nid: neighbours[nid] for nid in sorted(changed - deleted)}, deleted
+    before = [row for row in rows if row.id in changed]
+    return {nid: neighbours[nid] for nid in sorted(changed - deleted)}, deleted, before
+
+
+def _edited(
+    rows: Sequence[plan_queries.PlanGridRow],
+    shapes: Mapping[int, Any],
+    *,
+    added: Sequence[int] = (),
+    community: str | None = None,
+) -> EditArea:
+    """What an edit changed: ``rows`` as they were, ``shapes`` as they are, ``added`` grids."""
+    polygons = [shapely.from_wkb(row.wkb) for row in rows] + list(shapes.values())
+    return EditArea(
+        polygons=tuple(p for p in polygons if p is not None and not shapely.is_empty(p)),
+        refs=frozenset([ref(row) for row in rows] + [f"#{grid_id}" for grid_id in added]),
+        communities=frozenset(
+            [row.community_code for row in rows] + ([community] if community else [])
+        ),
+    )
 
 
 def edit_grid(
@@ -128,15 +149,23 @@ def edit_grid(
     old = shapely.from_wkb(row.wkb)
     shapes: dict[int, Any] = {}
     deleted: set[int] = set()
+    before: list[plan_queries.PlanGridRow] = []
     if adjust_neighbours:
-        shapes, deleted = _take_and_give(session, plan, grid_id=grid_id, old=old, new=new)
+        shapes, deleted, before = _take_and_give(session, plan, grid_id=grid_id, old=old, new=new)
     shapes[grid_id] = new
     plan_queries.update_plan_grid_geometries(
         session, wkbs={gid: shapely.to_wkb(geom) for gid, geom in shapes.items()}
     )
     touched = set(shapes)
     communities = _communities_meeting(session, [old, new]) | {row.community_code}
-    refresh_plan(session, plan=plan, grid_ids=touched, communities=communities, geometries=shapes)
+    refresh_plan(
+        session,
+        plan=plan,
+        grid_ids=touched,
+        communities=communities,
+        geometries=shapes,
+        edited=_edited([row, *before], shapes),
+    )
     record_audit(
         session,
         actor=scope.actor,
@@ -169,17 +198,21 @@ def add_grid(
         )
     elif area_queries.select_division(session, code=community_code) is None:
         raise NotFound("no division has this code", field="community_code")
-    touched: set[int] = set()
+    shapes: dict[int, Any] = {}
+    before: list[plan_queries.PlanGridRow] = []
     if adjust_neighbours:
-        shapes, _ = _take_and_give(session, plan, grid_id=-1, old=None, new=new)
+        shapes, _, before = _take_and_give(session, plan, grid_id=-1, old=None, new=new)
         plan_queries.update_plan_grid_geometries(
             session, wkbs={gid: shapely.to_wkb(geom) for gid, geom in shapes.items()}
         )
-        touched = set(shapes)
     values = {"plan_id": plan.id, "community_code": community_code, "name": name}
     new_id = plan_queries.insert_plan_grid(session, values=values, wkb=shapely.to_wkb(new))
     refresh_plan(
-        session, plan=plan, grid_ids=touched | {new_id}, communities=set(meeting) | {community_code}
+        session,
+        plan=plan,
+        grid_ids=set(shapes) | {new_id},
+        communities=set(meeting) | {community_code},
+        edited=_edited(before, {**shapes, new_id: new}, added=[new_id], community=community_code),
     )
     record_audit(session, actor=scope.actor, action="plans.add", target_codes=[str(plan.id)])
     return new_id
@@ -191,7 +224,13 @@ def delete_grid(session: Session, *, plan_id: int, grid_id: int, scope: Scope) -
     row = _grid(session, plan, grid_id)
     plan_queries.delete_plan_grids(session, ids=[grid_id])
     communities = _communities_meeting(session, [shapely.from_wkb(row.wkb)])
-    refresh_plan(session, plan=plan, grid_ids=[], communities=communities | {row.community_code})
+    refresh_plan(
+        session,
+        plan=plan,
+        grid_ids=[],
+        communities=communities | {row.community_code},
+        edited=_edited([row], {}),
+    )
     record_audit(
         session,
         actor=scope.actor,
@@ -231,7 +270,13 @@ def split_grid(
         plan_queries.insert_plan_grid(session, values=values, wkb=shapely.to_wkb(piece))
         for piece in pieces
     ]
-    refresh_plan(session, plan=plan, grid_ids=ids, communities={row.community_code})
+    refresh_plan(
+        session,
+        plan=plan,
+        grid_ids=ids,
+        communities={row.community_code},
+        edited=_edited([row], dict(zip(ids, pieces, strict=True)), added=ids),
+    )
     record_audit(
         session,
         actor=scope.actor,
@@ -266,7 +311,13 @@ def merge_grids(session: Session, *, plan_id: int, grid_ids: Sequence[int], scop
         "lineage_event": LineageEvent.MERGE,
     }
     new_id = plan_queries.insert_plan_grid(session, values=values, wkb=shapely.to_wkb(merged))
-    refresh_plan(session, plan=plan, grid_ids=[new_id], communities=communities)
+    refresh_plan(
+        session,
+        plan=plan,
+        grid_ids=[new_id],
+        communities=communities,
+        edited=_edited(rows, {new_id: merged}, added=[new_id]),
+    )
     record_audit(
         session, actor=scope.actor, action="plans.merge", target_codes=[str(plan.id), *parents]
     )

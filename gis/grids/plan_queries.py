@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import (
     JSON,
     Text,
@@ -73,9 +75,15 @@ def copy_live_grids(session: Session, *, plan_id: int, communities: Sequence[str
 
 def select_plan(session: Session, *, plan_id: int, for_update: bool = False) -> GridPlan | None:
     statement = select(GridPlan).where(GridPlan.id == plan_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return session.scalars(statement).one_or_none()
+    if not for_update:
+        return session.scalars(statement).one_or_none()
+    known = session.identity_map.get(session.identity_key(GridPlan, plan_id))
+    if known is None:
+        return session.scalars(statement.with_for_update()).one_or_none()
+    # already in this session (an edit locks its plan for its answer, then for the edit): lock
+    # the row without reading its JSON again (a SELECT would not refresh a loaded object either)
+    lock = select(GridPlan.id).where(GridPlan.id == plan_id).with_for_update()
+    return known if session.execute(lock).scalar_one_or_none() is not None else None
 
 
 def select_plans(session: Session, *, before_id: int | None, limit: int) -> list[GridPlan]:
@@ -116,9 +124,18 @@ def select_plan_grids(
     if communities is not None:
         statement = statement.where(PlanGrid.community_code.in_(list(communities)))
     if meeting_wkb is not None:
+        # the box through the polygons' spatial index first, whatever the statistics say
+        # (right after drafting they do not know the plan's rows, and every polygon of the
+        # plan was read from TOAST to test it against the box: 14 ms)
         area = func.ST_GeomFromWKB(meeting_wkb, STORAGE_SRID)
+        boxed = (
+            select(PlanGrid.id.label("id"))
+            .where(PlanGrid.geom.op("&&")(area))
+            .cte("boxed")
+            .prefix_with("MATERIALIZED")
+        )
         statement = statement.where(
-            PlanGrid.geom.op("&&")(area), func.ST_Intersects(PlanGrid.geom, area)
+            PlanGrid.id.in_(select(boxed.c.id)), func.ST_Intersects(PlanGrid.geom, area)
         )
     return [
         PlanGridRow(
@@ -168,10 +185,11 @@ def select_plan_grid_stats(session: Session, *, plan_id: int) -> list[PlanGridRo
     ]
 
 
-# The stats an edit's answer needs of every grid of the plan (classes are ranked against all of
-# them, the diff sums them), as one array per column: each row's JSON parsed once and no Python
-# object per grid, so thousands of grids read in milliseconds. ``predicted``: what the last
-# edit's answer said of the grid's class (``gis.grids.impact.apply_edit``).
+# The numbers an edit's answer needs of every grid of the plan (classes are ranked against all of
+# them, the diff sums them), kept in ``plan_grids.numbers`` in this order (the last is 1 when the
+# households are estimated): a short integer array stays in the row, where the ``stats`` JSON is
+# stored compressed out of line and cost a TOAST fetch per grid. ``predicted``: what the last
+# edit's answer said of the grid's class (``gis.grids.edit_impact.apply_edit``).
 NUMBER_STATS = (
     "households",
     "resident_count",
@@ -184,39 +202,25 @@ NUMBER_STATS = (
     "moved_buildings",
     "moved_households",
     "moved_residents",
+    "households_estimated",
 )
 _GRID_NUMBERS = text(
-    """
-    SELECT array_agg(g.id ORDER BY g.id), array_agg(g.code ORDER BY g.id),
-           array_agg(g.is_changed ORDER BY g.id), array_agg(s.predicted ORDER BY g.id),
-           array_agg(coalesce(s.households_estimated, false) ORDER BY g.id),
-           array_agg(coalesce(s.households, 0) ORDER BY g.id),
-           array_agg(coalesce(s.resident_count, 0) ORDER BY g.id),
-           array_agg(coalesce(s.floating_count, 0) ORDER BY g.id),
-           array_agg(coalesce(s.rented_houses, 0) ORDER BY g.id),
-           array_agg(coalesce(s.large_rentals, 0) ORDER BY g.id),
-           array_agg(coalesce(s.organizations, 0) ORDER BY g.id),
-           array_agg(coalesce(s.key_person_count, 0) ORDER BY g.id),
-           array_agg(coalesce(s.open_events, 0) ORDER BY g.id),
-           array_agg(coalesce(s.moved_buildings, 0) ORDER BY g.id),
-           array_agg(coalesce(s.moved_households, 0) ORDER BY g.id),
-           array_agg(coalesce(s.moved_residents, 0) ORDER BY g.id)
-    FROM plan_grids g,
-         jsonb_to_record(g.stats) AS s(
-             predicted text, households_estimated boolean, households int, resident_count int,
-             floating_count int, rented_houses int, large_rentals int, organizations int,
-             key_person_count int, open_events int, moved_buildings int, moved_households int,
-             moved_residents int)
-    WHERE g.plan_id = :plan_id
-    """
+    "SELECT id, code, is_changed, predicted, numbers FROM plan_grids "
+    "WHERE plan_id = :plan_id ORDER BY id"
 )
 _GRID_IDS = text("SELECT coalesce(array_agg(id), '{}') FROM plan_grids WHERE plan_id = :plan_id")
 _SET_PREDICTED = text(
     """
-    UPDATE plan_grids SET stats = stats || jsonb_build_object('predicted', CAST(:predicted AS text))
-    WHERE id = :id
+    UPDATE plan_grids g SET predicted = v.predicted
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:predicted AS text[])) AS v(id, predicted)
+    WHERE g.id = v.id
     """
 )
+
+
+def numbers_of(stats: dict[str, Any]) -> list[int]:
+    """A grid's ``stats`` as its ``numbers`` (:data:`NUMBER_STATS` order)."""
+    return [int(stats.get(name) or 0) for name in NUMBER_STATS]
 
 
 @dataclass(frozen=True)
@@ -227,21 +231,25 @@ class PlanNumbers:
     codes: list[str | None]
     is_changed: list[bool]
     predicted: list[str | None]
-    estimated: list[bool]
-    numbers: dict[str, list[int]]
+    estimated: npt.NDArray[np.bool_]
+    numbers: dict[str, npt.NDArray[np.int64]]
 
 
 def select_plan_numbers(session: Session, *, plan_id: int) -> PlanNumbers:
-    """The numbers of every grid of a plan (no name, parents or geometry)."""
-    row = session.execute(_GRID_NUMBERS, {"plan_id": plan_id}).one()
-    ids, codes, changed, predicted, estimated, *numbers = (list(value or []) for value in row)
+    """The numbers of every grid of a plan (no name, parents, stats or geometry), as columns."""
+    rows = session.execute(_GRID_NUMBERS, {"plan_id": plan_id}).all()
+    width = len(NUMBER_STATS)
+    lists = [row[4] for row in rows]
+    if any(len(values) != width for values in lists):  # a grid not measured yet: zeros
+        lists = [(list(values) + [0] * width)[:width] for values in lists]
+    table = np.array(lists, dtype=np.int64).reshape(len(lists), width)
     return PlanNumbers(
-        ids=ids,
-        codes=codes,
-        is_changed=changed,
-        predicted=predicted,
-        estimated=estimated,
-        numbers=dict(zip(NUMBER_STATS, numbers, strict=True)),
+        ids=[row[0] for row in rows],
+        codes=[row[1] for row in rows],
+        is_changed=[row[2] for row in rows],
+        predicted=[row[3] for row in rows],
+        estimated=table[:, -1].astype(bool),
+        numbers={name: table[:, i] for i, name in enumerate(NUMBER_STATS[:-1])},
     )
 
 
@@ -250,46 +258,11 @@ def select_plan_grid_ids(session: Session, *, plan_id: int) -> set[int]:
 
 
 def update_predicted(session: Session, *, predicted: dict[int, str]) -> None:
-    """Remember what an edit's answer said of these grids' classes (many parameter sets)."""
+    """Remember what an edit's answer said of these grids' classes (one statement)."""
     if predicted:
         session.execute(
-            _SET_PREDICTED, [{"id": grid_id, "predicted": p} for grid_id, p in predicted.items()]
+            _SET_PREDICTED, {"ids": list(predicted), "predicted": list(predicted.values())}
         )
-
-
-_SNAPSHOT_POINTS = text(
-    """
-    SELECT building_code, ST_X(geom), ST_Y(geom), community_code FROM plan_buildings
-    WHERE plan_id = :plan_id AND community_code = ANY(CAST(:communities AS varchar[]))
-      AND geom && ST_MakeEnvelope(:min_x, :min_y, :max_x, :max_y, 4490)
-    ORDER BY building_code
-    """
-)
-
-
-def select_snapshot_points(
-    session: Session,
-    *,
-    plan_id: int,
-    communities: Sequence[str],
-    bounds: tuple[float, float, float, float],
-) -> list[tuple[str, float, float, str]]:
-    """(code, x, y, community) of the plan snapshot's buildings in the communities, whose
-    points lie within ``bounds`` (their polygons' bounds): found through the points' spatial
-    index rather than by reading the whole district's snapshot."""
-    min_x, min_y, max_x, max_y = bounds
-    rows = session.execute(
-        _SNAPSHOT_POINTS,
-        {
-            "plan_id": plan_id,
-            "communities": list(communities),
-            "min_x": min_x,
-            "min_y": min_y,
-            "max_x": max_x,
-            "max_y": max_y,
-        },
-    )
-    return [(code, x, y, community) for code, x, y, community in rows]
 
 
 def insert_plan_grid(session: Session, *, values: dict[str, Any], wkb: bytes) -> int:
@@ -326,12 +299,17 @@ def refresh_changed(session: Session, *, ids: Sequence[int]) -> None:
 
 
 def update_stats(session: Session, *, stats: dict[int, dict[str, Any]]) -> None:
-    """Store the cached stats of plan grids (one statement, many parameter sets)."""
+    """Store the cached stats of plan grids, and their numbers (one statement, many parameter
+    sets)."""
     if stats:
         table = PlanGrid.__table__
+        statement = update(table).where(table.c.id == bindparam("b_id"))  # type: ignore[arg-type]
         session.connection().execute(
-            update(table).where(table.c.id == bindparam("b_id")).values(stats=bindparam("b_stats")),  # type: ignore[arg-type]
-            [{"b_id": grid_id, "b_stats": values} for grid_id, values in stats.items()],
+            statement.values(stats=bindparam("b_stats"), numbers=bindparam("b_numbers")),
+            [
+                {"b_id": grid_id, "b_stats": values, "b_numbers": numbers_of(values)}
+                for grid_id, values in stats.items()
+            ],
         )
 
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-import numpy as np
 import shapely
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope, division_prefix
@@ -23,15 +23,16 @@ from gis.audit.service import record_audit
 from gis.clock import today_in_china
 from gis.divisions.models import DivisionLevel
 from gis.errors import Conflict, InvalidInput, NotFound
-from gis.grids import area_queries, plan_queries, queries, snapshot_queries, validation
+from gis.grids import area_queries, plan_queries, queries, snapshot_queries
 from gis.grids.indicators import measure_live_grids, measure_plan_grids
 from gis.grids.measure import area_m2, polsby_popper
 from gis.grids.models import GridPlan, PlanStatus
-from gis.grids.schemas import GridShape
-from gis.grids.validation import validate_shapes
+from gis.grids.plan_problems import EditArea, refresh_problems
 from gis.users.models import Role
 
 PLAN_ROLES = (Role.PLANNER, Role.ADMIN)
+_REFRESHED = "gis.grids.refreshed"
+"""``session.info`` key: the plan grids whose stats were refreshed since last taken."""
 PLAN_LEVELS = (DivisionLevel.COUNTY, DivisionLevel.TOWNSHIP, DivisionLevel.VILLAGE)
 
 
@@ -163,9 +164,11 @@ def refresh_plan(
     communities: Iterable[str],
     on: date | None = None,
     geometries: Mapping[int, Any] | None = None,
+    edited: EditArea | None = None,
 ) -> None:
     """Recompute the cached stats of ``grid_ids`` and the problems of ``communities``
-    (``geometries``: the polygons of ``grid_ids`` when the caller has them, as stored)."""
+    (``geometries``: the polygons of ``grid_ids`` when the caller has them, as stored;
+    ``edited``: what an edit changed, so that problems are checked again near it only)."""
     ids = sorted(set(grid_ids))
     on = on or today_in_china()
     geoms: dict[int, Any] = {}
@@ -186,59 +189,18 @@ def refresh_plan(
             "on": on.isoformat(),
         }
     plan_queries.update_stats(session, stats=stats)
-    wanted = sorted(set(communities))
-    if wanted:
-        problems = dict(plan.problems or {})
-        shapes, polygons = _shapes_near(session, plan, wanted)
-        outlines = [polygon for polygon in polygons.values() if polygon is not None]
-        snap = (
-            plan_queries.select_snapshot_points(
-                session,
-                plan_id=plan.id,
-                communities=wanted,
-                bounds=tuple(shapely.total_bounds(np.array(outlines, dtype=object)).tolist()),
-            )
-            if outlines
-            else []  # a snapshot holds only buildings inside a community's polygon
-        )
-        points = area_queries.BuildingPoints(
-            codes=[r[0] for r in snap],
-            xs=[r[1] for r in snap],
-            ys=[r[2] for r in snap],
-            communities=[r[3] for r in snap],
-        )
-        report = validate_shapes(
-            session, grids=shapes, communities=wanted, polygons=polygons, points=points
-        )
-        for community in wanted:
-            problems[community] = [
-                p.feature() for p in report.problems if p.community_code == community
-            ]
-        plan.problems = {k: v for k, v in sorted(problems.items()) if v}
-    plan_queries.update_plan(session, plan_id=plan.id, values={"problems": plan.problems})
+    session.info.setdefault(_REFRESHED, set()).update(ids)
+    refresh_problems(session, plan, communities=communities, edited=edited)
+    plan.updated_at = func.now()
     session.flush()
 
 
-def _shapes_near(
-    session: Session, plan: GridPlan, communities: list[str]
-) -> tuple[list[GridShape], dict[str, Any]]:
-    """The plan's grids of these communities and any other plan grid meeting them; and the
-    communities' polygons."""
-    rows = {row.id: row for row in _rows(session, plan, communities=communities)}
-    polygons = validation.community_polygons(session, codes=communities)
-    outlines = [polygon for polygon in polygons.values() if polygon is not None]
-    if outlines:
-        area = shapely.envelope(shapely.union_all(np.array(outlines, dtype=object)))
-        for row in _rows(session, plan, meeting_wkb=shapely.to_wkb(area)):
-            rows.setdefault(row.id, row)
-    return [shape_of(row) for row in rows.values()], polygons
-
-
-def shape_of(row: plan_queries.PlanGridRow) -> GridShape:
-    """A plan grid as a topology input (ref: its code, or ``#id`` for a new grid)."""
-    geom = shapely.from_wkb(row.wkb)
-    parts = shapely.get_parts(geom)
-    return GridShape(ref(row), row.community_code, parts[0] if len(parts) == 1 else geom)
+def take_refreshed(session: Session) -> set[int]:
+    """The plan grids :func:`refresh_plan` measured again since this was last called (what an
+    edit changed, whatever it returns: adding a grid also changes the neighbours that give
+    way)."""
+    refreshed: set[int] = session.info.pop(_REFRESHED, set())
+    return refreshed
 
 
 def ref(row: plan_queries.PlanGridRow) -> str:

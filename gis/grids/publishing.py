@@ -23,7 +23,8 @@ from gis.grids import plan_queries, queries
 from gis.grids.classes import ClassConfig
 from gis.grids.impact import predict_classes
 from gis.grids.models import PlanStatus
-from gis.grids.plans import get_plan, plan_communities, shape_of
+from gis.grids.plan_problems import shape_of
+from gis.grids.plans import get_plan, plan_communities
 from gis.grids.schemas import INDICATOR_NAMES
 from gis.grids.switch import NewGrid, SwitchResult, as_polygon, switch_grids
 from gis.grids.validation import validate_shapes

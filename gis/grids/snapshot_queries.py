@@ -111,13 +111,45 @@ _MEASURE = text(
     """
 )
 
+# The box first, through the points' spatial index, whatever the statistics say: right after a
+# plan is drafted they do not know its 100,000 rows yet, and the planner walked them all by
+# plan id instead (35 ms a query).
 _POINTS = text(
     """
-    SELECT building_code, ST_X(geom), ST_Y(geom), community_code FROM plan_buildings
+    WITH boxed AS MATERIALIZED (
+        SELECT plan_id, building_code, community_code, geom FROM plan_buildings
+        WHERE geom && ST_MakeEnvelope(:min_x, :min_y, :max_x, :max_y, 4490)
+    )
+    SELECT building_code, ST_X(geom), ST_Y(geom), community_code FROM boxed
     WHERE plan_id = :plan_id AND community_code = ANY(CAST(:communities AS varchar[]))
     ORDER BY building_code
     """
 )
+
+
+def select_snapshot_points(
+    session: Session,
+    *,
+    plan_id: int,
+    communities: Sequence[str],
+    bounds: tuple[float, float, float, float],
+) -> list[tuple[str, float, float, str]]:
+    """(code, x, y, community) of the plan snapshot's buildings in the communities, whose
+    points lie within ``bounds`` (their polygons' bounds): found through the points' spatial
+    index rather than by reading the whole district's snapshot."""
+    min_x, min_y, max_x, max_y = bounds
+    rows = session.execute(
+        _POINTS,
+        {
+            "plan_id": plan_id,
+            "communities": list(communities),
+            "min_x": min_x,
+            "min_y": min_y,
+            "max_x": max_x,
+            "max_y": max_y,
+        },
+    )
+    return [(code, x, y, community) for code, x, y, community in rows]
 
 
 def snapshot_buildings(
@@ -142,11 +174,3 @@ def measure_plan_grids(session: Session, *, ids: Sequence[int]) -> dict[str, dic
         return {}
     rows = session.execute(_MEASURE, {"ids": [int(i) for i in ids]}).mappings()
     return {str(row["key"]): {k: int(v) for k, v in row.items() if k != "key"} for row in rows}
-
-
-def snapshot_points(
-    session: Session, *, plan_id: int, communities: Sequence[str]
-) -> list[tuple[str, float, float, str]]:
-    """(code, x, y, community) of the snapshot's buildings in the communities."""
-    rows = session.execute(_POINTS, {"plan_id": plan_id, "communities": list(communities)})
-    return [(code, x, y, community) for code, x, y, community in rows]

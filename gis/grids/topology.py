@@ -166,39 +166,69 @@ def check_community(
         return problems
     is_coverage = bool(shapely.coverage_is_valid(geoms))
     if not is_coverage:
-        problems.extend(_overlaps(code, grids, tolerances=tolerances))
+        problems.extend(overlaps_among(code, grids, tolerances=tolerances))
     union = shapely.coverage_union_all(geoms) if is_coverage else shapely.union_all(geoms)
-    for piece in polygonal_parts(shapely.difference(community, union)):
-        problems.extend(
-            _piece(
-                ProblemKind.GAP,
-                piece,
-                code,
-                (),
-                tolerances,
-                f"a gap inside community {code} covered by no grid",
-            )
-        )
+    problems.extend(gap_problems(code, shapely.difference(community, union), tolerances))
     for grid in grids:
-        outside = shapely.difference(grid.geom, community)
-        for piece in polygonal_parts(outside):
-            reached = neighbours(piece, code) if area_m2(piece) >= tolerances.noise_m2 else []
-            into = f" into {', '.join(reached)}" if reached else ""
-            message = f"grid {grid.ref} reaches outside community {code}{into}"
-            problems.extend(
-                _piece(ProblemKind.OUTSIDE, piece, code, (grid.ref,), tolerances, message)
-            )
+        problems.extend(outside_problems(code, community, grid, neighbours, tolerances))
     return problems
 
 
-def _overlaps(code: str, grids: Sequence[GridShape], *, tolerances: Tolerances) -> list[Problem]:
+def gap_problems(code: str, uncovered: Any, tolerances: Tolerances) -> list[Problem]:
+    """The gaps (or slivers) of community ``code``: the pieces of ``uncovered``."""
+    return [
+        problem
+        for piece in polygonal_parts(uncovered)
+        for problem in _piece(
+            ProblemKind.GAP,
+            piece,
+            code,
+            (),
+            tolerances,
+            f"a gap inside community {code} covered by no grid",
+        )
+    ]
+
+
+def outside_problems(
+    code: str, community: Any, grid: GridShape, neighbours: Neighbours, tolerances: Tolerances
+) -> list[Problem]:
+    """The parts of ``grid`` outside its community (named after the communities they reach)."""
+    problems: list[Problem] = []
+    for piece in polygonal_parts(shapely.difference(grid.geom, community)):
+        reached = neighbours(piece, code) if area_m2(piece) >= tolerances.noise_m2 else []
+        into = f" into {', '.join(reached)}" if reached else ""
+        message = f"grid {grid.ref} reaches outside community {code}{into}"
+        problems.extend(_piece(ProblemKind.OUTSIDE, piece, code, (grid.ref,), tolerances, message))
+    return problems
+
+
+def overlaps_among(
+    code: str,
+    grids: Sequence[GridShape],
+    *,
+    tolerances: Tolerances,
+    involving: Iterable[str] | None = None,
+) -> list[Problem]:
+    """Overlaps between grids of community ``code`` (only pairs with a grid of ``involving``
+    when given). A pair is named, and intersected, in the order of its refs, so that it reads
+    the same whichever way it is found."""
     geoms = np.array([grid.geom for grid in grids], dtype=object)
     tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
+    if involving is None:
+        left, right = tree.query(geoms, predicate="intersects")
+    else:
+        wanted = set(involving)
+        chosen = np.array([i for i, grid in enumerate(grids) if grid.ref in wanted], dtype=np.intp)
+        found, right = tree.query(geoms[chosen], predicate="intersects")
+        left = chosen[found]
+    pairs = {
+        (i, j) if grids[i].ref < grids[j].ref else (j, i)
+        for i, j in zip(left.tolist(), right.tolist(), strict=True)
+        if grids[i].ref != grids[j].ref
+    }
     problems: list[Problem] = []
-    for i, j in zip(left.tolist(), right.tolist(), strict=True):
-        if i >= j:
-            continue
+    for i, j in sorted(pairs):
         pieces = polygonal_parts(shapely.intersection(geoms[i], geoms[j]))
         if not pieces:
             continue

@@ -16,7 +16,7 @@ from gis.grids.classes import ClassConfig
 from gis.grids.classify import classify_grids
 from gis.grids.impact import plan_impact
 from gis.grids.models import Grid
-from gis.grids.plans import shape_of
+from gis.grids.plan_problems import shape_of
 from gis.grids.publishing import publish_plan
 from gis.grids.queries import select_grid_rows
 from gis.grids.suggesting import suggest_plan
