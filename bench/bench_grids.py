@@ -280,6 +280,43 @@ def bench_city_classify(factory: Any, *, cells: int) -> dict[str, Any]:
     return result
 
 
+def time_one_edit(
+    factory: Any, *, plan_id: int, row: Any, outline: bytes
+) -> tuple[float, float, Any]:
+    """Grow the plan grid ``row`` ~30 m within its community (``outline``, WKB: its boundary
+    with its neighbours moves), then time the bare house count of the grid and the edit with
+    its impact (the request's whole transaction, commit included); ms, ms, the answer."""
+    grid = shapely.from_wkb(row.wkb)
+    grown = shapely.intersection(
+        shapely.buffer(grid, GROW_DEG, join_style="mitre"), shapely.from_wkb(outline)
+    )
+    parts = shapely.get_parts(grown)
+    grown = max(parts, key=lambda part: shapely.area(shapely.intersection(part, grid)))
+    geometry = mapping(_to_wgs84(grown))
+    with transaction(factory) as session:
+        started = time.perf_counter()
+        session.execute(_BARE_HOUSES, {"id": row.id}).scalar()
+        bare_ms = (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
+    with transaction(factory) as session:
+        answer = apply_edit(
+            session,
+            plan_id=plan_id,
+            scope=ADMIN,
+            config=ClassConfig(),
+            edit=partial(
+                plan_edits.edit_grid,
+                session,
+                plan_id=plan_id,
+                grid_id=row.id,
+                geometry=geometry,
+                scope=ADMIN,
+            ),
+        )
+        answer.model_dump_json()
+    return bare_ms, (time.perf_counter() - started) * 1000, answer
+
+
 def bench_edits(factory: Any, *, edits: int) -> dict[str, Any]:
     with transaction(factory) as session:
         ms, plan = timed(lambda: create_plan(session, division_code=COUNTY, scope=ADMIN))
@@ -296,37 +333,11 @@ def bench_edits(factory: Any, *, edits: int) -> dict[str, Any]:
             session, codes=sorted({r.community_code for r in chosen})
         )
     for row in chosen:
-        # the grid grows ~30 m within its community (its boundary with neighbours moves)
-        grid = shapely.from_wkb(row.wkb)
-        grown = shapely.intersection(
-            shapely.buffer(grid, GROW_DEG, join_style="mitre"),
-            shapely.from_wkb(outlines[row.community_code]),
+        bare, edit, answer = time_one_edit(
+            factory, plan_id=plan_id, row=row, outline=outlines[row.community_code]
         )
-        parts = shapely.get_parts(grown)
-        grown = max(parts, key=lambda part: shapely.area(shapely.intersection(part, grid)))
-        geometry = mapping(_to_wgs84(grown))
-        with transaction(factory) as session:
-            started = time.perf_counter()
-            session.execute(_BARE_HOUSES, {"id": row.id}).scalar()
-            bare_ms.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()  # the whole request's transaction, commit included
-        with transaction(factory) as session:
-            answer = apply_edit(
-                session,
-                plan_id=plan_id,
-                scope=ADMIN,
-                config=ClassConfig(),
-                edit=partial(
-                    plan_edits.edit_grid,
-                    session,
-                    plan_id=plan_id,
-                    grid_id=row.id,
-                    geometry=geometry,
-                    scope=ADMIN,
-                ),
-            )
-            answer.model_dump_json()
-        edit_ms.append((time.perf_counter() - started) * 1000)
+        bare_ms.append(bare)
+        edit_ms.append(edit)
         shown.append(len(answer.grids))
         started = time.perf_counter()
         with transaction(factory) as session:

@@ -14,22 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-import time
-from functools import partial
 from typing import Any
 
-import shapely
-from shapely.geometry import mapping
 from sqlalchemy import text
 
-from bench.bench_grids import _BARE_HOUSES, _BARE_JOIN, GROW_DEG, _to_wgs84, timed
+from bench.bench_grids import _BARE_JOIN, time_one_edit, timed
 from gis.access.scope import Scope
 from gis.db import transaction
-from gis.grids import plan_edits, plan_queries
+from gis.grids import plan_queries
 from gis.grids.area_queries import select_community_polygons
 from gis.grids.classes import ClassConfig
 from gis.grids.classify import classify_grids
-from gis.grids.edit_impact import apply_edit, remember_predictions
+from gis.grids.edit_impact import remember_predictions
 from gis.grids.plans import create_plan
 from gis.people.periods import today_in_china
 
@@ -86,36 +82,11 @@ def bench_edits(factory: Any, *, edits: int) -> dict[str, Any]:
     bare_ms: list[float] = []
     try:
         for row in chosen:
-            grid = shapely.from_wkb(row.wkb)
-            grown = shapely.intersection(
-                shapely.buffer(grid, GROW_DEG, join_style="mitre"),
-                shapely.from_wkb(outlines[row.community_code]),
+            bare, edit, _ = time_one_edit(
+                factory, plan_id=plan_id, row=row, outline=outlines[row.community_code]
             )
-            parts = shapely.get_parts(grown)
-            grown = max(parts, key=lambda part: shapely.area(shapely.intersection(part, grid)))
-            geometry = mapping(_to_wgs84(grown))
-            with transaction(factory) as session:
-                started = time.perf_counter()
-                session.execute(_BARE_HOUSES, {"id": row.id}).scalar()
-                bare_ms.append((time.perf_counter() - started) * 1000)
-            started = time.perf_counter()  # the request's whole transaction, commit included
-            with transaction(factory) as session:
-                answer = apply_edit(
-                    session,
-                    plan_id=plan_id,
-                    scope=ADMIN,
-                    config=ClassConfig(),
-                    edit=partial(
-                        plan_edits.edit_grid,
-                        session,
-                        plan_id=plan_id,
-                        grid_id=row.id,
-                        geometry=geometry,
-                        scope=ADMIN,
-                    ),
-                )
-                answer.model_dump_json()
-            edit_ms.append((time.perf_counter() - started) * 1000)
+            bare_ms.append(bare)
+            edit_ms.append(edit)
     finally:
         with transaction(factory) as session:  # the city stays as make_city left it
             session.execute(text("DELETE FROM grid_plans WHERE id = :id"), {"id": plan_id})
