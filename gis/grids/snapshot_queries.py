@@ -17,19 +17,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis.grids.indicator_queries import LARGE_RENTAL_ROOMS
+from gis.grids.indicator_queries import COUNTS, LARGE_RENTAL_ROOMS
 
-COUNT_FIELDS = (
-    "houses",
-    "dwellings",
-    "rented_houses",
-    "large_rentals",
-    "households",
-    "residents",
-    "floating",
-    "key_persons",
-    "organizations",
-)
+COUNT_FIELDS = tuple(name for name in COUNTS if name != "buildings")
+"""A grid's counts, kept per building in a snapshot (a building counts itself)."""
 
 _SNAPSHOT = text(
     """
