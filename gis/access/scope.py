@@ -40,7 +40,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from gis.audit.schemas import Actor
 from gis.buildings.models import Building
-from gis.errors import Forbidden
+from gis.errors import Forbidden, InvalidInput
 from gis.grids.models import Grid
 from gis.houses.models import House
 from gis.users.models import Role, User
@@ -66,6 +66,15 @@ def division_prefix(code: str) -> str:
         if set(code[digits:]) <= {"0"}:
             return code[:digits]
     return code  # pragma: no cover - the loop ends at 12 digits
+
+
+def requested_division_prefix(code: str, *, field: str = "division") -> str:
+    """:func:`division_prefix` of a code a caller gave: a malformed one is a 422 naming
+    ``field``."""
+    try:
+        return division_prefix(code)
+    except ValueError:
+        raise InvalidInput("a division code has 12 digits", field=field) from None
 
 
 @dataclass(frozen=True)

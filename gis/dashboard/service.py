@@ -22,8 +22,8 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from gis.access.masking import suppress_small_count
-from gis.access.scope import Scope, division_prefix
-from gis.errors import InvalidInput, NotFound
+from gis.access.scope import Scope, requested_division_prefix
+from gis.errors import NotFound
 from gis.events import queries as event_queries
 from gis.events.models import EventKind
 from gis.grids.indicators import measure_live_grids
@@ -112,10 +112,7 @@ def dashboard_data(
     scope.require_aggregates()
     prefix = None
     if division is not None:
-        try:
-            prefix = division_prefix(division)
-        except ValueError:
-            raise InvalidInput("a division code has 12 digits", field="division") from None
+        prefix = requested_division_prefix(division)
         if scope.role is Role.POLICE and not prefix.startswith(scope.division_prefix or "\x00"):
             raise NotFound(f"no division {division} in your jurisdiction", field="division")
     rows = _grid_rows(session, scope=scope, prefix=prefix)

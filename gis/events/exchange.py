@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from gis.access.scope import Scope, division_prefix
+from gis.access.scope import Scope, requested_division_prefix
 from gis.errors import InvalidInput, NotFound
 from gis.events.models import ExchangeBatch, ExchangeFollowUp, FollowUpSide
 from gis.events.schemas import (
@@ -58,16 +58,9 @@ _INFLOW = text(
 )
 
 
-def _prefix(code: str, *, field: str) -> str:
-    try:
-        return division_prefix(code)
-    except ValueError:
-        raise InvalidInput("a division code has 12 digits", field=field) from None
-
-
 def _check_region(scope: Scope, region: str) -> str:
     scope.require_role(*EXCHANGERS)
-    prefix = _prefix(region, field="region")
+    prefix = requested_division_prefix(region, field="region")
     if scope.role is Role.POLICE and not prefix.startswith(scope.division_prefix or "\x00"):
         raise NotFound(f"no division {region} in your jurisdiction", field="region")
     return prefix
@@ -199,7 +192,7 @@ def reconcile(
     if outflow.kind != "outflow":
         raise InvalidInput("reconcile an outflow file (kind 'outflow')", field="outflow.kind")
     _check_period(outflow.period_from, outflow.period_to)
-    other = _prefix(outflow.region, field="outflow.region")
+    other = requested_division_prefix(outflow.region, field="outflow.region")
     if other.startswith(prefix) or prefix.startswith(other):
         raise InvalidInput("the other region overlaps ours", field="outflow.region")
     theirs: dict[str, ExchangeRecord] = {}

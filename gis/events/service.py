@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gis.access.masking import suppress_small_count
-from gis.access.scope import Scope, division_prefix
+from gis.access.scope import Scope, requested_division_prefix
 from gis.buildings import service as buildings_service
 from gis.codes import parse_code
 from gis.crs import parse_crs
@@ -252,10 +252,7 @@ def count_events(
         raise InvalidInput("give a grid or a division, one of the two", field="grid")
     prefix = None
     if division is not None:
-        try:
-            prefix = division_prefix(division)
-        except ValueError:
-            raise InvalidInput("a division code has 12 digits", field="division") from None
+        prefix = requested_division_prefix(division)
     in_scope = True
     if scope.role is Role.OFFICER:
         in_scope = grid in scope.grid_codes

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from gis.crs import STORAGE_SRID, WGS84_SRID
+from gis.grids.class_arrays import COLUMNS as CLASS_COLUMNS
 from gis.grids.models import GridPlan, PlanGrid
 
 
@@ -191,14 +192,7 @@ def select_plan_grid_stats(session: Session, *, plan_id: int) -> list[PlanGridRo
 # stored compressed out of line and cost a TOAST fetch per grid. ``predicted``: what the last
 # edit's answer said of the grid's class (``gis.grids.edit_impact.apply_edit``).
 NUMBER_STATS = (
-    "households",
-    "resident_count",
-    "floating_count",
-    "rented_houses",
-    "large_rentals",
-    "organizations",
-    "key_person_count",
-    "open_events",
+    *CLASS_COLUMNS,
     "moved_buildings",
     "moved_households",
     "moved_residents",

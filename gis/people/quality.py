@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gis.access.masking import suppress_small_count
-from gis.access.scope import Scope, division_prefix
-from gis.errors import InvalidInput, NotFound
+from gis.access.scope import Scope, division_prefix, requested_division_prefix
+from gis.errors import NotFound
 from gis.people import quality_queries as sql
 from gis.people.occupancy_queries import select_grid_in_scope
 from gis.people.periods import DEREGISTRATION_DAYS
@@ -121,10 +121,7 @@ def grid_quality(session: Session, *, scope: Scope, code: str, on: date) -> Qual
 def division_quality(session: Session, *, scope: Scope, code: str, on: date) -> QualityReport:
     """The four rates of a division (a 12-digit code, any level)."""
     scope.require_aggregates()
-    try:
-        prefix = division_prefix(code)
-    except ValueError:
-        raise InvalidInput("a division code has 12 digits", field="division") from None
+    prefix = requested_division_prefix(code)
     if scope.role is Role.OFFICER:
         raise NotFound(f"no division {code} in your grids", field="division")
     if scope.role is Role.POLICE and not prefix.startswith(scope.division_prefix or "\x00"):
