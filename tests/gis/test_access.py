@@ -17,7 +17,7 @@ from gis.access.masking import mask_id_number, mask_phone, suppress_small_count
 from gis.access.schemas import AggregateModel, personal_field_paths
 from gis.access.scope import Scope, division_prefix
 from gis.buildings.models import Building
-from gis.errors import Forbidden
+from gis.errors import Forbidden, InvalidInput
 from gis.grids.models import Grid
 from gis.houses.models import House, HouseUse
 from gis.users.models import Role
@@ -220,3 +220,12 @@ def test_aggregate_models_refuse_personal_fields_at_any_depth() -> None:
 
         class Nested(AggregateModel):
             rows: dict[str, list[Occupant]] | None
+
+
+@pytest.mark.parametrize("code", ["4403", "44030500000X", "4403050000000"])
+def test_a_malformed_division_a_caller_gave_is_refused_naming_its_field(code: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        gis.access.scope.requested_division_prefix(code, field="region")
+    assert refused.value.field == "region"
+    assert "12 digits" in refused.value.message
+    assert gis.access.scope.requested_division_prefix("440305007000") == "440305007"
