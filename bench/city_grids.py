@@ -6,7 +6,8 @@ taken in the shared city, whose communities carry real codes and span several co
   one grid grown ~30 m inside its community (``plan_edits.edit_grid``) answered with what changed
   in the impact (``edit_impact.apply_edit``), in its own committed transaction; the median of
   ``edits`` grids. Reference: bare SQL counting the edited grid's houses (``bench_grids``').
-- P5, classify: ``classify_grids`` over every current grid of the city (rolled back).
+- P5, classify: ``classify_grids`` over every current grid of the city (rolled back), with the
+  buildings' counts kept current (also timed: from nothing, and after a day's changes).
   Reference: the bare SQL join of every building to its grid (``bench_grids``').
 """
 
@@ -18,13 +19,12 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.bench_grids import _BARE_JOIN, time_one_edit, timed
+from bench.bench_grids import measure_classification, time_one_edit
 from gis.access.scope import Scope
 from gis.db import transaction
 from gis.grids import plan_queries
 from gis.grids.area_queries import select_community_polygons
 from gis.grids.classes import ClassConfig
-from gis.grids.classify import classify_grids
 from gis.grids.edit_impact import remember_predictions
 from gis.grids.plans import create_plan
 from gis.people.periods import today_in_china
@@ -46,23 +46,13 @@ def busiest_county(factory: Any) -> str:
 
 
 def bench_classify(factory: Any) -> dict[str, Any]:
-    """P5: every current grid classified (rolled back) against the bare building→grid join."""
-    on = today_in_china()
-    with factory() as session, session.begin():
-        reference_ms, rows = timed(lambda: session.execute(_BARE_JOIN, {"on": on}).all())
-        ms, report = timed(
-            lambda: classify_grids(session, on=on, config=ClassConfig(), actor=ADMIN.actor)
-        )
-        session.rollback()
-    if report.grids == 0:
+    """P5: every current grid classified (rolled back) against the bare building→grid join,
+    with the buildings' counts kept current, from nothing, and after a day's changes
+    (``bench_grids.measure_classification``)."""
+    result = measure_classification(factory, on=today_in_china(), prefix=None)
+    if result["grids"] == 0:
         raise RuntimeError("classify_grids classified no grid")
-    return {
-        "grids": report.grids,
-        "grids_in_reference": len(rows),
-        "ms": round(ms),
-        "reference_ms": round(reference_ms),
-        "ratio": round(ms / reference_ms, 2),
-    }
+    return result
 
 
 def bench_edits(factory: Any, *, edits: int) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 A building belongs to the grid that covers its ``ST_PointOnSurface`` (DESIGN §6), found at query
 time so the answer is always current and as-of aware: PostGIS computes the points of the live
 buildings within the grids' bounds (:func:`select_building_points`), ``gis.grids.indicators``
-puts them in their grids (shapely). Houses follow their building, residents their house
-(residences whose period contains the date), organizations their house. Every grid asked for is
-counted in one pass (a whole district at once when classifying), never grid by grid.
+puts them in their grids (shapely), and ``gis.grids.building_counts`` sums the counts kept per
+building (houses follow their building, residents their house: residences whose period contains
+the date; organizations their house). Every grid asked for is counted in one pass (a whole
+district at once when classifying), never grid by grid.
 
 Plans measure their grids from a snapshot of these counts instead (``snapshot_queries``).
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -24,9 +24,6 @@ from sqlalchemy.orm import Session
 
 LARGE_RENTAL_ROOMS = 15
 """A building with this many rented rooms (houses' ``rooms``, 1 when unknown) is a large rental."""
-DISTRICT_WORK_MEM = "256MB"
-"""Memory for the hash joins and aggregates of a district's count (the people, residences and
-houses of 100,000 buildings fit): with less, the planner walks them in index order instead."""
 
 _GRID_SHAPES = text(
     "SELECT uid::text, ST_AsBinary(geom) FROM grids WHERE uid = ANY(CAST(:keys AS uuid[]))"
@@ -50,95 +47,6 @@ probed the index once per grid: 2.7 s for 2,000 grids of 100,000 buildings, 7 s 
 three texts (100,000 rows decoded one by one cost more than computing them; a float's text is
 exact in PostgreSQL 12 and later)."""
 
-# The counts of live grids, given the (grid index, building) pairs as two arrays: unnesting
-# bound arrays tells the planner how many buildings there are, so a district is counted with
-# hash joins over whole tables and one grid with index lookups (a spatial join in the same
-# statement is estimated at a handful of rows, which sends a district through millions of index
-# probes). Residents are summed per house (a household), then per grid, in one pass over the
-# residences; only the floating and key persons among them are looked up in ``people`` (40% of
-# the people hashed instead of all). People are counted once per grid by taking off the extra
-# residences of a person in one grid, found among the people with a secondary residence: a
-# person has one primary residence at a time (the residences_one_primary_at_a_time
-# constraint), so anyone living in two houses on a date has a non-primary residence then.
-_LIVE = text(
-    """
-    WITH bg AS (
-        SELECT * FROM unnest(CAST(string_to_array(:grids, ',') AS int[]),
-                             CAST(string_to_array(:buildings, ',') AS uuid[]))
-            AS bg(grid, building_uid)
-    ), hs AS MATERIALIZED (
-        SELECT bg.grid, h.uid, h.building_uid, h.is_rented,
-               h.use IN ('residential', 'mixed', 'dorm') AS is_dwelling,
-               coalesce(h.rooms, 1) AS rooms
-        FROM bg JOIN houses h ON h.building_uid = bg.building_uid
-        WHERE h.status = 'active'
-    ), rh AS (
-        SELECT hs.grid, count(*) AS residents,
-               count(p.uid) FILTER (WHERE p.category = 'floating') AS floating,
-               count(p.uid) FILTER (WHERE p.is_key_person) AS key_persons
-        FROM hs
-        JOIN residences r ON r.house_uid = hs.uid AND r.period @> CAST(:on AS date)
-        LEFT JOIN people p
-          ON p.uid = r.person_uid AND (p.category = 'floating' OR p.is_key_person)
-        GROUP BY hs.grid, r.house_uid
-    ), rc AS (
-        SELECT grid, count(*) AS households, sum(residents) AS residents,
-               sum(floating) AS floating, sum(key_persons) AS key_persons
-        FROM rh GROUP BY grid
-    ), twice AS (
-        SELECT DISTINCT person_uid FROM residences
-        WHERE NOT is_primary AND period @> CAST(:on AS date)
-    ), extra AS (
-        SELECT grid, sum(n - 1) AS residents,
-               coalesce(sum(n - 1) FILTER (WHERE floating), 0) AS floating,
-               coalesce(sum(n - 1) FILTER (WHERE key_person), 0) AS key_persons
-        FROM (
-            SELECT hs.grid, r.person_uid, count(*) AS n,
-                   bool_or(p.category = 'floating') AS floating,
-                   bool_or(p.is_key_person) AS key_person
-            FROM twice
-            JOIN residences r ON r.person_uid = twice.person_uid
-                             AND r.period @> CAST(:on AS date)
-            JOIN hs ON hs.uid = r.house_uid
-            JOIN people p ON p.uid = r.person_uid
-            GROUP BY hs.grid, r.person_uid HAVING count(*) > 1
-        ) repeated GROUP BY grid
-    ), bc AS (
-        SELECT grid, count(*) AS buildings FROM bg GROUP BY grid
-    ), hc AS (
-        SELECT grid, count(*) AS houses, count(*) FILTER (WHERE is_dwelling) AS dwellings,
-               count(*) FILTER (WHERE is_rented) AS rented_houses
-        FROM hs GROUP BY grid
-    ), lc AS (
-        SELECT grid, count(*) AS large_rentals FROM (
-            SELECT grid, building_uid FROM hs WHERE is_rented
-            GROUP BY grid, building_uid HAVING sum(rooms) >= :large_rooms
-        ) large GROUP BY grid
-    ), oc AS (
-        SELECT hs.grid, count(*) AS organizations
-        FROM hs JOIN organizations o ON o.house_uid = hs.uid GROUP BY hs.grid
-    )
-    SELECT bc.grid, bc.buildings,
-           coalesce(hc.houses, 0) AS houses,
-           coalesce(hc.dwellings, 0) AS dwellings,
-           coalesce(hc.rented_houses, 0) AS rented_houses,
-           coalesce(lc.large_rentals, 0) AS large_rentals,
-           coalesce(rc.households, 0) AS households,
-           coalesce(rc.residents, 0) - coalesce(extra.residents, 0) AS residents,
-           coalesce(rc.floating, 0) - coalesce(extra.floating, 0) AS floating,
-           coalesce(rc.key_persons, 0) - coalesce(extra.key_persons, 0) AS key_persons,
-           coalesce(oc.organizations, 0) AS organizations
-    FROM bc
-    LEFT JOIN hc ON hc.grid = bc.grid
-    LEFT JOIN lc ON lc.grid = bc.grid
-    LEFT JOIN rc ON rc.grid = bc.grid
-    LEFT JOIN extra ON extra.grid = bc.grid
-    LEFT JOIN oc ON oc.grid = bc.grid
-    """
-)
-# for this transaction only (set_config's third argument); the previous value is put back after
-_WORK_MEM = text("SELECT current_setting('work_mem')")
-_SET_WORK_MEM = text("SELECT set_config('work_mem', :value, true)")
 _STORE_CLASSES = text(
     """
     UPDATE grids g
@@ -201,31 +109,6 @@ def select_building_points(
         np.array(str(xs).split(","), dtype=np.float64),
         np.array(str(ys).split(","), dtype=np.float64),
     )
-
-
-def count_members(
-    session: Session, *, grids: Sequence[int], buildings: Sequence[str], on: date
-) -> list[dict[str, int]]:
-    """The counts of each grid (``grid``: its index) given its buildings, as pairs (the grid
-    index and the building uid of each)."""
-    if not grids:
-        return []
-    params = {
-        # one text each: a list of 100,000 values is slow to send as an array parameter
-        "grids": ",".join(str(grid) for grid in grids),
-        "buildings": ",".join(buildings),
-        "on": on,
-        "large_rooms": LARGE_RENTAL_ROOMS,
-    }
-    before = session.execute(_WORK_MEM).scalar_one()
-    session.execute(_SET_WORK_MEM, {"value": DISTRICT_WORK_MEM})
-    try:
-        return [
-            {"grid": int(row["grid"]), **{name: int(row[name]) for name in COUNTS}}
-            for row in session.execute(_LIVE, params).mappings()
-        ]
-    finally:
-        session.execute(_SET_WORK_MEM, {"value": before})
 
 
 def district_has_residences(session: Session, *, district_code: str) -> bool:

@@ -18,7 +18,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from gis.events import queries as event_queries
-from gis.grids import indicator_queries, snapshot_queries
+from gis.grids import building_counts, indicator_queries, snapshot_queries
 from gis.grids.schemas import Indicators
 
 
@@ -69,8 +69,8 @@ def measure_live_grids(
 def measure_live(session: Session, *, uids: Sequence[Any], on: date) -> dict[str, dict[str, int]]:
     """Raw counts per live grid version (keyed by uid as text), every grid in one pass: the
     buildings of each grid first (their points on surface from PostGIS, put in the grids by a
-    shapely tree, each grid's polygon prepared once), then their houses, residents and
-    organizations (one statement)."""
+    shapely tree, each grid's polygon prepared once), then summed from the buildings' kept
+    counts (``gis.grids.building_counts``: only the buildings that changed are counted again)."""
     keys = [str(uid) for uid in uids]
     counts = {
         key: dict.fromkeys(indicator_queries.COUNTS + indicator_queries.NOT_MOVED, 0)
@@ -87,7 +87,7 @@ def measure_live(session: Session, *, uids: Sequence[Any], on: date) -> dict[str
     points = np.asarray(shapely.points(np.column_stack([xs, ys])), dtype=object)
     # a building on the shared edge of two grids is in both (covers), as ST_Covers has it
     grid_index, point_index = shapely.STRtree(points).query(polygons, predicate="covers")
-    rows = indicator_queries.count_members(
+    rows = building_counts.count_members(
         session,
         grids=grid_index.tolist(),
         buildings=[buildings[i] for i in point_index.tolist()],

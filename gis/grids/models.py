@@ -204,3 +204,23 @@ class PlanBuilding(Base):
     live_code: Mapped[str | None] = mapped_column(String(15))
     counts: Mapped[list[int]] = mapped_column(ARRAY(Integer))
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4490, spatial_index=True))
+
+
+class BuildingCounts(Base):
+    """What a building holds (``gis.grids.snapshot_queries.COUNT_FIELDS`` order) on the dates
+    ``[valid_from, valid_until)``, as counted when ``counted_generation`` was its generation.
+
+    Triggers on houses, residences, people and organizations (migration 0010_counts) bump
+    ``generation`` whenever a statement changes what a building holds; a row is current for a
+    date when the two generations are equal and the date is in its range
+    (``gis.grids.building_counts``). No foreign key: buildings are never deleted (retired).
+    """
+
+    __tablename__ = "building_counts"
+
+    building_uid: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    counted_generation: Mapped[int | None] = mapped_column(BigInteger)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    counts: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))

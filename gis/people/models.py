@@ -102,6 +102,13 @@ class Residence(Base):
             "house_uid",
             postgresql_where=text("deregistered_at IS NULL AND NOT upper_inf(period)"),
         ),
+        # the people living in two houses at once: the only ones a grid's count looks at
+        # one by one (gis.grids.building_counts)
+        Index(
+            "ix_residences_secondary_person_uid",
+            "person_uid",
+            postgresql_where=text("NOT is_primary"),
+        ),
     )
 
     uid: Mapped[uuid.UUID] = mapped_column(

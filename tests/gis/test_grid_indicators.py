@@ -18,7 +18,8 @@ from gis.audit.models import AuditEntry
 from gis.grids.classes import ClassConfig
 from gis.grids.classify import classify_grids
 from gis.grids.importing import import_grids
-from gis.grids.indicators import measure_live_grids
+from gis.grids.indicator_queries import COUNTS
+from gis.grids.indicators import measure_live, measure_live_grids
 from gis.grids.models import Grid
 from tests.grids_world import (
     COMMUNITY_WEST,
@@ -165,3 +166,169 @@ def test_classification_stores_the_counts_classes_and_one_audit_row(
     assert all(g.grid_class is not None and g.class_explanation for g in grids.values())
     audit = db.scalars(select(AuditEntry).where(AuditEntry.action == "grids.classify")).all()
     assert len(audit) == 1 and audit[0].row_count == 6
+
+
+# -- kept building counts (migration 0010_counts) against a count from scratch ------------------
+
+# the count every classification made before building counts were kept: residences per house
+# summed per grid, a person's extra residences in one grid taken off; grids and buildings paired
+# by ST_Covers of the building's point on surface, in SQL
+_FROM_SCRATCH = text(
+    """
+    WITH bg AS (
+        SELECT g.uid::text AS grid, b.uid AS building_uid
+        FROM grids g JOIN buildings b ON ST_Covers(g.geom, ST_PointOnSurface(b.geom))
+        WHERE g.valid_to IS NULL AND b.status <> 'retired'
+    ), hs AS (
+        SELECT bg.grid, h.uid, h.building_uid, h.is_rented,
+               h.use IN ('residential', 'mixed', 'dorm') AS is_dwelling,
+               coalesce(h.rooms, 1) AS rooms
+        FROM bg JOIN houses h ON h.building_uid = bg.building_uid
+        WHERE h.status = 'active'
+    ), rh AS (
+        SELECT hs.grid, count(*) AS residents,
+               count(*) FILTER (WHERE p.category = 'floating') AS floating,
+               count(*) FILTER (WHERE p.is_key_person) AS key_persons
+        FROM hs
+        JOIN residences r ON r.house_uid = hs.uid AND r.period @> CAST(:on AS date)
+        JOIN people p ON p.uid = r.person_uid
+        GROUP BY hs.grid, r.house_uid
+    ), rc AS (
+        SELECT grid, count(*) AS households, sum(residents) AS residents,
+               sum(floating) AS floating, sum(key_persons) AS key_persons
+        FROM rh GROUP BY grid
+    ), extra AS (
+        SELECT grid, sum(n - 1) AS residents,
+               coalesce(sum(n - 1) FILTER (WHERE floating), 0) AS floating,
+               coalesce(sum(n - 1) FILTER (WHERE key_person), 0) AS key_persons
+        FROM (
+            SELECT hs.grid, r.person_uid, count(*) AS n,
+                   bool_or(p.category = 'floating') AS floating,
+                   bool_or(p.is_key_person) AS key_person
+            FROM residences r
+            JOIN hs ON hs.uid = r.house_uid
+            JOIN people p ON p.uid = r.person_uid
+            WHERE r.period @> CAST(:on AS date)
+            GROUP BY hs.grid, r.person_uid HAVING count(*) > 1
+        ) repeated GROUP BY grid
+    ), bc AS (
+        SELECT grid, count(*) AS buildings FROM bg GROUP BY grid
+    ), hc AS (
+        SELECT grid, count(*) AS houses, count(*) FILTER (WHERE is_dwelling) AS dwellings,
+               count(*) FILTER (WHERE is_rented) AS rented_houses
+        FROM hs GROUP BY grid
+    ), lc AS (
+        SELECT grid, count(*) AS large_rentals FROM (
+            SELECT grid, building_uid FROM hs WHERE is_rented
+            GROUP BY grid, building_uid HAVING sum(rooms) >= 15
+        ) large GROUP BY grid
+    ), oc AS (
+        SELECT hs.grid, count(*) AS organizations
+        FROM hs JOIN organizations o ON o.house_uid = hs.uid GROUP BY hs.grid
+    )
+    SELECT bc.grid, bc.buildings,
+           coalesce(hc.houses, 0) AS houses, coalesce(hc.dwellings, 0) AS dwellings,
+           coalesce(hc.rented_houses, 0) AS rented_houses,
+           coalesce(lc.large_rentals, 0) AS large_rentals,
+           coalesce(rc.households, 0) AS households,
+           coalesce(rc.residents, 0) - coalesce(extra.residents, 0) AS residents,
+           coalesce(rc.floating, 0) - coalesce(extra.floating, 0) AS floating,
+           coalesce(rc.key_persons, 0) - coalesce(extra.key_persons, 0) AS key_persons,
+           coalesce(oc.organizations, 0) AS organizations
+    FROM bc
+    LEFT JOIN hc ON hc.grid = bc.grid LEFT JOIN lc ON lc.grid = bc.grid
+    LEFT JOIN rc ON rc.grid = bc.grid LEFT JOIN extra ON extra.grid = bc.grid
+    LEFT JOIN oc ON oc.grid = bc.grid
+    """
+)
+
+
+def _from_scratch(db: Session, on: date) -> dict[str, dict[str, int]]:
+    rows = db.execute(_FROM_SCRATCH, {"on": on}).mappings()
+    return {row["grid"]: {name: int(row[name]) for name in COUNTS} for row in rows}
+
+
+def _kept(db: Session, on: date) -> dict[str, dict[str, int]]:
+    grids = _live(db)
+    raw = measure_live(db, uids=[g.uid for g in grids.values()], on=on)
+    return {key: {name: counts[name] for name in COUNTS} for key, counts in raw.items()}
+
+
+def _current_rows(db: Session, on: date) -> int:
+    return int(
+        db.execute(
+            text(
+                "SELECT count(*) FROM building_counts WHERE counted_generation = generation "
+                "AND valid_from <= :on AND (valid_until IS NULL OR :on < valid_until)"
+            ),
+            {"on": on},
+        ).scalar_one()
+    )
+
+
+def _run(db: Session, sql: str, **params: Any) -> None:
+    db.execute(text(sql), params)
+
+
+def test_kept_counts_equal_a_count_from_scratch_after_every_kind_of_change(
+    db: Session, world: SmallWorld
+) -> None:
+    west = world.buildings[COMMUNITY_WEST]
+    b3, b4, b7 = west[2], west[3], west[6]
+    changes: list[tuple[str, str, dict[str, Any]]] = [
+        ("a resident arrives", "WITH p AS (INSERT INTO people (name, category) VALUES "
+         "('新来', 'floating') RETURNING uid) INSERT INTO residences (person_uid, house_uid, "
+         "period, kind, declared_by) SELECT p.uid, :h, daterange('2025-03-01', NULL), "
+         "'tenant', 'self' FROM p", {"h": _house(db, b4, 30)}),
+        ("a resident leaves", "UPDATE residences SET period = daterange(lower(period), "
+         "'2025-05-01') WHERE house_uid = :h", {"h": _house(db, b3, 1)}),
+        ("a resident becomes floating", "UPDATE people SET category = 'floating' WHERE uid IN "
+         "(SELECT person_uid FROM residences WHERE house_uid = :h)", {"h": _house(db, b4, 1)}),
+        ("a person's phone changes (nothing counted)", "UPDATE people SET occupation = 'x' "
+         "WHERE uid IN (SELECT person_uid FROM residences WHERE house_uid = :h)",
+         {"h": _house(db, b4, 2)}),
+        ("a key person", "UPDATE people SET is_key_person = true WHERE uid IN "
+         "(SELECT person_uid FROM residences WHERE house_uid = :h)", {"h": _house(db, b4, 2)}),
+        ("rooms let", "UPDATE houses SET is_rented = true, rooms = 20 WHERE uid = :h",
+         {"h": _house(db, b4, 5)}),
+        ("a house retired", "UPDATE houses SET status = 'retired' WHERE uid = :h",
+         {"h": _house(db, b3, 2)}),
+        ("a house moved to another building", "UPDATE houses SET building_uid = "
+         "(SELECT uid FROM buildings WHERE code = :to), unit = 999 WHERE uid = :h",
+         {"h": _house(db, b7, 39), "to": b4}),
+        ("an organization closes", "DELETE FROM organizations", {}),
+        ("an organization opens", "INSERT INTO organizations (name, house_uid, district_code) "
+         "VALUES ('新单位', :h, '970101')", {"h": _house(db, b7, 1)}),
+        ("a residence deleted", "DELETE FROM residences WHERE house_uid = :h",
+         {"h": _house(db, b3, 3)}),
+    ]  # fmt: skip
+    assert _kept(db, ON) == _from_scratch(db, ON)
+    counted = _current_rows(db, ON)
+    assert counted > 0
+    for what, sql, params in changes:
+        _run(db, sql, **params)
+        db.flush()
+        stale = _current_rows(db, ON)
+        assert _kept(db, ON) == _from_scratch(db, ON), what
+        if "nothing counted" in what:
+            assert stale == counted, "a change that counts nothing made rows stale"
+        else:
+            assert stale < counted, f"{what}: no building was counted again"
+        counted = _current_rows(db, ON)
+
+
+def test_kept_counts_hold_only_for_their_dates(db: Session, world: SmallWorld) -> None:
+    # the past resident of building 8 lived there through 2024; residents arrived 2024-01-01
+    days = [date(2023, 6, 1), date(2024, 1, 1), date(2024, 12, 31), date(2025, 1, 1), ON]
+    for day in days + days[::-1]:
+        assert _kept(db, day) == _from_scratch(db, day), day
+    _kept(db, ON)
+    # counted for 2025-01-01 on, a date of 2024 must not take those rows
+    west8 = db.execute(
+        text(
+            "SELECT c.valid_from, c.valid_until FROM building_counts c "
+            "JOIN buildings b ON b.uid = c.building_uid WHERE b.code = :code"
+        ),
+        {"code": world.buildings[COMMUNITY_WEST][7]},
+    ).one()
+    assert west8.valid_from == date(2025, 1, 1) and west8.valid_until is None

@@ -30,6 +30,7 @@ TABLES = {
     "grid_plans",
     "plan_grids",
     "plan_buildings",
+    "building_counts",
     "roads",
     "people",
     "residences",

@@ -1,0 +1,221 @@
+"""A grid's counts summed from its buildings' kept counts (``building_counts``, migration
+0010_counts), recounting only the buildings that changed.
+
+Each building's row holds what it held on the dates ``[valid_from, valid_until)`` (no residence
+of it starts or ends in between), as counted at a generation; triggers bump the generation
+whenever a statement changes its houses, residences, people or organizations. To count grids on
+a date:
+
+1. the rows of their buildings that are not current for the date (changed since counted, or
+   counted for other dates) are locked, ``SKIP LOCKED``: a row a writer holds right now is left
+   to the writer, so counting never waits for a registration and never deadlocks with one;
+2. the locked rows are counted again and stored, in the caller's
+   transaction (a writer who changes one of them afterwards waits for that transaction, then
+   bumps its generation: its count is never taken as current again);
+3. the grids' counts are summed from the rows, and the buildings without a current row (left
+   to a writer, or never given one: a building without houses) are counted on the spot.
+
+A building counts residences; a grid takes off the extra residences of a person living in two
+houses of it (only people with a secondary residence can: one primary residence at a time is a
+database constraint), so a person is one resident of a grid. The result equals a count from
+scratch over houses, residences and people (``tests/gis/test_grid_indicators.py`` checks it
+after every kind of change and on dates either side of residences' starts and ends).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis.grids.indicator_queries import COUNTS, LARGE_RENTAL_ROOMS
+
+DISTRICT_WORK_MEM = "256MB"
+"""Memory for the hash joins and aggregates of counting a district's buildings at once (the
+houses, residences and people of 100,000 buildings fit): with less, the aggregates spill to
+disk and the planner turns to index lookups."""
+_WORK_MEM = text("SELECT current_setting('work_mem')")
+# for this transaction only (set_config's third argument); the previous value is put back after
+_SET_WORK_MEM = text("SELECT set_config('work_mem', :value, true)")
+
+_LOCK_STALE = text(
+    """
+    SELECT string_agg(building_uid::text, ',')
+    FROM (
+        SELECT c.building_uid FROM building_counts c
+        WHERE c.building_uid = ANY(CAST(string_to_array(:buildings, ',') AS uuid[]))
+          AND NOT (c.counted_generation IS NOT DISTINCT FROM c.generation
+                   AND coalesce(c.valid_from <= :on
+                                AND (c.valid_until IS NULL OR :on < c.valid_until), false))
+        ORDER BY c.building_uid
+        FOR UPDATE SKIP LOCKED
+    ) stale
+    """
+)
+
+# What the buildings of ``to_count`` (a CTE of uids) hold on :on, and the dates over which that
+# stays so (the last start or end of one of their residences on or before :on, the first one
+# after): ``counted(building_uid, counts, valid_from, valid_until)``. Only active houses and
+# their residences count. Residents are residences here (a person living in two houses of one
+# building is in it twice: the grid's count takes the extra ones off, as it does for two
+# buildings). One pass over the residences, grouped by house (households, residents, the edges
+# of their periods), then by building; only the floating and key persons are looked up in
+# ``people``; hashes over whole sets (a district's 100,000 buildings at once).
+_COUNTED = """
+    hs AS MATERIALIZED (
+        SELECT h.uid, h.building_uid, h.is_rented, coalesce(h.rooms, 1) AS rooms,
+               h.use IN ('residential', 'mixed', 'dorm') AS is_dwelling
+        FROM to_count JOIN houses h ON h.building_uid = to_count.uid
+        WHERE h.status = 'active'
+    ), hc AS (
+        SELECT building_uid, count(*) AS houses, count(*) FILTER (WHERE is_dwelling) AS dwellings,
+               count(*) FILTER (WHERE is_rented) AS rented,
+               coalesce(sum(rooms) FILTER (WHERE is_rented), 0) AS rented_rooms
+        FROM hs GROUP BY building_uid
+    ), rh AS (
+        SELECT hs.building_uid, r.house_uid,
+               count(*) FILTER (WHERE r.period @> CAST(:on AS date)) AS residents,
+               count(p.uid) FILTER (WHERE r.period @> CAST(:on AS date)
+                                    AND p.category = 'floating') AS floating,
+               count(p.uid) FILTER (WHERE r.period @> CAST(:on AS date)
+                                    AND p.is_key_person) AS key_persons,
+               max(lower(r.period)) FILTER (WHERE lower(r.period) <= CAST(:on AS date)) AS from1,
+               max(upper(r.period)) FILTER (WHERE upper(r.period) <= CAST(:on AS date)) AS from2,
+               min(lower(r.period)) FILTER (WHERE lower(r.period) > CAST(:on AS date)) AS until1,
+               min(upper(r.period)) FILTER (WHERE upper(r.period) > CAST(:on AS date)) AS until2
+        FROM hs
+        JOIN residences r ON r.house_uid = hs.uid
+        LEFT JOIN people p
+          ON p.uid = r.person_uid AND (p.category = 'floating' OR p.is_key_person)
+        GROUP BY hs.building_uid, r.house_uid
+    ), rc AS (
+        SELECT building_uid, count(*) FILTER (WHERE residents > 0) AS households,
+               sum(residents) AS residents, sum(floating) AS floating,
+               sum(key_persons) AS key_persons,
+               greatest(max(from1), max(from2)) AS valid_from,
+               least(min(until1), min(until2)) AS valid_until
+        FROM rh GROUP BY building_uid
+    ), oc AS (
+        SELECT hs.building_uid, count(*) AS organizations
+        FROM hs JOIN organizations o ON o.house_uid = hs.uid GROUP BY hs.building_uid
+    ), counted AS (
+        SELECT to_count.uid AS building_uid,
+               ARRAY[coalesce(hc.houses, 0), coalesce(hc.dwellings, 0), coalesce(hc.rented, 0),
+                     CASE WHEN coalesce(hc.rented_rooms, 0) >= :large_rooms THEN 1 ELSE 0 END,
+                     coalesce(rc.households, 0), coalesce(rc.residents, 0),
+                     coalesce(rc.floating, 0), coalesce(rc.key_persons, 0),
+                     coalesce(oc.organizations, 0)]::integer[] AS counts,
+               coalesce(rc.valid_from, '-infinity'::date) AS valid_from, rc.valid_until
+        FROM to_count
+        LEFT JOIN hc ON hc.building_uid = to_count.uid
+        LEFT JOIN rc ON rc.building_uid = to_count.uid
+        LEFT JOIN oc ON oc.building_uid = to_count.uid
+    )
+"""
+_RECOUNT = text(
+    f"""
+    WITH to_count AS (
+        SELECT unnest(CAST(string_to_array(:buildings, ',') AS uuid[])) AS uid
+    ), {_COUNTED}
+    UPDATE building_counts c
+    SET counts = counted.counts, valid_from = counted.valid_from,
+        valid_until = counted.valid_until, counted_generation = c.generation
+    FROM counted
+    WHERE c.building_uid = counted.building_uid
+    """  # noqa: S608 - _COUNTED is a fixed clause of this module, no input
+)
+_SUM = text(
+    f"""
+    WITH bg AS (
+        SELECT * FROM unnest(CAST(string_to_array(:grids, ',') AS int[]),
+                             CAST(string_to_array(:buildings, ',') AS uuid[]))
+            AS bg(grid, building_uid)
+    ), kept AS MATERIALIZED (
+        SELECT bg.grid, bg.building_uid, c.counts
+        FROM bg LEFT JOIN building_counts c
+          ON c.building_uid = bg.building_uid AND c.counted_generation = c.generation
+         AND c.valid_from <= :on AND (c.valid_until IS NULL OR :on < c.valid_until)
+    ), to_count AS (
+        SELECT DISTINCT building_uid AS uid FROM kept WHERE counts IS NULL
+    ), {_COUNTED}, per AS (
+        SELECT kept.grid, coalesce(kept.counts, counted.counts) AS n
+        FROM kept LEFT JOIN counted ON counted.building_uid = kept.building_uid
+    ), sums AS (
+        SELECT grid, count(*) AS buildings, sum(n[1]) AS houses, sum(n[2]) AS dwellings,
+               sum(n[3]) AS rented_houses, sum(n[4]) AS large_rentals,
+               sum(n[5]) AS households, sum(n[6]) AS residents, sum(n[7]) AS floating,
+               sum(n[8]) AS key_persons, sum(n[9]) AS organizations
+        FROM per GROUP BY grid
+    ), twice AS (
+        SELECT DISTINCT person_uid FROM residences
+        WHERE NOT is_primary AND period @> CAST(:on AS date)
+    ), extra AS (
+        SELECT grid, sum(n - 1) AS residents,
+               coalesce(sum(n - 1) FILTER (WHERE floating), 0) AS floating,
+               coalesce(sum(n - 1) FILTER (WHERE key_person), 0) AS key_persons
+        FROM (
+            SELECT bg.grid, r.person_uid, count(*) AS n,
+                   bool_or(p.category = 'floating') AS floating,
+                   bool_or(p.is_key_person) AS key_person
+            FROM twice
+            JOIN residences r ON r.person_uid = twice.person_uid
+                             AND r.period @> CAST(:on AS date)
+            JOIN houses h ON h.uid = r.house_uid AND h.status = 'active'
+            JOIN bg ON bg.building_uid = h.building_uid
+            JOIN people p ON p.uid = r.person_uid
+            GROUP BY bg.grid, r.person_uid HAVING count(*) > 1
+        ) repeated GROUP BY grid
+    )
+    SELECT sums.grid, sums.buildings, sums.houses, sums.dwellings, sums.rented_houses,
+           sums.large_rentals, sums.households,
+           sums.residents - coalesce(extra.residents, 0) AS residents,
+           sums.floating - coalesce(extra.floating, 0) AS floating,
+           sums.key_persons - coalesce(extra.key_persons, 0) AS key_persons,
+           sums.organizations
+    FROM sums LEFT JOIN extra ON extra.grid = sums.grid
+    """  # noqa: S608 - _COUNTED is a fixed clause of this module, no input
+)
+
+
+def recount_stale(session: Session, *, buildings: Sequence[str], on: date) -> int:
+    """Count again and store the rows of ``buildings`` (uids as text) that are not current on
+    ``on`` and that no writer holds; returns how many."""
+    if not buildings:
+        return 0
+    locked: str | None = session.execute(
+        _LOCK_STALE, {"buildings": ",".join(buildings), "on": on}
+    ).scalar_one()
+    if not locked:
+        return 0
+    before = session.execute(_WORK_MEM).scalar_one()
+    session.execute(_SET_WORK_MEM, {"value": DISTRICT_WORK_MEM})
+    try:
+        session.execute(
+            _RECOUNT, {"buildings": locked, "on": on, "large_rooms": LARGE_RENTAL_ROOMS}
+        )
+    finally:
+        session.execute(_SET_WORK_MEM, {"value": before})
+    return locked.count(",") + 1
+
+
+def count_members(
+    session: Session, *, grids: Sequence[int], buildings: Sequence[str], on: date
+) -> list[dict[str, int]]:
+    """The counts of each grid (``grid``: its index) given its buildings, as pairs (the grid
+    index and the building uid of each); the buildings' rows are brought up to date first."""
+    if not grids:
+        return []
+    recount_stale(session, buildings=sorted(set(buildings)), on=on)
+    params = {
+        # one text each: a list of 100,000 values is slow to send as an array parameter
+        "grids": ",".join(str(grid) for grid in grids),
+        "buildings": ",".join(buildings),
+        "on": on,
+        "large_rooms": LARGE_RENTAL_ROOMS,
+    }
+    return [
+        {"grid": int(row["grid"]), **{name: int(row[name]) for name in COUNTS}}
+        for row in session.execute(_SUM, params).mappings()
+    ]
