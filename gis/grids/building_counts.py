@@ -114,6 +114,24 @@ _COUNTED = """
         LEFT JOIN oc ON oc.building_uid = to_count.uid
     )
 """
+CURRENT_COUNTS = f"""
+    kept AS MATERIALIZED (
+        SELECT wanted.uid, c.counts
+        FROM wanted LEFT JOIN building_counts c
+          ON c.building_uid = wanted.uid AND c.counted_generation = c.generation
+         AND c.valid_from <= :on AND (c.valid_until IS NULL OR :on < c.valid_until)
+    ), to_count AS (
+        SELECT uid FROM kept WHERE counts IS NULL
+    ), {_COUNTED}, current_counts AS (
+        SELECT kept.uid AS building_uid, coalesce(kept.counts, counted.counts) AS counts
+        FROM kept LEFT JOIN counted ON counted.building_uid = kept.uid
+    )
+"""  # noqa: S608 - _COUNTED is a fixed clause of this module, no input
+"""CTEs giving ``current_counts(building_uid, counts)`` for the buildings of a CTE ``wanted(uid)``
+the statement defines first (distinct uids): the kept row when it is current on ``:on``, else
+counted on the spot (a row a writer holds, or a building without a row). Parameters ``:on`` and
+``:large_rooms``."""
+
 _RECOUNT = text(
     f"""
     WITH to_count AS (
@@ -132,16 +150,11 @@ _SUM = text(
         SELECT * FROM unnest(CAST(string_to_array(:grids, ',') AS int[]),
                              CAST(string_to_array(:buildings, ',') AS uuid[]))
             AS bg(grid, building_uid)
-    ), kept AS MATERIALIZED (
-        SELECT bg.grid, bg.building_uid, c.counts
-        FROM bg LEFT JOIN building_counts c
-          ON c.building_uid = bg.building_uid AND c.counted_generation = c.generation
-         AND c.valid_from <= :on AND (c.valid_until IS NULL OR :on < c.valid_until)
-    ), to_count AS (
-        SELECT DISTINCT building_uid AS uid FROM kept WHERE counts IS NULL
-    ), {_COUNTED}, per AS (
-        SELECT kept.grid, coalesce(kept.counts, counted.counts) AS n
-        FROM kept LEFT JOIN counted ON counted.building_uid = kept.building_uid
+    ), wanted AS (
+        SELECT DISTINCT building_uid AS uid FROM bg
+    ), {CURRENT_COUNTS}, per AS (
+        SELECT bg.grid, current_counts.counts AS n
+        FROM bg JOIN current_counts ON current_counts.building_uid = bg.building_uid
     ), sums AS (
         SELECT grid, count(*) AS buildings, sum(n[1]) AS houses, sum(n[2]) AS dwellings,
                sum(n[3]) AS rented_houses, sum(n[4]) AS large_rentals,

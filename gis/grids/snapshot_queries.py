@@ -4,8 +4,9 @@ its live grid and its counts, taken when the plan is drafted; plan grids are mea
 Counts per building (``plan_buildings.counts``, in :data:`COUNT_FIELDS` order): houses,
 dwellings (residential, mixed, dorm), rented houses, large rental (1 when its rented rooms reach
 15), households (occupied houses), residents, floating residents, key persons, organizations.
-A person living in two buildings of one grid is counted in both (rare; the live statistics of
-``gis.grids.indicator_queries`` count people once).
+They are the buildings' kept counts (``gis.grids.building_counts``), in which a building counts
+residences: a person living in two houses or two buildings of one grid is counted in each (rare;
+the live statistics of ``gis.grids.indicators`` count people once per grid).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis.grids.building_counts import CURRENT_COUNTS, recount_stale
 from gis.grids.indicator_queries import COUNTS, LARGE_RENTAL_ROOMS
 
 COUNT_FIELDS = tuple(name for name in COUNTS if name != "buildings")
 """A grid's counts, kept per building in a snapshot (a building counts itself)."""
 
 _SNAPSHOT = text(
-    """
+    f"""
     WITH b AS (
         SELECT DISTINCT ON (b.uid) b.uid, b.code, d.code AS community, p.pt
         FROM divisions d
@@ -32,44 +34,25 @@ _SNAPSHOT = text(
         WHERE d.code = ANY(CAST(:communities AS varchar[])) AND d.geom IS NOT NULL
           AND b.status <> 'retired' AND ST_Covers(d.geom, p.pt)
         ORDER BY b.uid, d.code
-    ), hs AS (
-        SELECT h.uid, h.building_uid, h.use, h.is_rented, coalesce(h.rooms, 1) AS rooms
-        FROM houses h JOIN b ON b.uid = h.building_uid
-        WHERE h.status = 'active'
-    ), hc AS (
-        SELECT building_uid, count(*) AS houses,
-               count(*) FILTER (WHERE use IN ('residential', 'mixed', 'dorm')) AS dwellings,
-               count(*) FILTER (WHERE is_rented) AS rented,
-               coalesce(sum(rooms) FILTER (WHERE is_rented), 0) AS rented_rooms
-        FROM hs GROUP BY building_uid
-    ), rc AS (
-        SELECT hs.building_uid, count(DISTINCT rr.house_uid) AS households,
-               count(DISTINCT rr.person_uid) AS residents,
-               count(DISTINCT rr.person_uid) FILTER (WHERE pp.category = 'floating') AS floating,
-               count(DISTINCT rr.person_uid) FILTER (WHERE pp.is_key_person) AS key_persons
-        FROM hs
-        JOIN residences rr ON rr.house_uid = hs.uid AND rr.period @> CAST(:on AS date)
-        JOIN people pp ON pp.uid = rr.person_uid
-        GROUP BY hs.building_uid
-    ), oc AS (
-        SELECT hs.building_uid, count(*) AS organizations
-        FROM hs JOIN organizations oo ON oo.house_uid = hs.uid GROUP BY hs.building_uid
-    )
+    ), wanted AS (
+        SELECT uid FROM b
+    ), {CURRENT_COUNTS}
     INSERT INTO plan_buildings
         (plan_id, building_uid, building_code, community_code, live_code, counts, geom)
     SELECT :plan_id, b.uid, b.code, b.community,
            (SELECT lg.code FROM grids lg
             WHERE lg.valid_to IS NULL AND lg.geom && b.pt AND ST_Covers(lg.geom, b.pt)
             ORDER BY lg.code LIMIT 1),
-           ARRAY[coalesce(hc.houses, 0), coalesce(hc.dwellings, 0), coalesce(hc.rented, 0),
-                 CASE WHEN coalesce(hc.rented_rooms, 0) >= :large_rooms THEN 1 ELSE 0 END,
-                 coalesce(rc.households, 0), coalesce(rc.residents, 0), coalesce(rc.floating, 0),
-                 coalesce(rc.key_persons, 0), coalesce(oc.organizations, 0)]::int[],
-           b.pt
-    FROM b
-    LEFT JOIN hc ON hc.building_uid = b.uid
-    LEFT JOIN rc ON rc.building_uid = b.uid
-    LEFT JOIN oc ON oc.building_uid = b.uid
+           current_counts.counts, b.pt
+    FROM b JOIN current_counts ON current_counts.building_uid = b.uid
+    """  # noqa: S608 - CURRENT_COUNTS is a fixed clause of gis.grids.building_counts
+)
+# the buildings a snapshot will most likely hold (by the community they were imported into),
+# whose kept counts are brought up to date first
+_LIKELY_BUILDINGS = text(
+    """
+    SELECT string_agg(uid::text, ',') FROM buildings
+    WHERE community_code = ANY(CAST(:communities AS varchar[])) AND status <> 'retired'
     """
 )
 
@@ -146,7 +129,12 @@ def select_snapshot_points(
 def snapshot_buildings(
     session: Session, *, plan_id: int, communities: Sequence[str], on: date
 ) -> int:
-    """Record the plan area's buildings with their counts on ``on``; returns how many."""
+    """Record the plan area's buildings with their counts on ``on``; returns how many. The
+    counts are the buildings' kept counts (``gis.grids.building_counts``), brought up to date
+    first."""
+    likely = session.execute(_LIKELY_BUILDINGS, {"communities": list(communities)}).scalar_one()
+    if likely:
+        recount_stale(session, buildings=likely.split(","), on=on)
     result = session.execute(
         _SNAPSHOT,
         {
