@@ -81,6 +81,16 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, OperationalError)
         if isinstance(exc.orig, pg_errors.QueryCanceled):
             message = "the database did not answer in time; narrow the request"
+        elif isinstance(exc.orig, pg_errors.DeadlockDetected | pg_errors.SerializationFailure):
+            # a concurrent change got in the way (two moves between the same two buildings in
+            # opposite directions at the same moment wait for each other's building counts):
+            # PostgreSQL rolled this one back, nothing was stored, the same request succeeds
+            # when sent again
+            logger.warning("rolled back on %s %s: %s", request.method, request.url.path, exc.orig)
+            retry = "a concurrent change got in the way; nothing was stored, send the request again"
+            response = error_response(DatabaseUnavailable(retry))
+            response.headers["Retry-After"] = "1"
+            return response
         else:
             logger.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
             message = "the database is unavailable"

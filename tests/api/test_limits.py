@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from psycopg import errors as pg_errors
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
@@ -225,3 +230,61 @@ def test_a_lane_queues_its_path_apart_from_the_other_requests() -> None:
     assert finished[:4] == [f"/tiles/{n}" for n in range(4)]
     assert finished[4:] == ["/api/auth/login"] * 6
     assert peak_logins[1] == 1  # the lane's own limit
+
+
+def test_a_deadlock_between_two_moves_answers_503_asking_to_send_again(
+    settings: Settings, engine: Engine
+) -> None:
+    """Two transactions marking the counts of the same two buildings in opposite orders (two
+    moves between them at the same moment) deadlock; the one PostgreSQL rolls back answers 503
+    with Retry-After, and nothing of it is stored."""
+    a, b = sorted(str(uuid.uuid4()) for _ in range(2))
+    bump = text("SELECT building_counts_bump(ARRAY[CAST(:u AS uuid)])")
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO building_counts (building_uid) VALUES (:a), (:b)"), {"a": a, "b": b}
+        )
+    errors: list[OperationalError] = []
+    first_holds = threading.Event()
+
+    def forwards() -> None:
+        with Session(engine) as session:
+            session.execute(bump, {"u": a})
+            first_holds.set()
+            time.sleep(0.3)
+            try:
+                session.execute(bump, {"u": b})
+                session.commit()
+            except OperationalError as error:
+                errors.append(error)
+
+    try:
+        thread = threading.Thread(target=forwards)
+        thread.start()
+        first_holds.wait(5)
+        with Session(engine) as session:
+            session.execute(bump, {"u": b})
+            try:
+                session.execute(bump, {"u": a})
+                session.commit()
+            except OperationalError as error:
+                errors.append(error)
+        thread.join(10)
+        assert len(errors) == 1 and isinstance(errors[0].orig, pg_errors.DeadlockDetected)
+
+        app = create_app(settings)
+
+        @app.get("/test/deadlock")  # type: ignore[untyped-decorator]
+        def deadlock() -> None:
+            raise errors[0]
+
+        with TestClient(app) as client:
+            response = client.get("/test/deadlock")
+        assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+        assert "send the request again" in response.json()["detail"][0]["msg"]
+    finally:
+        with engine.begin() as connection:
+            connection.execute(
+                text("DELETE FROM building_counts WHERE building_uid IN (:a, :b)"),
+                {"a": a, "b": b},
+            )
