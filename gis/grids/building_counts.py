@@ -15,6 +15,11 @@ a date:
 3. the grids' counts are summed from the rows, and the buildings without a current row (left
    to a writer, or never given one: a building without houses) are counted on the spot.
 
+Every big set reaches the counting statement as a text parameter unnested (whose length the
+planner sees), never as a subquery the planner may guess at a handful of rows: joining the
+aggregates of 100,000 buildings row by row would take hours. After step 1, what is counted on
+the spot is a handful.
+
 A building counts residences; a grid takes off the extra residences of a person living in two
 houses of it (only people with a secondary residence can: one primary residence at a time is a
 database constraint), so a person is one resident of a grid. The result equals a count from
@@ -114,24 +119,6 @@ _COUNTED = """
         LEFT JOIN oc ON oc.building_uid = to_count.uid
     )
 """
-CURRENT_COUNTS = f"""
-    kept AS MATERIALIZED (
-        SELECT wanted.uid, c.counts
-        FROM wanted LEFT JOIN building_counts c
-          ON c.building_uid = wanted.uid AND c.counted_generation = c.generation
-         AND c.valid_from <= :on AND (c.valid_until IS NULL OR :on < c.valid_until)
-    ), to_count AS (
-        SELECT uid FROM kept WHERE counts IS NULL
-    ), {_COUNTED}, current_counts AS (
-        SELECT kept.uid AS building_uid, coalesce(kept.counts, counted.counts) AS counts
-        FROM kept LEFT JOIN counted ON counted.building_uid = kept.uid
-    )
-"""  # noqa: S608 - _COUNTED is a fixed clause of this module, no input
-"""CTEs giving ``current_counts(building_uid, counts)`` for the buildings of a CTE ``wanted(uid)``
-the statement defines first (distinct uids): the kept row when it is current on ``:on``, else
-counted on the spot (a row a writer holds, or a building without a row). Parameters ``:on`` and
-``:large_rooms``."""
-
 _RECOUNT = text(
     f"""
     WITH to_count AS (
@@ -150,11 +137,16 @@ _SUM = text(
         SELECT * FROM unnest(CAST(string_to_array(:grids, ',') AS int[]),
                              CAST(string_to_array(:buildings, ',') AS uuid[]))
             AS bg(grid, building_uid)
-    ), wanted AS (
-        SELECT DISTINCT building_uid AS uid FROM bg
-    ), {CURRENT_COUNTS}, per AS (
-        SELECT bg.grid, current_counts.counts AS n
-        FROM bg JOIN current_counts ON current_counts.building_uid = bg.building_uid
+    ), kept AS MATERIALIZED (
+        SELECT bg.grid, bg.building_uid, c.counts
+        FROM bg LEFT JOIN building_counts c
+          ON c.building_uid = bg.building_uid AND c.counted_generation = c.generation
+         AND c.valid_from <= :on AND (c.valid_until IS NULL OR :on < c.valid_until)
+    ), to_count AS (
+        SELECT DISTINCT building_uid AS uid FROM kept WHERE counts IS NULL
+    ), {_COUNTED}, per AS (
+        SELECT kept.grid, coalesce(kept.counts, counted.counts) AS n
+        FROM kept LEFT JOIN counted ON counted.building_uid = kept.building_uid
     ), sums AS (
         SELECT grid, count(*) AS buildings, sum(n[1]) AS houses, sum(n[2]) AS dwellings,
                sum(n[3]) AS rented_houses, sum(n[4]) AS large_rentals,
@@ -190,6 +182,23 @@ _SUM = text(
     FROM sums LEFT JOIN extra ON extra.grid = sums.grid
     """  # noqa: S608 - _COUNTED is a fixed clause of this module, no input
 )
+
+
+COUNT_INTO_PLAN = text(
+    f"""
+    WITH to_count AS (
+        SELECT unnest(CAST(string_to_array(:buildings, ',') AS uuid[])) AS uid
+    ), {_COUNTED}
+    UPDATE plan_buildings pb SET counts = counted.counts
+    FROM counted
+    WHERE pb.plan_id = :plan_id AND pb.building_uid = counted.building_uid
+    """  # noqa: S608 - _COUNTED is a fixed clause of this module, no input
+)
+"""Counts, made on the spot, for the buildings of a plan's snapshot (``:buildings``, uids as text)
+whose kept counts were not current (a writer held them, or they had no row). The uids are a
+parameter, not a subquery: the planner then knows how many there are (a subquery over a new
+plan's rows is estimated at a handful, and joining aggregates of 100,000 buildings row by row
+takes hours)."""
 
 
 def recount_stale(session: Session, *, buildings: Sequence[str], on: date) -> int:

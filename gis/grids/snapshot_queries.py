@@ -18,14 +18,15 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis.grids.building_counts import CURRENT_COUNTS, recount_stale
+from gis.grids.building_counts import COUNT_INTO_PLAN, recount_stale
 from gis.grids.indicator_queries import COUNTS, LARGE_RENTAL_ROOMS
 
 COUNT_FIELDS = tuple(name for name in COUNTS if name != "buildings")
 """A grid's counts, kept per building in a snapshot (a building counts itself)."""
 
+# the kept counts of current rows; an empty array where a row was not current, filled next
 _SNAPSHOT = text(
-    f"""
+    """
     WITH b AS (
         SELECT DISTINCT ON (b.uid) b.uid, b.code, d.code AS community, p.pt
         FROM divisions d
@@ -34,18 +35,24 @@ _SNAPSHOT = text(
         WHERE d.code = ANY(CAST(:communities AS varchar[])) AND d.geom IS NOT NULL
           AND b.status <> 'retired' AND ST_Covers(d.geom, p.pt)
         ORDER BY b.uid, d.code
-    ), wanted AS (
-        SELECT uid FROM b
-    ), {CURRENT_COUNTS}
+    )
     INSERT INTO plan_buildings
         (plan_id, building_uid, building_code, community_code, live_code, counts, geom)
     SELECT :plan_id, b.uid, b.code, b.community,
            (SELECT lg.code FROM grids lg
             WHERE lg.valid_to IS NULL AND lg.geom && b.pt AND ST_Covers(lg.geom, b.pt)
             ORDER BY lg.code LIMIT 1),
-           current_counts.counts, b.pt
-    FROM b JOIN current_counts ON current_counts.building_uid = b.uid
-    """  # noqa: S608 - CURRENT_COUNTS is a fixed clause of gis.grids.building_counts
+           coalesce(c.counts, '{}'), b.pt
+    FROM b LEFT JOIN building_counts c
+      ON c.building_uid = b.uid AND c.counted_generation = c.generation
+     AND c.valid_from <= :on AND (c.valid_until IS NULL OR :on < c.valid_until)
+    """
+)
+_UNCOUNTED = text(
+    """
+    SELECT string_agg(building_uid::text, ',') FROM plan_buildings
+    WHERE plan_id = :plan_id AND cardinality(counts) = 0
+    """
 )
 # the buildings a snapshot will most likely hold (by the community they were imported into),
 # whose kept counts are brought up to date first
@@ -136,14 +143,19 @@ def snapshot_buildings(
     if likely:
         recount_stale(session, buildings=likely.split(","), on=on)
     result = session.execute(
-        _SNAPSHOT,
-        {
-            "plan_id": plan_id,
-            "communities": list(communities),
-            "on": on,
-            "large_rooms": LARGE_RENTAL_ROOMS,
-        },
+        _SNAPSHOT, {"plan_id": plan_id, "communities": list(communities), "on": on}
     )
+    uncounted = session.execute(_UNCOUNTED, {"plan_id": plan_id}).scalar_one()
+    if uncounted:  # held by a writer, or outside the likely buildings: counted on the spot
+        session.execute(
+            COUNT_INTO_PLAN,
+            {
+                "plan_id": plan_id,
+                "buildings": uncounted,
+                "on": on,
+                "large_rooms": LARGE_RENTAL_ROOMS,
+            },
+        )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
