@@ -13,7 +13,7 @@ a date:
    transaction (a writer who changes one of them afterwards waits for that transaction, then
    bumps its generation: its count is never taken as current again);
 3. the grids' counts are summed from the rows, and the buildings without a current row (left
-   to a writer, or never given one: a building without houses) are counted on the spot.
+   to a writer, or without a row: a building that never had houses) are counted on the spot.
 
 Every big set reaches the counting statement as a text parameter unnested (whose length the
 planner sees), never as a subquery the planner may guess at a handful of rows: joining the
@@ -119,6 +119,19 @@ _COUNTED = """
         LEFT JOIN oc ON oc.building_uid = to_count.uid
     )
 """
+_NOT_CURRENT = text(
+    """
+    SELECT string_agg(b.uid::text, ',')
+    FROM unnest(CAST(string_to_array(:buildings, ',') AS uuid[])) AS b(uid)
+    LEFT JOIN building_counts c
+      ON c.building_uid = b.uid AND c.counted_generation = c.generation
+     AND c.valid_from <= :on AND (c.valid_until IS NULL OR :on < c.valid_until)
+    WHERE c.building_uid IS NULL
+    """
+)
+"""The buildings (uids as text) without a current row on ``:on``: held by a writer, or without a
+row at all (a building that never had houses)."""
+
 _RECOUNT = text(
     f"""
     WITH to_count AS (
@@ -143,7 +156,7 @@ _SUM = text(
           ON c.building_uid = bg.building_uid AND c.counted_generation = c.generation
          AND c.valid_from <= :on AND (c.valid_until IS NULL OR :on < c.valid_until)
     ), to_count AS (
-        SELECT DISTINCT building_uid AS uid FROM kept WHERE counts IS NULL
+        SELECT unnest(CAST(string_to_array(:uncounted, ',') AS uuid[])) AS uid
     ), {_COUNTED}, per AS (
         SELECT kept.grid, coalesce(kept.counts, counted.counts) AS n
         FROM kept LEFT JOIN counted ON counted.building_uid = kept.building_uid
@@ -229,11 +242,14 @@ def count_members(
     index and the building uid of each); the buildings' rows are brought up to date first."""
     if not grids:
         return []
-    recount_stale(session, buildings=sorted(set(buildings)), on=on)
+    distinct = ",".join(sorted(set(buildings)))
+    recount_stale(session, buildings=distinct.split(","), on=on)
+    uncounted = session.execute(_NOT_CURRENT, {"buildings": distinct, "on": on}).scalar_one()
     params = {
         # one text each: a list of 100,000 values is slow to send as an array parameter
         "grids": ",".join(str(grid) for grid in grids),
         "buildings": ",".join(buildings),
+        "uncounted": uncounted or "",
         "on": on,
         "large_rooms": LARGE_RENTAL_ROOMS,
     }
