@@ -45,19 +45,24 @@ _WORK_MEM = text("SELECT current_setting('work_mem')")
 # for this transaction only (set_config's third argument); the previous value is put back after
 _SET_WORK_MEM = text("SELECT set_config('work_mem', :value, true)")
 
+CURRENT_ON = (
+    "c.counted_generation = c.generation "
+    "AND c.valid_from <= :on AND (c.valid_until IS NULL OR :on < c.valid_until)"
+)
+"""When the ``building_counts`` row ``c`` holds the counts of date ``:on``: counted at its present
+generation, for a range of dates holding ``:on`` (NULL, not false, for a row never counted)."""
+
 _LOCK_STALE = text(
-    """
+    f"""
     SELECT string_agg(building_uid::text, ',')
     FROM (
         SELECT c.building_uid FROM building_counts c
         WHERE c.building_uid = ANY(CAST(string_to_array(:buildings, ',') AS uuid[]))
-          AND NOT (c.counted_generation IS NOT DISTINCT FROM c.generation
-                   AND coalesce(c.valid_from <= :on
-                                AND (c.valid_until IS NULL OR :on < c.valid_until), false))
+          AND NOT coalesce({CURRENT_ON}, false)
         ORDER BY c.building_uid
         FOR UPDATE SKIP LOCKED
     ) stale
-    """
+    """  # noqa: S608 - CURRENT_ON is a fixed clause of this module, no input
 )
 
 # What the buildings of ``to_count`` (a CTE of uids) hold on :on, and the dates over which that
@@ -120,14 +125,12 @@ _COUNTED = """
     )
 """
 _NOT_CURRENT = text(
-    """
+    f"""
     SELECT string_agg(b.uid::text, ',')
     FROM unnest(CAST(string_to_array(:buildings, ',') AS uuid[])) AS b(uid)
-    LEFT JOIN building_counts c
-      ON c.building_uid = b.uid AND c.counted_generation = c.generation
-     AND c.valid_from <= :on AND (c.valid_until IS NULL OR :on < c.valid_until)
+    LEFT JOIN building_counts c ON c.building_uid = b.uid AND {CURRENT_ON}
     WHERE c.building_uid IS NULL
-    """
+    """  # noqa: S608 - CURRENT_ON is a fixed clause of this module, no input
 )
 """The buildings (uids as text) without a current row on ``:on``: held by a writer, or without a
 row at all (a building that never had houses)."""
@@ -152,9 +155,7 @@ _SUM = text(
             AS bg(grid, building_uid)
     ), kept AS MATERIALIZED (
         SELECT bg.grid, bg.building_uid, c.counts
-        FROM bg LEFT JOIN building_counts c
-          ON c.building_uid = bg.building_uid AND c.counted_generation = c.generation
-         AND c.valid_from <= :on AND (c.valid_until IS NULL OR :on < c.valid_until)
+        FROM bg LEFT JOIN building_counts c ON c.building_uid = bg.building_uid AND {CURRENT_ON}
     ), to_count AS (
         SELECT unnest(CAST(string_to_array(:uncounted, ',') AS uuid[])) AS uid
     ), {_COUNTED}, per AS (

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis.grids.building_counts import COUNT_INTO_PLAN, recount_stale
+from gis.grids.building_counts import COUNT_INTO_PLAN, CURRENT_ON, recount_stale
 from gis.grids.indicator_queries import COUNTS, LARGE_RENTAL_ROOMS
 
 COUNT_FIELDS = tuple(name for name in COUNTS if name != "buildings")
@@ -26,7 +26,7 @@ COUNT_FIELDS = tuple(name for name in COUNTS if name != "buildings")
 
 # the kept counts of current rows; an empty array where a row was not current, filled next
 _SNAPSHOT = text(
-    """
+    f"""
     WITH b AS (
         SELECT DISTINCT ON (b.uid) b.uid, b.code, d.code AS community, p.pt
         FROM divisions d
@@ -42,11 +42,9 @@ _SNAPSHOT = text(
            (SELECT lg.code FROM grids lg
             WHERE lg.valid_to IS NULL AND lg.geom && b.pt AND ST_Covers(lg.geom, b.pt)
             ORDER BY lg.code LIMIT 1),
-           coalesce(c.counts, '{}'), b.pt
-    FROM b LEFT JOIN building_counts c
-      ON c.building_uid = b.uid AND c.counted_generation = c.generation
-     AND c.valid_from <= :on AND (c.valid_until IS NULL OR :on < c.valid_until)
-    """
+           coalesce(c.counts, '{{}}'), b.pt
+    FROM b LEFT JOIN building_counts c ON c.building_uid = b.uid AND {CURRENT_ON}
+    """  # noqa: S608 - CURRENT_ON is a fixed clause of gis.grids.building_counts
 )
 _UNCOUNTED = text(
     """
