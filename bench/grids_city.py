@@ -3,7 +3,8 @@ fictitious county, with houses, residents and organizations at the district rati
 (10 houses and 15 people a building), loaded with COPY.
 
 The tiled communities keep their polygons but get codes of one fictitious county 960101
-(township 960101001, villages …001…), so the whole city is one district for ranking and plans.
+(townships 960101001…, 999 villages each: …001…), so the whole city is one district for ranking
+and plans.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from gis.buildings.reading import open_footprints
 from gis.codes import format_codes
 from gis.db import copy_rows, transaction
 
-PROVINCE, CITY, COUNTY, TOWNSHIP = "960000000000", "960100000000", "960101000000", "960101001000"
+PROVINCE, CITY, COUNTY = "960000000000", "960100000000", "960101000000"
 HOUSES_PER_BUILDING = 10
 PEOPLE_PER_HOUSE = 1.5
 FLOATING_SHARE = 0.4
@@ -36,13 +37,23 @@ SINCE = date(2024, 1, 1)
 @dataclass
 class District:
     communities: list[str]
+    townships: list[str]
     buildings: int
     houses: int
     people: int
 
 
+VILLAGES_PER_TOWNSHIP = 999
+
+
+def township_code(index: int) -> str:
+    """The township of the ``index``-th community: 999 villages a township (a city-scale
+    district has more communities than one township's three digits can number)."""
+    return f"960101{index // VILLAGES_PER_TOWNSHIP + 1:03d}000"
+
+
 def community_code(index: int) -> str:
-    return f"960101001{index + 1:03d}"
+    return f"{township_code(index)[:9]}{index % VILLAGES_PER_TOWNSHIP + 1:03d}"
 
 
 def load_district(
@@ -58,8 +69,9 @@ def load_district(
             (PROVINCE, "province", 1, None),
             (CITY, "city", 2, PROVINCE),
             (COUNTY, "county", 3, CITY),
-            (TOWNSHIP, "township", 4, COUNTY),
         ]
+        townships = sorted({township_code(i) for i in range(len(polygons))})
+        rows += [(township, "township", 4, COUNTY) for township in townships]
         for code, level, rank, parent in rows:
             session.execute(
                 text(
@@ -68,13 +80,13 @@ def load_district(
                 ),
                 {"c": code, "l": level, "r": rank, "p": parent},
             )
-        for code, polygon in zip(codes, polygons, strict=True):
+        for index, (code, polygon) in enumerate(zip(codes, polygons, strict=True)):
             session.execute(
                 text(
                     "INSERT INTO divisions (code, name, level, rank, parent_code, geom) VALUES "
                     "(:c, :c, 'village', 5, :p, ST_Multi(ST_GeomFromWKB(:g, 4490)))"
                 ),
-                {"c": code, "p": TOWNSHIP, "g": shapely.to_wkb(polygon)},
+                {"c": code, "p": township_code(index), "g": shapely.to_wkb(polygon)},
             )
     import_buildings(
         factory,
@@ -88,7 +100,13 @@ def load_district(
         houses = _load_houses(session, rng)
         people = _load_people(session, rng)
         session.execute(text("ANALYZE"))
-    return District(communities=codes, buildings=buildings, houses=houses, people=people)
+    return District(
+        communities=codes,
+        townships=townships,
+        buildings=buildings,
+        houses=houses,
+        people=people,
+    )
 
 
 def _load_houses(session: Session, rng: np.random.Generator) -> int:

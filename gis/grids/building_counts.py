@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -124,16 +125,40 @@ _COUNTED = """
         LEFT JOIN oc ON oc.building_uid = to_count.uid
     )
 """
+_GRIDS = """
+    g AS (
+        SELECT uid, ord::integer - 1 AS grid
+        FROM unnest(CAST(string_to_array(:grids, ',') AS uuid[])) WITH ORDINALITY AS g(uid, ord)
+    )
+"""
+# The grids ``:grids`` (uids as text): ``g(uid, grid)``, ``grid`` the index of the grid in
+# ``:grids``; their buildings are in ``building_grids`` (``gis.grids.placing``).
+
+_STALE = text(
+    f"""
+    WITH {_GRIDS}
+    SELECT string_agg(DISTINCT c.building_uid::text, ',')
+    FROM building_counts c
+    JOIN building_grids k ON k.building_uid = c.building_uid
+    JOIN g ON g.uid = k.grid_uid
+    WHERE NOT coalesce({CURRENT_ON}, false)
+    """  # noqa: S608 - _GRIDS and CURRENT_ON are fixed clauses of this module, no input
+)
+"""The buildings (uids as text) of some grids whose rows are not current on ``:on`` (changed
+since counted, or counted for other dates): a handful once the counts are kept."""
+
 _NOT_CURRENT = text(
     f"""
-    SELECT string_agg(b.uid::text, ',')
-    FROM unnest(CAST(string_to_array(:buildings, ',') AS uuid[])) AS b(uid)
-    LEFT JOIN building_counts c ON c.building_uid = b.uid AND {CURRENT_ON}
+    WITH {_GRIDS}
+    SELECT string_agg(DISTINCT k.building_uid::text, ',')
+    FROM g JOIN building_grids k ON k.grid_uid = g.uid
+    LEFT JOIN building_counts c ON c.building_uid = k.building_uid AND {CURRENT_ON}
     WHERE c.building_uid IS NULL
-    """  # noqa: S608 - CURRENT_ON is a fixed clause of this module, no input
+    """  # noqa: S608 - _GRIDS and CURRENT_ON are fixed clauses of this module, no input
 )
-"""The buildings (uids as text) without a current row on ``:on``: held by a writer, or without a
-row at all (a building that never had houses)."""
+"""The buildings (uids as text) of some grids without a current row on ``:on``, including those
+without a row at all (placing gives every building it places a row: only a row deleted since
+leaves one out)."""
 
 _RECOUNT = text(
     f"""
@@ -149,20 +174,16 @@ _RECOUNT = text(
 )
 _SUM = text(
     f"""
-    WITH bg AS (
-        SELECT * FROM unnest(CAST(string_to_array(:grids, ',') AS int[]),
-                             CAST(string_to_array(:buildings, ',') AS uuid[]))
-            AS bg(grid, building_uid)
-    ), kept AS MATERIALIZED (
-        SELECT bg.grid, bg.building_uid, c.counts
-        FROM bg LEFT JOIN building_counts c ON c.building_uid = bg.building_uid AND {CURRENT_ON}
-    ), to_count AS (
+    WITH {_GRIDS}, to_count AS (
         SELECT unnest(CAST(string_to_array(:uncounted, ',') AS uuid[])) AS uid
     ), {_COUNTED}, per AS (
-        SELECT kept.grid, coalesce(kept.counts, counted.counts) AS n
-        FROM kept LEFT JOIN counted ON counted.building_uid = kept.building_uid
+        SELECT g.grid, coalesce(c.counts, counted.counts) AS n
+        FROM g JOIN building_grids k ON k.grid_uid = g.uid
+        LEFT JOIN building_counts c ON c.building_uid = k.building_uid AND {CURRENT_ON}
+        LEFT JOIN counted ON counted.building_uid = k.building_uid
     ), sums AS (
-        SELECT grid, count(*) AS buildings, sum(n[1]) AS houses, sum(n[2]) AS dwellings,
+        SELECT grid, count(*) AS buildings, count(*) FILTER (WHERE n IS NULL) AS missing,
+               sum(n[1]) AS houses, sum(n[2]) AS dwellings,
                sum(n[3]) AS rented_houses, sum(n[4]) AS large_rentals,
                sum(n[5]) AS households, sum(n[6]) AS residents, sum(n[7]) AS floating,
                sum(n[8]) AS key_persons, sum(n[9]) AS organizations
@@ -175,27 +196,31 @@ _SUM = text(
                coalesce(sum(n - 1) FILTER (WHERE floating), 0) AS floating,
                coalesce(sum(n - 1) FILTER (WHERE key_person), 0) AS key_persons
         FROM (
-            SELECT bg.grid, r.person_uid, count(*) AS n,
+            SELECT g.grid, r.person_uid, count(*) AS n,
                    bool_or(p.category = 'floating') AS floating,
                    bool_or(p.is_key_person) AS key_person
             FROM twice
             JOIN residences r ON r.person_uid = twice.person_uid
                              AND r.period @> CAST(:on AS date)
             JOIN houses h ON h.uid = r.house_uid AND h.status = 'active'
-            JOIN bg ON bg.building_uid = h.building_uid
+            JOIN building_grids k ON k.building_uid = h.building_uid
+            JOIN g ON g.uid = k.grid_uid
             JOIN people p ON p.uid = r.person_uid
-            GROUP BY bg.grid, r.person_uid HAVING count(*) > 1
+            GROUP BY g.grid, r.person_uid HAVING count(*) > 1
         ) repeated GROUP BY grid
     )
-    SELECT sums.grid, sums.buildings, sums.houses, sums.dwellings, sums.rented_houses,
-           sums.large_rentals, sums.households,
+    SELECT sums.grid, sums.missing, sums.buildings, sums.houses, sums.dwellings,
+           sums.rented_houses, sums.large_rentals, sums.households,
            sums.residents - coalesce(extra.residents, 0) AS residents,
            sums.floating - coalesce(extra.floating, 0) AS floating,
            sums.key_persons - coalesce(extra.key_persons, 0) AS key_persons,
            sums.organizations
     FROM sums LEFT JOIN extra ON extra.grid = sums.grid
-    """  # noqa: S608 - _COUNTED is a fixed clause of this module, no input
+    """  # noqa: S608 - _GRIDS and _COUNTED are fixed clauses of this module, no input
 )
+"""Each grid's counts: its buildings' current rows, and for ``:uncounted`` a count made on the
+spot; ``missing`` the buildings with neither (a row that is not current and was not in
+``:uncounted``)."""
 
 
 COUNT_INTO_PLAN = text(
@@ -218,13 +243,18 @@ takes hours)."""
 def recount_stale(session: Session, *, buildings: Sequence[str], on: date) -> int:
     """Count again and store the rows of ``buildings`` (uids as text) that are not current on
     ``on`` and that no writer holds; returns how many."""
+    return len(_recount(session, buildings=buildings, on=on))
+
+
+def _recount(session: Session, *, buildings: Sequence[str], on: date) -> set[str]:
+    """``recount_stale``, returning the uids counted again and stored."""
     if not buildings:
-        return 0
+        return set()
     locked: str | None = session.execute(
         _LOCK_STALE, {"buildings": ",".join(buildings), "on": on}
     ).scalar_one()
     if not locked:
-        return 0
+        return set()
     before = session.execute(_WORK_MEM).scalar_one()
     session.execute(_SET_WORK_MEM, {"value": DISTRICT_WORK_MEM})
     try:
@@ -233,28 +263,35 @@ def recount_stale(session: Session, *, buildings: Sequence[str], on: date) -> in
         )
     finally:
         session.execute(_SET_WORK_MEM, {"value": before})
-    return locked.count(",") + 1
+    return set(locked.split(","))
 
 
-def count_members(
-    session: Session, *, grids: Sequence[int], buildings: Sequence[str], on: date
-) -> list[dict[str, int]]:
-    """The counts of each grid (``grid``: its index) given its buildings, as pairs (the grid
-    index and the building uid of each); the buildings' rows are brought up to date first."""
+def count_grids(session: Session, *, grids: Sequence[str], on: date) -> list[dict[str, int]]:
+    """The counts of each grid (``grid``: its index in ``grids``, live grid version uids as
+    text) from its kept buildings (``gis.grids.placing.place_buildings`` first); the buildings'
+    rows that are not current are counted again and stored first, those a writer holds are
+    counted on the spot. Grids without buildings are left out."""
     if not grids:
         return []
-    distinct = ",".join(sorted(set(buildings)))
-    recount_stale(session, buildings=distinct.split(","), on=on)
-    uncounted = session.execute(_NOT_CURRENT, {"buildings": distinct, "on": on}).scalar_one()
+    keys = ",".join(grids)
+    stale: str | None = session.execute(_STALE, {"grids": keys, "on": on}).scalar_one()
+    rows = _sum(session, grids=keys, stale=stale, on=on)
+    if any(row["missing"] for row in rows):  # a row deleted, or made current by another
+        stale = session.execute(_NOT_CURRENT, {"grids": keys, "on": on}).scalar_one()
+        rows = _sum(session, grids=keys, stale=stale, on=on)
+    return [{"grid": int(row["grid"]), **{name: int(row[name]) for name in COUNTS}} for row in rows]
+
+
+def _sum(session: Session, *, grids: str, stale: str | None, on: date) -> list[Any]:
+    """The grids' sums once the ``stale`` rows (uids as text) are counted again where no writer
+    holds them, and counted on the spot where one does."""
+    uncounted = set(stale.split(",")) if stale else set()
+    uncounted -= _recount(session, buildings=sorted(uncounted), on=on)
     params = {
-        # one text each: a list of 100,000 values is slow to send as an array parameter
-        "grids": ",".join(str(grid) for grid in grids),
-        "buildings": ",".join(buildings),
-        "uncounted": uncounted or "",
+        "grids": grids,
+        # a text the planner sees the length of (a handful once the rows are kept)
+        "uncounted": ",".join(sorted(uncounted)),
         "on": on,
         "large_rooms": LARGE_RENTAL_ROOMS,
     }
-    return [
-        {"grid": int(row["grid"]), **{name: int(row[name]) for name in COUNTS}}
-        for row in session.execute(_SUM, params).mappings()
-    ]
+    return list(session.execute(_SUM, params).mappings())

@@ -267,7 +267,7 @@ def classify(
 ) -> list[ClassResult]:
     """Classes of the grids of one district (see the module docstring), explained
     (``gis.grids.class_arrays`` does the same for thousands of grids without the words)."""
-    from gis.grids.explain import explain  # local: explanation wording lives apart
+    from gis.grids.explain import Parts, explain  # local: explanation wording lives apart
 
     if not measured:
         return []
@@ -278,6 +278,7 @@ def classify(
     weights = np.array([config.weights[name] for name in names])
     scores = ranks @ weights / weights.sum()
     percentiles = percentile_ranks(scores)
+    parts = Parts.of(names, table, ranks, weights)
     results = []
     for i, indicators in enumerate(measured):
         raw = _band(float(percentiles[i]), config, shift=0.0)
@@ -285,10 +286,8 @@ def classify(
         fired = _triggers(indicators, previous[i], config)
         final = max([level, *(LEVELS[t.min_class] for t in fired)])
         explanation = explain(
-            names=names,
-            values=table[i],
-            ranks=ranks[i],
-            weights=weights,
+            parts=parts,
+            row=i,
             score=float(scores[i]),
             percentile=float(percentiles[i]),
             raw=CLASSES[raw],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,12 +29,44 @@ def _format(name: str, value: float) -> str:
     return f"{value:,.0f}"
 
 
+@dataclass(frozen=True)
+class Parts:
+    """The numbers an explanation shows for the grids of one district, worked out for all of
+    them at once (numpy over the whole table, then Python lists: per grid and per number,
+    numpy scalars and ``round`` cost more than the rest of an explanation)."""
+
+    names: list[str]
+    weights: list[float]
+    values: list[list[float]]  # exact, for the words
+    rounded: list[list[float]]  # values, 4 decimals
+    ranks: list[list[float]]
+    contributions: list[list[float]]
+    deciding: list[list[int]]  # the three largest contributions, largest first
+
+    @classmethod
+    def of(
+        cls,
+        names: list[str],
+        table: npt.NDArray[np.float64],
+        ranks: npt.NDArray[np.float64],
+        weights: npt.NDArray[np.float64],
+    ) -> Parts:
+        weighted = ranks * weights
+        return cls(
+            names=names,
+            weights=np.round(weights, 4).tolist(),
+            values=table.tolist(),
+            rounded=np.round(table, 4).tolist(),
+            ranks=np.round(ranks, 4).tolist(),
+            contributions=np.round(weighted / weights.sum(), 4).tolist(),
+            deciding=np.argsort(-weighted, axis=1, kind="stable")[:, :3].tolist(),
+        )
+
+
 def explain(
     *,
-    names: list[str],
-    values: npt.NDArray[np.float64],
-    ranks: npt.NDArray[np.float64],
-    weights: npt.NDArray[np.float64],
+    parts: Parts,
+    row: int,
     score: float,
     percentile: float,
     raw: GridClass,
@@ -48,24 +81,22 @@ def explain(
     """The explanation stored with a grid's class (JSON)."""
     from gis.grids.classes import CLASSES, LABELS
 
-    total = float(weights.sum())
-    # Python floats: a numpy scalar per number cost more than the rest of the explanation
-    value_list, rank_list, weight_list = values.tolist(), ranks.tolist(), weights.tolist()
-    parts = {
+    names, weights, ranks = parts.names, parts.weights, parts.ranks[row]
+    rounded, contributions = parts.rounded[row], parts.contributions[row]
+    shown = {
         name: {
-            "value": round(value_list[j], 4),
-            "rank": round(rank_list[j], 4),
-            "weight": round(weight_list[j], 4),
-            "contribution": round(weight_list[j] * rank_list[j] / total, 4),
+            "value": rounded[j],
+            "rank": ranks[j],
+            "weight": weights[j],
+            "contribution": contributions[j],
         }
         for j, name in enumerate(names)
     }
-    order = np.argsort(-(weights * ranks), kind="stable")[:3]
-    deciding = [names[j] for j in order.tolist()]
+    deciding = [names[j] for j in parts.deciding[row]]
     decided_by = [
-        f"{LABELS[n]} {_format(n, float(values[names.index(n)]))} "
-        f"(rank {parts[n]['rank']:.2f} in the district, weight {parts[n]['weight']:.2f})"
-        for n in deciding
+        f"{LABELS[names[j]]} {_format(names[j], parts.values[row][j])} "
+        f"(rank {ranks[j]:.2f} in the district, weight {weights[j]:.2f})"
+        for j in parts.deciding[row]
     ]
     cuts = config.cut_offs
     band = {
@@ -100,7 +131,7 @@ def explain(
         "percentile": round(percentile, 4),
         "cut_offs": {str(k): round(v, 4) for k, v in cuts.items()},
         "margin": config.margin,
-        "indicators": parts,
+        "indicators": shown,
         "decided_by": decided_by,
         "deciding": [LABELS[n] for n in deciding],
         "trigger_names": [f"{LABELS[t.indicator]} → at least {t.min_class}" for t in fired],

@@ -12,13 +12,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-import shapely
 from sqlalchemy.orm import Session
 
 from gis.events import queries as event_queries
-from gis.grids import building_counts, indicator_queries, snapshot_queries
+from gis.grids import building_counts, indicator_queries, placing, snapshot_queries
 from gis.grids.schemas import Indicators
 
 
@@ -67,46 +64,22 @@ def measure_live_grids(
 
 
 def measure_live(session: Session, *, uids: Sequence[Any], on: date) -> dict[str, dict[str, int]]:
-    """Raw counts per live grid version (keyed by uid as text), every grid in one pass: the
-    buildings of each grid first (their points on surface from PostGIS, put in the grids by a
-    shapely tree, each grid's polygon prepared once), then summed from the buildings' kept
-    counts (``gis.grids.building_counts``: only the buildings that changed are counted again)."""
+    """Raw counts per live grid version (keyed by uid as text), every grid in one pass: each
+    grid's buildings as kept (``gis.grids.placing``: found again only for grids whose buildings
+    may have changed), summed from the buildings' kept counts (``gis.grids.building_counts``:
+    only the buildings that changed are counted again)."""
     keys = [str(uid) for uid in uids]
     counts = {
         key: dict.fromkeys(indicator_queries.COUNTS + indicator_queries.NOT_MOVED, 0)
         for key in keys
     }
-    shapes = indicator_queries.select_grid_shapes(session, keys=keys)
-    found = [key for key in keys if key in shapes]
+    found = indicator_queries.select_live_grids(session, keys=keys)
     if not found:
         return counts
-    polygons = shapely.from_wkb([shapes[key] for key in found])
-    buildings, xs, ys = indicator_queries.select_building_points(session, boxes=_boxes(polygons))
-    if not buildings:
-        return counts
-    points = np.asarray(shapely.points(np.column_stack([xs, ys])), dtype=object)
-    # a building on the shared edge of two grids is in both (covers), as ST_Covers has it
-    grid_index, point_index = shapely.STRtree(points).query(polygons, predicate="covers")
-    rows = building_counts.count_members(
-        session,
-        grids=grid_index.tolist(),
-        buildings=[buildings[i] for i in point_index.tolist()],
-        on=on,
-    )
-    for row in rows:
+    placing.place_buildings(session, grids=found)
+    for row in building_counts.count_grids(session, grids=found, on=on):
         counts[found[row.pop("grid")]].update(row)
     return counts
-
-
-def _boxes(polygons: npt.NDArray[Any]) -> list[tuple[float, float, float, float]]:
-    """Where to look for the buildings of some grids: their common box when they lie together
-    (a district), else a box each (an officer's grids far apart)."""
-    bounds = shapely.bounds(polygons)
-    total = shapely.total_bounds(polygons)
-    each = float(((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1])).sum())
-    if (total[2] - total[0]) * (total[3] - total[1]) <= 4 * each:
-        return [(float(total[0]), float(total[1]), float(total[2]), float(total[3]))]
-    return [(float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in bounds.tolist()]
 
 
 def measure_plan_grids(

@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Identity,
+    Index,
     Integer,
     String,
     Text,
@@ -27,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 from gis.buildings.models import LineageEvent
 from gis.columns import created_at_column, enum_type
@@ -67,7 +69,9 @@ class Grid(Base):
             using="gist",
             name="grids_one_version_at_a_time",
         ),
-        valid_geometry_check(),
+        # the polygon's validity is a trigger (migration 0012_grid_writes): a CHECK ran
+        # ST_IsValid on every update, a classification's included; fillfactor 50 for HOT updates
+        {"postgresql_with": {"fillfactor": 50}},
     )
 
     uid: Mapped[uuid.UUID] = mapped_column(
@@ -224,3 +228,60 @@ class BuildingCounts(Base):
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
     counts: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+
+
+class _PgSnapshot(UserDefinedType[str]):
+    """PostgreSQL's ``pg_snapshot``: which transactions a snapshot saw."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "pg_snapshot"
+
+
+class _Xid8(UserDefinedType[str]):
+    """PostgreSQL's ``xid8``: a transaction id."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "xid8"
+
+
+class BuildingGrid(Base):
+    """A building whose point on surface a grid version covers, as found by
+    ``gis.grids.placing`` (migration 0011_places). No foreign keys: a kept answer, made again
+    whenever it may be out of date."""
+
+    __tablename__ = "building_grids"
+
+    grid_uid: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    building_uid: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, index=True)
+
+
+class GridPlacement(Base):
+    """When a grid version's ``building_grids`` rows were made: the snapshot they were read in,
+    the transaction and the moment (an edit of buildings in the grid's box that the snapshot
+    did not see, or made later by the same transaction, makes them stale)."""
+
+    __tablename__ = "grid_placements"
+
+    grid_uid: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    snapshot: Mapped[str] = mapped_column(_PgSnapshot())
+    placed_xid: Mapped[str] = mapped_column(_Xid8())
+    placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BuildingEdit(Base):
+    """The box of the buildings one statement inserted, moved, retired or deleted, and the
+    transaction that made it (written by triggers on ``buildings``, migration 0011_places)."""
+
+    __tablename__ = "building_edits"
+    __table_args__ = (Index("ix_building_edits_box", "box", postgresql_using="gist"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    xid: Mapped[str] = mapped_column(_Xid8(), server_default=text("pg_current_xact_id()"))
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("clock_timestamp()")
+    )
+    box: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=4490, spatial_index=False))

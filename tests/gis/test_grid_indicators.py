@@ -21,9 +21,12 @@ from gis.grids.importing import import_grids
 from gis.grids.indicator_queries import COUNTS
 from gis.grids.indicators import measure_live, measure_live_grids
 from gis.grids.models import Grid
+from gis.grids.placing import place_buildings
 from tests.grids_world import (
+    COMMUNITY_EAST,
     COMMUNITY_WEST,
     SmallWorld,
+    add_building,
     add_residents,
     build_small_world,
     grid_file,
@@ -323,6 +326,64 @@ def test_kept_counts_equal_a_count_from_scratch_after_every_kind_of_change(
         code=b3,
     )
     assert _kept(db, ON) == _from_scratch(db, ON)
+
+
+def _placed(db: Session) -> int:
+    """How many grids ``place_buildings`` found again (their kept buildings may have changed)."""
+    return place_buildings(db, grids=[str(g.uid) for g in _live(db).values()])
+
+
+def test_kept_grid_buildings_follow_every_change_of_buildings(
+    db: Session, world: SmallWorld
+) -> None:
+    """Each grid's buildings are kept (migration 0011_places) and found again when a statement
+    inserts, moves, retires or deletes buildings in its box (here in the transaction that
+    placed them; ``test_building_counts`` has a writer of another transaction)."""
+    b3 = world.buildings[COMMUNITY_WEST][2]  # in the north-west grid
+    assert _kept(db, ON) == _from_scratch(db, ON)
+    assert _placed(db) == 0, "nothing changed, yet grids were placed again"
+    new = add_building(
+        db, community=COMMUNITY_WEST, seq=90, footprint=box(113.8049, 22.6149, 113.8052, 22.6152)
+    )
+    db.flush()
+    changes: list[tuple[str, str, dict[str, Any]]] = [
+        ("a building retired", "UPDATE buildings SET status = 'retired' WHERE code = :c",
+         {"c": b3}),
+        ("a building back", "UPDATE buildings SET status = 'active' WHERE code = :c", {"c": b3}),
+        ("a footprint corrected into the next grid", "UPDATE buildings SET geom = "
+         "ST_Translate(geom, 0.01, 0), version = version + 1 WHERE code = :c", {"c": b3}),
+        ("a building deleted", "DELETE FROM buildings WHERE uid = :u", {"u": new.uid}),
+    ]  # fmt: skip
+    north_west = str(_live(db)[f"{COMMUNITY_WEST}001"].uid)
+    kept = _kept(db, ON)
+    assert kept == _from_scratch(db, ON), "a building added"
+    assert kept[north_west]["buildings"] == 5
+    for what, sql, params in changes:
+        _run(db, sql, **params)
+        db.flush()
+        assert _kept(db, ON) == _from_scratch(db, ON), what
+    assert _kept(db, ON)[north_west]["buildings"] == 3  # b3 moved east, the new one deleted
+    # a change outside every grid's box makes no grid stale
+    add_building(
+        db, community=COMMUNITY_EAST, seq=91, footprint=box(113.90, 22.70, 113.9003, 22.7003)
+    )
+    db.flush()
+    assert _placed(db) == 0
+
+
+def test_edits_every_kept_grid_has_seen_are_pruned(db: Session, world: SmallWorld) -> None:
+    _kept(db, ON)  # every grid's buildings kept
+    db.execute(
+        text(
+            "INSERT INTO building_edits (xid, at, box) VALUES "
+            "('3'::xid8, now() - interval '2 days', ST_MakeEnvelope(0, 0, 1, 1, 4490)), "
+            "('3'::xid8, now(), ST_MakeEnvelope(0, 0, 1, 1, 4490))"
+        )
+    )
+    assert _placed(db) == 0
+    kept = db.execute(text("SELECT at > now() - interval '1 day' FROM building_edits "
+                           "WHERE xid = '3'::xid8")).scalars().all()  # fmt: skip
+    assert kept == [True], "the old edit every grid saw is kept, or the recent one is gone"
 
 
 def test_kept_counts_hold_only_for_their_dates(db: Session, world: SmallWorld) -> None:

@@ -31,6 +31,9 @@ TABLES = {
     "plan_grids",
     "plan_buildings",
     "building_counts",
+    "building_grids",
+    "grid_placements",
+    "building_edits",
     "roads",
     "people",
     "residences",
@@ -119,6 +122,33 @@ def test_invalid_geometry_is_refused_by_the_database(db: Session) -> None:
                 "VALUES ('990000000000', 'x', 'province', 1, ST_GeomFromEWKT(:g))"
             ),
             {"g": bowtie},
+        )
+
+
+def test_an_invalid_grid_polygon_is_refused_on_insert_and_on_update(db: Session) -> None:
+    """A trigger, not a CHECK, since migration 0012 (a CHECK ran on every classification's
+    update): the same refusal when the polygon is written, none when other columns change."""
+    bowtie = "SRID=4490;POLYGON((113.9 22.5,113.91 22.51,113.91 22.5,113.9 22.51,113.9 22.5))"
+    square = "SRID=4490;POLYGON((113.9 22.5,113.91 22.5,113.91 22.51,113.9 22.51,113.9 22.5))"
+    db.execute(
+        text(
+            "INSERT INTO divisions (code, name, level, rank) "
+            "VALUES ('990101001001', 'v', 'village', 5)"
+        )
+    )
+    insert = text(
+        "INSERT INTO grids (code, community_code, district_code, valid_from, geom) "
+        "VALUES ('990101001001001', '990101001001', '990101', '2025-01-01', "
+        "ST_GeomFromEWKT(:g)) RETURNING uid"
+    )
+    with pytest.raises(IntegrityError, match="ck_grids_geom_valid"), db.begin_nested():
+        db.execute(insert, {"g": bowtie})
+    grid = db.execute(insert, {"g": square}).scalar_one()
+    db.execute(text("UPDATE grids SET classified_on = '2025-06-01' WHERE uid = :u"), {"u": grid})
+    with pytest.raises(IntegrityError, match="ck_grids_geom_valid"), db.begin_nested():
+        db.execute(
+            text("UPDATE grids SET geom = ST_GeomFromEWKT(:g) WHERE uid = :u"),
+            {"g": bowtie, "u": grid},
         )
 
 
