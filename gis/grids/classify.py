@@ -50,8 +50,8 @@ def classify_grids(
     """Classify every grid valid on ``on`` in the districts under ``prefix`` (all districts
     when None): ranks are taken within each whole district, so a district is always classified
     as a whole. Writes class, explanation, indicators and date unless ``dry_run``."""
-    rows = queries.select_grid_rows(session, on=on, prefix=prefix[:6] if prefix else None)
-    by_district: dict[str, list[queries.GridRow]] = defaultdict(list)
+    rows = queries.select_class_rows(session, on=on, prefix=prefix[:6] if prefix else None)
+    by_district: dict[str, list[queries.ClassRow]] = defaultdict(list)
     for row in rows:
         by_district[row.community_code[:6]].append(row)
     report = ClassifyReport(on=on, grids=len(rows), dry_run=dry_run)

@@ -119,6 +119,31 @@ def select_grid_rows(
     return _rows(session, statement)
 
 
+@dataclass(frozen=True)
+class ClassRow:
+    """What classifying a grid version needs of it (no polygon, no stored indicators)."""
+
+    uid: Any
+    code: str
+    community_code: str
+    grid_class: str | None
+
+
+def select_class_rows(session: Session, *, on: date, prefix: str | None) -> list[ClassRow]:
+    """The grid versions valid on ``on`` under ``prefix`` (all when None), in code order."""
+    statement = (
+        select(Grid.uid, Grid.code, Grid.community_code, Grid.grid_class)
+        .where(valid_on(on))
+        .order_by(Grid.code)
+    )
+    if prefix is not None:
+        statement = statement.where(prefix_clause(prefix))
+    return [
+        ClassRow(uid, code, community, None if cls is None else str(cls))
+        for uid, code, community, cls in session.execute(statement)
+    ]
+
+
 def select_grid(session: Session, *, code: str, on: date, where: Any = None) -> Grid | None:
     """The version of grid ``code`` valid on ``on`` (if ``where`` also admits it)."""
     statement = select(Grid).where(Grid.code == code, valid_on(on))
