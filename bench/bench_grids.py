@@ -170,6 +170,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.reuse:
         results.update(_kept_district(factory))
         print(f"reusing the kept district: {results}")
+        if results["grids"] == 0:  # loaded, not yet given grids (a build stopped there)
+            _publish_grids(factory, args, _townships(factory), results)
     else:
         _build_district(factory, args, results)
     if args.setup_only:
@@ -193,7 +195,7 @@ def _kept_district(factory: Any) -> dict[str, Any]:
                 "(SELECT count(*) FROM people), (SELECT count(*) FROM grids WHERE valid_to IS NULL)"
             )
         ).one()
-    if counts[3] == 0:
+    if counts[0] == 0:
         raise SystemExit("no kept district: run once with --keep first")
     return {
         "buildings": counts[0],
@@ -218,9 +220,25 @@ def _build_district(factory: Any, args: argparse.Namespace, results: dict[str, A
         f"{district.people:,} people, {len(district.communities)} communities "
         f"(loaded in {results['load_s']} s)"
     )
+    _publish_grids(factory, args, district.townships, results)
+
+
+def _townships(factory: Any) -> list[str]:
+    with factory() as session:
+        return list(
+            session.scalars(
+                text("SELECT code FROM divisions WHERE level = 'township' ORDER BY code")
+            )
+        )
+
+
+def _publish_grids(
+    factory: Any, args: argparse.Namespace, townships: list[str], results: dict[str, Any]
+) -> None:
+    """A suggested plan per township (999 communities at most), published today."""
     results["suggest_s"] = results["publish_s"] = 0.0
     results["grids"] = 0
-    for township in district.townships:  # a plan each: 999 communities at most
+    for township in townships:
         with transaction(factory) as session:
             ms, plan = timed(
                 lambda township=township: suggest_plan(

@@ -75,8 +75,11 @@ def create_plan(
     name: str | None = None,
     target_households: tuple[int, int] = (300, 500),
     on: date | None = None,
+    refresh: bool = True,
 ) -> GridPlan:
-    """A draft copying the open live grids of a county, township or community."""
+    """A draft copying the open live grids of a county, township or community (``refresh``:
+    measure its grids and check its problems now; a caller that replaces the grids and
+    refreshes the plan itself says False)."""
     scope.require_role(*PLAN_ROLES)
     division = area_queries.select_division(session, code=division_code)
     if division is None:
@@ -112,9 +115,10 @@ def create_plan(
     snapshot_queries.snapshot_buildings(
         session, plan_id=plan.id, communities=communities, on=on or today_in_china()
     )
-    refresh_plan(
-        session, plan=plan, grid_ids=ids, communities=plan_communities(session, plan), on=on
-    )
+    if refresh:
+        refresh_plan(
+            session, plan=plan, grid_ids=ids, communities=plan_communities(session, plan), on=on
+        )
     record_audit(
         session,
         actor=scope.actor,

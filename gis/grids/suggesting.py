@@ -44,12 +44,24 @@ def suggest_plan(
         name=name or f"suggested {division_code} {on.isoformat()}",
         target_households=band,
         on=on,
+        # measured and checked once its grids are suggested: the copied live grids are
+        # replaced, and a district with none yet would list every building as in no grid
+        refresh=False,
     )
     polygons = area_queries.select_community_polygons(
         session, codes=plan_communities(session, plan)
     )
     estimated = estimated_districts(session, districts=[plan.district_code])[plan.district_code]
-    new_ids: list[int] = []
+    # a community without a boundary keeps its copied grids (measured with the new ones)
+    new_ids: list[int] = [
+        row.id
+        for row in plan_queries.select_plan_grids(
+            session,
+            plan_id=plan.id,
+            communities=sorted(c for c, wkb in polygons.items() if wkb is None),
+            with_geometry=False,
+        )
+    ]
     for community, wkb in sorted(polygons.items()):
         if wkb is None:
             continue
