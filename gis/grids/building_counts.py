@@ -294,4 +294,9 @@ def _sum(session: Session, *, grids: str, stale: str | None, on: date) -> list[A
         "on": on,
         "large_rooms": LARGE_RENTAL_ROOMS,
     }
-    return list(session.execute(_SUM, params).mappings())
+    before = session.execute(_WORK_MEM).scalar_one()
+    session.execute(_SET_WORK_MEM, {"value": DISTRICT_WORK_MEM})
+    try:  # the kept rows of a city's million buildings hashed in memory, not in batches
+        return list(session.execute(_SUM, params).mappings())
+    finally:
+        session.execute(_SET_WORK_MEM, {"value": before})
