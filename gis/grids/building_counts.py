@@ -29,7 +29,8 @@ after every kind of change and on dates either side of residences' starts and en
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -45,6 +46,18 @@ disk and the planner turns to index lookups."""
 _WORK_MEM = text("SELECT current_setting('work_mem')")
 # for this transaction only (set_config's third argument); the previous value is put back after
 _SET_WORK_MEM = text("SELECT set_config('work_mem', :value, true)")
+
+
+@contextmanager
+def _district_work_mem(session: Session) -> Iterator[None]:
+    """:data:`DISTRICT_WORK_MEM` for the statements inside, then the previous value again."""
+    before = session.execute(_WORK_MEM).scalar_one()
+    session.execute(_SET_WORK_MEM, {"value": DISTRICT_WORK_MEM})
+    try:
+        yield
+    finally:
+        session.execute(_SET_WORK_MEM, {"value": before})
+
 
 CURRENT_ON = (
     "c.counted_generation = c.generation "
@@ -255,14 +268,10 @@ def _recount(session: Session, *, buildings: Sequence[str], on: date) -> set[str
     ).scalar_one()
     if not locked:
         return set()
-    before = session.execute(_WORK_MEM).scalar_one()
-    session.execute(_SET_WORK_MEM, {"value": DISTRICT_WORK_MEM})
-    try:
+    with _district_work_mem(session):
         session.execute(
             _RECOUNT, {"buildings": locked, "on": on, "large_rooms": LARGE_RENTAL_ROOMS}
         )
-    finally:
-        session.execute(_SET_WORK_MEM, {"value": before})
     return set(locked.split(","))
 
 
@@ -294,9 +303,6 @@ def _sum(session: Session, *, grids: str, stale: str | None, on: date) -> list[A
         "on": on,
         "large_rooms": LARGE_RENTAL_ROOMS,
     }
-    before = session.execute(_WORK_MEM).scalar_one()
-    session.execute(_SET_WORK_MEM, {"value": DISTRICT_WORK_MEM})
-    try:  # the kept rows of a city's million buildings hashed in memory, not in batches
+    # the kept rows of a city's million buildings hashed in memory, not in batches
+    with _district_work_mem(session):
         return list(session.execute(_SUM, params).mappings())
-    finally:
-        session.execute(_SET_WORK_MEM, {"value": before})
