@@ -12,18 +12,22 @@ Every route that is not on the short public list (``tests/api/test_route_guard.p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import psycopg
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis.access.scope import Scope
-from gis.errors import AuthenticationFailed
+from gis.errors import AuthenticationFailed, DatabaseUnavailable
 from gis.users import service as users_service
-from gis.users.models import User
-from gis.users.schemas import AuthPolicy
+from gis.users.schemas import AuthPolicy, SessionCaller
+
+logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "gridhouse_session"
 """The cookie pages carry the bearer token in (HttpOnly, SameSite=Strict, Secure over https)."""
@@ -96,16 +100,44 @@ def bearer_token(request: Request) -> str | None:
     return cookie or None
 
 
-def get_current_user(request: Request, session: SessionDep) -> User:
-    """The logged-in user (401 when the token is missing, unknown, expired or revoked)."""
+def presented_token(request: Request) -> tuple[str, AuthPolicy]:
+    """The request's bearer token (401 when there is none) and the rules its session meets."""
     token = bearer_token(request)
     if token is None or len(token) > 256:
         raise AuthenticationFailed("not logged in, or the session has expired")
-    policy = AuthPolicy.from_settings(request.app.state.settings)
-    return users_service.authenticate(session, token=token, policy=policy)
+    return token, AuthPolicy.from_settings(request.app.state.settings)
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+async def get_current_user(request: Request) -> SessionCaller:
+    """The logged-in caller (401 when the token is missing, unknown, expired or revoked).
+
+    ``async``, on the event loop: one statement on the service's async pool
+    (``app.state.auth_pool``, autocommit), so no worker-thread hop and no ORM before the route
+    (issue 5 item 8). A pooled connection the server has ended (a restart) is dropped and the
+    lookup tried again; a database that stays away is a 503.
+    """
+    token, policy = presented_token(request)
+    pool: AsyncConnectionPool = request.app.state.auth_pool
+    # each failed try drops one connection the server ended: after a restart the pool may
+    # hold several, and a request only gives up when a fresh connection fails too
+    for attempt in range(pool.max_size + 1):
+        try:
+            async with pool.connection() as connection:
+                return await users_service.authenticate_caller(
+                    connection, token=token, policy=policy
+                )
+        except PoolTimeout:
+            raise DatabaseUnavailable("the database is unavailable") from None
+        except psycopg.errors.QueryCanceled:
+            raise DatabaseUnavailable("the database did not answer in time") from None
+        except psycopg.OperationalError as error:
+            if attempt == pool.max_size:
+                logger.error("the session lookup failed: %s", error)
+                raise DatabaseUnavailable("the database is unavailable") from None
+    raise AssertionError("unreachable")
+
+
+CurrentUser = Annotated[SessionCaller, Depends(get_current_user)]
 
 
 async def get_scope(request: Request, user: CurrentUser) -> Scope:

@@ -29,7 +29,7 @@ from api.routes import (
     tiles,
 )
 from api.routes.auth import LOGIN_PATH
-from gis.db import APP_ROLE, database_url, make_engine, make_session_factory
+from gis.db import APP_ROLE, database_url, make_async_pool, make_engine, make_session_factory
 from gis.settings import Settings, get_settings
 from gis.users.credentials import HASHES_AT_ONCE
 from maps.assets import STATIC_DIR, STATIC_URL, VENDOR_DIR, VENDOR_URL
@@ -53,9 +53,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
+        auth_pool = make_async_pool(
+            database_url(settings, start_embedded=False),
+            max_size=settings.pool_size,
+            role=APP_ROLE if settings.db_use_app_role else None,
+            statement_timeout_ms=settings.statement_timeout_ms,
+        )
+        await auth_pool.open(wait=False)
+        app.state.auth_pool = auth_pool
         try:
             yield
         finally:
+            await auth_pool.close()
             engine.dispose()
 
     app = FastAPI(

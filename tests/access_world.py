@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.deps import get_session
+from api.deps import get_current_user, get_session, presented_token
 from api.main import create_app
 from api.personal import get_audit_factory
 from gis.audit.schemas import Actor
@@ -37,9 +38,11 @@ from gis.buildings.models import Building, BuildingStatus
 from gis.divisions.models import Division, DivisionLevel
 from gis.grids.models import Grid
 from gis.settings import Settings
+from gis.users import service as users_service
 from gis.users.credentials import hash_password
 from gis.users.models import Role, User
 from gis.users.queries import select_user
+from gis.users.schemas import SessionCaller
 from gis.users.service import open_session
 
 PASSWORD = "correct horse battery"
@@ -187,15 +190,27 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@contextmanager
-def client_for(settings: Settings, db: Session, **overrides: object) -> Iterator[TestClient]:
-    """Like the ``client`` fixture, with settings changed (``require_totp=True``, …)."""
-    app = create_app(settings.model_copy(update=overrides))
+def share_test_session(app: FastAPI, db: Session) -> None:
+    """Requests of ``app`` use the test's rolled-back session: for the route's work and for the
+    caller's session lookup (which the service makes on a connection of its own, where rows the
+    test has not committed are not visible)."""
 
     def shared_session() -> Iterator[Session]:
         yield db
 
+    def caller_on_test_session(request: Request) -> SessionCaller:
+        token, policy = presented_token(request)
+        return users_service.authenticate(db, token=token, policy=policy)
+
     app.dependency_overrides[get_session] = shared_session
+    app.dependency_overrides[get_current_user] = caller_on_test_session
+
+
+@contextmanager
+def client_for(settings: Settings, db: Session, **overrides: object) -> Iterator[TestClient]:
+    """Like the ``client`` fixture, with settings changed (``require_totp=True``, …)."""
+    app = create_app(settings.model_copy(update=overrides))
+    share_test_session(app, db)
     app.dependency_overrides[get_audit_factory] = lambda: sessionmaker(
         bind=db.get_bind(), join_transaction_mode="create_savepoint"
     )

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.deps import get_session
 from api.main import create_app
 from api.personal import get_audit_factory
 from gis import cluster, schema
@@ -21,7 +20,7 @@ from gis.demo import derive_nanshan_communities
 from gis.divisions.service import attach_boundaries, import_divisions
 from gis.people.crypto import PeopleCipher, read_key_file, write_new_key_file
 from gis.settings import Settings
-from tests.access_world import World, build_world
+from tests.access_world import World, build_world, share_test_session
 from tests.grids_world import add_grids_world
 from tests.people_world import add_people_world
 
@@ -132,11 +131,7 @@ def settings(database_url: str, tmp_path: Path, people_key_file: Path) -> Settin
 def client(settings: Settings, db: Session) -> Iterator[TestClient]:
     """The app on the test database, its requests sharing the test's rolled-back session."""
     app = create_app(settings)
-
-    def shared_session() -> Iterator[Session]:
-        yield db
-
-    app.dependency_overrides[get_session] = shared_session
+    share_test_session(app, db)
     # audit rows of failed reads go to a transaction of their own: here, a savepoint of the test's
     app.dependency_overrides[get_audit_factory] = lambda: savepoint_factory(db)
     with TestClient(app) as test_client:

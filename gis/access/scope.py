@@ -44,6 +44,7 @@ from gis.errors import Forbidden, InvalidInput
 from gis.grids.models import Grid
 from gis.houses.models import House
 from gis.users.models import Role, User
+from gis.users.schemas import SessionCaller
 
 LEVEL_DIGITS = (2, 4, 6, 9, 12)
 """Significant digits of a 12-digit division code per level: province … village."""
@@ -91,7 +92,8 @@ class Scope:
     division_prefix: str | None = None
 
     @classmethod
-    def for_user(cls, user: User) -> Scope:
+    def for_user(cls, user: User | SessionCaller) -> Scope:
+        """The scope of an account (or of the caller a login session names)."""
         prefix = division_prefix(user.division_code) if user.division_code else None
         return cls(
             user_name=user.name,

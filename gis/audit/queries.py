@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, LargeBinary, Text, bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis.audit.models import AuditEntry
@@ -16,17 +15,17 @@ CHAIN_LOCK_KEY = 0x67726964_61756474
 """The advisory lock serialising appends ("gridaudt"); taken inside ``audit_append``."""
 
 
-_APPEND = text(
-    "SELECT new_id, new_hash FROM audit_append(:at, :user_name, :role, :action, :target_codes, "
-    ":query_wkb, :purpose, :row_count, :outcome, CAST(:client_addr AS inet), :head, :tail)"
-).bindparams(
-    bindparam("at", type_=DateTime(timezone=True)),
-    bindparam("target_codes", type_=ARRAY(Text)),
-    bindparam("query_wkb", type_=LargeBinary),
-    bindparam("row_count", type_=Integer),
-    bindparam("head", type_=LargeBinary),
-    bindparam("tail", type_=LargeBinary),
+_APPEND = (
+    "SELECT new_id, new_hash FROM audit_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::inet, "
+    "%s, %s)"
 )
+"""Sent to the driver as it is: through ``text()``, SQLAlchemy's statement handling and its
+conversion of the array parameter cost ~0.9 ms an append, as much as the append itself."""
+
+_APPEND_ORDER = (
+    "at", "user_name", "role", "action", "target_codes", "query_wkb", "purpose", "row_count",
+    "outcome", "client_addr", "head", "tail",
+)  # fmt: skip
 
 
 def append_row(
@@ -41,7 +40,11 @@ def append_row(
     hashes; ``query_wkb`` is EPSG:4490 WKB.
     """
     params = {**values, "query_wkb": query_wkb, "head": head, "tail": tail}
-    row = session.execute(_APPEND, params).one()
+    params["target_codes"] = list(params["target_codes"])
+    result = session.connection().exec_driver_sql(
+        _APPEND, tuple(params[name] for name in _APPEND_ORDER)
+    )
+    row = result.one()
     return int(row[0]), bytes(row[1])
 
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gis.divisions.models import Division
 from gis.grids.models import Grid
-from gis.users.models import User, UserSession
+from gis.users.models import Role, User, UserSession
+from gis.users.schemas import SessionCaller
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 
 def select_user(session: Session, *, name: str, for_update: bool = False) -> User | None:
@@ -28,6 +33,40 @@ def select_password_hash(session: Session, *, name: str) -> str | None:
 
 def select_users(session: Session) -> Sequence[User]:
     return session.scalars(select(User).order_by(User.role, User.name)).all()
+
+
+SESSION_CALLER_SQL = (
+    "SELECT u.name, u.role::text, u.grid_codes, u.division_code, u.is_disabled, s.revoked_at, "
+    "s.last_seen_at, s.created_at FROM user_sessions s JOIN users u ON u.uid = s.user_uid "
+    "WHERE s.token_hash = %s"
+)
+TOUCH_SESSION_SQL = "UPDATE user_sessions SET last_seen_at = %s WHERE token_hash = %s"
+
+
+async def fetch_session_caller(
+    connection: AsyncConnection, *, token_hash: bytes
+) -> SessionCaller | None:
+    """The session with this token hash and who its user is, in one statement on a bare async
+    connection (no ORM: it runs before every request's route, on the event loop)."""
+    cursor = await connection.execute(SESSION_CALLER_SQL, (token_hash,))
+    row = await cursor.fetchone()
+    if row is None:
+        return None
+    name, role, grid_codes, division_code, is_disabled, revoked_at, last_seen, created = row
+    return SessionCaller(
+        name=name,
+        role=Role(role),
+        grid_codes=tuple(grid_codes or ()),
+        division_code=division_code,
+        is_disabled=is_disabled,
+        revoked_at=revoked_at,
+        last_seen_at=last_seen,
+        created_at=created,
+    )
+
+
+async def touch_session(connection: AsyncConnection, *, token_hash: bytes, at: datetime) -> None:
+    await connection.execute(TOUCH_SESSION_SQL, (at, token_hash))
 
 
 def select_session_user(session: Session, *, token_hash: bytes) -> tuple[UserSession, User] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -30,6 +30,31 @@ class AuthPolicy:
             max_failures=settings.login_max_failures,
             lockout_minutes=settings.lockout_minutes,
             require_totp=settings.require_totp,
+        )
+
+
+@dataclass(frozen=True)
+class SessionCaller:
+    """A login session found by its token, with what a request needs of its user: whether it
+    is still live (:meth:`is_live`) and who the caller is (name, role, jurisdiction)."""
+
+    name: str
+    role: Role
+    grid_codes: tuple[str, ...]
+    division_code: str | None
+    is_disabled: bool
+    revoked_at: datetime | None
+    last_seen_at: datetime
+    created_at: datetime
+
+    def is_live(self, policy: AuthPolicy, moment: datetime) -> bool:
+        """Not revoked, the account not disabled, not idle longer than ``policy.idle_minutes``
+        and not older than ``policy.max_hours``."""
+        return not (
+            self.revoked_at is not None
+            or self.is_disabled
+            or moment - self.last_seen_at > timedelta(minutes=policy.idle_minutes)
+            or moment - self.created_at > timedelta(hours=policy.max_hours)
         )
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -25,8 +26,12 @@ from gis.users.schemas import (
     LoginFailure,
     LoginResult,
     NewUser,
+    SessionCaller,
     UserSummary,
 )
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 NAME_PATTERN = re.compile(r"^[\w.@-]{2,64}$")
 GRID_CODE_PATTERN = re.compile(r"^[0-9]{15}$")
@@ -296,27 +301,53 @@ def open_session(
 
 def authenticate(
     session: Session, *, token: str, policy: AuthPolicy, now: datetime | None = None
-) -> User:
-    """The user a bearer token belongs to; :class:`AuthenticationFailed` when the token is
+) -> SessionCaller:
+    """Who a bearer token's session belongs to; :class:`AuthenticationFailed` when the token is
     unknown, revoked, idle longer than ``policy.idle_minutes``, older than ``policy.max_hours``
-    or its account is disabled. Each use keeps the session alive."""
+    or its account is disabled. Each use keeps the session alive (in ``session``'s
+    transaction). The HTTP service uses :func:`authenticate_caller`, the same rules on an async
+    connection."""
     moment = _now(now)
     found = queries.select_session_user(session, token_hash=credentials.token_digest(token))
     if found is None:
         raise AuthenticationFailed("not logged in, or the session has expired")
-    user_session, user = found
-    expired = (
-        user_session.revoked_at is not None
-        or user.is_disabled
-        or moment - user_session.last_seen_at > timedelta(minutes=policy.idle_minutes)
-        or moment - user_session.created_at > timedelta(hours=policy.max_hours)
-    )
-    if expired:
+    caller = _session_caller(*found)
+    if not caller.is_live(policy, moment):
         raise AuthenticationFailed("not logged in, or the session has expired")
+    user_session = found[0]
     if moment - user_session.last_seen_at > TOUCH_INTERVAL:
         user_session.last_seen_at = moment
         session.flush()
-    return user
+    return caller
+
+
+async def authenticate_caller(
+    connection: AsyncConnection, *, token: str, policy: AuthPolicy, now: datetime | None = None
+) -> SessionCaller:
+    """:func:`authenticate` for the HTTP service: the same rules, on an async connection in
+    autocommit (the session's ``last_seen_at`` is written at once, at most once a minute).
+    Returns who the caller is rather than the account's ORM object."""
+    moment = _now(now)
+    token_hash = credentials.token_digest(token)
+    caller = await queries.fetch_session_caller(connection, token_hash=token_hash)
+    if caller is None or not caller.is_live(policy, moment):
+        raise AuthenticationFailed("not logged in, or the session has expired")
+    if moment - caller.last_seen_at > TOUCH_INTERVAL:
+        await queries.touch_session(connection, token_hash=token_hash, at=moment)
+    return caller
+
+
+def _session_caller(user_session: UserSession, user: User) -> SessionCaller:
+    return SessionCaller(
+        name=user.name,
+        role=user.role,
+        grid_codes=tuple(user.grid_codes or ()),
+        division_code=user.division_code,
+        is_disabled=user.is_disabled,
+        revoked_at=user_session.revoked_at,
+        last_seen_at=user_session.last_seen_at,
+        created_at=user_session.created_at,
+    )
 
 
 def logout(session: Session, *, token: str, actor: Actor, client_addr: str | None) -> None:

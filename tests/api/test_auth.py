@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text, update
 from sqlalchemy.orm import Session
 
 from api.main import create_app
-from gis.db import make_session_factory, transaction
+from gis.db import AUTH_POOL_NAME, make_session_factory, transaction
 from gis.settings import Settings
 from gis.users import service as users
 from gis.users.credentials import totp_code
@@ -150,3 +150,31 @@ def test_failures_commit_although_the_answer_is_401(
         with engine.connect() as connection:
             role = connection.execute(text("SELECT current_user")).scalar_one()
     assert role == "gridhouse_app"
+
+
+def test_the_service_looks_sessions_up_on_its_own_connections(
+    settings: Settings, engine: Engine, committed_user: str
+) -> None:
+    """The production path (no shared test session): the session lookup runs on the service's
+    async pool, as gridhouse_app, and sees a logout, a disabled account and a restarted server."""
+    with TestClient(create_app(settings)) as client:
+        token = login(client, committed_user)
+        assert client.get("/api/auth/me", headers=bearer(token)).json()["name"] == committed_user
+        assert client.post("/api/auth/logout", headers=bearer(token)).status_code == 204
+        assert client.get("/api/auth/me", headers=bearer(token)).status_code == 401
+
+        token = login(client, committed_user)
+        with engine.begin() as connection:  # the lookup's connections, ended by the server
+            ended = connection.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = :name"
+                ),
+                {"name": AUTH_POOL_NAME},
+            ).scalar_one()
+        assert ended >= 1
+        assert client.get("/api/auth/me", headers=bearer(token)).status_code == 200
+
+        with transaction(make_session_factory(engine)) as session:
+            users.set_disabled(session, name=committed_user, is_disabled=True, actor=TEST_ACTOR)
+        assert client.get("/api/auth/me", headers=bearer(token)).status_code == 401

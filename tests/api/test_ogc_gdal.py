@@ -19,13 +19,12 @@ import pytest
 import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.deps import get_session
 from api.main import create_app
 from api.personal import get_audit_factory
 from gis.cluster import free_port
 from gis.settings import Settings
 from gis.users.models import Role, User
-from tests.access_world import PASSWORD, password_hash
+from tests.access_world import PASSWORD, password_hash, share_test_session
 from tests.conftest import savepoint_factory
 from tests.nanshan_sample import import_nanshan_sample
 
@@ -41,11 +40,7 @@ def served(settings: Settings, db: Session) -> Iterator[str]:
     if shutil.which("ogr2ogr") is None or shutil.which("ogrinfo") is None:
         pytest.fail("Debian's gdal-bin is missing: `make gdal` installs it")
     app = create_app(settings)
-
-    def shared_session() -> Iterator[Session]:
-        yield db
-
-    app.dependency_overrides[get_session] = shared_session
+    share_test_session(app, db)
     app.dependency_overrides[get_audit_factory] = lambda: savepoint_factory(db)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
