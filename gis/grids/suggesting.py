@@ -45,7 +45,7 @@ def suggest_plan(
         target_households=band,
         on=on,
         # measured and checked once its grids are suggested: the copied live grids are
-        # replaced, and a district with none yet would list every building as in no grid
+        # replaced (checking them first would be work thrown away)
         refresh=False,
     )
     polygons = area_queries.select_community_polygons(

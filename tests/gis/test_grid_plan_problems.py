@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gis.access.scope import Scope
 from gis.clock import today_in_china
 from gis.crs import STORAGE_SRID, WGS84_SRID, SourceCrs, transform_geometries
-from gis.grids import plan_edits, plan_queries
+from gis.grids import plan_edits, plan_queries, snapshot_queries
 from gis.grids.classes import ClassConfig
 from gis.grids.edit_impact import EditImpact, apply_edit, remember_predictions
 from gis.grids.impact import PlanImpact, plan_impact
@@ -250,3 +250,76 @@ def test_the_impact_after_each_edit_is_the_impact_checked_whole(
         "building_unassigned",
         "building_in_several_grids",
     } <= seen
+
+
+def _unassigned(impact: PlanImpact) -> tuple[dict[str, int], set[str]]:
+    """The counts of the communities whose buildings are summed up (they have no grid), and
+    the communities whose buildings in no grid are listed one by one."""
+    summed: dict[str, int] = {}
+    listed: set[str] = set()
+    for feature in impact.problems["features"]:
+        p = feature["properties"]
+        if p["kind"] != "building_unassigned":
+            continue
+        if p["building_code"]:
+            listed.add(p["community_code"])
+        else:
+            assert p["message"].endswith("lie in no grid: it has none"), p["message"]
+            summed[p["community_code"]] = int(p["message"].split()[0].replace(",", ""))
+    return summed, listed
+
+
+def test_a_community_without_grids_counts_its_buildings_in_one_problem(
+    db: Session, factory: sessionmaker[Session], shared_data: Path, tmp_path: Path
+) -> None:
+    """A township drafted before its first grid: one problem per community, not one per
+    building; its first grid lists the buildings left outside it, as a whole check does."""
+    names = load_liechtenstein(db, factory, shared_data, tmp_path)
+    plan = create_plan(db, division_code=TOWNSHIP, scope=ADMIN)
+    first = plan_impact(db, plan_id=plan.id, scope=ADMIN, config=CONFIG)
+    summed, listed = _unassigned(first)
+    assert listed == set()
+    bounds = (-180.0, -90.0, 180.0, 90.0)
+    points = snapshot_queries.select_snapshot_points(
+        db, plan_id=plan.id, communities=sorted(names), bounds=bounds
+    )
+    expected: dict[str, int] = {}
+    for _, _, _, community in points:
+        expected[community] = expected.get(community, 0) + 1
+    assert summed == expected
+    assert sum(summed.values()) == len(points) > 1000
+
+    community = max(expected, key=lambda code: expected[code])
+    spot = next(shapely.Point(x, y) for _, x, y, c in points if c == community)
+    octagon = shapely.buffer(spot, 0.002, quad_segs=2)
+    inside = _largest(
+        shapely.intersection(octagon, community_polygons(db, codes=[community])[community])
+    )
+
+    def add(session: Session, **kw: Any) -> list[int]:
+        return [plan_edits.add_grid(session, geometry=_geojson(inside), **kw)]
+
+    added = apply_edit(
+        db, plan_id=plan.id, scope=ADMIN, config=CONFIG,
+        edit=partial(add, db, plan_id=plan.id, scope=ADMIN),
+    )  # fmt: skip
+    cached = plan_impact(db, plan_id=plan.id, scope=ADMIN, config=CONFIG)
+    assert _problems(cached) == _problems(_whole(db, plan.id))
+    summed, listed = _unassigned(cached)
+    assert listed == {community}
+    assert community not in summed
+    assert summed == {code: n for code, n in expected.items() if code != community}
+
+    grid_id = added.grids[0].id
+
+    def delete(session: Session, **kw: Any) -> list[int]:
+        plan_edits.delete_grid(session, grid_id=grid_id, **kw)
+        return []
+
+    apply_edit(
+        db, plan_id=plan.id, scope=ADMIN, config=CONFIG,
+        edit=partial(delete, db, plan_id=plan.id, scope=ADMIN),
+    )  # fmt: skip
+    cached = plan_impact(db, plan_id=plan.id, scope=ADMIN, config=CONFIG)
+    assert _problems(cached) == _problems(_whole(db, plan.id))
+    assert _unassigned(cached) == (expected, set())
