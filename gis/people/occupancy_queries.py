@@ -65,7 +65,8 @@ from gis.people.models import Person, Residence
 METRES_PER_DEGREE_LAT_MIN = 110_574.0  # on the equator; more everywhere else
 METRES_PER_DEGREE_LON_EQUATOR = 111_320.0
 EXPAND_MARGIN = 1.01  # the box is a prefilter: a little too large costs nothing
-_PSYCOPG = PGDialect_psycopg()  # type: ignore[no-untyped-call]
+# what the page's SQL is compiled for, once per shape, and handed to the driver as it is
+DRIVER_DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 STATEMENT_CACHE_SIZE = 256  # shapes: 4 area kinds × 2 × 2 × the distinct scopes (officers' grids)
 
 
@@ -371,7 +372,7 @@ def _driver_statement(statement: Select[Any]) -> SQLCompiler:
     itself; :func:`check_driver_binds` makes sure no parameter type needs SQLAlchemy's
     conversion on the way.
     """
-    compiled = statement.compile(dialect=_PSYCOPG)
+    compiled = statement.compile(dialect=DRIVER_DIALECT)
     assert isinstance(compiled, SQLCompiler)
     check_driver_binds(compiled)
     return compiled

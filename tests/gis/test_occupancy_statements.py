@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import JSON, Enum, bindparam, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
@@ -72,3 +73,20 @@ def test_a_cached_statement_never_shows_another_scopes_people(db: Session, world
     assert canary not in people(police)
     assert people(police) == set()
     assert canary in people(admin)
+
+
+def test_statements_go_to_the_driver_only_with_parameters_it_binds_itself() -> None:
+    """The page's SQL is handed to psycopg as it is; a parameter type SQLAlchemy would convert
+    on the way (an enum, JSON) would be bound wrongly there, so such a statement is refused."""
+    for kind in sql.AreaKind:
+        for scope in (
+            Scope.system("a"),
+            _police("a", "990101"),
+            Scope(user_name="a", role=Role.OFFICER, grid_codes=frozenset({"1" * 15, "2" * 15})),
+        ):
+            statement = sql.occupants_statement(kind=kind, scope=scope, has_after=True)
+            sql.check_driver_binds(statement.compile(dialect=sql.DRIVER_DIALECT))
+    for converted in (Enum(Role), JSON()):
+        refused = select(literal_column("1")).where(bindparam("x", type_=converted).is_not(None))
+        with pytest.raises(TypeError, match="'x'"):
+            sql.check_driver_binds(refused.compile(dialect=sql.DRIVER_DIALECT))
