@@ -60,6 +60,19 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         session.close()  # no transaction, no connection: nothing to send
 
 
+def each_statement_commits(session: Session) -> None:
+    """Run the request's statements in autocommit: for routes that only read (tiles) or whose
+    one write is their audit row (occupants). No ``BEGIN`` and no ``COMMIT`` round trips; each
+    statement sees its own snapshot, and a write is durable when its statement returns. The
+    route then ends the session itself (``session.commit()``, which sends nothing), on its own
+    worker thread, sparing :func:`get_session` a thread hop (issue 5 item 8).
+
+    Only for a session that has not begun: one already in a transaction (a test's rolled-back
+    session) keeps it."""
+    if not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def _end_session(session: Session, *, commit: bool) -> None:
     try:
         if commit:

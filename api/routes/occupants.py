@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from api.deps import SessionDep
+from api.deps import SessionDep, each_statement_commits
 from api.limits import DEFAULT_PAGE_SIZE, PageLimit
 from api.personal import AtQuery, Audited, PurposeQuery, audited, on_date
 from gis.errors import InvalidInput
@@ -24,17 +24,6 @@ AfterQuery = Annotated[
 ]
 
 
-def _each_statement_commits(session: Session) -> None:
-    """Run this request's statements in autocommit: the page is read by one statement (one
-    snapshot), and the audit row is durable as soon as its statement returns, before the page
-    leaves. Spares the ``BEGIN`` and ``COMMIT`` round trips (issue 5 item 8).
-
-    Only for a session that has not begun: one that already holds a transaction (a test's
-    rolled-back session) keeps it, and the audit row commits with it."""
-    if not session.in_transaction():
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
-
 def _respond(session: Session, audit: Audited, result: OccupantResult) -> Response:
     audit.record(
         session,
@@ -42,8 +31,8 @@ def _respond(session: Session, audit: Audited, result: OccupantResult) -> Respon
         target_codes=result.target_codes,
         query_geom=result.query_geom,
     )
-    # nothing left to commit (autocommit); ending the session here, on the route's worker
-    # thread, spares api.deps.get_session a thread hop of its own
+    # the row is durable when its statement returns (autocommit: each_statement_commits);
+    # ending the session here, on the route's worker thread, spares get_session a thread hop
     session.commit()
     return Response(content=result.page.json, media_type="application/json")
 
@@ -60,7 +49,7 @@ def read_house_occupants(
 ) -> Response:
     """The people whose residence in this house covered ``at`` (default today)."""
     audit.state_purpose(purpose, targets=[code])
-    _each_statement_commits(session)
+    each_statement_commits(session)
     result = occupancy.house_occupants(
         session, scope=audit.scope, code=code, at=on_date(at), limit=limit, after=after
     )
@@ -79,7 +68,7 @@ def read_building_occupants(
 ) -> Response:
     """The people of the building's houses on ``at``, grouped by house."""
     audit.state_purpose(purpose, targets=[code])
-    _each_statement_commits(session)
+    each_statement_commits(session)
     result = occupancy.building_occupants(
         session, scope=audit.scope, code=code, at=on_date(at), limit=limit, after=after
     )
@@ -104,7 +93,7 @@ def read_occupants_near(
     """The people of houses in buildings whose footprint lies within ``radius_m`` metres of
     the point, on ``at``."""
     audit.state_purpose(purpose)
-    _each_statement_commits(session)
+    each_statement_commits(session)
     result = occupancy.radius_occupants(
         session, scope=audit.scope, lon=lon, lat=lat, radius_m=radius_m, crs=crs,
         at=on_date(at), limit=limit, after=after,
@@ -124,7 +113,7 @@ def search_occupants(
     at = on_date(search.at)
     if (search.polygon is None) == (search.grid is None):
         raise InvalidInput("give either polygon or grid", field="polygon")
-    _each_statement_commits(session)
+    each_statement_commits(session)
     if search.grid is not None:
         result = occupancy.grid_occupants(
             session, scope=audit.scope, code=search.grid, at=at, limit=search.limit,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response
 
-from api.deps import ScopeDep, SessionDep
+from api.deps import ScopeDep, SessionDep, each_statement_commits
 from gis.settings import Settings
 from gis.tiles import service
 from gis.tiles.service import MAX_ZOOM
@@ -50,9 +50,11 @@ def read_tile(
 ) -> Response:
     """A tile of ``layer`` as the caller may see it: features from the layer's detail zoom,
     H3 counts below it (layer ``h3``); see ``gis/tiles/service.py`` for who sees what."""
+    each_statement_commits(session)  # a tile only reads
     tile = service.render_tile(
         session, layers=service.parse_layers(layer), z=z, x=x, y=y, scope=scope
     )
+    session.commit()  # sends nothing (autocommit); spares get_session a thread hop
     settings: Settings = request.app.state.settings
     headers = {
         "ETag": tile.etag,
