@@ -28,10 +28,12 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, Select, true
 from sqlalchemy.orm import Session
 
 from gis import hexgrid
@@ -51,6 +53,7 @@ TRUNK_ROADS = ("motorway", "trunk")
 MINOR_ROADS_ZOOM = 13
 MAJOR_ROADS_ZOOM = 9
 SIMPLIFY_BELOW_ZOOM = 14
+STATEMENT_CACHE_SIZE = 256  # layers × the distinct scopes (each officer's grids) × narrowed
 
 
 class TileLayer(StrEnum):
@@ -150,23 +153,32 @@ def buildings_clause(scope: Scope) -> ColumnElement[bool]:
 def _feature_tile(
     session: Session, *, layer: TileLayer, z: int, x: int, y: int, scope: Scope
 ) -> bytes:
+    params: dict[str, object] = {}
+    if layer is TileLayer.GRIDS and z < SIMPLIFY_BELOW_ZOOM:
+        # below zoom 14 grid outlines (drawn around buildings) are simplified to about a pixel
+        params["simplify_m"] = hexgrid.WEB_MERCATOR_WORLD_M / 2**z / 1024
+    if layer is TileLayer.ROADS and z < MINOR_ROADS_ZOOM:
+        major = MAJOR_ROADS + tuple(f"{road}_link" for road in MAJOR_ROADS)
+        params["highways"] = sorted(TRUNK_ROADS if z < MAJOR_ROADS_ZOOM else major)
+    # the user's name never reaches the SQL: one statement serves every user of a jurisdiction
+    statement = _feature_statement(layer, replace(scope, user_name=""), bool(params))
+    return queries.encode_tile(session, statement, z=z, x=x, y=y, **params)
+
+
+@lru_cache(maxsize=STATEMENT_CACHE_SIZE)
+def _feature_statement(layer: TileLayer, scope: Scope, narrowed: bool) -> Select[Any]:
+    """The statement of ``layer``'s feature tiles for callers of ``scope``, built once
+    (``narrowed``: grid outlines simplified, or only some road classes)."""
     name = layer.value
     if layer is TileLayer.EVENTS:
-        return queries.event_tile(session, z=z, x=x, y=y, where=events_clause(scope), layer=name)
+        return queries.event_tile_statement(where=events_clause(scope), layer=name)
     if layer is TileLayer.BUILDINGS:
-        where = buildings_clause(scope)
-        return queries.building_tile(session, z=z, x=x, y=y, where=where, layer=name)
+        return queries.building_tile_statement(where=buildings_clause(scope), layer=name)
     if layer is TileLayer.GRIDS:
-        own = scope.grids_clause()
-        # below zoom 14 grid outlines (drawn around buildings) are simplified to about a pixel
-        simplify_m = hexgrid.WEB_MERCATOR_WORLD_M / 2**z / 1024 if z < SIMPLIFY_BELOW_ZOOM else 0
-        return queries.grid_tile(session, z=z, x=x, y=y, own=own, layer=name, simplify_m=simplify_m)
-    highways: tuple[str, ...] | None = None
-    if z < MAJOR_ROADS_ZOOM:
-        highways = TRUNK_ROADS
-    elif z < MINOR_ROADS_ZOOM:
-        highways = MAJOR_ROADS + tuple(f"{road}_link" for road in MAJOR_ROADS)
-    return queries.road_tile(session, z=z, x=x, y=y, highways=highways, layer=name)
+        return queries.grid_tile_statement(
+            own=scope.grids_clause(), layer=name, simplified=narrowed
+        )
+    return queries.road_tile_statement(layer=name, some_highways=narrowed)
 
 
 def _hexagon_tile(

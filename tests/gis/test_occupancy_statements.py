@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Enum, bindparam, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
+from gis.db import DRIVER_DIALECT, check_driver_binds
 from gis.people import occupancy
 from gis.people import occupancy_queries as sql
 from gis.people.periods import today_in_china
@@ -85,8 +86,8 @@ def test_statements_go_to_the_driver_only_with_parameters_it_binds_itself() -> N
             Scope(user_name="a", role=Role.OFFICER, grid_codes=frozenset({"1" * 15, "2" * 15})),
         ):
             statement = sql.occupants_statement(kind=kind, scope=scope, has_after=True)
-            sql.check_driver_binds(statement.compile(dialect=sql.DRIVER_DIALECT))
+            check_driver_binds(statement.compile(dialect=DRIVER_DIALECT))
     for converted in (Enum(Role), JSON()):
         refused = select(literal_column("1")).where(bindparam("x", type_=converted).is_not(None))
         with pytest.raises(TypeError, match="'x'"):
-            sql.check_driver_binds(refused.compile(dialect=sql.DRIVER_DIALECT))
+            check_driver_binds(refused.compile(dialect=DRIVER_DIALECT))

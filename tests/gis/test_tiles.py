@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.buildings.models import Building
+from gis.db import DRIVER_DIALECT, check_driver_binds
 from gis.errors import Forbidden, InvalidInput, NotFound
 from gis.houses.models import House, HouseUse
 from gis.people.models import DeclaredBy, Person, PersonCategory, Residence, ResidenceKind
-from gis.tiles.service import TileLayer, check_tile, parse_layer, render_tile
+from gis.tiles.service import TileLayer, _feature_statement, check_tile, parse_layer, render_tile
 from gis.users.models import Role
 from tests.access_world import GRID_OWN, World, check_char
 
@@ -189,3 +190,25 @@ def test_floating_residents_are_counted_per_cell_in_scope(db: Session, world: Wo
     # planners never see a cell of fewer than 5
     assert floating_total(db, Role.ADMIN, 15) == 7 + 4
     assert floating_total(db, Role.PLANNER, 15) == 7
+
+
+@pytest.mark.parametrize(
+    "layer", [TileLayer.BUILDINGS, TileLayer.GRIDS, TileLayer.ROADS, TileLayer.EVENTS]
+)
+def test_feature_tile_statements_are_kept_and_go_to_the_driver(layer: TileLayer) -> None:
+    """One statement a layer, a jurisdiction and a zoom band, whoever asks; each one's
+    parameters are values psycopg binds itself (its SQL is handed to the driver as it is)."""
+    scopes = [
+        Scope.system("a"),
+        Scope(user_name="", role=Role.POLICE, division_prefix="440305"),
+        Scope(user_name="", role=Role.OFFICER, grid_codes=frozenset({"1" * 15, "2" * 15})),
+        Scope(user_name="", role=Role.PLANNER),
+    ]
+    for scope in scopes:
+        for narrowed in (False, True):
+            statement = _feature_statement(layer, scope, narrowed)
+            assert _feature_statement(layer, scope, narrowed) is statement
+            check_driver_binds(statement.compile(dialect=DRIVER_DIALECT))
+    assert _feature_statement(layer, scopes[1], False) is not _feature_statement(
+        layer, scopes[2], False
+    )
