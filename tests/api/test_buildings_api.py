@@ -29,6 +29,9 @@ def client(client: TestClient, db: Session) -> TestClient:
     return client
 
 
+# Tests take ``nanshan`` before ``client``: logging in sets the login transaction's statement
+# timeout (SET LOCAL), which here, on the test's one rolled-back transaction, would then bound
+# the import and the houses' COPY too (5 s; seen exceeded once on a busy machine).
 @pytest.fixture
 def nanshan(
     factory: sessionmaker[Session],
@@ -47,7 +50,7 @@ def nanshan(
     return summary.imported
 
 
-def test_pages_cover_every_building_once(client: TestClient, nanshan: int) -> None:
+def test_pages_cover_every_building_once(nanshan: int, client: TestClient) -> None:
     seen: list[str] = []
     url = "/api/buildings?limit=2000"
     while url:
@@ -65,7 +68,7 @@ def test_pages_cover_every_building_once(client: TestClient, nanshan: int) -> No
     assert seen == sorted(seen)
 
 
-def test_bbox_selects_by_location(client: TestClient, nanshan: int) -> None:
+def test_bbox_selects_by_location(nanshan: int, client: TestClient) -> None:
     inside = client.get("/api/buildings?bbox=113.90,22.49,113.96,22.55&limit=10000").json()
     assert inside["numberReturned"] == nanshan
     feature = inside["features"][0]
@@ -91,7 +94,7 @@ def test_bad_queries_name_the_field(client: TestClient, query: str, field: str) 
     assert field in str(response.json()["detail"][0]["loc"])
 
 
-def test_one_building_with_houses(client: TestClient, nanshan: int) -> None:
+def test_one_building_with_houses(nanshan: int, client: TestClient) -> None:
     code = client.get("/api/buildings?limit=1").json()["features"][0]["id"]  # first community
     grouped = f"{code[:12]}-{code[12]}-{code[13:19]}-{code[19:24]}-{code[24]}"
     body = client.get(f"/api/buildings/{grouped}").json()
@@ -104,7 +107,7 @@ def test_one_building_with_houses(client: TestClient, nanshan: int) -> None:
     assert all(h["is_estimated"] for h in houses)
 
 
-def test_bad_and_unknown_codes(client: TestClient, nanshan: int) -> None:
+def test_bad_and_unknown_codes(nanshan: int, client: TestClient) -> None:
     code = client.get("/api/buildings?limit=1").json()["features"][0]["id"]
     typo = code[:5] + str((int(code[5]) + 1) % 10) + code[6:]
     response = client.get(f"/api/buildings/{typo}")
