@@ -45,8 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = database_url(settings, start_embedded=False)
         engine = make_engine(
-            database_url(settings, start_embedded=False),
+            url,
             pool_size=settings.pool_size,
             role=APP_ROLE if settings.db_use_app_role else None,
             statement_timeout_ms=settings.statement_timeout_ms,
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         auth_pool = make_async_pool(
-            database_url(settings, start_embedded=False),
+            url,
             max_size=settings.pool_size,
             role=APP_ROLE if settings.db_use_app_role else None,
             statement_timeout_ms=settings.statement_timeout_ms,

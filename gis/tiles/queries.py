@@ -1,4 +1,5 @@
-"""SQL of vector tiles: features clipped and encoded by ``ST_AsMVT``, and snapped point counts.
+"""SQL of vector tiles: snapped point counts and H3 hexagons encoded by ``ST_AsMVT``, the
+tiles' bounds, and extents (the features of detail zooms are in ``gis.tiles.features``).
 
 Every query finds its rows with ``geom && <tile envelope in EPSG:4490>``: the Web Mercator
 envelope (``ST_TileEnvelope``) is transformed to storage once per query, with integer SRIDs only
@@ -16,15 +17,10 @@ from sqlalchemy import (
     Date,
     Float,
     Integer,
-    LargeBinary,
-    Select,
-    Text,
     and_,
-    bindparam,
     cast,
     func,
     literal,
-    literal_column,
     or_,
     select,
     text,
@@ -34,12 +30,10 @@ from sqlalchemy.orm import Session
 
 from gis.buildings.models import Building, BuildingStatus
 from gis.crs import STORAGE_SRID, WEB_MERCATOR_SRID
-from gis.db import execute_for_driver
 from gis.events.models import Event
 from gis.grids.models import Grid
 from gis.houses.models import House
 from gis.people.models import Person, PersonCategory, Residence
-from gis.roads.models import Road
 
 EXTENT = 4096
 """Tile coordinate space of every layer (the MVT default)."""
@@ -53,60 +47,27 @@ SnappedCount = tuple[float, float, int]
 """``(lon, lat, count)``: points counted on a fine lattice, the lattice point's centre."""
 
 
-def _bounds(z: int, x: int, y: int, *, margin: float = 0.0) -> Any:
-    """A one-row CTE: the tile in EPSG:3857 (``env``) and, with ``margin`` (a fraction of the
-    tile) around it, in storage EPSG:4490 (``env_storage``), transformed once."""
-    zxy = (cast(z, Integer), cast(x, Integer), cast(y, Integer))
-    world = func.ST_MakeEnvelope(
-        -WORLD_HALF_M, -WORLD_HALF_M, WORLD_HALF_M, WORLD_HALF_M, WEB_MERCATOR_SRID
-    )
-    with_margin = func.ST_TileEnvelope(*zxy, world, cast(margin, Float))
-    return select(
-        func.ST_TileEnvelope(*zxy).label("env"),
-        func.ST_Transform(with_margin, STORAGE_SRID).label("env_storage"),
-    ).cte("tile_bounds")
-
-
-def _mvt_geom(geom: Any, bounds: Any, *, simplified: bool = False) -> Any:
-    mercator = func.ST_Transform(geom, WEB_MERCATOR_SRID)
-    if simplified:
-        mercator = func.ST_Simplify(mercator, bindparam("simplify_m", type_=Float), true())
-    return func.ST_AsMVTGeom(mercator, bounds.c.env, EXTENT, BUFFER, true()).label("geom")
-
-
-def _tile_bounds() -> Any:
-    """A one-row CTE: the tile ``:z/:x/:y`` in EPSG:3857 (``env``) and in storage EPSG:4490
-    (``env_storage``), transformed once."""
-    zxy = (
-        bindparam("z", type_=Integer),
-        bindparam("x", type_=Integer),
-        bindparam("y", type_=Integer),
-    )
-    return select(
-        func.ST_TileEnvelope(*zxy).label("env"),
-        func.ST_Transform(func.ST_TileEnvelope(*zxy), STORAGE_SRID).label("env_storage"),
-    ).cte("tile_bounds")
-
-
-def _encoded(features: Any, *, layer: str) -> Select[Any]:
-    """``ST_AsMVT`` over the rows of ``features`` (a select with a ``geom`` column)."""
-    rows = features.subquery("features")
-    return select(
-        func.coalesce(
-            func.ST_AsMVT(rows.table_valued(), layer, EXTENT, "geom", type_=LargeBinary),
-            cast(b"", LargeBinary),
+def tile_bounds(z: Any, x: Any, y: Any, *, margin: Any = None) -> Any:
+    """A one-row CTE: the tile ``z/x/y`` in EPSG:3857 (``env``) and, with ``margin`` (a
+    fraction of the tile) around it, in storage EPSG:4490 (``env_storage``), transformed once.
+    ``z``, ``x``, ``y`` and ``margin`` are SQL expressions: values, or parameters of a kept
+    statement (``gis.tiles.features``)."""
+    storage = func.ST_TileEnvelope(z, x, y)
+    if margin is not None:
+        world = func.ST_MakeEnvelope(
+            -WORLD_HALF_M, -WORLD_HALF_M, WORLD_HALF_M, WORLD_HALF_M, WEB_MERCATOR_SRID
         )
-    ).where(rows.c.geom.is_not(None))
+        storage = func.ST_TileEnvelope(z, x, y, world, margin)
+    return select(
+        func.ST_TileEnvelope(z, x, y).label("env"),
+        func.ST_Transform(storage, STORAGE_SRID).label("env_storage"),
+    ).cte("tile_bounds")
 
 
-def encode_tile(
-    session: Session, statement: Select[Any], *, z: int, x: int, y: int, **params: Any
-) -> bytes:
-    """Run a kept tile statement (``*_tile_statement``) for ``z/x/y``: its SQL goes to the
-    driver as it is (building the statement and its cache key for every tile cost ~3 ms, the
-    bare ``ST_AsMVT`` of a z17 tile ~2.6 ms)."""
-    row = execute_for_driver(session, statement, {"z": z, "x": x, "y": y, **params}).one()
-    return bytes(row[0] or b"")
+def _around(z: int, x: int, y: int, margin: float) -> Any:
+    """:func:`tile_bounds` of the tile with ``margin`` around it, for one query."""
+    zxy = (cast(z, Integer), cast(x, Integer), cast(y, Integer))
+    return tile_bounds(*zxy, margin=cast(margin, Float))
 
 
 def _today() -> Any:
@@ -116,73 +77,6 @@ def _today() -> Any:
 def current_grid_clause(grid: Any = Grid) -> ColumnElement[bool]:
     """The version of a grid valid today (``valid_from <= today < valid_to``)."""
     return and_(grid.valid_from <= _today(), or_(grid.valid_to.is_(None), grid.valid_to > _today()))
-
-
-def building_tile_statement(*, where: ColumnElement[bool], layer: str) -> Select[Any]:
-    """Footprints of the live buildings ``where`` admits: code, use, floors, status
-    (parameters ``z``, ``x``, ``y``)."""
-    bounds = _tile_bounds()
-    features = (
-        select(
-            _mvt_geom(Building.geom, bounds),
-            Building.code.label("code"),
-            cast(Building.status, Text).label("status"),
-            Building.use.label("use"),
-            Building.floors.label("floors"),
-        )
-        .select_from(Building)
-        .join(bounds, true())
-        .where(
-            Building.geom.op("&&")(bounds.c.env_storage),
-            # a constant in the SQL: an enum parameter would need SQLAlchemy's conversion
-            Building.status != literal_column(f"'{BuildingStatus.RETIRED.value}'"),
-            where,
-        )
-    )
-    return _encoded(features, layer=layer)
-
-
-def grid_tile_statement(
-    *, own: ColumnElement[bool], layer: str, simplified: bool = False
-) -> Select[Any]:
-    """Outlines of today's grid versions: code, name, class, community, and ``own`` (whether
-    the caller may see the grid's personal statistics: an officer's own grids); with
-    ``simplified``, simplified by the parameter ``simplify_m`` metres (Web Mercator)."""
-    bounds = _tile_bounds()
-    features = (
-        select(
-            _mvt_geom(Grid.geom, bounds, simplified=simplified),
-            Grid.code.label("code"),
-            Grid.name.label("name"),
-            func.coalesce(cast(Grid.grid_class, Text), "unclassified").label("class"),
-            Grid.community_code.label("community_code"),
-            own.label("own"),
-        )
-        .select_from(Grid)
-        .join(bounds, true())
-        .where(Grid.geom.op("&&")(bounds.c.env_storage), current_grid_clause())
-    )
-    return _encoded(features, layer=layer)
-
-
-def road_tile_statement(*, layer: str, some_highways: bool = False) -> Select[Any]:
-    """Road centrelines (``highway`` class and name); with ``some_highways`` only the classes
-    of the parameter ``highways``."""
-    bounds = _tile_bounds()
-    conditions: list[Any] = [Road.geom.op("&&")(bounds.c.env_storage)]
-    if some_highways:
-        conditions.append(Road.highway.in_(bindparam("highways", expanding=True)))
-    features = (
-        select(
-            _mvt_geom(Road.geom, bounds),
-            func.coalesce(Road.highway, "road").label("highway"),
-            Road.name.label("name"),
-        )
-        .select_from(Road)
-        .join(bounds, true())
-        .where(*conditions)
-    )
-    return _encoded(features, layer=layer)
 
 
 def _snapped(
@@ -215,7 +109,7 @@ def _counted_around(
 ) -> list[SnappedCount]:
     """Rows whose ``geom`` meets the tile (with ``margin``) and passes ``filters``, counted at
     ``point`` on the ``snap_deg`` lattice."""
-    bounds = _bounds(z, x, y, margin=margin)
+    bounds = _around(z, x, y, margin)
     statement = (
         select()
         .select_from(geom.class_)
@@ -265,7 +159,7 @@ def floating_points(
 ) -> list[SnappedCount]:
     """Floating residents living today (primary residences) in buildings ``where`` admits
     around the tile, counted at their building's point on surface."""
-    bounds = _bounds(z, x, y, margin=margin)
+    bounds = _around(z, x, y, margin)
     per_building = (
         select(Building.geom.label("geom"), func.count().label("residents"))
         .select_from(Building)
@@ -365,25 +259,6 @@ def estimated_buildings_extent(session: Session) -> Bbox | None:
     if row is None or row[0] is None:
         return None
     return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
-
-
-def event_tile_statement(*, where: ColumnElement[bool], layer: str) -> Select[Any]:
-    """Open events ``where`` admits, as points: number, kind, status and ``overdue`` (no title
-    or note: those may name people)."""
-    bounds = _tile_bounds()
-    features = (
-        select(
-            _mvt_geom(Event.geom, bounds),
-            Event.id.label("id"),
-            cast(Event.kind, Text).label("kind"),
-            cast(Event.status, Text).label("status"),
-            (Event.due_at < func.now()).label("overdue"),
-        )
-        .select_from(Event)
-        .join(bounds, true())
-        .where(Event.geom.op("&&")(bounds.c.env_storage), Event.closed_at.is_(None), where)
-    )
-    return _encoded(features, layer=layer)
 
 
 def event_points(

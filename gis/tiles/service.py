@@ -41,7 +41,7 @@ from gis.access.masking import SMALL_COUNT_THRESHOLD
 from gis.access.scope import Scope
 from gis.errors import InvalidInput, NotFound
 from gis.events.queries import events_clause
-from gis.tiles import queries
+from gis.tiles import features, queries
 from gis.users.models import Role
 
 MAX_ZOOM = 22
@@ -53,6 +53,7 @@ TRUNK_ROADS = ("motorway", "trunk")
 MINOR_ROADS_ZOOM = 13
 MAJOR_ROADS_ZOOM = 9
 SIMPLIFY_BELOW_ZOOM = 14
+_MAJOR_AND_LINKS = tuple(sorted(MAJOR_ROADS + tuple(f"{road}_link" for road in MAJOR_ROADS)))
 STATEMENT_CACHE_SIZE = 256  # layers × the distinct scopes (each officer's grids) × narrowed
 
 
@@ -158,11 +159,10 @@ def _feature_tile(
         # below zoom 14 grid outlines (drawn around buildings) are simplified to about a pixel
         params["simplify_m"] = hexgrid.WEB_MERCATOR_WORLD_M / 2**z / 1024
     if layer is TileLayer.ROADS and z < MINOR_ROADS_ZOOM:
-        major = MAJOR_ROADS + tuple(f"{road}_link" for road in MAJOR_ROADS)
-        params["highways"] = sorted(TRUNK_ROADS if z < MAJOR_ROADS_ZOOM else major)
+        params["highways"] = list(TRUNK_ROADS if z < MAJOR_ROADS_ZOOM else _MAJOR_AND_LINKS)
     # the user's name never reaches the SQL: one statement serves every user of a jurisdiction
     statement = _feature_statement(layer, replace(scope, user_name=""), bool(params))
-    return queries.encode_tile(session, statement, z=z, x=x, y=y, **params)
+    return features.encode_tile(session, statement, z=z, x=x, y=y, **params)
 
 
 @lru_cache(maxsize=STATEMENT_CACHE_SIZE)
@@ -171,14 +171,14 @@ def _feature_statement(layer: TileLayer, scope: Scope, narrowed: bool) -> Select
     (``narrowed``: grid outlines simplified, or only some road classes)."""
     name = layer.value
     if layer is TileLayer.EVENTS:
-        return queries.event_tile_statement(where=events_clause(scope), layer=name)
+        return features.event_tile_statement(where=events_clause(scope), layer=name)
     if layer is TileLayer.BUILDINGS:
-        return queries.building_tile_statement(where=buildings_clause(scope), layer=name)
+        return features.building_tile_statement(where=buildings_clause(scope), layer=name)
     if layer is TileLayer.GRIDS:
-        return queries.grid_tile_statement(
+        return features.grid_tile_statement(
             own=scope.grids_clause(), layer=name, simplified=narrowed
         )
-    return queries.road_tile_statement(layer=name, some_highways=narrowed)
+    return features.road_tile_statement(layer=name, some_highways=narrowed)
 
 
 def _hexagon_tile(
