@@ -6,6 +6,8 @@ reason, through a reveal that writes an audit row (docs/security.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 MASK = "*"
 SMALL_COUNT_THRESHOLD = 5
 """Counts from 1 to 4 are suppressed in aggregate responses (they could identify a person)."""
@@ -54,3 +56,43 @@ def suppress_small_count(count: int, *, threshold: int = SMALL_COUNT_THRESHOLD) 
     (None, 0, 12)
     """
     return None if 0 < count < threshold else count
+
+
+def rate_gives_away_small_count(part: int, whole: int) -> bool:
+    """Whether ``part / whole`` shown beside ``whole`` would give a suppressed count away:
+    ``part``, ``whole`` or what is left (``whole - part``, the people *with* a problem behind
+    an accuracy rate) from 1 to 4.
+
+    >>> rate_gives_away_small_count(3, 40), rate_gives_away_small_count(38, 40)
+    (True, True)
+    >>> rate_gives_away_small_count(20, 40), rate_gives_away_small_count(0, 40)
+    (False, False)
+    """
+    return any(suppress_small_count(count) is None for count in (part, whole, whole - part))
+
+
+def shown_share(part: int, whole: int, *, suppress: bool) -> float | None:
+    """``part / whole`` to 4 decimals; ``None`` without a whole, or when ``suppress`` (a
+    planner's figures) and the share would give a suppressed count away.
+
+    >>> shown_share(3, 40, suppress=False), shown_share(3, 40, suppress=True)
+    (0.075, None)
+    """
+    if not whole or (suppress and rate_gives_away_small_count(part, whole)):
+        return None
+    return round(part / whole, 4)
+
+
+def shown_total(total: int, shown_parts: Sequence[int | None]) -> int | None:
+    """A planner's total of parts shown beside it (``None`` for a suppressed part): ``None``
+    when the total minus the parts shown would give a suppressed part away (one part hidden,
+    or hidden parts adding up to 1 to 4), else the total, itself suppressed when small.
+
+    >>> shown_total(203, [None, 200]), shown_total(209, [None, None, 200]), shown_total(3, [3])
+    (None, 209, None)
+    """
+    hidden = sum(part is None for part in shown_parts)
+    rest = total - sum(part for part in shown_parts if part is not None)
+    if hidden == 1 or (hidden and suppress_small_count(rest) is None):
+        return None
+    return suppress_small_count(total)

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from gis.access.masking import suppress_small_count
+from gis.access.masking import shown_share, shown_total, suppress_small_count
 from gis.access.scope import Scope, requested_division_prefix
 from gis.errors import NotFound
 from gis.events import queries as event_queries
@@ -96,13 +96,20 @@ def _grid_rows(session: Session, *, scope: Scope, prefix: str | None) -> list[An
 
 
 def _summed_quality(
-    rows: list[dict[str, Any]], *, on: date, area: str, suppress: bool
+    rows: list[dict[str, Any]],
+    grids: list[GridFigures],
+    *,
+    on: date,
+    area: str,
+    suppress: bool,
 ) -> QualityReport | None:
     if not rows:
         return None
     total: dict[str, Any] = {key: sum(int(row[key]) for row in rows) for key in QUALITY_COUNT_KEYS}
     total["area"] = area
-    return quality.report_from_counts(total, kind="grids", on=on, suppress=suppress)
+    if suppress:
+        return quality.summed_report(total, [grid.quality for grid in grids], kind="grids", on=on)
+    return quality.report_from_counts(total, kind="grids", on=on, suppress=False)
 
 
 def dashboard_data(
@@ -120,6 +127,8 @@ def dashboard_data(
     rows = rows[:MAX_GRIDS]
     suppress = scope.role is Role.PLANNER
     shown = suppress_small_count if suppress else (lambda n: n)
+    # a planner's total is hidden when it minus the grids' figures would give a hidden one away
+    total = shown_total if suppress else (lambda n, parts: n)
     indicators = measure_live_grids(session, grids=[(r.uid, r.community_code) for r in rows], on=on)
     codes = [r.code for r in rows]
     events = event_queries.event_figures_per_grid(session, codes=codes, now=datetime.now(UTC))
@@ -149,12 +158,12 @@ def dashboard_data(
                 code=row.code, name=row.name,
                 grid_class=str(row.grid_class) if row.grid_class else "unclassified",
                 counts={key: shown(value) for key, value in counts.items()},
-                floating_share=_share(counts, suppress=suppress),
+                floating_share=_floating_share(counts, suppress=suppress),
                 quality=quality.report_from_counts(rate_row, kind="grid", on=on, suppress=suppress)
                 if rate_row else None,
                 overdue_declarations=declarations, overdue_departures=departures,
                 open_events_by_kind={k: shown(n) for k, n in figures.open_by_kind.items()},
-                closure_rate=_rate(figures.closed, figures.accepted, suppress=suppress),
+                closure_rate=shown_share(figures.closed, figures.accepted, suppress=suppress),
             )
         )  # fmt: skip
     summed = {key: totals[key] for key in (*COUNT_KEYS, "overdue")}
@@ -162,29 +171,27 @@ def dashboard_data(
         on=on,
         division_code=division,
         grids=grids,
-        totals={key: shown(value) for key, value in summed.items()} | {"grids": len(grids)},
-        floating_share=_share(summed, suppress=suppress),
+        totals={
+            key: total(value, [grid.counts.get(key, 0) for grid in grids])
+            for key, value in summed.items()
+        }
+        | {"grids": len(grids)},
+        floating_share=_floating_share(summed, suppress=suppress),
         class_mix=dict(Counter(grid.grid_class for grid in grids)),
-        quality=_summed_quality(rate_rows, on=on, area=division or "grids", suppress=suppress),
+        quality=_summed_quality(
+            rate_rows, grids, on=on, area=division or "grids", suppress=suppress
+        ),
         has_overdue=has_overdue,
         is_truncated=is_truncated,
-        open_events_by_kind={kind: shown(open_by_kind[kind]) for kind in EVENT_KINDS},
-        closure_rate=_rate(totals["closed_events"], totals["accepted_events"], suppress=suppress),
+        open_events_by_kind={
+            kind: total(open_by_kind[kind], [g.open_events_by_kind.get(kind, 0) for g in grids])
+            for kind in EVENT_KINDS
+        },
+        closure_rate=shown_share(
+            totals["closed_events"], totals["accepted_events"], suppress=suppress
+        ),
     )
 
 
-def _share(counts: dict[str, int], *, suppress: bool) -> float | None:
-    residents, floating = counts["resident_count"], counts["floating_count"]
-    if not residents or (suppress and suppress_small_count(floating) is None):
-        return None
-    return round(floating / residents, 4)
-
-
-def _rate(part: int, whole: int, *, suppress: bool) -> float | None:
-    """``part / whole`` (4 decimals); ``None`` without a whole, or for planners when either
-    count is suppressed (a rate of small counts would give them away)."""
-    if not whole:
-        return None
-    if suppress and (suppress_small_count(part) is None or suppress_small_count(whole) is None):
-        return None
-    return round(part / whole, 4)
+def _floating_share(counts: dict[str, int], *, suppress: bool) -> float | None:
+    return shown_share(counts["floating_count"], counts["resident_count"], suppress=suppress)

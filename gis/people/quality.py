@@ -20,13 +20,19 @@ door, so among stored people an *invalid* ID number can only be a missing one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gis.access.masking import suppress_small_count
+from gis.access.masking import (
+    rate_gives_away_small_count,
+    shown_share,
+    shown_total,
+    suppress_small_count,
+)
 from gis.access.scope import Scope, division_prefix, requested_division_prefix
 from gis.errors import NotFound
 from gis.people import quality_queries as sql
@@ -50,15 +56,17 @@ PERMITS_MIN = 0.85
 def _rate(
     numerator: int | None, denominator: int, *, threshold: float, at_least: bool, suppress: bool
 ) -> QualityRate:
-    value = None if denominator == 0 or numerator is None else numerator / denominator
+    # for planners a rate of small counts is no rate: with the denominator beside it, it would
+    # give the numerator away, or what is left of the denominator (the people with a problem)
+    hidden = suppress and (numerator is None or rate_gives_away_small_count(numerator, denominator))
+    value = None if denominator == 0 or numerator is None or hidden else numerator / denominator
     meets = None if value is None else (value >= threshold if at_least else value <= threshold)
-    shown = (lambda n: suppress_small_count(n)) if suppress else (lambda n: n)
     return QualityRate(
         value=round(value, 4) if value is not None else None,
         threshold=threshold,
         meets=meets,
-        numerator=shown(numerator) if numerator is not None else None,
-        denominator=shown(denominator),
+        numerator=None if hidden else numerator,
+        denominator=suppress_small_count(denominator) if suppress else denominator,
     )
 
 
@@ -73,7 +81,7 @@ def report_from_counts(
         area_code=str(row["area"]),
         on=on,
         resident_count=shown(residents),
-        floating_share=round(row["floating"] / residents, 4) if residents else None,
+        floating_share=shown_share(int(row["floating"]), residents, suppress=suppress),
         registration=_rate(
             int(row["rented_registered"]), int(row["rented_houses"]),
             threshold=REGISTRATION_MIN, at_least=True, suppress=suppress,
@@ -95,6 +103,51 @@ def report_from_counts(
         impossible_dates=shown(int(row["impossible_dates"])),
         in_retired_buildings=shown(int(row["in_retired"])),
     )  # fmt: skip
+
+
+_COUNT_FIELDS = (
+    "resident_count", "missing_ids", "duplicate_ids", "impossible_dates", "in_retired_buildings"
+)  # fmt: skip
+_RATE_FIELDS = ("registration", "accuracy", "late_deregistration", "permits")
+
+
+def summed_report(
+    row: dict[str, Any], parts: Sequence[QualityReport | None], *, kind: str, on: date
+) -> QualityReport:
+    """A planner's report of the counts summed over areas whose own reports (``parts``; ``None``
+    for an area without counts) are shown beside it: each figure as :func:`report_from_counts`
+    suppresses it, and hidden too when the sum minus the parts shown would give a suppressed
+    part away (:func:`~gis.access.masking.shown_total`)."""
+    exact = report_from_counts(row, kind=kind, on=on, suppress=False)
+    report = report_from_counts(row, kind=kind, on=on, suppress=True)
+    changes: dict[str, Any] = {}
+    for name in _COUNT_FIELDS:
+        values = [getattr(part, name) if part else 0 for part in parts]
+        if shown_total(getattr(exact, name), values) is None:
+            changes[name] = None
+    floating = [_floating(part) if part else 0 for part in parts]
+    if shown_total(int(row["floating"]), floating) is None:
+        changes["floating_share"] = None
+    for name in _RATE_FIELDS:
+        rate, whole = getattr(report, name), getattr(exact, name)
+        numerators = [getattr(part, name).numerator if part else 0 for part in parts]
+        denominators = [getattr(part, name).denominator if part else 0 for part in parts]
+        numerator = shown_total(whole.numerator, numerators)
+        denominator = shown_total(whole.denominator, denominators)
+        if numerator is None or denominator is None:
+            changes[name] = rate.model_copy(
+                update={"value": None, "meets": None, "numerator": None, "denominator": denominator}
+            )
+    return report.model_copy(update=changes)
+
+
+def _floating(report: QualityReport) -> int | None:
+    """The floating residents a report shows (its share of its residents), if it shows them."""
+    if report.resident_count == 0:
+        return 0
+    if report.floating_share is None or report.resident_count is None:
+        return None
+    return round(report.floating_share * report.resident_count)
 
 
 def _empty(area: str) -> dict[str, Any]:

@@ -104,13 +104,20 @@ def test_the_four_rates_of_a_grid(client: TestClient, troubled: World) -> None:
     # tests/events_world.py, the nameless one none
     permits = report["permits"]
     assert (permits["numerator"], permits["denominator"], permits["threshold"]) == (1, 2, 0.85)
-    # planners see the same rates, small counts suppressed
+    # planners see small counts suppressed, and no rate that would give them away (1 of 2)
     planner = _token(client, troubled, Role.PLANNER)
     suppressed = client.get(
         "/api/quality", params={"grid": GRID_OWN}, headers=bearer(planner)
     ).json()
-    assert suppressed["registration"]["value"] == 0.5 and suppressed["resident_count"] is None
-    assert suppressed["registration"]["numerator"] is None
+    assert suppressed["resident_count"] is None and suppressed["missing_ids"] is None
+    assert suppressed["registration"] == {
+        "value": None,
+        "threshold": 0.95,
+        "meets": None,
+        "numerator": None,
+        "denominator": None,
+    }
+    assert suppressed["accuracy"]["value"] is None and suppressed["floating_share"] is None
     # a division's rates, and what officers may not ask
     division = client.get(
         "/api/quality", params={"division": "990101000000"}, headers=bearer(token)

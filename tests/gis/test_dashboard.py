@@ -31,6 +31,10 @@ def test_planners_see_every_grid_with_small_counts_suppressed(db: Session, world
     data = dashboard_data(db, scope=Scope("t_planner", Role.PLANNER), division=None, on=TODAY)
     assert {GRID_OWN, GRID_OTHER, GRID_FAR} <= {grid.code for grid in data.grids}
     assert all(grid.counts["resident_count"] is None for grid in data.grids)  # 1 → suppressed
+    # the total minus the grids shown would be the hidden grids' residents: hidden as well
+    # unless at least 5 hide behind it
+    residents = len(data.grids)  # one a grid
+    assert data.totals["resident_count"] == (residents if residents >= 5 else None)
     assert not data.has_overdue and data.grids[0].overdue_declarations is None
     assert data.class_mix == {"unclassified": len(data.grids)}
 
