@@ -300,7 +300,7 @@ def reconcile_outflow(
 ) -> ReconcileReport:
     """Reconcile another region's outflow records with our inflow: matched, here but not
     there, there but not here (with the ID numbers to follow up)."""
-    audit.target_codes = [request.region, request.outflow.region]
+    audit.state_purpose(request.purpose, targets=[request.region, request.outflow.region])
     report = exchange.reconcile(
         session, scope=audit.scope, cipher=cipher, region=request.region, outflow=request.outflow
     )

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gis.events.models import EventKind, EventStatus
+from gis.people.schemas import Purpose
 
 Note = Annotated[str, Field(max_length=2000)]
 UserName = Annotated[str, Field(min_length=1, max_length=64)]
@@ -207,6 +208,8 @@ class ReconcileRequest(Strict):
 
     region: Annotated[str, Field(pattern=r"^[0-9]{12}$", description="our division")]
     outflow: ExchangeFile
+    purpose: Purpose | None = None
+    """Why (required for police: the answer names residents with their full ID numbers)."""
 
 
 class ReconcileItem(Strict):

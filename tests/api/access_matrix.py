@@ -320,7 +320,8 @@ def _event_body(caller: Caller, world: World) -> dict[str, object]:
 def _reconcile_body(caller: Caller, world: World) -> dict[str, object]:
     return {"region": "990101000000", "outflow": {
         "kind": "outflow", "region": "110105000000", "period_from": "2025-01-01",
-        "period_to": "2025-12-31", "records": []}}  # fmt: skip
+        "period_to": "2025-12-31", "records": []},
+        "purpose": PURPOSE.removeprefix("?purpose=")}  # fmt: skip
 
 
 EVENT_CASES: list[RouteCase] = [

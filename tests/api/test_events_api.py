@@ -96,8 +96,13 @@ def test_permit_reminders_and_reconciliation_over_http(client: TestClient, world
                    "citizen_id": "110105199001010010", "name": "外出者",
                    "hukou_division": "110105000000", "residence_division": "990101001001",
                    "since": "2025-02-01"}]}  # fmt: skip
+    # the answer names residents with their full ID numbers: police state a purpose
+    unstated = client.post("/api/exchange/reconcile", headers=police,
+                           json={"region": "990101000000", "outflow": outflow})  # fmt: skip
+    assert unstated.status_code == 422 and "purpose" in unstated.text
     report = client.post("/api/exchange/reconcile", headers=police,
-                         json={"region": "990101000000", "outflow": outflow})  # fmt: skip
+                         json={"region": "990101000000", "outflow": outflow,
+                               "purpose": PURPOSE})  # fmt: skip
     assert report.status_code == 200, report.text
     body = report.json()
     assert (body["matched"], body["here_not_there"]) == (0, [])
@@ -112,3 +117,25 @@ def test_permit_reminders_and_reconciliation_over_http(client: TestClient, world
     again = client.get(f"{url}?purpose={PURPOSE}", headers=police)
     assert again.status_code == 200 and again.json() == body
     assert client.get(url, headers=officer).status_code == 403
+
+
+def test_a_bbox_follows_the_rules_of_the_buildings_bbox(client: TestClient, world: World) -> None:
+    officer = bearer(login(client, world.users[Role.OFFICER]))
+    around = {"purpose": PURPOSE, "bbox": "113.90,22.50,113.91,22.51"}
+    listed = client.get("/api/events", params=around, headers=officer)
+    assert [e["id"] for e in listed.json()["items"]] == [int(world.objects["events"]["own"])]
+    elsewhere = {**around, "bbox": "113.95,22.50,113.96,22.51"}
+    assert client.get("/api/events", params=elsewhere, headers=officer).json()["items"] == []
+    for bbox, message in (
+        ("-inf,-inf,inf,inf", "finite"),
+        ("nan,22.5,113.91,22.51", "finite"),
+        ("-1000,-1000,1000,1000", "±180/±90"),
+        ("22.50,113.90,22.51,113.91", "swapped"),
+        ("113.91,22.50,113.90,22.51", "min_lon,min_lat,max_lon,max_lat"),
+        ("113.90,22.50,113.91", "four numbers"),
+        ("a,b,c,d", "numbers"),
+    ):
+        response = client.get("/api/events", params={**around, "bbox": bbox}, headers=officer)
+        assert response.status_code == 422, (bbox, response.text)
+        (detail,) = response.json()["detail"]
+        assert detail["loc"] == ["bbox"] and message in detail["msg"], bbox
