@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api.access_log import redact_access_log
 from api.errors import install_error_handlers
 from api.limits import ConcurrencyLimitMiddleware, RequestGuardMiddleware, TokenBucketLimiter
 from api.routes import (
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redact_access_log()  # after the server has set its logging up
         url = database_url(settings, start_embedded=False)
         engine = make_engine(
             url,
