@@ -11,7 +11,6 @@ feature's position for GeoJSON (from 1).
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +21,7 @@ from pyproj.exceptions import CRSError
 
 from gis.crs import SourceCrs, crs_from_file
 from gis.errors import InvalidInput
+from gis.table_files import check_file, csv_records, read_text, xlsx_records
 
 # column → (English header, Chinese headers)
 COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -91,40 +91,31 @@ class EventFile:
 
 
 def _read_csv(path: Path) -> EventFile:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            headers = next(reader, [])
-            mapping = header_map(headers)
-            rows = [
-                RawRow(line, {c: _cell(dict(zip(headers, values, strict=False)).get(h))
-                              for c, h in mapping.items()})
-                for line, values in enumerate(reader, start=2)
-                if any(v.strip() for v in values)
-            ]  # fmt: skip
-    except UnicodeDecodeError:
-        raise InvalidInput("the CSV is not UTF-8 text: save it as UTF-8", field="FILE") from None
+    records = csv_records(path)
+    _, headers = next(records, (1, []))
+    mapping = header_map(headers)
+    rows = [
+        RawRow(line, {c: _cell(dict(zip(headers, values, strict=False)).get(h))
+                      for c, h in mapping.items()})
+        for line, values in records
+        if any(v.strip() for v in values)
+    ]  # fmt: skip
     return EventFile(None, frozenset(mapping), rows)
 
 
 def _read_xlsx(path: Path) -> EventFile:
-    from openpyxl import load_workbook  # local: only xlsx imports need it
-
-    book = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet_rows = book.worksheets[0].iter_rows(values_only=True)
-        headers = [_cell(v) for v in next(sheet_rows, ())]
-        mapping = header_map(headers)
-        index = {c: headers.index(h) for c, h in mapping.items()}
-        rows = []
-        for line, values in enumerate(sheet_rows, start=2):
-            cells = [_cell(v) for v in values]
-            if any(cells):
-                rows.append(
-                    RawRow(line, {c: cells[i] if i < len(cells) else "" for c, i in index.items()})
-                )
-    finally:
-        book.close()
+    sheet_rows = xlsx_records(path)
+    _, first = next(sheet_rows, (1, ()))
+    headers = [_cell(v) for v in first]
+    mapping = header_map(headers)
+    index = {c: headers.index(h) for c, h in mapping.items()}
+    rows = []
+    for line, values in sheet_rows:
+        cells = [_cell(v) for v in values]
+        if any(cells):
+            rows.append(
+                RawRow(line, {c: cells[i] if i < len(cells) else "" for c, i in index.items()})
+            )
     return EventFile(None, frozenset(mapping), rows)
 
 
@@ -149,9 +140,7 @@ def geojson_crs(data: dict[str, Any]) -> SourceCrs:
 
 def _read_geojson(path: Path) -> EventFile:
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InvalidInput("the file is not UTF-8 text", field="FILE") from None
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as error:
         message = f"not JSON: {error.msg} at line {error.lineno}"
         raise InvalidInput(message, field="FILE") from None
@@ -184,8 +173,7 @@ def _read_geojson(path: Path) -> EventFile:
 def read_event_file(path: Path) -> EventFile:
     """An events file: ``.csv`` (UTF-8), ``.xlsx`` (the first sheet) or ``.geojson``/``.json``
     (a FeatureCollection). A file that cannot be read is refused with the reason."""
-    if not path.is_file():
-        raise InvalidInput(f"{path} does not exist", field="FILE")
+    check_file(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv(path)

@@ -3,8 +3,8 @@ at a time. The template is documented in ``docs/people-import.md``."""
 
 from __future__ import annotations
 
-import csv
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,9 +16,10 @@ from pydantic import ValidationError
 from gis.codes import parse_code
 from gis.errors import InvalidInput
 from gis.people.models import DeclaredBy, PersonCategory, ResidenceKind
-from gis.people.periods import checked_date
+from gis.people.periods import checked_date, checked_past_date
 from gis.people.registry import ValidPerson, validate_person
 from gis.people.schemas import PersonInput
+from gis.table_files import check_file, csv_records, xlsx_records
 
 # column → (English header, Chinese header, required)
 COLUMNS: dict[str, tuple[str, str, bool]] = {
@@ -102,41 +103,46 @@ def _cell(value: Any) -> str:
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) of a CSV (UTF-8, with or without BOM) or XLSX (first sheet) file."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            headers = next(reader, [])
-            mapping = header_map(headers)
-            for line, values in enumerate(reader, start=2):
-                if not any(v.strip() for v in values):
-                    continue
-                row = dict(zip(headers, values, strict=False))
-                yield line, {c: _cell(row.get(h)) for c, h in mapping.items()}
-    elif suffix == ".xlsx":
-        from openpyxl import load_workbook  # local: only xlsx imports need it
+    """(line number, row) of a CSV (UTF-8, with or without BOM) or XLSX (first sheet) file.
 
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = book.worksheets[0]
-            rows = sheet.iter_rows(values_only=True)
-            headers = [_cell(v) for v in next(rows, ())]
-            mapping = header_map(headers)
-            index = {c: headers.index(h) for c, h in mapping.items()}
-            id_column = index["id_number"]
-            for line, values in enumerate(rows, start=2):
-                cells = [_cell(v) for v in values]
-                if not any(cells):
-                    continue
-                row = {c: cells[i] if i < len(cells) else "" for c, i in index.items()}
-                if id_column < len(values) and isinstance(values[id_column], int | float):
-                    row["id_number"] = NUMERIC + row["id_number"]
-                yield line, row
-        finally:
-            book.close()
-    else:
+    The whole file is read once before the rows are handed out, so that a file that cannot be
+    read (not UTF-8, a damaged workbook, a field past the CSV limit, a missing column) is refused
+    before anything is stored; the rows are then read again lazily (a file of millions of rows
+    is never held in memory).
+    """
+    suffix = path.suffix.lower()
+    check_file(path)
+    if suffix not in (".csv", ".xlsx"):
         raise InvalidInput("people files are .csv or .xlsx", field="FILE")
+    deque(_rows(path, is_xlsx=suffix == ".xlsx"), maxlen=0)
+    return _rows(path, is_xlsx=suffix == ".xlsx")
+
+
+def _rows(path: Path, *, is_xlsx: bool) -> Iterator[tuple[int, dict[str, str]]]:
+    if not is_xlsx:
+        records = csv_records(path)
+        _, headers = next(records, (1, []))
+        mapping = header_map(headers)
+        for line, values in records:
+            if not any(v.strip() for v in values):
+                continue
+            row = dict(zip(headers, values, strict=False))
+            yield line, {c: _cell(row.get(h)) for c, h in mapping.items()}
+        return
+    sheet = xlsx_records(path)
+    _, first = next(sheet, (1, ()))
+    cell_headers = [_cell(v) for v in first]
+    mapping = header_map(cell_headers)
+    index = {c: cell_headers.index(h) for c, h in mapping.items()}
+    id_column = index["id_number"]
+    for line, cell_values in sheet:
+        cells = [_cell(v) for v in cell_values]
+        if not any(cells):
+            continue
+        row = {c: cells[i] if i < len(cells) else "" for c, i in index.items()}
+        if id_column < len(cell_values) and isinstance(cell_values[id_column], int | float):
+            row["id_number"] = NUMERIC + row["id_number"]
+        yield line, row
 
 
 def parse_date(text: str, *, column: str) -> date | None:
@@ -215,18 +221,24 @@ def parse_row(line: int, row: dict[str, str], *, today: date) -> PeopleRow:
     moved_in = parse_date(row.get("moved_in", ""), column="moved_in")
     if moved_in is None:
         raise InvalidInput("the move-in date is required", field=label("moved_in"))
-    if moved_in > today:
-        raise InvalidInput("a move-in date in the future", field=label("moved_in"))
+    checked_past_date(moved_in, today=today, field=label("moved_in"), what="a move-in date")
     if person.birth_date and moved_in < person.birth_date:
         raise InvalidInput("a move-in date before the birth date", field=label("moved_in"))
     moved_out = parse_date(row.get("moved_out", ""), column="moved_out")
     if moved_out is not None and moved_out <= moved_in:
         raise InvalidInput("the departure is not after the move-in date", field=label("moved_out"))
     deregistered = parse_date(row.get("deregistered_on", ""), column="deregistered_on")
-    if deregistered is not None and moved_out is None:
-        raise InvalidInput(
-            "a deregistration without a departure date", field=label("deregistered_on")
-        )
+    if deregistered is not None:
+        if moved_out is None:
+            raise InvalidInput(
+                "a deregistration without a departure date", field=label("deregistered_on")
+            )
+        checked_past_date(deregistered, today=today, field=label("deregistered_on"),
+                          what="a deregistration", since=("departure", moved_out))  # fmt: skip
+    declared_on = parse_date(row.get("declared_on", ""), column="declared_on")
+    if declared_on is not None:
+        checked_past_date(declared_on, today=today, field=label("declared_on"),
+                          what="a declaration", since=("move-in date", moved_in))  # fmt: skip
     kind = _choice(row.get("kind", ""), KIND_NAMES, [k.value for k in ResidenceKind], "kind")
     declarer = _choice(
         row.get("declared_by", ""), DECLARER_NAMES, [d.value for d in DeclaredBy], "declared_by"
@@ -244,5 +256,5 @@ def parse_row(line: int, row: dict[str, str], *, today: date) -> PeopleRow:
         deregistered_on=deregistered,
         kind=ResidenceKind(kind) if kind else None,
         declared_by=DeclaredBy(declarer) if declarer else DeclaredBy.SELF,
-        declared_on=parse_date(row.get("declared_on", ""), column="declared_on"),
+        declared_on=declared_on,
     )

@@ -202,8 +202,7 @@ def import_people(
     on_progress: Callable[[int], None] = lambda _: None,
 ) -> PeopleImportResult:
     """Import a people file; see the module docstring. ``on_progress`` gets rows read so far."""
-    if not path.exists():
-        raise InvalidInput(f"{path} does not exist", field="FILE")
+    rows = read_rows(path)  # an unreadable file is refused here, before anything is stored
     result = PeopleImportResult()
     state = _FileState()
     with transaction(factory) as session:
@@ -228,7 +227,7 @@ def import_people(
         pending.clear()
         on_progress(result.read)
 
-    for line, row in read_rows(path):
+    for line, row in rows:
         result.read += 1
         raw[line] = row
         try:

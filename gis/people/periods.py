@@ -38,6 +38,26 @@ def checked_date(value: date, *, field: str) -> date:
     return value
 
 
+def checked_past_date(
+    value: date, *, today: date, field: str, what: str, since: tuple[str, date] | None = None
+) -> date:
+    """The date of something that has happened (a move, a deregistration, a declaration):
+    within 1900-2100, not after ``today`` and not before ``since`` (the name and date of the
+    event it follows), e.g. a deregistration not before the departure it records.
+
+    >>> checked_past_date(date(2026, 1, 5), today=date(2026, 1, 1), field="x", what="a move")
+    Traceback (most recent call last):
+    ...
+    gis.errors.InvalidInput: x: a move in the future (2026-01-05)
+    """
+    checked_date(value, field=field)
+    if value > today:
+        raise InvalidInput(f"{what} in the future ({value})", field=field)
+    if since is not None and value < since[1]:
+        raise InvalidInput(f"{what} before the {since[0]} ({since[1]})", field=field)
+    return value
+
+
 def make_period(start: date, end: date | None, *, field: str = "moved_out") -> Range[date]:
     """``[start, end)``; the end must come after the start."""
     if end is not None and end <= start:

@@ -226,7 +226,9 @@ def test_files_that_cannot_be_read_are_refused_naming_what_is_wrong(
 ) -> None:
     cases = [
         ("no_kind.csv", "title,reported_at\nx,2026-05-01\n", "the file lacks the column(s) kind"),
-        ("gbk.csv", "kind,reported_at\n矛盾纠纷,2026-05-01\n", "not UTF-8"),
+        ("gbk.csv", "kind,reported_at\n矛盾纠纷,2026-05-01\n", "gbk.csv line 2: not UTF-8"),
+        ("long.csv", f'kind,reported_at\nx,2026-05-01\n"{"x" * 140_000}"\n', "line 3: a field"),
+        ("damaged.xlsx", "PK\x03\x04 no zip", "not a readable .xlsx workbook"),
         ("events.txt", "kind\n", "events files are .csv, .xlsx or .geojson"),
         ("bad.geojson", "{not json", "not JSON"),
         ("list.geojson", "[]", "a FeatureCollection"),
@@ -238,6 +240,9 @@ def test_files_that_cannot_be_read_are_refused_naming_what_is_wrong(
             _import(factory, path)
     with pytest.raises(InvalidInput, match="does not exist"):
         _import(factory, tmp_path / "missing.csv")
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(InvalidInput, match="is not a file"):
+        _import(factory, tmp_path / "folder.csv")
 
 
 def _feature(geometry: Any, **properties: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis.audit.schemas import Actor
+from gis.buildings.models import ImportBatch, ImportKind
 from gis.errors import InvalidInput
 from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.import_rows import COLUMNS
@@ -288,3 +289,107 @@ def test_a_file_without_a_required_column_is_refused(
     path.write_text("姓名,公民身份号码\n王一,110105199508080778\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="house_code"):
         _run(factory, cipher, path, tmp_path)
+
+
+def _stored(db: Session) -> tuple[int, int]:
+    """(people import batches, residences): what an import left behind."""
+    batches = db.scalar(
+        select(func.count()).select_from(ImportBatch).where(ImportBatch.kind == ImportKind.PEOPLE)
+    )
+    return int(batches or 0), int(db.scalar(select(func.count()).select_from(Residence)) or 0)
+
+
+def _good_rows(world: World, count: int) -> list[list[str]]:
+    own = world.objects["houses"]["own"]
+    return [
+        [f"李{n}", citizen_id("110105", date(1991, 1, 1), 21 + 2 * n), "", "", "", "", own,
+         "2025-01-01", "", "", ""]
+        for n in range(count)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("tail", "reason"),
+    [
+        ("王九,110105199001010019".encode("gbk"), "people.csv line 7: not UTF-8 text"),
+        (b"\xff\xfe", "people.csv line 7: not UTF-8 text"),
+        (f'"{"x" * 140_000}"'.encode(), "people.csv line 7: a field longer than 131,072"),
+    ],
+    ids=["gbk", "one-bad-byte", "over-long-field"],
+)
+def test_an_unreadable_csv_is_refused_before_anything_is_stored(
+    factory: sessionmaker[Session],
+    db: Session,
+    cipher: PeopleCipher,
+    world: World,
+    tmp_path: Path,
+    tail: bytes,
+    reason: str,
+) -> None:
+    """Five good rows (a batch of 3 would be committed) and then a line that cannot be read:
+    the file is refused naming the line, and no batch, no row, no rejects file is left."""
+    path = _write_csv(tmp_path / "people.csv", _good_rows(world, 5))
+    with path.open("ab") as handle:
+        handle.write(tail + b"\r\n")
+    before = _stored(db)
+    with pytest.raises(InvalidInput, match=reason) as caught:
+        _run(factory, cipher, path, tmp_path)
+    assert caught.value.field == "FILE"
+    assert _stored(db) == before
+    assert not (tmp_path / "rejects.csv").exists()
+
+
+def test_a_damaged_xlsx_is_refused_before_anything_is_stored(
+    factory: sessionmaker[Session], db: Session, cipher: PeopleCipher, tmp_path: Path
+) -> None:
+    not_a_workbook = tmp_path / "people.xlsx"
+    not_a_workbook.write_bytes(b"PK\x03\x04 this is no zip archive")
+    before = _stored(db)
+    with pytest.raises(InvalidInput, match=r"people\.xlsx is not a readable \.xlsx workbook"):
+        _run(factory, cipher, not_a_workbook, tmp_path)
+    with pytest.raises(InvalidInput, match="is not a file"):
+        _run(factory, cipher, tmp_path, tmp_path)
+    # a missing column used to leave a batch begun and never finished
+    headers_only = tmp_path / "people.csv"
+    headers_only.write_text("姓名,公民身份号码\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="house_code"):
+        _run(factory, cipher, headers_only, tmp_path)
+    assert _stored(db) == before
+
+
+@pytest.mark.parametrize(
+    ("moved_out", "deregistered_on", "declared_on", "column", "reason"),
+    [
+        ("2025-06-01", "2025-05-31", "", "deregistered_on (注销日期)", "before the departure"),
+        ("2025-06-01", "2026-11-23", "", "deregistered_on (注销日期)", "in the future"),
+        ("", "", "2024-12-31", "declared_on (申报日期)", "before the move-in date"),
+        ("", "", "2026-11-23", "declared_on (申报日期)", "in the future"),
+        ("2025-06-01", "2025-06-01", "2025-01-01", None, None),
+    ],
+)
+def test_impossible_deregistration_and_declaration_dates_are_rejected(
+    factory: sessionmaker[Session],
+    cipher: PeopleCipher,
+    world: World,
+    tmp_path: Path,
+    moved_out: str,
+    deregistered_on: str,
+    declared_on: str,
+    column: str | None,
+    reason: str | None,
+) -> None:
+    path = tmp_path / "people.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["姓名", "公民身份号码", "房屋编码", "入住日期", "离开日期", "注销日期",
+                         "申报日期"])  # fmt: skip
+        writer.writerow(["王一", FRESH, world.objects["houses"]["own"], "2025-01-01", moved_out,
+                         deregistered_on, declared_on])  # fmt: skip
+    result = _run(factory, cipher, path, tmp_path)
+    if column is None:
+        assert result.imported == 1 and not result.rejected
+        return
+    assert result.imported == 0
+    assert [line for line, _ in result.rejected] == [2]
+    assert result.rejected[0][1].startswith(f"{column}: ")
+    assert reason in result.rejected[0][1]
