@@ -97,8 +97,7 @@ def move_person(
         session, scope=audit.scope, calendar=calendar, person_uid=uid, request=request,
         today=today,
     )  # fmt: skip
-    read = reads.move_read(session, ended, started, today=today)
-    codes = [r.house_code for r in (read.ended, read.started) if r is not None]
+    read, codes = reads.move_read(session, ended, started, scope=audit.scope, today=today)
     audit.record(session, row_count=1, target_codes=[str(uid), *codes])
     return read
 

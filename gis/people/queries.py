@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, cast, exists, func, or_, select, text, true
+from sqlalchemy import ColumnElement, Date, cast, exists, func, literal, or_, select, text, true
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.orm import Session, aliased
 
@@ -94,6 +94,11 @@ def select_live_house(session: Session, *, code: str, scope: Scope) -> House | N
 def select_house_in_scope(session: Session, *, code: str, scope: Scope) -> House | None:
     """A house of any status whose building is in scope (reads and time travel)."""
     return session.scalar(select(House).where(House.code == code, scope.houses_clause()))
+
+
+def house_is_in_scope(session: Session, *, uid: uuid.UUID, scope: Scope) -> bool:
+    """Whether the house (of any status) is in scope."""
+    return bool(session.scalar(select(scope.house_uid_clause(literal(uid)))))
 
 
 def select_live_houses(session: Session, *, codes: Sequence[str]) -> dict[str, House]:

@@ -69,10 +69,20 @@ def declaration_read(declaration: Declaration, *, today: date) -> DeclarationRea
 
 
 def move_read(
-    session: Session, ended: Residence | None, started: Residence, *, today: date
-) -> MoveRead:
+    session: Session, ended: Residence | None, started: Residence, *, scope: Scope, today: date
+) -> tuple[MoveRead, list[str]]:
+    """What a move answers, and the codes of the houses it touched (for the audit row).
+
+    The residence it ended is shown only when its house is in the caller's scope: an officer
+    who registers an arrival from another grid learns that a residence elsewhere ended, not
+    where (DESIGN §8)."""
     reads = residence_reads(session, [r for r in (ended, started) if r is not None], today=today)
-    return MoveRead(ended=reads[0] if ended else None, started=reads[-1])
+    codes = [read.house_code for read in reads]
+    if ended is None:
+        return MoveRead(ended=None, started=reads[-1]), codes
+    if not queries.house_is_in_scope(session, uid=ended.house_uid, scope=scope):
+        return MoveRead(ended=None, started=reads[-1], ended_elsewhere=True), codes
+    return MoveRead(ended=reads[0], started=reads[-1]), codes
 
 
 def age_on(birth: date | None, on: date) -> int | None:

@@ -140,7 +140,10 @@ class RevealRead(Strict):
 
 class MoveRead(Strict):
     ended: ResidenceRead | None
+    """The primary residence the move ended, when its house is in the caller's scope."""
     started: ResidenceRead
+    ended_elsewhere: bool = False
+    """A primary residence in a house outside the caller's scope was ended (not shown)."""
 
 
 class Occupant(Strict):

@@ -244,3 +244,33 @@ def test_officers_cannot_reach_people_outside_their_grids(
     response = _register(client, officer, house_code=far_house, person=_person("壬", 91),
                          moved_in="2025-01-01")  # fmt: skip
     assert response.status_code == 404
+
+
+def _move(client: TestClient, token: str, person: str, **body: Any) -> Any:
+    body.setdefault("kind", "tenant")
+    return client.post(f"/api/people/{person}/move", json=body, headers=bearer(token))
+
+
+def test_a_move_from_another_grid_does_not_say_where_the_person_lived(
+    client: TestClient, world: World, officer: str
+) -> None:
+    first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
+    elsewhere = world.objects["houses"]["other"]  # a house of another officer's grid
+    admin = login(client, world.users[Role.ADMIN])
+    client.cookies.clear()
+    # lived in the officer's grid, then moved to another grid (registered by an admin)
+    lived = _register(client, officer, house_code=first, person=_person("丁", 41),
+                      moved_in="2024-01-10", is_primary=True)  # fmt: skip
+    assert lived.status_code == 201, lived.text
+    person = lived.json()["person_uid"]
+    away = _move(client, admin, person, house_code=elsewhere, moved_on="2025-01-10")
+    assert away.status_code == 200 and away.json()["ended"]["house_code"] == first
+    # back in the officer's grid: the residence elsewhere ends, its house is not named
+    back = _move(client, officer, person, house_code=second, moved_on="2025-06-10")
+    assert back.status_code == 200, back.text
+    assert back.json()["ended"] is None and back.json()["ended_elsewhere"] is True
+    assert back.json()["started"]["house_code"] == second and elsewhere not in back.text
+    # within the grid the ended residence is shown as before
+    again = _move(client, officer, person, house_code=first, moved_on="2025-08-10")
+    assert again.status_code == 200, again.text
+    assert again.json()["ended"]["house_code"] == second and not again.json()["ended_elsewhere"]
