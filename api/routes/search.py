@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from api.deps import SessionDep
 from api.personal import Audited, CipherDep, PurposeQuery, audited
 from gis.people.periods import today_in_china
-from gis.search.service import search_people
+from gis.search.service import search_people, searched_for
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 
@@ -38,12 +38,13 @@ def find_people(
 ) -> PeopleHits:
     """People living today in houses of the caller's scope whose citizen ID number is ``q``,
     or whose name starts with ``q``; ID numbers masked, each with their current houses."""
-    audit.state_purpose(purpose)
+    searched = searched_for(q)  # whom: recorded even when nobody is found, or when refused
+    audit.state_purpose(purpose, targets=[searched])
     hits = search_people(session, query=q, scope=audit.scope, cipher=cipher, on=today_in_china())
     audit.record(
         session,
         row_count=len(hits),
-        target_codes=[code for hit in hits for code in hit.houses][:100],
+        target_codes=[searched, *(code for hit in hits for code in hit.houses)][:100],
     )
     return PeopleHits(
         items=[

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from gis.access.masking import mask_id_number
 from gis.access.scope import Scope
 from gis.errors import InvalidInput
 from gis.people.crypto import PeopleCipher, SealedField
@@ -21,10 +22,24 @@ _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]|[0-9]{15}")
 
 
 def looks_like_id_number(text: str) -> bool:
-    """>>> looks_like_id_number("44030519900101123x"), looks_like_id_number("王小明")
+    """Whether ``text`` is shaped like a citizen ID number (15, or 17 digits and a check).
+
+    >>> looks_like_id_number("44030519900101123x"), looks_like_id_number("王小明")
     (True, False)
     """
     return bool(_ID_NUMBER.fullmatch(text.strip().upper()))
+
+
+def searched_for(query: str) -> str:
+    """What the audit row records of a search: the name as typed, an ID number masked.
+
+    >>> searched_for("44030519900101123x"), searched_for(" 王 小")
+    ('search:440305********123X', 'search:王 小')
+    """
+    text = " ".join(query.split()).replace("\x00", "")
+    if looks_like_id_number(text):
+        text = mask_id_number(text.upper()) or ""
+    return f"search:{text}"[:100]
 
 
 def search_people(
