@@ -19,6 +19,10 @@ from gis.errors import InvalidInput
 
 CODE_LENGTH = 25
 GRID_CODE_LENGTH = 15
+MAX_SEQ = 999_999
+"""The last building sequence of a community (6 digits)."""
+MAX_UNIT = 99_999
+"""The last unit (house) number of a building (5 digits)."""
 STRUCTURE_CLASSES = {1: "permanent building", 2: "temporary or simple structure", 3: "other"}
 _SEPARATORS = re.compile(r"[\s\-]")
 # weights 2^(24-i) mod 11 of the 24 positions, as ISO 7064 MOD 11-2 defines them
@@ -84,9 +88,9 @@ def format_code(*, community_code: str, structure_class: int, seq: int, unit: in
         raise InvalidInput("a community code has 12 digits", field="community_code")
     if structure_class not in STRUCTURE_CLASSES:
         raise InvalidInput("structure class is 1, 2 or 3", field="structure_class")
-    if not 1 <= seq <= 999_999:
+    if not 1 <= seq <= MAX_SEQ:
         raise InvalidInput("building sequence is 1…999999", field="seq")
-    if not 0 <= unit <= 99_999:
+    if not 0 <= unit <= MAX_UNIT:
         raise InvalidInput("unit is 0…99999", field="unit")
     body = f"{community_code}{structure_class}{seq:06d}{unit:05d}"
     return body + check_character(body)
@@ -104,14 +108,18 @@ def format_codes(
     count = len(seqs)
     if count == 0:
         return np.array([], dtype="U25")
+    unit_array = np.broadcast_to(np.asarray(units, dtype=np.int64), (count,))
+    seq_array = np.asarray(seqs, dtype=np.int64)
+    # the digits below are taken modulo 10: a number too wide would wrap into another code
+    if ((seq_array < 1) | (seq_array > MAX_SEQ)).any():
+        raise InvalidInput(f"building sequence is 1…{MAX_SEQ}", field="seq")
+    if ((unit_array < 0) | (unit_array > MAX_UNIT)).any():
+        raise InvalidInput(f"unit is 0…{MAX_UNIT}", field="unit")
     community = np.frombuffer("".join(community_codes.tolist()).encode("ascii"), dtype=np.uint8)
     digits = np.zeros((count, 25), dtype=np.int64)
     digits[:, :12] = community.reshape(count, 12).astype(np.int64) - 48
     digits[:, 12] = structure_classes
-    digits[:, 13:19] = (
-        np.asarray(seqs, dtype=np.int64)[:, None] // 10 ** np.arange(5, -1, -1)
-    ) % 10
-    unit_array = np.broadcast_to(np.asarray(units, dtype=np.int64), (count,))
+    digits[:, 13:19] = (seq_array[:, None] // 10 ** np.arange(5, -1, -1)) % 10
     digits[:, 19:24] = (unit_array[:, None] // 10 ** np.arange(4, -1, -1)) % 10
     check = _check_values(digits[:, :24])
     digits[:, 24] = np.where(check == 10, ord("X") - 48, check)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,10 +10,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from gis.codes import format_codes, parse_code
+from gis.codes import MAX_UNIT, format_codes, group_code, parse_code
 from gis.errors import InvalidInput
 from gis.houses import queries
 from gis.houses.models import HouseUse
+from gis.table_files import csv_records
 
 # Column names accepted in a house list, English and Chinese.
 COLUMNS = {
@@ -92,13 +92,16 @@ def import_houses(session: Session, *, path: Path) -> HouseImportResult:
     """
     result = HouseImportResult()
     parsed: list[tuple[int, dict[str, Any]]] = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            result.read += 1
-            try:
-                parsed.append((line, parse_house_row(row)))
-            except InvalidInput as error:
-                result.rejected.append((line, str(error)))
+    records = csv_records(path)  # a file that cannot be read is refused naming the line
+    _, headers = next(records, (1, []))
+    for line, cells in records:
+        if not any(cell.strip() for cell in cells):
+            continue
+        result.read += 1
+        try:
+            parsed.append((line, parse_house_row(dict(zip(headers, cells, strict=False)))))
+        except InvalidInput as error:
+            result.rejected.append((line, str(error)))
     buildings = queries.select_live_buildings(
         session, codes=sorted({values["building_code"] for _, values in parsed})
     )
@@ -112,6 +115,10 @@ def import_houses(session: Session, *, path: Path) -> HouseImportResult:
             result.rejected.append((line, "building_code: no live building has this code"))
             continue
         unit = last_units.get(building.uid, 0) + 1
+        if unit > MAX_UNIT:
+            reason = f"building_code: {group_code(building.code)} has no unit number left"
+            result.rejected.append((line, f"{reason} ({MAX_UNIT} is the last)"))
+            continue
         last_units[building.uid] = unit
         rows.append((building, unit, values))
     codes = format_codes(

@@ -85,3 +85,14 @@ def test_vectorised_codes_agree_with_python_stdnum() -> None:
             community_code=str(community), structure_class=int(cls), seq=int(seq), unit=int(unit)
         )
     assert {code[-1] for code in codes} >= {"X", "0", "9"}
+
+
+def test_vectorised_codes_refuse_numbers_too_wide_for_their_digits() -> None:
+    """Digits are taken modulo 10: unit 100000 would silently become 00000, another code."""
+    communities = np.array(["440305005001", "440305005001"])
+    with pytest.raises(InvalidInput, match="unit is 0…99999"):
+        format_codes(community_codes=communities, structure_classes=1,
+                     seqs=np.array([1, 2]), units=np.array([99_999, 100_000]))  # fmt: skip
+    with pytest.raises(InvalidInput, match="building sequence is 1…999999"):
+        format_codes(community_codes=communities, structure_classes=1,
+                     seqs=np.array([1, 1_000_000]))  # fmt: skip

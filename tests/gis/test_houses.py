@@ -14,8 +14,10 @@ from stdnum.iso7064 import mod_11_2
 from gis.buildings.importing import import_buildings
 from gis.buildings.models import Building
 from gis.buildings.reading import open_footprints
-from gis.codes import group_code
+from gis.codes import MAX_UNIT, format_code, group_code
+from gis.errors import InvalidInput
 from gis.houses.models import House
+from gis.houses.queries import copy_houses
 from gis.houses.service import estimate_houses, import_houses
 
 
@@ -88,3 +90,41 @@ def test_estimated_houses(
     assert (
         estimate_houses(db, communities=nanshan_communities) == 0
     )  # only buildings without houses
+
+
+def test_a_building_without_unit_numbers_left_is_a_rejected_row(
+    db: Session, two_buildings: list[str], tmp_path: Path
+) -> None:
+    """Units are 5 digits: past 99999 the code would wrap onto unit 00000 (the building)."""
+    full, other = two_buildings
+    building = db.scalars(select(Building).where(Building.code == full)).one()
+    last = format_code(community_code=full[:12], structure_class=int(full[12]),
+                       seq=int(full[13:19]), unit=MAX_UNIT)  # fmt: skip
+    copy_houses(db, [(last, building.uid, building.district_code, MAX_UNIT, 1, "x",
+                      "residential", None, None, False, False)])  # fmt: skip
+    path = tmp_path / "houses.csv"
+    path.write_text(f"building_code,floor,room\n{full},1,101\n{other},1,101\n", encoding="utf-8")
+    result = import_houses(db, path=path)
+    assert (result.read, result.imported) == (2, 1)
+    assert result.rejected == [
+        (2, f"building_code: {group_code(full)} has no unit number left (99999 is the last)")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("building_code,floor\n王,1\n".encode("gbk"), "houses.csv line 2: not UTF-8 text"),
+        (f'building_code,room\nx,"{"x" * 140_000}"\n'.encode(), "line 2: a field longer"),
+    ],
+    ids=["gbk", "over-long-field"],
+)
+def test_an_unreadable_house_list_is_refused_naming_the_line(
+    db: Session, tmp_path: Path, content: bytes, reason: str
+) -> None:
+    path = tmp_path / "houses.csv"
+    path.write_bytes(content)
+    with pytest.raises(InvalidInput, match=reason):
+        import_houses(db, path=path)
+    with pytest.raises(InvalidInput, match="is not a file"):
+        import_houses(db, path=tmp_path)
