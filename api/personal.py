@@ -26,8 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.deps import ScopeDep, client_addr, get_session_factory
 from gis.access.purpose import require_purpose
 from gis.access.scope import Scope
-from gis.audit.service import AuditOutcome, record_audit
-from gis.errors import Forbidden, NotFound, PurposeRequired
+from gis.audit.service import outcome_of, record_audit
 from gis.people.crypto import PeopleCipher
 from gis.people.periods import WorkCalendar, checked_date, today_in_china
 from gis.people.registry import load_people_cipher
@@ -99,12 +98,7 @@ class Audited:
 
     def record_failure(self, error: BaseException) -> None:
         """The row of a failed or denied attempt, committed on its own."""
-        if isinstance(error, Forbidden | PurposeRequired):
-            outcome = AuditOutcome.DENIED
-        elif isinstance(error, NotFound):
-            outcome = AuditOutcome.NOT_FOUND
-        else:
-            outcome = AuditOutcome.FAILED
+        outcome = outcome_of(error)
         try:
             with self.factory() as session, session.begin():
                 session.execute(text(f"SET LOCAL lock_timeout = '{FAILURE_LOCK_TIMEOUT}'"))

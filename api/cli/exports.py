@@ -15,6 +15,7 @@ import typer
 from api.cli.common import console, session_scope
 from api.cli.users import cli_actor
 from gis.access.scope import Scope
+from gis.audit.service import outcome_of, record_audit
 from gis.crs import parse_crs
 from gis.errors import InvalidInput
 from gis.exports.formats import ExportFormat, ExportLayer
@@ -51,19 +52,29 @@ def export(
     chosen = file_format or ExportFormat.from_path(out)
     target = parse_crs(crs, field="--crs") if crs is not None else None
     cipher = load_people_cipher(get_settings()) if layer is ExportLayer.PEOPLE else None
-    with session_scope() as session:
-        operator = cli_actor()
-        scope = Scope.system(operator.name or "cli")
-        actor = operator
-        if as_user is not None:
+    operator = cli_actor()
+    scope = Scope.system(operator.name or "cli")
+    if as_user is not None:
+        with session_scope() as session:
             user = select_user(session, name=as_user)
             if user is None or user.is_disabled:
                 raise InvalidInput(f"no active account {as_user!r}", field="--as")
             scope = Scope.for_user(user)
-            actor = scope.actor
-        result = export_layer(
-            session, layer=layer, out=out, file_format=chosen, scope=scope, actor=actor,
-            crs=target, grid_code=grid, division_code=division, today=today_in_china(),
-            cipher=cipher,
-        )  # fmt: skip
+    try:
+        with session_scope() as session:
+            result = export_layer(
+                session, layer=layer, out=out, file_format=chosen, scope=scope,
+                actor=scope.actor if as_user else operator, crs=target, grid_code=grid,
+                division_code=division, today=today_in_china(), cipher=cipher,
+            )  # fmt: skip
+    except Exception as error:
+        # the export's own row went with its transaction: the attempt is recorded on its own
+        with session_scope() as session:
+            record_audit(
+                session, actor=scope.actor if as_user else operator, action=f"export.{layer}",
+                target_codes=[code for code in (grid, division) if code],
+                purpose=f"export to {out.name} ({chosen})", row_count=0,
+                outcome=outcome_of(error),
+            )  # fmt: skip
+        raise
     console.print(f"exported {result.rows:,} {result.layer} to {result.path} ({result.crs_label})")

@@ -27,9 +27,11 @@ from gis.audit.schemas import (
     ChainProblemKind,
     ChainReport,
 )
-from gis.errors import InvalidInput
+from gis.errors import Forbidden, InvalidInput, NotFound, PurposeRequired
 
-__all__ = ["Actor", "AuditOutcome", "list_audit_entries", "record_audit", "verify_chain"]
+__all__ = [
+    "Actor", "AuditOutcome", "list_audit_entries", "outcome_of", "record_audit", "verify_chain"
+]  # fmt: skip
 
 _LIMITS = {"user_name": 64, "role": 16, "action": 64, "outcome": 16, "purpose": 2000}
 
@@ -59,6 +61,15 @@ def _canonical_wkb(wkb: bytes | None) -> str | None:
     if wkb is None:
         return None
     return str(shapely.to_wkb(shapely.from_wkb(bytes(wkb)), hex=True, byte_order=1))
+
+
+def outcome_of(error: BaseException) -> AuditOutcome:
+    """How an attempt that raised ``error`` is recorded: denied, not found or failed."""
+    if isinstance(error, Forbidden | PurposeRequired):
+        return AuditOutcome.DENIED
+    if isinstance(error, NotFound):
+        return AuditOutcome.NOT_FOUND
+    return AuditOutcome.FAILED
 
 
 def record_audit(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyogrio
 import pytest
+from sqlalchemy import create_engine, text
 
 GRIDHOUSE = Path(sys.executable).parent / "gridhouse"
 SHENZHEN = {"440303", "440304", "440305", "440306", "440307", "440308", "440309", "440310",
@@ -52,3 +53,23 @@ def test_export_divisions_and_refusals(database_url: str, tmp_path: Path) -> Non
         assert refused.stderr.strip().count("\n") == 0, refused.stderr
         assert refused.stderr.startswith(f"error: {option}: "), refused.stderr
     assert not (tmp_path / "b.gpkg").exists()
+
+
+def test_a_refused_export_is_audited_too(database_url: str, tmp_path: Path) -> None:
+    grid = "990101001001998"  # no such grid: nothing to export
+    refused = _run("houses", "--grid", grid, "--out", str(tmp_path / "h.csv"),
+                   database_url=database_url, tmp_path=tmp_path)  # fmt: skip
+    assert refused.returncode == 1 and refused.stderr.startswith("error: "), refused.stderr
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT outcome, row_count, user_name FROM audit_log "
+                     "WHERE action = 'export.houses' AND :grid = ANY(target_codes)"),
+                {"grid": grid},
+            ).all()  # fmt: skip
+    finally:
+        engine.dispose()
+    assert [(row.outcome, row.row_count) for row in rows] == [("not_found", 0)]
+    assert rows[0].user_name.startswith("cli:")
+    assert not (tmp_path / "h.csv").exists()
