@@ -12,7 +12,7 @@ from fastapi.responses import PlainTextResponse, Response
 from api.deps import ScopeDep, SessionDep
 from api.limits import DEFAULT_PAGE_SIZE, PageLimit
 from api.personal import AtQuery, Audited, CipherDep, PurposeQuery, audited, on_date
-from gis.errors import InvalidInput
+from gis.buildings.features import parse_bbox
 from gis.events import exchange, permits
 from gis.events import service as events
 from gis.events.models import EventStatus
@@ -42,18 +42,6 @@ EventId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the event's numbe
 GridPath = Annotated[str, Path(pattern=r"^[0-9]{15}$", description="a 15-digit grid code")]
 GridQuery = Annotated[str | None, Query(pattern=r"^[0-9]{15}$", description="a grid code")]
 PermitNumber = Annotated[str, Path(min_length=1, max_length=20, description="permit number")]
-
-
-def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    if text is None:
-        return None
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise InvalidInput("min_lon,min_lat,max_lon,max_lat as numbers", field="bbox") from None
-    if len(values) != 4 or not (values[0] < values[2] and values[1] < values[3]):
-        raise InvalidInput("min_lon,min_lat,max_lon,max_lat with min below max", field="bbox")
-    return values[0], values[1], values[2], values[3]
 
 
 @router.get("/api/events/counts", response_model=EventCounts)
@@ -103,7 +91,8 @@ def list_events(
     audit.state_purpose(purpose, targets=[grid] if grid else [])
     page = events.list_events(
         session, scope=audit.scope, now=events.now_utc(), grid_code=grid, status=status,
-        is_open=is_open, is_overdue=overdue, bbox=_bbox(bbox), after=after, limit=limit,
+        is_open=is_open, is_overdue=overdue, bbox=parse_bbox(bbox) if bbox is not None else None,
+        after=after, limit=limit,
     )  # fmt: skip
     audit.record(session, row_count=len(page.items))
     return page
