@@ -54,7 +54,8 @@ class SourceCrs:
 
 
 def parse_crs(value: str, *, field: str = "crs") -> SourceCrs:
-    """Read ``EPSG:4490``, ``4326``, ``GCJ02`` or ``BD09`` (case and hyphens ignored).
+    """Read ``EPSG:4490``, ``4326``, ``GCJ02`` or ``BD09`` (case and hyphens ignored); an EPSG
+    code must name a horizontal CRS (geographic 2D or projected).
 
     >>> parse_crs("gcj-02").label
     'GCJ02'
@@ -73,10 +74,29 @@ def parse_crs(value: str, *, field: str = "crs") -> SourceCrs:
         )
     epsg = int(match.group(1))
     try:
-        CRS.from_epsg(epsg)
+        parsed = CRS.from_epsg(epsg)
     except CRSError:
         raise InvalidInput(f"EPSG:{epsg} is not a known CRS", field=field) from None
+    if not is_horizontal(parsed):
+        # a vertical, geocentric, 3D or compound CRS has no (x, y) on the ground to convert:
+        # pyproj would still "convert" the numbers (EPSG:5714 swaps them)
+        raise InvalidInput(
+            f"EPSG:{epsg} ({parsed.type_name}) is not a horizontal CRS: "
+            "give a geographic 2D or projected one (EPSG:4490, EPSG:4326, EPSG:4547…)",
+            field=field,
+        )
     return SourceCrs(epsg=epsg)
+
+
+def is_horizontal(crs: CRS) -> bool:
+    """A geographic 2D or projected CRS: two axes on the ground, nothing vertical.
+
+    >>> is_horizontal(CRS.from_epsg(32650)), is_horizontal(CRS.from_epsg(5714))
+    (True, False)
+    """
+    if crs.is_compound or len(crs.axis_info) != 2:
+        return False
+    return bool(crs.is_geographic or crs.is_projected)
 
 
 def crs_from_file(crs: Any) -> SourceCrs | None:

@@ -75,3 +75,16 @@ def test_parse_crs_refuses_unknown_and_empty() -> None:
         parse_crs("WGS84-ish", field="--crs")
     with pytest.raises(CrsRequired):
         parse_crs("  ")
+
+
+@pytest.mark.parametrize("code", ["EPSG:5714", "EPSG:4978", "EPSG:4979", "EPSG:9518"])
+def test_parse_crs_refuses_crss_that_are_not_horizontal(code: str) -> None:
+    # a height, geocentric, geographic 3D, compound: no (x, y) on the ground to convert
+    with pytest.raises(InvalidInput, match="not a horizontal CRS") as refused:
+        parse_crs(code, field="--crs")
+    assert refused.value.field == "--crs"
+
+
+@pytest.mark.parametrize("code", ["EPSG:4490", "EPSG:4326", "EPSG:32650", "EPSG:4547"])
+def test_parse_crs_takes_geographic_2d_and_projected_crss(code: str) -> None:
+    assert parse_crs(code).label == code
