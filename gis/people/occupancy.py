@@ -191,7 +191,8 @@ def checked_polygon(geojson: dict[str, Any], crs: SourceCrs) -> Polygon | MultiP
         raise InvalidGeometry("a GeoJSON Polygon or MultiPolygon is required", field="polygon")
     try:
         geometry = shape(geojson)
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError):
+        # OverflowError: a JSON integer too large for a float (Python's json reads any length)
         raise InvalidGeometry("not a valid GeoJSON polygon", field="polygon") from None
     vertices = int(shapely.get_num_coordinates(geometry))
     if vertices > MAX_POLYGON_VERTICES:
@@ -209,6 +210,15 @@ def checked_polygon(geojson: dict[str, Any], crs: SourceCrs) -> Polygon | MultiP
         reason = shapely.is_valid_reason(geometry)
         raise InvalidGeometry(f"the polygon is invalid: {reason}", field="polygon")
     stored = transform_geometries(np.array([geometry]), crs, STORAGE_SRID)[0]
+    stored_coords = shapely.get_coordinates(stored)
+    if not np.isfinite(stored_coords).all() or (
+        out_of_china(stored_coords[:, 0], stored_coords[:, 1]).any()
+    ):
+        # projected input is checked here, where it has become lon/lat (UTM's 0,0 lies at sea)
+        raise InvalidGeometry(
+            f"the polygon reaches outside China once converted from {crs.label} to EPSG:4490",
+            field="polygon",
+        )
     if not stored.is_valid or stored.is_empty:
         raise InvalidGeometry("the polygon is invalid once converted to EPSG:4490", field="polygon")
     area_m2 = abs(GEOD.geometry_area_perimeter(stored)[0])

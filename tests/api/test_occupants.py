@@ -30,7 +30,7 @@ from gis.people.crypto import PeopleCipher
 from gis.people.populate import populate
 from gis.settings import Settings
 from gis.users.models import Role, User
-from tests.access_world import bearer, client_for, login, password_hash
+from tests.access_world import World, bearer, client_for, login, password_hash
 
 WINDOW = (113.915, 22.540, 113.920, 22.545)  # EPSG:4490: an urban village beside estates
 AT = date(2025, 6, 1)
@@ -202,3 +202,46 @@ def test_polygon_and_grid_queries_equal_brute_force(
     expected = set().union(*(demo_shaped.occupants[c] for c in in_grid))
     assert expected
     assert _collect(client, demo_shaped.admin, {"grid": f"{community}901"}) == expected
+
+
+def _square(x: float, y: float, side: float) -> dict[str, Any]:
+    return mapping(box(x, y, x + side, y + side))
+
+
+@pytest.mark.parametrize(
+    ("polygon", "crs", "field", "message"),
+    [
+        # a JSON integer too large for a float (Python's json reads it whole): OverflowError
+        (
+            {"type": "Polygon", "coordinates": [[[113.9, 22.5], [10**400, 22.5],
+                                                 [113.9, 22.6], [113.9, 22.5]]]},
+            "EPSG:4326", "polygon", "not a valid GeoJSON polygon",
+        ),
+        # UTM zone 50N's origin is lon 112.5 lat 0, at sea: checked once converted to EPSG:4490
+        (_square(0, 0, 100), "EPSG:32650", "polygon", "outside China once converted"),
+        # not horizontal CRSs: a height (pyproj swapped the axes), geocentric, geographic 3D
+        (_square(113.9, 22.5, 0.001), "EPSG:5714", "crs", "not a horizontal CRS"),
+        (_square(113.9, 22.5, 0.001), "EPSG:4978", "crs", "not a horizontal CRS"),
+        (_square(113.9, 22.5, 0.001), "EPSG:4979", "crs", "not a horizontal CRS"),
+    ],
+)  # fmt: skip
+def test_a_polygon_search_refuses_what_it_cannot_place_in_china(
+    client: TestClient, world: World, polygon: dict[str, Any], crs: str, field: str, message: str
+) -> None:
+    admin = bearer(login(client, world.users[Role.ADMIN]))
+    response = client.post(
+        "/api/occupants/search", json={"polygon": polygon, "crs": crs}, headers=admin
+    )
+    assert response.status_code == 422, response.text
+    (detail,) = response.json()["detail"]
+    assert detail["loc"] == [field] and message in detail["msg"]
+
+
+def test_a_polygon_search_takes_a_projected_polygon_in_china(
+    client: TestClient, world: World
+) -> None:
+    admin = bearer(login(client, world.users[Role.ADMIN]))
+    # 100 m in CGCS2000 / 3-degree Gauss-Kruger CM 114E, in Shenzhen
+    body = {"polygon": _square(500_000, 2_490_000, 100), "crs": "EPSG:4547"}
+    response = client.post("/api/occupants/search", json=body, headers=admin)
+    assert response.status_code == 200, response.text
