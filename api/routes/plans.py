@@ -29,6 +29,7 @@ PLAN_STATEMENT_TIMEOUT_MS = 120_000
 PlanId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 GridId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Geometry = Annotated[dict[str, Any], Field(description="a GeoJSON geometry in EPSG:4326")]
+Households = Annotated[int, Field(ge=1, le=plans.MAX_TARGET_HOUSEHOLDS)]
 
 
 class PlanCreate(BaseModel):
@@ -36,7 +37,9 @@ class PlanCreate(BaseModel):
         pattern=r"^[0-9]{12}$", description="a district, township or community"
     )
     plan_name: str | None = Field(default=None, max_length=100)
-    target_households: tuple[int, int] = (300, 500)
+    target_households: tuple[Households, Households] = Field(
+        default=(300, 500), description="the band of households a grid should hold: min, max"
+    )
 
 
 class PlanRead(AggregateModel):

@@ -34,6 +34,10 @@ PLAN_ROLES = (Role.PLANNER, Role.ADMIN)
 _REFRESHED = "gis.grids.refreshed"
 """``session.info`` key: the plan grids whose stats were refreshed since last taken."""
 PLAN_LEVELS = (DivisionLevel.COUNTY, DivisionLevel.TOWNSHIP, DivisionLevel.VILLAGE)
+MAX_TARGET_HOUSEHOLDS = 200_000
+"""The largest household count a plan's target band may name: far above any real grid (a few
+hundred households) and above the band ``grids suggest`` drafts for its largest target (100,000
+× 1.25), far below the plan table's integer columns."""
 
 
 def get_plan(
@@ -89,8 +93,11 @@ def create_plan(
             "a plan covers a county (district), a township or a community", field="division_code"
         )
     low, high = target_households
-    if not 0 < low < high:
-        raise InvalidInput("the target band needs 0 < min < max", field="target_households")
+    if not 0 < low < high <= MAX_TARGET_HOUSEHOLDS:
+        raise InvalidInput(
+            f"the target band needs 0 < min < max ≤ {MAX_TARGET_HOUSEHOLDS:,}",
+            field="target_households",
+        )
     prefix = division_prefix(division.code)
     communities = area_queries.select_communities_under(session, prefix=prefix)
     plan = GridPlan(

@@ -212,3 +212,25 @@ def test_each_edit_answers_with_exactly_what_changed_in_the_impact(
     assert answer.status_code == 200, answer.text
     expected = client.get(f"{url}/impact", headers=headers).json()
     assert _apply(impact, answer.json()) == expected and expected["publishable"]
+
+
+def test_a_plan_target_band_out_of_range_is_422_naming_it(
+    client: TestClient, world: World, db: Session
+) -> None:
+    build_small_world(db)
+    headers = _as(client, world, Role.PLANNER)
+    for band in ([1, 3_000_000_000], [1, 200_001], [0, 500], [-5, 500]):
+        body = {"division_code": "970101001000", "target_households": band}
+        response = client.post("/api/plans", json=body, headers=headers)
+        assert response.status_code == 422, (band, response.text)
+        (detail,) = response.json()["detail"]
+        assert "target_households" in detail["loc"], band
+    for band in ([500, 300], [300, 300]):  # in range, but not a band: refused by the service
+        body = {"division_code": "970101001000", "target_households": band}
+        response = client.post("/api/plans", json=body, headers=headers)
+        assert response.status_code == 422, (band, response.text)
+        assert response.json()["detail"][0]["loc"] == ["target_households"]
+    body = {"division_code": "970101001000", "target_households": [1, 200_000]}
+    created = client.post("/api/plans", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["target_households"] == [1, 200_000]
