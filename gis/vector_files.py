@@ -25,6 +25,8 @@ def choose_layer(path: Path, layer: str | None, *, preferred: str) -> str:
     except pyogrio.errors.DataSourceError as error:
         message = f"{path.name} is not a readable vector file ({error})"
         raise InvalidInput(message, field="FILE") from None
+    if not layers:
+        raise InvalidInput(f"{path.name} holds no layer", field="FILE")
     if layer is None:
         if len(layers) == 1:
             return layers[0]

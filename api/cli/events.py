@@ -25,6 +25,7 @@ from gis.events.schemas import EventStepRequest, ReconcileReport
 from gis.people.periods import today_in_china
 from gis.people.registry import load_people_cipher
 from gis.settings import get_settings
+from gis.table_files import read_text
 
 app = typer.Typer(help="Events: list, overdue, move through their steps.", no_args_is_help=True)
 permits_app = typer.Typer(help="Residence permits: reminders per grid.", no_args_is_help=True)
@@ -191,7 +192,7 @@ def reconcile_command(
     if suffix == ".csv" and not (other_region and period_from and period_to):
         raise InvalidInput("a CSV file needs --other-region, --from and --to", field="file")
     outflow = exchange.read_exchange_file(
-        file.read_text(encoding="utf-8"),
+        read_text(file, field="file"),
         suffix=suffix,
         kind="outflow",
         region=other_region or "",

@@ -12,22 +12,28 @@ import typer
 from api.cli.common import console, session_scope
 from gis.buildings import service
 from gis.codes import group_code
-from gis.crs import crs_from_file, parse_crs, transform_geometries
-from gis.errors import CrsRequired, InvalidInput
+from gis.crs import parse_crs, transform_geometries
+from gis.errors import InvalidInput
+from gis.table_files import check_file
+from gis.vector_files import choose_layer, source_crs
 
 app = typer.Typer(help="Retire, correct, split and merge buildings.", no_args_is_help=True)
 
 CrsOption = Annotated[str | None, typer.Option(help="CRS of the file when it declares none")]
 
 
-def read_polygons(path: Path, crs: str | None) -> list[Any]:
-    """Polygons of a file (GeoJSON, GeoPackage…) converted to EPSG:4490."""
-    if not path.exists():
-        raise InvalidInput(f"{path} does not exist", field="--geometry")
-    frame = pyogrio.read_dataframe(path)
-    source = parse_crs(crs, field="--crs") if crs else crs_from_file(frame.crs)
-    if source is None:
-        raise CrsRequired(f"{path.name} declares no CRS; name it with --crs", field="--crs")
+def read_polygons(path: Path, crs: str | None, *, field: str) -> list[Any]:
+    """Polygons of a file (GeoJSON, GeoPackage…) converted to EPSG:4490; a file that is not a
+    readable vector file, or holds no feature, is refused naming ``field``."""
+    try:
+        check_file(path, field=field)
+        layer = choose_layer(path, None, preferred="buildings")
+    except InvalidInput as error:
+        raise InvalidInput(error.message, field=field) from None
+    frame = pyogrio.read_dataframe(path, layer=layer)
+    if len(frame) == 0:
+        raise InvalidInput(f"{path.name} holds no footprint", field=field)
+    source = source_crs(path, parse_crs(crs, field="--crs") if crs else None, frame.crs)
     return list(transform_geometries(np.asarray(frame.geometry.values), source))
 
 
@@ -57,7 +63,7 @@ def correct(
     crs: CrsOption = None,
 ) -> None:
     """Replace a footprint; the code stays, the version goes up, the old footprint is kept."""
-    (geom, *rest) = read_polygons(geometry, crs)
+    (geom, *rest) = read_polygons(geometry, crs, field="--geometry")
     if rest:
         raise InvalidInput("the file must hold exactly one footprint", field="--geometry")
     with session_scope() as session:
@@ -73,7 +79,9 @@ def split(
 ) -> None:
     """1 → n: retire the building and issue a code to each part (lineage recorded)."""
     with session_scope() as session:
-        children = service.split_building(session, code=code, parts=read_polygons(parts, crs))
+        children = service.split_building(
+            session, code=code, parts=read_polygons(parts, crs, field="--parts")
+        )
         for child in children:
             console.print(f"{group_code(code)} → {group_code(child.code)}")
 
@@ -87,7 +95,7 @@ def merge(
     crs: CrsOption = None,
 ) -> None:
     """n → 1: retire the buildings and issue one code to the merged building (lineage recorded)."""
-    geom = read_polygons(geometry, crs)[0] if geometry else None
+    geom = read_polygons(geometry, crs, field="--geometry")[0] if geometry else None
     with session_scope() as session:
         child = service.merge_buildings(session, codes=codes, geom=geom)
         console.print(f"{', '.join(map(group_code, codes))} → {group_code(child.code)}")

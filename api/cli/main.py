@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -23,6 +24,9 @@ from api.cli import (
 )
 from api.cli.common import errors
 from gis.errors import GisError
+
+DEBUG_VARIABLE = "GRIDHOUSE_DEBUG"
+"""Set to 1 to see the Python traceback of an unexpected failure instead of its one line."""
 
 app = typer.Typer(
     help="gridhouse: grid-based community management and house coding on PostGIS.",
@@ -58,3 +62,19 @@ def main() -> None:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         errors.print(f"error: the database cannot be reached: {reason}")
         sys.exit(1)
+    except Exception as error:  # the last resort: a failure nobody foresaw is still one line
+        if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+            raise
+        errors.print(f"error: {describe_unexpected(error)}; run with {DEBUG_VARIABLE}=1 for the "
+                     "traceback", markup=False)  # fmt: skip
+        sys.exit(1)
+
+
+def describe_unexpected(error: BaseException) -> str:
+    """``the name of the error: the first line of its message``.
+
+    >>> describe_unexpected(IsADirectoryError(21, "Is a directory"))
+    'IsADirectoryError: [Errno 21] Is a directory'
+    """
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__

@@ -228,8 +228,14 @@ class _Destination:
 
     def __init__(self, out: Path, *, layer: ExportLayer, file_format: ExportFormat) -> None:
         self.out, self.layer, self.file_format = out, layer, file_format
-        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix,
-                                             dir=out.parent)  # fmt: skip
+        try:
+            handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix,
+                                                 dir=out.parent)  # fmt: skip
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise InvalidInput(
+                f"cannot create a file in {out.parent} ({reason})", field="--out"
+            ) from None
         os.close(handle)
         self.partial = Path(temporary)
         self.partial.unlink()  # GDAL creates the file itself

@@ -36,6 +36,8 @@ from gis.vector_files import choose_layer, source_crs
 
 CODE_FIELDS = ("code", "grid_code", "网格编码")
 NAME_FIELDS = ("name", "grid_name", "网格名称")
+MAX_NAME_CHARS = 100
+"""A grid name's longest length: ``grids.name`` is VARCHAR(100)."""
 
 
 @dataclass
@@ -80,7 +82,16 @@ def read_grid_file(path: Path, *, layer: str | None, crs: SourceCrs | None) -> G
             raise InvalidGeometry(
                 f"row {row} is invalid after conversion to EPSG:4490", field="FILE"
             )
-    return GridFile(polygons, _column(frame, CODE_FIELDS), _column(frame, NAME_FIELDS), source)
+    names = _column(frame, NAME_FIELDS)
+    for row, name in enumerate(names, start=1):
+        if name is not None and len(name) > MAX_NAME_CHARS:
+            raise InvalidInput(
+                f"row {row}: the name has {len(name):,} characters, at most {MAX_NAME_CHARS}",
+                field="name",
+            )
+        if name is not None and "\x00" in name:
+            raise InvalidInput(f"row {row}: the name contains a NUL byte", field="name")
+    return GridFile(polygons, _column(frame, CODE_FIELDS), names, source)
 
 
 def _column(frame: Any, names: tuple[str, ...]) -> list[str | None]:

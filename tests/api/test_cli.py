@@ -89,3 +89,73 @@ def test_code_check(external_url: str, tmp_path: Path) -> None:
     )  # fmt: skip
     assert offline.returncode == 0
     assert "status: unknown" in offline.stdout
+
+
+def _offline(tmp_path: Path) -> dict[str, str]:
+    """An environment whose database cannot be reached: these failures come before it."""
+    return {
+        "GRIDHOUSE_DATABASE_URL": f"postgresql://x:y@127.0.0.1:{cluster.free_port()}/none",
+        "GRIDHOUSE_DATA_DIR": str(tmp_path / "data"),
+    }
+
+
+def _refused(result: subprocess.CompletedProcess[str], *expected: str) -> None:
+    """Exit 1 with one line on stderr holding every expected piece, and no traceback."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    for piece in expected:
+        assert piece in result.stderr, (piece, result.stderr)
+
+
+def test_unreadable_files_are_one_line_errors(tmp_path: Path) -> None:
+    env = _offline(tmp_path)
+    code = "440305005001-1-000001-00000-1"
+    garbage = tmp_path / "fix.geojson"
+    garbage.write_bytes(b"\x00\x01 not a vector file")
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    gbk = tmp_path / "outflow.csv"
+    gbk.write_bytes("citizen_id,name,hukou_division,residence_division,since\n1,王\n".encode("gbk"))
+    folder = tmp_path / "houses.csv"
+    folder.mkdir()
+    cases = [
+        (("buildings", "correct", code, "--geometry", str(garbage)), ["--geometry", "fix.geojson"]),
+        (("buildings", "correct", code, "--geometry", str(empty)), ["holds no footprint"]),
+        (("buildings", "correct", code, "--geometry", str(tmp_path)), ["is not a file"]),
+        (("exchange", "reconcile", str(tmp_path / "missing.json"), "--region", "440305"),
+         ["file: ", "missing.json does not exist"]),
+        (("exchange", "reconcile", str(gbk), "--region", "440305", "--other-region", "110105",
+          "--from", "2026-01-01", "--to", "2026-02-01"), ["outflow.csv line 2: not UTF-8"]),
+        (("import", "houses", str(folder)), ["FILE: ", "is not a file"]),
+    ]  # fmt: skip
+    for args, expected in cases:
+        _refused(run(*args, env=env), *expected)
+
+
+def test_export_into_a_folder_nobody_may_write_in(external_url: str, tmp_path: Path) -> None:
+    env = {"GRIDHOUSE_DATABASE_URL": external_url, "GRIDHOUSE_DATA_DIR": str(tmp_path)}
+    assert run("migrate", env=env).returncode == 0
+    _refused(run("export", "buildings", "--out", "/proc/x.gpkg", env=env), "--out", "/proc")
+
+
+def test_an_unforeseen_failure_is_one_line_unless_debugging(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.cli import main
+
+    def broken() -> None:
+        raise IsADirectoryError(21, "Is a directory", "houses")
+
+    monkeypatch.setattr(main, "app", broken)
+    monkeypatch.delenv(main.DEBUG_VARIABLE, raising=False)
+    with pytest.raises(SystemExit) as exited:
+        main.main()
+    assert exited.value.code == 1
+    assert capsys.readouterr().err == (
+        "error: IsADirectoryError: [Errno 21] Is a directory: 'houses'; "
+        "run with GRIDHOUSE_DEBUG=1 for the traceback\n"
+    )
+    monkeypatch.setenv(main.DEBUG_VARIABLE, "1")
+    with pytest.raises(IsADirectoryError):
+        main.main()

@@ -169,6 +169,7 @@ def test_bad_requests_name_the_option(db: Session, world: World, tmp_path: Path)
     cases = [
         ({"out": existing}, "--out"),
         ({"out": tmp_path / "missing" / "b.gpkg"}, "--out"),
+        ({"out": Path("/proc/b.gpkg")}, "--out"),  # a folder nobody may write in, even root
         ({"out": tmp_path / "b.gpkg", "grid_code": "12"}, "--grid"),
         ({"out": tmp_path / "b.gpkg", "division_code": "44030"}, "--division"),
     ]

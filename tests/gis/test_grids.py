@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
-from gis.errors import TopologyViolation
-from gis.grids.importing import GridImportResult, import_grids
+from gis.errors import InvalidInput, TopologyViolation
+from gis.grids.importing import GridImportResult, import_grids, read_grid_file
 from gis.grids.models import Grid
 from gis.grids.queries import select_grid_lineage
 from gis.grids.service import grid_page
@@ -170,3 +170,13 @@ def test_an_import_with_a_gap_is_refused_with_its_location(db: Session, tmp_path
     assert 113.819 < lon < 113.82 and 22.60 < lat < 22.61
     assert gap["properties"]["area_m2"] > 1000
     assert db.scalar(select(Grid.code).where(Grid.district_code == "970101")) is None
+
+
+def test_a_name_longer_than_the_column_is_refused_naming_the_row(tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    path = tmp_path / "grids.geojson"
+    names = ["网格一", "长" * 101]
+    gpd.GeoDataFrame({"name": names}, geometry=[NW, NE], crs="EPSG:4326").to_file(path)
+    with pytest.raises(InvalidInput, match="row 2: the name has 101 characters, at most 100"):
+        read_grid_file(path, layer=None, crs=None)
