@@ -38,7 +38,9 @@ def find_people(
 ) -> PeopleHits:
     """People living today in houses of the caller's scope whose citizen ID number is ``q``,
     or whose name starts with ``q``; ID numbers masked, each with their current houses."""
-    searched = searched_for(q)  # whom: recorded even when nobody is found, or when refused
+    searched = searched_for(
+        q, cipher=cipher
+    )  # whom: recorded even when nobody is found, or when refused
     audit.state_purpose(purpose, targets=[searched])
     hits = search_people(session, query=q, scope=audit.scope, cipher=cipher, on=today_in_china())
     audit.record(

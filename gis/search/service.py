@@ -8,7 +8,6 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from gis.access.masking import mask_id_number
 from gis.access.scope import Scope
 from gis.errors import InvalidInput
 from gis.people.crypto import PeopleCipher, SealedField
@@ -30,15 +29,14 @@ def looks_like_id_number(text: str) -> bool:
     return bool(_ID_NUMBER.fullmatch(text.strip().upper()))
 
 
-def searched_for(query: str) -> str:
-    """What the audit row records of a search: the name as typed, an ID number masked.
-
-    >>> searched_for("44030519900101123x"), searched_for(" 王 小")
-    ('search:440305********123X', 'search:王 小')
-    """
+def searched_for(query: str, *, cipher: PeopleCipher) -> str:
+    """What the audit row records of a search: a name as typed; an ID number as its keyed
+    lookup hash in hex (``search:id:…``), which matches ``people.id_number_hash`` of the person
+    it names but is no form of the number itself."""
     text = " ".join(query.split()).replace("\x00", "")
     if looks_like_id_number(text):
-        text = mask_id_number(text.upper()) or ""
+        digest = cipher.lookup_hash(text.upper(), field=SealedField.ID_NUMBER)
+        return f"search:id:{digest.hex()}"
     return f"search:{text}"[:100]
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.audit.models import AuditEntry
+from gis.people.models import Person
 from gis.users.models import Role
 from tests.access_world import World, bearer, login
 from tests.people_world import CANARY, RESIDENTS
@@ -41,11 +42,15 @@ def test_officers_find_their_residents_by_name_or_id_number(
             AuditEntry.user_name == officer, AuditEntry.action == "people.search"
         )
     ).all()
-    # whom each search was for, found or not: names as typed, ID numbers masked
+    # whom each search was for, found or not: names as typed, an ID number as the keyed hash
+    # stored with the person (no form of the number itself)
     searched = [codes[0] for (codes,) in rows]
     assert f"search:{name[:2]}" in searched and f"search:{CANARY.name}" in searched
-    masked = f"search:{id_number[:6]}{'*' * 8}{id_number[-4:].upper()}"
-    assert masked in searched and not any(id_number.upper() in code for code in searched)
+    person = db.scalar(select(Person).where(Person.name == name))
+    assert person is not None and person.id_number_hash is not None
+    assert f"search:id:{person.id_number_hash.hex()}" in searched
+    masked = f"{id_number[:6]}{'*' * 8}{id_number[-4:].upper()}"
+    assert not any(id_number.upper() in code or masked in code for code in searched)
 
 
 def test_police_state_a_purpose_and_planners_may_not_search(
