@@ -130,6 +130,8 @@ def reveal_person(
     audit.purpose = request.reason[:500]
     audit.scope.require_personal()
     audit.purpose = require_reason(request.reason)
-    revealed = reads.reveal_person(session, scope=audit.scope, cipher=cipher, uid=uid)
+    revealed = reads.reveal_person(
+        session, scope=audit.scope, cipher=cipher, uid=uid, today=today_in_china()
+    )
     audit.record(session, row_count=1)
     return revealed

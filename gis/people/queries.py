@@ -96,6 +96,22 @@ def select_house_in_scope(session: Session, *, code: str, scope: Scope) -> House
     return session.scalar(select(House).where(House.code == code, scope.houses_clause()))
 
 
+def lived_in_scope_since(
+    session: Session, *, person_uid: uuid.UUID, scope: Scope, since: date
+) -> bool:
+    """Whether the person had a residence in a house in scope on ``since`` or later."""
+    statement = select(
+        exists(
+            select(Residence.uid).where(
+                Residence.person_uid == person_uid,
+                or_(func.upper(Residence.period).is_(None), func.upper(Residence.period) > since),
+                scope.house_uid_clause(Residence.house_uid),
+            )
+        )
+    )
+    return bool(session.scalar(statement))
+
+
 def house_is_in_scope(session: Session, *, uid: uuid.UUID, scope: Scope) -> bool:
     """Whether the house (of any status) is in scope."""
     return bool(session.scalar(select(scope.house_uid_clause(literal(uid)))))

@@ -4,7 +4,7 @@ residences with their declarations."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,11 @@ from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.models import Declaration, Person, Residence
 from gis.people.periods import CHINA
 from gis.people.schemas import DeclarationRead, MoveRead, PersonRead, ResidenceRead, RevealRead
+from gis.users.models import Role
+
+REVEAL_AFTER_DEPARTURE_DAYS = 30
+"""How long after leaving an officer's grids a person's identifiers may still be revealed to
+that officer (a late deregistration, a follow-up); police and admins are not bound by it."""
 
 
 def _person(session: Session, *, uid: uuid.UUID, scope: Scope) -> Person:
@@ -114,11 +119,23 @@ def get_person(session: Session, *, scope: Scope, uid: uuid.UUID, today: date) -
 
 
 def reveal_person(
-    session: Session, *, scope: Scope, cipher: PeopleCipher, uid: uuid.UUID
+    session: Session, *, scope: Scope, cipher: PeopleCipher, uid: uuid.UUID, today: date
 ) -> RevealRead:
-    """Full identifiers of a person in scope (the caller audits the reveal with its reason)."""
+    """Full identifiers of a person in scope (the caller audits the reveal with its reason).
+
+    Officers reveal the people who live in their grids, or left them at most
+    :data:`REVEAL_AFTER_DEPARTURE_DAYS` days ago: someone who moved away years ago is in their
+    grids' history, not their work, and their phone now is no business of the old grid's. Any
+    other person answers as one that does not exist."""
     scope.require_personal()
     person = _person(session, uid=uid, scope=scope)
+    if scope.role is Role.OFFICER and not queries.lived_in_scope_since(
+        session,
+        person_uid=uid,
+        scope=scope,
+        since=today - timedelta(days=REVEAL_AFTER_DEPARTURE_DAYS),
+    ):
+        raise NotFound(f"no person {uid}", field="uid")
     id_number = (
         cipher.open(person.id_number_enc, field=SealedField.ID_NUMBER)
         if person.id_number_enc is not None

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -20,10 +21,11 @@ from gis.audit.models import AuditEntry
 from gis.audit.service import verify_chain
 from gis.db import make_engine, make_session_factory, transaction
 from gis.people.crypto import PeopleCipher
+from gis.people.periods import today_in_china
 from gis.settings import Settings
 from gis.users.models import Role
 from tests.access_world import World, bearer, build_world, login
-from tests.people_world import CANARY, RESIDENTS, add_people_world
+from tests.people_world import CANARY, MISSING_UID, RESIDENTS, add_people_world, citizen_id
 
 CASE = "A4403052026050001"
 BOX = [
@@ -278,6 +280,45 @@ def _every_request(world: World) -> list[tuple[str, str, dict[str, object] | Non
         ("GET", f"/api/search/people?q={CANARY.id_number}&purpose={CASE}", None),
         ("GET", "/api/audit?limit=1000", None),
     ]
+
+
+def _reveal(client: TestClient, token: str, uid: str, reason: str) -> Any:
+    return client.post(f"/api/people/{uid}/reveal", json={"reason": reason}, headers=bearer(token))
+
+
+def test_officers_reveal_only_people_living_in_their_grids_or_just_gone(
+    client: TestClient, world: World
+) -> None:
+    officer = _token(client, world, Role.OFFICER)
+    today = today_in_china()
+    left = {"long ago": date(2024, 6, 1), "lately": today - timedelta(days=10)}
+    people = {}
+    for seq, (when, moved_out) in enumerate(left.items(), start=71):
+        person = {"name": f"旧{seq}", "id_number": citizen_id("110105", date(1988, 5, 6), seq)}
+        body = {"house_code": world.objects["houses"]["own"], "moved_in": "2023-01-05",
+                "kind": "tenant", "declared_by": "officer", "person": person}  # fmt: skip
+        registered = client.post("/api/residences", json=body, headers=bearer(officer))
+        assert registered.status_code == 201, registered.text
+        gone = client.post(
+            f"/api/residences/{registered.json()['uid']}/deregister",
+            json={"moved_out": moved_out.isoformat()},
+            headers=bearer(officer),
+        )
+        assert gone.status_code == 200, gone.text
+        people[when] = registered.json()["person_uid"]
+    reason = "door-to-door check of room 101"
+    # left in 2024: the grid's history, no longer the officer's to reveal (as if unknown)
+    old = _reveal(client, officer, people["long ago"], reason)
+    missing = _reveal(client, officer, MISSING_UID, reason)
+    assert old.status_code == missing.status_code == 404
+    said = old.json()["detail"][0]["msg"].replace(people["long ago"], "?")
+    assert said == missing.json()["detail"][0]["msg"].replace(MISSING_UID, "?")
+    # left ten days ago (a late deregistration, a follow-up): still revealed
+    recent = _reveal(client, officer, people["lately"], reason)
+    assert recent.status_code == 200 and recent.json()["name"] == "旧72"
+    # police of the division reveal the old resident: time travel is theirs
+    police = _token(client, world, Role.POLICE)
+    assert _reveal(client, police, people["long ago"], CASE).status_code == 200
 
 
 @pytest.mark.parametrize("role", [Role.OFFICER, Role.POLICE, Role.PLANNER, Role.AUDITOR])
