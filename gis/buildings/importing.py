@@ -28,7 +28,7 @@ from gis.buildings.reading import FootprintBatch, FootprintSource, read_batches
 from gis.codes import format_codes
 from gis.crs import STORAGE_SRID, transform_geometries
 from gis.db import transaction
-from gis.errors import Conflict, InvalidInput
+from gis.errors import Conflict, GisError, InvalidInput
 from gis.geometry import check_polygons, mend_conversion_artifacts
 
 METRES_PER_FLOOR = 3.0
@@ -257,11 +257,21 @@ def import_buildings(
                 collect(future.result())
                 if on_progress is not None:
                     on_progress(count)
-    except BaseException:
+    except BaseException as error:
+        write_rejections(rejects_file, summary.rejections)  # what was refused is not lost
         with transaction(factory) as session:
+            stored = queries.count_batch_buildings(session, batch_id=batch_id)
             queries.finish_import_batch(
                 session, batch_id=batch_id, status="failed", counts=summary.counts()
             )
+        if stored and type(error) in (InvalidInput, Conflict) and isinstance(error, GisError):
+            # one transaction a batch: say what stays, and how to carry on without new codes
+            raise type(error)(
+                f"{error.message}; {stored:,} buildings of the batches before are stored "
+                f"(import batch {batch_id}): import the whole file again with --resurvey to "
+                "keep their codes",
+                field=error.field,
+            ) from error
         raise
     summary.rejected = len(summary.rejections)
     summary.repaired = len(summary.repaired_ids)

@@ -120,6 +120,12 @@ def count_live_buildings(session: Session, *, bbox: Bbox, other_than_batch: int)
     return int(session.scalar(statement) or 0)
 
 
+def count_batch_buildings(session: Session, *, batch_id: int) -> int:
+    """Buildings an import batch stored."""
+    statement = select(func.count()).select_from(Building).where(Building.batch_id == batch_id)
+    return int(session.scalar(statement) or 0)
+
+
 def insert_import_batch(session: Session, *, kind: str, source: str) -> int:
     batch = ImportBatch(kind=kind, source=source, status="running")
     session.add(batch)

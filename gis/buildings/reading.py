@@ -86,7 +86,8 @@ def read_batches(source: FootprintSource, *, batch_size: int) -> Iterator[Footpr
         source.path, layer=source.layer, where=where, batch_size=batch_size, use_pyarrow=True
     ) as (meta, reader):
         geometry_name = meta.get("geometry_name") or "wkb_geometry"
-        for record_batch in reader:
+        batches = iter(reader)
+        while (record_batch := _next_batch(batches, source=source, after=row)) is not None:
             table = record_batch.to_pydict()
             count = record_batch.num_rows
             wkb = table.pop(geometry_name, None)
@@ -101,6 +102,21 @@ def read_batches(source: FootprintSource, *, batch_size: int) -> Iterator[Footpr
                 structure_classes=_structure_classes(table, count),
             )
             row += count
+
+
+def _next_batch(batches: Iterator[Any], *, source: FootprintSource, after: int) -> Any | None:
+    """The reader's next record batch (``None`` at the end); a file that breaks off
+    (truncated, damaged) is refused naming the feature it broke after, not with GDAL's bare
+    I/O error."""
+    try:
+        return next(batches, None)
+    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise InvalidInput(
+            f"{source.path.name} cannot be read after feature {after:,} "
+            f"(truncated or damaged? {reason})",
+            field="FILE",
+        ) from None
 
 
 def _source_ids(table: dict[str, list[Any]], count: int) -> list[str | None]:

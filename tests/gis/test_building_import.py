@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pyogrio
 import pytest
 import shapely
 from sqlalchemy import func, select, text
@@ -16,6 +17,7 @@ from stdnum.iso7064 import mod_11_2
 from gis.buildings.importing import ImportSummary, import_buildings
 from gis.buildings.models import Building
 from gis.buildings.reading import open_footprints
+from gis.buildings.resurvey import resurvey_buildings
 from gis.crs import parse_crs
 from gis.errors import Conflict, CrsRequired, InvalidInput
 
@@ -232,3 +234,33 @@ def test_buildings_outside_every_community_are_rejected(
     assert summary.imported == 0
     assert summary.rejections[0].reason == "no community polygon holds its point on surface"
     assert np.isfinite(summary.seconds)
+
+
+@pytest.mark.usefixtures("nanshan_communities")
+def test_a_file_that_breaks_off_is_refused_saying_what_was_stored(
+    factory: sessionmaker[Session], db: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    whole = tmp_path / "nanshan.fgb"
+    frame = pyogrio.read_dataframe(shared_data / "shenzhen-nanshan.gpkg", layer="buildings")
+    pyogrio.write_dataframe(frame, whole, driver="FlatGeobuf", spatial_index=False)
+    broken = tmp_path / "broken.fgb"
+    broken.write_bytes(whole.read_bytes()[: whole.stat().st_size * 3 // 4])
+    with pytest.raises(InvalidInput, match="cannot be read after feature") as refused:
+        run(factory, broken, tmp_path, crs="GCJ02")
+    stored = db.scalar(select(func.count()).select_from(Building))
+    assert stored and stored < 5435  # one transaction a batch: the batches before stay
+    message = str(refused.value)
+    assert f"{stored:,} buildings of the batches before are stored" in message, message
+    assert message.startswith("FILE: broken.fgb") and "--resurvey" in message
+    # the rows refused before the break are in the rejects file all the same
+    with (tmp_path / "rejects.csv").open() as handle:
+        rejected = {row["source_id"] for row in csv.DictReader(handle)}
+    assert rejected and rejected <= NANSHAN_INVALID
+    # and the advice holds: the whole file with --resurvey keeps the stored codes
+    codes = set(db.scalars(select(Building.code)))
+    source = open_footprints(whole, layer=None, crs=parse_crs("GCJ02"))
+    resurvey_buildings(
+        factory, source=source, community_code=None, repair=False, rejects_file=tmp_path / "r.csv"
+    )
+    db.expire_all()
+    assert codes <= set(db.scalars(select(Building.code)))
