@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import http.client
 import logging
-import threading
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from sqlalchemy.orm import Session
 
 from api.access_log import ACCESS_LOGGER
 from api.main import create_app
-from gis.cluster import free_port
 from gis.settings import Settings
 from tests.access_world import share_test_session
+from tests.served import served_in_thread
 
 ID_NUMBER = "44030519900101123X"
 
@@ -34,24 +32,14 @@ class _Collected(logging.Handler):
 def access_lines(settings: Settings, db: Session) -> Iterator[tuple[int, list[str]]]:
     app = create_app(settings)
     share_test_session(app, db)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info", access_log=True)
     collected = _Collected()
-    logger = logging.getLogger(ACCESS_LOGGER)  # set up by the Config: add to it afterwards
-    logger.addHandler(collected)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("the server did not start")
-        thread.join(timeout=0.05)
-    try:
-        yield port, collected.lines
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        logger.removeHandler(collected)
+    logger = logging.getLogger(ACCESS_LOGGER)
+    with served_in_thread(app, log_level="info", access_log=True) as port:
+        logger.addHandler(collected)  # after uvicorn has set its loggers up
+        try:
+            yield port, collected.lines
+        finally:
+            logger.removeHandler(collected)
 
 
 def test_the_access_log_drops_query_strings(access_lines: tuple[int, list[str]]) -> None:

@@ -9,24 +9,22 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pyogrio
 import pytest
-import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.main import create_app
 from api.personal import get_audit_factory
-from gis.cluster import free_port
 from gis.settings import Settings
 from gis.users.models import Role, User
 from tests.access_world import PASSWORD, password_hash, share_test_session
 from tests.conftest import savepoint_factory
 from tests.nanshan_sample import import_nanshan_sample
+from tests.served import served_in_thread
 
 SAMPLE = 300
 PAGE_SIZE = 100  # several pages: GDAL must follow the next links
@@ -42,19 +40,8 @@ def served(settings: Settings, db: Session) -> Iterator[str]:
     app = create_app(settings)
     share_test_session(app, db)
     app.dependency_overrides[get_audit_factory] = lambda: savepoint_factory(db)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("the server did not start")
-        thread.join(timeout=0.05)
-    try:
+    with served_in_thread(app, log_level="warning") as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def _gdal(*args: str, token: str) -> str:

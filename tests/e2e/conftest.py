@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +16,6 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-import uvicorn
 from PIL import Image, ImageStat
 from playwright.sync_api import BrowserContext, Page, Playwright, Route, sync_playwright
 
@@ -30,6 +27,7 @@ from gis.settings import Settings
 from maps.assets import missing_vendor_files
 from tests.access_world import PASSWORD
 from tests.e2e.world import E2EWorld, build_e2e_world
+from tests.served import served_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -91,21 +89,8 @@ def server(
         data_dir=tmp_path_factory.mktemp("e2e-data"),
         people_key_file=people_key_file,
     )
-    port = cluster.free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, name="e2e-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uvicorn_server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the e2e server did not start")
-        time.sleep(0.05)
-    yield Server(url=f"http://127.0.0.1:{port}", world=world)
-    uvicorn_server.should_exit = True
-    thread.join(timeout=15)
+    with served_in_thread(create_app(settings), log_level="warning", lifespan="on") as port:
+        yield Server(url=f"http://127.0.0.1:{port}", world=world)
 
 
 @pytest.fixture(scope="session")
