@@ -71,28 +71,38 @@ def encode_tile(
     return bytes(row[0] or b"")
 
 
+def _layer(
+    model: Any,
+    columns: list[Any],
+    *,
+    where: list[Any],
+    layer: str,
+    simplified: bool = False,
+) -> Select[Any]:
+    """The encoded tile of ``model``'s rows whose ``geom`` meets the tile and ``where`` admits:
+    each its clipped geometry and ``columns``."""
+    bounds = _tile_bounds()
+    features = (
+        select(_mvt_geom(model.geom, bounds, simplified=simplified), *columns)
+        .select_from(model)
+        .join(bounds, true())
+        .where(model.geom.op("&&")(bounds.c.env_storage), *where)
+    )
+    return _encoded(features, layer=layer)
+
+
 def building_tile_statement(*, where: ColumnElement[bool], layer: str) -> Select[Any]:
     """Footprints of the live buildings ``where`` admits: code, use, floors, status
     (parameters ``z``, ``x``, ``y``)."""
-    bounds = _tile_bounds()
-    features = (
-        select(
-            _mvt_geom(Building.geom, bounds),
-            Building.code.label("code"),
-            cast(Building.status, Text).label("status"),
-            Building.use.label("use"),
-            Building.floors.label("floors"),
-        )
-        .select_from(Building)
-        .join(bounds, true())
-        .where(
-            Building.geom.op("&&")(bounds.c.env_storage),
-            # a constant in the SQL: an enum parameter would need SQLAlchemy's conversion
-            Building.status != literal_column(f"'{BuildingStatus.RETIRED.value}'"),
-            where,
-        )
-    )
-    return _encoded(features, layer=layer)
+    columns = [
+        Building.code.label("code"),
+        cast(Building.status, Text).label("status"),
+        Building.use.label("use"),
+        Building.floors.label("floors"),
+    ]
+    # the status a constant in the SQL: an enum parameter would need SQLAlchemy's conversion
+    live = Building.status != literal_column(f"'{BuildingStatus.RETIRED.value}'")
+    return _layer(Building, columns, where=[live, where], layer=layer)
 
 
 def grid_tile_statement(
@@ -101,57 +111,31 @@ def grid_tile_statement(
     """Outlines of today's grid versions: code, name, class, community, and ``own`` (whether
     the caller may see the grid's personal statistics: an officer's own grids); with
     ``simplified``, simplified by the parameter ``simplify_m`` metres (Web Mercator)."""
-    bounds = _tile_bounds()
-    features = (
-        select(
-            _mvt_geom(Grid.geom, bounds, simplified=simplified),
-            Grid.code.label("code"),
-            Grid.name.label("name"),
-            func.coalesce(cast(Grid.grid_class, Text), "unclassified").label("class"),
-            Grid.community_code.label("community_code"),
-            own.label("own"),
-        )
-        .select_from(Grid)
-        .join(bounds, true())
-        .where(Grid.geom.op("&&")(bounds.c.env_storage), current_grid_clause())
-    )
-    return _encoded(features, layer=layer)
+    columns = [
+        Grid.code.label("code"),
+        Grid.name.label("name"),
+        func.coalesce(cast(Grid.grid_class, Text), "unclassified").label("class"),
+        Grid.community_code.label("community_code"),
+        own.label("own"),
+    ]
+    return _layer(Grid, columns, where=[current_grid_clause()], layer=layer, simplified=simplified)
 
 
 def road_tile_statement(*, layer: str, some_highways: bool = False) -> Select[Any]:
     """Road centrelines (``highway`` class and name); with ``some_highways`` only the classes
     of the parameter ``highways``."""
-    bounds = _tile_bounds()
-    conditions: list[Any] = [Road.geom.op("&&")(bounds.c.env_storage)]
-    if some_highways:
-        conditions.append(Road.highway.in_(bindparam("highways", expanding=True)))
-    features = (
-        select(
-            _mvt_geom(Road.geom, bounds),
-            func.coalesce(Road.highway, "road").label("highway"),
-            Road.name.label("name"),
-        )
-        .select_from(Road)
-        .join(bounds, true())
-        .where(*conditions)
-    )
-    return _encoded(features, layer=layer)
+    columns = [func.coalesce(Road.highway, "road").label("highway"), Road.name.label("name")]
+    where = [Road.highway.in_(bindparam("highways", expanding=True))] if some_highways else []
+    return _layer(Road, columns, where=where, layer=layer)
 
 
 def event_tile_statement(*, where: ColumnElement[bool], layer: str) -> Select[Any]:
     """Open events ``where`` admits, as points: number, kind, status and ``overdue`` (no title
     or note: those may name people)."""
-    bounds = _tile_bounds()
-    features = (
-        select(
-            _mvt_geom(Event.geom, bounds),
-            Event.id.label("id"),
-            cast(Event.kind, Text).label("kind"),
-            cast(Event.status, Text).label("status"),
-            (Event.due_at < func.now()).label("overdue"),
-        )
-        .select_from(Event)
-        .join(bounds, true())
-        .where(Event.geom.op("&&")(bounds.c.env_storage), Event.closed_at.is_(None), where)
-    )
-    return _encoded(features, layer=layer)
+    columns = [
+        Event.id.label("id"),
+        cast(Event.kind, Text).label("kind"),
+        cast(Event.status, Text).label("status"),
+        (Event.due_at < func.now()).label("overdue"),
+    ]
+    return _layer(Event, columns, where=[Event.closed_at.is_(None), where], layer=layer)
