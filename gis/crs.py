@@ -50,7 +50,24 @@ class SourceCrs:
     @property
     def is_geographic(self) -> bool:
         """Degrees of longitude and latitude (the offset systems are too)."""
-        return self.offset is not None or bool(CRS.from_epsg(self.epsg or 0).is_geographic)
+        return self.offset is not None or _epsg_facts(self.epsg or 0).geographic
+
+
+@dataclass(frozen=True)
+class _EpsgFacts:
+    geographic: bool
+    horizontal: bool
+    type_name: str
+
+
+@lru_cache(maxsize=256)
+def _epsg_facts(epsg: int) -> _EpsgFacts:
+    """What an EPSG code names, looked up once: building a pyproj CRS costs ~0.1 ms, paid on
+    every radius query before (issue 5 item 8). Unknown codes raise (and are not cached)."""
+    crs = CRS.from_epsg(epsg)
+    return _EpsgFacts(
+        geographic=bool(crs.is_geographic), horizontal=is_horizontal(crs), type_name=crs.type_name
+    )
 
 
 def parse_crs(value: str, *, field: str = "crs") -> SourceCrs:
@@ -74,14 +91,14 @@ def parse_crs(value: str, *, field: str = "crs") -> SourceCrs:
         )
     epsg = int(match.group(1))
     try:
-        parsed = CRS.from_epsg(epsg)
+        facts = _epsg_facts(epsg)
     except CRSError:
         raise InvalidInput(f"EPSG:{epsg} is not a known CRS", field=field) from None
-    if not is_horizontal(parsed):
+    if not facts.horizontal:
         # a vertical, geocentric, 3D or compound CRS has no (x, y) on the ground to convert:
         # pyproj would still "convert" the numbers (EPSG:5714 swaps them)
         raise InvalidInput(
-            f"EPSG:{epsg} ({parsed.type_name}) is not a horizontal CRS: "
+            f"EPSG:{epsg} ({facts.type_name}) is not a horizontal CRS: "
             "give a geographic 2D or projected one (EPSG:4490, EPSG:4326, EPSG:4547…)",
             field=field,
         )

@@ -13,9 +13,11 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon, shape
@@ -25,7 +27,14 @@ from sqlalchemy.orm import Session
 from gis.access.scope import Scope
 from gis.buildings import service as buildings_service
 from gis.codes import parse_code
-from gis.crs import STORAGE_SRID, SourceCrs, out_of_china, parse_crs, transform_geometries
+from gis.crs import (
+    STORAGE_SRID,
+    SourceCrs,
+    out_of_china,
+    parse_crs,
+    transform_geometries,
+    transform_xy,
+)
 from gis.errors import InvalidGeometry, InvalidInput, NotFound
 from gis.people import occupancy_queries as sql
 from gis.people import queries
@@ -36,6 +45,8 @@ MAX_POLYGON_VERTICES = 1000
 MAX_POLYGON_AREA_M2 = 10_000_000.0  # 10 km²: a few communities; whole districts go by grid
 MAX_PAGE = 1000
 GEOD = Geod(ellps="GRS80")  # the CGCS2000 ellipsoid differs from GRS80 by 0.1 mm in b
+GRS80_A = 6378137.0
+GRS80_E2 = (1 / 298.257222101) * (2 - 1 / 298.257222101)
 _CURSOR = re.compile(
     r"([0-9]{24}[0-9X]):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 )
@@ -136,17 +147,33 @@ def checked_point(lon: float, lat: float, crs: SourceCrs) -> tuple[float, float]
         if not out_of_china(lats, lons)[0]:
             raise InvalidInput("lon and lat look swapped (lon is east, lat north)", field="lon")
         raise InvalidInput("the point is outside China", field="lon")
-    point = transform_geometries(np.array([shapely.Point(lon, lat)]), crs)[0]
-    return float(point.x), float(point.y)
+    x, y = transform_xy(lons, lats, crs)
+    return float(x[0]), float(y[0])
+
+
+@lru_cache(maxsize=4)
+def _unit_circle(segments: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    azimuths = np.radians(np.linspace(0.0, 360.0, segments, endpoint=False))
+    return np.sin(azimuths), np.cos(azimuths)
 
 
 def circle(lon: float, lat: float, radius_m: float, *, segments: int = 32) -> Polygon:
-    """The geodesic circle around a point, as a polygon (for the audit row's query area)."""
-    azimuths = np.linspace(0.0, 360.0, segments, endpoint=False)
-    lons, lats, _ = GEOD.fwd(
-        np.full(segments, lon), np.full(segments, lat), azimuths, np.full(segments, radius_m)
-    )
-    return Polygon(zip(lons, lats, strict=True))
+    """The circle around a point on the CGCS2000 ellipsoid, as a polygon (for the audit row's
+    query area).
+
+    Offsets from the ellipsoid's radii of curvature at the point: within 0.15 m of the
+    geodesic circle at :data:`MAX_RADIUS_M` (0.12 m at 53.5° N, China's north) and 2 mm at
+    100 m, checked against ``Geod.fwd``; ~0.05 ms, where ``Geod.fwd`` cost 0.3–0.5 ms on every
+    radius query (issue 5 item 8).
+    """
+    phi = math.radians(lat)
+    w = 1.0 - GRS80_E2 * math.sin(phi) ** 2
+    meridian = GRS80_A * (1.0 - GRS80_E2) / w**1.5  # metres a radian of latitude
+    normal = GRS80_A / math.sqrt(w)  # … and along the parallel, over cos(latitude)
+    east, north = _unit_circle(segments)
+    lons = lon + np.degrees(radius_m * east / (normal * math.cos(phi)))
+    lats = lat + np.degrees(radius_m * north / meridian)
+    return cast(Polygon, shapely.polygons(np.column_stack((lons, lats))))
 
 
 def radius_occupants(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from api.deps import SessionDep
 from api.limits import ConcurrencyLimitMiddleware, TokenBucketLimiter
 from api.main import create_app
+from gis.db import driver_row
 from gis.errors import RateLimited
 from gis.settings import Settings
 from gis.users.models import Role
@@ -153,6 +154,24 @@ def test_a_slow_statement_is_cancelled_503_and_frees_the_connection(settings: Se
         assert app.state.engine.pool.checkedout() == 0
         for _ in range(3):  # more requests than the pool has connections
             assert client.get("/healthz").status_code == 200
+
+
+def test_a_slow_statement_sent_to_the_driver_is_a_503_too(settings: Settings) -> None:
+    """The occupant pages and audit rows bypass SQLAlchemy's execution (``driver_row``): their
+    cancelled statements must still come back as the 503 of a slow database, not a 500."""
+    app = create_app(settings.model_copy(update={"statement_timeout_ms": 100, "pool_size": 1}))
+
+    @app.get("/test/sleep-driver")  # type: ignore[untyped-decorator]
+    def sleep(session: SessionDep) -> dict[str, str]:
+        driver_row(session, "SELECT pg_sleep(2)", ())
+        return {"slept": "yes"}
+
+    with TestClient(app) as client:
+        response = client.get("/test/sleep-driver")
+        assert response.status_code == 503
+        assert response.json()["detail"][0]["msg"].startswith("the database did not answer")
+        assert app.state.engine.pool.checkedout() == 0
+        assert client.get("/healthz").status_code == 200
 
 
 def test_a_pool_without_a_free_connection_answers_503_not_500(settings: Settings) -> None:
