@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import select as io_select
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+from psycopg.pq import ConnStatus
 from sqlalchemy import (
     CheckConstraint,
     MetaData,
@@ -20,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, NoResultFound
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, NoResultFound
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -102,9 +104,9 @@ def make_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         connect_args={"options": options, "connect_timeout": 5},
     )
+    event.listen(engine, "checkout", _refuse_ended_connection)
     if role is not None:
 
         @event.listens_for(engine, "connect")
@@ -114,6 +116,24 @@ def make_engine(
             dbapi_connection.commit()
 
     return engine
+
+
+def _refuse_ended_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """At checkout, drop a pooled connection the server has ended (a restart, an idle timeout,
+    ``pg_terminate_backend``): SQLAlchemy then tries a new one (its documented pessimistic
+    disconnect handling). An idle connection has nothing to read: a readable socket is the
+    server's goodbye or the end of the stream. A non-blocking look at the socket instead of
+    the pool's pre-ping, a round trip on every checkout (~0.3 ms a request, issue 5 item 8).
+    A peer that vanished without closing (a network cut) is found by the first statement
+    instead, which fails and invalidates the connection."""
+    if dbapi_connection.closed or dbapi_connection.pgconn.status != ConnStatus.OK:
+        raise DisconnectionError("the pooled connection is closed")
+    poller = io_select.poll()
+    poller.register(
+        dbapi_connection.fileno(), io_select.POLLIN | io_select.POLLERR | io_select.POLLHUP
+    )
+    if poller.poll(0):
+        raise DisconnectionError("the server ended the pooled connection")
 
 
 def _connection_options(statement_timeout_ms: int | None) -> str:
