@@ -75,16 +75,15 @@ def csv_records(path: Path, *, field: str = "FILE") -> Iterator[tuple[int, list[
             message = f"{path.name} line {first_bad_line(path)}: {_NOT_UTF8}"
             raise InvalidInput(message, field=field) from None
         except csv.Error as error:
-            if "field larger than field limit" in str(error):
-                reason = (
-                    f"a field longer than {MAX_FIELD_CHARS:,} characters "
-                    "(a quotation mark left open?)"
-                )
-            else:
-                reason = f"not well-formed CSV ({error})"
-            raise InvalidInput(
-                f"{path.name} line {reader.line_num}: {reason}", field=field
-            ) from None
+            message = f"{path.name} line {reader.line_num}: {csv_error_reason(error)}"
+            raise InvalidInput(message, field=field) from None
+
+
+def csv_error_reason(error: csv.Error) -> str:
+    """What a reader's ``csv.Error`` means, in the words of the import messages."""
+    if "field larger than field limit" in str(error):
+        return f"a field longer than {MAX_FIELD_CHARS:,} characters (a quotation mark left open?)"
+    return f"not well-formed CSV ({error})"
 
 
 def xlsx_records(path: Path, *, field: str = "FILE") -> Iterator[tuple[int, tuple[Any, ...]]]:

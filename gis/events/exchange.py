@@ -33,6 +33,7 @@ from gis.events.schemas import (
 )
 from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.identity import parse_citizen_id
+from gis.table_files import csv_error_reason
 from gis.users.models import Role
 
 CSV_FIELDS = ("citizen_id", "name", "hukou_division", "residence_division", "since")
@@ -160,13 +161,18 @@ def read_exchange_file(
         parsed: ExchangeFile = _validated(lambda: ExchangeFile.model_validate(data))
         return parsed
     reader = csv.DictReader(io.StringIO(content))
-    missing = set(CSV_FIELDS) - set(reader.fieldnames or ())
-    if missing:
-        raise InvalidInput(f"the CSV lacks the columns {', '.join(sorted(missing))}", field="file")
     records: list[ExchangeRecord] = []
-    for line, row in enumerate(reader, start=2):
-        values = {key: (row.get(key) or "").strip() for key in CSV_FIELDS}
-        records.append(_validated(lambda v=values: ExchangeRecord.model_validate(v), line=line))
+    try:
+        missing = set(CSV_FIELDS) - set(reader.fieldnames or ())
+        if missing:
+            columns = ", ".join(sorted(missing))
+            raise InvalidInput(f"the CSV lacks the columns {columns}", field="file")
+        for line, row in enumerate(reader, start=2):
+            values = {key: (row.get(key) or "").strip() for key in CSV_FIELDS}
+            records.append(_validated(lambda v=values: ExchangeRecord.model_validate(v), line=line))
+    except csv.Error as error:
+        message = f"line {reader.reader.line_num}: {csv_error_reason(error)}"
+        raise InvalidInput(message, field="file") from None
     return ExchangeFile(
         format=EXCHANGE_FORMAT, kind=kind, region=region, period_from=period_from,
         period_to=period_to, records=records,

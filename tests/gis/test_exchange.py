@@ -16,6 +16,7 @@ from gis.events.models import ExchangeBatch, ExchangeFollowUp
 from gis.events.schemas import ExchangeFile, ExchangeRecord
 from gis.houses.models import House
 from gis.people.crypto import PeopleCipher
+from gis.table_files import MAX_FIELD_CHARS
 from gis.users.models import Role
 from tests.access_world import World, build_world
 from tests.people_world import add_people_world, add_person, add_residence, citizen_id
@@ -86,6 +87,15 @@ def test_the_inflow_export_round_trips_through_csv(
     with pytest.raises(InvalidInput, match="line 3: String should have at least 18"):
         exchange.read_exchange_file(bad, suffix=".csv", kind="inflow", region=HERE,
                                     period_from=PERIOD[0], period_to=PERIOD[1])  # fmt: skip
+
+
+def test_an_over_long_csv_field_is_refused_with_its_line() -> None:
+    header = ",".join(exchange.CSV_FIELDS)
+    open_quote = header + "\n" + '"' + "1" * (MAX_FIELD_CHARS + 10) + "\n"
+    with pytest.raises(InvalidInput, match="line 2: a field longer than") as caught:
+        exchange.read_exchange_file(open_quote, suffix=".csv", kind="outflow", region=HERE,
+                                    period_from=PERIOD[0], period_to=PERIOD[1])  # fmt: skip
+    assert caught.value.field == "file"
 
 
 def test_exchanges_are_for_police_of_the_region_and_admins(
