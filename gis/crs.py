@@ -117,10 +117,18 @@ def is_horizontal(crs: CRS) -> bool:
 
 
 def crs_from_file(crs: Any) -> SourceCrs | None:
-    """The EPSG code a file declares (a pyproj CRS or WKT/authority string), or None."""
+    """The EPSG code of the horizontal CRS a file declares (a pyproj CRS or WKT/authority
+    string), or None. A 3D or compound CRS (heights beside the footprint) gives its horizontal
+    part; a vertical or geocentric one, with no (x, y) on the ground, is refused."""
     if crs is None:
         return None
-    parsed = CRS.from_user_input(crs)
+    parsed = CRS.from_user_input(crs).to_2d()
+    if not is_horizontal(parsed):
+        raise InvalidInput(
+            f"the file's CRS ({parsed.name}, {parsed.type_name}) is not a horizontal CRS: "
+            "name the footprints' CRS with --crs",
+            field="crs",
+        )
     epsg = parsed.to_epsg(min_confidence=70)
     if epsg is None:
         raise InvalidInput(

@@ -11,7 +11,9 @@ import shapely
 from pyproj import Geod
 
 from gis.crs import (
+    SourceCrs,
     bd09_to_gcj02,
+    crs_from_file,
     gcj02_to_bd09,
     gcj02_to_wgs84,
     parse_crs,
@@ -88,3 +90,17 @@ def test_parse_crs_refuses_crss_that_are_not_horizontal(code: str) -> None:
 @pytest.mark.parametrize("code", ["EPSG:4490", "EPSG:4326", "EPSG:32650", "EPSG:4547"])
 def test_parse_crs_takes_geographic_2d_and_projected_crss(code: str) -> None:
     assert parse_crs(code).label == code
+
+
+@pytest.mark.parametrize(
+    ("declared", "epsg"), [("EPSG:4490", 4490), ("EPSG:4979", 4326), ("EPSG:4326+5773", 4326)]
+)
+def test_a_file_crs_gives_its_horizontal_part(declared: str, epsg: int) -> None:
+    assert crs_from_file(declared) == SourceCrs(epsg=epsg)
+
+
+@pytest.mark.parametrize("declared", ["EPSG:5714", "EPSG:4978"])
+def test_a_file_crs_that_is_not_horizontal_is_refused(declared: str) -> None:
+    with pytest.raises(InvalidInput, match="not a horizontal CRS") as caught:
+        crs_from_file(declared)
+    assert caught.value.field == "crs"
