@@ -45,8 +45,6 @@ MAX_POLYGON_VERTICES = 1000
 MAX_POLYGON_AREA_M2 = 10_000_000.0  # 10 km²: a few communities; whole districts go by grid
 MAX_PAGE = 1000
 GEOD = Geod(ellps="GRS80")  # the CGCS2000 ellipsoid differs from GRS80 by 0.1 mm in b
-GRS80_A = 6378137.0
-GRS80_E2 = (1 / 298.257222101) * (2 - 1 / 298.257222101)
 _CURSOR = re.compile(
     r"([0-9]{24}[0-9X]):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 )
@@ -167,9 +165,9 @@ def circle(lon: float, lat: float, radius_m: float, *, segments: int = 32) -> Po
     radius query (issue 5 item 8).
     """
     phi = math.radians(lat)
-    w = 1.0 - GRS80_E2 * math.sin(phi) ** 2
-    meridian = GRS80_A * (1.0 - GRS80_E2) / w**1.5  # metres a radian of latitude
-    normal = GRS80_A / math.sqrt(w)  # … and along the parallel, over cos(latitude)
+    w = 1.0 - GEOD.es * math.sin(phi) ** 2
+    meridian = GEOD.a * (1.0 - GEOD.es) / w**1.5  # metres a radian of latitude
+    normal = GEOD.a / math.sqrt(w)  # … and along the parallel, over cos(latitude)
     east, north = _unit_circle(segments)
     lons = lon + np.degrees(radius_m * east / (normal * math.cos(phi)))
     lats = lat + np.degrees(radius_m * north / meridian)
