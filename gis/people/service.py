@@ -27,6 +27,7 @@ from gis.people.periods import (
     CHINA,
     WorkCalendar,
     checked_date,
+    checked_past_date,
     describe_period,
     make_period,
 )
@@ -134,9 +135,7 @@ def register_arrival(
     """Register a person's arrival in a house (来有登记); a new person is created from
     ``request.person`` unless one with that ID number exists (then its name must match)."""
     scope.require_role(*CHANGERS)
-    moved_in = checked_date(request.moved_in, field="moved_in")
-    if moved_in > today:
-        raise InvalidInput("an arrival is registered once it happened", field="moved_in")
+    moved_in = checked_past_date(request.moved_in, today=today, field="moved_in", what="an arrival")
     until = checked_date(request.until, field="until") if request.until else None
     period = make_period(moved_in, until, field="until")
     house = _house(session, code=request.house_code, scope=scope)
@@ -217,9 +216,7 @@ def deregister(
             f"already deregistered on {residence.deregistered_at.astimezone(CHINA).date()}",
             field="uid",
         )
-    checked_date(moved_out, field="moved_out")
-    if moved_out > today:
-        raise InvalidInput("a departure is deregistered once it happened", field="moved_out")
+    checked_past_date(moved_out, today=today, field="moved_out", what="a departure")
     lower = residence.period.lower
     assert lower is not None
     message = f"ending on {moved_out} would overlap another primary residence of the person"
@@ -242,9 +239,7 @@ def move_person(
     one transaction (both or neither)."""
     scope.require_role(*CHANGERS)
     person = _person(session, uid=person_uid, scope=scope)
-    moved_on = checked_date(request.moved_on, field="moved_on")
-    if moved_on > today:
-        raise InvalidInput("a move is registered once it happened", field="moved_on")
+    moved_on = checked_past_date(request.moved_on, today=today, field="moved_on", what="a move")
     house = _house(session, code=request.house_code, scope=scope)
     current = queries.select_primary_residence_on(session, person_uid=person.uid, on=moved_on)
     period = make_period(moved_on, None)

@@ -150,10 +150,38 @@ def test_deregistering_never_deletes(
     assert again.status_code == 409 and "already deregistered" in again.text
     row = db.scalars(select(Residence).where(Residence.uid == uid)).one()
     assert row.period.upper == date(2025, 5, 5)
-    future = (today_in_china() + timedelta(days=3)).isoformat()
-    other = world.objects["residences"]["own"]
-    assert client.post(f"/api/residences/{other}/deregister", json={"moved_out": future},
-                       headers=bearer(officer)).status_code in (409, 422)  # fmt: skip
+
+
+def test_arrivals_departures_and_moves_are_registered_once_they_happened(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    house = world.objects["house_own_2"]["own"]
+    tomorrow = (today_in_china() + timedelta(days=1)).isoformat()
+    stored = db.scalar(text("SELECT count(*) FROM residences"))
+    arrival = _register(client, officer, house_code=house, person=_person("戊", 51),
+                        moved_in=tomorrow)  # fmt: skip
+    assert arrival.status_code == 422
+    assert arrival.json()["detail"][0]["loc"] == ["moved_in"]
+    assert f"an arrival in the future ({tomorrow})" in arrival.text
+    assert db.scalar(text("SELECT count(*) FROM residences")) == stored
+    registered = _register(client, officer, house_code=house, person=_person("戊", 51),
+                           moved_in="2025-01-01")  # fmt: skip
+    assert registered.status_code == 201, registered.text
+    uid, person = registered.json()["uid"], registered.json()["person_uid"]
+    departure = client.post(f"/api/residences/{uid}/deregister", json={"moved_out": tomorrow},
+                            headers=bearer(officer))  # fmt: skip
+    assert departure.status_code == 422
+    assert departure.json()["detail"][0]["loc"] == ["moved_out"]
+    assert "a departure in the future" in departure.text
+    move = client.post(f"/api/people/{person}/move",
+                       json={"house_code": world.objects["houses"]["own"], "moved_on": tomorrow,
+                             "kind": "tenant"}, headers=bearer(officer))  # fmt: skip
+    assert move.status_code == 422
+    assert move.json()["detail"][0]["loc"] == ["moved_on"]
+    assert "a move in the future" in move.text
+    row = db.scalars(select(Residence).where(Residence.uid == uid)).one()
+    assert row.period.upper is None and row.deregistered_at is None
+    assert db.scalar(text("SELECT count(*) FROM residences")) == stored + 1
 
 
 def test_a_new_person_is_stored_encrypted_with_category_derived(
