@@ -81,7 +81,7 @@ def apply_edit(
     moved = {
         grid_id: signature
         for grid_id, signature, remembered in zip(
-            numbers.ids, predicted.signatures(), numbers.predicted, strict=True
+            numbers.ids, plan_signatures(predicted, numbers), numbers.predicted, strict=True
         )
         if signature != remembered
     }
@@ -128,8 +128,14 @@ def remember_predictions(
     numbers = plan_queries.select_plan_numbers(session, plan_id=plan.id)
     predicted = predict_numbers(plan, numbers, config)
     plan_queries.update_predicted(
-        session, predicted=dict(zip(numbers.ids, predicted.signatures(), strict=True))
+        session, predicted=dict(zip(numbers.ids, plan_signatures(predicted, numbers), strict=True))
     )
+
+
+def plan_signatures(predicted: ArrayClasses, numbers: plan_queries.PlanNumbers) -> list[str]:
+    """The signatures of the plan's own grids: ``predicted`` ranks them first, followed by the
+    district's live grids outside the plan (:func:`predict_numbers`)."""
+    return predicted.signatures()[: len(numbers.ids)]
 
 
 def predict_numbers(

@@ -234,3 +234,28 @@ def test_a_plan_target_band_out_of_range_is_422_naming_it(
     created = client.post("/api/plans", json=body, headers=headers)
     assert created.status_code == 201, created.text
     assert created.json()["target_households"] == [1, 200_000]
+
+
+def test_a_community_plan_ranks_its_grids_with_the_rest_of_the_district(
+    client: TestClient, world: World, db: Session, tmp_path: Path
+) -> None:
+    # the east community's live grids are outside the plan but ranked with its grids
+    build_small_world(db)
+    path = grid_file(tmp_path / "grids.geojson", [NW, NE, SW, SE, EW, EE])
+    import_grids(db, path=path, valid_from=date(2025, 1, 1), actor=Scope.system().actor)
+    headers = _as(client, world, Role.PLANNER)
+    created = client.post("/api/plans", json={"division_code": COMMUNITY_WEST}, headers=headers)
+    assert created.status_code == 201, created.text
+    plan_id = created.json()["id"]
+    plan = client.get(f"/api/plans/{plan_id}", headers=headers).json()
+    ids = {f["properties"]["code"]: f["id"] for f in plan["grids"]["features"]}
+    assert set(ids) == {f"{COMMUNITY_WEST}00{n}" for n in (1, 2, 3, 4)}
+    nw = f"{COMMUNITY_WEST}001"
+    edited = client.put(
+        f"/api/plans/{plan_id}/grids/{ids[nw]}",
+        headers=headers,
+        json={"geometry": mapping(box(113.80, 22.61, 113.813, 22.62)), "adjust_neighbours": False},
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["ids"] == [ids[nw]]
+    assert {row["id"] for row in edited.json()["grids"]} <= set(ids.values())
