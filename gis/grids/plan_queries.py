@@ -13,10 +13,10 @@ from sqlalchemy import (
     JSON,
     Text,
     bindparam,
-    cast,
     delete,
     func,
     insert,
+    literal_column,
     null,
     select,
     text,
@@ -348,7 +348,7 @@ def plan_geojson(session: Session, *, plan_id: int, ids: Sequence[int] | None = 
         chosen = chosen.where(PlanGrid.id.in_(list(ids)))
     page = chosen.subquery()
     features = func.coalesce(
-        func.json_agg(aggregate_order_by(page.c.feature, page.c.id)), cast("[]", JSON)
+        func.json_agg(aggregate_order_by(page.c.feature, page.c.id)), literal_column("'[]'::json")
     )
     statement = select(
         func.json_build_object("type", "FeatureCollection", "features", features).cast(Text)

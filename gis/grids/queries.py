@@ -12,9 +12,9 @@ from sqlalchemy import (
     ColumnElement,
     Text,
     and_,
-    cast,
     func,
     insert,
+    literal_column,
     or_,
     select,
     text,
@@ -242,7 +242,7 @@ def grids_geojson(
         .subquery()
     )
     features = func.coalesce(
-        func.json_agg(aggregate_order_by(page.c.feature, page.c.code)), cast("[]", JSON)
+        func.json_agg(aggregate_order_by(page.c.feature, page.c.code)), literal_column("'[]'::json")
     )
     body, count, last = session.execute(
         select(

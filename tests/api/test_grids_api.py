@@ -53,6 +53,9 @@ def test_grids_as_geojson_pages_and_as_of(client: TestClient, world: World) -> N
     assert [f["id"] for f in of_building["features"]] == [GRID_OWN]
     hidden = client.get(f"/api/grids?building={world.buildings['far']}", headers=headers)
     assert hidden.status_code == 404
+    # nothing there: an empty list of features, not a string
+    empty = client.get("/api/grids?bbox=100,30,100.1,30.1", headers=headers)
+    assert empty.status_code == 200 and empty.json()["features"] == []
 
 
 def test_stats_in_full_within_scope_and_suppressed_for_planners(
