@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope, requested_division_prefix
+from gis.divisions.queries import select_known_codes
 from gis.errors import InvalidInput, NotFound
 from gis.events.models import ExchangeBatch, ExchangeFollowUp, FollowUpSide
 from gis.events.schemas import (
@@ -33,6 +34,7 @@ from gis.events.schemas import (
 )
 from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.identity import parse_citizen_id
+from gis.people.periods import checked_date
 from gis.table_files import csv_error_reason
 from gis.users.models import Role
 
@@ -67,11 +69,22 @@ def _check_region(scope: Scope, region: str) -> str:
     return prefix
 
 
-def _check_period(period_from: date, period_to: date) -> None:
+def _check_known(session: Session, region: str) -> None:
+    """Our region is a division of the division table (another region's code is only checked
+    for its form: its divisions need not be loaded here)."""
+    if not select_known_codes(session, [region]):
+        raise NotFound(f"no division {region}", field="region")
+
+
+def _check_period(period_from: date, period_to: date, *, prefix: str = "") -> None:
+    checked_date(period_from, field=f"{prefix}period_from")
+    checked_date(period_to, field=f"{prefix}period_to")
     if period_to < period_from:
-        raise InvalidInput("the period ends before it starts", field="period_to")
+        raise InvalidInput("the period ends before it starts", field=f"{prefix}period_to")
     if (period_to - period_from).days > MAX_PERIOD_DAYS:
-        raise InvalidInput(f"a period spans at most {MAX_PERIOD_DAYS} days", field="period_to")
+        raise InvalidInput(
+            f"a period spans at most {MAX_PERIOD_DAYS} days", field=f"{prefix}period_to"
+        )
 
 
 def inflow_records(
@@ -113,6 +126,7 @@ def export_inflow(
     """Our inflow records of a period as an exchange file (police in their jurisdiction,
     admins); the export is counted in ``exchange_batches``; the caller writes the audit row."""
     prefix = _check_region(scope, region)
+    _check_known(session, region)
     _check_period(period_from, period_to)
     records = inflow_records(
         session, cipher=cipher, prefix=prefix, period_from=period_from, period_to=period_to
@@ -197,7 +211,8 @@ def reconcile(
     prefix = _check_region(scope, region)
     if outflow.kind != "outflow":
         raise InvalidInput("reconcile an outflow file (kind 'outflow')", field="outflow.kind")
-    _check_period(outflow.period_from, outflow.period_to)
+    _check_known(session, region)
+    _check_period(outflow.period_from, outflow.period_to, prefix="outflow.")
     other = requested_division_prefix(outflow.region, field="outflow.region")
     if other.startswith(prefix) or prefix.startswith(other):
         raise InvalidInput("the other region overlaps ours", field="outflow.region")
@@ -207,6 +222,12 @@ def reconcile(
         number = parse_citizen_id(record.citizen_id, field=field).number
         if number in theirs:
             raise InvalidInput(f"{number} is listed twice", field=field)
+        if not record.hukou_division.ljust(12, "0").startswith(other):
+            raise InvalidInput(
+                f"{record.hukou_division} is not in the outflow region {outflow.region}",
+                field=f"outflow.records.{i}.hukou_division",
+            )
+        checked_date(record.since, field=f"outflow.records.{i}.since")
         if record.residence_division.ljust(12, "0").startswith(prefix):
             theirs[number] = record
     ours = {

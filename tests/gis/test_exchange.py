@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
@@ -157,3 +157,37 @@ def test_exports_and_reconciliations_whose_lists_were_not_kept_are_refused(
         exchange.reconciliation_report(db, scope=ADMIN, cipher=cipher, batch_id=export.id)
     with pytest.raises(NotFound, match="were not kept"):
         exchange.reconciliation_report(db, scope=ADMIN, cipher=cipher, batch_id=old.id)
+
+
+def test_unknown_regions_impossible_dates_and_foreign_records_are_refused_storing_nothing(
+    db: Session, world: World, cipher: PeopleCipher
+) -> None:
+    def export(region: str, start: date, end: date) -> None:
+        exchange.export_inflow(db, scope=ADMIN, cipher=cipher, region=region,
+                               period_from=start, period_to=end)  # fmt: skip
+
+    batches = db.scalar(select(func.count()).select_from(ExchangeBatch))
+    with pytest.raises(NotFound, match="region: no division 999999999999"):
+        export("999999999999", *PERIOD)
+    with pytest.raises(InvalidInput, match=r"period_from: 9999-01-01 is outside"):
+        export(HERE, date(9999, 1, 1), date(9999, 12, 31))
+    with pytest.raises(InvalidInput, match=r"period_from: 0001-01-01 is outside"):
+        export(HERE, date(1, 1, 1), date(1, 12, 31))
+
+    def reconcile(outflow: ExchangeFile) -> None:
+        exchange.reconcile(db, scope=ADMIN, cipher=cipher, region=HERE, outflow=outflow)
+
+    number = citizen_id("110105", date(1992, 1, 1), 701)
+    good = ExchangeFile(kind="outflow", region=THERE, period_from=PERIOD[0],
+                        period_to=PERIOD[1], records=[_record(number)])  # fmt: skip
+    with pytest.raises(InvalidInput, match=r"outflow.period_to: 9999-12-31 is outside"):
+        reconcile(good.model_copy(update={"period_to": date(9999, 12, 31)}))
+    early = _record(number).model_copy(update={"since": date(1, 1, 1)})
+    with pytest.raises(InvalidInput, match=r"outflow.records.0.since: 0001-01-01 is outside"):
+        reconcile(good.model_copy(update={"records": [early]}))
+    foreign = _record(number).model_copy(update={"hukou_division": "310101000000"})
+    with pytest.raises(
+        InvalidInput, match=r"outflow.records.0.hukou_division: 310101000000 is not in the outflow"
+    ):
+        reconcile(good.model_copy(update={"records": [foreign]}))
+    assert db.scalar(select(func.count()).select_from(ExchangeBatch)) == batches
