@@ -19,6 +19,7 @@ from gis.grids.edit_impact import EditImpact, apply_edit, remember_predictions
 from gis.grids.impact import PlanImpact, plan_impact
 from gis.grids.models import GridPlan
 from gis.grids.publishing import publish_plan
+from gis.text import NotBlank
 
 router = APIRouter(prefix="/api/plans", tags=["plans"])
 
@@ -36,7 +37,7 @@ class PlanCreate(BaseModel):
     division_code: str = Field(
         pattern=r"^[0-9]{12}$", description="a district, township or community"
     )
-    plan_name: str | None = Field(default=None, max_length=100)
+    plan_name: Annotated[str | None, Field(max_length=100), NotBlank] = None
     target_households: tuple[Households, Households] = Field(
         default=(300, 500), description="the band of households a grid should hold: min, max"
     )

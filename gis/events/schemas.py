@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gis.events.models import EventKind, EventStatus
 from gis.people.schemas import Purpose
+from gis.text import NotBlank
 
 Note = Annotated[str, Field(max_length=2000)]
 UserName = Annotated[str, Field(min_length=1, max_length=64)]
@@ -23,7 +24,7 @@ class EventCreate(Strict):
     house (its point on surface). Exactly one of the three places."""
 
     kind: EventKind
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Annotated[str, Field(min_length=1, max_length=200), NotBlank]
     description: Note | None = None
     lon: float | None = None
     lat: float | None = None
@@ -41,7 +42,7 @@ class EventStepRequest(Strict):
     status: EventStatus
     note: Note | None = None
     assignee: UserName | None = None
-    department: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    department: Annotated[str | None, Field(min_length=1, max_length=100), NotBlank] = None
 
 
 class EventStepRead(Strict):

@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gis.people.models import DeclaredBy, PersonCategory, ResidenceKind
+from gis.text import NotBlank
 
-Text100 = Annotated[str, Field(min_length=1, max_length=100)]
+Text100 = Annotated[str, Field(min_length=1, max_length=100), NotBlank]
 Text200 = Annotated[str, Field(max_length=200)]
 HouseCodeText = Annotated[
     str, Field(min_length=25, max_length=29, description="a 25-character house code")
@@ -202,7 +203,7 @@ class OccupantSearch(Strict):
 
 
 class OrganizationCreate(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200), NotBlank]
     credit_code: Annotated[str, Field(min_length=1, max_length=40)]
     kind: Annotated[str | None, Field(max_length=50)] = None
     house_code: HouseCodeText

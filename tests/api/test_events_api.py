@@ -139,3 +139,23 @@ def test_a_bbox_follows_the_rules_of_the_buildings_bbox(client: TestClient, worl
         assert response.status_code == 422, (bbox, response.text)
         (detail,) = response.json()["detail"]
         assert detail["loc"] == ["bbox"] and message in detail["msg"], bbox
+
+
+def test_blank_titles_and_departments_are_refused_and_titles_are_trimmed(
+    client: TestClient, world: World, db: Session
+) -> None:
+    token = bearer(login(client, world.users[Role.OFFICER]))
+    place = {"kind": "other", "lon": 113.905, "lat": 22.505, "crs": "EPSG:4326"}
+    events = db.scalar(text("SELECT count(*) FROM events"))
+    blank = client.post("/api/events", headers=token, json={**place, "title": " \t "})
+    assert blank.status_code == 422
+    assert blank.json()["detail"][0]["loc"] == ["body", "title"]
+    assert "blank" in blank.json()["detail"][0]["msg"]
+    assert db.scalar(text("SELECT count(*) FROM events")) == events
+    created = client.post("/api/events", headers=token, json={**place, "title": "  井盖缺失 "})
+    assert created.status_code == 201 and created.json()["title"] == "井盖缺失"
+    url = f"/api/events/{created.json()['id']}/steps"
+    assert client.post(url, headers=token, json={"status": "accepted"}).status_code == 200
+    nobody = client.post(url, headers=token, json={"status": "dispatched", "department": "  "})
+    assert nobody.status_code == 422
+    assert nobody.json()["detail"][0]["loc"] == ["body", "department"]

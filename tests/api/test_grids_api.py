@@ -247,6 +247,9 @@ def test_a_community_plan_ranks_its_grids_with_the_rest_of_the_district(
     path = grid_file(tmp_path / "grids.geojson", [NW, NE, SW, SE, EW, EE])
     import_grids(db, path=path, valid_from=date(2025, 1, 1), actor=Scope.system().actor)
     headers = _as(client, world, Role.PLANNER)
+    body = {"division_code": COMMUNITY_WEST, "plan_name": "   "}
+    blank = client.post("/api/plans", json=body, headers=headers)
+    assert blank.status_code == 422 and blank.json()["detail"][0]["loc"] == ["body", "plan_name"]
     created = client.post("/api/plans", json={"division_code": COMMUNITY_WEST}, headers=headers)
     assert created.status_code == 201, created.text
     plan_id = created.json()["id"]

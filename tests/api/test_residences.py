@@ -205,6 +205,9 @@ def test_a_new_person_is_stored_encrypted_with_category_derived(
     assert clash.status_code == 409 and "another name" in clash.text
     assert "person.id_number" in clash.text
     assert "丁" not in clash.text  # that the number is known, never under which name
+    blank = _register(client, officer, house_code=house, person={**local, "name": "  "},
+                      moved_in="2025-02-01", is_primary=False)  # fmt: skip
+    assert blank.status_code == 422 and blank.json()["detail"][0]["loc"][-1] == "name"
     same = _register(client, officer, house_code=house, person=local, moved_in="2025-02-01",
                      is_primary=False)  # fmt: skip
     assert same.status_code == 201 and same.json()["person_uid"] == str(person.uid)
