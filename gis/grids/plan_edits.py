@@ -58,10 +58,12 @@ def geometry_from_geojson(value: Any, *, field: str, kind: str = "polygon") -> A
     return transform_geometries(np.array([geom], dtype=object), SourceCrs(epsg=WGS84_SRID))[0]
 
 
-def _grid(session: Session, plan: GridPlan, grid_id: int) -> plan_queries.PlanGridRow:
+def _grid(
+    session: Session, plan: GridPlan, grid_id: int, *, field: str = "grid_id"
+) -> plan_queries.PlanGridRow:
     rows = plan_queries.select_plan_grids(session, plan_id=plan.id, ids=[grid_id])
     if not rows:
-        raise NotFound("the plan has no grid with this id", field="grid_id")
+        raise NotFound(f"the plan has no grid {grid_id}", field=field)
     return rows[0]
 
 
@@ -292,7 +294,7 @@ def merge_grids(session: Session, *, plan_id: int, grid_ids: Sequence[int], scop
     unique = sorted(set(grid_ids))
     if len(unique) < 2:
         raise InvalidInput("a merge needs at least two different grids", field="grid_ids")
-    rows = [_grid(session, plan, grid_id) for grid_id in unique]
+    rows = [_grid(session, plan, grid_id, field="grid_ids") for grid_id in unique]
     communities = {row.community_code for row in rows}
     if len(communities) > 1:
         raise InvalidInput("grids of different communities cannot be merged", field="grid_ids")

@@ -265,3 +265,10 @@ def test_a_community_plan_ranks_its_grids_with_the_rest_of_the_district(
     assert edited.status_code == 200, edited.text
     assert edited.json()["ids"] == [ids[nw]]
     assert {row["id"] for row in edited.json()["grids"]} <= set(ids.values())
+    unknown = max(ids.values()) + 1000
+    merge = client.post(
+        f"/api/plans/{plan_id}/merge", json={"grid_ids": [ids[nw], unknown]}, headers=headers
+    )
+    assert merge.status_code == 404
+    assert merge.json()["detail"][0]["loc"] == ["grid_ids"]
+    assert f"no grid {unknown}" in merge.json()["detail"][0]["msg"]
