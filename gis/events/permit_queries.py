@@ -70,21 +70,25 @@ def select_permit(
     return (row[0], row[1], row[2]) if row else None
 
 
-def has_valid_permit(session: Session, *, person_uid: uuid.UUID, on: date) -> bool:
-    return bool(
-        session.scalar(
-            text(
-                """
-                SELECT EXISTS (
-                    SELECT 1 FROM residence_permits
-                    WHERE person_uid = :person AND revoked_on IS NULL AND issued_on <= :on
-                      AND :on < least(endorsed_until, expires_on)
-                )
-                """
-            ),
-            {"person": person_uid, "on": on},
-        )
-    )
+def select_overlapping_permit(
+    session: Session, *, person_uid: uuid.UUID, start: date, end: date
+) -> tuple[str, date, date] | None:
+    """A permit of the person (not revoked) valid at some time in ``[start, end)``: its number
+    and the period it is valid for, or ``None``."""
+    row = session.execute(
+        text(
+            """
+            SELECT number, issued_on, least(endorsed_until, expires_on) AS valid_until
+            FROM residence_permits
+            WHERE person_uid = :person AND revoked_on IS NULL
+              AND issued_on < :end AND :start < least(endorsed_until, expires_on)
+            ORDER BY issued_on
+            LIMIT 1
+            """
+        ),
+        {"person": person_uid, "start": start, "end": end},
+    ).first()
+    return None if row is None else (row.number, row.issued_on, row.valid_until)
 
 
 def next_permit_sequence(session: Session) -> int:

@@ -108,12 +108,19 @@ def issue_permit(
             f"{ELIGIBLE_MONTHS} months of residence (eligible from {first_day})",
             field="issued_on",
         )
-    if sql.has_valid_permit(session, person_uid=uid, on=on):
-        raise Conflict("the person already holds a valid residence permit", field="person_uid")
+    endorsed_until = add_months(on, ENDORSEMENT_MONTHS)
+    held = sql.select_overlapping_permit(session, person_uid=uid, start=on, end=endorsed_until)
+    if held is not None:
+        number, issued_on, valid_until = held
+        raise Conflict(
+            f"the person already holds residence permit {number}, valid from {issued_on} until "
+            f"{valid_until}, which overlaps a permit issued on {on}",
+            field="person_uid",
+        )
     number = f"{district}{on.year}{sql.next_permit_sequence(session):08d}"
     permit = ResidencePermit(
         number=number, person_uid=uid, house_uid=house.uid, district_code=district,
-        issued_on=on, endorsed_until=add_months(on, ENDORSEMENT_MONTHS),
+        issued_on=on, endorsed_until=endorsed_until,
         expires_on=add_months(on, VALID_MONTHS), endorsements=0, issued_by=scope.user_name,
     )  # fmt: skip
     session.add(permit)

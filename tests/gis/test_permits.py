@@ -62,9 +62,30 @@ def test_no_permit_before_six_months_of_residence(
                                   issued_on=date(2026, 7, 10), today=TODAY)  # fmt: skip
     assert permit.number.startswith("9901012026") and len(permit.number) == 18
     assert (permit.endorsed_until, permit.expires_on) == (date(2027, 7, 10), date(2029, 7, 10))
-    with pytest.raises(Conflict, match="already holds a valid residence permit"):
+    with pytest.raises(Conflict, match=f"already holds residence permit {permit.number}"):
         permits.issue_permit(db, scope=OFFICER, person_uid=str(person.uid), issued_on=None,
                              today=TODAY)  # fmt: skip
+
+
+def test_no_second_permit_overlapping_the_first_even_backdated(
+    db: Session, world: World, cipher: PeopleCipher
+) -> None:
+    person = _resident(db, cipher, _house(db, world), date(2024, 1, 1), 305)
+    first = permits.issue_permit(db, scope=OFFICER, person_uid=str(person.uid),
+                                 issued_on=date(2025, 6, 1), today=TODAY)  # fmt: skip
+    assert first.endorsed_until == date(2026, 6, 1)
+    for backdated in (date(2025, 1, 15), date(2024, 7, 1), date(2026, 5, 31)):
+        with pytest.raises(Conflict) as refused:
+            permits.issue_permit(db, scope=OFFICER, person_uid=str(person.uid),
+                                 issued_on=backdated, today=TODAY)  # fmt: skip
+        assert str(refused.value) == (
+            f"person_uid: the person already holds residence permit {first.number}, valid from "
+            f"2025-06-01 until 2026-06-01, which overlaps a permit issued on {backdated}"
+        )
+    # once the first lapsed (not endorsed), a new one may be issued
+    second = permits.issue_permit(db, scope=OFFICER, person_uid=str(person.uid),
+                                  issued_on=date(2026, 6, 1), today=TODAY)  # fmt: skip
+    assert second.number != first.number
 
 
 def test_a_move_inside_the_city_keeps_the_count_and_a_gap_restarts_it(
