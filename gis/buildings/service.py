@@ -21,7 +21,7 @@ from gis.buildings import queries
 from gis.buildings.models import Building, BuildingFootprint, BuildingStatus, Lineage, LineageEvent
 from gis.codes import format_codes, parse_code
 from gis.crs import STORAGE_SRID
-from gis.errors import Conflict, InvalidGeometry, NotFound
+from gis.errors import Conflict, InvalidGeometry, InvalidInput, NotFound
 from gis.geometry import check_polygons
 from gis.houses import queries as house_queries
 
@@ -39,19 +39,25 @@ def code_status(session: Session, *, code: str) -> str | None:
 
 
 def get_building(
-    session: Session, *, code: str, for_update: bool = False, scope: Scope | None = None
+    session: Session,
+    *,
+    code: str,
+    for_update: bool = False,
+    scope: Scope | None = None,
+    field: str = "code",
 ) -> Building:
     """The building with this code (any status); NotFound when it was never issued or lies
-    outside ``scope`` (the same answer, so a scope leaks nothing)."""
-    parsed = parse_code(code)
+    outside ``scope`` (the same answer, so a scope leaks nothing). Errors name ``field``, the
+    request's name for the code."""
+    parsed = parse_code(code, field=field)
     if not parsed.is_building:
-        raise NotFound(f"{parsed.code} is a house code, not a building code", field="code")
+        raise InvalidInput(f"{parsed.code} is a house code, not a building code", field=field)
     where = scope.buildings_clause() if scope is not None else None
     building = queries.select_building(
         session, code=parsed.code, for_update=for_update, where=where
     )
     if building is None:
-        raise NotFound(f"no building has the code {parsed.code}", field="code")
+        raise NotFound(f"no building has the code {parsed.code}", field=field)
     return building
 
 

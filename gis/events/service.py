@@ -63,7 +63,9 @@ def _place(
         x, y, _ = queries.select_building_point(session, building_uid=house.building_uid)
         return x, y, house.building_uid, house.uid
     if request.building_code is not None:
-        building = buildings_service.get_building(session, code=request.building_code, scope=scope)
+        building = buildings_service.get_building(
+            session, code=request.building_code, scope=scope, field="building_code"
+        )
         x, y, _ = queries.select_building_point(session, building_uid=building.uid)
         return x, y, building.uid, None
     if request.lon is None or request.lat is None:

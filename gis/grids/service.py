@@ -50,7 +50,9 @@ def grid_page(
         raise InvalidInput(f"limit must be between 1 and {MAX_GRID_PAGE}", field="limit")
     code = None
     if building_code is not None:
-        code = building_service.get_building(session, code=building_code, scope=scope).code
+        code = building_service.get_building(
+            session, code=building_code, scope=scope, field="building"
+        ).code
     return queries.grids_geojson(
         session, on=on, bbox=bbox, prefix=prefix, building_code=code, limit=limit, after=after
     )

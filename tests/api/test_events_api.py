@@ -159,3 +159,22 @@ def test_blank_titles_and_departments_are_refused_and_titles_are_trimmed(
     nobody = client.post(url, headers=token, json={"status": "dispatched", "department": "  "})
     assert nobody.status_code == 422
     assert nobody.json()["detail"][0]["loc"] == ["body", "department"]
+
+
+def test_a_wrong_building_code_is_named_as_the_request_names_it(
+    client: TestClient, world: World
+) -> None:
+    token = bearer(login(client, world.users[Role.OFFICER]))
+    house = world.objects["houses"]["own"]
+    for code, status, reason in (
+        (house, 422, "is a house code, not a building code"),
+        ("4" * 25, 422, "structure class"),
+        (world.buildings["far"], 404, "no building has the code"),  # outside the officer's grids
+    ):
+        event = client.post("/api/events", headers=token,
+                            json={"kind": "other", "title": "t", "building_code": code})  # fmt: skip
+        assert event.status_code == status, event.text
+        assert event.json()["detail"][0]["loc"] == ["building_code"]
+        assert reason in event.json()["detail"][0]["msg"]
+    grids = client.get("/api/grids?building=abc", headers=token)
+    assert grids.status_code == 422 and grids.json()["detail"][0]["loc"] == ["building"]
