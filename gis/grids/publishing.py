@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from gis.access.scope import Scope
 from gis.audit.service import record_audit
 from gis.buildings.models import LineageEvent
-from gis.clock import today_in_china
+from gis.clock import checked_date, today_in_china
 from gis.errors import Conflict, InvalidInput, TopologyViolation
 from gis.grids import plan_queries, queries
 from gis.grids.classes import ClassConfig
@@ -45,6 +45,7 @@ def publish_plan(
     :class:`Conflict` when the live grids changed since the plan was drafted.
     """
     plan = get_plan(session, plan_id=plan_id, scope=scope, for_update=True, draft=True)
+    checked_date(effective, field="effective_date")
     if effective < (today or today_in_china()):
         raise InvalidInput("the effective date cannot be in the past", field="effective_date")
     communities = plan_communities(session, plan)

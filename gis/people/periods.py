@@ -21,21 +21,16 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.dialects.postgresql import Range
 
-from gis.clock import CHINA as CHINA  # re-exported: people code names the zone and the date here
+# re-exported: people code names the zone, the date and the dates' bounds here
+from gis.clock import CHINA as CHINA
+from gis.clock import EARLIEST as EARLIEST
+from gis.clock import LATEST as LATEST
+from gis.clock import checked_date as checked_date
 from gis.clock import today_in_china as today_in_china
 from gis.errors import InvalidInput
 
 DECLARATION_WORKING_DAYS = 3
 DEREGISTRATION_DAYS = 7
-EARLIEST = date(1900, 1, 1)
-LATEST = date(2100, 12, 31)
-
-
-def checked_date(value: date, *, field: str) -> date:
-    """A date within 1900-2100 (anything else is a typo, and PostgreSQL ranges need bounds)."""
-    if not EARLIEST <= value <= LATEST:
-        raise InvalidInput(f"{value} is outside {EARLIEST}…{LATEST}", field=field)
-    return value
 
 
 def checked_past_date(

@@ -110,6 +110,12 @@ def test_a_plan_over_http_from_draft_to_publish(
     impact = client.get(f"/api/plans/{plan_id}/impact", headers=headers).json()
     assert impact["publishable"], impact["problems"]
     assert impact["diff"]["changed"] == [nw, f"{COMMUNITY_WEST}002"]
+    for when, reason in (("9999-12-31", "is outside 1900-01-01"), ("2020-01-01", "in the past")):
+        refused = client.post(
+            f"/api/plans/{plan_id}/publish", json={"effective_date": when}, headers=headers
+        )
+        assert refused.status_code == 422 and reason in refused.text, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["effective_date"]
     published = client.post(
         f"/api/plans/{plan_id}/publish", json={"effective_date": effective}, headers=headers
     )
