@@ -35,7 +35,17 @@ MAX_EDIT_VERTICES = 20_000
 
 
 def geometry_from_geojson(value: Any, *, field: str, kind: str = "polygon") -> Any:
-    """A GeoJSON geometry (EPSG:4326) as a shapely geometry in EPSG:4490, checked."""
+    """A GeoJSON geometry (EPSG:4326) as a shapely geometry in EPSG:4490, checked. A ``crs``
+    member (pre-RFC 7946) naming any other CRS is refused rather than ignored."""
+    member = value.get("crs") if isinstance(value, dict) else None
+    if member is not None:
+        name = member.get("properties", {}).get("name") if isinstance(member, dict) else None
+        if not (isinstance(name, str) and name.upper().endswith(("CRS84", "EPSG::4326", ":4326"))):
+            raise InvalidInput(
+                f"coordinates are lon/lat in EPSG:4326 (RFC 7946); a crs member naming {name!r} "
+                "is not read",
+                field=f"{field}.crs",
+            )
     try:
         text_value = value if isinstance(value, str) else json.dumps(value)
         geom = shapely.from_geojson(text_value)
