@@ -171,8 +171,8 @@ def test_a_wrong_building_code_is_named_as_the_request_names_it(
         ("4" * 25, 422, "structure class"),
         (world.buildings["far"], 404, "no building has the code"),  # outside the officer's grids
     ):
-        event = client.post("/api/events", headers=token,
-                            json={"kind": "other", "title": "t", "building_code": code})  # fmt: skip
+        body = {"kind": "other", "title": "t", "building_code": code}
+        event = client.post("/api/events", headers=token, json=body)
         assert event.status_code == status, event.text
         assert event.json()["detail"][0]["loc"] == ["building_code"]
         assert reason in event.json()["detail"][0]["msg"]

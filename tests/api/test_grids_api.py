@@ -278,8 +278,8 @@ def test_a_community_plan_ranks_its_grids_with_the_rest_of_the_district(
     assert merge.status_code == 404
     assert merge.json()["detail"][0]["loc"] == ["grid_ids"]
     assert f"no grid {unknown}" in merge.json()["detail"][0]["msg"]
-    in_metres = {**mapping(box(113.80, 22.61, 113.813, 22.62)),
-                 "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}}}  # fmt: skip
+    metres = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}}
+    in_metres = {**mapping(box(113.80, 22.61, 113.813, 22.62)), "crs": metres}
     refused = client.put(f"/api/plans/{plan_id}/grids/{ids[nw]}", headers=headers,
                          json={"geometry": in_metres})  # fmt: skip
     assert refused.status_code == 422 and "EPSG::3857" in refused.text
