@@ -13,7 +13,7 @@ from api.limits import DEFAULT_PAGE_SIZE, PageLimit
 from api.personal import AtQuery, Audited, PurposeQuery, audited, on_date
 from gis.errors import InvalidInput
 from gis.people import occupancy
-from gis.people.occupancy import MAX_RADIUS_M, OccupantResult
+from gis.people.occupancy import MAX_RADIUS_M, MIN_RADIUS_M, OccupantResult
 from gis.people.schemas import OccupantSearch, OccupantsPage
 
 router = APIRouter(tags=["occupants"])
@@ -81,7 +81,10 @@ def read_occupants_near(
     audit: Annotated[Audited, Depends(audited("occupants.radius"))],
     lon: Annotated[float, Query(description="longitude (east) in `crs`")],
     lat: Annotated[float, Query(description="latitude (north) in `crs`")],
-    radius_m: Annotated[float, Query(gt=0, le=MAX_RADIUS_M, description="metres")],
+    radius_m: Annotated[
+        float,
+        Query(ge=MIN_RADIUS_M, le=MAX_RADIUS_M, allow_inf_nan=False, description="metres"),
+    ],
     crs: Annotated[
         str | None, Query(max_length=20, description="EPSG:4326, EPSG:4490, GCJ02 or BD09")
     ] = None,

@@ -10,6 +10,7 @@ A reveal of full identifiers always needs one, as its reason.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from gis.access.scope import Scope
 from gis.errors import PurposeRequired
@@ -31,15 +32,27 @@ def is_case_number(text: str) -> bool:
     return bool(_CASE_NUMBER.fullmatch(text)) and sum(char.isdigit() for char in text) >= 4
 
 
+def visible(text: str) -> str:
+    """The text without control, format (zero-width spaces, direction marks), private-use and
+    unassigned characters, which show as nothing: a purpose must be readable in the audit log.
+
+    >>> visible("case\u200b\u200b 12")
+    'case 12'
+    """
+    return "".join(char for char in text if not unicodedata.category(char).startswith("C"))
+
+
 def checked_purpose(text: str | None, *, field: str = "purpose") -> str | None:
     """The purpose, stripped, or ``None`` when empty; :class:`PurposeRequired` when it is
     neither a case number nor a reason of at least 10 characters."""
     if text is None:
         return None
-    value = " ".join(text.split())
+    if "\x00" in text:
+        raise PurposeRequired(f"give {RULE} (at most {MAX_PURPOSE_CHARACTERS})", field=field)
+    value = " ".join(visible(text).split())
     if not value:
         return None
-    if "\x00" in value or len(value) > MAX_PURPOSE_CHARACTERS:
+    if len(value) > MAX_PURPOSE_CHARACTERS:
         raise PurposeRequired(f"give {RULE} (at most {MAX_PURPOSE_CHARACTERS})", field=field)
     if not (is_case_number(value) or len(value) >= MIN_REASON_CHARACTERS):
         raise PurposeRequired(f"{value!r} is too short: give {RULE}", field=field)

@@ -40,6 +40,7 @@ from gis.people import occupancy_queries as sql
 from gis.people import queries
 from gis.people.periods import checked_date
 
+MIN_RADIUS_M = 1.0  # below a metre the query circle is a point (and the audit row's is invalid)
 MAX_RADIUS_M = 1000.0
 MAX_POLYGON_VERTICES = 1000
 MAX_POLYGON_AREA_M2 = 10_000_000.0  # 10 km²: a few communities; whole districts go by grid
@@ -192,9 +193,10 @@ def radius_occupants(
         raise InvalidInput(
             "name the CRS of lon/lat: EPSG:4326, EPSG:4490, GCJ02 or BD09", field="crs"
         )
-    if not (math.isfinite(radius_m) and 0 < radius_m <= MAX_RADIUS_M):
+    if not (math.isfinite(radius_m) and MIN_RADIUS_M <= radius_m <= MAX_RADIUS_M):
         raise InvalidInput(
-            f"radius_m must be above 0 and at most {MAX_RADIUS_M:g}", field="radius_m"
+            f"radius_m must be between {MIN_RADIUS_M:g} and {MAX_RADIUS_M:g} metres",
+            field="radius_m",
         )
     x, y = checked_point(lon, lat, parse_crs(crs))
     page = _page(

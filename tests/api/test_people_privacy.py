@@ -58,6 +58,10 @@ def test_reveal_needs_a_reason_and_is_audited(
             f"/api/people/{person}/reveal", json={"reason": "look"}, headers=bearer(token)
         )
         assert short.status_code == 422 and short.json()["detail"][0]["loc"] == ["reason"]
+        unseen = client.post(
+            f"/api/people/{person}/reveal", json={"reason": "\u200b" * 12}, headers=bearer(token)
+        )
+        assert unseen.status_code == 422 and unseen.json()["detail"][0]["loc"] == ["reason"]
         shown = client.post(
             f"/api/people/{person}/reveal",
             json={"reason": "door-to-door check of room 101"},
@@ -82,6 +86,7 @@ def test_reveal_needs_a_reason_and_is_audited(
         assert [(r.outcome, r.purpose) for r in rows] == [
             ("failed", None),
             ("denied", "look"),
+            ("denied", "\u200b" * 12),  # as it was sent: the auditor sees what was refused
             ("ok", "door-to-door check of room 101"),
         ]
         assert rows[-1].target_codes == [person] and rows[-1].row_count == 1
@@ -129,6 +134,8 @@ def test_police_state_a_purpose(
 
     assert read(None) == 422
     assert read("because") == 422  # neither a case number nor 10 characters
+    assert read("\u200b" * 12) == 422  # zero-width spaces: nothing an auditor could read
+    assert read("\u202e\u2066because\u2069") == 422  # direction marks do not count either
     assert read(CASE) == 200
     assert read("2026-0501") == 200
     assert read("a burglary on the 3rd floor") == 200
@@ -139,7 +146,9 @@ def test_police_state_a_purpose(
     ("params", "reason"),
     [
         ({"radius_m": 1001}, "less than or equal to 1000"),
-        ({"radius_m": 0}, "greater than 0"),
+        ({"radius_m": 0}, "greater than or equal to 1"),
+        ({"radius_m": 1e-300}, "greater than or equal to 1"),  # was a 500: a circle of nothing
+        ({"radius_m": "nan"}, "finite"),
         ({"crs": None}, "name the CRS"),
         ({"lon": 22.505, "lat": 113.905}, "swapped"),
         ({"lon": 2.35, "lat": 48.85}, "outside China"),
