@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from gis.access.scope import Scope
 from gis.errors import InvalidInput
 from gis.people.crypto import PeopleCipher, SealedField
+from gis.people.identity import ID_LENGTH, parse_citizen_id
 from gis.people.models import Person
 from gis.search import queries
 from gis.search.queries import PersonHit
@@ -37,7 +38,14 @@ def searched_for(query: str, *, cipher: PeopleCipher) -> str:
     if looks_like_id_number(text):
         digest = cipher.lookup_hash(text.upper(), field=SealedField.ID_NUMBER)
         return f"search:id:{digest.hex()}"
+    if _has_digit(text):
+        # part of an ID number, or one mistyped: refused, and no form of it kept
+        return "search:id:refused"
     return f"search:{text}"[:100]
+
+
+def _has_digit(text: str) -> bool:
+    return any(char.isdigit() for char in text)
 
 
 def search_people(
@@ -47,8 +55,16 @@ def search_people(
     scope.require_personal()
     text = " ".join(query.split())
     if looks_like_id_number(text):
+        if len(text) == ID_LENGTH:
+            parse_citizen_id(text, field="q")  # a mistyped number says why, as at registration
         digest = cipher.lookup_hash(text.upper(), field=SealedField.ID_NUMBER)
         match = Person.id_number_hash == digest
+    elif _has_digit(text):
+        raise InvalidInput(
+            f"an ID number has {ID_LENGTH} characters (17 digits and a check character), got "
+            f"{len(text)} characters; a name has no digits",
+            field="q",
+        )
     elif len(text) >= MIN_NAME_CHARACTERS and "\x00" not in text:
         match = Person.name.startswith(text, autoescape=True)
     else:

@@ -8,7 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.audit.models import AuditEntry
+from gis.people.crypto import PeopleCipher
 from gis.people.models import Person
+from gis.search.service import searched_for
 from gis.users.models import Role
 from tests.access_world import World, bearer, login
 from tests.people_world import CANARY, RESIDENTS
@@ -64,3 +66,25 @@ def test_police_state_a_purpose_and_planners_may_not_search(
     assert search(client, planner, "王自").status_code == 403
     officer = login(client, world.users[Role.OFFICER])
     assert search(client, officer, "王").status_code == 422
+
+
+def test_part_of_an_id_number_or_a_mistyped_one_is_refused_and_never_kept(
+    client: TestClient, world: World, cipher: PeopleCipher
+) -> None:
+    token = login(client, world.users[Role.OFFICER])
+    _, id_number, _ = RESIDENTS["own"]
+    wrong = id_number[:17] + ("1" if id_number[17] != "1" else "2")
+    for query, reason in (
+        (id_number[:17], "an ID number has 18 characters"),
+        (f"{id_number[:6]} {id_number[6:]}", "an ID number has 18 characters"),
+        (wrong, "the check character does not match"),
+    ):
+        refused = search(client, token, query)
+        assert refused.status_code == 422, (query, refused.text)
+        assert refused.json()["detail"][0]["loc"] == ["q"]
+        assert reason in refused.json()["detail"][0]["msg"]
+        # what an audit row keeps of it: neither the number nor its digits
+        kept = searched_for(query, cipher=cipher)
+        hashed = kept.startswith("search:id:") and len(kept) == len("search:id:") + 64
+        assert kept == "search:id:refused" or (hashed and len(query) == 18), kept
+        assert id_number[:6] not in kept
