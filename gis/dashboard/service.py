@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from gis.access.masking import shown_share, shown_total, suppress_small_count
 from gis.access.scope import Scope, requested_division_prefix
+from gis.divisions.service import require_known_division
 from gis.errors import NotFound
 from gis.events import queries as event_queries
 from gis.events.models import EventKind
@@ -122,6 +123,7 @@ def dashboard_data(
         prefix = requested_division_prefix(division)
         if scope.role is Role.POLICE and not prefix.startswith(scope.division_prefix or "\x00"):
             raise NotFound(f"no division {division} in your jurisdiction", field="division")
+        require_known_division(session, division)
     rows = _grid_rows(session, scope=scope, prefix=prefix)
     is_truncated = len(rows) > MAX_GRIDS
     rows = rows[:MAX_GRIDS]

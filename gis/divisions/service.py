@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from gis.crs import SourceCrs, crs_from_file, transform_geometries
 from gis.divisions import queries
 from gis.divisions.models import DivisionLevel
-from gis.errors import CrsRequired, InvalidGeometry, InvalidInput
+from gis.errors import CrsRequired, InvalidGeometry, InvalidInput, NotFound
 
 # (level, file pattern, column holding the parent's code); files as published by china-division
 LEVEL_FILES: tuple[tuple[DivisionLevel, str, str | None], ...] = (
@@ -182,3 +182,10 @@ def attach_boundaries(
         result.unchanged += 1 - changed
     session.flush()
     return result
+
+
+def require_known_division(session: Session, code: str, *, field: str = "division") -> None:
+    """A division code a caller gave must be one of the division table: an unknown one is a
+    404 naming ``field`` (not an area that merely has no data)."""
+    if not queries.select_known_codes(session, [code]):
+        raise NotFound(f"no division {code}", field=field)

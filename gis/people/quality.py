@@ -34,6 +34,7 @@ from gis.access.masking import (
     suppress_small_count,
 )
 from gis.access.scope import Scope, division_prefix, requested_division_prefix
+from gis.divisions.service import require_known_division
 from gis.errors import NotFound
 from gis.people import quality_queries as sql
 from gis.people.occupancy_queries import select_grid_in_scope
@@ -179,6 +180,7 @@ def division_quality(session: Session, *, scope: Scope, code: str, on: date) -> 
         raise NotFound(f"no division {code} in your grids", field="division")
     if scope.role is Role.POLICE and not prefix.startswith(scope.division_prefix or "\x00"):
         raise NotFound(f"no division {code} in your jurisdiction", field="division")
+    require_known_division(session, code)
     rows = sql.select_rates(session, on=on, division_prefix=prefix)
     row = rows[0] if rows else _empty(prefix)
     row["area"] = code

@@ -104,6 +104,14 @@ def test_bad_division_is_refused_naming_the_field(
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"][-1] == "division"
     outside = client.get("/api/dashboard?division=990102000000", headers=token)
     assert outside.status_code == 404
+    # a division nobody has is not an area without data, for any role
+    for role in (Role.ADMIN, Role.PLANNER):
+        caller = bearer(session_token(db, world.users[role]))
+        for route in ("/api/dashboard", "/api/quality"):
+            unknown = client.get(f"{route}?division=999999999999", headers=caller)
+            assert unknown.status_code == 404, (role, route, unknown.text)
+            assert unknown.json()["detail"][0]["loc"] == ["division"]
+            assert "no division 999999999999" in unknown.text
 
 
 def test_the_dashboard_page_draws_the_event_charts_and_the_closure_rate(
