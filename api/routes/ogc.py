@@ -75,6 +75,18 @@ def read_collection(
     return documents.collection_document(_root(request), info)
 
 
+ITEMS_PARAMETERS = frozenset({"limit", "bbox", "bbox-crs", "crs", "datetime", "after", "f"})
+
+
+def _check_known_parameters(request: Request) -> None:
+    """OGC API Features (/req/core/query-param-unknown): a parameter the API does not define
+    is refused, so a client paging by ``offset`` is not silently given the first page again."""
+    unknown = sorted(set(request.query_params) - ITEMS_PARAMETERS)
+    if unknown:
+        known = ", ".join(sorted(ITEMS_PARAMETERS))
+        raise InvalidInput(f"unknown parameter {unknown[0]!r}; known: {known}", field=unknown[0])
+
+
 @router.get(
     "/collections/{collection_id}/items",
     response_class=Response,
@@ -97,6 +109,7 @@ def read_items(
 ) -> Response:
     """A page of a collection's features as GeoJSON in id order; follow `next` for more."""
     _check_format(f)
+    _check_known_parameters(request)
     items = service.parse_items_request(
         limit=limit, bbox=bbox, bbox_crs=bbox_crs, crs=crs, after=after, datetime_value=datetime
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import JSON, ColumnElement, Text, case, cast, func, literal, literal_column, select
@@ -14,6 +15,9 @@ from gis.errors import InvalidInput
 
 MAX_PAGE = 10_000
 Bbox = tuple[float, float, float, float]
+
+
+_CURSOR = re.compile(r"[0-9]{24}[0-9X]")  # a building code, as `next` gives it
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ def building_page(
     ``next_after`` as ``after``), as a FeatureCollection built by PostGIS."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    if after and not _CURSOR.fullmatch(after):
+        raise InvalidInput("not a cursor of this list (a building code from `next`)", field="after")
     conditions = [scope_clause, Building.code > after]
     if bbox is not None:
         envelope = func.ST_Transform(func.ST_MakeEnvelope(*bbox, WGS84_SRID), STORAGE_SRID)

@@ -6,6 +6,7 @@ a caller gets and checks every parameter, naming it when it is wrong.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -30,6 +31,10 @@ from gis.ogc.queries import FeaturePage
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
+
+
+# the ids the collections page by: division (12 digits), grid (15) and building (25) codes
+_CURSOR = re.compile(r"[0-9]{11,24}[0-9X]")
 
 
 @dataclass(frozen=True)
@@ -70,8 +75,10 @@ def parse_items_request(
         raise InvalidInput("bbox-crs is given without a bbox", field="bbox-crs")
     box_crs = parse_crs_uri(bbox_crs, field="bbox-crs")
     box = parse_bbox(bbox, crs=box_crs) if bbox is not None else None
-    if len(after) > 25 or "\x00" in after:
-        raise InvalidInput("not a cursor this server gave", field="after")
+    if after and not _CURSOR.fullmatch(after):
+        raise InvalidInput(
+            "not a cursor this server gave (an id from a `next` link)", field="after"
+        )
     return ItemsRequest(
         crs=output_crs,
         bbox=box,

@@ -114,6 +114,9 @@ def test_bad_and_unknown_codes(nanshan: int, client: TestClient) -> None:
     assert response.status_code == 422
     assert "check character" in response.json()["detail"][0]["msg"]
     assert client.get("/api/buildings/123").status_code == 422
+    for cursor in ("zzz", "'; drop", code[:-1]):  # was an empty last page, or the first again
+        refused = client.get("/api/buildings", params={"after": cursor})
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["after"]
     unknown = format_code(community_code=code[:12], structure_class=1, seq=999999)
     response = client.get(f"/api/buildings/{unknown}")
     assert response.status_code == 404

@@ -153,6 +153,9 @@ BAD_QUERIES = [
     ("bbox-crs=" + EPSG4326, "bbox-crs"),
     ("f=html", "f"),
     ("datetime=2026-01-01", "datetime"),  # buildings have no time
+    ("after=garbage", "after"),  # not an id: was an empty last page
+    ("after=%27%3B%20drop", "after"),
+    ("offset=5", "offset"),  # not a parameter of the API: was the first page again
 ]
 
 
