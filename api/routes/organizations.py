@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path
 
 from api.deps import SessionDep
 from api.personal import AtQuery, Audited, PurposeQuery, audited, on_date
+from gis.clock import today_in_china
 from gis.people import organizations
 from gis.people.schemas import EmployeeCreate, EmployeeRead, OrganizationCreate, OrganizationRead
 
@@ -59,7 +60,7 @@ def add_employee(
     """Employ a person in scope from ``since`` (用工登记)."""
     audit.target_codes = [credit_code, str(request.person_uid)]
     read = organizations.add_employee(
-        session, scope=audit.scope, credit_code=credit_code, request=request
+        session, scope=audit.scope, credit_code=credit_code, request=request, today=today_in_china()
     )
     audit.record(session, row_count=1)
     return read

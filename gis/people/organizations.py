@@ -14,7 +14,7 @@ from gis.errors import Conflict, NotFound
 from gis.people import queries
 from gis.people.identity import normalise_credit_code, normalise_name
 from gis.people.models import Employment, Organization
-from gis.people.periods import checked_date, make_period
+from gis.people.periods import checked_date, checked_past_date, describe_period, make_period
 from gis.people.schemas import EmployeeCreate, EmployeeRead, OrganizationCreate, OrganizationRead
 from gis.users.models import Role
 
@@ -59,22 +59,38 @@ def register_organization(
 
 
 def add_employee(
-    session: Session, *, scope: Scope, credit_code: str, request: EmployeeCreate
+    session: Session, *, scope: Scope, credit_code: str, request: EmployeeCreate, today: date
 ) -> EmployeeRead:
     """Employ a person in scope from ``since`` (until ``until``); their employer is updated
-    when the employment is current."""
+    when the employment is current. An employment is recorded once it began, not before the
+    person was born, and not twice: a period overlapping one of the same person at the same
+    organization is a Conflict (the organization's row is locked, so two requests at once
+    cannot both pass)."""
     scope.require_role(Role.OFFICER, Role.ADMIN)
     organization = _organization(session, credit_code=credit_code, scope=scope, for_update=True)
     person = queries.select_person(session, uid=request.person_uid, scope=scope)
     if person is None:
         raise NotFound(f"no person {request.person_uid}", field="person_uid")
-    since = checked_date(request.since, field="since")
+    born = ("person's birth", person.birth_date) if person.birth_date else None
+    since = checked_past_date(
+        request.since, today=today, field="since", what="an employment", since=born
+    )
     until = checked_date(request.until, field="until") if request.until else None
+    period = make_period(since, until, field="until", start_name="start of the employment")
+    held = queries.select_overlapping_employment(
+        session, person_uid=person.uid, organization_uid=organization.uid, period=period
+    )
+    if held is not None:
+        raise Conflict(
+            f"the person is already employed here over {describe_period(held)}, which "
+            f"overlaps {describe_period(period)}",
+            field="since",
+        )
     employment = Employment(
         uid=uuid.uuid4(),
         person_uid=person.uid,
         organization_uid=organization.uid,
-        period=make_period(since, until, field="until"),
+        period=period,
         position=(request.position or "").strip() or None,
     )
     session.add(employment)

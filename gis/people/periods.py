@@ -53,10 +53,12 @@ def checked_past_date(
     return value
 
 
-def make_period(start: date, end: date | None, *, field: str = "moved_out") -> Range[date]:
-    """``[start, end)``; the end must come after the start."""
+def make_period(
+    start: date, end: date | None, *, field: str = "moved_out", start_name: str = "move-in date"
+) -> Range[date]:
+    """``[start, end)``; the end must come after the start (named ``start_name`` if not)."""
     if end is not None and end <= start:
-        raise InvalidInput(f"{end} is not after the move-in date {start}", field=field)
+        raise InvalidInput(f"{end} is not after the {start_name} {start}", field=field)
     return Range(start, end, bounds="[)")
 
 

@@ -271,3 +271,19 @@ def mark_rented(
     """Mark houses as let, with their landlords where known (one statement)."""
     if house_uids:
         session.execute(_RENT_OUT, {"houses": list(house_uids), "landlords": list(landlords)})
+
+
+def select_overlapping_employment(
+    session: Session, *, person_uid: uuid.UUID, organization_uid: uuid.UUID, period: Range[date]
+) -> Range[date] | None:
+    """The period of an employment of the person at the organization overlapping ``period``."""
+    return session.scalar(
+        select(Employment.period)
+        .where(
+            Employment.person_uid == person_uid,
+            Employment.organization_uid == organization_uid,
+            Employment.period.op("&&")(period),
+        )
+        .order_by(Employment.period)
+        .limit(1)
+    )

@@ -3,8 +3,12 @@ periods, listed on a date with identifiers masked."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from fastapi.testclient import TestClient
 
+from gis.clock import today_in_china
 from gis.users.models import Role
 from tests.access_world import World, bearer, login
 from tests.people_world import RESIDENTS, credit_code
@@ -54,3 +58,36 @@ def test_register_employ_and_list_on_a_date(client: TestClient, world: World) ->
         headers=bearer(token),
     )
     assert outside.status_code == 404
+
+
+def test_employments_are_past_after_birth_and_never_twice(client: TestClient, world: World) -> None:
+    token = login(client, world.users[Role.OFFICER])
+    client.cookies.clear()
+    code = credit_code("91990101MA0000009")
+    house = world.objects["houses"]["own"]
+    body = {"name": "南山五金店", "credit_code": code, "kind": "个体", "house_code": house}
+    assert client.post("/api/organizations", json=body, headers=bearer(token)).status_code == 201
+    person = world.objects["people"]["own"]  # born 1990-03-07
+
+    def employ(since: str, until: str | None = None) -> Any:
+        request = {"person_uid": person, "since": since} | ({"until": until} if until else {})
+        url = f"/api/organizations/{code}/employees"
+        return client.post(url, json=request, headers=bearer(token))
+
+    assert employ("2025-01-01", "2025-07-01").status_code == 201
+    tomorrow = (today_in_china() + timedelta(days=1)).isoformat()
+    for since, until, status, field, reason in (
+        (tomorrow, None, 422, "since", "an employment in the future"),
+        ("1980-01-01", None, 422, "since", "before the person's birth (1990-03-07)"),
+        ("2025-03-01", None, 409, "since", "already employed here over [2025-01-01, 2025-07-01)"),
+        ("2024-12-01", "2025-01-02", 409, "since", "overlaps [2024-12-01, 2025-01-02)"),
+        ("2025-09-01", "2025-08-01", 422, "until", "not after the start of the employment"),
+    ):
+        refused = employ(since, until)
+        assert refused.status_code == status, (since, refused.text)
+        assert refused.json()["detail"][0]["loc"] == [field]
+        assert reason in refused.json()["detail"][0]["msg"], refused.text
+    assert employ("2025-07-01").status_code == 201  # right after the first: no overlap
+    listed = client.get(f"/api/organizations/{code}", params={"at": "2025-08-01"},
+                        headers=bearer(token)).json()["employees"]  # fmt: skip
+    assert len(listed) == 1
