@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 from gis.access.scope import Scope
 from gis.buildings.models import Building
 from gis.codes import parse_code
+from gis.divisions.queries import select_known_codes
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.houses.models import House
 from gis.people import queries
 from gis.people.crypto import PeopleCipher, SealedField
+from gis.people.identity import region_years
 from gis.people.models import Declaration, DeclaredBy, Person, Residence, ResidenceKind
 from gis.people.periods import (
     CHINA,
@@ -178,6 +180,13 @@ def find_or_add_person(
     """The person with this ID number, or a new one; a different name for the same ID number
     is a Conflict (one number, one person)."""
     valid = validate_person(person, today=today)
+    hukou = valid.hukou_division_code
+    if hukou and region_years(hukou[:6]) is None and not select_known_codes(session, [hukou]):
+        raise InvalidInput(
+            f"{hukou} is not a known division: neither a county of China nor a division loaded "
+            "here",
+            field="person.hukou_division_code",
+        )
     digest = cipher.lookup_hash(valid.id_number, field=SealedField.ID_NUMBER)
     existing = queries.select_people_by_id_hash(session, hashes=[digest]).get(digest)
     if existing is not None:

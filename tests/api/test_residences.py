@@ -208,6 +208,15 @@ def test_a_new_person_is_stored_encrypted_with_category_derived(
     blank = _register(client, officer, house_code=house, person={**local, "name": "  "},
                       moved_in="2025-02-01", is_primary=False)  # fmt: skip
     assert blank.status_code == 422 and blank.json()["detail"][0]["loc"][-1] == "name"
+    for unknown in ("000000", "999999999999"):  # was stored, and a category derived from it
+        refused = _register(client, officer, house_code=house, moved_in="2025-02-01",
+                            person=_person("庚", 42, hukou_division_code=unknown))  # fmt: skip
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["person.hukou_division_code"]
+        assert "not a known division" in refused.text
+    known = _register(client, officer, house_code=house, moved_in="2025-02-01", is_primary=False,
+                      person=_person("庚", 42, hukou_division_code="310101"))  # fmt: skip
+    assert known.status_code == 201, known.text  # a county of China, not loaded here
     same = _register(client, officer, house_code=house, person=local, moved_in="2025-02-01",
                      is_primary=False)  # fmt: skip
     assert same.status_code == 201 and same.json()["person_uid"] == str(person.uid)
