@@ -271,7 +271,9 @@ def move_person(
             if current.house_uid == house.uid:
                 raise Conflict("the person already lives in this house", field="house_code")
             if lower == moved_on:
-                raise Conflict(f"the person moved in on {moved_on}: correct that residence")
+                raise Conflict(
+                    f"the person moved in on {moved_on}: correct that residence", field="moved_on"
+                )
             current.period = make_period(lower, moved_on)
             current.deregistered_at = _now()
         session.add(started)

@@ -179,6 +179,12 @@ def test_arrivals_departures_and_moves_are_registered_once_they_happened(
     assert move.status_code == 422
     assert move.json()["detail"][0]["loc"] == ["moved_on"]
     assert "a move in the future" in move.text
+    same_day = client.post(f"/api/people/{person}/move",
+                           json={"house_code": world.objects["houses"]["own"],
+                                 "moved_on": "2025-01-01", "kind": "tenant"},
+                           headers=bearer(officer))  # fmt: skip
+    assert same_day.status_code == 409 and same_day.json()["detail"][0]["loc"] == ["moved_on"]
+    assert "correct that residence" in same_day.text
     row = db.scalars(select(Residence).where(Residence.uid == uid)).one()
     assert row.period.upper is None and row.deregistered_at is None
     assert db.scalar(text("SELECT count(*) FROM residences")) == stored + 1
