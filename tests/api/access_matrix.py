@@ -212,8 +212,9 @@ def _organization_body(caller: Caller, world: World) -> dict[str, object]:
 
 
 def _employee_body(caller: Caller, world: World) -> dict[str, object]:
-    return {"person_uid": world.objects["people"]["own"], "since": "2025-01-01",
-            "position": "工人"}  # fmt: skip
+    # an earlier job at the same organization: the world's employment runs from 2024-01-01
+    return {"person_uid": world.objects["people"]["own"], "since": "2020-01-01",
+            "until": "2023-06-01", "position": "工人"}  # fmt: skip
 
 
 PEOPLE_CASES: list[RouteCase] = [
