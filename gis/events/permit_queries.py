@@ -70,6 +70,11 @@ def select_permit(
     return (row[0], row[1], row[2]) if row else None
 
 
+def lock_person(session: Session, *, person_uid: uuid.UUID) -> None:
+    """Hold the person's row until the transaction ends (permits are issued one at a time)."""
+    session.execute(select(Person.uid).where(Person.uid == person_uid).with_for_update())
+
+
 def select_overlapping_permit(
     session: Session, *, person_uid: uuid.UUID, start: date, end: date
 ) -> tuple[str, date, date] | None:

@@ -109,6 +109,7 @@ def issue_permit(
             field="issued_on",
         )
     endorsed_until = add_months(on, ENDORSEMENT_MONTHS)
+    sql.lock_person(session, person_uid=uid)  # two issues at once: the second sees the first
     held = sql.select_overlapping_permit(session, person_uid=uid, start=on, end=endorsed_until)
     if held is not None:
         number, issued_on, valid_until = held
