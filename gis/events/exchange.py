@@ -22,7 +22,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope, requested_division_prefix
-from gis.divisions.queries import select_known_codes
+from gis.divisions.service import require_known_division
 from gis.errors import InvalidInput, NotFound
 from gis.events.models import ExchangeBatch, ExchangeFollowUp, FollowUpSide
 from gis.events.schemas import (
@@ -67,13 +67,6 @@ def _check_region(scope: Scope, region: str) -> str:
     if scope.role is Role.POLICE and not prefix.startswith(scope.division_prefix or "\x00"):
         raise NotFound(f"no division {region} in your jurisdiction", field="region")
     return prefix
-
-
-def _check_known(session: Session, region: str) -> None:
-    """Our region is a division of the division table (another region's code is only checked
-    for its form: its divisions need not be loaded here)."""
-    if not select_known_codes(session, [region]):
-        raise NotFound(f"no division {region}", field="region")
 
 
 def _check_period(period_from: date, period_to: date, *, prefix: str = "") -> None:
@@ -126,7 +119,7 @@ def export_inflow(
     """Our inflow records of a period as an exchange file (police in their jurisdiction,
     admins); the export is counted in ``exchange_batches``; the caller writes the audit row."""
     prefix = _check_region(scope, region)
-    _check_known(session, region)
+    require_known_division(session, region, field="region")
     _check_period(period_from, period_to)
     records = inflow_records(
         session, cipher=cipher, prefix=prefix, period_from=period_from, period_to=period_to
@@ -211,8 +204,9 @@ def reconcile(
     prefix = _check_region(scope, region)
     if outflow.kind != "outflow":
         raise InvalidInput("reconcile an outflow file (kind 'outflow')", field="outflow.kind")
-    _check_known(session, region)
+    require_known_division(session, region, field="region")
     _check_period(outflow.period_from, outflow.period_to, prefix="outflow.")
+    # the other region is checked for its form only: its divisions need not be loaded here
     other = requested_division_prefix(outflow.region, field="outflow.region")
     if other.startswith(prefix) or prefix.startswith(other):
         raise InvalidInput("the other region overlaps ours", field="outflow.region")
