@@ -37,6 +37,24 @@ def _as(client: TestClient, world: World, role: Role) -> dict[str, str]:
     return headers
 
 
+def _six_live_grids(db: Session, tmp_path: Path) -> None:
+    """The small world with its six live grids: four in the west community, two in the east."""
+    build_small_world(db)
+    path = grid_file(tmp_path / "grids.geojson", [NW, NE, SW, SE, EW, EE])
+    import_grids(db, path=path, valid_from=date(2025, 1, 1), actor=Scope.system().actor)
+
+
+def _draft(
+    client: TestClient, headers: dict[str, str], division: str
+) -> tuple[int, dict[str, int]]:
+    """A new draft of ``division``: its id and its grids' ids by code."""
+    created = client.post("/api/plans", json={"division_code": division}, headers=headers)
+    assert created.status_code == 201, created.text
+    plan_id = created.json()["id"]
+    plan = client.get(f"/api/plans/{plan_id}", headers=headers).json()
+    return plan_id, {f["properties"]["code"]: f["id"] for f in plan["grids"]["features"]}
+
+
 def test_grids_as_geojson_pages_and_as_of(client: TestClient, world: World) -> None:
     headers = _as(client, world, Role.OFFICER)
     page = client.get("/api/grids?division=990101&limit=1", headers=headers)
@@ -75,15 +93,9 @@ def test_stats_in_full_within_scope_and_suppressed_for_planners(
 def test_a_plan_over_http_from_draft_to_publish(
     client: TestClient, world: World, db: Session, tmp_path: Path
 ) -> None:
-    build_small_world(db)
-    path = grid_file(tmp_path / "grids.geojson", [NW, NE, SW, SE, EW, EE])
-    import_grids(db, path=path, valid_from=date(2025, 1, 1), actor=Scope.system().actor)
+    _six_live_grids(db, tmp_path)
     headers = _as(client, world, Role.PLANNER)
-    created = client.post("/api/plans", json={"division_code": "970101001000"}, headers=headers)
-    assert created.status_code == 201, created.text
-    plan_id = created.json()["id"]
-    plan = client.get(f"/api/plans/{plan_id}", headers=headers).json()
-    ids = {f["properties"]["code"]: f["id"] for f in plan["grids"]["features"]}
+    plan_id, ids = _draft(client, headers, "970101001000")
     nw = f"{COMMUNITY_WEST}001"
     over = mapping(box(113.80, 22.61, 113.813, 22.62))
     edited = client.put(
@@ -132,9 +144,7 @@ def test_a_plan_over_http_from_draft_to_publish(
 def test_problems_of_the_live_grids(
     client: TestClient, world: World, db: Session, tmp_path: Path
 ) -> None:
-    build_small_world(db)
-    path = grid_file(tmp_path / "grids.geojson", [NW, NE, SW, SE, EW, EE])
-    import_grids(db, path=path, valid_from=date(2025, 1, 1), actor=Scope.system().actor)
+    _six_live_grids(db, tmp_path)
     answer = client.get(
         "/api/grids/problems?division=970101", headers=_as(client, world, Role.ADMIN)
     )
@@ -249,18 +259,12 @@ def test_a_community_plan_ranks_its_grids_with_the_rest_of_the_district(
     client: TestClient, world: World, db: Session, tmp_path: Path
 ) -> None:
     # the east community's live grids are outside the plan but ranked with its grids
-    build_small_world(db)
-    path = grid_file(tmp_path / "grids.geojson", [NW, NE, SW, SE, EW, EE])
-    import_grids(db, path=path, valid_from=date(2025, 1, 1), actor=Scope.system().actor)
+    _six_live_grids(db, tmp_path)
     headers = _as(client, world, Role.PLANNER)
     body = {"division_code": COMMUNITY_WEST, "plan_name": "   "}
     blank = client.post("/api/plans", json=body, headers=headers)
     assert blank.status_code == 422 and blank.json()["detail"][0]["loc"] == ["body", "plan_name"]
-    created = client.post("/api/plans", json={"division_code": COMMUNITY_WEST}, headers=headers)
-    assert created.status_code == 201, created.text
-    plan_id = created.json()["id"]
-    plan = client.get(f"/api/plans/{plan_id}", headers=headers).json()
-    ids = {f["properties"]["code"]: f["id"] for f in plan["grids"]["features"]}
+    plan_id, ids = _draft(client, headers, COMMUNITY_WEST)
     assert set(ids) == {f"{COMMUNITY_WEST}00{n}" for n in (1, 2, 3, 4)}
     nw = f"{COMMUNITY_WEST}001"
     edited = client.put(
