@@ -73,9 +73,49 @@ class TokenBucketLimiter:
             self._buckets[key] = (tokens - 1.0, moment)
 
 
-def _error(status: int, loc: str, message: str, kind: str) -> tuple[int, bytes]:
-    body = {"detail": [{"loc": [loc], "msg": message, "type": kind}]}
+def _error(status: int, loc: str | list[str | int], message: str, kind: str) -> tuple[int, bytes]:
+    where = [loc] if isinstance(loc, str) else loc
+    body = {"detail": [{"loc": where, "msg": message, "type": kind}]}
     return status, json.dumps(body).encode()
+
+
+def nul_location(body: bytes) -> list[str | int] | None:
+    """Where a body holds a NUL: ``["body", "person", "name"]`` for a JSON document with one in
+    that string (or key), ``["body"]`` for a body that is not JSON (a raw NUL, a file), ``None``
+    for a JSON document whose ``\\u0000`` is text (an escaped backslash), not a NUL.
+
+    >>> nul_location(b'{"person": {"names": ["a", "b\\\\u0000"]}}')
+    ['body', 'person', 'names', 1]
+    >>> nul_location(b'{"note": "\\\\\\\\u0000"}') is None
+    True
+    >>> nul_location(b'name=a\\x00')
+    ['body']
+    """
+    try:
+        path = _nul_path(json.loads(body))
+    except (ValueError, RecursionError):  # not JSON (or UTF-8), or nested past Python's stack
+        return ["body"]
+    return None if path is None else ["body", *path]
+
+
+def _nul_path(value: object) -> list[str | int] | None:
+    if isinstance(value, str):
+        return [] if "\x00" in value else None
+    items: list[tuple[str | int, object]]
+    if isinstance(value, dict):
+        for key in value:
+            if "\x00" in key:
+                return [key.replace("\x00", "")]
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        inner = _nul_path(item)
+        if inner is not None:
+            return [key, *inner]
+    return None
 
 
 class RequestGuardMiddleware:
@@ -137,7 +177,9 @@ class RequestGuardMiddleware:
                 break
         whole = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
         if b"\x00" in whole or b"\\u0000" in whole:
-            return _error(422, "body", "NUL bytes are not allowed", "InvalidInput"), receive
+            loc = nul_location(whole)
+            if loc is not None:
+                return _error(422, loc, "NUL bytes are not allowed", "InvalidInput"), receive
         pending = list(messages)
 
         async def replay() -> Message:

@@ -45,20 +45,46 @@ def test_a_chunked_body_over_the_limit_is_413(settings: Settings, db: Session) -
 
 
 @pytest.mark.parametrize(
-    ("method", "url", "body"),
+    ("method", "url", "body", "loc"),
     [
-        ("GET", "/api/audit?user=a%00b", None),
-        ("GET", "/api/audit?user=a%00", None),
-        ("GET", "/api/aud%00it", None),
-        ("POST", "/api/auth/login", '{"name": "a\\u0000", "password": "x"}'),
+        ("GET", "/api/audit?user=a%00b", None, ["query"]),
+        ("GET", "/api/audit?user=a%00", None, ["query"]),
+        ("GET", "/api/aud%00it", None, ["path"]),
+        ("POST", "/api/auth/login", '{"name": "a\\u0000", "password": "x"}', ["body", "name"]),
+        ("POST", "/api/auth/login", '{"name": "a", "password": "x\\u0000"}', ["body", "password"]),
+        (
+            "POST",
+            "/api/occupants/search",
+            '{"area": {"type": "Polygon", "coordinates": [[[1, 2], [3, "\\u0000"]]]}}',
+            ["body", "area", "coordinates", 0, 1, 1],
+        ),
+        ("POST", "/api/auth/login", '{"na\\u0000me": "a", "password": "x"}', ["body", "name"]),
+        ("POST", "/api/auth/login", b'{"name": "a\x00", "password": "x"}', ["body"]),
     ],
 )
-def test_nul_bytes_are_422(client: TestClient, method: str, url: str, body: str | None) -> None:
+def test_nul_bytes_are_422_naming_where(
+    client: TestClient, method: str, url: str, body: str | bytes | None, loc: list[object]
+) -> None:
+    """A NUL in a JSON document is refused naming the member that holds it (a raw NUL, which
+    JSON does not allow, names the body)."""
     response = client.request(
         method, url, content=body, headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
-    assert response.json()["detail"][0]["msg"] == "NUL bytes are not allowed"
+    assert response.json()["detail"] == [
+        {"loc": loc, "msg": "NUL bytes are not allowed", "type": "InvalidInput"}
+    ]
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(client: TestClient) -> None:
+    """``"\\\\u0000"`` in JSON is the six characters ``\\u0000``: no NUL, so the request
+    reaches the route (a failed login here, not the NUL refusal)."""
+    response = client.post(
+        "/api/auth/login",
+        content='{"name": "a\\\\u0000", "password": "not the password"}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 401
 
 
 @pytest.mark.parametrize(
