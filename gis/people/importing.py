@@ -32,10 +32,15 @@ from gis.people.import_queries import (
     select_houses_with_communities,
     start_people_batch,
 )
-from gis.people.import_rows import COLUMNS, PeopleRow, parse_row, read_rows
+from gis.people.import_rows import COLUMNS, PeopleRow, label, parse_row, read_rows
 from gis.people.models import Declaration, DeclaredBy, Person, Residence, ResidenceKind
 from gis.people.periods import CHINA, WorkCalendar, describe_period, make_period, periods_overlap
-from gis.people.registry import derive_category, person_values
+from gis.people.registry import (
+    derive_category,
+    person_values,
+    unknown_division_reason,
+    unknown_hukou_divisions,
+)
 
 DEFAULT_BATCH_SIZE = 5000
 
@@ -107,6 +112,9 @@ def import_batch(
         for r in rows
     }
     stored = queries.select_people_by_id_hash(session, hashes=sorted(set(digests.values())))
+    unknown_hukou = unknown_hukou_divisions(
+        session, [r.person.hukou_division_code for r in rows if r.person.hukou_division_code]
+    )
     created: dict[str, Person] = {}
     residences: list[Residence] = []
     declarations: list[Declaration] = []
@@ -117,6 +125,11 @@ def import_batch(
             result.rejected.append((row.line, "house_code (房屋编码): no live house has this code"))
             continue
         house, community = found
+        hukou = row.person.hukou_division_code
+        if hukou in unknown_hukou:
+            reason = unknown_division_reason(hukou)
+            result.rejected.append((row.line, f"{label('hukou_division_code')}: {reason}"))
+            continue
         person = stored.get(digests[row.person.id_number]) or created.get(row.person.id_number)
         if person is not None and person.name != row.person.name:
             result.rejected.append(

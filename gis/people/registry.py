@@ -7,6 +7,7 @@ sex and birth date derived); :func:`person_values` seals it for the ``people`` t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gis.access.masking import mask_phone
+from gis.divisions.queries import select_known_codes
 from gis.errors import EnvironmentProblem, InvalidInput
 from gis.people import queries
 from gis.people.crypto import (
@@ -30,6 +32,7 @@ from gis.people.identity import (
     normalise_passport,
     normalise_phone,
     parse_citizen_id,
+    region_years,
 )
 from gis.people.models import PersonCategory
 from gis.people.schemas import PersonInput
@@ -103,6 +106,20 @@ def validate_person(person: PersonInput, *, today: date, prefix: str = "person."
         education=_optional_text(person.education, field=f"{prefix}education", limit=50),
         is_key_person=person.is_key_person,
     )
+
+
+def unknown_hukou_divisions(session: Session, codes: Iterable[str]) -> set[str]:
+    """The hukou division codes that are neither a county of China (python-stdnum's table of
+    county codes) nor a division loaded here: ``000000`` or ``999999999999`` would otherwise be
+    stored and a category derived from them."""
+    candidates = sorted({code for code in codes if region_years(code[:6]) is None})
+    if not candidates:
+        return set()
+    return set(candidates) - select_known_codes(session, candidates)
+
+
+def unknown_division_reason(code: str) -> str:
+    return f"{code} is not a known division: neither a county of China nor a division loaded here"
 
 
 def derive_category(person: ValidPerson, *, community_code: str) -> PersonCategory:

@@ -18,12 +18,10 @@ from sqlalchemy.orm import Session
 from gis.access.scope import Scope
 from gis.buildings.models import Building
 from gis.codes import parse_code
-from gis.divisions.queries import select_known_codes
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.houses.models import House
 from gis.people import queries
 from gis.people.crypto import PeopleCipher, SealedField
-from gis.people.identity import region_years
 from gis.people.models import Declaration, DeclaredBy, Person, Residence, ResidenceKind
 from gis.people.periods import (
     CHINA,
@@ -33,7 +31,13 @@ from gis.people.periods import (
     describe_period,
     make_period,
 )
-from gis.people.registry import derive_category, person_values, validate_person
+from gis.people.registry import (
+    derive_category,
+    person_values,
+    unknown_division_reason,
+    unknown_hukou_divisions,
+    validate_person,
+)
 from gis.people.schemas import (
     MoveRequest,
     PersonInput,
@@ -181,12 +185,8 @@ def find_or_add_person(
     is a Conflict (one number, one person)."""
     valid = validate_person(person, today=today)
     hukou = valid.hukou_division_code
-    if hukou and region_years(hukou[:6]) is None and not select_known_codes(session, [hukou]):
-        raise InvalidInput(
-            f"{hukou} is not a known division: neither a county of China nor a division loaded "
-            "here",
-            field="person.hukou_division_code",
-        )
+    if hukou and unknown_hukou_divisions(session, [hukou]):
+        raise InvalidInput(unknown_division_reason(hukou), field="person.hukou_division_code")
     digest = cipher.lookup_hash(valid.id_number, field=SealedField.ID_NUMBER)
     existing = queries.select_people_by_id_hash(session, hashes=[digest]).get(digest)
     if existing is not None:

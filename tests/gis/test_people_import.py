@@ -393,3 +393,33 @@ def test_impossible_deregistration_and_declaration_dates_are_rejected(
     assert [line for line, _ in result.rejected] == [2]
     assert result.rejected[0][1].startswith(f"{column}: ")
     assert reason in result.rejected[0][1]
+
+
+def test_a_hukou_division_that_is_no_known_division_is_rejected(
+    factory: sessionmaker[Session], db: Session, cipher: PeopleCipher, world: World, tmp_path: Path
+) -> None:
+    """Like registration over HTTP: a hukou division that is neither a county of China nor a
+    division loaded here (000000, 999999999999) is a rejected row, not a stored code with a
+    category derived from it; a real county not loaded here (Beijing's 110105) is kept."""
+    own = world.objects["houses"]["own"]
+    people = [
+        ("王一", citizen_id("110105", date(1990, 1, 1), 11), "000000"),
+        ("王二", citizen_id("110105", date(1990, 1, 1), 13), "999999999999"),
+        ("王三", citizen_id("110105", date(1990, 1, 1), 15), "110105"),
+    ]
+    path = tmp_path / "people.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["姓名", "公民身份号码", "户籍地区划代码", "房屋编码", "入住日期"])
+        for name, number, hukou in people:
+            writer.writerow([name, number, hukou, own, "2025-01-01"])
+    result = _run(factory, cipher, path, tmp_path)
+    assert result.imported == 1
+    assert result.rejected == [
+        (2, "hukou_division_code (户籍地区划代码): 000000000000 is not a known division: "
+            "neither a county of China nor a division loaded here"),
+        (3, "hukou_division_code (户籍地区划代码): 999999999999 is not a known division: "
+            "neither a county of China nor a division loaded here"),
+    ]  # fmt: skip
+    stored = db.scalars(select(Person.hukou_division_code).where(Person.name.like("王_"))).all()
+    assert stored == ["110105000000"]
