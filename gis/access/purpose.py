@@ -26,7 +26,10 @@ RULE = (
 
 
 def is_case_number(text: str) -> bool:
-    """>>> is_case_number("A4403052026050001"), is_case_number("2026-0501"), is_case_number("abc")
+    """A police case number: 6-40 letters, digits, dashes, slashes or underscores, at least
+    four of them digits.
+
+    >>> is_case_number("A4403052026050001"), is_case_number("2026-0501"), is_case_number("abc")
     (True, True, False)
     """
     return bool(_CASE_NUMBER.fullmatch(text)) and sum(char.isdigit() for char in text) >= 4
