@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
@@ -149,3 +150,24 @@ def world(db: Session, cipher: PeopleCipher) -> World:
     residents and employers in them (tests/people_world.py), and two draft grid plans
     (tests/grids_world.py), rolled back."""
     return add_grids_world(db, add_people_world(db, build_world(db), cipher))
+
+
+@pytest.fixture
+def committed_world(
+    pg_cluster: cluster.Cluster, cipher: PeopleCipher
+) -> Iterator[tuple[str, World]]:
+    """A database of its own with the world committed: requests run as in production, each in
+    a transaction that a failure rolls back."""
+    admin = pg_cluster.url("postgres").replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS peopleworld")
+        conn.execute("CREATE DATABASE peopleworld")
+    url = pg_cluster.url("peopleworld")
+    schema.upgrade(url)
+    engine = make_engine(url, pool_size=1)
+    with transaction(make_session_factory(engine)) as session:
+        world = add_people_world(session, build_world(session), cipher)
+    engine.dispose()
+    yield url, world
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE peopleworld WITH (FORCE)")

@@ -4,7 +4,6 @@ audit completeness (failed and denied reads included, in their own transaction).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,16 +15,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.main import create_app
-from gis import cluster, schema
 from gis.audit.models import AuditEntry
 from gis.audit.service import verify_chain
 from gis.db import make_engine, make_session_factory, transaction
-from gis.people.crypto import PeopleCipher
 from gis.people.periods import today_in_china
 from gis.settings import Settings
 from gis.users.models import Role
-from tests.access_world import World, bearer, build_world, login
-from tests.people_world import CANARY, MISSING_UID, RESIDENTS, add_people_world, citizen_id
+from tests.access_world import World, bearer, login
+from tests.people_world import CANARY, MISSING_UID, RESIDENTS, citizen_id
 
 CASE = "A4403052026050001"
 BOX = [
@@ -411,27 +408,6 @@ def test_every_personal_read_leaves_one_audit_row(
     assert [row.outcome for row in rows] == [outcome for *_, outcome in calls]
     assert rows[0].row_count == 1 and rows[0].purpose == CASE and rows[0].role == "police"
     assert rows[7].query_geom is not None  # the circle searched
-
-
-@pytest.fixture
-def committed_world(
-    pg_cluster: cluster.Cluster, cipher: PeopleCipher
-) -> Iterator[tuple[str, World]]:
-    """A database of its own with the world committed: requests run as in production, each in
-    a transaction that a failure rolls back."""
-    admin = pg_cluster.url("postgres").replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS peopleworld")
-        conn.execute("CREATE DATABASE peopleworld")
-    url = pg_cluster.url("peopleworld")
-    schema.upgrade(url)
-    engine = make_engine(url, pool_size=1)
-    with transaction(make_session_factory(engine)) as session:
-        world = add_people_world(session, build_world(session), cipher)
-    engine.dispose()
-    yield url, world
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE peopleworld WITH (FORCE)")
 
 
 def test_occupant_reads_commit_their_audit_row_before_they_answer(

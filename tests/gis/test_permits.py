@@ -3,6 +3,8 @@ reminders that list exactly the permits due; the permit rate in data quality."""
 
 from __future__ import annotations
 
+import threading
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -10,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
+from gis.db import make_engine
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.events import permits
+from gis.events.models import ResidencePermit
 from gis.houses.models import House
 from gis.people import quality
 from gis.people.crypto import PeopleCipher
@@ -189,3 +193,49 @@ def test_the_permit_rate_reads_the_permits(db: Session, world: World, cipher: Pe
     report = quality.grid_quality(db, scope=Scope.system(), code=GRID_OWN, on=TODAY)
     assert (report.permits.numerator, report.permits.denominator) == (1, 2)
     assert report.permits.value == 0.5 and report.permits.meets is False
+
+
+def test_two_issues_at_once_give_one_permit(
+    committed_world: tuple[str, World], cipher: PeopleCipher
+) -> None:
+    """Two officers issue a permit to the same person at the same moment (committed data, two
+    connections): the second waits on the person's row until the first commits, then sees its
+    permit and is refused, so the person never holds two."""
+    url, world = committed_world
+    engine = make_engine(url, pool_size=2)
+    try:
+        with Session(engine) as setup:
+            person = _resident(setup, cipher, _house(setup, world), date(2024, 1, 1), 307)
+            uid = str(person.uid)
+            setup.commit()
+        outcome: list[object] = []
+        with Session(engine) as first, Session(engine) as second:
+            issued = permits.issue_permit(
+                first, scope=OFFICER, person_uid=uid, issued_on=None, today=TODAY
+            )
+
+            def issue_again() -> None:
+                try:
+                    outcome.append(permits.issue_permit(
+                        second, scope=OFFICER, person_uid=uid, issued_on=None, today=TODAY,
+                    ))  # fmt: skip
+                except Conflict as error:
+                    outcome.append(error)
+                finally:
+                    second.rollback()
+
+            racer = threading.Thread(target=issue_again)
+            racer.start()
+            racer.join(1.0)
+            assert racer.is_alive(), "the second issue did not wait for the first"
+            first.commit()
+            racer.join(10)
+        assert len(outcome) == 1 and isinstance(outcome[0], Conflict)
+        assert f"already holds residence permit {issued.number}" in str(outcome[0])
+        with Session(engine) as check:
+            held = check.scalars(
+                select(ResidencePermit.number).where(ResidencePermit.person_uid == uuid.UUID(uid))
+            ).all()
+        assert held == [issued.number]
+    finally:
+        engine.dispose()
