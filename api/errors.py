@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import DataError, OperationalError
@@ -67,7 +68,33 @@ def error_response(error: GisError) -> JSONResponse:
     return JSONResponse(status_code=status_for(error), content=error_body(error), headers=headers)
 
 
+def _printable(value: object) -> object:
+    """A location part or message that JSON encodes as UTF-8: a lone surrogate (``\\ud800`` in
+    a key the caller sent) becomes ``?`` instead of failing the response."""
+    return value.encode("utf-8", "replace").decode("utf-8") if isinstance(value, str) else value
+
+
+def validation_body(error: RequestValidationError) -> dict[str, object]:
+    """FastAPI's 422 shape without the ``input`` (and ``ctx``, ``url``) of each error: the
+    input may be a password, or bytes or text that cannot be written back as JSON (which made
+    FastAPI's own handler a 500 that logged the whole body)."""
+    return {
+        "detail": [
+            {
+                "loc": [_printable(part) for part in item.get("loc", ())],
+                "msg": _printable(item.get("msg", "")),
+                "type": item.get("type", ""),
+            }
+            for item in error.errors()
+        ]
+    }
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return JSONResponse(status_code=422, content=validation_body(exc))
+
     async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, GisError)
         return error_response(exc)
@@ -109,6 +136,7 @@ def install_error_handlers(app: FastAPI) -> None:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(status_code=500, content={"detail": "internal error"})
 
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(GisError, handle_domain_error)
     app.add_exception_handler(DataError, handle_data_error)
     app.add_exception_handler(OperationalError, handle_operational_error)

@@ -44,6 +44,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[AsgiScope, Receive, Send], Awaitable[None]]
 
 _ENCODED_NUL = re.compile(rb"%00", re.IGNORECASE)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -79,47 +80,71 @@ def _error(status: int, loc: str | list[str | int], message: str, kind: str) -> 
     return status, json.dumps(body).encode()
 
 
-def nul_location(body: bytes) -> list[str | int] | None:
-    """Where a body holds a NUL: ``["body", "person", "name"]`` for a JSON document with one in
-    that string (or key), ``["body"]`` for a body that is not JSON (a raw NUL, a file), ``None``
-    for a JSON document whose ``\\u0000`` is text (an escaped backslash), not a NUL.
+NUL_MESSAGE = "NUL bytes are not allowed"
+SURROGATE_MESSAGE = "not valid Unicode: a lone surrogate (\\ud800-\\udfff) is no character"
 
-    >>> nul_location(b'{"person": {"names": ["a", "b\\\\u0000"]}}')
-    ['body', 'person', 'names', 1]
-    >>> nul_location(b'{"note": "\\\\\\\\u0000"}') is None
+
+def text_problem(body: bytes) -> tuple[list[str | int], str] | None:
+    """Where a body holds text no column can store, and why: a NUL, or a lone surrogate of a
+    JSON escape (``"\\ud800"``, which Python reads but UTF-8 cannot write). The location is
+    ``["body", "person", "name"]`` for a JSON member (a key counts as its member), ``["body"]``
+    for a body that is not JSON and holds a NUL; ``None`` when nothing is wrong (a ``\\u0000``
+    after an escaped backslash is text).
+
+    >>> text_problem(b'{"person": {"names": ["a", "b\\\\u0000"]}}')
+    (['body', 'person', 'names', 1], 'NUL bytes are not allowed')
+    >>> text_problem(b'{"password": "x\\\\ud800"}')[0]
+    ['body', 'password']
+    >>> text_problem(b'{"emoji": "\\\\ud83d\\\\ude00"}') is None
     True
-    >>> nul_location(b'name=a\\x00')
-    ['body']
+    >>> text_problem(b'{"note": "\\\\\\\\u0000"}') is None, text_problem(b'name=a\\x00')
+    (True, (['body'], 'NUL bytes are not allowed'))
     """
     try:
-        path = _nul_path(json.loads(body))
+        found = _bad_text(json.loads(body))
     except (ValueError, RecursionError):  # not JSON (or UTF-8), or nested past Python's stack
-        return ["body"]
-    return None if path is None else ["body", *path]
+        return (["body"], NUL_MESSAGE) if b"\x00" in body else None
+    if found is None:
+        return None
+    path, message = found
+    return ["body", *path], message
 
 
-def _nul_path(value: object) -> list[str | int] | None:
+def _text_message(text: str) -> str | None:
+    if "\x00" in text:
+        return NUL_MESSAGE
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return SURROGATE_MESSAGE
+    return None
+
+
+def _bad_text(value: object) -> tuple[list[str | int], str] | None:
     if isinstance(value, str):
-        return [] if "\x00" in value else None
+        message = _text_message(value)
+        return None if message is None else ([], message)
     items: list[tuple[str | int, object]]
     if isinstance(value, dict):
         for key in value:
-            if "\x00" in key:
-                return [key.replace("\x00", "")]
+            message = _text_message(key)
+            if message is not None:
+                return [key.encode("utf-8", "replace").decode().replace("\x00", "")], message
         items = list(value.items())
     elif isinstance(value, list):
         items = list(enumerate(value))
     else:
         return None
     for key, item in items:
-        inner = _nul_path(item)
+        inner = _bad_text(item)
         if inner is not None:
-            return [key, *inner]
+            return [key, *inner[0]], inner[1]
     return None
 
 
 class RequestGuardMiddleware:
-    """Refuses oversized bodies (413) and NUL bytes (422) before the application sees them.
+    """Refuses oversized bodies (413), NUL bytes and lone surrogates (422) before the
+    application sees them.
 
     The body is read here (at most ``max_body_bytes``) and replayed to the application, so a
     chunked upload without ``Content-Length`` is bounded too.
@@ -176,10 +201,10 @@ class RequestGuardMiddleware:
             if not message.get("more_body", False):
                 break
         whole = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
-        if b"\x00" in whole or b"\\u0000" in whole:
-            loc = nul_location(whole)
-            if loc is not None:
-                return _error(422, loc, "NUL bytes are not allowed", "InvalidInput"), receive
+        if b"\x00" in whole or b"\\u0000" in whole or _SURROGATE_ESCAPE.search(whole):
+            problem = text_problem(whole)
+            if problem is not None:
+                return _error(422, *problem, "InvalidInput"), receive
         pending = list(messages)
 
         async def replay() -> Message:

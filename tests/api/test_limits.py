@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 import uuid
@@ -328,3 +329,40 @@ def test_a_deadlock_between_two_moves_answers_503_asking_to_send_again(
                 text("DELETE FROM building_counts WHERE building_uid IN (:a, :b)"),
                 {"a": a, "b": b},
             )
+
+
+SECRET = "Secret-Pass-XYZ"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "loc", "reason"),
+    [
+        ('{"name": "x", "password": "Secret-Pass-XYZ\\ud800"}', "application/json",
+         ["body", "password"], "lone surrogate"),
+        ('{"name\\udc00": "x", "password": "Secret-Pass-XYZ"}', "application/json",
+         ["body", "name?"], "lone surrogate"),
+        (b'{"name": "x", "password": "Secret-Pass-XYZ\xe9"}', "text/plain", ["body"], "valid"),
+        ('{"name": "x", "password": ["Secret-Pass-XYZ"]}', "application/json",
+         ["body", "password"], "valid string"),
+    ],
+)  # fmt: skip
+def test_a_body_no_column_could_store_is_422_and_never_echoed_nor_logged(
+    client: TestClient,
+    caplog: pytest.LogCaptureFixture,
+    body: str | bytes,
+    content_type: str,
+    loc: list[str],
+    reason: str,
+) -> None:
+    """A lone surrogate (``\\ud800``) or bytes that are not UTF-8 made FastAPI's own 422 handler
+    fail writing the input back as JSON: a 500 whose logged traceback held the password. Every
+    422 now names the field and the reason, and never carries the input."""
+    with caplog.at_level(logging.DEBUG):
+        response = client.post(
+            "/api/auth/login", content=body, headers={"content-type": content_type}
+        )
+    assert response.status_code == 422
+    first = response.json()["detail"][0]
+    assert set(first) == {"loc", "msg", "type"}
+    assert first["loc"] == loc and reason in first["msg"]
+    assert SECRET not in response.text and SECRET not in caplog.text
