@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 
 from maps import i18n
 from maps.i18n import Lang
 from maps.page import PageFiles, Viewer, new_page
 
+MAX_NEXT = 500
+"""The longest ``next`` kept; a longer one (a page with a huge query) goes to ``/``."""
+
 
 def safe_next(target: str | None) -> str:
     """Where to go after logging in: a path on this server only (never ``//host`` or a URL).
+    Browsers drop tabs and line breaks from a URL and trim spaces and control characters, so
+    ``/\\t/evil.example`` would be ``//evil.example``: a target holding any of them, or longer
+    than :data:`MAX_NEXT`, goes to ``/`` too.
 
     >>> safe_next("/map?x=1"), safe_next("//evil.example/"), safe_next("https://a.b/")
     ('/map?x=1', '/', '/')
+    >>> safe_next("/\\t/evil.example"), safe_next("/\\n/evil.example"), safe_next("/" + "a" * 600)
+    ('/', '/', '/')
     """
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        not target
+        or len(target) > MAX_NEXT
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(char.isspace() or unicodedata.category(char) in ("Cc", "Cf") for char in target)
+    ):
         return "/"
     return target
 

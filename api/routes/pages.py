@@ -22,7 +22,7 @@ from gis.tiles.service import map_extent
 from gis.users.models import Role
 from maps import i18n
 from maps.dashboard import DashboardView, build_dashboard
-from maps.login_page import build_login_page
+from maps.login_page import MAX_NEXT, build_login_page
 from maps.officer_map import BaseMap, OfficerMapView, build_officer_map
 from maps.page import PAGES, Viewer, home_path, pages_for
 from maps.planner_page import PlannerView, build_planner_page
@@ -93,7 +93,7 @@ def login_page(
     request: Request,
     lang: LangQuery = None,
     lang_cookie: LangCookie = None,
-    next: Annotated[str | None, Query(max_length=500)] = None,
+    next: Annotated[str | None, Query(description="where to go after logging in")] = None,
 ) -> HTMLResponse:
     """The login form (public)."""
     body = build_login_page(lang=i18n.parse_lang(lang or lang_cookie), next_path=next)
@@ -192,6 +192,8 @@ def basemap_of(settings: Settings) -> BaseMap:
 
 def redirect_to_login(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if len(target) > MAX_NEXT:  # a huge query is not kept: the page itself is
+        target = request.url.path
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
 

@@ -29,6 +29,20 @@ def test_without_a_session_pages_redirect_to_the_login_page(client: TestClient) 
     assert client.get("/api/auth/me").status_code == 401  # the API still answers 401
 
 
+def test_a_page_with_a_huge_query_redirects_to_a_login_page_that_opens(client: TestClient) -> None:
+    """The login page's ``next`` keeps the page without its query when the query is huge (the
+    redirect used to lead to a 422 on ``next``)."""
+    response = client.get("/map?x=" + "a" * 600, follow_redirects=False)
+    assert response.headers["location"] == "/login?next=/map"
+    assert client.get("/login?next=/map%3Fx%3D" + "a" * 600).status_code == 200
+
+
+def test_the_login_page_never_sends_the_browser_off_site(client: TestClient) -> None:
+    for sneak in ("%09", "%0A", "%0D", "%20"):
+        response = client.get(f"/login?next=%2F{sneak}%2Fevil.example%2Fphish")
+        assert page_config(response.text)["next"] == "/", sneak
+
+
 def test_the_login_page_is_public_and_locked_down(client: TestClient) -> None:
     response = client.get("/login?next=//evil.example")
     assert response.status_code == 200

@@ -158,3 +158,7 @@ def test_after_login_only_local_paths() -> None:
     assert safe_next("/dashboard?division=440305000000") == "/dashboard?division=440305000000"
     for target in ("//evil.example", "https://evil.example/", "javascript:alert(1)", "/\\evil"):
         assert safe_next(target) == "/"
+    # browsers drop tabs and line breaks, trim spaces and controls: each would make //evil
+    for sneak in ("\t", "\n", "\r", " ", "\x00", "\x1f", "\u200b", "\u3000"):
+        assert safe_next(f"/{sneak}/evil.example/phish") == "/", repr(sneak)
+    assert safe_next("/" + "a" * 600) == "/"
