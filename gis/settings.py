@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
+        "are believed (comma-separated, '*' for any); empty: none, the peer's address is the "
+        "client's (audit rows, login limits).",
+    )
     shared_data_dir: Path = Field(
         default=Path("../shared/data"),
         description="The real data the demo and the benchmarks read (never copied into the repo).",

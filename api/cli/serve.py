@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from api.cli.common import console
 from gis.db import database_url
-from gis.settings import get_settings
+from gis.settings import Settings, get_settings
 
 
 def serve(
@@ -27,4 +27,17 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     console.print(f"serving on http://{host}:{port}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options but the address: proxy headers only from ``GRIDHOUSE_TRUSTED_PROXIES``
+    (uvicorn believes X-Forwarded-For from 127.0.0.1 by default, so any local process could
+    write the address of its choice into the audit log and dodge the per-address login limit).
+    """
+    proxies = settings.trusted_proxies.strip()
+    return {
+        "log_level": "info",
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or "",
+    }
