@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -10,6 +11,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gis.db import postgis_version
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
@@ -24,15 +27,22 @@ class Unhealthy(BaseModel):
     reason: str
 
 
-@router.get("/healthz", response_model=Health, responses={503: {"model": Unhealthy}})
+@router.api_route(
+    "/healthz",
+    methods=["GET", "HEAD"],
+    response_model=Health,
+    responses={503: {"model": Unhealthy}},
+)
 def healthz(request: Request) -> Health | JSONResponse:
-    """Answer from a real query of the PostGIS version; 503 with the reason when the database
-    cannot be reached."""
+    """Answer from a real query of the PostGIS version; 503 when the database cannot be
+    reached. The route is public, so the database's own words (its host, port and user name)
+    go to the server's log, not to the caller. ``HEAD`` too, for monitors that probe with it."""
     try:
         with request.app.state.session_factory() as session:
             version = postgis_version(session)
     except (OperationalError, DBAPIError) as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        body = Unhealthy(status="unavailable", reason=f"database unreachable: {reason}")
+        logger.error("healthz: the database is unreachable: %s", reason)
+        body = Unhealthy(status="unavailable", reason="database unreachable (see the server log)")
         return JSONResponse(status_code=503, content=body.model_dump())
     return Health(status="ok", postgis=version)
