@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -82,12 +83,21 @@ def validation_body(error: RequestValidationError) -> dict[str, object]:
         "detail": [
             {
                 "loc": [_printable(part) for part in item.get("loc", ())],
-                "msg": _printable(item.get("msg", "")),
+                "msg": _printable(_message(item)),
                 "type": item.get("type", ""),
             }
             for item in error.errors()
         ]
     }
+
+
+def _message(item: dict[str, Any]) -> str:
+    """The error's message; for a body that is not JSON, with the parser's reason (FastAPI
+    keeps it in ``ctx``, which is not sent: it may hold the input)."""
+    if item.get("type") == "json_invalid":
+        reason = (item.get("ctx") or {}).get("error", "")
+        return f"not JSON: {reason}" if reason else "not JSON"
+    return str(item.get("msg", ""))
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -142,6 +142,48 @@ def _bad_text(value: object) -> tuple[list[str | int], str] | None:
     return None
 
 
+MAX_JSON_BRACKETS = 500
+"""Below this many ``[`` and ``{`` a body cannot nest deeper than Python's parser allows, so
+it is not parsed here (the application parses it once)."""
+
+
+def json_problem(body: bytes) -> str | None:
+    """Why a JSON body cannot be read at all (FastAPI answers those with a 400 naming nothing):
+    bytes that are not UTF-8, or arrays and objects nested deeper than the parser goes. A body
+    that is merely not JSON is left to the application's 422 (``json_invalid``).
+
+    >>> json_problem(b'{"name": "R\\xe9view"}')
+    'not UTF-8: byte 0xe9 at position 11'
+    >>> json_problem(b"[" * 100_000)
+    'nested too deeply to read (arrays and objects inside one another)'
+    >>> json_problem(b'{"name": "Review"}') is None, json_problem(b"[[1]") is None
+    (True, True)
+    """
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"not UTF-8: byte 0x{body[error.start]:02x} at position {error.start}"
+    brackets = body.count(b"[") + body.count(b"{")
+    if brackets > MAX_JSON_BRACKETS:
+        try:
+            json.loads(body)
+        except RecursionError:
+            return "nested too deeply to read (arrays and objects inside one another)"
+        except ValueError:
+            return None
+    return None
+
+
+def _is_json(scope: AsgiScope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            kind = value.split(b";", 1)[0].strip().lower()
+            return kind == b"application/json" or (
+                kind.startswith(b"application/") and kind.endswith(b"+json")
+            )
+    return False
+
+
 class RequestGuardMiddleware:
     """Refuses oversized bodies (413), NUL bytes and lone surrogates (422) before the
     application sees them.
@@ -205,6 +247,9 @@ class RequestGuardMiddleware:
             problem = text_problem(whole)
             if problem is not None:
                 return _error(422, *problem, "InvalidInput"), receive
+        unreadable = json_problem(whole) if whole and _is_json(scope) else None
+        if unreadable is not None:
+            return _error(422, "body", unreadable, "InvalidInput"), receive
         pending = list(messages)
 
         async def replay() -> Message:

@@ -366,3 +366,24 @@ def test_a_body_no_column_could_store_is_422_and_never_echoed_nor_logged(
     assert set(first) == {"loc", "msg", "type"}
     assert first["loc"] == loc and reason in first["msg"]
     assert SECRET not in response.text and SECRET not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"name": "R\xe9view", "password": "x"}', "not UTF-8: byte 0xe9 at position 11"),
+        (b"[" * 100_000, "nested too deeply to read"),
+        (b'{"name": "x", "password": ', "not JSON: Expecting value"),
+    ],
+)
+def test_a_json_body_that_cannot_be_read_is_422_on_body_saying_why(
+    client: TestClient, body: bytes, reason: str
+) -> None:
+    """FastAPI answered bytes that are not UTF-8 and deep nesting with a 400 naming nothing
+    (``"detail": "There was an error parsing the body"``)."""
+    response = client.post(
+        "/api/auth/login", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"][0] == "body" and error["msg"].startswith(reason)
