@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.access_log import redact_access_log
 from api.errors import install_error_handlers
+from api.headers import ResponseHeadersMiddleware
 from api.limits import ConcurrencyLimitMiddleware, RequestGuardMiddleware, TokenBucketLimiter
 from api.routes import (
     audit,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lanes={LOGIN_PATH: HASHES_AT_ONCE},
     )
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ResponseHeadersMiddleware)  # outermost: the guard's refusals too
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(buildings.router)
