@@ -27,3 +27,31 @@ def checked_date(value: date, *, field: str) -> date:
     if not EARLIEST <= value <= LATEST:
         raise InvalidInput(f"{value} is outside {EARLIEST}…{LATEST}", field=field)
     return value
+
+
+def parse_instant(text: str, *, field: str) -> datetime:
+    """A moment written in ISO 8601: a date (its midnight in China), or a date and time with or
+    without an offset (without one: China time). A bare number (a Unix time?) is refused, as is
+    anything outside 1900-2100.
+
+    >>> parse_instant("2026-11-23", field="from").isoformat()
+    '2026-11-23T00:00:00+08:00'
+    >>> parse_instant("2026-11-23T08:00:00Z", field="from").isoformat()
+    '2026-11-23T08:00:00+00:00'
+    >>> parse_instant("1700000000", field="from")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gis.errors.InvalidInput: from: '1700000000' is not a date or a date and time in ISO 8601 ...
+    """
+    value = text.strip()
+    try:
+        if value.isdigit():
+            raise ValueError(value)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{text!r} is not a date or a date and time in ISO 8601 "
+            "(2026-11-23, 2026-11-23T08:00:00+08:00)",
+            field=field,
+        ) from None
+    checked_date(moment.date(), field=field)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA)

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from api.cli.main import app as cli_app
@@ -22,6 +23,7 @@ from gis import cluster, schema
 from gis.audit.models import AuditEntry
 from gis.audit.schemas import Actor
 from gis.audit.service import record_audit
+from gis.clock import CHINA
 from gis.db import make_engine, make_session_factory, transaction
 from gis.errors import InvalidInput
 from gis.settings import get_settings
@@ -32,13 +34,25 @@ GRIDHOUSE = Path(sys.executable).parent / "gridhouse"
 Cli = Callable[..., Result]
 
 
-def test_only_auditors_read_the_log(client: TestClient, world: World) -> None:
+def test_only_auditors_read_the_log_and_every_attempt_is_audited(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """A refused look at the log (an administrator probing it) leaves a ``denied`` row."""
+    before = db.scalar(select(func.max(AuditEntry.id))) or 0
     for role in Role:
         token = login(client, world.users[role])
         response = client.get("/api/audit", headers=bearer(token))
         assert response.status_code == (200 if role is Role.AUDITOR else 403), role
     client.cookies.clear()
     assert client.get("/api/audit").status_code == 401
+    reads = db.execute(
+        select(AuditEntry.user_name, AuditEntry.outcome)
+        .where(AuditEntry.id > before, AuditEntry.action == "audit.read")
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [tuple(read) for read in reads] == [
+        (world.users[role], "ok" if role is Role.AUDITOR else "denied") for role in Role
+    ]
 
 
 def test_filters_paging_and_the_read_is_audited(client: TestClient, world: World) -> None:
@@ -68,12 +82,46 @@ def test_filters_paging_and_the_read_is_audited(client: TestClient, world: World
 
 
 @pytest.mark.parametrize(
-    "params",
-    [{"limit": 0}, {"limit": 100_000}, {"before_id": 2**70}, {"from": "yesterday"}],
+    ("params", "field"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 100_000}, "limit"),
+        ({"before_id": 2**70}, "before_id"),
+        ({"from": "yesterday"}, "from"),
+        ({"from": "0"}, "from"),  # a Unix time was read as 1970
+        ({"from": "1700000000"}, "from"),
+        ({"to": "9999-12-31"}, "to"),
+        ({"from": "2026-11-23", "to": "2026-11-22"}, "to"),  # was an empty page
+        ({"from": "2026-11-23T08:00:00+08:00", "to": "2026-11-23T00:00:00Z"}, "to"),
+    ],
 )
-def test_bad_filters_are_422(client: TestClient, world: World, params: dict[str, object]) -> None:
+def test_bad_filters_are_422(
+    client: TestClient, world: World, params: dict[str, object], field: str
+) -> None:
     token = login(client, world.users[Role.AUDITOR])
-    assert client.get("/api/audit", params=params, headers=bearer(token)).status_code == 422
+    response = client.get("/api/audit", params=params, headers=bearer(token))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == field
+
+
+def test_dates_without_an_offset_are_china_time(
+    client: TestClient, world: World, db: Session
+) -> None:
+    token = login(client, world.users[Role.AUDITOR])
+    record_audit(db, actor=Actor(name="clock_test", role="admin"), action="test.clock")
+    stamped = db.scalar(select(AuditEntry.at).where(AuditEntry.user_name == "clock_test"))
+    assert stamped is not None
+    local = stamped.astimezone(CHINA).replace(tzinfo=None)  # the wall clock in China
+
+    def found(since: str) -> int:
+        params = {"user": "clock_test", "from": since}
+        return len(client.get("/api/audit", params=params, headers=bearer(token)).json()["items"])
+
+    minute = timedelta(minutes=1)
+    assert found((local - minute).isoformat()) == 1  # read as UTC it would be 8 hours later
+    assert found((local + minute).isoformat()) == 0
+    assert found(local.date().isoformat()) == 1
+    assert found((stamped - minute).astimezone(UTC).isoformat()) == 1
 
 
 @pytest.fixture
