@@ -22,6 +22,13 @@ class AuthPolicy:
     lockout_minutes: int = 15
     require_totp: bool = False
 
+    @property
+    def touch_interval(self) -> timedelta:
+        """How stale a session's ``last_seen_at`` may get before a request writes it again: a
+        minute, or a thirtieth of the idle time when that is shorter (a write per request would
+        be a write per tile)."""
+        return min(timedelta(seconds=60), timedelta(minutes=self.idle_minutes) / 30)
+
     @classmethod
     def from_settings(cls, settings: Settings) -> AuthPolicy:
         return cls(
@@ -49,11 +56,15 @@ class SessionCaller:
 
     def is_live(self, policy: AuthPolicy, moment: datetime) -> bool:
         """Not revoked, the account not disabled, not idle longer than ``policy.idle_minutes``
-        and not older than ``policy.max_hours``."""
+        and not older than ``policy.max_hours``. ``last_seen_at`` may lag the last request by
+        up to :attr:`AuthPolicy.touch_interval`, so that much is added to the idle time: a
+        session in use never ends early (one used every 20 s with a 1-minute idle time ended
+        at its first minute), and an unused one ends at most that much late."""
+        idle = timedelta(minutes=policy.idle_minutes) + policy.touch_interval
         return not (
             self.revoked_at is not None
             or self.is_disabled
-            or moment - self.last_seen_at > timedelta(minutes=policy.idle_minutes)
+            or moment - self.last_seen_at > idle
             or moment - self.created_at > timedelta(hours=policy.max_hours)
         )
 

@@ -38,7 +38,6 @@ GRID_CODE_PATTERN = re.compile(r"^[0-9]{15}$")
 DIVISION_CODE_PATTERN = re.compile(r"^[0-9]{12}$")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
-TOUCH_INTERVAL = timedelta(seconds=60)  # last_seen_at is written at most once a minute
 
 
 def _now(now: datetime | None) -> datetime:
@@ -315,7 +314,7 @@ def authenticate(
     if not caller.is_live(policy, moment):
         raise AuthenticationFailed("not logged in, or the session has expired")
     user_session = found[0]
-    if moment - user_session.last_seen_at > TOUCH_INTERVAL:
+    if moment - user_session.last_seen_at > policy.touch_interval:
         user_session.last_seen_at = moment
         session.flush()
     return caller
@@ -325,14 +324,15 @@ async def authenticate_caller(
     connection: AsyncConnection, *, token: str, policy: AuthPolicy, now: datetime | None = None
 ) -> SessionCaller:
     """:func:`authenticate` for the HTTP service: the same rules, on an async connection in
-    autocommit (the session's ``last_seen_at`` is written at once, at most once a minute).
+    autocommit (the session's ``last_seen_at`` is written at once, at most once a
+    :attr:`~gis.users.schemas.AuthPolicy.touch_interval`).
     Returns who the caller is rather than the account's ORM object."""
     moment = _now(now)
     token_hash = credentials.token_digest(token)
     caller = await queries.fetch_session_caller(connection, token_hash=token_hash)
     if caller is None or not caller.is_live(policy, moment):
         raise AuthenticationFailed("not logged in, or the session has expired")
-    if moment - caller.last_seen_at > TOUCH_INTERVAL:
+    if moment - caller.last_seen_at > policy.touch_interval:
         await queries.touch_session(connection, token_hash=token_hash, at=moment)
     return caller
 

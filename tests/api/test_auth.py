@@ -82,8 +82,8 @@ def test_idle_tokens_expire(client: TestClient, db: Session, world: World) -> No
     assert client.get("/api/auth/me", headers=bearer(token)).status_code == 200
     db.execute(
         update(UserSession).values(
-            last_seen_at=text("now() - interval '31 minutes'"),
-            created_at=text("now() - interval '31 minutes'"),
+            last_seen_at=text("now() - interval '32 minutes'"),
+            created_at=text("now() - interval '32 minutes'"),
         )
     )
     assert client.get("/api/auth/me", headers=bearer(token)).status_code == 401

@@ -144,13 +144,29 @@ def test_sessions_expire_when_idle_or_too_old(db: Session, world: World) -> None
     for minutes in (20, 40, 60, 80):
         service.authenticate(db, token=token, policy=POLICY, now=T0 + timedelta(minutes=minutes))
     with pytest.raises(AuthenticationFailed):
-        service.authenticate(db, token=token, policy=POLICY, now=T0 + timedelta(minutes=111))
+        service.authenticate(db, token=token, policy=POLICY, now=T0 + timedelta(minutes=112))
     fresh = _login(db, world.users[Role.PLANNER], now=T0).token
     long = AuthPolicy(idle_minutes=24 * 60, max_hours=1)
     with pytest.raises(AuthenticationFailed):
         service.authenticate(db, token=fresh, policy=long, now=T0 + timedelta(minutes=61))
     with pytest.raises(AuthenticationFailed):
         service.authenticate(db, token="forged-token", policy=POLICY)
+
+
+def test_a_session_in_use_never_ends_early(db: Session, world: World) -> None:
+    """``last_seen_at`` is written at most once a touch interval, so the idle clock may lag the
+    last request by that much: a session used every 20 s with a 1-minute idle time lived for one
+    minute and ended while in use."""
+    short = AuthPolicy(idle_minutes=1, max_hours=12)
+    assert short.touch_interval == timedelta(seconds=2)
+    assert POLICY.touch_interval == timedelta(seconds=60)
+    token = _login(db, world.users[Role.PLANNER], now=T0).token
+    for seconds in range(20, 200, 20):
+        service.authenticate(db, token=token, policy=short, now=T0 + timedelta(seconds=seconds))
+    last_use = T0 + timedelta(seconds=180)
+    service.authenticate(db, token=token, policy=short, now=last_use + timedelta(seconds=61))
+    with pytest.raises(AuthenticationFailed):
+        service.authenticate(db, token=token, policy=short, now=last_use + timedelta(seconds=184))
 
 
 def test_logout_revokes(db: Session, world: World) -> None:
