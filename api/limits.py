@@ -177,7 +177,7 @@ def json_problem(body: bytes) -> str | None:
 def _is_json(scope: AsgiScope) -> bool:
     for name, value in scope.get("headers", []):
         if name == b"content-type":
-            kind = value.split(b";", 1)[0].strip().lower()
+            kind: bytes = value.split(b";", 1)[0].strip().lower()
             return kind == b"application/json" or (
                 kind.startswith(b"application/") and kind.endswith(b"+json")
             )
@@ -260,17 +260,14 @@ class RequestGuardMiddleware:
         return None, replay
 
 
-async def _respond(send: Send, status: int, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+async def _respond(send: Send, status: int, body: bytes, *, retry: int | None = None) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if retry is not None:
+        headers.append((b"retry-after", str(retry).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -288,7 +285,9 @@ class ConcurrencyLimitMiddleware:
     ``lanes`` gives exact paths a queue and a limit of their own: a login spends ~0.25 s of
     CPU on its password hash and holds a connection only briefly around it, so a burst of
     logins (a shift starting) waits in its own lane instead of filling every slot while the
-    officers already signed in wait behind it for their map tiles.
+    officers already signed in wait behind it for their map tiles. A lane's queue holds at
+    most ``lane_backlog`` requests; one more is answered 503 with ``Retry-After`` at once
+    (a flood of logins from many addresses cannot make every login wait for minutes).
     """
 
     def __init__(
@@ -298,16 +297,32 @@ class ConcurrencyLimitMiddleware:
         limit: int,
         exempt_prefixes: tuple[str, ...] = (),
         lanes: dict[str, int] | None = None,
+        lane_backlog: int = 64,
     ) -> None:
         self.app = app
         self.exempt_prefixes = exempt_prefixes
         self._slots = asyncio.Semaphore(limit)
         self._lanes = {path: asyncio.Semaphore(n) for path, n in (lanes or {}).items()}
+        self._lane_backlog = lane_backlog
+        self._in_lane = dict.fromkeys(self._lanes, 0)
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
         if scope["type"] != "http" or path.startswith(self.exempt_prefixes):
             await self.app(scope, receive, send)
             return
-        async with self._lanes.get(path, self._slots):
-            await self.app(scope, receive, send)
+        lane = self._lanes.get(path)
+        if lane is None:
+            async with self._slots:
+                await self.app(scope, receive, send)
+            return
+        if self._in_lane[path] >= self._lane_backlog:
+            message = "too many requests of this kind are waiting; try again shortly"
+            await _respond(send, *_error(503, "path", message, "DatabaseUnavailable"), retry=2)
+            return
+        self._in_lane[path] += 1
+        try:
+            async with lane:
+                await self.app(scope, receive, send)
+        finally:
+            self._in_lane[path] -= 1

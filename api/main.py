@@ -81,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = TokenBucketLimiter(
         per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )
+    app.state.login_rate_limiter = TokenBucketLimiter(
+        per_minute=settings.login_rate_limit_per_minute, burst=settings.login_rate_limit_burst
+    )
     app.state.tile_rate_limiter = TokenBucketLimiter(
         per_minute=settings.tile_rate_limit_per_minute, burst=settings.tile_rate_limit_burst
     )

@@ -110,6 +110,9 @@ def start_server(url: str, key_file: Path, port: int, log: Path) -> subprocess.P
         "GRIDHOUSE_PEOPLE_KEY_FILE": str(key_file),
         "GRIDHOUSE_RATE_LIMIT_BURST": "1000000000",
         "GRIDHOUSE_RATE_LIMIT_PER_MINUTE": "1000000000",
+        # the suite's P7 logs 200 officers in from one address at once
+        "GRIDHOUSE_LOGIN_RATE_LIMIT_BURST": "1000000000",
+        "GRIDHOUSE_LOGIN_RATE_LIMIT_PER_MINUTE": "1000000000",
     }
     handle = log.open("wb")
     server = subprocess.Popen(

@@ -79,6 +79,14 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=300, ge=1)
     rate_limit_burst: int = Field(default=60, ge=1)
     # a map fetches a screenful of tiles at every pan or zoom: tiles have a bucket of their own
+    login_rate_limit_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description="Logins a client address may try a minute, after a burst of "
+        "login_rate_limit_burst: a password hash costs ~0.25 s of a core, so one address must "
+        "not keep every login of the service waiting.",
+    )
+    login_rate_limit_burst: int = Field(default=30, ge=1)
     tile_rate_limit_per_minute: int = Field(default=3000, ge=1)
     tile_rate_limit_burst: int = Field(default=300, ge=1)
 
