@@ -32,6 +32,8 @@ from api.routes import (
 )
 from api.routes.auth import LOGIN_PATH
 from gis.db import APP_ROLE, database_url, make_async_pool, make_engine, make_session_factory
+from gis.errors import EnvironmentProblem, InvalidInput
+from gis.grids.classes import ClassConfig
 from gis.settings import Settings, get_settings
 from gis.users.credentials import HASHES_AT_ONCE
 from maps.assets import STATIC_DIR, STATIC_URL, VENDOR_DIR, VENDOR_URL
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.class_config = load_class_config(settings)
     app.state.rate_limiter = TokenBucketLimiter(
         per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )
@@ -117,3 +120,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(VENDOR_URL, StaticFiles(directory=VENDOR_DIR, check_dir=False), name="vendor")
     return app
+
+
+def load_class_config(settings: Settings) -> ClassConfig:
+    """The grid classes' weights, cut-offs and staffing rules, checked before the app serves."""
+    try:
+        return ClassConfig.load(settings.grid_classes_file)
+    except InvalidInput as error:
+        raise EnvironmentProblem(
+            f"GRIDHOUSE_GRID_CLASSES_FILE ({settings.grid_classes_file}): {error}"
+        ) from None

@@ -26,8 +26,9 @@ def serve(
     database_url(settings)
     host = host or settings.host
     port = port or settings.port
+    app = create_app(settings)  # a broken setting (the grid classes file) stops here
     console.print(f"serving on http://{host}:{port}")
-    uvicorn.run(create_app(settings), host=host, port=port, **uvicorn_options(settings))
+    uvicorn.run(app, host=host, port=port, **uvicorn_options(settings))
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

@@ -1,20 +1,15 @@
-"""The grid class configuration of the running app (settings' file, read once)."""
+"""The grid class configuration of the running app: the defaults, or
+``GRIDHOUSE_GRID_CLASSES_FILE`` read and checked once, when the app is made (``api.main``), so a
+broken file stops ``gridhouse serve`` with its reason instead of failing requests."""
 
 from __future__ import annotations
-
-from functools import lru_cache
-from pathlib import Path
 
 from fastapi import Request
 
 from gis.grids.classes import ClassConfig
 
 
-@lru_cache(maxsize=4)
-def _load(path: Path | None) -> ClassConfig:
-    return ClassConfig.load(path)
-
-
 def class_config(request: Request) -> ClassConfig:
     """Defaults, overridden by ``GRIDHOUSE_GRID_CLASSES_FILE`` when set."""
-    return _load(request.app.state.settings.grid_classes_file)
+    config: ClassConfig = request.app.state.class_config
+    return config

@@ -111,6 +111,15 @@ def _default_uplift() -> dict[str, int]:
     return {"reinforced": 1, "key": 0, "regular": 0}
 
 
+def _number(value: object, *, field: str, whole: bool = False) -> float:
+    """``value`` when it is a finite number (a whole one when ``whole``), else InvalidInput."""
+    kinds = (int,) if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
+        wanted = "a whole number" if whole else "a number"
+        raise InvalidInput(f"{value!r} is not {wanted}", field=field)
+    return float(value)
+
+
 @dataclass(frozen=True)
 class ClassConfig:
     """Weights, cut-offs, margins, triggers and staffing rules of grid classes."""
@@ -126,6 +135,7 @@ class ClassConfig:
     officer_uplift: dict[str, int] = field(default_factory=_default_uplift)
 
     def __post_init__(self) -> None:
+        self._check_types()
         unknown = set(self.weights) - set(SCORE_INDICATORS)
         if unknown:
             raise InvalidInput(f"unknown indicators {sorted(unknown)}", field="weights")
@@ -142,6 +152,25 @@ class ClassConfig:
         for trigger in self.triggers:
             if trigger.indicator not in TRIGGER_INDICATORS:
                 raise InvalidInput(f"unknown indicator {trigger.indicator!r}", field="triggers")
+
+    def _check_types(self) -> None:
+        """Numbers where numbers belong, named (a file's ``"abc"`` weight surfaced as Python's
+        ``'<' not supported between instances of 'str' and 'int'``)."""
+        if not isinstance(self.weights, dict) or not isinstance(self.officer_uplift, dict):
+            raise InvalidInput("weights and officer_uplift are tables of numbers", field="config")
+        for name, value in self.weights.items():
+            _number(value, field=f"weights.{name}")
+        for name in ("reinforced_share", "key_share", "margin", "trigger_margin"):
+            _number(getattr(self, name), field=name)
+        for name in ("floating_per_officer", "residents_per_officer"):
+            if _number(getattr(self, name), field=name, whole=True) < 1:
+                raise InvalidInput("at least 1", field=name)
+        for name, value in self.officer_uplift.items():
+            _number(value, field=f"officer_uplift.{name}", whole=True)
+        for trigger in self.triggers:
+            _number(trigger.at_least, field=f"triggers.{trigger.indicator}.at_least")
+            _number(trigger.min_residents, field=f"triggers.{trigger.indicator}.min_residents",
+                    whole=True)  # fmt: skip
 
     @property
     def cut_offs(self) -> dict[GridClass, float]:
@@ -163,6 +192,9 @@ class ClassConfig:
         if unknown:
             raise InvalidInput(f"unknown settings {sorted(unknown)}", field="config")
         data = dict(values)
+        for table in ("weights", "officer_uplift"):
+            if table in data and not isinstance(data[table], dict):
+                raise InvalidInput(f"{table} is a table of numbers", field=table)
         if "weights" in data:
             data["weights"] = {**_default_weights(), **data["weights"]}
         if "triggers" in data:

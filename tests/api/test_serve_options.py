@@ -1,15 +1,19 @@
-"""``gridhouse serve``'s uvicorn options: X-Forwarded-For is believed only from the proxies named
-in ``GRIDHOUSE_TRUSTED_PROXIES`` (uvicorn's own default believes 127.0.0.1)."""
+"""``gridhouse serve``: X-Forwarded-For is believed only from the proxies named in
+``GRIDHOUSE_TRUSTED_PROXIES`` (uvicorn's own default believes 127.0.0.1), and a broken grid
+classes file stops the app before it serves."""
 
 from __future__ import annotations
 
 import json
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from api.cli.serve import uvicorn_options
+from api.main import create_app
+from gis.errors import EnvironmentProblem
 from gis.settings import Settings
 from tests.served import served_in_thread
 
@@ -47,3 +51,17 @@ def test_forwarded_headers_only_from_trusted_proxies(
     options = {**uvicorn_options(settings), "log_level": "warning"}
     with served_in_thread(echo_client, lifespan="off", **options) as port:
         assert _seen(port) == {"client": client, "scheme": scheme}
+
+
+def test_a_broken_grid_classes_file_stops_the_app_before_it_serves(tmp_path: Path) -> None:
+    """Every grid statistics request answered a 422 on ``config`` (the caller's fault?) while
+    the server ran as if nothing were wrong; now the app is not made, and ``gridhouse serve``
+    prints this one line and exits 1."""
+    broken = tmp_path / "classes.json"
+    broken.write_text(json.dumps({"weights": {"population_load": "abc"}}))
+    settings = Settings(data_dir=tmp_path, grid_classes_file=broken)
+    with pytest.raises(EnvironmentProblem) as refused:
+        create_app(settings)
+    assert str(refused.value) == (
+        f"GRIDHOUSE_GRID_CLASSES_FILE ({broken}): weights.population_load: 'abc' is not a number"
+    )

@@ -134,3 +134,29 @@ def test_the_vectorised_classes_equal_the_explained_ones() -> None:
     assert [r.grid_class for r in explained] == [vectorised.grid_class(i) for i in range(50)]
     assert [r.explanation["deciding"] for r in explained] == vectorised.deciding
     assert explained[7].explanation["trigger_names"] == vectorised.triggers[7]
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "reason"),
+    [
+        ({"weights": {"population_load": "abc"}}, "weights.population_load", "not a number"),
+        ({"weights": {"rentals": True}}, "weights.rentals", "not a number"),
+        ({"margin": "0.1"}, "margin", "not a number"),
+        ({"reinforced_share": float("nan")}, "reinforced_share", "not a number"),
+        ({"floating_per_officer": 0}, "floating_per_officer", "at least 1"),
+        ({"residents_per_officer": 2.5}, "residents_per_officer", "not a whole number"),
+        ({"officer_uplift": {"key": "one"}}, "officer_uplift.key", "not a whole number"),
+        ({"weights": [1, 2]}, "weights", "a table of numbers"),
+        (
+            {"triggers": [{"indicator": "rentals", "at_least": "x", "min_class": "key"}]},
+            "triggers.rentals.at_least",
+            "not a number",
+        ),
+    ],
+)
+def test_a_configuration_of_the_wrong_types_names_the_setting(
+    values: dict[str, object], field: str, reason: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        ClassConfig.from_dict(values)
+    assert refused.value.field == field and reason in str(refused.value)
