@@ -1,19 +1,53 @@
-"""Text fields of requests: what every free-text field must hold."""
+"""Text fields of requests: what every free-text field must hold.
+
+- :data:`NotBlank`: a required one-line text (a title, a name, a department): trimmed, refused
+  when blank or when it holds a control character (a line break, a bell, an escape).
+- :data:`OneLine`: an optional one-line descriptor (an organization's kind, a position, an
+  occupation): trimmed, ``None`` when blank, refused when it holds a control character.
+
+Multi-line notes are left alone (their length is their only limit).
+"""
 
 from __future__ import annotations
 
+import unicodedata
+
 from pydantic import AfterValidator
+
+LINE_BREAKS = frozenset("\u2028\u2029")  # line and paragraph separators (category Zl, Zp)
+
+
+def _refuse_controls(value: str) -> str:
+    if any(unicodedata.category(char) == "Cc" or char in LINE_BREAKS for char in value):
+        raise ValueError("may not contain control characters (line breaks, tabs, escapes)")
+    return value
 
 
 def _not_blank(value: str | None) -> str | None:
     """The text without surrounding white space; refused when nothing else is left (``None``,
-    where a field may be absent, stays ``None``)."""
+    where a field may be absent, stays ``None``) or when it holds a control character.
+
+    >>> _not_blank("  注册登记 "), _not_blank(None)
+    ('注册登记', None)
+    """
     if value is None:
         return None
     stripped = value.strip()
     if not stripped:
         raise ValueError("is blank (white space only)")
-    return stripped
+    return _refuse_controls(stripped)
+
+
+def _one_line(value: str | None) -> str | None:
+    """The text trimmed, ``None`` when blank, refused when it holds a control character.
+
+    >>> _one_line("  餐饮 "), _one_line("   "), _one_line(None)
+    ('餐饮', None, None)
+    """
+    if value is None or not value.strip():
+        return None
+    return _refuse_controls(value.strip())
 
 
 NotBlank = AfterValidator(_not_blank)
+OneLine = AfterValidator(_one_line)

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Path
 from api.deps import SessionDep
 from api.personal import AtQuery, Audited, PurposeQuery, audited, on_date
 from gis.clock import today_in_china
+from gis.errors import InvalidInput
 from gis.people import organizations
+from gis.people.identity import normalise_credit_code
 from gis.people.schemas import EmployeeCreate, EmployeeRead, OrganizationCreate, OrganizationRead
 
 router = APIRouter(prefix="/api/organizations", tags=["organizations"])
@@ -24,7 +26,7 @@ def register_organization(
     audit: Annotated[Audited, Depends(audited("organizations.register"))],
 ) -> OrganizationRead:
     """Register an organization at a house in the caller's scope (credit code checked)."""
-    audit.target_codes = [request.credit_code, request.house_code]
+    audit.target_codes = [audit_code(request.credit_code), request.house_code]
     organization = organizations.register_organization(session, scope=audit.scope, request=request)
     read = organizations.read_organization(
         session, scope=audit.scope, credit_code=str(organization.credit_code), on=on_date(None)
@@ -42,7 +44,7 @@ def read_organization(
     purpose: PurposeQuery = None,
 ) -> OrganizationRead:
     """An organization in scope and its employees on ``at`` (identifiers masked)."""
-    audit.state_purpose(purpose, targets=[credit_code])
+    audit.state_purpose(purpose, targets=[audit_code(credit_code)])
     read = organizations.read_organization(
         session, scope=audit.scope, credit_code=credit_code, on=on_date(at)
     )
@@ -58,9 +60,19 @@ def add_employee(
     audit: Annotated[Audited, Depends(audited("organizations.employ"))],
 ) -> EmployeeRead:
     """Employ a person in scope from ``since`` (用工登记)."""
-    audit.target_codes = [credit_code, str(request.person_uid)]
+    audit.target_codes = [audit_code(credit_code), str(request.person_uid)]
     read = organizations.add_employee(
         session, scope=audit.scope, credit_code=credit_code, request=request, today=today_in_china()
     )
     audit.record(session, row_count=1)
     return read
+
+
+def audit_code(credit_code: str) -> str:
+    """The credit code as the audit row records it: in its stored form when it is one (an
+    auditor searching for ``91440300MA5F00003G`` finds the request typed in lower case or with
+    a trailing space), else as typed, trimmed."""
+    try:
+        return normalise_credit_code(credit_code)
+    except InvalidInput:
+        return credit_code.strip()

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gis.people.models import DeclaredBy, PersonCategory, ResidenceKind
-from gis.text import NotBlank
+from gis.text import NotBlank, OneLine
 
 Text100 = Annotated[str, Field(min_length=1, max_length=100), NotBlank]
 Text200 = Annotated[str, Field(max_length=200)]
@@ -50,8 +50,8 @@ class PersonInput(Strict):
     birth_date: date | None = Field(default=None, description="overseas residents only")
     hukou_division_code: Annotated[str | None, Field(pattern=r"^[0-9]{6}([0-9]{6})?$")] = None
     hukou_address: Text200 | None = None
-    occupation: Annotated[str | None, Field(max_length=100)] = None
-    education: Annotated[str | None, Field(max_length=50)] = None
+    occupation: Annotated[str | None, Field(max_length=100), OneLine] = None
+    education: Annotated[str | None, Field(max_length=50), OneLine] = None
     is_key_person: bool = False
 
 
@@ -205,7 +205,7 @@ class OccupantSearch(Strict):
 class OrganizationCreate(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200), NotBlank]
     credit_code: Annotated[str, Field(min_length=1, max_length=40)]
-    kind: Annotated[str | None, Field(max_length=50)] = None
+    kind: Annotated[str | None, Field(max_length=50), OneLine] = None
     house_code: HouseCodeText
 
 
@@ -213,7 +213,7 @@ class EmployeeCreate(Strict):
     person_uid: uuid.UUID
     since: date
     until: date | None = None
-    position: Annotated[str | None, Field(max_length=100)] = None
+    position: Annotated[str | None, Field(max_length=100), OneLine] = None
 
 
 class EmployeeRead(Strict):

@@ -7,7 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from gis.audit.models import AuditEntry
 from gis.clock import today_in_china
 from gis.users.models import Role
 from tests.access_world import World, bearer, login
@@ -91,3 +94,32 @@ def test_employments_are_past_after_birth_and_never_twice(client: TestClient, wo
     listed = client.get(f"/api/organizations/{code}", params={"at": "2025-08-01"},
                         headers=bearer(token)).json()["employees"]  # fmt: skip
     assert len(listed) == 1
+
+
+def test_descriptors_are_one_line_and_audit_rows_hold_the_stored_code(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """An organization's kind with a control character is refused like its name (it was
+    stored); a blank kind is none. Audit rows name the credit code in its stored form however
+    it was typed (lower case, a trailing space), so an auditor's search finds every request."""
+    token = login(client, world.users[Role.OFFICER])
+    client.cookies.clear()
+    code = credit_code("91990101MA0000009")
+    house = world.objects["houses"]["own"]
+    body = {"name": "蛇口茶餐厅", "credit_code": code.lower(), "house_code": house}
+    bell = client.post(
+        "/api/organizations", json={**body, "kind": "\u0007bell"}, headers=bearer(token)
+    )
+    assert bell.status_code == 422
+    assert bell.json()["detail"][0]["loc"][-1] == "kind" and "control" in bell.text
+    created = client.post("/api/organizations", json={**body, "kind": "  "}, headers=bearer(token))
+    assert created.status_code == 201 and created.json()["kind"] is None
+    read = client.get(f"/api/organizations/{code.lower()}%20", headers=bearer(token))
+    assert read.status_code == 200
+    rows = db.execute(
+        select(AuditEntry.outcome, AuditEntry.target_codes)
+        .where(AuditEntry.action.startswith("organizations."))
+        .order_by(AuditEntry.id)
+    ).all()
+    # the refused body never reached the route: its row has no targets
+    assert [tuple(row) for row in rows] == [("failed", []), ("ok", [code, house]), ("ok", [code])]
