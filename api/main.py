@@ -17,6 +17,7 @@ from api.routes import (
     auth,
     buildings,
     dashboard,
+    docs,
     events,
     grids,
     health,
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Grid-based community management and house coding on PostGIS",
         lifespan=lifespan,
+        docs_url=None,  # api.routes.docs serves Swagger UI from gridhouse's own files
+        redoc_url=None,  # ReDoc comes from a CDN only
     )
     app.state.settings = settings
     app.state.class_config = load_class_config(settings)
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ResponseHeadersMiddleware)  # outermost: the guard's refusals too
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(docs.router)
     app.include_router(buildings.router)
     app.include_router(auth.router)
     app.include_router(audit.router)

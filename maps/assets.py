@@ -42,6 +42,10 @@ VENDOR_FILES: dict[str, str | None] = {
     "leaflet_geoman_css": "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css",
     # used by the pages' own elements
     "chartjs": "chart.js/dist/chart.umd.min.js",
+    # the API's documentation page (/docs, api.routes.docs)
+    "swagger_ui_js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger_ui_css": "swagger-ui-dist/swagger-ui.css",
+    "swagger_ui_favicon": "swagger-ui-dist/favicon-32x32.png",
 }
 """folium's asset name → path under ``node_modules`` (``None``: not needed, left out)."""
 

@@ -75,10 +75,13 @@ def viewer_of(scope: Scope, lang: str | None, cookie: str | None) -> Viewer:
 
 def forbidden_page(request: Request, viewer: Viewer) -> HTMLResponse:
     """403 for a role that may not open the page, with links to the pages it may open."""
-    links = "".join(
-        f'<li><a href="{PAGES[key][0]}">{i18n.text(key, viewer.lang)}</a></li>'
-        for key in pages_for(viewer.role)
-    )
+    links = (
+        "".join(
+            f'<li><a href="{PAGES[key][0]}">{i18n.text(key, viewer.lang)}</a></li>'
+            for key in pages_for(viewer.role)
+        )
+        or '<li><a href="/docs">/docs</a></li>'
+    )  # a role without pages (auditors) has the API
     body = (
         f'<!DOCTYPE html><html lang="{viewer.lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>'

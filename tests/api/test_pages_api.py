@@ -76,6 +76,12 @@ def test_each_role_gets_its_pages_and_a_403_page_for_others(
     assert dashboard.status_code == 200
     assert "王自己" not in dashboard.text  # planners never see a name
 
+    auditor = bearer(login(client, world.users[Role.AUDITOR]))
+    client.cookies.clear()
+    assert client.get("/", headers=auditor, follow_redirects=False).headers["location"] == "/docs"
+    forbidden = client.get("/map", headers=auditor)
+    assert forbidden.status_code == 403 and 'href="/docs"' in forbidden.text  # not an empty list
+
 
 def test_the_dashboard_shows_an_officers_grids_only(client: TestClient, world: World) -> None:
     officer = bearer(login(client, world.users[Role.OFFICER]))

@@ -10,7 +10,7 @@ from gis.settings import Settings
 from tests.api.route_walk import depends_on, walk_routes
 
 PUBLIC_PATHS = frozenset(
-    {"/healthz", "/api/auth/login", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
+    {"/healthz", "/api/auth/login", "/docs", "/openapi.json"}
     | {"/login"}  # the login page: a form posting to /api/auth/login
 )
 """The whole public surface (plus mounted static files): anything else needs a caller's scope."""

@@ -3,6 +3,8 @@ closure rate per grid) are drawn from the figures the page carries, without scri
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -39,3 +41,14 @@ def test_the_dashboard_draws_the_event_charts(browser: Browser, server: Server) 
     )
     assert labels[-1] == "Overdue events"
     browser.screenshot("1-dashboard")
+
+
+def test_the_api_documentation_renders_offline(browser: Browser, server: Server) -> None:
+    """The auditor's home is the API documentation: Swagger UI drawn from gridhouse's own
+    files (the browser may fetch nothing beyond 127.0.0.1), listing the audit route."""
+    page = browser.page
+    browser.login(USERS[Role.AUDITOR], then="/")
+    page.wait_for_url(re.compile(r"/docs$"))
+    expect(page.locator(".swagger-ui .opblock-summary-path", has_text="/api/audit")).to_be_visible(
+        timeout=15_000
+    )

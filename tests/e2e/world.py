@@ -54,6 +54,7 @@ USERS = {
     Role.POLICE: "e2e_police",
     Role.PLANNER: "e2e_planner",
     Role.ADMIN: "e2e_admin",
+    Role.AUDITOR: "e2e_auditor",
 }
 RESIDENT = ("陈测试", citizen_id("440305", date(1991, 4, 12), 17), "13911112222")
 """Lives in the clicked building; their full ID number and phone must never reach a page."""
@@ -194,6 +195,7 @@ def build_e2e_world(
             Role.POLICE: {"division_code": TOWNSHIP},
             Role.PLANNER: {},
             Role.ADMIN: {},
+            Role.AUDITOR: {},
         }
         for role, name in USERS.items():
             db.add(User(name=name, role=role, password_hash=password_hash(), **jurisdictions[role]))
