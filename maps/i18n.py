@@ -31,6 +31,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Wrong name, password or code, or the account is locked",
     ),
     "forbidden_page": ("您的角色不能使用此页面。", "Your role may not use this page."),
+    "page_refused": ("此页面的地址有误：", "This page's address is not right:"),
     # map
     "search_placeholder": ("房屋编码 / 姓名 / 身份证号", "House code / name / ID number"),
     "search_placeholder_code": ("房屋编码", "House code"),

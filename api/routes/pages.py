@@ -4,18 +4,20 @@ page instead of getting a 401."""
 
 from __future__ import annotations
 
+import html
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Cookie, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api.deps import ScopeDep, SessionDep
-from api.errors import error_response
+from api.errors import error_response, status_for, validation_body
 from gis.access.scope import Scope, division_prefix
 from gis.dashboard.queries import divisions_with_grids
 from gis.dashboard.service import dashboard_data
-from gis.errors import AuthenticationFailed
+from gis.errors import AuthenticationFailed, GisError
 from gis.people.periods import today_in_china
 from gis.settings import Settings
 from gis.tiles.service import map_extent
@@ -200,14 +202,59 @@ def redirect_to_login(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
 
-def install_login_redirect(app: FastAPI) -> None:
-    """A page requested without a valid session redirects to ``/login?next=…``; every other
-    route keeps its 401."""
+def is_page_request(request: Request) -> bool:
+    return request.method in ("GET", "HEAD") and request.url.path in PAGE_PATHS
 
-    async def handle(request: Request, exc: Exception) -> JSONResponse | RedirectResponse:
+
+def error_page(request: Request, *, status_code: int, problems: list[tuple[str, str]]) -> Response:
+    """What a person opening a page with a bad address sees (``/dashboard?division=440305``):
+    a page naming each field and the reason, with a link to the page without its query, not
+    the API's JSON."""
+    lang = i18n.parse_lang(
+        request.query_params.get("lang") or request.cookies.get(i18n.LANG_COOKIE)
+    )
+    items = "".join(
+        f"<li><code>{html.escape(field)}</code>: {html.escape(reason)}</li>"
+        for field, reason in problems
+    )
+    path = html.escape(request.url.path)
+    body = (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>'
+        f"<p>{i18n.text('page_refused', lang)}</p><ul>{items}</ul>"
+        f'<p><a href="{path}">{path}</a></p></body></html>'
+    )
+    return html_page(request, body, status_code=status_code)
+
+
+def install_login_redirect(app: FastAPI) -> None:
+    """A page requested without a valid session redirects to ``/login?next=…`` (every other
+    route keeps its 401); a page's refused request (a bad or unknown division) is an HTML page
+    saying why (every other route keeps its JSON)."""
+
+    async def handle(request: Request, exc: Exception) -> JSONResponse | Response:
         assert isinstance(exc, AuthenticationFailed)
-        if request.method in ("GET", "HEAD") and request.url.path in PAGE_PATHS:
+        if is_page_request(request):
             return redirect_to_login(request)
         return error_response(exc)
 
+    async def handle_domain(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, GisError)
+        if is_page_request(request):
+            return error_page(
+                request, status_code=status_for(exc), problems=[(exc.field or "", exc.message)]
+            )
+        return error_response(exc)
+
+    async def handle_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        detail = validation_body(exc)["detail"]
+        assert isinstance(detail, list)
+        if is_page_request(request):
+            problems = [(".".join(str(p) for p in item["loc"][1:]), item["msg"]) for item in detail]
+            return error_page(request, status_code=422, problems=problems)
+        return JSONResponse(status_code=422, content={"detail": detail})
+
     app.add_exception_handler(AuthenticationFailed, handle)
+    app.add_exception_handler(GisError, handle_domain)
+    app.add_exception_handler(RequestValidationError, handle_validation)

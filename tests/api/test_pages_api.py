@@ -99,3 +99,22 @@ def test_static_files_are_served_without_a_session(client: TestClient) -> None:
     leaflet = client.get("/vendor/leaflet/dist/leaflet.js")
     assert leaflet.status_code == 200
     assert client.get("/vendor/../pyproject.toml").status_code == 404
+
+
+def test_a_page_with_a_bad_address_is_a_page_saying_why(client: TestClient, world: World) -> None:
+    """A person who opens ``/dashboard?division=440305`` (a county code where a township's
+    12 digits go) gets an HTML page naming the field and the reason, not the API's JSON; the API
+    keeps its JSON for the same mistake."""
+    planner = bearer(login(client, world.users[Role.PLANNER]))
+    client.cookies.clear()
+    for address, status in (
+        ("/dashboard?division=440305&lang=en", 422),
+        ("/dashboard?division=990199999999&lang=en", 404),
+    ):
+        page = client.get(address, headers=planner)
+        assert page.status_code == status, address
+        assert page.headers["content-type"].startswith("text/html")
+        assert "This page's address is not right" in page.text
+        assert "<code>division</code>" in page.text and 'href="/dashboard"' in page.text
+    api = client.get("/api/dashboard?division=440305", headers=planner)
+    assert api.status_code == 422 and api.headers["content-type"] == "application/json"
