@@ -24,6 +24,7 @@ from gis.events.models import EventStatus
 from gis.events.schemas import EventStepRequest, ReconcileReport
 from gis.people.periods import today_in_china
 from gis.people.registry import load_people_cipher
+from gis.private_files import open_private
 from gis.settings import get_settings
 from gis.table_files import read_text
 
@@ -175,7 +176,8 @@ def export_command(
             row_count=len(file.records),
         )
         text = exchange.to_csv(file) if kind == ".csv" else file.model_dump_json(indent=1)
-        out.write_text(text, encoding="utf-8")
+        with open_private(out, exclusive=True) as handle:  # full ID numbers
+            handle.write(text)
     console.print(f"{len(file.records)} inflow record(s) written to {out}")
 
 

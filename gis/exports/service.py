@@ -49,6 +49,7 @@ from gis.exports import queries
 from gis.exports.formats import ExportFormat, ExportLayer
 from gis.exports.queries import Filters
 from gis.people.crypto import PeopleCipher, SealedField
+from gis.private_files import make_private
 from gis.users.models import Role
 
 XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
@@ -252,6 +253,8 @@ class _Destination:
                     pd.concat(self.sheet).to_excel(
                         self.partial, index=False, sheet_name=str(self.layer), engine="openpyxl"
                     )
+                if self.layer is ExportLayer.PEOPLE:
+                    make_private(self.partial)  # names, ID numbers, phones: the owner only
                 self.partial.replace(self.out)
         finally:
             self.partial.unlink(missing_ok=True)
@@ -266,7 +269,8 @@ class _Destination:
             pyogrio.write_dataframe(frame, self.partial, driver="GeoJSON", append=append)
         elif self.file_format is ExportFormat.CSV:
             table = pd.DataFrame(frame.drop(columns="geometry"))
-            table["wkt"] = shapely.to_wkt(np.asarray(frame.geometry.values))
+            # 9 decimals of a degree: 0.1 mm, what the database keeps to (6 was 0.1 m)
+            table["wkt"] = shapely.to_wkt(np.asarray(frame.geometry.values), rounding_precision=9)
             # a BOM first, so that Excel reads the Chinese text as UTF-8
             table.to_csv(self.partial, index=False, header=not append, mode="a" if append else "w",
                          encoding="utf-8" if append else "utf-8-sig")  # fmt: skip

@@ -41,6 +41,7 @@ from gis.people.registry import (
     unknown_division_reason,
     unknown_hukou_divisions,
 )
+from gis.private_files import open_private
 
 DEFAULT_BATCH_SIZE = 5000
 
@@ -282,8 +283,7 @@ def write_rejects(
     path: Path, rejected: list[tuple[int, str]], raw: dict[int, dict[str, str]]
 ) -> None:
     """``line, reason`` and the row's values under the bilingual headers."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+    with open_private(path, encoding="utf-8-sig") as handle:  # full ID numbers and phones
         writer = csv.writer(handle)
         writer.writerow(
             [

@@ -43,6 +43,19 @@ def test_event_permit_and_exchange_commands(external_url: str, tmp_path: Path) -
     assert "the CSV lacks the columns hukou_division, residence_division, since" in (
         refused_file.stderr
     )
+    # an exchange file holds full ID numbers: the owner's only, never written over
+    with psycopg.connect(external_url) as conn:
+        conn.execute(
+            "INSERT INTO divisions (code, name, level, rank) VALUES "
+            "('990101000000', '测试区', 'county', 3) ON CONFLICT DO NOTHING"
+        )
+    out = tmp_path / "inflow.json"
+    period = ("--region", "990101000000", "--from", "2025-01-01", "--to", "2025-12-31")
+    exported = run("exchange", "export", *period, "--out", str(out), env=env)
+    assert exported.returncode == 0, exported.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    again = run("exchange", "export", *period, "--out", str(out), env=env)
+    assert again.returncode == 1 and f"--out: {out} exists" in again.stderr
 
 
 def test_import_events_twice_adds_nothing_the_second_time(

@@ -126,6 +126,8 @@ def test_scope_roles_and_audit(db: Session, world: World, tmp_path: Path,
 
     before = db.scalar(select(func.max(AuditEntry.id))) or 0
     people = _export(db, ExportLayer.PEOPLE, tmp_path / "people.xlsx", admin, cipher=cipher)
+    assert people.path.stat().st_mode & 0o777 == 0o600  # full ID numbers: the owner only
+    assert houses.path.stat().st_mode & 0o077 != 0  # no personal data: as the umask says
     sheet = openpyxl.load_workbook(people.path).active
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))

@@ -230,6 +230,7 @@ def test_good_rows_are_kept_and_every_bad_row_is_reported(
     for line, reason in result.rejected:
         assert expected_bad[line] in reason, (line, reason)
     # the rejects file holds each bad row with its reason and its values
+    assert (tmp_path / "rejects.csv").stat().st_mode & 0o777 == 0o600  # full ID numbers
     with (tmp_path / "rejects.csv").open(encoding="utf-8-sig") as handle:
         written = {int(r["line"]): r for r in csv.DictReader(handle)}
     assert set(written) == set(expected_bad)

@@ -1,0 +1,38 @@
+"""Files that hold personal data (ID numbers, phones, names): readable by their owner only.
+
+The people import's rejects list, an exchange file and a people export carry full ID numbers;
+with the default umask they were written ``0644`` in a ``0755`` folder, readable by every
+account on the machine. These helpers create them ``0600`` (a folder made for them ``0700``),
+like the people key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TextIO
+
+from gis.errors import InvalidInput
+
+OWNER_ONLY = 0o600
+
+
+def open_private(path: Path, *, exclusive: bool = False, encoding: str = "utf-8") -> TextIO:
+    """``path`` opened for writing text, created (or narrowed) to ``0600``; with ``exclusive``
+    an existing file is refused (InvalidInput on ``--out``) rather than overwritten."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    try:
+        descriptor = os.open(path, flags, OWNER_ONLY)
+    except FileExistsError:
+        raise InvalidInput(
+            f"{path} exists: remove it or choose another file", field="--out"
+        ) from None
+    os.fchmod(descriptor, OWNER_ONLY)  # a file that existed keeps its mode otherwise
+    return os.fdopen(descriptor, "w", encoding=encoding, newline="")
+
+
+def make_private(path: Path) -> None:
+    """Narrow a file another library wrote (GDAL, pandas) to ``0600``."""
+    path.chmod(OWNER_ONLY)
