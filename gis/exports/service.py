@@ -91,6 +91,14 @@ def export_layer(
     target = crs or SourceCrs(
         epsg=WGS84_SRID if file_format is ExportFormat.GEOJSON else STORAGE_SRID
     )
+    if target.is_offset and file_format in (ExportFormat.GEOJSON, ExportFormat.GPKG):
+        # GCJ-02 and BD-09 have no EPSG code: the file would label its coordinates WGS 84, and
+        # any reader (a re-import too) would place every building some 500 m off
+        raise InvalidInput(
+            f"{target.label} has no EPSG code, so a {file_format.value} file would call its "
+            "coordinates WGS 84: export GCJ02 or BD09 as CSV or XLSX (or this file in EPSG:4326)",
+            field="--crs",
+        )
     filters = Filters(
         grid_code=parse_grid_code(grid_code, field="--grid") if grid_code else None,
         division_code=pad_code(division_code, field_name="--division") if division_code else None,

@@ -152,14 +152,20 @@ def test_grids_divisions_crs_and_filters(db: Session, world: World, tmp_path: Pa
     plain = pyogrio.read_dataframe(
         _export(db, ExportLayer.BUILDINGS, tmp_path / "wgs.gpkg", crs=parse_crs("EPSG:4326")).path
     )
-    shifted = pyogrio.read_dataframe(
-        _export(db, ExportLayer.BUILDINGS, tmp_path / "gcj.gpkg", crs=parse_crs("GCJ02")).path
+    shifted = pd.read_csv(
+        _export(db, ExportLayer.BUILDINGS, tmp_path / "gcj.csv", crs=parse_crs("GCJ02")).path
     )
     offset_deg = shapely.distance(
         shapely.centroid(np.asarray(plain.geometry.values)),
-        shapely.centroid(np.asarray(shifted.geometry.values)),
+        shapely.centroid(shapely.from_wkt(shifted["wkt"].to_numpy())),
     )
     assert ((offset_deg > 0.002) & (offset_deg < 0.01)).all()  # GCJ-02 moves Shenzhen ~500 m
+    # a file that names its CRS cannot name GCJ-02 (it said WGS 84): CSV or XLSX only
+    for name in ("gcj.gpkg", "bd.geojson"):
+        crs = parse_crs("GCJ02" if name.startswith("gcj") else "BD09")
+        with pytest.raises(InvalidInput, match="has no EPSG code") as refused:
+            _export(db, ExportLayer.BUILDINGS, tmp_path / name, crs=crs)
+        assert refused.value.field == "--crs" and not (tmp_path / name).exists()
 
     with pytest.raises(NotFound):
         _export(db, ExportLayer.DIVISIONS, tmp_path / "d.gpkg", division_code="990101")
