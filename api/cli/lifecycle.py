@@ -19,7 +19,9 @@ from gis.vector_files import choose_layer, source_crs
 
 app = typer.Typer(help="Retire, correct, split and merge buildings.", no_args_is_help=True)
 
-CrsOption = Annotated[str | None, typer.Option(help="CRS of the file when it declares none")]
+CrsOption = Annotated[
+    str | None, typer.Option(help="CRS of the file (overrides what the file declares)")
+]
 
 
 def read_polygons(path: Path, crs: str | None, *, field: str) -> list[Any]:

@@ -224,3 +224,53 @@ def select_building_feature(session: Session, *, uid: uuid.UUID) -> dict[str, An
         ).where(Building.uid == uid)
     ).scalar_one()
     return dict(row)
+
+
+def select_overlapping_live(
+    session: Session, *, geom_wkb: bytes, other_than: Sequence[uuid.UUID]
+) -> list[tuple[str, float]]:
+    """Live buildings (not retired, not ``other_than``) a footprint overlaps, with the share of
+    the footprint each covers, largest first."""
+    rows = session.execute(
+        text(
+            """
+            WITH g AS (SELECT ST_GeomFromWKB(:wkb, 4490) AS geom)
+            SELECT b.code, ST_Area(ST_Intersection(b.geom, g.geom)) / NULLIF(ST_Area(g.geom), 0)
+            FROM buildings AS b, g
+            WHERE b.status <> 'retired' AND ST_Intersects(b.geom, g.geom)
+              AND NOT (b.uid = ANY(CAST(:other_than AS uuid[])))
+            ORDER BY 2 DESC NULLS LAST
+            """
+        ),
+        {"wkb": geom_wkb, "other_than": [str(uid) for uid in other_than]},
+    ).all()
+    return [(str(code), float(share or 0.0)) for code, share in rows]
+
+
+def community_holds_near(
+    session: Session, *, community_code: str, point_wkb: bytes, within_deg: float
+) -> bool | None:
+    """Whether the community's boundary lies within ``within_deg`` of the point; ``None`` when
+    the community has no boundary to check against."""
+    row = session.execute(
+        text(
+            "SELECT ST_DWithin(geom, ST_GeomFromWKB(:p, 4490), :d) FROM divisions "
+            "WHERE code = :c AND geom IS NOT NULL"
+        ),
+        {"p": point_wkb, "d": within_deg, "c": community_code},
+    ).first()
+    return None if row is None else bool(row[0])
+
+
+def count_current_residents(session: Session, *, building_uids: Sequence[uuid.UUID]) -> int:
+    """Residences open today in the houses of these buildings."""
+    return int(
+        session.execute(
+            text(
+                "SELECT count(*) FROM residences r JOIN houses h ON h.uid = r.house_uid "
+                "WHERE h.building_uid = ANY(CAST(:b AS uuid[])) "
+                "AND r.period @> (now() AT TIME ZONE 'Asia/Shanghai')::date"
+            ),
+            {"b": [str(uid) for uid in building_uids]},
+        ).scalar_one()
+    )

@@ -26,6 +26,15 @@ from gis.geometry import check_polygons
 from gis.houses import queries as house_queries
 
 RETIRE_REASONS = ("demolished", "merged", "split", "error", "removed")
+MANUAL_RETIRE_REASONS = ("demolished", "error", "removed")
+"""What a person may give: ``split`` and ``merged`` come with lineage, from split and merge."""
+OVERLAP_SHARE = 0.05
+"""How much of a new or corrected footprint other live buildings may cover (a survey's slivers
+along a shared wall): more is a second building drawn over one already coded."""
+NEAR_COMMUNITY_DEG = 0.005
+"""How far (~500 m) outside its community's boundary a footprint's point may lie."""
+TOUCH_DEG = 0.00003
+"""How close (~3 m) merged buildings must be to one another."""
 
 
 def code_status(session: Session, *, code: str) -> str | None:
@@ -77,10 +86,34 @@ def checked_polygon(geom: Any, *, field: str = "geometry") -> Any:
 
 
 def retire_building(session: Session, *, code: str, reason: str = "demolished") -> Building:
-    """Mark a building retired (its code stays, forever); its houses are retired with it."""
-    if reason not in RETIRE_REASONS:
-        raise Conflict(f"reason must be one of {', '.join(RETIRE_REASONS)}", field="reason")
+    """Mark a building retired (its code stays, forever); its houses are retired with it.
+    Refused while people live in its houses: they are deregistered or moved first, so nobody
+    is left living in a retired house."""
+    if reason not in MANUAL_RETIRE_REASONS:
+        raise InvalidInput(
+            f"reason must be one of {', '.join(MANUAL_RETIRE_REASONS)} (split and merge record "
+            "their own)",
+            field="reason",
+        )
     building = _live(session, code)
+    _check_nobody_lives_in(session, [building])
+    return _retire(session, building, reason)
+
+
+def _check_nobody_lives_in(session: Session, buildings: list[Building]) -> None:
+    residents = queries.count_current_residents(
+        session, building_uids=[building.uid for building in buildings]
+    )
+    if residents:
+        codes = ", ".join(building.code for building in buildings)
+        raise Conflict(
+            f"{residents:,} people live in the houses of {codes} today: deregister or move them "
+            "first, so nobody is left in a retired house",
+            field="code",
+        )
+
+
+def _retire(session: Session, building: Building, reason: str) -> Building:
     building.status = BuildingStatus.RETIRED
     building.retired_at = func.now()
     building.retired_reason = reason
@@ -97,7 +130,8 @@ def confirm_building(session: Session, *, code: str) -> Building:
         session.flush()
         return building
     if building.status is BuildingStatus.PENDING_REMOVAL:
-        return retire_building(session, code=code, reason="removed")
+        _check_nobody_lives_in(session, [building])
+        return _retire(session, building, "removed")
     raise Conflict(f"building {building.code} is already active", field="code")
 
 
@@ -109,9 +143,13 @@ def correct_geometry(
     reason: str = "correction",
     batch_id: int | None = None,
 ) -> Building:
-    """Replace a footprint: the code stays, ``version`` goes up, the old footprint is kept."""
+    """Replace a footprint: the code stays, ``version`` goes up, the old footprint is kept.
+    The new footprint must stay in the building's community and not lie over another live
+    building."""
     building = _live(session, code)
     new_geom = checked_polygon(geom)
+    _check_placement(session, new_geom, community_code=building.community_code,
+                     replacing=[building.uid], field="geometry")  # fmt: skip
     session.add(
         BuildingFootprint(
             building_uid=building.uid,
@@ -180,15 +218,26 @@ def split_building(
     if len(parts) < 2:
         raise InvalidGeometry("a split needs at least two parts", field="parts")
     parent = _live(session, code)
+    _check_nobody_lives_in(session, [parent])  # its houses are retired with it
     geoms = [checked_polygon(part, field=f"parts[{i}]") for i, part in enumerate(parts)]
     parent_shape = shapely.from_wkb(bytes(parent.geom.data))
     for i, geom in enumerate(geoms):
-        if not shapely.intersects(geom, parent_shape):
+        outside = shapely.area(shapely.difference(geom, parent_shape)) / shapely.area(geom)
+        if outside > OVERLAP_SHARE:
             raise InvalidGeometry(
-                f"part {i + 1} does not touch building {parent.code}", field=f"parts[{i}]"
+                f"part {i + 1} lies {outside:.0%} outside building {parent.code}: the parts of "
+                "a split are pieces of the building",
+                field=f"parts[{i}]",
             )
+        for j in range(i):
+            shared = shapely.area(shapely.intersection(geom, geoms[j])) / shapely.area(geom)
+            if shared > OVERLAP_SHARE:
+                raise InvalidGeometry(
+                    f"parts {j + 1} and {i + 1} overlap ({shared:.0%} of part {i + 1})",
+                    field=f"parts[{i}]",
+                )
     children = _issue_children(session, geoms=geoms, like=parent, batch_id=None)
-    retire_building(session, code=parent.code, reason="split")
+    _retire(session, parent, "split")
     for child in children:
         session.add(_lineage(parent.code, child.code, LineageEvent.SPLIT, on))
     session.flush()
@@ -204,13 +253,47 @@ def merge_buildings(
         raise InvalidGeometry("a merge needs at least two different buildings", field="codes")
     parents = [_live(session, code) for code in sorted(unique)]
     shapes = [shapely.from_wkb(bytes(p.geom.data)) for p in parents]
+    near = shapely.union_all(shapely.buffer(np.array(shapes, dtype=object), TOUCH_DEG / 2))
+    if len(shapely.get_parts(near)) > 1:
+        raise InvalidGeometry(
+            "the buildings of a merge must touch (within ~3 m of one another): "
+            f"{', '.join(p.code for p in parents)} lie apart",
+            field="codes",
+        )
+    _check_nobody_lives_in(session, parents)  # their houses are retired with them
     merged = checked_polygon(geom if geom is not None else shapely.union_all(shapes))
+    _check_placement(session, merged, community_code=parents[0].community_code,
+                     replacing=[p.uid for p in parents], field="geometry")  # fmt: skip
     (child,) = _issue_children(session, geoms=[merged], like=parents[0], batch_id=None)
     for parent in parents:
-        retire_building(session, code=parent.code, reason="merged")
+        _retire(session, parent, "merged")
         session.add(_lineage(parent.code, child.code, LineageEvent.MERGE, on))
     session.flush()
     return child
+
+
+def _check_placement(
+    session: Session, geom: Any, *, community_code: str, replacing: list[Any], field: str
+) -> None:
+    """A footprint must lie in (or within ~500 m of) its community when the community has a
+    boundary, and other live buildings may cover at most :data:`OVERLAP_SHARE` of it."""
+    point = shapely.to_wkb(shapely.point_on_surface(geom))
+    near = queries.community_holds_near(
+        session, community_code=community_code, point_wkb=point, within_deg=NEAR_COMMUNITY_DEG
+    )
+    if near is False:
+        raise InvalidGeometry(
+            f"the footprint lies outside community {community_code} (wrong file or --crs?)",
+            field=field,
+        )
+    overlapping = queries.select_overlapping_live(
+        session, geom_wkb=shapely.to_wkb(geom), other_than=replacing
+    )
+    if overlapping and overlapping[0][1] > OVERLAP_SHARE:
+        code, share = overlapping[0]
+        raise InvalidGeometry(
+            f"building {code} already covers {share:.0%} of the footprint", field=field
+        )
 
 
 def _lineage(parent: str, child: str, event: LineageEvent, on: date | None) -> Lineage:

@@ -21,7 +21,8 @@ from gis.buildings.reading import open_footprints
 from gis.codes import format_code, parse_code
 from gis.crs import parse_crs
 from gis.db import make_engine, make_session_factory, transaction
-from gis.errors import Conflict, InvalidGeometry, NotFound
+from gis.errors import Conflict, InvalidGeometry, InvalidInput, NotFound
+from tests.access_world import World
 
 COMMUNITY = "990101001001"
 SQUARES = [shapely.box(9.5 + i * 0.001, 47.1, 9.5 + i * 0.001 + 0.0002, 47.1002) for i in range(6)]
@@ -118,8 +119,45 @@ def test_split_and_merge_write_lineage(db: Session, buildings: list[str]) -> Non
         (children[1].code, merged.code, "merge"),
     ]
     assert shapely.equals(shapely.from_wkb(bytes(merged.geom.data)).buffer(0), SQUARES[2])
-    with pytest.raises(InvalidGeometry, match="does not touch"):
+    with pytest.raises(InvalidGeometry, match="lies 100% outside building"):
         service.split_building(db, code=merged.code, parts=[SQUARES[3], SQUARES[4]])
+
+
+def test_footprints_stay_where_they_belong(db: Session, buildings: list[str]) -> None:
+    """A correction, a split or a merge may not put a footprint over another live building,
+    outside its community (when it has a boundary), outside the building split, or merge
+    buildings that lie apart: each was accepted and stored."""
+    # a corrected footprint drawn over its neighbour
+    with pytest.raises(InvalidGeometry, match=f"building {buildings[1]} already covers 100%"):
+        service.correct_geometry(db, code=buildings[0], geom=SQUARES[1])
+    # a split whose parts overlap, or reach far beyond the building
+    minx, miny, maxx, maxy = SQUARES[2].bounds
+    with pytest.raises(InvalidGeometry, match="parts 1 and 2 overlap"):
+        service.split_building(db, code=buildings[2], parts=[SQUARES[2], SQUARES[2]])
+    big = shapely.box(minx, miny, maxx + 0.01, maxy)
+    with pytest.raises(InvalidGeometry, match="outside building"):
+        service.split_building(db, code=buildings[2], parts=[SQUARES[2], big])
+    # a merge of buildings ~100 m apart
+    with pytest.raises(InvalidGeometry, match="must touch"):
+        service.merge_buildings(db, codes=[buildings[3], buildings[4]])
+    # a corrected footprint far from its community's boundary (once it has one)
+    db.execute(
+        text("UPDATE divisions SET geom = ST_Multi(ST_GeomFromText(:w, 4490)) WHERE code = :c"),
+        {"w": shapely.box(9.49, 47.09, 9.52, 47.11).wkt, "c": COMMUNITY},
+    )
+    far = shapely.transform(SQUARES[5], lambda xy: xy + [1.0, 0.0])
+    with pytest.raises(InvalidGeometry, match=f"outside community {COMMUNITY}"):
+        service.correct_geometry(db, code=buildings[5], geom=far)
+    nudged = shapely.transform(SQUARES[5], lambda xy: xy + [0.00001, 0.0])
+    assert service.correct_geometry(db, code=buildings[5], geom=nudged).version == 2
+    assert db.scalar(select(func.count()).select_from(Lineage)) == 0  # nothing half done
+
+
+def test_reasons_with_lineage_are_not_given_by_hand(db: Session, buildings: list[str]) -> None:
+    for reason in ("split", "merged", "whatever"):
+        with pytest.raises(InvalidInput, match="demolished, error, removed") as refused:
+            service.retire_building(db, code=buildings[0], reason=reason)
+        assert refused.value.field == "reason"
 
 
 def test_unknown_and_house_codes_are_not_found(db: Session, buildings: list[str]) -> None:
@@ -243,3 +281,21 @@ def test_two_loaders_in_one_import(
     with transaction(scratch_factory) as session:
         seqs = sorted(session.scalars(select(Building.seq)))
     assert seqs == list(range(1, 5436))
+
+
+def test_nobody_is_left_living_in_a_retired_house(db: Session, world: World) -> None:
+    """Retiring (or splitting) a building people live in today is refused with their number:
+    they are deregistered or moved first (694 residents were left in retired houses)."""
+    code = world.buildings["own"]
+    with pytest.raises(Conflict, match=r"people live in the houses of .* today") as refused:
+        service.retire_building(db, code=code)
+    assert refused.value.field == "code"
+    shape = shapely.from_wkb(
+        bytes(db.scalars(select(Building.geom).where(Building.code == code)).one().data)
+    )
+    minx, miny, maxx, maxy = shape.bounds
+    halves = [shapely.box(minx, miny, (minx + maxx) / 2, maxy),
+              shapely.box((minx + maxx) / 2, miny, maxx, maxy)]  # fmt: skip
+    with pytest.raises(Conflict, match="people live in the houses of"):
+        service.split_building(db, code=code, parts=[shape.intersection(h) for h in halves])
+    assert service.code_status(db, code=code) == "active"
