@@ -110,6 +110,24 @@ def assign_communities(
     return community_of_points(session, shapely.point_on_surface(batch.geoms), default=None)
 
 
+NEAR_COMMUNITY_DEG = 0.005
+"""How far (~500 m) outside the boundary of the ``--community`` a footprint's point may lie."""
+
+
+def far_from_community(
+    session: Session, batch: FootprintBatch, *, community_code: str
+) -> npt.NDArray[np.bool_]:
+    """Footprints of a batch given one community whose point lies far outside its boundary
+    (all ``False`` when the community has no boundary to check against): the community was
+    named for the whole file, so a wrong file or CRS would otherwise be coded there."""
+    boundary = queries.select_division_boundary(session, code=community_code)
+    if boundary is None:
+        return np.zeros(len(batch), dtype=bool)
+    points = shapely.point_on_surface(batch.geoms)
+    near = shapely.dwithin(points, shapely.from_wkb(boundary), NEAR_COMMUNITY_DEG)
+    return np.asarray(~near, dtype=bool)
+
+
 def community_of_points(
     session: Session, points: npt.NDArray[Any], *, default: str | None
 ) -> npt.NDArray[np.object_]:
@@ -312,6 +330,18 @@ def _load_batch(
                 "no community polygon holds its point on surface",
             )
         )
+    if community_code is not None:
+        far = far_from_community(session, batch, community_code=community_code)
+        for i in np.flatnonzero(far).tolist():
+            communities[i] = None
+            rejections.append(
+                Rejection(
+                    int(batch.rows[i]),
+                    batch.source_ids[i],
+                    f"its point lies outside community {community_code} (more than ~500 m from "
+                    "its boundary): wrong --community or --crs?",
+                )
+            )
     inside = np.flatnonzero(communities != None)  # noqa: E711
     batch, communities = batch.take(inside), communities[inside]
     if len(batch) == 0:

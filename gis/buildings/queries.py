@@ -103,6 +103,16 @@ def select_communities(session: Session, *, bbox: Bbox) -> list[tuple[str, bytes
     return [(code, bytes(wkb)) for code, wkb in rows]
 
 
+def select_division_boundary(session: Session, *, code: str) -> bytes | None:
+    """A division's polygon as WKB (EPSG:4490), ``None`` when it has none."""
+    wkb = session.scalar(
+        select(func.ST_AsBinary(Division.geom)).where(
+            Division.code == code, Division.geom.is_not(None)
+        )
+    )
+    return None if wkb is None else bytes(wkb)
+
+
 def select_division_rank(session: Session, *, code: str) -> int | None:
     return session.scalar(select(Division.rank).where(Division.code == code))
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.buildings import queries
+from gis.buildings.importing import NEAR_COMMUNITY_DEG, community_of_points
 from gis.buildings.models import Building, BuildingFootprint, BuildingStatus, Lineage, LineageEvent
 from gis.codes import format_codes, parse_code
 from gis.crs import STORAGE_SRID
@@ -31,8 +32,6 @@ MANUAL_RETIRE_REASONS = ("demolished", "error", "removed")
 OVERLAP_SHARE = 0.05
 """How much of a new or corrected footprint other live buildings may cover (a survey's slivers
 along a shared wall): more is a second building drawn over one already coded."""
-NEAR_COMMUNITY_DEG = 0.005
-"""How far (~500 m) outside its community's boundary a footprint's point may lie."""
 TOUCH_DEG = 0.00003
 """How close (~3 m) merged buildings must be to one another."""
 
@@ -172,8 +171,6 @@ def _issue_children(
     session: Session, *, geoms: list[Any], like: Building, batch_id: int | None
 ) -> list[Building]:
     """New active buildings in the community holding each one's point on surface."""
-    from gis.buildings.importing import community_of_points  # shared with imports
-
     points = shapely.point_on_surface(np.array(geoms, dtype=object))
     communities = community_of_points(session, points, default=like.community_code)
     counts: dict[str, int] = {}

@@ -299,3 +299,25 @@ def test_nobody_is_left_living_in_a_retired_house(db: Session, world: World) -> 
     with pytest.raises(Conflict, match="people live in the houses of"):
         service.split_building(db, code=code, parts=[shape.intersection(h) for h in halves])
     assert service.code_status(db, code=code) == "active"
+
+
+def test_an_import_given_a_community_keeps_to_its_boundary(
+    factory: sessionmaker[Session], db: Session, tmp_path: Path
+) -> None:
+    """``--community`` names the community of every footprint of the file; when it has a
+    boundary, footprints far outside it (a file of elsewhere, a wrong --crs) are rejected rows,
+    not buildings coded there."""
+    _seed_community(db)
+    db.execute(
+        text("UPDATE divisions SET geom = ST_Multi(ST_GeomFromText(:w, 4490)) WHERE code = :c"),
+        {"w": shapely.box(9.49, 47.09, 9.52, 47.11).wkt, "c": COMMUNITY},
+    )
+    db.commit()
+    source = open_footprints(_write(tmp_path / "far.gpkg", SQUARES, offset=1.0),
+                             layer="buildings", crs=None)  # fmt: skip
+    far = import_buildings(factory, source=source, community_code=COMMUNITY, repair=False,
+                           rejects_file=tmp_path / "far.csv")  # fmt: skip
+    assert far.imported == 0 and far.rejected == len(SQUARES)
+    assert "outside community 990101001001" in far.rejections[0].reason
+    _import(factory, _write(tmp_path / "near.gpkg", SQUARES))
+    assert db.scalar(select(func.count()).select_from(Building)) == len(SQUARES)
