@@ -22,7 +22,7 @@ def import_divisions(
         Path | None, typer.Option(help="A file of division polygons with a 'code' column")
     ] = None,
     crs: Annotated[
-        str | None, typer.Option(help="CRS of the boundaries file when it declares none")
+        str | None, typer.Option(help="CRS of the boundaries file (overrides what it declares)")
     ] = None,
 ) -> None:
     """Load the province → village hierarchy; re-running changes nothing."""

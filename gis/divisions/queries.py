@@ -53,3 +53,13 @@ def select_known_codes(session: Session, codes: Sequence[str]) -> set[str]:
 def count_by_level(session: Session) -> dict[DivisionLevel, int]:
     statement = select(Division.level, func.count()).group_by(Division.level)
     return {level: count for level, count in session.execute(statement).all()}  # noqa: C416
+
+
+def select_boundaries(session: Session, codes: Sequence[str]) -> dict[str, bytes]:
+    """The stored boundaries (WKB, EPSG:4490) of those of ``codes`` that have one."""
+    rows = session.execute(
+        select(Division.code, func.ST_AsBinary(Division.geom)).where(
+            Division.code.in_(codes), Division.geom.is_not(None)
+        )
+    )
+    return {code: bytes(wkb) for code, wkb in rows}

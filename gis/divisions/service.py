@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,7 +171,15 @@ def attach_boundaries(
         if not shapely.is_valid(geom):
             reason = shapely.is_valid_reason(geom)
             raise InvalidGeometry(f"division {code}: invalid boundary ({reason})", field="geometry")
+    twice = sorted(code for code, count in Counter(codes).items() if count > 1)
+    if twice:
+        raise InvalidInput(
+            f"{len(twice)} division(s) have more than one boundary in {path.name}: "
+            f"{', '.join(twice[:10])}",
+            field=code_field,
+        )
     stored = transform_geometries(geoms, source)
+    _check_within_parents(session, dict(zip(codes, stored, strict=True)))
     known = queries.select_known_codes(session, codes)
     result = BoundaryResult(read=len(codes))
     for code, geom in zip(codes, stored, strict=True):
@@ -182,6 +191,57 @@ def attach_boundaries(
         result.unchanged += 1 - changed
     session.flush()
     return result
+
+
+PROVINCES_OF_CHINA = frozenset(
+    """11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64
+    65 71 81 82""".split()  # noqa: SIM905 - a table is easier to check than 34 quoted strings
+)
+"""The province-level codes of GB/T 2260 (the tests' fictitious provinces 97 and 99 are not)."""
+CHINA_BOX = shapely.box(73.4, 3.8, 135.1, 53.6)
+"""China's extent in lon/lat: a boundary of a Chinese division outside it was read wrongly."""
+NEAR_PARENT_DEG = 0.01
+"""How far (~1 km) outside its parent's boundary a division's point may lie (generalised
+boundaries of different sources do not meet exactly)."""
+
+
+def _ancestors(code: str) -> list[str]:
+    """The 12-digit codes of a division's province, city, county and township, nearest first.
+
+    >>> _ancestors("440305005001")
+    ['440305005000', '440305000000', '440300000000', '440000000000']
+    """
+    prefixes = [code[:9], code[:6], code[:4], code[:2]]
+    return [prefix.ljust(12, "0") for prefix in prefixes if prefix.ljust(12, "0") != code]
+
+
+def _check_within_parents(session: Session, boundaries: dict[str, Any]) -> None:
+    """Each boundary's point lies within its nearest ancestor that has a boundary (in the
+    table or in the same file); a file of elsewhere, or read in a wrong ``--crs``, is refused
+    whole before anything is stored."""
+    wanted = sorted({a for code in boundaries for a in _ancestors(code)} - set(boundaries))
+    known = {
+        code: shapely.from_wkb(wkb)
+        for code, wkb in queries.select_boundaries(session, wanted).items()
+    }
+    known.update(boundaries)
+    for code, geom in boundaries.items():
+        point = shapely.point_on_surface(geom)
+        if code[:2] in PROVINCES_OF_CHINA and not shapely.within(point, CHINA_BOX):
+            raise InvalidGeometry(
+                f"division {code}: the boundary lies outside China (wrong file or --crs?); "
+                "nothing was attached",
+                field="geometry",
+            )
+        parent = next((a for a in _ancestors(code) if a in known), None)
+        if parent is None:
+            continue
+        if not shapely.dwithin(point, known[parent], NEAR_PARENT_DEG):
+            raise InvalidGeometry(
+                f"division {code}: the boundary lies outside division {parent}, which holds it "
+                "(wrong file or --crs?); nothing was attached",
+                field="geometry",
+            )
 
 
 def require_known_division(session: Session, code: str, *, field: str = "division") -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from gis.crs import parse_crs
 from gis.divisions.models import Division, DivisionLevel
 from gis.divisions.queries import count_by_level
 from gis.divisions.service import attach_boundaries, import_divisions, pad_code
-from gis.errors import CrsRequired, InvalidInput
+from gis.errors import CrsRequired, InvalidGeometry, InvalidInput
 
 # rows published per level, and rows that pad to their parent's code (folded into it)
 PUBLISHED = {"province": 31, "city": 342, "county": 2978, "township": 41352, "village": 26842}
@@ -89,3 +90,38 @@ def test_pad_code() -> None:
     assert pad_code("440305007") == "440305007000"
     with pytest.raises(InvalidInput, match="12-digit"):
         pad_code("4403051")
+
+
+def test_boundaries_of_elsewhere_are_refused_whole(
+    db: Session, shared_data: Path, tmp_path: Path
+) -> None:
+    """The districts read in a wrong --crs (Null Island), a boundary of elsewhere tagged with a
+    community code (outside its district), a code given twice: refused, nothing attached."""
+    path = shared_data / "shenzhen-districts.geojson"
+    with pytest.raises(InvalidGeometry, match=r"division 44.*: the boundary lies outside China"):
+        attach_boundaries(db, path=path, crs=parse_crs("EPSG:3857"))
+    elsewhere = tmp_path / "elsewhere.geojson"
+    square = [[9.5, 47.1], [9.51, 47.1], [9.51, 47.11], [9.5, 47.11], [9.5, 47.1]]
+    feature = {"type": "Feature", "properties": {"code": "440305005001"},
+               "geometry": {"type": "Polygon", "coordinates": [square]}}  # fmt: skip
+    elsewhere.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises(InvalidGeometry, match="outside China"):
+        attach_boundaries(db, path=elsewhere, crs=None)
+    shekou = [[113.90, 22.48], [113.91, 22.48], [113.91, 22.49], [113.90, 22.49], [113.90, 22.48]]
+    luohu = {**feature, "properties": {"code": "440303005001"},
+             "geometry": {"type": "Polygon", "coordinates": [shekou]}}  # fmt: skip
+    elsewhere.write_text(json.dumps({"type": "FeatureCollection", "features": [luohu]}))
+    with pytest.raises(InvalidGeometry, match="outside division 440303000000"):
+        attach_boundaries(db, path=elsewhere, crs=None)
+    elsewhere.write_text(json.dumps({"type": "FeatureCollection", "features": [luohu, luohu]}))
+    with pytest.raises(InvalidInput, match="more than one boundary"):
+        attach_boundaries(db, path=elsewhere, crs=None)
+    china = func.ST_MakeEnvelope(73.4, 3.8, 135.1, 53.6, 4490)
+    moved = db.scalar(
+        select(func.count()).where(
+            Division.geom.is_not(None),
+            Division.code.like("44%"),
+            ~func.ST_Intersects(Division.geom, china),
+        )
+    )
+    assert moved == 0
