@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.common import console, engine_scope
+from api.cli.common import audit_cli_job, console, engine_scope
 from gis.buildings import importing
 from gis.buildings import resurvey as resurveying
 from gis.buildings.reading import open_footprints
@@ -43,6 +43,7 @@ def run_import(
                 batch_size=batch_size,
             )
         _print_resurvey(changes)
+        audit_cli_job("buildings.resurvey", target_codes=[f"batch:{changes.batch_id}", file.name])
         return
     with engine_scope() as engine, _progress() as progress:
         total = source.feature_count if source.feature_count >= 0 else None
@@ -57,6 +58,11 @@ def run_import(
             on_progress=lambda n: progress.advance(task, n),
             loaders=2,
         )
+    audit_cli_job(
+        "buildings.import",
+        target_codes=[f"batch:{summary.batch_id}", file.name],
+        row_count=summary.imported,
+    )
     for source_id in summary.repaired_ids:
         console.print(f"  repaired: {source_id}")
     for rejection in summary.rejections[:20]:

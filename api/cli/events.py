@@ -10,8 +10,7 @@ from typing import Annotated, Literal
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.common import console, engine_scope, session_scope
-from api.cli.people import cli_actor
+from api.cli.common import cli_actor, console, engine_scope, session_scope
 from gis.access.scope import Scope
 from gis.audit.service import record_audit
 from gis.crs import parse_crs

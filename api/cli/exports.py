@@ -12,8 +12,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import console, session_scope
-from api.cli.users import cli_actor
+from api.cli.common import cli_actor, console, session_scope
 from gis.access.scope import Scope
 from gis.audit.service import outcome_of, record_audit
 from gis.crs import parse_crs

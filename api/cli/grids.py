@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli.common import console, session_scope
+from api.cli.common import audit_cli, console, session_scope
 from gis.access.scope import Scope, division_prefix
 from gis.clock import today_in_china
 from gis.crs import parse_crs
@@ -211,6 +211,7 @@ def run_road_import(*, file: Path, layer: str | None, crs: str | None, replace: 
             crs=parse_crs(crs, field="--crs") if crs else None,
             replace=replace,
         )
+        audit_cli(session, "roads.import", target_codes=[file.name], row_count=result.imported)
     console.print(
         f"roads: {result.read} read, {result.imported} loaded, {result.skipped} skipped "
         f"(not lines), {result.replaced} replaced, source {result.source}"

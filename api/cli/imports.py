@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import console, session_scope
+from api.cli.common import audit_cli, console, session_scope
 from gis.crs import parse_crs
 from gis.divisions import service as divisions
 from gis.errors import InvalidInput
@@ -46,6 +46,11 @@ def import_divisions(
             )
             if attached.unmatched:
                 console.print(f"  no such division: {', '.join(attached.unmatched)}")
+        changed = result.inserted + result.updated
+        audit_cli(session, "divisions.import", target_codes=[path.name], row_count=changed)
+        if boundaries is not None:
+            audit_cli(session, "divisions.boundaries", target_codes=[boundaries.name],
+                      row_count=attached.updated)  # fmt: skip
 
 
 @app.command("buildings")
@@ -89,6 +94,7 @@ def import_houses(
         raise InvalidInput(f"{file} does not exist", field="FILE")
     with session_scope() as session:
         result = add_houses(session, path=file)
+        audit_cli(session, "houses.import", target_codes=[file.name], row_count=result.imported)
     for line, reason in result.rejected:
         console.print(f"  rejected line {line}: {reason}")
     console.print(

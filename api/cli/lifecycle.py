@@ -9,7 +9,7 @@ import numpy as np
 import pyogrio
 import typer
 
-from api.cli.common import console, session_scope
+from api.cli.common import audit_cli, console, session_scope
 from gis.buildings import service
 from gis.codes import group_code
 from gis.crs import parse_crs, transform_geometries
@@ -47,6 +47,7 @@ def retire(
     """Retire a building: the code stays on record and is never issued again."""
     with session_scope() as session:
         building = service.retire_building(session, code=code, reason=reason)
+        audit_cli(session, "buildings.retire", target_codes=[building.code], row_count=1)
         console.print(f"{group_code(building.code)} retired ({reason})")
 
 
@@ -55,6 +56,7 @@ def confirm(code: str) -> None:
     """Confirm a re-survey outcome: provisional → active, pending_removal → retired."""
     with session_scope() as session:
         building = service.confirm_building(session, code=code)
+        audit_cli(session, "buildings.confirm", target_codes=[building.code], row_count=1)
         console.print(f"{group_code(building.code)} is now {building.status.value}")
 
 
@@ -70,6 +72,7 @@ def correct(
         raise InvalidInput("the file must hold exactly one footprint", field="--geometry")
     with session_scope() as session:
         building = service.correct_geometry(session, code=code, geom=geom)
+        audit_cli(session, "buildings.correct", target_codes=[building.code], row_count=1)
         console.print(f"{group_code(building.code)} corrected, now version {building.version}")
 
 
@@ -84,6 +87,8 @@ def split(
         children = service.split_building(
             session, code=code, parts=read_polygons(parts, crs, field="--parts")
         )
+        audit_cli(session, "buildings.split", target_codes=[code, *(c.code for c in children)],
+                  row_count=len(children))  # fmt: skip
         for child in children:
             console.print(f"{group_code(code)} → {group_code(child.code)}")
 
@@ -100,4 +105,5 @@ def merge(
     geom = read_polygons(geometry, crs, field="--geometry")[0] if geometry else None
     with session_scope() as session:
         child = service.merge_buildings(session, codes=codes, geom=geom)
+        audit_cli(session, "buildings.merge", target_codes=[*codes, child.code], row_count=1)
         console.print(f"{', '.join(map(group_code, codes))} → {group_code(child.code)}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -10,9 +9,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.common import console, engine_scope, session_scope
+from api.cli.common import cli_actor, console, engine_scope, session_scope
 from gis.access.scope import Scope
-from gis.audit.schemas import Actor
 from gis.audit.service import record_audit
 from gis.db import make_session_factory
 from gis.people import quality
@@ -21,11 +19,6 @@ from gis.people.periods import WorkCalendar, today_in_china
 from gis.people.registry import ensure_people_key, people_key_path
 from gis.people.schemas_quality import QualityReport
 from gis.settings import get_settings
-
-
-def cli_actor() -> Actor:
-    """Audit rows of CLI jobs name the operating-system user."""
-    return Actor(name=f"cli:{getpass.getuser()}"[:64], role="admin")
 
 
 def ensure_key() -> None:

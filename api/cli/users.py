@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from typing import Annotated
 
 import typer
 
-from api.cli.common import console, errors, session_scope
-from gis.audit.schemas import Actor
+from api.cli.common import cli_actor, console, errors, session_scope
 from gis.errors import InvalidInput
 from gis.users import service
 from gis.users.credentials import totp_uri
@@ -20,15 +18,6 @@ app = typer.Typer(help="Users, roles and jurisdictions.", no_args_is_help=True)
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from the first stdin line.")
 ]
-
-
-def cli_actor() -> Actor:
-    """The operator, as audit rows name them: ``cli:<os user>`` acting as admin."""
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = "unknown"
-    return Actor(name=f"cli:{who}"[:64], role=str(Role.ADMIN))
 
 
 def read_password(password_stdin: bool) -> str:

@@ -159,3 +159,39 @@ def test_an_unforeseen_failure_is_one_line_unless_debugging(
     monkeypatch.setenv(main.DEBUG_VARIABLE, "1")
     with pytest.raises(IsADirectoryError):
         main.main()
+
+
+def test_changes_from_the_command_line_are_audited(external_url: str, tmp_path: Path) -> None:
+    """An import and every change of a building's life write an audit row naming the operator
+    and what changed (none did)."""
+    env = {"GRIDHOUSE_DATABASE_URL": external_url, "GRIDHOUSE_DATA_DIR": str(tmp_path)}
+    assert run("migrate", env=env).returncode == 0
+    with psycopg.connect(external_url) as conn:
+        conn.execute(
+            "INSERT INTO divisions (code, name, level, rank) VALUES "
+            "('990000000000', 'test', 'province', 1), ('990101001001', 'community', 'village', 5)"
+        )
+    squares = [
+        f'{{"type": "Feature", "properties": {{"source_id": "s{i}"}}, "geometry": '
+        f'{{"type": "Polygon", "coordinates": [[[{x}, 47.1], [{x + 0.0002}, 47.1], '
+        f"[{x + 0.0002}, 47.1002], [{x}, 47.1002], [{x}, 47.1]]]}}}}"
+        for i, x in enumerate((9.5, 9.501))
+    ]
+    footprints = tmp_path / "two.geojson"
+    footprints.write_text('{"type": "FeatureCollection", "features": [' + ", ".join(squares) + "]}")
+    imported = run("import", "buildings", str(footprints), "--community", "990101001001", env=env)
+    assert imported.returncode == 0, imported.stderr
+    with psycopg.connect(external_url) as conn:
+        codes = [row[0] for row in conn.execute("SELECT code FROM buildings ORDER BY seq")]
+    retired = run("buildings", "retire", codes[0], "--reason", "error", env=env)
+    assert retired.returncode == 0, retired.stderr
+    with psycopg.connect(external_url) as conn:
+        rows = conn.execute(
+            "SELECT action, target_codes, row_count, user_name FROM audit_log ORDER BY id"
+        ).fetchall()
+    assert [(action, count) for action, _, count, _ in rows] == [
+        ("buildings.import", 2),
+        ("buildings.retire", 1),
+    ]
+    assert rows[0][1][1] == "two.geojson" and rows[1][1] == [codes[0]]
+    assert all(user.startswith("cli:") for *_, user in rows)
