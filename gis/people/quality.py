@@ -189,10 +189,13 @@ def division_quality(session: Session, *, scope: Scope, code: str, on: date) -> 
 
 def all_quality(session: Session, *, on: date, division: str | None = None) -> list[QualityReport]:
     """Every current grid and every community (under ``division`` if given): the CLI's report."""
+    rows = {str(row["area"]): row for row in sql.select_rates(session, on=on)}
+    every = sql.current_grid_codes(session, on=on, scope=Scope.system("quality"))
     grids = [
-        report_from_counts(row, kind="grid", on=on, suppress=False)
-        for row in sql.select_rates(session, on=on)
-        if division is None or str(row["area"]).startswith(division_prefix(division))
+        # a grid without buildings has no row of counts: it is listed with zeros all the same
+        report_from_counts(rows.get(code) or _empty(code), kind="grid", on=on, suppress=False)
+        for code in every
+        if division is None or code.startswith(division_prefix(division))
     ]
     prefix = division_prefix(division) if division else ""
     communities = [
@@ -234,7 +237,7 @@ class QualitySummary:
 
 
 def summarise(reports: list[QualityReport]) -> QualitySummary:
-    failing = {"registration": 0, "accuracy": 0, "late_deregistration": 0}
+    failing = {"registration": 0, "accuracy": 0, "late_deregistration": 0, "permits": 0}
     for report in reports:
         for name in failing:
             if getattr(report, name).meets is False:

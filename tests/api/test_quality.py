@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from api.cli.main import app as cli_app
+from gis.errors import InvalidInput, NotFound
 from gis.houses.models import House
 from gis.people.crypto import PeopleCipher
 from gis.people.models import Person, PersonCategory
@@ -166,11 +167,21 @@ def cli(
     get_settings.cache_clear()
 
 
-def test_the_quality_command_runs(cli: CliRunner) -> None:
-    """On the shared test database (no grids committed there): the communities' rates."""
-    result = cli.invoke(cli_app, ["quality", "--division", "990100000000"])
-    assert result.exit_code == 0, result.output
-    assert "areas; below a threshold" in result.output
+def test_the_quality_command_runs(cli: CliRunner, divisions_loaded: None) -> None:
+    """On the shared test database (no grids committed there): the communities' rates; a
+    division given in 6 or 9 digits works (it was a ValueError), an unknown one is refused
+    (it was an answer of 0 areas)."""
+    for division in ("440305", "440305005", "440305000000"):
+        result = cli.invoke(cli_app, ["quality", "--division", division])
+        assert result.exit_code == 0, result.output
+        assert "areas; below a threshold" in result.output and "permits" in result.output
+    unknown = cli.invoke(cli_app, ["quality", "--division", "440305005099"])
+    assert unknown.exit_code == 1 and isinstance(unknown.exception, NotFound)
+    assert str(unknown.exception) == "--division: no division 440305005099"
+    malformed = cli.invoke(cli_app, ["quality", "--division", "44030"])
+    assert (
+        isinstance(malformed.exception, InvalidInput) and malformed.exception.field == "--division"
+    )
     overdue = cli.invoke(cli_app, ["quality", "--overdue"])
     assert overdue.exit_code == 0, overdue.output
     assert "overdue in" in overdue.output
