@@ -6,6 +6,7 @@ import os
 import sys
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from api.cli import (
@@ -58,6 +59,9 @@ def main() -> None:
     except GisError as error:
         errors.print(f"error: {error}")
         sys.exit(1)
+    except ValidationError as error:  # an option's value a request schema refuses
+        errors.print(f"error: {describe_invalid_option(error)}", markup=False)
+        sys.exit(1)
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         errors.print(f"error: the database cannot be reached: {reason}")
@@ -68,6 +72,24 @@ def main() -> None:
         errors.print(f"error: {describe_unexpected(error)}; run with {DEBUG_VARIABLE}=1 for the "
                      "traceback", markup=False)  # fmt: skip
         sys.exit(1)
+
+
+def describe_invalid_option(error: ValidationError) -> str:
+    """``--option: the reason`` of the first value refused (a note too long, say).
+
+    >>> from pydantic import BaseModel, Field
+    >>> class Step(BaseModel):
+    ...     note: str = Field(max_length=3)
+    >>> try:
+    ...     Step(note="long")
+    ... except ValidationError as error:
+    ...     describe_invalid_option(error)
+    '--note: String should have at most 3 characters'
+    """
+    first = error.errors()[0]
+    where = first.get("loc") or ()
+    option = f"--{str(where[0]).replace('_', '-')}: " if where else ""
+    return f"{option}{first.get('msg', 'not valid')}"
 
 
 def describe_unexpected(error: BaseException) -> str:

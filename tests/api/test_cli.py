@@ -128,6 +128,12 @@ def test_unreadable_files_are_one_line_errors(tmp_path: Path) -> None:
         (("exchange", "reconcile", str(gbk), "--region", "440305", "--other-region", "110105",
           "--from", "2026-01-01", "--to", "2026-02-01"), ["outflow.csv line 2: not UTF-8"]),
         (("import", "houses", str(folder)), ["FILE: ", "is not a file"]),
+        # a value a request schema refuses names the option (it was "ValidationError: 1
+        # validation error for EventStepRequest")
+        (("events", "step", "5", "accepted", "--note", "x" * 5000),
+         ["--note: String should have at most 2000 characters"]),
+        (("events", "step", "5", "dispatched", "--department", "部" * 500),
+         ["--department: String should have at most 100 characters"]),
     ]  # fmt: skip
     for args, expected in cases:
         _refused(run(*args, env=env), *expected)
