@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -93,6 +94,11 @@ def read_division_rows(path: Path) -> Iterator[dict[str, Any]]:
                     name = (row.get("name") or "").strip()
                     if not name:
                         raise InvalidInput(f"{where}: the name is empty", field="name")
+                    if any(unicodedata.category(char) == "Cc" for char in name):
+                        raise InvalidInput(
+                            f"{where}: the name holds a control character (a line break?)",
+                            field="name",
+                        )
                     parent = None
                     if parent_column is not None:
                         try:
@@ -109,6 +115,8 @@ def read_division_rows(path: Path) -> Iterator[dict[str, Any]]:
                         "level": level,
                         "rank": level.rank,
                         "parent_code": parent,
+                        "where": where,
+                        "parent_column": parent_column,
                     }
 
 
@@ -126,6 +134,14 @@ def import_divisions(session: Session, *, path: Path) -> DivisionImportResult:
     changed_rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for row in read_division_rows(path):
+        where, parent_column = row.pop("where"), row.pop("parent_column")
+        parent = row["parent_code"]
+        if parent is not None and parent not in seen and parent not in existing:
+            raise InvalidInput(
+                f"{where}: {parent_column} names {parent}, which is not a division of the files "
+                "or the table; nothing was stored",
+                field=parent_column,
+            )
         result.read += 1
         result.by_level[row["level"].value] = result.by_level.get(row["level"].value, 0) + 1
         if row["code"] in seen:

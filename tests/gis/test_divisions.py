@@ -78,6 +78,35 @@ def test_bad_code_names_file_line_and_field(db: Session, tmp_path: Path) -> None
     assert error.value.field == "code"
 
 
+def test_a_row_whose_parent_is_unknown_names_file_line_and_column(
+    db: Session, tmp_path: Path
+) -> None:
+    """It was a database error (a foreign key) naming no file or line."""
+    (tmp_path / "provinces.csv").write_text("code,name\n97,测试省\n", encoding="utf-8")
+    (tmp_path / "cities.csv").write_text(
+        "code,name,provinceCode\n9701,测试市,97\n", encoding="utf-8"
+    )
+    (tmp_path / "areas.csv").write_text(
+        "code,name,provinceCode,cityCode\n970101,测试区,97,9701\n", encoding="utf-8"
+    )
+    (tmp_path / "streets.csv").write_text(
+        "code,name,provinceCode,cityCode,areaCode\n970199001,街道,97,9701,970199\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput) as refused:
+        import_divisions(db, path=tmp_path)
+    assert refused.value.field == "areaCode"
+    assert str(refused.value).startswith(
+        "areaCode: streets.csv line 2: areaCode names 970199000000"
+    )
+    (tmp_path / "streets.csv").write_text(  # a name holding a line break
+        'code,name,provinceCode,cityCode,areaCode\n970101001,"街\n道",97,9701,970101\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput, match="control character"):
+        import_divisions(db, path=tmp_path)
+
+
 def test_boundaries_without_crs_are_refused(db: Session, tmp_path: Path) -> None:
     path = tmp_path / "no-crs.csv"
     path.write_text('code,WKT\n440305,"POLYGON((0 0,1 0,1 1,0 0))"\n')
