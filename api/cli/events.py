@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.cli.common import cli_actor, console, engine_scope, session_scope
 from gis.access.scope import Scope
 from gis.audit.service import record_audit
+from gis.codes import parse_grid_code
 from gis.crs import parse_crs
 from gis.db import make_session_factory
 from gis.errors import InvalidInput
@@ -48,7 +49,7 @@ def list_command(
             session,
             scope=_scope(),
             now=events.now_utc(),
-            grid_code=grid,
+            grid_code=parse_grid_code(grid, field="--grid") if grid else None,
             is_overdue=overdue,
             limit=limit,
         )

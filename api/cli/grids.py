@@ -13,7 +13,7 @@ from api.cli.common import audit_cli, console, session_scope
 from gis.access.scope import Scope, division_prefix
 from gis.clock import today_in_china
 from gis.crs import parse_crs
-from gis.divisions.service import pad_code
+from gis.divisions.service import pad_code, require_known_division
 from gis.errors import InvalidInput, TopologyViolation
 from gis.grids.classes import ClassConfig
 from gis.settings import get_settings
@@ -60,8 +60,10 @@ def validate(division: DivisionOption = None, at: AtOption = None) -> None:
     from gis.grids.validation import validate_live
 
     on = _date(at, option="--at")
-    prefix = division_prefix(pad_code(division)) if division else ""
+    prefix = division_prefix(pad_code(division, field_name="--division")) if division else ""
     with session_scope() as session:
+        if division:
+            require_known_division(session, pad_code(division), field="--division")
         report = validate_live(session, prefix=prefix, on=on)
     print_problems([p.feature() for p in report.problems])
     console.print(
@@ -82,8 +84,10 @@ def classify(
     from gis.grids.classify import classify_grids
 
     on = _date(at, option="--at")
-    prefix = division_prefix(pad_code(division)) if division else None
+    prefix = division_prefix(pad_code(division, field_name="--division")) if division else None
     with session_scope() as session:
+        if division:
+            require_known_division(session, pad_code(division), field="--division")
         report = classify_grids(
             session,
             on=on,

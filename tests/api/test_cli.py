@@ -191,6 +191,10 @@ def test_changes_from_the_command_line_are_audited(external_url: str, tmp_path: 
         codes = [row[0] for row in conn.execute("SELECT code FROM buildings ORDER BY seq")]
     retired = run("buildings", "retire", codes[0], "--reason", "error", env=env)
     assert retired.returncode == 0, retired.stderr
+    # unknown or malformed codes are errors, not empty answers (neither is audited as a change)
+    _refused(run("grids", "validate", "--division", "999999", env=env),
+             "--division: no division 999999000000")  # fmt: skip
+    _refused(run("events", "list", "--grid", "12", env=env), "--grid: a grid code has 15 digits")
     with psycopg.connect(external_url) as conn:
         rows = conn.execute(
             "SELECT action, target_codes, row_count, user_name FROM audit_log ORDER BY id"

@@ -187,6 +187,10 @@ def test_bad_requests_name_the_option(db: Session, world: World, tmp_path: Path)
         with pytest.raises(InvalidInput) as caught:
             _export(db, ExportLayer.BUILDINGS, out, **options)
         assert caught.value.field == field
+    # an unknown division is not "no buildings in your scope"
+    with pytest.raises(NotFound) as missing:
+        _export(db, ExportLayer.BUILDINGS, tmp_path / "b.gpkg", division_code="999999")
+    assert missing.value.field == "--division" and not (tmp_path / "b.gpkg").exists()
     with pytest.raises(InvalidInput) as caught:
         ExportFormat.from_path(tmp_path / "b.shp")
     assert caught.value.field == "--format"
