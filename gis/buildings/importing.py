@@ -75,6 +75,43 @@ class PreparedBatch:
     repaired_ids: list[str]
 
 
+MAX_HEIGHT_M = 1000.0  # the tallest building is 828 m
+MAX_FLOORS = 200
+MIN_AREA_M2 = 1.0
+METRES_PER_DEGREE = 111_320.0
+
+
+def row_problems(
+    batch: FootprintBatch, geoms: npt.NDArray[Any], rows: npt.NDArray[np.int64]
+) -> dict[int, str]:
+    """Why rows whose polygons passed (``geoms`` in EPSG:4490) are still no building: a
+    structure class other than 1, 2 or 3, a height or a floor count no building has, a footprint
+    under 1 m², or the same footprint as an earlier row of the batch (it would get a second
+    code)."""
+    problems: dict[int, str] = {}
+    if rows.size == 0:
+        return problems
+    shapes = geoms[rows]
+    lat = np.radians(shapely.get_y(shapely.centroid(shapes)))
+    areas_m2 = shapely.area(shapes) * METRES_PER_DEGREE**2 * np.cos(lat)
+    keys = shapely.to_wkb(shapely.normalize(shapely.set_precision(shapes, 1e-7)))
+    seen: dict[bytes, int] = {}
+    for position, i in enumerate(rows.tolist()):
+        if batch.structure_classes[i] == 0:
+            problems[i] = "structure_class is not 1, 2 or 3"
+        elif batch.heights_m[i] > MAX_HEIGHT_M:
+            problems[i] = f"height_m {batch.heights_m[i]:g} is more than {MAX_HEIGHT_M:g} m"
+        elif batch.floors[i] > MAX_FLOORS:
+            problems[i] = f"floors {batch.floors[i]:g} is more than {MAX_FLOORS}"
+        elif areas_m2[position] < MIN_AREA_M2:
+            problems[i] = f"the footprint is {areas_m2[position]:.2g} m², under {MIN_AREA_M2:g} m²"
+        elif keys[position] in seen:
+            problems[i] = f"the same footprint as row {int(batch.rows[seen[keys[position]]])}"
+        else:
+            seen[keys[position]] = i
+    return problems
+
+
 def prepare_batch(batch: FootprintBatch, *, source: FootprintSource, repair: bool) -> PreparedBatch:
     """Check the geometries in the source CRS, convert the good ones, re-check after conversion."""
     check = check_polygons(batch.geoms, repair=repair, is_geographic=source.crs.is_geographic)
@@ -86,6 +123,8 @@ def prepare_batch(batch: FootprintBatch, *, source: FootprintSource, repair: boo
             check.refuse(int(index[position]), "invalid after conversion to EPSG:4490")
     geoms = check.geoms.copy()
     geoms[index] = converted
+    for i, reason in row_problems(batch, geoms, np.flatnonzero(check.accepted)).items():
+        check.refuse(i, reason)
     keep = np.flatnonzero(check.accepted)
     rejections = [
         Rejection(int(batch.rows[i]), batch.source_ids[i], reason)

@@ -152,9 +152,16 @@ def _numbers(
 
 
 def _structure_classes(table: dict[str, list[Any]], count: int) -> npt.NDArray[np.int64]:
+    """1, 2 or 3 as the file says (1 when it says nothing); 0 for a value that is none of them,
+    which the import rejects rather than store as 1."""
     if "structure_class" in table:
         values = np.asarray(
-            [int(v) if str(v) in {"1", "2", "3"} else 1 for v in table["structure_class"]]
+            [
+                int(str(v).strip())
+                if str(v).strip() in {"1", "2", "3"}
+                else (1 if _blank(v) else 0)
+                for v in table["structure_class"]
+            ]
         )
         return values.astype(np.int64)
     if "building" in table:
@@ -164,3 +171,9 @@ def _structure_classes(table: dict[str, list[Any]], count: int) -> npt.NDArray[n
             dtype=np.int64,
         )
     return np.ones(count, dtype=np.int64)
+
+
+def _blank(value: Any) -> bool:
+    return (
+        value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
+    )

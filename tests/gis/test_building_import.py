@@ -143,8 +143,13 @@ def test_liechtenstein_gpkg_and_pbf_give_the_same_count(
     layer: str | None,
 ) -> None:
     summary = run(factory, shared_data / name, tmp_path, layer=layer, community=test_community)
-    assert summary.read == summary.imported == 3723
-    assert db.scalar(select(func.count()).select_from(Building)) == 3723
+    # OpenStreetMap has one building twice (ways 1176 and the one two rows before it, the same
+    # outline): it gets one code, the second row is a rejected duplicate
+    assert (summary.read, summary.imported) == (3723, 3722)
+    [duplicate] = summary.rejections
+    assert duplicate.source_id in ("1176", "w1176")
+    assert duplicate.reason.startswith("the same footprint as row ")
+    assert db.scalar(select(func.count()).select_from(Building)) == 3722
 
 
 def test_a_file_without_crs_is_refused(tmp_path: Path) -> None:
@@ -171,8 +176,21 @@ def test_bad_rows_are_rejected_with_reasons(
         "bowtie": shapely.Polygon([(9.5, 47.1), (9.51, 47.11), (9.51, 47.1), (9.5, 47.11)]),
         "nan": shapely.Polygon([(9.5, 47.1), (float("nan"), 47.1), (9.5, 47.2)]),
     }
+    # polygons that are fine, with attributes or a size no building has, or twice in the file
+    box = [shapely.box(9.5 + i * 0.001, 47.2, 9.5001 + i * 0.001, 47.2001) for i in range(5)]
+    rows |= {"class9": box[0], "tall": box[1], "storeys": box[2], "twice": good,
+             "speck": shapely.box(9.6, 47.2, 9.6000001, 47.2000001)}  # fmt: skip
+    attributes = {"class9": ("9", None, None), "tall": (None, 1e9, None),
+                  "storeys": (None, None, 32767)}  # fmt: skip
     frame = gpd.GeoDataFrame(
-        {"source_id": list(rows)}, geometry=list(rows.values()), crs="EPSG:4326"
+        {
+            "source_id": list(rows),
+            "structure_class": [attributes.get(k, (None,) * 3)[0] for k in rows],
+            "height_m": [attributes.get(k, (None,) * 3)[1] for k in rows],
+            "floors": [attributes.get(k, (None,) * 3)[2] for k in rows],
+        },
+        geometry=list(rows.values()),
+        crs="EPSG:4326",
     )
     path = tmp_path / "bad.gpkg"
     frame.to_file(path, layer="buildings")
@@ -184,6 +202,11 @@ def test_bad_rows_are_rejected_with_reasons(
     assert "swapped" in reasons["swapped"]
     assert "Self-intersection" in reasons["bowtie"]
     assert "NaN" in reasons["nan"]
+    assert reasons["class9"] == "structure_class is not 1, 2 or 3"  # was stored as 1
+    assert reasons["tall"] == "height_m 1e+09 is more than 1000 m"
+    assert reasons["storeys"] == "floors 32767 is more than 200"
+    assert reasons["twice"] == "the same footprint as row 1"  # would have had two codes
+    assert reasons["speck"].endswith("m², under 1 m²")
 
 
 @pytest.mark.usefixtures("nanshan_communities")
