@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +13,7 @@ from api.cli.common import audit_cli, console, session_scope
 from gis.crs import parse_crs
 from gis.divisions import service as divisions
 from gis.errors import InvalidInput
+from gis.settings import get_settings
 
 app = typer.Typer(help="Import real files into the database.", no_args_is_help=True)
 
@@ -85,9 +88,13 @@ def import_buildings(
 
 @app.command("houses")
 def import_houses(
-    file: Annotated[Path, typer.Argument(help="CSV: building_code, floor, room, use, area_m2")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV or XLSX: building_code, floor, room, use, area_m2")
+    ],
+    rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (CSV)")] = None,
 ) -> None:
-    """Add houses (units 00001…) to buildings from a CSV list; bad rows are reported."""
+    """Add houses (units 00001…) to buildings from a list; bad rows go to a rejects file, and a
+    house listed again (same building, floor and room) is not added twice."""
     from gis.houses.service import import_houses as add_houses
 
     if not file.exists():
@@ -95,10 +102,22 @@ def import_houses(
     with session_scope() as session:
         result = add_houses(session, path=file)
         audit_cli(session, "houses.import", target_codes=[file.name], row_count=result.imported)
-    for line, reason in result.rejected:
+    for line, reason in result.rejected[:20]:
         console.print(f"  rejected line {line}: {reason}")
+    if result.rejected:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        default = get_settings().data_dir / "rejects" / f"houses-{file.stem}-{stamp}.csv"
+        rejects_file = rejects or default
+        rejects_file.parent.mkdir(parents=True, exist_ok=True)
+        with rejects_file.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["line", "reason", *result.headers])
+            for line, reason in result.rejected:
+                writer.writerow([line, reason, *result.raw.get(line, [])])
+        console.print(f"  rejected rows with their reasons: {rejects_file}")
     console.print(
-        f"read {result.read:,}, imported {result.imported:,}, rejected {len(result.rejected):,}"
+        f"read {result.read:,}, imported {result.imported:,}, already there "
+        f"{result.already_there:,}, rejected {len(result.rejected):,}"
     )
 
 

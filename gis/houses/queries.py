@@ -99,3 +99,13 @@ def set_building_use(session: Session, *, uses: dict[uuid.UUID, str]) -> None:
 def copy_houses(session: Session, rows: Iterable[Sequence[Any]]) -> int:
     """Bulk-load house rows (in ``HOUSE_COPY_COLUMNS`` order) with COPY."""
     return copy_rows(session, table="houses", columns=HOUSE_COPY_COLUMNS, rows=rows)
+
+
+def select_named_units(
+    session: Session, *, building_uids: Sequence[uuid.UUID]
+) -> set[tuple[uuid.UUID, int | None, str]]:
+    """(building, floor, room) of the houses of these buildings that have a room number."""
+    statement = select(House.building_uid, House.floor, House.room).where(
+        House.building_uid.in_(building_uids), House.room.is_not(None)
+    )
+    return {(uid, floor, str(room)) for uid, floor, room in session.execute(statement).all()}

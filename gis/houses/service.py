@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from gis.codes import MAX_UNIT, format_codes, group_code, parse_code
 from gis.errors import InvalidInput
 from gis.houses import queries
 from gis.houses.models import HouseUse
-from gis.table_files import csv_records
+from gis.table_files import csv_records, xlsx_records
 
 # Column names accepted in a house list, English and Chinese.
 COLUMNS = {
@@ -39,7 +40,20 @@ METRES_PER_FLOOR = 3.0
 class HouseImportResult:
     read: int = 0
     imported: int = 0
+    already_there: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    raw: dict[int, list[str]] = field(default_factory=dict)
+    """The cells of each rejected line, for the rejects file."""
+
+
+def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells as text) of a CSV or XLSX list; the header is line 1."""
+    if path.suffix.lower() == ".xlsx":
+        for line, values in xlsx_records(path):
+            yield line, ["" if value is None else str(value) for value in values]
+    else:
+        yield from csv_records(path)  # a file that cannot be read is refused naming the line
 
 
 def _column(row: dict[str, str], name: str) -> str:
@@ -92,12 +106,22 @@ def import_houses(session: Session, *, path: Path) -> HouseImportResult:
     """
     result = HouseImportResult()
     parsed: list[tuple[int, dict[str, Any]]] = []
-    records = csv_records(path)  # a file that cannot be read is refused naming the line
+    records = _records(path)
     _, headers = next(records, (1, []))
+    headers = [header.strip() for header in headers]
+    result.headers = headers
+    if not set(COLUMNS["building_code"]) & set(headers):
+        raise InvalidInput(
+            f"{path.name} has no building_code (楼栋编码) column; its header is "
+            f"{', '.join(headers) or 'empty'}",
+            field="FILE",
+        )
+    cells_of: dict[int, list[str]] = {}
     for line, cells in records:
         if not any(cell.strip() for cell in cells):
             continue
         result.read += 1
+        cells_of[line] = cells
         try:
             parsed.append((line, parse_house_row(dict(zip(headers, cells, strict=False)))))
         except InvalidInput as error:
@@ -105,15 +129,27 @@ def import_houses(session: Session, *, path: Path) -> HouseImportResult:
     buildings = queries.select_live_buildings(
         session, codes=sorted({values["building_code"] for _, values in parsed})
     )
-    last_units = queries.select_last_units(
-        session, building_uids=[b.uid for b in buildings.values()]
-    )
+    uids = [b.uid for b in buildings.values()]
+    last_units = queries.select_last_units(session, building_uids=uids)
+    # a house with a room number is its building, floor and room: listed again (a second run,
+    # or twice in the file), it is not a second house
+    stored = queries.select_named_units(session, building_uids=uids)
+    in_file: dict[tuple[Any, ...], int] = {}
     rows = []
     for line, values in parsed:
         building = buildings.get(values["building_code"])
         if building is None:
             result.rejected.append((line, "building_code: no live building has this code"))
             continue
+        if values["room"] is not None:
+            key = (building.uid, values["floor"], values["room"])
+            if key in stored:
+                result.already_there += 1
+                continue
+            if key in in_file:
+                result.rejected.append((line, f"room: the same house as line {in_file[key]}"))
+                continue
+            in_file[key] = line
         unit = last_units.get(building.uid, 0) + 1
         if unit > MAX_UNIT:
             reason = f"building_code: {group_code(building.code)} has no unit number left"
@@ -147,6 +183,7 @@ def import_houses(session: Session, *, path: Path) -> HouseImportResult:
         ),
     )
     result.rejected.sort()
+    result.raw = {line: cells_of.get(line, []) for line, _ in result.rejected}
     session.flush()
     return result
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
+from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.iso7064 import mod_11_2
@@ -68,9 +69,40 @@ def test_import_houses_keeps_good_rows_and_reports_bad_ones(
     houses = db.scalars(select(House).order_by(House.unit)).all()
     assert [h.unit for h in houses] == [1, 2]
     assert all(h.code[:19] == first[:19] and mod_11_2.is_valid(h.code) for h in houses)
-    again = import_houses(db, path=path)  # units continue, codes never repeat
-    assert [h.unit for h in db.scalars(select(House).order_by(House.unit))] == [1, 2, 3, 4]
-    assert again.imported == 2
+    # the same list again adds nothing: each of its houses is already there (it added two more)
+    again = import_houses(db, path=path)
+    assert (again.imported, again.already_there) == (0, 2)
+    # new rooms continue the units, codes never repeat; a room listed twice is one house
+    more = tmp_path / "more.csv"
+    more.write_text(
+        "楼栋编码,楼层,房号\n"
+        f"{first},3,301\n{first},3,302\n{first},3,301\n{first},3,\n{first},3,\n",
+        encoding="utf-8",
+    )
+    added = import_houses(db, path=more)
+    assert added.imported == 4 and added.rejected == [(4, "room: the same house as line 2")]
+    assert added.raw[4] == [first, "3", "301"]  # for the rejects file
+    assert [h.unit for h in db.scalars(select(House).order_by(House.unit))] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_house_list_must_have_building_codes_and_may_be_a_workbook(
+    db: Session, two_buildings: list[str], tmp_path: Path
+) -> None:
+    """A header without building_code was read as rows of empty codes (or as no rows at all)
+    with exit 0; an XLSX list was refused as 'not UTF-8'."""
+    path = tmp_path / "houses.csv"
+    path.write_text("bldg,floor,room\nX,1,101\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="has no building_code") as refused:
+        import_houses(db, path=path)
+    assert refused.value.field == "FILE"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["building_code", "floor", "room", "use", "area_m2"])
+    sheet.append([two_buildings[0], 1, "101", "住宅", 45.5])
+    workbook = tmp_path / "houses.xlsx"
+    book.save(workbook)
+    assert import_houses(db, path=workbook).imported == 1
 
 
 def test_estimated_houses(
