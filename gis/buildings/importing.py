@@ -350,12 +350,17 @@ def _load_batch(
     if len(batch) == 0:
         return 0, rejections
     min_x, min_y, max_x, max_y = (float(v) for v in shapely.total_bounds(batch.geoms))
-    existing = queries.count_live_buildings(
+    nearby = queries.count_live_buildings(
         session, bbox=(min_x, min_y, max_x, max_y), other_than_batch=batch_id
+    )
+    # buildings in the batch's box (cheap) are only a conflict when a footprint lies over one:
+    # new buildings between coded ones are what a plain import is for
+    existing = nearby and queries.count_overlapped_live(
+        session, geoms_wkb=shapely.to_wkb(batch.geoms).tolist(), other_than_batch=batch_id
     )
     if existing:
         raise Conflict(
-            f"{existing:,} buildings already exist where this file lies: "
+            f"{existing:,} buildings already exist where this file's footprints lie: "
             "import it with --resurvey to match footprints to their codes",
             field="--resurvey",
         )

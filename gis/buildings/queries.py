@@ -117,6 +117,29 @@ def select_division_rank(session: Session, *, code: str) -> int | None:
     return session.scalar(select(Division.rank).where(Division.code == code))
 
 
+def count_overlapped_live(
+    session: Session, *, geoms_wkb: Sequence[bytes], other_than_batch: int
+) -> int:
+    """Non-retired buildings, not loaded by this import, whose interior meets the interior of
+    one of these footprints (EPSG:4490 WKB): a neighbour sharing a wall does not count."""
+    return int(
+        session.execute(
+            text(
+                """
+                SELECT count(DISTINCT b.uid)
+                FROM unnest(CAST(:wkbs AS bytea[])) AS w(wkb)
+                CROSS JOIN LATERAL (SELECT ST_GeomFromWKB(w.wkb, 4490) AS geom) AS f
+                JOIN buildings AS b ON b.geom && f.geom
+                  AND ST_Relate(b.geom, f.geom, 'T********')
+                WHERE b.status <> 'retired'
+                  AND (b.batch_id IS NULL OR b.batch_id <> :batch)
+                """
+            ),
+            {"wkbs": list(geoms_wkb), "batch": other_than_batch},
+        ).scalar_one()
+    )
+
+
 def count_live_buildings(session: Session, *, bbox: Bbox, other_than_batch: int) -> int:
     """Non-retired buildings whose bbox meets ``bbox``, not loaded by this import."""
     envelope = func.ST_MakeEnvelope(*bbox, 4490)

@@ -321,3 +321,17 @@ def test_an_import_given_a_community_keeps_to_its_boundary(
     assert "outside community 990101001001" in far.rejections[0].reason
     _import(factory, _write(tmp_path / "near.gpkg", SQUARES))
     assert db.scalar(select(func.count()).select_from(Building)) == len(SQUARES)
+
+
+def test_new_buildings_between_coded_ones_are_imported(
+    factory: sessionmaker[Session], db: Session, buildings: list[str], tmp_path: Path
+) -> None:
+    """A plain import is refused only when a footprint lies over a live building (the whole
+    file's box holding one was enough: new buildings between coded ones needed --resurvey,
+    which marks every building missing from the file for removal)."""
+    between = [shapely.box(9.5005 + i * 0.001, 47.1, 9.5007 + i * 0.001, 47.1002) for i in range(3)]
+    _import(factory, _write(tmp_path / "between.gpkg", between))
+    assert db.scalar(select(func.count()).select_from(Building)) == len(SQUARES) + 3
+    over = [shapely.transform(SQUARES[0], lambda xy: xy + [0.00005, 0.0])]
+    with pytest.raises(Conflict, match="1 buildings already exist where this file's footprints"):
+        _import(factory, _write(tmp_path / "over.gpkg", over))
