@@ -318,6 +318,9 @@ def import_buildings(
         write_rejections(rejects_file, summary.rejections)  # what was refused is not lost
         with transaction(factory) as session:
             stored = queries.count_batch_buildings(session, batch_id=batch_id)
+            # with two loaders a batch may have committed without being collected yet: the
+            # batch record says what the database holds
+            summary.imported = stored
             queries.finish_import_batch(
                 session, batch_id=batch_id, status="failed", counts=summary.counts()
             )

@@ -335,3 +335,27 @@ def test_new_buildings_between_coded_ones_are_imported(
     over = [shapely.transform(SQUARES[0], lambda xy: xy + [0.00005, 0.0])]
     with pytest.raises(Conflict, match="1 buildings already exist where this file's footprints"):
         _import(factory, _write(tmp_path / "over.gpkg", over))
+
+
+def test_a_broken_off_import_with_two_loaders_records_what_is_stored(
+    scratch_factory: sessionmaker[Session], shared_data: Path, tmp_path: Path
+) -> None:
+    """With two loaders a batch can commit before it is counted: the failed batch's record
+    said 1,499 buildings where the database held 1,999."""
+    with transaction(scratch_factory) as session:
+        _seed_community(session)
+    frame = gpd.read_file(shared_data / "shenzhen-nanshan.gpkg", layer="buildings")
+    whole = tmp_path / "nanshan.fgb"
+    frame.to_file(whole, driver="FlatGeobuf", SPATIAL_INDEX="NO")
+    broken = tmp_path / "broken.fgb"
+    broken.write_bytes(whole.read_bytes()[: whole.stat().st_size * 3 // 4])
+    source = open_footprints(broken, layer=None, crs=parse_crs("GCJ02"))
+    with pytest.raises(InvalidInput, match="batches before are stored"):
+        import_buildings(scratch_factory, source=source, community_code=COMMUNITY, repair=False,
+                         rejects_file=tmp_path / "r.csv", batch_size=500, loaders=2)  # fmt: skip
+    with transaction(scratch_factory) as session:
+        stored = session.scalar(select(func.count()).select_from(Building))
+        recorded = session.execute(
+            text("SELECT status, counts->>'imported' FROM import_batches WHERE kind = 'buildings'")
+        ).one()
+    assert stored and recorded == ("failed", str(stored))
