@@ -193,6 +193,14 @@ def reconcile_command(
     suffix = _suffix(file)
     if suffix == ".csv" and not (other_region and period_from and period_to):
         raise InvalidInput("a CSV file needs --other-region, --from and --to", field="file")
+    given = [name for name, value in (("--other-region", other_region), ("--from", period_from),
+                                      ("--to", period_to)) if value]  # fmt: skip
+    if suffix != ".csv" and given:
+        raise InvalidInput(
+            f"{', '.join(given)}: for CSV files only; a JSON file names its region and period "
+            "itself (they would be ignored)",
+            field=given[0],
+        )
     outflow = exchange.read_exchange_file(
         read_text(file, field="file"),
         suffix=suffix,

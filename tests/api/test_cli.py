@@ -127,6 +127,8 @@ def test_unreadable_files_are_one_line_errors(tmp_path: Path) -> None:
          ["file: ", "missing.json does not exist"]),
         (("exchange", "reconcile", str(gbk), "--region", "440305", "--other-region", "110105",
           "--from", "2026-01-01", "--to", "2026-02-01"), ["outflow.csv line 2: not UTF-8"]),
+        (("exchange", "reconcile", str(tmp_path / "of1.json"), "--region", "440305",
+          "--other-region", "110105"), ["--other-region: for CSV files only"]),
         (("import", "houses", str(folder)), ["FILE: ", "is not a file"]),
         # a value a request schema refuses names the option (it was "ValidationError: 1
         # validation error for EventStepRequest")
