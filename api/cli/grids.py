@@ -120,6 +120,14 @@ def suggest(
     from gis.grids.impact import plan_impact
     from gis.grids.suggesting import suggest_plan
 
+    if community and division:
+        raise InvalidInput("name a --community or a --division, not both", field="--division")
+    if effective and not publish:
+        raise InvalidInput(
+            "--effective is the date of publishing: add --publish, or publish the draft later "
+            "with gridhouse grids publish PLAN --effective DATE",
+            field="--effective",
+        )
     code = community or division
     if code is None:
         raise InvalidInput("name a --community (or a --division)", field="--community")

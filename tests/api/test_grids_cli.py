@@ -63,6 +63,14 @@ def test_grid_commands(external_url: str, tmp_path: Path) -> None:  # noqa: F811
     roads.write_text(shapely.to_geojson(LineString([(113.83, 22.59), (113.83, 22.63)])))
     loaded = run("import", "roads", str(roads), "--crs", "EPSG:4326", env=env)
     assert loaded.returncode == 0 and "1 loaded" in loaded.stdout, loaded.stderr
+    # options that would be ignored are refused, naming them (nothing drafted)
+    ignored = run("grids", "suggest", "--community", COMMUNITY_EAST, "--effective", "2026-01-01",
+                  env=env)  # fmt: skip
+    assert ignored.returncode == 1 and "--effective: --effective is the date of publishing" in (
+        ignored.stderr
+    )
+    both = run("grids", "suggest", "--community", COMMUNITY_EAST, "--division", "970101", env=env)
+    assert both.returncode == 1 and "--division: name a --community or a --division" in both.stderr
     suggested = run("grids", "suggest", "--community", COMMUNITY_EAST, "--publish", env=env)
     assert suggested.returncode == 0, suggested.stderr
     assert "1 grids suggested, 0 error(s)" in suggested.stdout
