@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from gis.audit.schemas import Actor
 from gis.audit.service import record_audit
 from gis.db import database_url, make_engine, make_session_factory, transaction
+from gis.errors import GisError
 from gis.settings import get_settings
 from gis.users.models import Role
 
@@ -64,3 +65,15 @@ def audit_cli_job(action: str, *, target_codes: Sequence[str] = (), row_count: i
     its own once the job is done."""
     with session_scope() as session:
         audit_cli(session, action, target_codes=target_codes, row_count=row_count)
+
+
+@contextmanager
+def options_named(options: dict[str, str]) -> Iterator[None]:
+    """Errors of the domain name the request's fields (``period_to``); a command names them as
+    its options (``--to``)."""
+    try:
+        yield
+    except GisError as error:
+        if error.field in options:
+            error.field = options[error.field]
+        raise

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.common import cli_actor, console, engine_scope, session_scope
+from api.cli.common import cli_actor, console, engine_scope, options_named, session_scope
 from gis.access.scope import Scope
 from gis.audit.service import record_audit
 from gis.codes import parse_grid_code
@@ -27,6 +27,8 @@ from gis.people.registry import load_people_cipher
 from gis.private_files import open_private
 from gis.settings import get_settings
 from gis.table_files import read_text
+
+EXCHANGE_OPTIONS = {"period_from": "--from", "period_to": "--to", "region": "--region"}
 
 app = typer.Typer(help="Events: list, overdue, move through their steps.", no_args_is_help=True)
 permits_app = typer.Typer(help="Residence permits: reminders per grid.", no_args_is_help=True)
@@ -159,7 +161,7 @@ def export_command(
     """Write the inflow records of a period (full ID numbers: keep the file safe)."""
     kind = _suffix(out)
     cipher = load_people_cipher(get_settings())
-    with session_scope() as session:
+    with session_scope() as session, options_named(EXCHANGE_OPTIONS):
         file = exchange.export_inflow(
             session,
             scope=_scope(),
@@ -210,7 +212,7 @@ def reconcile_command(
         period_to=_date(period_to or "2000-01-01", "--to"),
     )
     cipher = load_people_cipher(get_settings())
-    with session_scope() as session:
+    with session_scope() as session, options_named(EXCHANGE_OPTIONS):
         report = exchange.reconcile(
             session, scope=_scope(), cipher=cipher, region=region, outflow=outflow
         )

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli.common import audit_cli, console, session_scope
+from api.cli.common import audit_cli, console, options_named, session_scope
 from gis.access.scope import Scope, division_prefix
 from gis.clock import today_in_china
 from gis.crs import parse_crs
@@ -129,12 +129,16 @@ def suggest(
             field="--effective",
         )
     code = community or division
+    option = "--community" if community else "--division"
     if code is None:
         raise InvalidInput("name a --community (or a --division)", field="--community")
     scope = _scope()
-    with session_scope() as session:
+    with session_scope() as session, options_named({"division_code": option}):
         plan = suggest_plan(
-            session, division_code=pad_code(code), scope=scope, target_households=target_households
+            session,
+            division_code=pad_code(code, field_name=option),
+            scope=scope,
+            target_households=target_households,
         )
         impact = plan_impact(session, plan_id=plan.id, scope=scope, config=_config(None))
         for grid in impact.grids:
@@ -189,7 +193,7 @@ def run_grid_import(
     from gis.grids.importing import import_grids
 
     on = _date(valid_from, option="--valid-from")
-    with session_scope() as session:
+    with session_scope() as session, options_named({"effective_date": "--valid-from"}):
         try:
             result = import_grids(
                 session,

@@ -56,6 +56,11 @@ def test_event_permit_and_exchange_commands(external_url: str, tmp_path: Path) -
     assert out.stat().st_mode & 0o777 == 0o600
     again = run("exchange", "export", *period, "--out", str(out), env=env)
     assert again.returncode == 1 and f"--out: {out} exists" in again.stderr
+    # the service's errors name the command's options (it said period_to)
+    backwards = run("exchange", "export", "--region", "990101000000", "--from", "2025-12-31",
+                    "--to", "2025-01-01", "--out", str(tmp_path / "b.json"), env=env)  # fmt: skip
+    assert backwards.returncode == 1
+    assert backwards.stderr.startswith("error: --to: the period ends before it starts")
 
 
 def test_import_events_twice_adds_nothing_the_second_time(
