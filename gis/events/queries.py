@@ -210,10 +210,16 @@ def open_events_per_grid(session: Session, *, uids: Sequence[Any], on: date) -> 
     return {str(row.key): int(row.open_events) for row in rows}
 
 
-def is_active_officer(session: Session, *, name: str) -> bool:
-    """Whether ``name`` is an enabled user who may take an event (an officer or an admin)."""
+def may_take_event(session: Session, *, name: str, grid_code: str | None) -> str | None:
+    """Why ``name`` may not take an event of ``grid_code`` (``None``: they may): an enabled
+    admin, or an enabled officer with the event's grid (an officer of other grids could not
+    even open it)."""
     user = session.scalar(select(User).where(User.name == name))
-    return user is not None and user.role in (Role.OFFICER, Role.ADMIN) and not user.is_disabled
+    if user is None or user.role not in (Role.OFFICER, Role.ADMIN) or user.is_disabled:
+        return f"{name!r} is not an enabled officer or admin account"
+    if user.role is Role.OFFICER and grid_code and grid_code not in (user.grid_codes or []):
+        return f"officer {name!r} has not grid {grid_code}: dispatch to an officer of the grid"
+    return None
 
 
 _FIGURES_PER_GRID = text(

@@ -148,12 +148,12 @@ def step_event(
                 "dispatch to an officer (assignee) or to a department, one of the two",
                 field="assignee",
             )
-        if request.assignee is not None and not queries.is_active_officer(
-            session, name=request.assignee
-        ):
-            raise InvalidInput(
-                f"{request.assignee!r} is not an enabled officer or admin account", field="assignee"
+        if request.assignee is not None:
+            refusal = queries.may_take_event(
+                session, name=request.assignee, grid_code=event.grid_code
             )
+            if refusal is not None:
+                raise InvalidInput(refusal, field="assignee")
         event.assignee, event.department = request.assignee, request.department
     elif request.assignee is not None or request.department is not None:
         raise InvalidInput("only a dispatch step names an assignee or department", field="assignee")

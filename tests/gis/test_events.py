@@ -19,7 +19,7 @@ from gis.grids.indicators import measure_live_grids
 from gis.grids.models import Grid
 from gis.people.crypto import PeopleCipher
 from gis.people.periods import CHINA
-from gis.users.models import Role
+from gis.users.models import Role, User
 from tests.access_world import GRID_OWN, World, build_world
 from tests.people_world import add_people_world
 
@@ -66,6 +66,25 @@ def test_an_event_goes_through_every_step_with_who_when_and_note(db: Session, wo
     ]  # fmt: skip
     assert {s.actor for s in read.steps} == {"t_officer"}
     assert read.steps[3].note == "调解完成" and read.assignee == "t_officer"
+
+
+def test_an_event_is_dispatched_to_someone_who_may_take_it(db: Session, world: World) -> None:
+    """An officer of other grids could not even open the event: dispatching it to them was
+    accepted all the same."""
+    db.add(User(name="t_officer_far", role=Role.OFFICER, grid_codes=["990102001001001"],
+                password_hash="x"))  # fmt: skip
+    db.flush()
+    event = _report(db, world)
+    _step(db, event.id, S.ACCEPTED)
+    for name, reason in (
+        ("t_officer_far", f"officer 't_officer_far' has not grid {GRID_OWN}"),
+        (world.users[Role.POLICE], "is not an enabled officer or admin account"),
+        ("nobody", "is not an enabled officer or admin account"),
+    ):
+        with pytest.raises(InvalidInput, match=reason) as refused:
+            _step(db, event.id, S.DISPATCHED, assignee=name)
+        assert refused.value.field == "assignee"
+    _step(db, event.id, S.DISPATCHED, assignee=world.users[Role.ADMIN])  # an admin may
 
 
 def test_closing_an_event_never_checked_is_refused_with_a_clear_message(
