@@ -54,15 +54,26 @@ def select_division(session: Session, *, code: str) -> Division | None:
     return session.get(Division, code)
 
 
+# the live buildings lying in the communities, and those coded to them wherever they lie (an
+# import given --community, a corrected footprint): a building of the community that no grid
+# holds is a gap in the grids all the same
 _BUILDING_POINTS = text(
     """
-    SELECT DISTINCT ON (b.code) b.code, ST_X(p.pt) AS x, ST_Y(p.pt) AS y, d.code AS community
-    FROM divisions d
-    JOIN buildings b ON b.geom && d.geom
-    CROSS JOIN LATERAL (SELECT ST_PointOnSurface(b.geom) AS pt) p
-    WHERE d.code = ANY(CAST(:communities AS varchar[])) AND d.geom IS NOT NULL
-      AND b.status <> 'retired' AND ST_Covers(d.geom, p.pt)
-    ORDER BY b.code
+    SELECT DISTINCT ON (code) code, x, y, community
+    FROM (
+        SELECT b.code, ST_X(p.pt) AS x, ST_Y(p.pt) AS y, d.code AS community, 0 AS source
+        FROM divisions d
+        JOIN buildings b ON b.geom && d.geom
+        CROSS JOIN LATERAL (SELECT ST_PointOnSurface(b.geom) AS pt) p
+        WHERE d.code = ANY(CAST(:communities AS varchar[])) AND d.geom IS NOT NULL
+          AND b.status <> 'retired' AND ST_Covers(d.geom, p.pt)
+        UNION ALL
+        SELECT b.code, ST_X(p.pt), ST_Y(p.pt), b.community_code, 1
+        FROM buildings b
+        CROSS JOIN LATERAL (SELECT ST_PointOnSurface(b.geom) AS pt) p
+        WHERE b.community_code = ANY(CAST(:communities AS varchar[])) AND b.status <> 'retired'
+    ) AS found
+    ORDER BY code, source
     """
 )
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import shapely
 from shapely.geometry import box
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
+from gis.codes import format_code
 from gis.errors import InvalidInput, TopologyViolation
 from gis.grids.importing import GridImportResult, import_grids, read_grid_file
 from gis.grids.models import Grid
@@ -180,3 +181,26 @@ def test_a_name_longer_than_the_column_is_refused_naming_the_row(tmp_path: Path)
     gpd.GeoDataFrame({"name": names}, geometry=[NW, NE], crs="EPSG:4326").to_file(path)
     with pytest.raises(InvalidInput, match="row 2: the name has 101 characters, at most 100"):
         read_grid_file(path, layer=None, crs=None)
+
+
+def test_validate_finds_a_building_of_the_community_lying_outside_it(
+    db: Session, tmp_path: Path
+) -> None:
+    """A building coded to a community (an import given --community, before its boundary was
+    checked) but lying outside it, in no grid, passed validation: only buildings inside the
+    community's polygon were looked at."""
+    build_small_world(db)
+    _import(db, tmp_path, [NW, NE, SW, SE, EW, EE], [None] * 6)
+    assert validate_live(db, prefix="970101", on=START).errors == []
+    code = format_code(community_code=COMMUNITY_WEST, structure_class=1, seq=99_999)
+    db.execute(
+        text(
+            "INSERT INTO buildings (code, district_code, community_code, structure_class, seq, "
+            "status, version, geom) VALUES (:code, :d, :c, 1, 99999, 'active', 1, "
+            "ST_Multi(ST_GeomFromText('POLYGON((100 30,100.0002 30,100.0002 30.0002,100 30.0002,"
+            "100 30))', 4490)))"
+        ),
+        {"code": code, "d": COMMUNITY_WEST[:6], "c": COMMUNITY_WEST},
+    )
+    errors = validate_live(db, prefix="970101", on=START).errors
+    assert [problem.message for problem in errors] == [f"building {code} lies in no grid"]
