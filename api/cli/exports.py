@@ -48,8 +48,6 @@ def export(
     """Export a layer as the caller may read it (people: administrators only); audited."""
     from gis.exports.service import export_layer  # local: keeps `gridhouse --help` fast
 
-    chosen = file_format or ExportFormat.from_path(out)
-    target = parse_crs(crs, field="--crs") if crs is not None else None
     cipher = load_people_cipher(get_settings()) if layer is ExportLayer.PEOPLE else None
     operator = cli_actor()
     scope = Scope.system(operator.name or "cli")
@@ -59,7 +57,17 @@ def export(
             if user is None or user.is_disabled:
                 raise InvalidInput(f"no active account {as_user!r}", field="--as")
             scope = Scope.for_user(user)
-    try:
+    chosen: ExportFormat | str = file_format or "format unknown"
+    try:  # a refused export is audited too, a bad --format or --crs included
+        chosen = file_format or ExportFormat.from_path(out)
+        named = ExportFormat.named_by(out)
+        if file_format is not None and named is not None and named is not file_format:
+            raise InvalidInput(
+                f"{out.name} names a {named.value} file but --format is {file_format.value}: a "
+                f"reader would open it as the wrong kind; name the file .{file_format.value}",
+                field="--format",
+            )
+        target = parse_crs(crs, field="--crs") if crs is not None else None
         with session_scope() as session:
             result = export_layer(
                 session, layer=layer, out=out, file_format=chosen, scope=scope,

@@ -23,6 +23,12 @@ class ExportFormat(StrEnum):
     XLSX = "xlsx"
 
     @classmethod
+    def named_by(cls, path: Path) -> ExportFormat | None:
+        """The format a file name's suffix names, ``None`` when it names none."""
+        suffix = path.suffix.lower().lstrip(".")
+        return next((f for f in cls if f.value == {"json": "geojson"}.get(suffix, suffix)), None)
+
+    @classmethod
     def from_path(cls, path: Path) -> ExportFormat:
         """The format a file name's suffix names (``.json`` is GeoJSON)."""
         suffix = path.suffix.lower().lstrip(".")

@@ -276,7 +276,8 @@ class _Destination:
             pyogrio.write_dataframe(frame, self.partial, layer=str(self.layer), driver="GPKG",
                                     append=append)  # fmt: skip
         elif self.file_format is ExportFormat.GEOJSON:
-            pyogrio.write_dataframe(frame, self.partial, driver="GeoJSON", append=append)
+            pyogrio.write_dataframe(frame, self.partial, layer=str(self.layer), driver="GeoJSON",
+                                    append=append)  # fmt: skip
         elif self.file_format is ExportFormat.CSV:
             table = pd.DataFrame(frame.drop(columns="geometry"))
             # 9 decimals of a degree: 0.1 mm, what the database keeps to (6 was 0.1 m)

@@ -46,13 +46,30 @@ def test_export_divisions_and_refusals(database_url: str, tmp_path: Path) -> Non
     refusals = [
         (["divisions", "--out", str(out)], "--out"),  # exists: never overwritten
         (["buildings", "--out", str(tmp_path / "b.gpkg"), "--as", "nobody"], "--as"),
+        # a file named for one format written in another (a GeoPackage called .csv)
+        (["buildings", "--out", str(tmp_path / "b.csv"), "--format", "gpkg"], "--format"),
+        (["buildings", "--out", str(tmp_path / "b.shp")], "--format"),
     ]
     for args, option in refusals:
         refused = _run(*args, database_url=database_url, tmp_path=tmp_path)
         assert refused.returncode == 1, (args, refused.stdout)
         assert refused.stderr.strip().count("\n") == 0, refused.stderr
         assert refused.stderr.startswith(f"error: {option}: "), refused.stderr
-    assert not (tmp_path / "b.gpkg").exists()
+    assert not (tmp_path / "b.gpkg").exists() and not (tmp_path / "b.csv").exists()
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            audited = connection.execute(
+                text("SELECT purpose, outcome FROM audit_log WHERE action = 'export.buildings' "
+                     "AND purpose LIKE 'export to b.%' ORDER BY id")
+            ).all()  # fmt: skip
+    finally:
+        engine.dispose()
+    # a refused format is audited like every refused export (the --as refusal names no user)
+    assert [tuple(row) for row in audited][-2:] == [
+        ("export to b.csv (gpkg)", "failed"),
+        ("export to b.shp (format unknown)", "failed"),
+    ]
 
 
 def test_a_refused_export_is_audited_too(database_url: str, tmp_path: Path) -> None:
