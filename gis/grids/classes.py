@@ -217,13 +217,18 @@ class ClassConfig:
             return cls()
         if not path.exists():
             raise InvalidInput(f"{path} does not exist", field="config")
+        suffix = path.suffix.lower()
+        if suffix not in (".json", ".toml"):
+            raise InvalidInput(f"{path.name}: a .json or .toml file", field="config")
         try:
-            if path.suffix.lower() == ".toml":
+            if suffix == ".toml":
                 values = tomllib.loads(path.read_text(encoding="utf-8"))
             else:
                 values = json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, tomllib.TOMLDecodeError) as error:
             raise InvalidInput(f"{path.name} is not valid: {error}", field="config") from None
+        if not isinstance(values, dict):
+            raise InvalidInput(f"{path.name} is not a table of settings", field="config")
         return cls.from_dict(values)
 
 

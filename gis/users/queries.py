@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gis.divisions.models import Division
@@ -24,6 +24,11 @@ def select_user(session: Session, *, name: str, for_update: bool = False) -> Use
     if for_update:
         statement = statement.with_for_update()
     return session.scalar(statement)
+
+
+def select_user_named_alike(session: Session, *, name: str) -> str | None:
+    """The name of an account whose name differs from ``name`` only in letter case."""
+    return session.scalar(select(User.name).where(func.lower(User.name) == name.lower()))
 
 
 def select_password_hash(session: Session, *, name: str) -> str | None:

@@ -106,6 +106,9 @@ def add_user(
         raise InvalidInput(f"no division {division_code}", field="division")
     if queries.select_user(session, name=name) is not None:
         raise Conflict(f"a user named {name!r} exists", field="name")
+    alike = queries.select_user_named_alike(session, name=name)
+    if alike is not None:  # DEMO_ADMIN beside demo_admin: one person's account, or a lookalike
+        raise Conflict(f"a user named {alike!r} exists (names differ in case only)", field="name")
     secret = credentials.new_totp_secret() if with_totp else None
     user = User(
         name=name,

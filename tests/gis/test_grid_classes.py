@@ -110,6 +110,14 @@ def test_configuration_from_json_and_toml(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"wieghts": {}}))
     with pytest.raises(InvalidInput, match="unknown settings"):
         ClassConfig.load(bad)
+    # a list, or a file of another kind, was read as "no settings": the defaults
+    bad.write_text("[]")
+    with pytest.raises(InvalidInput, match="not a table of settings"):
+        ClassConfig.load(bad)
+    yaml = tmp_path / "classes.yaml"
+    yaml.write_text("{}")
+    with pytest.raises(InvalidInput, match="a .json or .toml file"):
+        ClassConfig.load(yaml)
 
 
 def test_officers_needed() -> None:

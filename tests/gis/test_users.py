@@ -65,6 +65,9 @@ def test_add_user_hashes_audits_and_refuses_duplicates(db: Session, world: World
     assert audit[-1].user_name == TEST_ACTOR.name
     with pytest.raises(Conflict):
         service.add_user(db, name="wang", role=Role.ADMIN, password=PASSWORD, actor=TEST_ACTOR)
+    # a lookalike differing in case only (WANG beside wang) is refused too
+    with pytest.raises(Conflict, match="'wang' exists \\(names differ in case only\\)"):
+        service.add_user(db, name="WANG", role=Role.ADMIN, password=PASSWORD, actor=TEST_ACTOR)
     police = service.add_user(
         db, name="zhao", role=Role.POLICE, password=PASSWORD, actor=TEST_ACTOR,
         division_code="990101001000",
