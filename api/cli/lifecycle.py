@@ -52,12 +52,28 @@ def retire(
 
 
 @app.command()
-def confirm(code: str) -> None:
-    """Confirm a re-survey outcome: provisional → active, pending_removal → retired."""
+def confirm(
+    codes: Annotated[list[str] | None, typer.Argument(help="Building codes")] = None,
+    batch: Annotated[
+        int | None,
+        typer.Option(help="Every provisional building of this import batch (a re-survey's)"),
+    ] = None,
+) -> None:
+    """Confirm re-survey outcomes: provisional → active, pending_removal → retired; one code,
+    several, or every provisional building of a re-survey's batch."""
+    if not codes and batch is None:
+        raise InvalidInput("name building codes or a --batch", field="CODES")
     with session_scope() as session:
-        building = service.confirm_building(session, code=code)
-        audit_cli(session, "buildings.confirm", target_codes=[building.code], row_count=1)
-        console.print(f"{group_code(building.code)} is now {building.status.value}")
+        for code in codes or []:
+            building = service.confirm_building(session, code=code)
+            console.print(f"{group_code(building.code)} is now {building.status.value}")
+        confirmed = list(codes or [])
+        if batch is not None:
+            activated = service.confirm_provisional_of_batch(session, batch_id=batch)
+            console.print(f"{len(activated):,} provisional buildings of batch {batch} are active")
+            confirmed += activated
+        audit_cli(session, "buildings.confirm", target_codes=confirmed[:100],
+                  row_count=len(confirmed))  # fmt: skip
 
 
 @app.command()

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import shapely
 from geoalchemy2.shape import from_shape
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
@@ -132,6 +132,23 @@ def confirm_building(session: Session, *, code: str) -> Building:
         _check_nobody_lives_in(session, [building])
         return _retire(session, building, "removed")
     raise Conflict(f"building {building.code} is already active", field="code")
+
+
+def confirm_provisional_of_batch(session: Session, *, batch_id: int) -> list[str]:
+    """Provisional → active for every building a re-survey (import batch ``batch_id``) added;
+    the codes confirmed. Removals (pending_removal) are confirmed one code at a time: each
+    retires a building."""
+    buildings = session.scalars(
+        select(Building)
+        .where(Building.batch_id == batch_id, Building.status == BuildingStatus.PROVISIONAL)
+        .order_by(Building.code)
+    ).all()
+    if not buildings:
+        raise NotFound(f"import batch {batch_id} has no provisional building", field="--batch")
+    for building in buildings:
+        building.status = BuildingStatus.ACTIVE
+    session.flush()
+    return [building.code for building in buildings]
 
 
 def correct_geometry(

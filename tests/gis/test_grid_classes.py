@@ -116,7 +116,7 @@ def test_configuration_from_json_and_toml(tmp_path: Path) -> None:
         ClassConfig.load(bad)
     yaml = tmp_path / "classes.yaml"
     yaml.write_text("{}")
-    with pytest.raises(InvalidInput, match="a .json or .toml file"):
+    with pytest.raises(InvalidInput, match=r"a \.json or \.toml file"):
         ClassConfig.load(yaml)
 
 

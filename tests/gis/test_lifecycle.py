@@ -18,6 +18,7 @@ from gis.buildings import service
 from gis.buildings.importing import import_buildings
 from gis.buildings.models import Building, BuildingFootprint, BuildingStatus, Lineage
 from gis.buildings.reading import open_footprints
+from gis.buildings.resurvey import resurvey_buildings
 from gis.codes import format_code, parse_code
 from gis.crs import parse_crs
 from gis.db import make_engine, make_session_factory, transaction
@@ -359,3 +360,23 @@ def test_a_broken_off_import_with_two_loaders_records_what_is_stored(
             text("SELECT status, counts->>'imported' FROM import_batches WHERE kind = 'buildings'")
         ).one()
     assert stored and recorded == ("failed", str(stored))
+
+
+def test_a_resurveys_new_buildings_are_confirmed_together(
+    factory: sessionmaker[Session], db: Session, buildings: list[str], tmp_path: Path
+) -> None:
+    """A resurvey gives new footprints provisional codes; they were confirmed one code at a
+    time (thousands after a large re-survey)."""
+    new = [shapely.box(9.5005 + i * 0.001, 47.1, 9.5007 + i * 0.001, 47.1002) for i in range(3)]
+    path = _write(tmp_path / "resurvey.gpkg", SQUARES + new)
+    source = open_footprints(path, layer="buildings", crs=None)
+    summary = resurvey_buildings(factory, source=source, community_code=COMMUNITY, repair=False,
+                                 rejects_file=tmp_path / "r.csv")  # fmt: skip
+    assert summary.added == 3
+    confirmed = service.confirm_provisional_of_batch(db, batch_id=summary.batch_id)
+    assert len(confirmed) == 3
+    statuses = db.scalars(select(Building.status).where(Building.code.in_(confirmed))).all()
+    assert set(statuses) == {BuildingStatus.ACTIVE}
+    with pytest.raises(NotFound, match="has no provisional building") as none_left:
+        service.confirm_provisional_of_batch(db, batch_id=summary.batch_id)
+    assert none_left.value.field == "--batch"
