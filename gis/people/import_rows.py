@@ -172,6 +172,13 @@ def _choice(text: str, names: dict[str, str], allowed: list[str], column: str) -
 
 def parse_row(line: int, row: dict[str, str], *, today: date) -> PeopleRow:
     """Check every value of a row; InvalidInput names the column and the reason."""
+    for column, value in row.items():
+        if column in COLUMNS and value and ("\n" in value or "\r" in value):
+            raise InvalidInput(
+                "the cell runs over several lines: a quotation mark left open takes in the "
+                "lines after it (check this row and the next ones in the file)",
+                field=label(column),
+            )
     category = _choice(
         row.get("category", ""), CATEGORY_NAMES, [c.value for c in PersonCategory], "category"
     )

@@ -424,3 +424,20 @@ def test_a_hukou_division_that_is_no_known_division_is_rejected(
     ]  # fmt: skip
     stored = db.scalars(select(Person.hukou_division_code).where(Person.name.like("王_"))).all()
     assert stored == ["110105000000"]
+
+
+def test_a_quotation_mark_left_open_is_named(
+    factory: sessionmaker[Session], cipher: PeopleCipher, world: World, tmp_path: Path
+) -> None:
+    """It took the next lines into one cell, reported as a name of over 100 characters."""
+    own = world.objects["houses"]["own"]
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "姓名,公民身份号码,房屋编码,入住日期\n"
+        f'"王一,{FRESH},{own},2025-01-01\n'
+        f"王二,{citizen_id('110105', date(1990, 1, 1), 21)},{own},2025-01-01\n",
+        encoding="utf-8",
+    )
+    result = _run(factory, cipher, path, tmp_path)
+    assert result.imported == 0 and len(result.rejected) == 1
+    assert result.rejected[0][1].startswith("name (姓名): the cell runs over several lines")
