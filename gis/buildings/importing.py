@@ -94,7 +94,9 @@ def row_problems(
     shapes = geoms[rows]
     lat = np.radians(shapely.get_y(shapely.centroid(shapes)))
     areas_m2 = shapely.area(shapes) * METRES_PER_DEGREE**2 * np.cos(lat)
-    keys = shapely.to_wkb(shapely.normalize(shapely.set_precision(shapes, 1e-7)))
+    # the same outline: coordinates equal to 1e-7° (~1 cm), in the same normal order
+    rounded = shapely.transform(shapes, lambda xy: np.round(xy, 7))
+    keys = shapely.to_wkb(shapely.normalize(rounded))
     seen: dict[bytes, int] = {}
     for position, i in enumerate(rows.tolist()):
         if batch.structure_classes[i] == 0:
