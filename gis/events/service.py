@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gis.access.masking import suppress_small_count
+from gis.access.masking import shown_total, suppress_small_count
 from gis.access.scope import Scope, requested_division_prefix
 from gis.buildings import service as buildings_service
 from gis.codes import parse_code
@@ -265,11 +265,14 @@ def count_events(
         raise NotFound(f"no {'grid' if grid else 'division'} {grid or division} in your scope",
                        field="grid" if grid else "division")  # fmt: skip
     counts = queries.count_events(session, now=now, grid_code=grid, prefix=prefix)
-    shown = suppress_small_count if scope.role is Role.PLANNER else (lambda n: n)
+    planner = scope.role is Role.PLANNER
+    shown = suppress_small_count if planner else (lambda n: n)
+    by_kind = {kind: shown(n) for kind, n in counts["by_kind"].items()}
+    # the open total beside its kinds: null when it minus the kinds shown gives a hidden one away
+    open_total = shown_total(counts["open"], list(by_kind.values())) if planner else counts["open"]
     return EventCounts(
-        area_code=str(grid or division), open=shown(counts["open"]),
-        overdue=shown(counts["overdue"]), closed=shown(counts["closed"]),
-        open_by_kind={kind: shown(n) for kind, n in counts["by_kind"].items()},
+        area_code=str(grid or division), open=open_total,
+        overdue=shown(counts["overdue"]), closed=shown(counts["closed"]), open_by_kind=by_kind,
     )  # fmt: skip
 
 

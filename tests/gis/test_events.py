@@ -225,3 +225,16 @@ def test_the_events_tile_layer_is_scoped_and_aggregate_for_planners(
                                 scope=planner).content)  # fmt: skip
     assert set(layers) == {"events_h3"}
     assert sum(f["properties"]["count"] for f in layers["events_h3"]["features"]) == 5
+
+
+def test_a_planners_total_never_gives_a_hidden_kind_away(db: Session, world: World) -> None:
+    """Seven open events of one kind and one of another: the one is hidden from planners, and
+    so is the total (8 beside 7 gave it away)."""
+    for kind in [EventKind.OTHER] * 7 + [EventKind.RENTED_FIRE_RISK]:
+        _report(db, world, kind=kind)
+    planner = Scope(user_name="t_planner", role=Role.PLANNER)
+    counts = service.count_events(db, scope=planner, now=NOW, grid=GRID_OWN, division=None)
+    assert counts.open_by_kind["other"] == 7 and counts.open_by_kind["rented_fire_risk"] is None
+    assert counts.open is None
+    admin = service.count_events(db, scope=Scope.system("t"), now=NOW, grid=GRID_OWN, division=None)
+    assert admin.open == 8
