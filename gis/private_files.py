@@ -1,6 +1,7 @@
 """Files that hold personal data (ID numbers, phones, names): readable by their owner only.
 
-The people import's rejects list, an exchange file and a people export carry full ID numbers;
+The people import's rejects list, an exchange file and a people export carry full ID numbers,
+an event's photo may show people and their homes;
 with the default umask they were written ``0644`` in a ``0755`` folder, readable by every
 account on the machine. These helpers create them ``0600`` (a folder made for them ``0700``),
 like the people key.
@@ -36,3 +37,12 @@ def open_private(path: Path, *, exclusive: bool = False, encoding: str = "utf-8"
 def make_private(path: Path) -> None:
     """Narrow a file another library wrote (GDAL, pandas) to ``0600``."""
     path.chmod(OWNER_ONLY)
+
+
+def write_private_bytes(path: Path, data: bytes) -> None:
+    """``data`` into a new ``0600`` file (folders made for it ``0700``)."""
+    path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, OWNER_ONLY)
+    os.fchmod(descriptor, OWNER_ONLY)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)

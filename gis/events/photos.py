@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gis.errors import InvalidInput
+from gis.private_files import write_private_bytes
 
 MAX_PHOTO_BYTES = 750_000
 """The largest photo accepted: base64-encoded in JSON it stays under the 1 MiB request body
@@ -80,9 +81,8 @@ def store_photo(data: bytes, *, data_dir: Path, event_id: int) -> StoredPhoto:
     content_type, extension = check_photo(data)
     relative = Path("events") / "photos" / str(event_id) / f"{uuid.uuid4().hex}.{extension}"
     target = data_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
-    partial.write_bytes(data)
+    write_private_bytes(partial, data)  # a photo may show people and places: the owner only
     partial.replace(target)
     return StoredPhoto(
         relative_path=relative.as_posix(),

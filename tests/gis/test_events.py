@@ -179,7 +179,9 @@ def test_photos_are_checked_by_content_and_stored_under_the_data_dir(
     data, kind = service.photo_bytes(db, scope=OFFICER, event_id=event.id,
                                      photo_uid=photo.uid, data_dir=tmp_path)  # fmt: skip
     assert (data, kind) == (PNG, "image/png")
-    assert len(list((tmp_path / "events" / "photos" / str(event.id)).iterdir())) == 1
+    [stored] = list((tmp_path / "events" / "photos" / str(event.id)).iterdir())
+    assert stored.stat().st_mode & 0o777 == 0o600  # a photo may show people: the owner only
+    assert stored.parent.stat().st_mode & 0o777 == 0o700
     for bad, reason in (
         (b"<html>not an image, whatever its name says</html>", "not a JPEG, PNG or WebP"),
         (PNG[:-8], "truncated"),
