@@ -144,8 +144,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "per_grid": ("各网格", "Per grid"),
     "all": ("全部", "All"),
     "truncated": (
-        "仅显示前 100 个网格：请选择社区或街道",
-        "Only the first 100 grids: choose a division",
+        "仅显示前 100 个网格，合计也只含这些网格：请选择社区或街道",
+        "Only the first 100 grids, and totals of those alone: choose a division",
     ),
     # events (issue 9)
     "open_events": ("未结事件", "Open events"),

@@ -88,7 +88,10 @@ def describe_invalid_option(error: ValidationError) -> str:
     """
     first = error.errors()[0]
     where = first.get("loc") or ()
-    option = f"--{str(where[0]).replace('_', '-')}: " if where else ""
+    if error.title == "Settings":  # a setting comes from the environment, not an option
+        option = f"GRIDHOUSE_{str(where[0]).upper()}: " if where else ""
+    else:
+        option = f"--{str(where[0]).replace('_', '-')}: " if where else ""
     return f"{option}{first.get('msg', 'not valid')}"
 
 

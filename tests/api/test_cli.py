@@ -139,6 +139,9 @@ def test_unreadable_files_are_one_line_errors(tmp_path: Path) -> None:
     ]  # fmt: skip
     for args, expected in cases:
         _refused(run(*args, env=env), *expected)
+    # a bad setting names its environment variable (it said --session-idle-minutes)
+    unset = {**env, "GRIDHOUSE_SESSION_IDLE_MINUTES": "0"}
+    _refused(run("users", "list", env=unset), "GRIDHOUSE_SESSION_IDLE_MINUTES: ")
 
 
 def test_export_into_a_folder_nobody_may_write_in(external_url: str, tmp_path: Path) -> None:
