@@ -117,7 +117,8 @@ def import_houses(
         console.print(f"  rejected rows with their reasons: {rejects_file}")
     console.print(
         f"read {result.read:,}, imported {result.imported:,}, already there "
-        f"{result.already_there:,}, rejected {len(result.rejected):,}"
+        f"{result.already_there:,} (let or no longer let: {result.rented_changed:,}), "
+        f"rejected {len(result.rejected):,}"
     )
 
 

@@ -103,9 +103,18 @@ def copy_houses(session: Session, rows: Iterable[Sequence[Any]]) -> int:
 
 def select_named_units(
     session: Session, *, building_uids: Sequence[uuid.UUID]
-) -> set[tuple[uuid.UUID, int | None, str]]:
-    """(building, floor, room) of the houses of these buildings that have a room number."""
-    statement = select(House.building_uid, House.floor, House.room).where(
-        House.building_uid.in_(building_uids), House.room.is_not(None)
-    )
-    return {(uid, floor, str(room)) for uid, floor, room in session.execute(statement).all()}
+) -> dict[tuple[uuid.UUID, int | None, str], tuple[uuid.UUID, bool]]:
+    """(building, floor, room) → (house, is it let) of the houses of these buildings that have
+    a room number."""
+    statement = select(
+        House.building_uid, House.floor, House.room, House.uid, House.is_rented
+    ).where(House.building_uid.in_(building_uids), House.room.is_not(None))
+    return {
+        (building, floor, str(room)): (uid, bool(rented))
+        for building, floor, room, uid, rented in session.execute(statement).all()
+    }
+
+
+def set_rented(session: Session, *, house_uids: Sequence[uuid.UUID], is_rented: bool) -> None:
+    if house_uids:
+        session.execute(update(House).where(House.uid.in_(house_uids)).values(is_rented=is_rented))

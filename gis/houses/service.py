@@ -24,7 +24,10 @@ COLUMNS = {
     "room": ("room", "房号"),
     "use": ("use", "用途"),
     "area_m2": ("area_m2", "面积"),
+    "is_rented": ("is_rented", "出租"),
 }
+YES = frozenset({"是", "出租", "yes", "y", "true", "1"})
+NO = frozenset({"否", "自住", "no", "n", "false", "0", ""})
 USE_NAMES = {
     "住宅": HouseUse.RESIDENTIAL,
     "商业": HouseUse.COMMERCIAL,
@@ -41,6 +44,7 @@ class HouseImportResult:
     read: int = 0
     imported: int = 0
     already_there: int = 0
+    rented_changed: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
     raw: dict[int, list[str]] = field(default_factory=dict)
@@ -90,12 +94,16 @@ def parse_house_row(row: dict[str, str]) -> dict[str, Any]:
         raise InvalidInput(f"{area_text!r} is not a number", field="area_m2") from None
     if area is not None and not (math.isfinite(area) and 0 < area < 100_000):
         raise InvalidInput("area must be above 0 and below 100,000 m²", field="area_m2")
+    rented_text = _column(row, "is_rented").lower()
+    if rented_text not in YES | NO:
+        raise InvalidInput(f"{rented_text!r} is not 是/否 (yes/no)", field="is_rented")
     return {
         "building_code": building_code.code,
         "floor": floor,
         "room": room or None,
         "use": use,
         "area_m2": area,
+        "is_rented": rented_text in YES,
     }
 
 
@@ -135,6 +143,9 @@ def import_houses(session: Session, *, path: Path) -> HouseImportResult:
     # or twice in the file), it is not a second house
     stored = queries.select_named_units(session, building_uids=uids)
     in_file: dict[tuple[Any, ...], int] = {}
+    has_rented_column = bool(set(COLUMNS["is_rented"]) & set(headers))
+    let: list[Any] = []
+    not_let: list[Any] = []
     rows = []
     for line, values in parsed:
         building = buildings.get(values["building_code"])
@@ -145,6 +156,9 @@ def import_houses(session: Session, *, path: Path) -> HouseImportResult:
             key = (building.uid, values["floor"], values["room"])
             if key in stored:
                 result.already_there += 1
+                house_uid, was_rented = stored[key]
+                if has_rented_column and was_rented != values["is_rented"]:
+                    (let if values["is_rented"] else not_let).append(house_uid)
                 continue
             if key in in_file:
                 result.rejected.append((line, f"room: the same house as line {in_file[key]}"))
@@ -176,12 +190,16 @@ def import_houses(session: Session, *, path: Path) -> HouseImportResult:
                 v["use"].value,
                 v["area_m2"],
                 None,
-                False,
+                v["is_rented"],
                 False,
             )
             for code, (b, unit, v) in zip(codes, rows, strict=True)
         ),
     )
+    # a house listed again with 出租 changed: a list is how houses are marked let (or no longer)
+    queries.set_rented(session, house_uids=let, is_rented=True)
+    queries.set_rented(session, house_uids=not_let, is_rented=False)
+    result.rented_changed = len(let) + len(not_let)
     result.rejected.sort()
     result.raw = {line: cells_of.get(line, []) for line, _ in result.rejected}
     session.flush()

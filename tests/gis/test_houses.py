@@ -85,6 +85,35 @@ def test_import_houses_keeps_good_rows_and_reports_bad_ones(
     assert [h.unit for h in db.scalars(select(House).order_by(House.unit))] == [1, 2, 3, 4, 5, 6]
 
 
+def test_a_house_list_marks_houses_let(
+    db: Session, two_buildings: list[str], tmp_path: Path
+) -> None:
+    """The 出租 column marks a house let (what declarations and the registration rate count);
+    listing a house again with another value changes only that. Nothing else set the flag."""
+    first = two_buildings[0]
+    path = tmp_path / "houses.csv"
+    path.write_text(
+        f"楼栋编码,楼层,房号,出租\n{first},1,101,是\n{first},1,102,否\n{first},1,103,maybe\n",
+        encoding="utf-8",
+    )
+    result = import_houses(db, path=path)
+    assert result.imported == 2 and result.rejected == [
+        (4, "is_rented: 'maybe' is not 是/否 (yes/no)")
+    ]
+    assert dict(db.execute(select(House.room, House.is_rented)).all()) == {
+        "101": True,
+        "102": False,
+    }
+    path.write_text(f"building_code,floor,room,is_rented\n{first},1,101,no\n", encoding="utf-8")
+    again = import_houses(db, path=path)
+    assert (again.imported, again.already_there, again.rented_changed) == (0, 1, 1)
+    db.expire_all()
+    assert dict(db.execute(select(House.room, House.is_rented)).all()) == {
+        "101": False,
+        "102": False,
+    }
+
+
 def test_a_house_list_must_have_building_codes_and_may_be_a_workbook(
     db: Session, two_buildings: list[str], tmp_path: Path
 ) -> None:
