@@ -78,6 +78,28 @@ def list_() -> None:
         typer.echo(f"{user.name}\t{user.role}\t{where}\t{' '.join(flags)}".rstrip())
 
 
+@app.command("move")
+def move(
+    name: Annotated[str, typer.Argument(help="Login name")],
+    grids: Annotated[
+        str | None, typer.Option(help="Officers: their new 15-digit grid codes, comma-separated")
+    ] = None,
+    division: Annotated[
+        str | None, typer.Option(help="Police: the 12-digit division code of their new area")
+    ] = None,
+) -> None:
+    """Give an officer other grids (after a new plan, whose grids have new codes) or a police
+    user another division; it counts from their next request."""
+    grid_codes = [code for code in (grids or "").split(",") if code.strip()]
+    with session_scope() as session:
+        user, unknown = service.set_jurisdiction(
+            session, name=name, actor=cli_actor(), grid_codes=grid_codes, division_code=division
+        )
+    console.print(f"{user.name} ({user.role}): {','.join(user.grid_codes) or user.division_code}")
+    if unknown:
+        errors.print(f"warning: no grid has the code(s) {', '.join(unknown)} yet")
+
+
 @app.command()
 def disable(name: Annotated[str, typer.Argument(help="Login name")]) -> None:
     """Disable an account and end its sessions."""

@@ -138,6 +138,31 @@ def _existing(session: Session, name: str) -> User:
     return user
 
 
+def set_jurisdiction(
+    session: Session,
+    *,
+    name: str,
+    actor: Actor,
+    grid_codes: Sequence[str] = (),
+    division_code: str | None = None,
+) -> tuple[UserSummary, tuple[str, ...]]:
+    """Move an officer to other grids (a new plan retires grid codes) or a police user to
+    another division: the same rules as when the account was made; the change counts from the
+    account's next request (every request looks the account up). Returns the account and the
+    grid codes no live grid has yet."""
+    user = _existing(session, name)
+    codes = _check_jurisdiction(user.role, grid_codes, division_code)
+    if division_code is not None and not queries.division_exists(session, division_code):
+        raise InvalidInput(f"no division {division_code}", field="division")
+    user.grid_codes = list(codes)
+    user.division_code = division_code
+    session.flush()
+    unknown = tuple(sorted(set(codes) - queries.select_existing_grid_codes(session, codes)))
+    where = list(codes) or ([division_code] if division_code else [])
+    record_audit(session, actor=actor, action="users.jurisdiction", target_codes=[name, *where])
+    return summarize(user), unknown
+
+
 def set_disabled(session: Session, *, name: str, is_disabled: bool, actor: Actor) -> UserSummary:
     """Disable (and log out everywhere) or enable an account."""
     user = _existing(session, name)

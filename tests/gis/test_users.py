@@ -215,3 +215,31 @@ def test_a_password_checked_before_a_reset_no_longer_logs_in(db: Session, world:
     assert stale.token is None
     wrong = service.verify_password(service.password_hash_of(db, name=name), "not the passphrase")
     assert _login(db, name, checked=wrong).failure is LoginFailure.BAD_CREDENTIALS
+
+
+def test_an_officer_is_moved_to_other_grids_and_police_to_another_division(
+    db: Session, world: World
+) -> None:
+    """After a new plan every grid has a new code: an officer's account must follow, or their
+    scope is empty. The account's rules stay (an officer has grids, police a division)."""
+    officer = world.users[Role.OFFICER]
+    moved, unknown = service.set_jurisdiction(
+        db, name=officer, actor=TEST_ACTOR, grid_codes=["990101001002001", "990101001001098"]
+    )
+    assert moved.grid_codes == ["990101001002001", "990101001001098"]
+    assert unknown == ("990101001001098",)
+    with pytest.raises(InvalidInput, match="an officer needs at least one grid code"):
+        service.set_jurisdiction(db, name=officer, actor=TEST_ACTOR, grid_codes=[])
+    police = world.users[Role.POLICE]
+    with pytest.raises(InvalidInput, match="no division 990199000000"):
+        service.set_jurisdiction(db, name=police, actor=TEST_ACTOR, division_code="990199000000")
+    assert (
+        service.set_jurisdiction(db, name=police, actor=TEST_ACTOR, division_code="990101000000")[
+            0
+        ].division_code
+        == "990101000000"
+    )
+    audit = db.scalars(
+        select(AuditEntry.target_codes).where(AuditEntry.action == "users.jurisdiction")
+    ).all()
+    assert [codes[0] for codes in audit] == [officer, police]
