@@ -77,6 +77,8 @@ def run_import(
 
 
 def _print_resurvey(summary: resurveying.ResurveySummary) -> None:
+    for source_id in summary.repaired_ids:
+        console.print(f"  repaired: {source_id}")
     for item in summary.review_items[:20]:
         console.print(
             f"  review ({item['proposed']}): {', '.join(item['old_codes']) or '-'} ⇄ rows "

@@ -57,6 +57,7 @@ class ResurveySummary:
     seconds: float = 0.0
     rejections: list[Rejection] = field(default_factory=list)
     review_items: list[dict[str, Any]] = field(default_factory=list)
+    repaired_ids: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, Any]:
         names = (
@@ -216,6 +217,7 @@ def resurvey_buildings(
         batch = prepare_batch(raw, source=source, repair=repair)
         summary.rejections.extend(batch.rejections)
         summary.repaired += len(batch.repaired_ids)
+        summary.repaired_ids.extend(batch.repaired_ids)
         prepared.append(batch.batch)
     with transaction(factory) as session:
         _match_and_apply(session, _concat(prepared), summary=summary, community_code=community_code)

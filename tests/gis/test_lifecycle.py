@@ -366,13 +366,16 @@ def test_a_resurveys_new_buildings_are_confirmed_together(
     factory: sessionmaker[Session], db: Session, buildings: list[str], tmp_path: Path
 ) -> None:
     """A resurvey gives new footprints provisional codes; they were confirmed one code at a
-    time (thousands after a large re-survey)."""
+    time (thousands after a large re-survey). With --repair it names what it repaired."""
     new = [shapely.box(9.5005 + i * 0.001, 47.1, 9.5007 + i * 0.001, 47.1002) for i in range(3)]
+    # the last new one is drawn as a bow tie: --repair mends it, and names it (it named none)
+    x = 9.5025
+    new[2] = shapely.Polygon([(x, 47.1), (x + 0.0002, 47.1002), (x + 0.0002, 47.1), (x, 47.1002)])
     path = _write(tmp_path / "resurvey.gpkg", SQUARES + new)
     source = open_footprints(path, layer="buildings", crs=None)
-    summary = resurvey_buildings(factory, source=source, community_code=COMMUNITY, repair=False,
+    summary = resurvey_buildings(factory, source=source, community_code=COMMUNITY, repair=True,
                                  rejects_file=tmp_path / "r.csv")  # fmt: skip
-    assert summary.added == 3
+    assert summary.added == 3 and summary.repaired_ids == ["s8"]
     confirmed = service.confirm_provisional_of_batch(db, batch_id=summary.batch_id)
     assert len(confirmed) == 3
     statuses = db.scalars(select(Building.status).where(Building.code.in_(confirmed))).all()
