@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.orm import Session
 
 from api.cli.common import audit_cli, console, options_named, session_scope
 from gis.access.scope import Scope, division_prefix
 from gis.clock import today_in_china
 from gis.crs import parse_crs
-from gis.divisions.service import pad_code, require_known_division
+from gis.divisions.service import known_division, pad_code
 from gis.errors import InvalidInput, TopologyViolation
 from gis.grids.classes import ClassConfig
 from gis.settings import get_settings
@@ -54,16 +55,21 @@ def print_problems(features: list[dict[str, Any]]) -> None:
         console.print(f"  {p['severity']}: {p['kind']}: {p['message']} at {p['location']}")
 
 
+def _division_prefix(session: Session, division: str | None) -> str | None:
+    """``--division`` checked (well formed, known) as the prefix of its codes; ``None`` for all."""
+    if division is None:
+        return None
+    return division_prefix(known_division(session, division, field="--division"))
+
+
 @app.command("validate")
 def validate(division: DivisionOption = None, at: AtOption = None) -> None:
     """Check the hard topology rules of the grids valid on a date; exit 1 when one is broken."""
     from gis.grids.validation import validate_live
 
     on = _date(at, option="--at")
-    prefix = division_prefix(pad_code(division, field_name="--division")) if division else ""
     with session_scope() as session:
-        if division:
-            require_known_division(session, pad_code(division), field="--division")
+        prefix = _division_prefix(session, division) or ""
         report = validate_live(session, prefix=prefix, on=on)
     print_problems([p.feature() for p in report.problems])
     console.print(
@@ -84,10 +90,8 @@ def classify(
     from gis.grids.classify import classify_grids
 
     on = _date(at, option="--at")
-    prefix = division_prefix(pad_code(division, field_name="--division")) if division else None
     with session_scope() as session:
-        if division:
-            require_known_division(session, pad_code(division), field="--division")
+        prefix = _division_prefix(session, division)
         report = classify_grids(
             session,
             on=on,

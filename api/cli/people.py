@@ -13,7 +13,7 @@ from api.cli.common import cli_actor, console, engine_scope, session_scope
 from gis.access.scope import Scope
 from gis.audit.service import record_audit
 from gis.db import make_session_factory
-from gis.divisions.service import pad_code, require_known_division
+from gis.divisions.service import known_division
 from gis.people import quality
 from gis.people.importing import import_people
 from gis.people.periods import WorkCalendar, today_in_china
@@ -144,9 +144,7 @@ def quality_command(
         if grid:
             reports = [quality.grid_quality(session, scope=scope, code=grid, on=on)]
         else:
-            padded = pad_code(division, field_name="--division") if division else None
-            if padded is not None:
-                require_known_division(session, padded, field="--division")
+            padded = known_division(session, division, field="--division") if division else None
             reports = quality.all_quality(session, on=on, division=padded)
         _print_reports(reports)
         summary = quality.summarise(reports)

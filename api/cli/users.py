@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -46,7 +47,6 @@ def add(
 ) -> None:
     """Create an account."""
     password = read_password(password_stdin)
-    grid_codes = [code for code in (grids or "").split(",") if code.strip()]
     with session_scope() as session:
         made = service.add_user(
             session,
@@ -54,13 +54,12 @@ def add(
             role=role,
             password=password,
             actor=cli_actor(),
-            grid_codes=grid_codes,
+            grid_codes=_grid_codes(grids),
             division_code=division,
             with_totp=totp,
         )
     console.print(f"added {made.user.name} ({made.user.role})")
-    if made.unknown_grid_codes:
-        errors.print(f"warning: no grid has the code(s) {', '.join(made.unknown_grid_codes)} yet")
+    _warn_unknown(made.unknown_grid_codes)
     if made.totp_secret:
         console.print(f"TOTP secret: {made.totp_secret}")
         console.print(f"TOTP URI: {totp_uri(made.totp_secret, name=name)}")
@@ -90,14 +89,23 @@ def move(
 ) -> None:
     """Give an officer other grids (after a new plan, whose grids have new codes) or a police
     user another division; it counts from their next request."""
-    grid_codes = [code for code in (grids or "").split(",") if code.strip()]
     with session_scope() as session:
         user, unknown = service.set_jurisdiction(
-            session, name=name, actor=cli_actor(), grid_codes=grid_codes, division_code=division
-        )
+            session, name=name, actor=cli_actor(), grid_codes=_grid_codes(grids),
+            division_code=division,
+        )  # fmt: skip
     console.print(f"{user.name} ({user.role}): {','.join(user.grid_codes) or user.division_code}")
-    if unknown:
-        errors.print(f"warning: no grid has the code(s) {', '.join(unknown)} yet")
+    _warn_unknown(unknown)
+
+
+def _grid_codes(grids: str | None) -> list[str]:
+    """``--grids CODE,CODE`` as a list."""
+    return [code for code in (grids or "").split(",") if code.strip()]
+
+
+def _warn_unknown(codes: Sequence[str]) -> None:
+    if codes:
+        errors.print(f"warning: no grid has the code(s) {', '.join(codes)} yet")
 
 
 @app.command()

@@ -260,6 +260,14 @@ def _check_within_parents(session: Session, boundaries: dict[str, Any]) -> None:
             )
 
 
+def known_division(session: Session, code: str, *, field: str = "division") -> str:
+    """A 2-12 digit division code a caller gave, padded to 12 and known (422, 404 naming
+    ``field`` otherwise)."""
+    padded = pad_code(code, field_name=field)
+    require_known_division(session, padded, field=field)
+    return padded
+
+
 def require_known_division(session: Session, code: str, *, field: str = "division") -> None:
     """A division code a caller gave must be one of the division table: an unknown one is a
     404 naming ``field`` (not an area that merely has no data)."""

@@ -43,7 +43,7 @@ from gis.audit.schemas import Actor
 from gis.audit.service import record_audit
 from gis.codes import parse_grid_code
 from gis.crs import STORAGE_SRID, WGS84_SRID, SourceCrs, gcj02_to_bd09, wgs84_to_gcj02
-from gis.divisions.service import pad_code, require_known_division
+from gis.divisions.service import known_division
 from gis.errors import InvalidInput, NotFound
 from gis.exports import queries
 from gis.exports.formats import ExportFormat, ExportLayer
@@ -101,11 +101,12 @@ def export_layer(
         )
     filters = Filters(
         grid_code=parse_grid_code(grid_code, field="--grid") if grid_code else None,
-        division_code=pad_code(division_code, field_name="--division") if division_code else None,
+        # an unknown division is a 404, not "nothing in your scope"
+        division_code=known_division(session, division_code, field="--division")
+        if division_code
+        else None,
         on=today,
     )
-    if filters.division_code is not None:  # an unknown one is not "nothing in your scope"
-        require_known_division(session, filters.division_code, field="--division")
     srid = WGS84_SRID if target.is_offset else (target.epsg or STORAGE_SRID)
     statement = _statement(layer, scope=scope, filters=filters, srid=srid)
     dtypes = _dtypes(statement)

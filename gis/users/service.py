@@ -72,6 +72,21 @@ def _check_jurisdiction(
     return codes
 
 
+def _checked_jurisdiction(
+    session: Session, role: Role, grid_codes: Sequence[str], division_code: str | None
+) -> tuple[str, ...]:
+    """:func:`_check_jurisdiction`, and a police division that exists."""
+    codes = _check_jurisdiction(role, grid_codes, division_code)
+    if division_code is not None and not queries.division_exists(session, division_code):
+        raise InvalidInput(f"no division {division_code}", field="division")
+    return codes
+
+
+def _unknown_grid_codes(session: Session, codes: Sequence[str]) -> tuple[str, ...]:
+    """The codes no grid has yet (an officer may be given a grid before its plan is live)."""
+    return tuple(sorted(set(codes) - queries.select_existing_grid_codes(session, codes)))
+
+
 def summarize(user: User, *, now: datetime | None = None) -> UserSummary:
     locked = user.locked_until is not None and user.locked_until > _now(now)
     return UserSummary(
@@ -101,9 +116,7 @@ def add_user(
     if not NAME_PATTERN.match(name):
         raise InvalidInput("2–64 letters, digits or . _ @ -", field="name")
     check_password(password)
-    codes = _check_jurisdiction(role, grid_codes, division_code)
-    if division_code is not None and not queries.division_exists(session, division_code):
-        raise InvalidInput(f"no division {division_code}", field="division")
+    codes = _checked_jurisdiction(session, role, grid_codes, division_code)
     if queries.select_user(session, name=name) is not None:
         raise Conflict(f"a user named {name!r} exists", field="name")
     alike = queries.select_user_named_alike(session, name=name)
@@ -121,7 +134,7 @@ def add_user(
     )
     session.add(user)
     session.flush()
-    unknown = tuple(sorted(set(codes) - queries.select_existing_grid_codes(session, codes)))
+    unknown = _unknown_grid_codes(session, codes)
     record_audit(session, actor=actor, action="users.add", target_codes=[name])
     return NewUser(user=summarize(user), totp_secret=secret, unknown_grid_codes=unknown)
 
@@ -151,13 +164,11 @@ def set_jurisdiction(
     account's next request (every request looks the account up). Returns the account and the
     grid codes no live grid has yet."""
     user = _existing(session, name)
-    codes = _check_jurisdiction(user.role, grid_codes, division_code)
-    if division_code is not None and not queries.division_exists(session, division_code):
-        raise InvalidInput(f"no division {division_code}", field="division")
+    codes = _checked_jurisdiction(session, user.role, grid_codes, division_code)
     user.grid_codes = list(codes)
     user.division_code = division_code
     session.flush()
-    unknown = tuple(sorted(set(codes) - queries.select_existing_grid_codes(session, codes)))
+    unknown = _unknown_grid_codes(session, codes)
     where = list(codes) or ([division_code] if division_code else [])
     record_audit(session, actor=actor, action="users.jurisdiction", target_codes=[name, *where])
     return summarize(user), unknown
