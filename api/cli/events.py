@@ -44,8 +44,11 @@ def list_command(
     grid: Annotated[str | None, typer.Option(help="a 15-digit grid code")] = None,
     overdue: Annotated[bool, typer.Option(help="only open events past their deadline")] = False,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    after: Annotated[
+        int | None, typer.Option(min=0, help="start after this event number (the next page)")
+    ] = None,
 ) -> None:
-    """List events (number order), with their status and deadline."""
+    """List events (number order), with their status and deadline, a page at a time."""
     with session_scope() as session:
         page = events.list_events(
             session,
@@ -53,6 +56,7 @@ def list_command(
             now=events.now_utc(),
             grid_code=parse_grid_code(grid, field="--grid") if grid else None,
             is_overdue=overdue,
+            after=after,
             limit=limit,
         )
         record_audit(
@@ -69,6 +73,8 @@ def list_command(
             f"due {e.due_at:%Y-%m-%d %H:%M}{late}  {e.title}"
         )
     console.print(f"{len(page.items)} event(s)")
+    if page.next_after is not None:
+        console.print(f"more: add --after {page.next_after} for the next page")
 
 
 @app.command("step")

@@ -33,7 +33,19 @@ def test_event_permit_and_exchange_commands(external_url: str, tmp_path: Path) -
     )
     with psycopg.connect(external_url) as conn:
         actions = [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]
+        second_id = conn.execute(
+            "INSERT INTO events (kind, status, title, geom, source, reported_by, due_at) VALUES "
+            "('dispute', 'reported', '噪音', ST_SetSRID(ST_MakePoint(113.9, 22.5), 4490), "
+            "'import', 'cli', now() + interval '1 day') RETURNING id"
+        ).fetchone()[0]  # type: ignore[index]
     assert actions[-2:] == ["events.step", "events.list"]
+    # a page at a time: the first names the option that gives the next
+    first = run("events", "list", "--limit", "1", env=env)
+    assert first.returncode == 0 and "纠纷" in first.stdout and "噪音" not in first.stdout
+    assert f"more: add --after {event_id} for the next page" in first.stdout
+    following = run("events", "list", "--limit", "1", "--after", str(event_id), env=env)
+    assert following.returncode == 0 and "噪音" in following.stdout
+    assert "纠纷" not in following.stdout and f"{second_id:>8}" in following.stdout
     bad = tmp_path / "outflow.csv"
     bad.write_text("citizen_id,name\n110105199001010010,甲\n", encoding="utf-8")
     refused_file = run("exchange", "reconcile", str(bad), "--region", "990101000000",
