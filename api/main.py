@@ -21,6 +21,7 @@ from api.routes import (
     events,
     grids,
     health,
+    houses,
     occupants,
     ogc,
     organizations,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(docs.router)
     app.include_router(buildings.router)
+    app.include_router(houses.router)
     app.include_router(auth.router)
     app.include_router(audit.router)
     app.include_router(occupants.router)

@@ -211,6 +211,10 @@ def add_people_world(db: Session, world: World, cipher: PeopleCipher) -> World:
             "house_other": {"own": houses["other"].code},
             "house_old": {"own": houses["old"].code},
             "house_own_2": {"own": second_own_house},
+            "empty_houses": {  # nobody lives in them and no organization is at them
+                "own": second_own_house, "other": second["far"].code,
+                "missing": missing_house + check_char(missing_house),
+            },
             "new_credit_code": {"own": credit_code("91990101MA0000005")},
         }
     )  # fmt: skip

@@ -14,23 +14,11 @@ from gis.buildings import queries, service
 from gis.buildings.features import MAX_PAGE, building_page, parse_bbox
 from gis.codes import group_code
 from gis.houses import queries as house_queries
+from gis.houses.editing import HouseRead, house_read
 
 router = APIRouter(prefix="/api/buildings", tags=["buildings"])
 
 GEOJSON = "application/geo+json"
-
-
-class HouseRead(BaseModel):
-    code: str
-    code_grouped: str
-    unit: int
-    floor: int | None
-    room: str | None
-    use: str
-    area_m2: float | None
-    is_rented: bool
-    is_estimated: bool
-    status: str
 
 
 class FootprintVersion(BaseModel):
@@ -116,7 +104,7 @@ def read_building(code: str, session: SessionDep, scope: ScopeDep) -> BuildingRe
         id=building.code,
         geometry=feature["geometry"],
         properties=feature["properties"] | {"code_grouped": group_code(building.code)},
-        houses=[_house(h) for h in houses],
+        houses=[house_read(h) for h in houses],
         history=[
             FootprintVersion(
                 **{k: v for k, v in row.items() if k != "geojson"}, geometry=row["geojson"]
@@ -139,19 +127,6 @@ def read_building(code: str, session: SessionDep, scope: ScopeDep) -> BuildingRe
 def read_building_houses(code: str, session: SessionDep, scope: ScopeDep) -> list[HouseRead]:
     """The houses (units) of a building in the caller's scope, in unit order."""
     building = service.get_building(session, code=code, scope=scope)
-    return [_house(h) for h in house_queries.select_houses_of(session, building_uid=building.uid)]
-
-
-def _house(house: Any) -> HouseRead:
-    return HouseRead(
-        code=house.code,
-        code_grouped=group_code(house.code),
-        unit=house.unit,
-        floor=house.floor,
-        room=house.room,
-        use=house.use.value,
-        area_m2=house.area_m2,
-        is_rented=house.is_rented,
-        is_estimated=house.is_estimated,
-        status=house.status.value,
-    )
+    return [
+        house_read(h) for h in house_queries.select_houses_of(session, building_uid=building.uid)
+    ]

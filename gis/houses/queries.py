@@ -118,3 +118,42 @@ def select_named_units(
 def set_rented(session: Session, *, house_uids: Sequence[uuid.UUID], is_rented: bool) -> None:
     if house_uids:
         session.execute(update(House).where(House.uid.in_(house_uids)).values(is_rented=is_rented))
+
+
+def select_active_room(
+    session: Session,
+    *,
+    building_uid: uuid.UUID,
+    floor: int | None,
+    room: str,
+    exclude_uid: uuid.UUID | None = None,
+) -> str | None:
+    """The code of an active house of the building with this floor and room, if any."""
+    statement = select(House.code).where(
+        House.building_uid == building_uid,
+        House.status == HouseStatus.ACTIVE,
+        House.floor.is_(None) if floor is None else House.floor == floor,
+        House.room == room,
+    )
+    if exclude_uid is not None:
+        statement = statement.where(House.uid != exclude_uid)
+    return session.scalar(statement.limit(1))
+
+
+_RESIDENTS_FROM = text(
+    """
+    SELECT count(*) FROM residences
+    WHERE house_uid = :house_uid AND (upper_inf(period) OR upper(period) > :on)
+    """
+)
+
+
+def count_residents_from(session: Session, *, house_uid: uuid.UUID, on: Any) -> int:
+    """Residences of the house covering ``on`` or starting later (the period's end is the day
+    of departure, not included)."""
+    return int(session.scalar(_RESIDENTS_FROM, {"house_uid": house_uid, "on": on}) or 0)
+
+
+def count_organizations_at(session: Session, *, house_uid: uuid.UUID) -> int:
+    statement = text("SELECT count(*) FROM organizations WHERE house_uid = :house_uid")
+    return int(session.scalar(statement, {"house_uid": house_uid}) or 0)

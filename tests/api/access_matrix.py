@@ -241,6 +241,12 @@ PEOPLE_CASES: list[RouteCase] = [
               query=PURPOSE),
     RouteCase("POST", "/api/organizations/{credit_code}/employees", CHANGERS, ok_status=201,
               objects="organizations", body=_employee_body),
+    # houses one at a time: officers in their grids and admins change them
+    RouteCase("POST", "/api/buildings/{code}/houses", CHANGERS, ok_status=201,
+              objects="buildings", body=lambda caller, world: {"floor": 9, "use": "dorm"}),
+    RouteCase("PATCH", "/api/houses/{code}", CHANGERS, objects="houses",
+              body=lambda caller, world: {"is_rented": True}),
+    RouteCase("POST", "/api/houses/{code}/retire", CHANGERS, objects="empty_houses"),
     # a grid's overdue work is personal; its quality rates are aggregates planners may read
     RouteCase("GET", "/api/grids/{code}/overdue", PERSONAL, objects="grids", query=PURPOSE),
     RouteCase("GET", "/api/quality", AGGREGATES, query="?grid=990101001001001"),
