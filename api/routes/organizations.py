@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 
 from api.deps import SessionDep
+from api.limits import DEFAULT_PAGE_SIZE, PageLimit
 from api.personal import AtQuery, Audited, PurposeQuery, audited, on_date
 from gis.clock import today_in_china
 from gis.errors import InvalidInput
 from gis.people import organizations
 from gis.people.identity import normalise_credit_code
-from gis.people.schemas import EmployeeCreate, EmployeeRead, OrganizationCreate, OrganizationRead
+from gis.people.schemas import (
+    EmployeeCreate,
+    EmployeeRead,
+    OrganizationCreate,
+    OrganizationPage,
+    OrganizationRead,
+)
 
 router = APIRouter(prefix="/api/organizations", tags=["organizations"])
 
@@ -33,6 +41,29 @@ def register_organization(
     )
     audit.record(session, row_count=0)
     return read
+
+
+@router.get("", response_model=OrganizationPage)
+def list_organizations(
+    session: SessionDep,
+    audit: Annotated[Audited, Depends(audited("organizations.list"))],
+    building: Annotated[str | None, Query(max_length=40, description="a building code")] = None,
+    grid: Annotated[str | None, Query(max_length=20, description="a 15-digit grid code")] = None,
+    at: AtQuery = None,
+    after: Annotated[uuid.UUID | None, Query(description="``next_after`` of a page")] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    purpose: PurposeQuery = None,
+) -> OrganizationPage:
+    """Organizations (实有单位) at houses in scope, by name, paged (``next_after``); at a
+    building's houses or in a grid (its version valid on ``at``) when given; with how many
+    people each employs on ``at``."""
+    audit.state_purpose(purpose, targets=[code for code in (building, grid) if code])
+    page = organizations.list_organizations(
+        session, scope=audit.scope, on=on_date(at), building_code=building, grid_code=grid,
+        after=after, limit=limit,
+    )  # fmt: skip
+    audit.record(session, row_count=len(page.items))
+    return page
 
 
 @router.get("/{credit_code}", response_model=OrganizationRead)

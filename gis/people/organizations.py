@@ -9,13 +9,22 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
-from gis.codes import parse_code
-from gis.errors import Conflict, NotFound
+from gis.buildings.service import get_building
+from gis.codes import parse_code, parse_grid_code
+from gis.errors import Conflict, InvalidInput, NotFound
 from gis.people import queries
 from gis.people.identity import normalise_credit_code, normalise_name
 from gis.people.models import Employment, Organization
+from gis.people.occupancy_queries import select_grid_in_scope
 from gis.people.periods import checked_date, checked_past_date, describe_period, make_period
-from gis.people.schemas import EmployeeCreate, EmployeeRead, OrganizationCreate, OrganizationRead
+from gis.people.schemas import (
+    EmployeeCreate,
+    EmployeeRead,
+    OrganizationCreate,
+    OrganizationPage,
+    OrganizationRead,
+    OrganizationSummary,
+)
 from gis.users.models import Role
 
 
@@ -125,6 +134,56 @@ def read_organization(
         house_code=house_codes.get(organization.house_uid) if organization.house_uid else None,
         employees=employees,
     )
+
+
+def list_organizations(
+    session: Session,
+    *,
+    scope: Scope,
+    on: date,
+    building_code: str | None = None,
+    grid_code: str | None = None,
+    after: uuid.UUID | None = None,
+    limit: int = 100,
+) -> OrganizationPage:
+    """Organizations at houses in scope (admins: every one), by name, a page at a time; under
+    a building or a grid (its version valid on ``on``) when given, with how many people each
+    employs on ``on``."""
+    scope.require_personal()
+    if building_code is not None and grid_code is not None:
+        raise InvalidInput("give building or grid, not both", field="grid")
+    building_uid = None
+    if building_code is not None:
+        building_uid = get_building(session, code=building_code, scope=scope, field="building").uid
+    grid_geom = None
+    if grid_code is not None:
+        code = parse_grid_code(grid_code, field="grid")
+        grid = select_grid_in_scope(session, code=code, on=on, scope=scope)
+        if grid is None:
+            raise NotFound(f"no grid {code} on {on} in your scope", field="grid")
+        grid_geom = grid.geom
+    mark = None
+    if after is not None:
+        name = queries.select_organization_name(session, uid=after)
+        if name is None:
+            raise NotFound(f"no organization {after}", field="after")
+        mark = (name, after)
+    rows = queries.select_organization_page(
+        session, scope=scope, on=on, building_uid=building_uid, grid_geom=grid_geom,
+        after=mark, limit=limit,
+    )  # fmt: skip
+    items = [
+        OrganizationSummary(
+            uid=row.Organization.uid,
+            name=row.Organization.name,
+            credit_code=row.Organization.credit_code,
+            kind=row.Organization.kind,
+            house_code=row.house_code,
+            employees=int(row.employees),
+        )
+        for row in rows
+    ]
+    return OrganizationPage(items=items, next_after=items[-1].uid if len(items) == limit else None)
 
 
 def employee_read(employment: Employment, name: str, id_number_masked: str | None) -> EmployeeRead:

@@ -7,7 +7,19 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, cast, exists, func, literal, or_, select, text, true
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+)  # fmt: skip
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.orm import Session, aliased
 
@@ -287,3 +299,48 @@ def select_overlapping_employment(
         .order_by(Employment.period)
         .limit(1)
     )
+
+
+def select_organization_page(
+    session: Session,
+    *,
+    scope: Scope,
+    on: date,
+    building_uid: uuid.UUID | None,
+    grid_geom: Any,
+    after: tuple[str, uuid.UUID] | None,
+    limit: int,
+) -> list[Any]:
+    """Organizations in scope (at a house of a building, or of a grid's geometry) by name, with
+    their house code and how many people they employ on ``on``; keyset by (name, uid)."""
+    employed = (
+        select(func.count())
+        .where(
+            Employment.organization_uid == Organization.uid,
+            Employment.period.contains(cast(literal(on), Date)),
+        )
+        .scalar_subquery()
+    )
+    house = aliased(House)  # the scope's clause has a subquery of its own on houses
+    statement = (
+        select(Organization, house.code.label("house_code"), employed.label("employees"))
+        .outerjoin(house, house.uid == Organization.house_uid)
+        .where(scope.house_uid_clause(Organization.house_uid))
+    )
+    if building_uid is not None:
+        statement = statement.where(house.building_uid == building_uid)
+    if grid_geom is not None:
+        in_grid = select(Building.uid).where(
+            Building.uid == house.building_uid,
+            Building.geom.op("&&")(grid_geom),
+            func.ST_Covers(grid_geom, func.ST_PointOnSurface(Building.geom)),
+        )
+        statement = statement.where(exists(in_grid))
+    if after is not None:
+        statement = statement.where(tuple_(Organization.name, Organization.uid) > tuple_(*after))
+    statement = statement.order_by(Organization.name, Organization.uid).limit(limit)
+    return list(session.execute(statement))
+
+
+def select_organization_name(session: Session, *, uid: uuid.UUID) -> str | None:
+    return session.scalar(select(Organization.name).where(Organization.uid == uid))

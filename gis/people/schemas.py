@@ -233,3 +233,17 @@ class OrganizationRead(Strict):
     kind: str | None
     house_code: str | None
     employees: list[EmployeeRead]
+
+
+class OrganizationSummary(Strict):
+    uid: uuid.UUID
+    name: str
+    credit_code: str | None
+    kind: str | None
+    house_code: str | None
+    employees: int = Field(description="people it employs on ``at``")
+
+
+class OrganizationPage(Strict):
+    items: list[OrganizationSummary]
+    next_after: uuid.UUID | None = Field(description="pass as ``after`` for the next page")

@@ -237,6 +237,7 @@ PEOPLE_CASES: list[RouteCase] = [
     RouteCase("POST", "/api/residences/{uid}/declaration", CHANGERS, objects="residences"),
     RouteCase("POST", "/api/people/{uid}/move", CHANGERS, objects="people", body=_move_body),
     RouteCase("POST", "/api/organizations", CHANGERS, ok_status=201, body=_organization_body),
+    RouteCase("GET", "/api/organizations", PERSONAL, query=PURPOSE),
     RouteCase("GET", "/api/organizations/{credit_code}", PERSONAL, objects="organizations",
               query=PURPOSE),
     RouteCase("POST", "/api/organizations/{credit_code}/employees", CHANGERS, ok_status=201,

@@ -123,3 +123,57 @@ def test_descriptors_are_one_line_and_audit_rows_hold_the_stored_code(
     ).all()
     # the refused body never reached the route: its row has no targets
     assert [tuple(row) for row in rows] == [("failed", []), ("ok", [code, house]), ("ok", [code])]
+
+
+def test_the_roster_of_a_grid_or_a_building_a_page_at_a_time(
+    client: TestClient, world: World
+) -> None:
+    officer = login(client, world.users[Role.OFFICER])
+    client.cookies.clear()
+    house = world.objects["houses"]["own"]
+    for seq, name in ((11, "丙商店"), (12, "甲公司"), (13, "乙工厂")):
+        body = {"name": name, "credit_code": credit_code(f"91990101MA00000{seq}"),
+                "house_code": house}  # fmt: skip
+        assert (
+            client.post("/api/organizations", json=body, headers=bearer(officer)).status_code == 201
+        )
+
+    def roster(token: str, **params: Any) -> Any:
+        response = client.get("/api/organizations", params=params, headers=bearer(token))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    everything = roster(officer)
+    names = [item["name"] for item in everything["items"]]
+    assert names == sorted(names) and {"丙商店", "甲公司", "乙工厂", "测试单位own"} <= set(names)
+    assert "测试单位far" not in names  # at a house outside the officer's grids
+    own = next(item for item in everything["items"] if item["name"] == "测试单位own")
+    assert own["employees"] == 1 and own["house_code"] == house
+    # pages: two at a time, the same rows in the same order, none twice
+    seen: list[str] = []
+    after = None
+    while True:
+        page = roster(officer, limit=2, **({"after": after} if after else {}))
+        seen += [item["name"] for item in page["items"]]
+        after = page["next_after"]
+        if after is None:
+            break
+    assert seen == names
+    in_grid = roster(officer, grid=world.objects["grids"]["own"])
+    assert [item["name"] for item in in_grid["items"]] == names
+    in_building = roster(officer, building=world.buildings["own"])
+    assert {item["name"] for item in in_building["items"]} == set(names)
+    # out of scope answers like missing, naming the parameter
+    far_grid = client.get("/api/organizations", params={"grid": world.objects["grids"]["other"]},
+                          headers=bearer(officer))  # fmt: skip
+    assert far_grid.status_code == 404 and far_grid.json()["detail"][0]["loc"][-1] == "grid"
+    far_building = client.get("/api/organizations", params={"building": world.buildings["far"]},
+                              headers=bearer(officer))  # fmt: skip
+    assert far_building.status_code == 404
+    assert far_building.json()["detail"][0]["loc"][-1] == "building"
+    admin = login(client, world.users[Role.ADMIN])
+    client.cookies.clear()
+    assert "测试单位far" in [item["name"] for item in roster(admin)["items"]]
+    # a past date counts the employees of that date
+    before = roster(officer, at="2023-06-01")
+    assert next(i for i in before["items"] if i["name"] == "测试单位own")["employees"] == 0
