@@ -29,6 +29,7 @@ from gis.events.schemas import (
     PermitIssue,
     PermitRead,
     PermitReminders,
+    PermitRevoke,
     PhotoUpload,
     ReconcileReport,
     ReconcileRequest,
@@ -214,6 +215,24 @@ def endorse_permit(
     read = permits.endorse_permit(
         session, scope=audit.scope, number=number, endorsed_on=request.endorsed_on,
         today=today_in_china(),
+    )  # fmt: skip
+    audit.record(session, row_count=1)
+    return read
+
+
+@router.post("/api/permits/{number}/revoke", response_model=PermitRead)
+def revoke_permit(
+    number: PermitNumber,
+    request: PermitRevoke,
+    session: SessionDep,
+    audit: Annotated[Audited, Depends(audited("permits.revoke"))],
+) -> PermitRead:
+    """Revoke (注销) a permit from ``revoked_on`` (default today) with a reason; it stays on
+    record, valid until that day."""
+    audit.target_codes = [number]
+    read = permits.revoke_permit(
+        session, scope=audit.scope, number=number, reason=request.reason,
+        revoked_on=request.revoked_on, today=today_in_china(),
     )  # fmt: skip
     audit.record(session, row_count=1)
     return read

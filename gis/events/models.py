@@ -134,13 +134,18 @@ PERMIT_NUMBERS = Sequence("residence_permit_numbers", metadata=Base.metadata)
 
 
 class ResidencePermit(Base):
-    """A residence permit (居住证): valid from ``issued_on`` until the earlier of
-    ``endorsed_until`` (moved on a year by each yearly endorsement, 签注) and ``expires_on``."""
+    """A residence permit (居住证): valid from ``issued_on`` until the earliest of
+    ``endorsed_until`` (moved on a year by each yearly endorsement, 签注), ``expires_on`` and
+    ``revoked_on`` (注销, with ``revoke_reason``)."""
 
     __tablename__ = "residence_permits"
     __table_args__ = (
         CheckConstraint("endorsed_until > issued_on", name="endorsed_after_issue"),
         CheckConstraint("expires_on > issued_on", name="expires_after_issue"),
+        CheckConstraint(
+            "(revoked_on IS NULL) = (revoke_reason IS NULL) AND revoked_on >= issued_on",
+            name="revoked_with_reason",
+        ),
     )
 
     uid: Mapped[uuid.UUID] = mapped_column(
@@ -156,6 +161,8 @@ class ResidencePermit(Base):
     endorsements: Mapped[int] = mapped_column(Integer, server_default="0")
     issued_by: Mapped[str] = mapped_column(String(64))
     revoked_on: Mapped[date | None] = mapped_column(Date)
+    """The first day the permit is no longer valid (注销)."""
+    revoke_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = created_at_column()
 
 

@@ -78,15 +78,16 @@ def lock_person(session: Session, *, person_uid: uuid.UUID) -> None:
 def select_overlapping_permit(
     session: Session, *, person_uid: uuid.UUID, start: date, end: date
 ) -> tuple[str, date, date] | None:
-    """A permit of the person (not revoked) valid at some time in ``[start, end)``: its number
+    """A permit of the person valid at some time in ``[start, end)`` (``least`` skips a NULL
+    ``revoked_on``): its number
     and the period it is valid for, or ``None``."""
     row = session.execute(
         text(
             """
-            SELECT number, issued_on, least(endorsed_until, expires_on) AS valid_until
+            SELECT number, issued_on, least(endorsed_until, expires_on, revoked_on) AS valid_until
             FROM residence_permits
-            WHERE person_uid = :person AND revoked_on IS NULL
-              AND issued_on < :end AND :start < least(endorsed_until, expires_on)
+            WHERE person_uid = :person
+              AND issued_on < :end AND :start < least(endorsed_until, expires_on, revoked_on)
             ORDER BY issued_on
             LIMIT 1
             """
@@ -112,8 +113,8 @@ _REMINDERS = text(
         JOIN houses h ON h.uid = r.house_uid
         JOIN buildings b ON b.uid = h.building_uid
         JOIN g ON b.geom && g.geom AND ST_Covers(g.geom, ST_PointOnSurface(b.geom))
-        WHERE p.revoked_on IS NULL AND p.issued_on <= :on
-          AND :on < least(p.endorsed_until, p.expires_on)
+        WHERE p.issued_on <= :on
+          AND :on < least(p.endorsed_until, p.expires_on, p.revoked_on)
           AND least(p.endorsed_until, p.expires_on) <= CAST(:on AS date) + :within
         ORDER BY p.uid
     )

@@ -74,9 +74,15 @@ def _read(permit: ResidencePermit, person: Person, house: House, *, on: date) ->
         house_code=house.code, issued_on=permit.issued_on,
         endorsed_until=permit.endorsed_until, expires_on=permit.expires_on,
         endorsements=permit.endorsements,
-        is_valid=permit.revoked_on is None
-        and permit.issued_on <= on < min(permit.endorsed_until, permit.expires_on),
+        revoked_on=permit.revoked_on, revoke_reason=permit.revoke_reason,
+        is_valid=permit.issued_on <= on < valid_until(permit),
     )  # fmt: skip
+
+
+def valid_until(permit: ResidencePermit) -> date:
+    """The first day the permit is no longer valid: the earliest of its endorsement's end, its
+    expiry and its revocation."""
+    return min(permit.endorsed_until, permit.expires_on, permit.revoked_on or date.max)
 
 
 def issue_permit(
@@ -164,6 +170,42 @@ def endorse_permit(
         add_months(permit.endorsed_until, ENDORSEMENT_MONTHS), permit.expires_on
     )
     permit.endorsements += 1
+    session.flush()
+    return _read(permit, person, house, on=today)
+
+
+def revoke_permit(
+    session: Session,
+    *,
+    scope: Scope,
+    number: str,
+    reason: str,
+    revoked_on: date | None,
+    today: date,
+) -> PermitRead:
+    """Revoke (注销) a permit from ``revoked_on`` (default today; not in the future, not before
+    the issue): the holder left the city, died, or it was issued in error. It stays on record,
+    valid until that day; a revoked permit is not endorsed, and a new one may be issued."""
+    scope.require_role(*ISSUERS)
+    on = checked_date(revoked_on, field="revoked_on") if revoked_on else today
+    if on > today:
+        raise InvalidInput("a revocation cannot be dated in the future", field="revoked_on")
+    row = sql.select_permit(session, number=number, scope=scope, for_update=True)
+    if row is None:
+        raise NotFound(f"no residence permit {number}", field="number")
+    permit, person, house = row
+    if permit.revoked_on is not None:
+        raise Conflict(f"permit {number} was revoked on {permit.revoked_on} "
+                       f"({permit.revoke_reason})", field="number")  # fmt: skip
+    if on < permit.issued_on:
+        raise InvalidInput(f"permit {number} was issued on {permit.issued_on}, after {on}",
+                           field="revoked_on")  # fmt: skip
+    ended = valid_until(permit)
+    if on >= ended:
+        raise Conflict(f"permit {number} was no longer valid from {ended}: there is nothing "
+                       "to revoke", field="revoked_on")  # fmt: skip
+    permit.revoked_on = on
+    permit.revoke_reason = reason
     session.flush()
     return _read(permit, person, house, on=today)
 

@@ -142,6 +142,15 @@ class PermitEndorse(Strict):
     endorsed_on: date | None = None
 
 
+class PermitRevoke(Strict):
+    """Revoke a permit (注销) from ``revoked_on`` (default today), with the reason."""
+
+    reason: Annotated[str, Field(min_length=2, max_length=200), NotBlank] = Field(
+        description="why: left the city, died, issued in error, …"
+    )
+    revoked_on: date | None = None
+
+
 class PermitRead(Strict):
     number: str
     person_uid: str
@@ -152,6 +161,8 @@ class PermitRead(Strict):
     endorsed_until: date
     expires_on: date
     endorsements: int
+    revoked_on: date | None = None
+    revoke_reason: str | None = None
     is_valid: bool
 
 

@@ -64,8 +64,8 @@ checked AS MATERIALIZED (
                AS permit_eligible,
            s.category <> 'hukou' AND EXISTS (
                SELECT 1 FROM residence_permits rp
-               WHERE rp.person_uid = s.person_uid AND rp.revoked_on IS NULL
-                 AND rp.issued_on <= :on AND :on < least(rp.endorsed_until, rp.expires_on)
+               WHERE rp.person_uid = s.person_uid AND rp.issued_on <= :on
+                 AND :on < least(rp.endorsed_until, rp.expires_on, rp.revoked_on)
            ) AS permit_held,
            s.id_number_hash IS NULL AND s.category <> 'overseas' AS missing_id,
            s.id_number_hash IS NOT NULL AND EXISTS (

@@ -354,6 +354,8 @@ EVENT_CASES: list[RouteCase] = [
     EventRouteCase("GET", "/api/permits/{number}", PERSONAL, objects="permits", query=PURPOSE),
     EventRouteCase("POST", "/api/permits/{number}/endorse", PERSONAL, objects="permits",
                    body=lambda caller, world: {}),
+    EventRouteCase("POST", "/api/permits/{number}/revoke", PERSONAL, objects="permits",
+                   body=lambda caller, world: {"reason": "迁出本市"}),
     EventRouteCase("GET", "/api/grids/{code}/permit-reminders", PERSONAL, objects="grids",
                    query=PURPOSE),
     EventRouteCase("GET", "/api/exchange/inflow", EXCHANGERS, query=PURPOSE + PERIOD),

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
@@ -239,3 +240,63 @@ def test_two_issues_at_once_give_one_permit(
         assert held == [issued.number]
     finally:
         engine.dispose()
+
+
+def test_a_revoked_permit_is_valid_until_its_revocation_and_no_longer_counts(
+    db: Session, world: World, cipher: PeopleCipher
+) -> None:
+    person = _resident(db, cipher, _house(db, world), date(2024, 1, 1), 320)
+    number = permits.issue_permit(db, scope=OFFICER, person_uid=str(person.uid),
+                                  issued_on=date(2026, 3, 1), today=TODAY).number  # fmt: skip
+    with pytest.raises(InvalidInput, match="cannot be dated in the future"):
+        permits.revoke_permit(db, scope=OFFICER, number=number, reason="迁出本市",
+                              revoked_on=TODAY + timedelta(days=1), today=TODAY)  # fmt: skip
+    with pytest.raises(InvalidInput, match="was issued on 2026-03-01, after 2026-02-28"):
+        permits.revoke_permit(db, scope=OFFICER, number=number, reason="迁出本市",
+                              revoked_on=date(2026, 2, 28), today=TODAY)  # fmt: skip
+    police = Scope(user_name="t_police", role=Role.POLICE, division_prefix="990102")
+    with pytest.raises(NotFound):  # a permit outside the caller's scope is missing to them
+        permits.revoke_permit(db, scope=police, number=number, reason="迁出本市",
+                              revoked_on=None, today=TODAY)  # fmt: skip
+    revoked = permits.revoke_permit(db, scope=OFFICER, number=number, reason="迁出本市",
+                                    revoked_on=date(2026, 9, 1), today=TODAY)  # fmt: skip
+    assert (revoked.revoked_on, revoked.revoke_reason, revoked.is_valid) == (
+        date(2026, 9, 1),
+        "迁出本市",
+        False,
+    )
+    with pytest.raises(Conflict, match="was revoked on 2026-09-01"):
+        permits.revoke_permit(db, scope=OFFICER, number=number, reason="again",
+                              revoked_on=None, today=TODAY)  # fmt: skip
+    with pytest.raises(Conflict, match="was revoked"):
+        permits.endorse_permit(db, scope=OFFICER, number=number, endorsed_on=None, today=TODAY)
+
+    # the rate counts it on a day before the revocation, not after
+    def held(on: date) -> int:
+        report = quality.grid_quality(db, scope=Scope.system(), code=GRID_OWN, on=on)
+        return report.permits.numerator
+
+    assert (held(date(2026, 8, 31)), held(date(2026, 9, 1))) == (1, 0)
+    # a new permit may be issued from the revocation on, not over the time it was valid
+    with pytest.raises(Conflict, match=f"already holds residence permit {number}"):
+        permits.issue_permit(db, scope=OFFICER, person_uid=str(person.uid),
+                             issued_on=date(2026, 8, 1), today=TODAY)  # fmt: skip
+    again = permits.issue_permit(db, scope=OFFICER, person_uid=str(person.uid),
+                                 issued_on=date(2026, 9, 1), today=TODAY)  # fmt: skip
+    assert again.number != number and again.is_valid
+
+
+def test_a_permit_no_longer_valid_has_nothing_to_revoke(
+    db: Session, world: World, cipher: PeopleCipher
+) -> None:
+    person = _resident(db, cipher, _house(db, world), date(2020, 1, 1), 321)
+    number = permits.issue_permit(db, scope=OFFICER, person_uid=str(person.uid),
+                                  issued_on=date(2024, 12, 1), today=TODAY).number  # fmt: skip
+    with pytest.raises(Conflict, match="no longer valid from 2025-12-01: there is nothing"):
+        permits.revoke_permit(db, scope=OFFICER, number=number, reason="迁出本市",
+                              revoked_on=None, today=TODAY)  # fmt: skip
+    # the database keeps a revocation with its reason, never one without
+    permit = db.scalars(select(ResidencePermit).where(ResidencePermit.number == number)).one()
+    permit.revoked_on = date(2025, 6, 1)
+    with pytest.raises(IntegrityError, match="ck_residence_permits_revoked_with_reason"):
+        db.flush()
