@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
+from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -105,13 +106,14 @@ def _declare(
 
 
 def _end_overlapping(
-    session: Session, *, person: Person, start: date, period_text: str, ends_previous: bool
+    session: Session, *, person: Person, period: Range[date], ends_previous: bool
 ) -> list[Residence]:
-    """Primary residences overlapping a new one from ``start``: ended at ``start`` when asked
-    (a move), else a Conflict naming both periods."""
-    new_period = make_period(start, None)
+    """Primary residences overlapping a new one over ``period``: ended where it starts when
+    asked (a move from one that began before), else a Conflict naming both periods."""
+    start = period.lower
+    assert start is not None
     overlapping = queries.select_overlapping_primary(
-        session, person_uids=[person.uid], period=new_period
+        session, person_uids=[person.uid], period=period
     )
     ended = []
     for residence in overlapping:
@@ -120,13 +122,41 @@ def _end_overlapping(
         if not ends_previous or lower >= start:
             raise Conflict(
                 f"the person's primary residence {describe_period(residence.period)} overlaps "
-                f"the new one {period_text}: deregister it first, or move",
+                f"the new one {describe_period(period)}: deregister it first, or move",
                 field="moved_in",
             )
         residence.period = make_period(lower, start)
         residence.deregistered_at = _now()
         ended.append(residence)
     return ended
+
+
+def _refuse_before_birth(person: Person, day: date, *, field: str, what: str) -> None:
+    if person.birth_date is not None and day < person.birth_date:
+        raise InvalidInput(
+            f"{what} ({day}) before the person's birth ({person.birth_date})", field=field
+        )
+
+
+def _refuse_overlap(
+    session: Session,
+    *,
+    person_uid: uuid.UUID,
+    period: Range[date],
+    excluding: uuid.UUID | None,
+    field: str,
+) -> None:
+    """A Conflict naming both periods when another primary residence of the person overlaps
+    ``period`` (the exclusion constraint stays behind it for a race)."""
+    other = queries.select_overlapping_primary(
+        session, person_uids=[person_uid], period=period, excluding=excluding
+    )
+    if other:
+        raise Conflict(
+            f"the person's primary residence {describe_period(other[0].period)} overlaps "
+            f"{describe_period(period)}",
+            field=field,
+        )
 
 
 def register_arrival(
@@ -154,6 +184,7 @@ def register_arrival(
         person = find_or_add_person(
             session, cipher=cipher, person=request.person, house=house, today=today
         )
+    _refuse_before_birth(person, moved_in, field="moved_in", what="a move-in")
     residence = Residence(
         uid=uuid.uuid4(),
         person_uid=person.uid,
@@ -169,9 +200,8 @@ def register_arrival(
     with _conflict_guard(session, overlapping):
         if request.is_primary:
             _end_overlapping(
-                session, person=person, start=moved_in, period_text=describe_period(period),
-                ends_previous=request.ends_previous,
-            )  # fmt: skip
+                session, person=person, period=period, ends_previous=request.ends_previous
+            )
         session.add(residence)
     _declare(session, residence=residence, house=house, calendar=calendar)
     session.flush()
@@ -228,6 +258,11 @@ def deregister(
     checked_past_date(moved_out, today=today, field="moved_out", what="a departure")
     lower = residence.period.lower
     assert lower is not None
+    if residence.is_primary:
+        _refuse_overlap(
+            session, person_uid=residence.person_uid, period=make_period(lower, moved_out),
+            excluding=residence.uid, field="moved_out",
+        )  # fmt: skip
     message = f"ending on {moved_out} would overlap another primary residence of the person"
     with _conflict_guard(session, message):
         residence.period = make_period(lower, moved_out)
@@ -250,8 +285,13 @@ def move_person(
     person = _person(session, uid=person_uid, scope=scope)
     moved_on = checked_past_date(request.moved_on, today=today, field="moved_on", what="a move")
     house = _house(session, code=request.house_code, scope=scope)
+    _refuse_before_birth(person, moved_on, field="moved_on", what="a move")
     current = queries.select_primary_residence_on(session, person_uid=person.uid, on=moved_on)
     period = make_period(moved_on, None)
+    _refuse_overlap(
+        session, person_uid=person.uid, period=period,
+        excluding=current.uid if current is not None else None, field="moved_on",
+    )  # fmt: skip
     started = Residence(
         uid=uuid.uuid4(),
         person_uid=person.uid,

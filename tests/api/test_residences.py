@@ -104,6 +104,22 @@ def test_overlapping_primary_residences_are_409_naming_both_periods(
     assert response.status_code == 409
     message = response.json()["detail"][0]["msg"]
     assert "[2024-01-01, open)" in message and "[2025-03-01, open)" in message
+    # a period of the past that ends before the present one began overlaps nothing
+    earlier = _register(client, officer, house_code=house, person_uid=person,
+                        moved_in="2023-01-01", until="2023-07-01")  # fmt: skip
+    assert earlier.status_code == 201, earlier.text
+    # one that runs into it is refused, naming both
+    into = _register(client, officer, house_code=house, person_uid=person,
+                     moved_in="2023-09-01", until="2024-02-01")  # fmt: skip
+    assert into.status_code == 409
+    assert "[2024-01-01, open)" in into.text and "[2023-09-01, 2024-02-01)" in into.text
+    # a departure dated after a later primary residence began is refused, naming it
+    late = client.post(
+        f"/api/residences/{earlier.json()['uid']}/deregister", json={"moved_out": "2024-03-01"},
+        headers=bearer(officer),
+    )  # fmt: skip
+    assert late.status_code == 409 and late.json()["detail"][0]["loc"] == ["moved_out"]
+    assert "[2024-01-01, open) overlaps [2023-01-01, 2024-03-01)" in late.text
     # as a move from elsewhere it is accepted, ending the old period the same day
     response = _register(client, officer, house_code=house, person_uid=person,
                          moved_in="2025-03-01", ends_previous=True)  # fmt: skip
@@ -126,7 +142,10 @@ def test_a_failed_move_changes_nothing(
         json={"house_code": first, "moved_on": "2025-06-01", "kind": "tenant"},
         headers=bearer(officer),
     )
-    assert moved.status_code == 409
+    assert moved.status_code == 409 and moved.json()["detail"][0]["loc"] == ["moved_on"]
+    assert moved.json()["detail"][0]["msg"] == (  # both periods named
+        "the person's primary residence [2025-09-01, open) overlaps [2025-06-01, open)"
+    )
     periods = db.execute(
         text("SELECT lower(period), upper(period) FROM residences WHERE person_uid = :p "
              "ORDER BY lower(period)"), {"p": person}
@@ -185,6 +204,17 @@ def test_arrivals_departures_and_moves_are_registered_once_they_happened(
                            headers=bearer(officer))  # fmt: skip
     assert same_day.status_code == 409 and same_day.json()["detail"][0]["loc"] == ["moved_on"]
     assert "correct that residence" in same_day.text
+    # nobody moves in before they were born (the import refuses it too)
+    born = _register(client, officer, house_code=house,
+                     person=_person("己", 52), moved_in="1990-01-01")  # fmt: skip
+    assert born.status_code == 422 and born.json()["detail"][0]["loc"] == ["moved_in"]
+    assert "a move-in (1990-01-01) before the person's birth (1991-04-02)" in born.text
+    before_birth = client.post(f"/api/people/{person}/move",
+                               json={"house_code": world.objects["houses"]["own"],
+                                     "moved_on": "1991-01-01", "kind": "tenant"},
+                               headers=bearer(officer))  # fmt: skip
+    assert before_birth.status_code == 422
+    assert before_birth.json()["detail"][0]["loc"] == ["moved_on"]
     row = db.scalars(select(Residence).where(Residence.uid == uid)).one()
     assert row.period.upper is None and row.deregistered_at is None
     assert db.scalar(text("SELECT count(*) FROM residences")) == stored + 1
