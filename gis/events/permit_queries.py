@@ -7,8 +7,8 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, or_, select, text
+from sqlalchemy.orm import Session, aliased
 
 from gis.access.scope import Scope
 from gis.events.models import PERMIT_NUMBERS, ResidencePermit
@@ -55,14 +55,25 @@ def select_current_residence(
 
 
 def select_permit(
-    session: Session, *, number: str, scope: Scope, for_update: bool = False
+    session: Session, *, number: str, scope: Scope, today: date, for_update: bool = False
 ) -> tuple[ResidencePermit, Person, House] | None:
-    """A permit whose house is in scope, with its holder and house."""
+    """A permit in scope, with its holder and the house it was issued at: that house is in
+    scope, or the holder's primary residence today is (a holder who moved inside the city is
+    the new grid's, as in the reminders)."""
+    house = aliased(House)  # the scope's clauses have subqueries of their own on houses
+    lives_here = exists(
+        select(Residence.uid).where(
+            Residence.person_uid == ResidencePermit.person_uid,
+            Residence.is_primary,
+            Residence.period.contains(today),
+            scope.house_uid_clause(Residence.house_uid),
+        )
+    )
     statement = (
-        select(ResidencePermit, Person, House)
+        select(ResidencePermit, Person, house)
         .join(Person, Person.uid == ResidencePermit.person_uid)
-        .join(House, House.uid == ResidencePermit.house_uid)
-        .where(ResidencePermit.number == number, scope.houses_clause())
+        .join(house, house.uid == ResidencePermit.house_uid)
+        .where(ResidencePermit.number == number, or_(scope.houses_clause(house), lives_here))
     )
     if for_update:
         statement = statement.with_for_update(of=ResidencePermit)

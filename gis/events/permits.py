@@ -144,7 +144,7 @@ def endorse_permit(
     on = checked_date(endorsed_on, field="endorsed_on") if endorsed_on else today
     if on > today:
         raise InvalidInput("an endorsement cannot be dated in the future", field="endorsed_on")
-    row = sql.select_permit(session, number=number, scope=scope, for_update=True)
+    row = sql.select_permit(session, number=number, scope=scope, today=today, for_update=True)
     if row is None:
         raise NotFound(f"no residence permit {number}", field="number")
     permit, person, house = row
@@ -190,7 +190,7 @@ def revoke_permit(
     on = checked_date(revoked_on, field="revoked_on") if revoked_on else today
     if on > today:
         raise InvalidInput("a revocation cannot be dated in the future", field="revoked_on")
-    row = sql.select_permit(session, number=number, scope=scope, for_update=True)
+    row = sql.select_permit(session, number=number, scope=scope, today=today, for_update=True)
     if row is None:
         raise NotFound(f"no residence permit {number}", field="number")
     permit, person, house = row
@@ -213,7 +213,7 @@ def revoke_permit(
 def get_permit(session: Session, *, scope: Scope, number: str, today: date) -> PermitRead:
     """A permit whose house is in scope (masked)."""
     scope.require_personal()
-    row = sql.select_permit(session, number=number, scope=scope)
+    row = sql.select_permit(session, number=number, scope=scope, today=today)
     if row is None:
         raise NotFound(f"no residence permit {number}", field="number")
     return _read(row[0], row[1], row[2], on=today)

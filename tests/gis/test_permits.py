@@ -300,3 +300,28 @@ def test_a_permit_no_longer_valid_has_nothing_to_revoke(
     permit.revoked_on = date(2025, 6, 1)
     with pytest.raises(IntegrityError, match="ck_residence_permits_revoked_with_reason"):
         db.flush()
+
+
+def test_a_holder_who_moved_inside_the_city_is_the_new_grids(
+    db: Session, world: World, cipher: PeopleCipher
+) -> None:
+    from tests.access_world import GRID_FAR
+
+    person = _resident(db, cipher, _house(db, world), date(2020, 1, 1), 322,
+                       until=date(2026, 11, 1))  # fmt: skip
+    far_house = db.scalars(select(House).where(House.code == world.objects["houses"]["other"]))
+    add_residence(db, person=person, house=far_house.one(), since=date(2026, 11, 1))
+    db.flush()
+    number = permits.issue_permit(db, scope=OFFICER, person_uid=str(person.uid),
+                                  issued_on=date(2026, 3, 1), today=TODAY).number  # fmt: skip
+    far_officer = Scope(user_name="t_far", role=Role.OFFICER, grid_codes=frozenset({GRID_FAR}))
+    # the new grid's officer reads it (their reminders list it) and may revoke it
+    assert permits.get_permit(db, scope=far_officer, number=number, today=TODAY).is_valid
+    # before the move they could not: the holder was not theirs then
+    with pytest.raises(NotFound):
+        permits.get_permit(db, scope=far_officer, number=number, today=date(2026, 10, 1))
+    # the issuing grid keeps the permit it issued on record
+    assert permits.get_permit(db, scope=OFFICER, number=number, today=TODAY).number == number
+    revoked = permits.revoke_permit(db, scope=far_officer, number=number, reason="迁出本市",
+                                    revoked_on=None, today=TODAY)  # fmt: skip
+    assert revoked.revoked_on == TODAY
