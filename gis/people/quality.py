@@ -8,11 +8,14 @@ accuracy                 current residents without a problem: a missing or   ≥
                          duplicated ID number, an impossible date (birth in
                          the future, over 120 years ago, or after moving
                          in), or living in a retired building or house
-late deregistration      departures of the last year not deregistered        ≤ 10%
-                         within 7 days (or never)
-residence permits        non-hukou residents living here 6 months or more    ≥ 85%
-                         (or holding a permit) who hold a valid permit
+late deregistration      departures of the last year whose 7 days are over,  ≤ 10%
+                         not deregistered within them (or never)
+residence permits        non-hukou residents in the city 6 months or more    ≥ 85%
+                         without a break (or holding a permit) who hold a
+                         valid permit
 =======================  ==================================================  =========
+
+Residents are people: one with two current residences in an area counts once.
 
 Invalid ID numbers (wrong check character, impossible date, unknown region) are refused at the
 door, so among stored people an *invalid* ID number can only be a missing one.

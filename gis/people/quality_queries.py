@@ -37,7 +37,8 @@ DIVISION_AREAS = """
 RATES = """
 WITH area AS ({areas}),
 houses_in AS (
-    SELECT a.area, h.uid, h.is_rented AND h.status = 'active' AND b.status <> 'retired' AS is_let,
+    SELECT a.area, h.uid, h.district_code,
+           h.is_rented AND h.status = 'active' AND b.status <> 'retired' AS is_let,
            h.status = 'retired' OR b.status = 'retired' AS is_retired
     FROM area a
     JOIN buildings b ON b.uid = a.building_uid
@@ -52,16 +53,34 @@ coverage AS (
     FROM houses_in hi GROUP BY hi.area
 ),
 residents AS (
-    SELECT hi.area, hi.is_retired, r.person_uid, lower(r.period) AS since, p.birth_date,
-           p.id_number_hash, p.category
+    -- people, not residences: one living in two houses of the area (a second home) counts
+    -- once, by their primary residence when it is here
+    SELECT DISTINCT ON (hi.area, r.person_uid)
+           hi.area, hi.is_retired, r.person_uid, lower(r.period) AS since, p.birth_date,
+           p.id_number_hash, p.category, hi.district_code
     FROM houses_in hi
     JOIN residences r ON r.house_uid = hi.uid AND r.period @> :on
     JOIN people p ON p.uid = r.person_uid
+    ORDER BY hi.area, r.person_uid, r.is_primary DESC, lower(r.period)
 ),
 checked AS MATERIALIZED (
     SELECT s.area, s.category, s.is_retired,
-           s.category <> 'hukou' AND s.since <= CAST(:on AS date) - interval '6 months'
-               AS permit_eligible,
+           -- eligible as for issuing: 6 months of unbroken primary residence in the city
+           -- (moves inside it keep the count; months added as gis.events.permits does)
+           s.category <> 'hukou' AND (
+               s.since + interval '6 months' <= :on
+               OR (
+                   SELECT lower(stretch) + interval '6 months' <= :on
+                   FROM unnest((
+                       SELECT range_agg(c.period)
+                       FROM residences c JOIN houses ch ON ch.uid = c.house_uid
+                       WHERE c.person_uid = s.person_uid AND c.is_primary
+                         AND ch.district_code LIKE left(s.district_code, 4) || '%'
+                         AND lower(c.period) <= :on
+                   )) AS stretch
+                   WHERE stretch @> CAST(:on AS date)
+               )
+           ) AS permit_eligible,
            s.category <> 'hukou' AND EXISTS (
                SELECT 1 FROM residence_permits rp
                WHERE rp.person_uid = s.person_uid AND rp.issued_on <= :on
@@ -101,8 +120,9 @@ departures AS (
     FROM houses_in hi
     JOIN residences r ON r.house_uid = hi.uid
     WHERE NOT upper_inf(r.period)
+      -- departures whose 7 days are over (the last day to deregister is upper + 7)
       AND upper(r.period) BETWEEN CAST(:on AS date) - :window_days
-                              AND CAST(:on AS date) - :grace_days
+                              AND CAST(:on AS date) - :grace_days - 1
     GROUP BY hi.area
 )
 SELECT c.area, c.rented_houses, c.rented_registered,
