@@ -36,6 +36,7 @@ from api.routes.auth import LOGIN_PATH
 from gis.db import APP_ROLE, database_url, make_async_pool, make_engine, make_session_factory
 from gis.errors import EnvironmentProblem, InvalidInput
 from gis.grids.classes import ClassConfig
+from gis.people.periods import WorkCalendar
 from gis.settings import Settings, get_settings
 from gis.users.credentials import HASHES_AT_ONCE
 from maps.assets import STATIC_DIR, STATIC_URL, VENDOR_DIR, VENDOR_URL
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.class_config = load_class_config(settings)
+    app.state.work_calendar = load_work_calendar(settings)
     app.state.rate_limiter = TokenBucketLimiter(
         per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )
@@ -126,6 +128,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(VENDOR_URL, StaticFiles(directory=VENDOR_DIR, check_dir=False), name="vendor")
     return app
+
+
+def load_work_calendar(settings: Settings) -> WorkCalendar:
+    """The holiday file of declaration deadlines, read before the app serves (a broken one made
+    every registration fail)."""
+    try:
+        return WorkCalendar.from_file(settings.holidays_file)
+    except InvalidInput as error:
+        raise EnvironmentProblem(f"GRIDHOUSE_HOLIDAYS_FILE: {error.message}") from None
 
 
 def load_class_config(settings: Settings) -> ClassConfig:

@@ -153,12 +153,8 @@ def get_cipher(request: Request) -> PeopleCipher:
 
 
 def get_calendar(request: Request) -> WorkCalendar:
-    """Working days for declaration deadlines (the holiday file, read once per app)."""
-    calendar: WorkCalendar | None = getattr(request.app.state, "work_calendar", None)
-    if calendar is None:
-        settings: Settings = request.app.state.settings
-        calendar = WorkCalendar.from_file(settings.holidays_file)
-        request.app.state.work_calendar = calendar
+    """Working days for declaration deadlines (the holiday file, read when the app was made)."""
+    calendar: WorkCalendar = request.app.state.work_calendar
     return calendar
 
 

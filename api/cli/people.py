@@ -47,7 +47,10 @@ def run_people_import(
     settings = get_settings()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     rejects_file = rejects or settings.data_dir / "rejects" / f"people-{file.stem}-{stamp}.csv"
-    calendar = WorkCalendar.from_file(holidays or settings.holidays_file)
+    calendar = WorkCalendar.from_file(
+        holidays or settings.holidays_file,
+        field="--holidays" if holidays else "GRIDHOUSE_HOLIDAYS_FILE",
+    )
     with session_scope() as session:
         cipher, created = ensure_people_key(session, path=people_key_path(settings))
     if created:

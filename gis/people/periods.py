@@ -79,6 +79,10 @@ def periods_overlap(a: Range[date], b: Range[date]) -> bool:
     return a_start < (b.upper or date.max) and b_start < (a.upper or date.max)
 
 
+WORKDAY_WORDS = frozenset({"work", "workday", "班", "上班"})
+HOLIDAY_WORDS = frozenset({"holiday", "off", "休", "假"})
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     """Working days: Monday-Friday, minus ``holidays``, plus weekend ``workdays`` (调休)."""
@@ -87,16 +91,23 @@ class WorkCalendar:
     workdays: frozenset[date] = field(default_factory=frozenset)
 
     @classmethod
-    def from_file(cls, path: Path | None) -> WorkCalendar:
-        """Read a holiday file (see the module docstring); ``None`` means weekends only."""
+    def from_file(cls, path: Path | None, *, field: str = "holidays") -> WorkCalendar:
+        """Read a holiday file (see the module docstring; UTF-8, a BOM allowed); ``None`` means
+        weekends only. Errors name ``field``, the file and the line."""
         if path is None:
             return cls()
         holidays: set[date] = set()
         workdays: set[date] = set()
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = path.read_bytes().decode("utf-8-sig").splitlines()
         except OSError as error:
-            raise InvalidInput(f"cannot read {path}: {error}", field="holidays") from None
+            raise InvalidInput(
+                f"cannot read {path}: {error.strerror or error}", field=field
+            ) from None
+        except UnicodeDecodeError as error:
+            raise InvalidInput(
+                f"{path} is not UTF-8 (byte {error.start}): save it as UTF-8", field=field
+            ) from None
         for number, line in enumerate(lines, start=1):
             content = line.split("#", 1)[0].strip()
             if not content:
@@ -106,12 +117,16 @@ class WorkCalendar:
                 day = date.fromisoformat(parts[0])
             except ValueError:
                 raise InvalidInput(
-                    f"line {number}: {parts[0]!r} is not a date (YYYY-MM-DD)", field="holidays"
+                    f"{path} line {number}: {parts[0]!r} is not a date (YYYY-MM-DD)", field=field
                 ) from None
-            if len(parts) > 1 and parts[1].lower() in {"work", "workday", "班"}:
-                workdays.add(day)
-            else:
-                holidays.add(day)
+            kind = parts[1].lower() if len(parts) > 1 else "holiday"
+            if len(parts) > 2 or kind not in WORKDAY_WORDS | HOLIDAY_WORDS:
+                raise InvalidInput(
+                    f"{path} line {number}: after the date, only 'work' (a weekend day worked, "
+                    f"调休) or nothing (a holiday), not {' '.join(parts[1:])!r}",
+                    field=field,
+                )
+            (workdays if kind in WORKDAY_WORDS else holidays).add(day)
         return cls(frozenset(holidays), frozenset(workdays))
 
     def is_working_day(self, day: date) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +66,25 @@ def test_a_broken_grid_classes_file_stops_the_app_before_it_serves(tmp_path: Pat
     assert str(refused.value) == (
         f"GRIDHOUSE_GRID_CLASSES_FILE ({broken}): weights.population_load: 'abc' is not a number"
     )
+
+
+def test_a_broken_holiday_file_stops_the_app_before_it_serves(tmp_path: Path) -> None:
+    """A holiday file in GBK made every registration a 500, a misspelt date a 422 on the
+    caller's ``holidays``; now the app is not made, naming the file and the line."""
+    holidays = tmp_path / "holidays.txt"
+    holidays.write_bytes("2026-10-01 国庆\n".encode("gbk"))
+    with pytest.raises(EnvironmentProblem) as refused:
+        create_app(Settings(data_dir=tmp_path, holidays_file=holidays))
+    assert str(refused.value) == (
+        f"GRIDHOUSE_HOLIDAYS_FILE: {holidays} is not UTF-8 (byte 11): save it as UTF-8"
+    )
+    holidays.write_text("2026-10-01\n2026-1O-02\n", encoding="utf-8")
+    with pytest.raises(EnvironmentProblem, match="line 2: '2026-1O-02' is not a date"):
+        create_app(Settings(data_dir=tmp_path, holidays_file=holidays))
+    # a BOM is fine (Windows Notepad writes one); a misspelt 'work' is not a holiday
+    holidays.write_text("\ufeff2026-10-01\n2026-10-11 work\n", encoding="utf-8")
+    app = create_app(Settings(data_dir=tmp_path, holidays_file=holidays))
+    assert app.state.work_calendar.workdays == {date(2026, 10, 11)}
+    holidays.write_text("2026-10-11 wrok\n", encoding="utf-8")
+    with pytest.raises(EnvironmentProblem, match="line 1: after the date, only 'work'"):
+        create_app(Settings(data_dir=tmp_path, holidays_file=holidays))
