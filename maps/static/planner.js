@@ -75,7 +75,7 @@
       pmIgnore: !editable,
       onEachFeature: function (feature, layer) {
         var p = feature.properties;
-        layer.bindTooltip((p.code || ('#' + p.id)) + (p.name ? ' ' + p.name : ''), { sticky: true });
+        layer.bindTooltip(G.escape((p.code || ('#' + p.id)) + (p.name ? ' ' + p.name : '')), { sticky: true });
         layer.on('pm:edit', function () { saveGrid(p.id, layer); });
       }
     }).addTo(state.map);

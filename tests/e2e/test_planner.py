@@ -32,6 +32,19 @@ def test_planner_edits_a_grid_sees_the_impact_and_publishes(
     west_before, east_before = households(browser, GRID_WEST), households(browser, GRID_EAST)
     page.wait_for_selector("body[data-tiles=loaded]")
     browser.screenshot("1-plan")
+    # a grid's name is text in its tooltip, never markup (it ran a script once)
+    east = page.evaluate(
+        """([lat, lon]) => {
+            const map = Gridhouse.plannerMap;
+            const box = map.getContainer().getBoundingClientRect();
+            const a = map.latLngToContainerPoint([lat, lon]);
+            return [a.x + box.left, a.y + box.top];
+        }""",
+        [(BOX[1] + BOX[3]) / 2, (SPLIT_LON + BOX[2]) / 2],
+    )
+    page.mouse.move(*east)
+    expect(page.locator(".leaflet-tooltip")).to_contain_text('东网格<img src=x onerror="')
+    assert page.evaluate("document.body.dataset.xss") is None
 
     # drag the shared top vertex of the two grids east, by 60% of the east grid's width
     page.click(".leaflet-pm-icon-edit")

@@ -92,7 +92,12 @@ def _grids(db: Session) -> None:
     min_lon, min_lat, max_lon, max_lat = BOX
     halves = {
         GRID_WEST: (shapely.box(min_lon, min_lat, SPLIT_LON, max_lat), GridClass.KEY, "西网格"),
-        GRID_EAST: (shapely.box(SPLIT_LON, min_lat, max_lon, max_lat), GridClass.REGULAR, "东网格"),
+        GRID_EAST: (
+            shapely.box(SPLIT_LON, min_lat, max_lon, max_lat),
+            GridClass.REGULAR,
+            # a name that is markup: every page must show it as text
+            '东网格<img src=x onerror="document.body.dataset.xss=1">',
+        ),
     }
     for code, (polygon, grid_class, name) in halves.items():
         db.add(
