@@ -105,8 +105,21 @@ def _declare(
     )
 
 
+def _other(session: Session, scope: Scope, residence: Residence) -> str:
+    """Another residence of the person, as the caller may know it: its period when its house
+    is in scope, else not even that (out of scope answers like nothing there)."""
+    if queries.select_residence(session, uid=residence.uid, scope=scope) is None:
+        return "a primary residence of the person outside your scope"
+    return f"the person's primary residence {describe_period(residence.period)}"
+
+
 def _end_overlapping(
-    session: Session, *, person: Person, period: Range[date], ends_previous: bool
+    session: Session,
+    *,
+    scope: Scope,
+    person: Person,
+    period: Range[date],
+    ends_previous: bool,
 ) -> list[Residence]:
     """Primary residences overlapping a new one over ``period``: ended where it starts when
     asked (a move from one that began before), else a Conflict naming both periods."""
@@ -120,9 +133,14 @@ def _end_overlapping(
         lower = residence.period.lower
         assert lower is not None
         if not ends_previous or lower >= start:
+            how = (
+                "deregister it first, or move"
+                if lower >= start
+                else ("give ends_previous (a move from elsewhere), or deregister it first")
+            )
             raise Conflict(
-                f"the person's primary residence {describe_period(residence.period)} overlaps "
-                f"the new one {describe_period(period)}: deregister it first, or move",
+                f"{_other(session, scope, residence)} overlaps the new one "
+                f"{describe_period(period)}: {how}",
                 field="moved_in",
             )
         residence.period = make_period(lower, start)
@@ -141,6 +159,7 @@ def _refuse_before_birth(person: Person, day: date, *, field: str, what: str) ->
 def _refuse_overlap(
     session: Session,
     *,
+    scope: Scope,
     person_uid: uuid.UUID,
     period: Range[date],
     excluding: uuid.UUID | None,
@@ -153,9 +172,7 @@ def _refuse_overlap(
     )
     if other:
         raise Conflict(
-            f"the person's primary residence {describe_period(other[0].period)} overlaps "
-            f"{describe_period(period)}",
-            field=field,
+            f"{_other(session, scope, other[0])} overlaps {describe_period(period)}", field=field
         )
 
 
@@ -200,8 +217,9 @@ def register_arrival(
     with _conflict_guard(session, overlapping):
         if request.is_primary:
             _end_overlapping(
-                session, person=person, period=period, ends_previous=request.ends_previous
-            )
+                session, scope=scope, person=person, period=period,
+                ends_previous=request.ends_previous,
+            )  # fmt: skip
         session.add(residence)
     _declare(session, residence=residence, house=house, calendar=calendar)
     session.flush()
@@ -260,8 +278,8 @@ def deregister(
     assert lower is not None
     if residence.is_primary:
         _refuse_overlap(
-            session, person_uid=residence.person_uid, period=make_period(lower, moved_out),
-            excluding=residence.uid, field="moved_out",
+            session, scope=scope, person_uid=residence.person_uid,
+            period=make_period(lower, moved_out), excluding=residence.uid, field="moved_out",
         )  # fmt: skip
     message = f"ending on {moved_out} would overlap another primary residence of the person"
     with _conflict_guard(session, message):
@@ -289,7 +307,7 @@ def move_person(
     current = queries.select_primary_residence_on(session, person_uid=person.uid, on=moved_on)
     period = make_period(moved_on, None)
     _refuse_overlap(
-        session, person_uid=person.uid, period=period,
+        session, scope=scope, person_uid=person.uid, period=period,
         excluding=current.uid if current is not None else None, field="moved_on",
     )  # fmt: skip
     started = Residence(

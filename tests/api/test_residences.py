@@ -352,3 +352,22 @@ def test_a_move_from_another_grid_does_not_say_where_the_person_lived(
     again = _move(client, officer, person, house_code=first, moved_on="2025-08-10")
     assert again.status_code == 200, again.text
     assert again.json()["ended"]["house_code"] == second and not again.json()["ended_elsewhere"]
+
+
+def test_an_arrival_from_another_grid_does_not_say_when_the_person_went_there(
+    client: TestClient, world: World, officer: str
+) -> None:
+    """The 409 gave the period of a residence in a house out of the officer's scope."""
+    name, id_number, _phone = RESIDENTS["far"]  # lives in another officer's grid
+    body = {"name": name, "id_number": id_number}
+    house = world.objects["house_own_2"]["own"]
+    refused = _register(client, officer, house_code=house, person=body, moved_in="2025-05-01")
+    assert refused.status_code == 409, refused.text
+    message = refused.json()["detail"][0]["msg"]
+    assert message == (
+        "a primary residence of the person outside your scope overlaps the new one "
+        "[2025-05-01, open): give ends_previous (a move from elsewhere), or deregister it first"
+    )
+    moved = _register(client, officer, house_code=house, person=body, moved_in="2025-05-01",
+                      ends_previous=True)  # fmt: skip
+    assert moved.status_code == 201, moved.text
