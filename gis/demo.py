@@ -15,9 +15,11 @@ import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gis.access.scope import Scope
 from gis.buildings import importing
 from gis.buildings import queries as building_queries
 from gis.buildings.reading import open_footprints
+from gis.clock import today_in_china
 from gis.crs import parse_crs, transform_geometries
 from gis.db import transaction
 from gis.demo_users import DemoUser, add_demo_users
@@ -25,6 +27,8 @@ from gis.divisions import queries as division_queries
 from gis.divisions.derive import MAJOR_ROADS, derive_communities
 from gis.divisions.models import Division
 from gis.divisions.service import attach_boundaries, import_divisions
+from gis.grids.classes import ClassConfig
+from gis.grids.classify import classify_grids
 from gis.grids.demo import DemoGrids, build_demo_grids
 from gis.houses.service import estimate_houses
 from gis.people.demo import PopulateReport, populate_demo
@@ -45,6 +49,8 @@ class DemoReport:
     grids: DemoGrids | None = None
     users: list[DemoUser] = field(default_factory=list)
     residents: PopulateReport | None = None
+    classes_with_residents: dict[str, int] | None = None
+    """Grids per class once the residents are in (when they were loaded by this run)."""
 
 
 def demo_community_codes(session: Session, *, street: str, count: int) -> list[tuple[str, str]]:
@@ -130,6 +136,16 @@ def build_demo(
         on_progress("residents")
         residents = populate_demo(factory, data=data, people_key=people_key,
                                   communities=[code for code, _ in communities])  # fmt: skip
+    classes = None
+    if residents is not None and not residents.skipped:
+        # the grids were classified before anyone lived in them (households from the houses,
+        # floating share 0): classify them again with the residents
+        on_progress("classes")
+        with transaction(factory) as session:
+            classes = classify_grids(
+                session, on=today_in_china(), config=ClassConfig(),
+                actor=Scope.system("cli:demo").actor, prefix=DEMO_STREET[:6],
+            ).by_class  # fmt: skip
     return DemoReport(
         residents=residents,
         users=users,
@@ -139,4 +155,5 @@ def build_demo(
         buildings_skipped=existing > 0,
         houses_estimated=houses,
         grids=grids,
+        classes_with_residents=classes,
     )

@@ -68,6 +68,9 @@ def demo(
             f"houses, {residents.residences:,} residences, {residents.declarations:,} "
             f"declarations, in {residents.seconds:.0f} s"
         )
+    if report.classes_with_residents is not None:
+        classes = ", ".join(f"{n} {c}" for c, n in sorted(report.classes_with_residents.items()))
+        console.print(f"grids classified again with the residents: {classes}")
     console.print("demo district ready")
     if not no_serve:
         serve(host=host, port=port)
