@@ -4,7 +4,7 @@
 (function (G) {
   'use strict';
 
-  var state = { map: null, data: null, selected: null, building: null, occupants: {} };
+  var state = { map: null, data: null, selected: null, building: null, occupants: {}, pageSize: 1000 };
   var KINDS = ['tenant', 'owner', 'family', 'dormitory', 'temporary'];
 
   function $(id) { return document.getElementById(id); }
@@ -142,26 +142,43 @@
       return;
     }
     note.innerHTML = '<p class="text-muted small">' + G.escape(G.t('loading')) + '</p>';
-    var url = '/api/buildings/' + encodeURIComponent(b.id) + '/occupants?limit=1000' + purpose;
-    G.api('GET', url).then(function (res) {
-      if (!res.ok) {
-        note.innerHTML = '<p class="text-danger small">' + G.escape(G.errorText(res.data, res.status)) + '</p>';
-        return;
-      }
-      note.innerHTML = '';
-      state.occupants = {};
-      (res.data.buildings || []).forEach(function (bo) {
-        bo.houses.forEach(function (h) { state.occupants[h.code] = h.occupants; });
+    var base = '/api/buildings/' + encodeURIComponent(b.id) + '/occupants?limit=' + state.pageSize + purpose;
+    var load = state.occupantLoad = {};  // a newer load (another building, a change) wins
+    state.occupants = {};
+    function page(after) {
+      var url = base + (after ? '&after=' + encodeURIComponent(after) : '');
+      G.api('GET', url).then(function (res) {
+        if (load !== state.occupantLoad) { return; }
+        if (!res.ok) {
+          note.innerHTML = '<p class="text-danger small">' + G.escape(G.errorText(res.data, res.status)) + '</p>';
+          return;
+        }
+        (res.data.buildings || []).forEach(function (bo) {
+          bo.houses.forEach(function (h) {
+            state.occupants[h.code] = (state.occupants[h.code] || []).concat(h.occupants);
+          });
+        });
+        // every page: a large building (2,000 residents) fills in as its pages come
+        if (res.data.next) {
+          state.occupantsPartial = true;
+          renderOccupants();
+          page(res.data.next);
+          return;
+        }
+        state.occupantsPartial = false;
+        note.innerHTML = '';
+        renderOccupants();
       });
-      renderOccupants();
-    });
+    }
+    page(null);
   }
 
   function renderOccupants() {
     document.querySelectorAll('#gh-houses ul.gh-occupants').forEach(function (list) {
       var people = state.occupants[list.getAttribute('data-house')] || [];
       if (!people.length) {
-        list.innerHTML = '<li class="text-muted small">' + G.escape(G.t('no_occupants')) + '</li>';
+        list.innerHTML = '<li class="text-muted small">' +
+          G.escape(G.t(state.occupantsPartial ? 'loading' : 'no_occupants')) + '</li>';
         return;
       }
       list.innerHTML = people.map(function (o) {
@@ -187,7 +204,9 @@
       '<input class="form-control form-control-sm" name="id_number" required maxlength="40" placeholder="' + G.escape(G.t('id_number')) + '">' +
       '<input class="form-control form-control-sm" name="phone" maxlength="30" placeholder="' + G.escape(G.t('phone')) + '">' +
       '<div class="d-flex gap-1"><select class="form-select form-select-sm" name="kind">' + options + '</select>' +
-      '<input class="form-control form-control-sm" type="date" name="moved_in" required value="' + G.today() + '"></div>' +
+      '<input class="form-control form-control-sm" type="date" name="moved_in" required value="' + G.today() +
+      '" max="' + G.today() + '"></div>' +
+      '<label class="small"><input type="checkbox" name="ends_previous"> ' + G.escape(G.t('ends_previous')) + '</label>' +
       '<div class="gh-form-error text-danger small"></div>' +
       '<div class="d-flex gap-1"><button class="btn btn-sm btn-primary" type="submit">' + G.escape(G.t('save')) + '</button>' +
       '<button class="btn btn-sm btn-secondary gh-cancel" type="button">' + G.escape(G.t('cancel')) + '</button></div></form>';
@@ -199,7 +218,8 @@
     if (data.get('phone').trim()) { person.phone = data.get('phone').trim(); }
     var body = {
       house_code: form.getAttribute('data-house'), person: person,
-      moved_in: data.get('moved_in'), kind: data.get('kind'), declared_by: 'officer'
+      moved_in: data.get('moved_in'), kind: data.get('kind'), declared_by: 'officer',
+      ends_previous: data.get('ends_previous') === 'on'
     };
     form.querySelector('button[type=submit]').disabled = true;
     G.api('POST', '/api/residences', body).then(function (res) {
@@ -214,16 +234,32 @@
     });
   }
 
-  function deregister(personUid, houseCode) {
-    if (!window.confirm(G.t('deregister_confirm'))) { return; }
+  function deregisterForm(personUid) {
+    return '<form class="gh-deregister-form d-flex gap-1 align-items-center" data-person="' + G.escape(personUid) + '">' +
+      '<label class="small">' + G.escape(G.t('moved_out')) + '</label>' +
+      '<input class="form-control form-control-sm" type="date" name="moved_out" required value="' + G.today() +
+      '" max="' + G.today() + '">' +
+      '<button class="btn btn-sm btn-danger" type="submit">' + G.escape(G.t('deregister')) + '</button>' +
+      '<button class="btn btn-sm btn-secondary gh-cancel" type="button">' + G.escape(G.t('cancel')) + '</button></form>';
+  }
+
+  /** End the person's open residence in this house on the day they left (asked for, default
+   *  today: a departure reported late is dated when it happened). */
+  function deregister(form) {
+    var personUid = form.getAttribute('data-person');
+    var houseCode = form.closest('li.gh-house').getAttribute('data-code');
+    var movedOut = new FormData(form).get('moved_out');
+    form.querySelector('button[type=submit]').disabled = true;
     G.api('GET', '/api/people/' + encodeURIComponent(personUid)).then(function (res) {
       if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return null; }
       var open = (res.data.residences || []).filter(function (r) {
         return r.house_code === houseCode && !r.deregistered_at && (!r.until || r.until > G.today());
       })[0];
       if (!open) { G.toast(G.t('not_found'), 'error'); return null; }
-      return G.api('POST', '/api/residences/' + open.uid + '/deregister', { moved_out: G.today() });
+      return G.api('POST', '/api/residences/' + open.uid + '/deregister', { moved_out: movedOut });
     }).then(function (res) {
+      var button = form.querySelector('button[type=submit]');
+      if (button) { button.disabled = false; }
       if (!res) { return; }
       if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
       G.toast(G.t('saved'), 'ok');
@@ -248,7 +284,10 @@
       } else if (target.classList.contains('gh-step')) {
         G.eventPanel.takeStep(target);
       } else if (target.classList.contains('gh-deregister')) {
-        deregister(target.getAttribute('data-person'), target.closest('li.gh-house').getAttribute('data-code'));
+        var occupant = target.closest('li.gh-occupant');
+        if (!occupant.querySelector('form.gh-deregister-form')) {
+          occupant.insertAdjacentHTML('beforeend', deregisterForm(target.getAttribute('data-person')));
+        }
       }
     });
     $('gh-panel-body').addEventListener('change', function (e) {
@@ -261,6 +300,9 @@
       if (e.target.classList.contains('gh-register-form')) {
         e.preventDefault();
         submitRegistration(e.target);
+      } else if (e.target.classList.contains('gh-deregister-form')) {
+        e.preventDefault();
+        deregister(e.target);
       } else if (e.target.classList.contains('gh-event-form')) {
         e.preventDefault();
         G.eventPanel.submitEvent(e.target);

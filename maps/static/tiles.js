@@ -81,7 +81,9 @@
           var s = style();
           var late = p.overdue === true || p.overdue === 'true';
           return {
-            radius: 7, color: '#ffffff', weight: 2, fill: true, fillOpacity: 0.95,
+            // over 10 px: Leaflet takes a smaller circle for a marker and asks the tile's point
+            // for a latlng it has not, so a click threw instead of opening the event
+            radius: 11, color: '#ffffff', weight: 2, fill: true, fillOpacity: 0.95,
             fillColor: late ? (s.eventOverdue || '#d7301f') : (s.eventOpen || '#f59f00')
           };
         },

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import Playwright, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from sqlalchemy import text
 
 from gis.access.masking import mask_id_number, mask_phone
-from gis.clock import CHINA
+from gis.clock import CHINA, today_in_china
+from gis.db import make_engine
 from gis.events.photos import MAX_PHOTO_BYTES
 from gis.users.models import Role
 from maps.style import BUILDING_FILL, GRID_CLASS_COLOURS
@@ -47,7 +50,7 @@ def click_building(browser: Browser, lon: float, lat: float, *, zoom: int = 18) 
 
 
 def test_officer_sees_the_map_opens_a_building_and_registers_a_resident(
-    browser: Browser, server: Server
+    browser: Browser, server: Server, e2e_database: str
 ) -> None:
     world = server.world
     page = browser.page
@@ -82,12 +85,42 @@ def test_officer_sees_the_map_opens_a_building_and_registers_a_resident(
     form.locator("input[name=name]").fill(new_name)
     form.locator("input[name=id_number]").fill(new_id)
     form.locator("select[name=kind]").select_option("tenant")
+    today = today_in_china()
+    form.locator("input[name=moved_in]").fill((today - timedelta(days=10)).isoformat())
     form.locator("button[type=submit]").click()
     listed = house.locator(".gh-occupant", has_text=new_name)
     expect(listed).to_be_visible()
     expect(listed.locator(".gh-id")).to_have_text(mask_id_number(new_id) or "")
     assert new_id not in page.content()
     browser.screenshot("3-registered")
+    # a building's occupants come a page at a time (1,000): every page is shown (the first
+    # alone was, and the houses of the others said nobody lived there)
+    shown = page.locator("#gh-houses .gh-occupant").count()
+    assert shown >= 2
+    page.evaluate("(code) => { Gridhouse.officer.state.pageSize = 1; "
+                  "Gridhouse.officer.openBuilding(code); }", code)  # fmt: skip
+    expect(page.locator("#gh-occupant-note")).to_be_empty()
+    expect(page.locator("#gh-houses .gh-occupant")).to_have_count(shown)
+    page.evaluate("() => { Gridhouse.officer.state.pageSize = 1000; }")
+
+    # a departure reported late is dated when it happened (it was always today)
+    listed.locator(".gh-deregister").click()
+    departure = listed.locator("form.gh-deregister-form")
+    left = today - timedelta(days=3)
+    departure.locator("input[name=moved_out]").fill(left.isoformat())
+    departure.locator("button[type=submit]").click()
+    expect(house.locator(".gh-occupant", has_text=new_name)).to_have_count(0)
+    engine = make_engine(e2e_database, pool_size=1)
+    with engine.connect() as connection:
+        ended = connection.execute(
+            text(
+                "SELECT upper(r.period) FROM residences r JOIN people p ON p.uid = r.person_uid "
+                "WHERE p.name = :name"
+            ),
+            {"name": new_name},
+        ).scalar_one()
+    engine.dispose()
+    assert ended == left
 
     page.click("#gh-lang")
     expect(page.locator(".gh-nav.active")).to_have_text("Map")
@@ -196,6 +229,22 @@ def test_officer_reports_an_event_from_the_map_with_a_photo_and_closes_it(
     expect(page.locator("#gh-panel-title")).to_have_text("事件 · 出租屋消防隐患")
     # times are shown in China's time, whatever the API's offset
     event = page.evaluate("() => Gridhouse.officer.state.event")
+    # its dot on the map opens it (a click on a dot threw in Leaflet and opened nothing)
+    page.click("#gh-panel-close")
+    page.evaluate("() => Gridhouse.officer.state.data.redraw()")
+    opened = "(id) => (Gridhouse.officer.state.event || {}).id === id"
+    for _ in range(
+        5
+    ):  # until the redrawn tile shows the new dot (a click before hits its building)
+        click_building(browser, event["lon"], event["lat"], zoom=19)
+        try:
+            page.wait_for_function(opened, arg=event["id"], timeout=3_000)
+            break
+        except PlaywrightTimeout:
+            page.click("#gh-panel-close")
+    else:
+        raise AssertionError("a click on the event's dot never opened the event")
+    expect(page.locator("#gh-panel-title")).to_have_text("事件 · 出租屋消防隐患")
     reported = datetime.fromisoformat(event["steps"][0]["at"]).astimezone(CHINA)
     expect(page.locator("#gh-event-steps > li").first).to_contain_text(
         reported.strftime("%Y-%m-%d %H:%M")
