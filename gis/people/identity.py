@@ -30,8 +30,8 @@ from gis.errors import InvalidInput
 
 ID_LENGTH = 18
 EARLIEST_BIRTH_YEAR = 1880
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_LANDLINE = re.compile(r"0\d{9,11}")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_LANDLINE = re.compile(r"0[0-9]{9,11}")
 _PASSPORT = re.compile(r"[A-Z0-9]{5,20}")
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
 
@@ -143,16 +143,22 @@ def normalise_passport(text: str, *, field: str = "id_number") -> str:
 
 
 def normalise_phone(text: str, *, field: str = "phone") -> str:
-    """A mainland mobile (11 digits, 1[3-9]…) or landline (0 + area code + number), digits only;
-    a leading +86 or 0086 is dropped.
+    """A mainland mobile (11 digits, 1[3-9]…) or landline (0 + area code + number), ASCII digits
+    only (full-width ones, typed with a Chinese input method, are converted); a leading +86 or
+    0086 is dropped, and a landline after it gets its trunk 0 back.
 
     >>> normalise_phone("+86 138-1234-1234"), normalise_phone("0755-2601 2345")
     ('13812341234', '075526012345')
+    >>> normalise_phone("+86 755 2601 2345"), normalise_phone("１３８１２３４１２３４")
+    ('075526012345', '13812341234')
     """
-    value = _PHONE_SEPARATORS.sub("", text)
+    value = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+    international = False
     for prefix in ("+86", "0086"):
         if value.startswith(prefix):
-            value = value[len(prefix) :]
+            value, international = value[len(prefix) :], True
+    if international and not _MOBILE.fullmatch(value) and value[:1] not in ("", "0"):
+        value = "0" + value  # +86 755 …: the area code without its trunk 0
     if _MOBILE.fullmatch(value) or _LANDLINE.fullmatch(value):
         return value
     raise _refuse(

@@ -88,7 +88,13 @@ def test_region_codes_follow_their_years() -> None:
 def test_phones_are_normalised_or_refused() -> None:
     assert normalise_phone("+86 138-1234-5678") == "13812345678"
     assert normalise_phone("0755-26012345") == "075526012345"
-    for bad in ("12345", "23812345678", "138123456789", "call me"):
+    # landlines written internationally get their trunk 0 back (they were refused)
+    assert normalise_phone("+86 755 2601 2345") == "075526012345"
+    assert normalise_phone("0086 10 1234 5678") == "01012345678"
+    # full-width digits (a Chinese input method) are the same number, so the same lookup hash
+    assert normalise_phone("１３８-１２３４-５６７８") == "13812345678"
+    # digits of other scripts are not digits of a phone (stored, they never matched a lookup)
+    for bad in ("12345", "23812345678", "138123456789", "call me", "13٨12345678", "+86"):
         with pytest.raises(InvalidInput, match="mobile number"):
             normalise_phone(bad)
 
