@@ -72,12 +72,12 @@ def _stamp(day: date | None) -> datetime | None:
 
 
 def _check_in_file(row: PeopleRow, state: _FileState) -> str | None:
+    """A conflict with an earlier row of the file that was kept (a rejected row conflicts with
+    nothing): the same ID number under another name, or an overlapping primary residence."""
     number = row.person.id_number
-    state.lines.setdefault(number, []).append(row.line)
     known = state.names.get(number)
     if known is not None and known[0] != row.person.name:
         return f"id_number (公民身份号码): line {known[1]} gives this ID number another name"
-    state.names.setdefault(number, (row.person.name, row.line))
     period = make_period(row.moved_in, row.moved_out)
     for line, other in state.periods.get(number, []):
         assert isinstance(other, type(period))
@@ -86,8 +86,16 @@ def _check_in_file(row: PeopleRow, state: _FileState) -> str | None:
                 f"moved_in (入住日期): {describe_period(period)} overlaps "
                 f"{describe_period(other)} of line {line} (one primary residence at a time)"
             )
-    state.periods.setdefault(number, []).append((row.line, period))
     return None
+
+
+def _remember(row: PeopleRow, state: _FileState) -> None:
+    """A kept row's name and period, for the rows after it."""
+    number = row.person.id_number
+    state.names.setdefault(number, (row.person.name, row.line))
+    state.periods.setdefault(number, []).append(
+        (row.line, make_period(row.moved_in, row.moved_out))
+    )
 
 
 def _kind(row: PeopleRow, house: House) -> ResidenceKind:
@@ -105,8 +113,11 @@ def import_batch(
     actor: Actor,
     batch_id: int,
     result: PeopleImportResult,
+    state: _FileState | None = None,
 ) -> None:
-    """Store the rows of one batch (checked against the database); flushes, never commits."""
+    """Store the rows of one batch (checked against the database and the earlier rows of the
+    file that were kept); flushes, never commits."""
+    state = state if state is not None else _FileState()
     houses = select_houses_with_communities(session, codes=sorted({r.house_code for r in rows}))
     digests = {
         r.person.id_number: cipher.lookup_hash(r.person.id_number, field=SealedField.ID_NUMBER)
@@ -131,6 +142,10 @@ def import_batch(
             reason = unknown_division_reason(hukou)
             result.rejected.append((row.line, f"{label('hukou_division_code')}: {reason}"))
             continue
+        problem = _check_in_file(row, state)
+        if problem is not None:
+            result.rejected.append((row.line, problem))
+            continue
         person = stored.get(digests[row.person.id_number]) or created.get(row.person.id_number)
         if person is not None and person.name != row.person.name:
             result.rejected.append(
@@ -142,6 +157,7 @@ def import_batch(
             existing = select_existing_residences(session, person_uid=person.uid)
             if any(r.house_uid == house.uid and r.period.lower == row.moved_in for r in existing):
                 result.already_imported += 1
+                _remember(row, state)
                 continue
             clash = next(
                 (r for r in existing if r.is_primary and periods_overlap(r.period, period)), None
@@ -188,6 +204,7 @@ def import_batch(
                 )
             )  # fmt: skip
         imported += 1
+        _remember(row, state)
     # in dependency order: the unit of work cannot sort tables that form a cycle with houses
     for rows_of_a_table in (list(created.values()), residences, declarations):
         session.add_all(rows_of_a_table)
@@ -237,6 +254,7 @@ def import_people(
                 actor=actor,
                 batch_id=result.batch_id,
                 result=result,
+                state=state,
             )
         pending.clear()
         on_progress(result.read)
@@ -249,10 +267,7 @@ def import_people(
         except InvalidInput as error:
             result.rejected.append((line, str(error)))
             continue
-        problem = _check_in_file(parsed, state)
-        if problem is not None:
-            result.rejected.append((line, problem))
-            continue
+        state.lines.setdefault(parsed.person.id_number, []).append(line)
         pending.append(parsed)
         if len(pending) >= batch_size:
             flush_batch()

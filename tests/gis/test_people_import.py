@@ -441,3 +441,25 @@ def test_a_quotation_mark_left_open_is_named(
     result = _run(factory, cipher, path, tmp_path)
     assert result.imported == 0 and len(result.rejected) == 1
     assert result.rejected[0][1].startswith("name (姓名): the cell runs over several lines")
+
+
+def test_a_rejected_row_blocks_no_row_after_it(
+    factory: sessionmaker[Session], cipher: PeopleCipher, world: World, tmp_path: Path
+) -> None:
+    """A row rejected against the database (a house code no live house has) was still taken
+    as the person's period, so the corrected row after it was refused as overlapping it."""
+    number = citizen_id("110105", date(1992, 2, 2), 21)
+    missing, own = world.objects["houses"]["missing"], world.objects["houses"]["own"]
+    path = _write_csv(tmp_path / "people.csv", [
+        ["赵六", number, "", "", "", "", missing, "2025-03-01", "", "", ""],
+        ["赵六", number, "", "", "", "", own, "2025-03-01", "", "", ""],
+        ["赵六", number, "", "", "", "", own, "2025-04-01", "", "", ""],
+    ])  # fmt: skip
+    result = _run(factory, cipher, path, tmp_path, batch_size=1)  # across batches too
+    assert result.imported == 1
+    assert result.rejected == [
+        (2, "house_code (房屋编码): no live house has this code"),
+        (4, "moved_in (入住日期): [2025-04-01, open) overlaps [2025-03-01, open) of line 3 "
+            "(one primary residence at a time)"),
+    ]  # fmt: skip
+    assert list(result.duplicates.values()) == [[2, 3, 4]]
