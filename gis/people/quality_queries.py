@@ -194,7 +194,8 @@ def _in_grid(code: str, on: date) -> ColumnElement[bool]:
 def select_overdue_declarations(
     session: Session, *, grid_code: str, on: date, scope: Scope
 ) -> list[dict[str, Any]]:
-    """Landlord declarations still not made after their due date, in the grid's buildings."""
+    """Landlord declarations still not made after their due date, of tenants still living in
+    the grid's buildings on ``on``."""
     on_value = bindparam("on", on, type_=Date)
     statement = (
         select(
@@ -210,9 +211,12 @@ def select_overdue_declarations(
         .join(House, House.uid == Declaration.house_uid)
         .join(Building, Building.uid == House.building_uid)
         .join(Person, Person.uid == Declaration.person_uid)
+        .join(Residence, Residence.uid == Declaration.residence_uid)
         .where(
             Declaration.declared_at.is_(None),
             Declaration.due_on < on_value,
+            # a tenant who has left is no declaration to chase any more
+            or_(func.upper_inf(Residence.period), func.upper(Residence.period) > on_value),
             _in_grid(grid_code, on),
             scope.buildings_clause(),
         )

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.houses.models import House
 from gis.people import quality
 from gis.people.crypto import PeopleCipher
-from gis.people.models import Person, PersonCategory
+from gis.people.models import Person, PersonCategory, Residence
 from tests.access_world import GRID_OWN, World
 from tests.people_world import add_person, add_residence, citizen_id
 
@@ -65,8 +66,6 @@ def test_a_departure_is_late_only_once_its_seven_days_are_over(
     )  # fmt: skip
     # deregistered on its last day, it was never late
     residence = person.uid
-    from gis.people.models import Residence
-
     row = db.scalars(select(Residence).where(Residence.person_uid == residence)).one()
     row.deregistered_at = datetime(2026, 11, 17, 8, tzinfo=UTC)
     db.flush()
@@ -105,3 +104,20 @@ def test_a_move_inside_the_city_keeps_a_resident_eligible_for_a_permit(
     db.flush()
     assert _report(db, date(2026, 2, 27)).permits.denominator == earlier[date(2026, 2, 27)]
     assert _report(db, date(2026, 2, 28)).permits.denominator == earlier[date(2026, 2, 28)] + 1
+
+
+def test_a_declaration_is_overdue_only_while_the_tenant_lives_there(
+    db: Session, world: World
+) -> None:
+    on = date(2026, 11, 22)
+    listing = quality.overdue(db, scope=Scope.system(), code=GRID_OWN, on=on)
+    assert [d.name for d in listing.declarations] == ["王自己"]  # due 2024-01-04, never made
+    residence = db.scalars(
+        select(Residence).where(Residence.uid == world.objects["residences"]["own"])
+    ).one()
+    residence.period = Range(residence.period.lower, date(2026, 6, 1), bounds="[)")
+    db.flush()
+    assert quality.overdue(db, scope=Scope.system(), code=GRID_OWN, on=on).declarations == []
+    # on a day the tenant still lived there, it was overdue
+    earlier = quality.overdue(db, scope=Scope.system(), code=GRID_OWN, on=date(2026, 5, 1))
+    assert [d.name for d in earlier.declarations] == ["王自己"]
