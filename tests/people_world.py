@@ -178,13 +178,13 @@ def add_people_world(db: Session, world: World, cipher: PeopleCipher) -> World:
         db.add(organization)
         organizations[key] = organization
     db.flush()
+    employments = {}
     for key in ("own", "far"):
-        db.add(
-            Employment(
-                person_uid=people[key].uid, organization_uid=organizations[key].uid,
-                period=Range(SINCE, None, bounds="[)"), position="工人",
-            )
+        employments[key] = Employment(
+            uid=uuid.uuid4(), person_uid=people[key].uid, organization_uid=organizations[key].uid,
+            period=Range(SINCE, None, bounds="[)"), position="工人",
         )  # fmt: skip
+        db.add(employments[key])
     db.flush()
     second_own_house = second["own"].code
     missing_house = world.buildings["own"][:19] + "09999"
@@ -207,6 +207,10 @@ def add_people_world(db: Session, world: World, cipher: PeopleCipher) -> World:
                 "own": str(organizations["own"].credit_code),
                 "other": str(organizations["far"].credit_code),
                 "missing": credit_code("91990101MA0000009"),
+            },
+            "employments": {
+                "own": str(employments["own"].uid), "other": str(employments["far"].uid),
+                "missing": MISSING_UID,
             },
             "house_other": {"own": houses["other"].code},
             "house_old": {"own": houses["old"].code},

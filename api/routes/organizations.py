@@ -17,6 +17,7 @@ from gis.people.identity import normalise_credit_code
 from gis.people.schemas import (
     EmployeeCreate,
     EmployeeRead,
+    EmploymentEnd,
     OrganizationCreate,
     OrganizationPage,
     OrganizationRead,
@@ -95,6 +96,24 @@ def add_employee(
     read = organizations.add_employee(
         session, scope=audit.scope, credit_code=credit_code, request=request, today=today_in_china()
     )
+    audit.record(session, row_count=1)
+    return read
+
+
+@router.post("/{credit_code}/employees/{uid}/end", response_model=EmployeeRead)
+def end_employment(
+    credit_code: CreditCodePath,
+    uid: uuid.UUID,
+    request: EmploymentEnd,
+    session: SessionDep,
+    audit: Annotated[Audited, Depends(audited("organizations.unemploy"))],
+) -> EmployeeRead:
+    """End an employment on the day the person left (离职); the record stays."""
+    audit.target_codes = [audit_code(credit_code), str(uid)]
+    read = organizations.end_employment(
+        session, scope=audit.scope, credit_code=credit_code, employment_uid=uid,
+        until=request.until, today=today_in_china(),
+    )  # fmt: skip
     audit.record(session, row_count=1)
     return read
 

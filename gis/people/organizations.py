@@ -14,7 +14,7 @@ from gis.codes import parse_code, parse_grid_code
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.people import queries
 from gis.people.identity import normalise_credit_code, normalise_name
-from gis.people.models import Employment, Organization
+from gis.people.models import Employment, Organization, Person
 from gis.people.occupancy_queries import select_grid_in_scope
 from gis.people.periods import checked_date, checked_past_date, describe_period, make_period
 from gis.people.schemas import (
@@ -105,6 +105,38 @@ def add_employee(
     session.add(employment)
     if until is None:
         person.employer_uid = organization.uid
+    session.flush()
+    return employee_read(employment, person.name, person.id_number_masked)
+
+
+def end_employment(
+    session: Session,
+    *,
+    scope: Scope,
+    credit_code: str,
+    employment_uid: uuid.UUID,
+    until: date,
+    today: date,
+) -> EmployeeRead:
+    """End an employment on the day the person left (not in the future, after it began); the
+    record stays. The person's employer is cleared when it was this organization."""
+    scope.require_role(Role.OFFICER, Role.ADMIN)
+    organization = _organization(session, credit_code=credit_code, scope=scope, for_update=True)
+    employment = session.get(Employment, employment_uid, with_for_update=True)
+    if employment is None or employment.organization_uid != organization.uid:
+        raise NotFound(f"no employment {employment_uid} at this organization", field="uid")
+    lower = employment.period.lower
+    assert lower is not None
+    if employment.period.upper is not None and employment.period.upper <= today:
+        raise Conflict(f"the employment ended on {employment.period.upper}", field="uid")
+    checked_past_date(until, today=today, field="until", what="the end of an employment")
+    employment.period = make_period(
+        lower, until, field="until", start_name="start of the employment"
+    )
+    person = session.get(Person, employment.person_uid)
+    assert person is not None
+    if person.employer_uid == organization.uid:
+        person.employer_uid = None
     session.flush()
     return employee_read(employment, person.name, person.id_number_masked)
 

@@ -216,6 +216,10 @@ class EmployeeCreate(Strict):
     position: Annotated[str | None, Field(max_length=100), OneLine] = None
 
 
+class EmploymentEnd(Strict):
+    until: date = Field(description="the day the person left (the period ends before it)")
+
+
 class EmployeeRead(Strict):
     uid: uuid.UUID
     person_uid: uuid.UUID

@@ -217,6 +217,16 @@ def _employee_body(caller: Caller, world: World) -> dict[str, object]:
             "until": "2023-06-01", "position": "工人"}  # fmt: skip
 
 
+@dataclass(frozen=True)
+class EmploymentRouteCase(RouteCase):
+    """``…/{credit_code}/employees/{uid}/…``: an organization and an employment of it."""
+
+    def url(self, world: World, variant: Variant) -> str:
+        organization = world.objects["organizations"][variant]
+        employment = world.objects["employments"][variant]
+        return self.path.format(credit_code=organization, uid=employment) + self.query
+
+
 PEOPLE_CASES: list[RouteCase] = [
     # occupants: personal routes; out of scope answers like missing
     RouteCase("GET", "/api/houses/{code}/occupants", PERSONAL, objects="houses", query=PURPOSE),
@@ -242,6 +252,9 @@ PEOPLE_CASES: list[RouteCase] = [
               query=PURPOSE),
     RouteCase("POST", "/api/organizations/{credit_code}/employees", CHANGERS, ok_status=201,
               objects="organizations", body=_employee_body),
+    EmploymentRouteCase("POST", "/api/organizations/{credit_code}/employees/{uid}/end",
+                        CHANGERS, objects="organizations",
+                        body=lambda caller, world: {"until": "2025-06-01"}),
     # houses one at a time: officers in their grids and admins change them
     RouteCase("POST", "/api/buildings/{code}/houses", CHANGERS, ok_status=201,
               objects="buildings", body=lambda caller, world: {"floor": 9, "use": "dorm"}),

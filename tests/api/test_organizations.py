@@ -177,3 +177,43 @@ def test_the_roster_of_a_grid_or_a_building_a_page_at_a_time(
     # a past date counts the employees of that date
     before = roster(officer, at="2023-06-01")
     assert next(i for i in before["items"] if i["name"] == "测试单位own")["employees"] == 0
+
+
+def test_an_employment_ends_on_the_day_the_person_left(
+    client: TestClient, world: World, db: Session
+) -> None:
+    from gis.people.models import Organization, Person
+
+    officer = login(client, world.users[Role.OFFICER])
+    client.cookies.clear()
+    code, uid = world.objects["organizations"]["own"], world.objects["employments"]["own"]
+    url = f"/api/organizations/{code}/employees/{uid}/end"
+    future = (today_in_china() + timedelta(days=1)).isoformat()
+    refused = client.post(url, json={"until": future}, headers=bearer(officer))
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "until"
+    before = client.post(url, json={"until": "2023-01-01"}, headers=bearer(officer))
+    assert before.status_code == 422 and "not after the start of the employment" in before.text
+    person = db.scalars(select(Person).where(Person.uid == world.objects["people"]["own"])).one()
+    person.employer_uid = db.scalar(
+        select(Organization.uid).where(Organization.credit_code == code)
+    )
+    db.flush()
+    ended = client.post(url, json={"until": "2025-06-01"}, headers=bearer(officer))
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["until"] == "2025-06-01"
+    db.refresh(person)
+    assert person.employer_uid is None  # no longer this organization's employee
+    again = client.post(url, json={"until": "2025-07-01"}, headers=bearer(officer))
+    assert again.status_code == 409 and "ended on 2025-06-01" in again.text
+
+    def names(at: str) -> list[str]:
+        response = client.get(f"/api/organizations/{code}", params={"at": at},
+                              headers=bearer(officer))  # fmt: skip
+        return [e["name"] for e in response.json()["employees"]]
+
+    assert names("2025-05-31") == [RESIDENTS["own"][0]] and names("2025-06-01") == []
+    # another organization's employment is not this one's
+    other = world.objects["employments"]["other"]
+    wrong = client.post(f"/api/organizations/{code}/employees/{other}/end",
+                        json={"until": "2025-06-01"}, headers=bearer(officer))  # fmt: skip
+    assert wrong.status_code == 404
