@@ -81,7 +81,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "从别处迁来（结束其原居住登记）",
         "Moving from elsewhere (ends the earlier residence)",
     ),
-    "since": ("起", "since"),
+    "since_date": ("{date} 起", "since {date}"),
     "save": ("保存", "Save"),
     "cancel": ("取消", "Cancel"),
     "saved": ("已保存", "Saved"),
@@ -123,6 +123,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "publish": ("发布", "Publish"),
     "effective_date": ("生效日期", "Effective date"),
     "published": ("已发布", "Published"),
+    "plan_draft": ("草案", "draft"),
+    "plan_published": ("已发布", "published"),
+    "plan_discarded": ("已废弃", "discarded"),
     "edit_hint": (
         "拖动网格顶点编辑边界，每次编辑后自动评估",
         "Drag grid vertices to edit; the impact updates after each edit",

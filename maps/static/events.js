@@ -157,7 +157,12 @@
     setTitle(['event']);
     openPanel();
     var purpose = purposeParam();
-    if (purpose === null) { $('gh-panel-body').innerHTML = '<p class="gh-note">' + G.escape(G.t('purpose_needed')) + '</p>'; return; }
+    state.pendingEvent = null;
+    if (purpose === null) {
+      state.pendingEvent = id;  // opened once a purpose is stated (officer.js bindPanel)
+      $('gh-panel-body').innerHTML = '<p class="gh-note">' + G.escape(G.t('purpose_needed')) + '</p>';
+      return;
+    }
     G.api('GET', '/api/events/' + encodeURIComponent(id) + (purpose ? '?' + purpose.slice(1) : '')).then(function (res) {
       if (!res.ok) {
         $('gh-panel-body').innerHTML = '<p class="text-danger">' + G.escape(G.errorText(res.data, res.status)) + '</p>';

@@ -182,7 +182,7 @@
         return;
       }
       list.innerHTML = people.map(function (o) {
-        var bits = [G.t(o.category), G.t(o.kind), G.t('since') + ' ' + o.since];
+        var bits = [G.t(o.category), G.t(o.kind), G.t('since_date').replace('{date}', o.since)];
         var out = G.config.canRegister
           ? '<button type="button" class="btn btn-sm btn-link text-danger gh-deregister" data-person="' + o.uid + '">' +
             G.escape(G.t('deregister')) + '</button>'
@@ -315,7 +315,7 @@
       purpose.value = sessionStorage.getItem('gh-purpose') || '';
       purpose.addEventListener('change', function () {
         sessionStorage.setItem('gh-purpose', purpose.value.trim());
-        if (state.building) { loadOccupants(); }
+        if (state.building) { loadOccupants(); } else if (state.pendingEvent) { G.eventPanel.openEvent(state.pendingEvent); }
       });
     }
   }

@@ -30,7 +30,7 @@
       if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
       var select = $('gh-plan-select');
       select.innerHTML = res.data.items.map(function (p) {
-        return '<option value="' + p.id + '">' + G.escape('#' + p.id + ' ' + p.plan_name + ' (' + p.status + ')') + '</option>';
+        return '<option value="' + p.id + '">' + G.escape('#' + p.id + ' ' + p.plan_name + ' (' + G.t('plan_' + p.status) + ')') + '</option>';
       }).join('');
       if (selectId) { select.value = String(selectId); }
     });
@@ -58,7 +58,8 @@
       state.plan = res.data;
       $('gh-plan-view').hidden = false;
       $('gh-plan-title').textContent = '#' + res.data.id + ' ' + res.data.plan_name;
-      $('gh-plan-status').textContent = res.data.status;
+      $('gh-plan-status').textContent = G.t('plan_' + res.data.status);
+      $('gh-plan-status').setAttribute('data-status', res.data.status);
       drawGrids(res.data.grids, first);
       history.replaceState(null, '', '/planner?plan=' + res.data.id);
       return loadImpact();
@@ -81,6 +82,13 @@
     }).addTo(state.map);
     if (fit && collection.features.length) { state.map.fitBounds(state.grids.getBounds()); }
     if (editing && editable) { state.map.pm.enableGlobalEditMode(); }
+    // a published or discarded plan is read only: no drawing tools (they drew, then a 409)
+    document.body.classList.toggle('gh-plan-readonly', !editable);
+    if (!editable && state.map.pm) {
+      state.map.pm.disableDraw();
+      if (state.map.pm.globalRemovalModeEnabled()) { state.map.pm.disableGlobalRemovalMode(); }
+      if (state.map.pm.globalCutModeEnabled && state.map.pm.globalCutModeEnabled()) { state.map.pm.disableGlobalCutMode(); }
+    }
   }
 
   function saveGrid(gridId, layer) {
@@ -236,7 +244,10 @@
         if (id) { openPlan(id); }
       });
       $('gh-publish').addEventListener('submit', function (e) { e.preventDefault(); publish(e.target); });
-      document.addEventListener('gh:lang', function () { if (state.impact) { renderImpact(state.impact); } });
+      document.addEventListener('gh:lang', function () {
+        if (state.impact) { renderImpact(state.impact); }
+        if (state.plan) { $('gh-plan-status').textContent = G.t('plan_' + state.plan.status); }
+      });
       loadPlans(config.planId).then(function () {
         if (config.planId) { return openPlan(config.planId); }
         return null;

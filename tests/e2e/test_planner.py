@@ -92,7 +92,9 @@ def test_planner_edits_a_grid_sees_the_impact_and_publishes(
     expect(page.locator("#gh-publish-button")).to_be_enabled()
     page.click("#gh-publish-button")
     expect(page.locator("#gh-published")).to_be_visible()
-    expect(page.locator("#gh-plan-status")).to_have_text("published")
+    expect(page.locator("#gh-plan-status")).to_have_attribute("data-status", "published")
+    expect(page.locator("#gh-plan-status")).to_have_text("已发布")
+    expect(page.locator(".leaflet-pm-toolbar").first).to_be_hidden()  # read only now
     browser.screenshot("3-published")
 
     engine = make_engine(e2e_database, pool_size=1)

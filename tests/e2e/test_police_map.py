@@ -7,23 +7,51 @@ from datetime import date
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import text
 
 from gis.access.masking import mask_id_number
 from gis.clock import today_in_china
+from gis.db import make_engine
 from gis.users.models import Role
 from tests.e2e.conftest import Browser, Server
 from tests.e2e.test_officer_map import click_building
-from tests.e2e.world import RESIDENT, USERS
+from tests.e2e.world import BOX, COMMUNITY, GRID_WEST, RESIDENT, USERS
 from tests.people_world import citizen_id
 
 pytestmark = pytest.mark.e2e
 
 
-def test_police_read_with_a_purpose_and_cannot_register(browser: Browser, server: Server) -> None:
+def test_police_read_with_a_purpose_and_cannot_register(
+    browser: Browser, server: Server, e2e_database: str
+) -> None:
     world = server.world
     page = browser.page
+    engine = make_engine(e2e_database, pool_size=1)
+    with engine.begin() as connection:
+        event_id = connection.execute(
+            text(
+                "INSERT INTO events (kind, status, title, geom, source, reported_by, due_at, "
+                "grid_code, community_code, district_code) VALUES ('dispute', 'reported', "
+                "'邻里纠纷', ST_SetSRID(ST_MakePoint(:lon, :lat), 4490), 'import', 'e2e', "
+                "now() + interval '1 day', :grid, :community, :district) RETURNING id"
+            ),
+            # in a corner of the grid, not over the building clicked below
+            {"lon": BOX[0] + 0.0002, "lat": BOX[1] + 0.0002, "grid": GRID_WEST,
+             "community": COMMUNITY, "district": COMMUNITY[:6]},
+        ).scalar_one()  # fmt: skip
+    engine.dispose()
     browser.login(USERS[Role.POLICE], then="/map")
     page.wait_for_selector("body[data-tiles=loaded]")
+    # an event opened before a purpose is stated opens once it is (it stayed on the note)
+    page.evaluate("(id) => Gridhouse.officer.openEvent(id)", event_id)
+    expect(page.locator("#gh-panel-body .gh-note")).to_be_visible()
+    page.fill("#gh-purpose", "A4403052026050001")
+    page.dispatch_event("#gh-purpose", "change")
+    expect(page.locator("#gh-event-status")).to_have_attribute("data-status", "reported")
+    page.evaluate("() => sessionStorage.removeItem('gh-purpose')")
+    page.fill("#gh-purpose", "")
+    page.dispatch_event("#gh-purpose", "change")
+    page.click("#gh-panel-close")
     lon, lat = world.building_point
     click_building(browser, lon, lat)
     expect(page.locator("#gh-houses > li").first).to_be_visible()
