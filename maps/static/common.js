@@ -64,7 +64,7 @@
     }
     return fetch(url, options).then(function (response) {
       if (response.status === 401 && url.indexOf('/api/auth/login') !== 0) {
-        window.location.assign('/login?next=' + encodeURIComponent(window.location.pathname));
+        window.location.assign('/login?next=' + encodeURIComponent(window.location.pathname + window.location.search));
       }
       var type = response.headers.get('content-type') || '';
       var parse = type.indexOf('json') >= 0 ? response.json() : Promise.resolve(null);

@@ -113,7 +113,12 @@
     }
     if (state.focusHouse) {
       var target = document.querySelector('#gh-houses > li[data-code="' + state.focusHouse + '"]');
-      if (target) { target.classList.add('gh-focus'); target.scrollIntoView({ block: 'center' }); }
+      if (target) {
+        target.classList.add('gh-focus');
+        target.scrollIntoView({ block: 'center' });
+      } else {
+        G.toast(G.t('not_found') + ' ' + state.focusHouse, 'error');
+      }
     }
   }
 
@@ -351,6 +356,11 @@
   function search(query) {
     var compact = query.replace(/[\s-]/g, '').toUpperCase();
     if (/^[0-9]{24}[0-9X]$/.test(compact)) {
+      var expected = checkChar(compact.slice(0, 24));
+      if (compact[24] !== expected) {  // a mistyped code must not open a building anyway
+        G.toast(G.t('bad_check_char').replace('{c}', expected), 'error');
+        return null;
+      }
       var isBuilding = compact.slice(19, 24) === '00000';
       return flyToBuilding(buildingCodeOf(compact), isBuilding ? null : compact);
     }

@@ -183,7 +183,15 @@ def test_officer_finds_a_person_and_a_house_and_shows_the_heat_map(
         page.locator(f'#gh-houses > li.gh-focus[data-code="{world.house_code}"]')
     ).to_be_visible()
 
+    # a house code with a wrong check character opens nothing (it opened the building)
     page.click("#gh-panel-close")
+    code = world.house_code
+    wrong = code[:24] + ("0" if code[24] != "0" else "1")
+    page.fill("#gh-search-input", wrong)
+    page.click("#gh-search button[type=submit]")
+    expect(page.locator("#gh-toast")).to_have_text(f"编码的校验位不对（应为 {code[24]}）")
+    expect(page.locator("#gh-panel")).to_be_hidden()
+
     page.evaluate("() => Gridhouse.officerMap.setZoom(16)")
     with page.expect_response(lambda r: "/tiles/floating/" in r.url and r.status == 200):
         page.hover(".leaflet-control-layers")

@@ -97,6 +97,12 @@ def test_planner_edits_a_grid_sees_the_impact_and_publishes(
     expect(page.locator(".leaflet-pm-toolbar").first).to_be_hidden()  # read only now
     browser.screenshot("3-published")
 
+    # a session ending mid-use comes back to the same plan after logging in (the query was lost)
+    plan_id = page.evaluate("() => Gridhouse.planner.state.plan.id")
+    browser.context.clear_cookies()
+    page.evaluate("() => Gridhouse.api('GET', '/api/auth/me')")
+    page.wait_for_url(f"**/login?next=%2Fplanner%3Fplan%3D{plan_id}")
+
     engine = make_engine(e2e_database, pool_size=1)
     with engine.connect() as connection:
         versions = connection.execute(
