@@ -7,19 +7,22 @@ is served under ``/vendor`` like the maps' libraries. ReDoc (CDN only) is not of
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
+from api.routes.pages import logout_form
+from maps import i18n
 from maps.assets import vendor_url
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/docs")
-def swagger_ui() -> HTMLResponse:
-    """The API's documentation, usable with a token from ``POST /api/auth/login``."""
-    return get_swagger_ui_html(
+def swagger_ui(request: Request) -> HTMLResponse:
+    """The API's documentation, usable with a token from ``POST /api/auth/login``; auditors land
+    here after logging in, so it carries a log-out button."""
+    page = get_swagger_ui_html(
         openapi_url="/openapi.json",
         title="gridhouse API",
         swagger_js_url=vendor_url("swagger_ui_js"),
@@ -27,3 +30,7 @@ def swagger_ui() -> HTMLResponse:
         swagger_favicon_url=vendor_url("swagger_ui_favicon"),
         oauth2_redirect_url=None,
     )
+    lang = request.cookies.get(i18n.LANG_COOKIE) or ""
+    bar = f'<div style="text-align:right;padding:4px 12px">{logout_form(lang)}</div>'
+    body = bytes(page.body).decode("utf-8").replace("<body>", "<body>" + bar, 1)
+    return HTMLResponse(body, status_code=page.status_code)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Cookie, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from api.deps import ScopeDep, SessionDep
+from api.deps import SESSION_COOKIE, ScopeDep, SessionDep, bearer_token, client_addr
 from api.errors import error_response, status_for, validation_body
 from gis.access.scope import Scope, division_prefix
 from gis.dashboard.queries import divisions_with_grids
@@ -21,6 +21,7 @@ from gis.errors import AuthenticationFailed, GisError
 from gis.people.periods import today_in_china
 from gis.settings import Settings
 from gis.tiles.service import map_extent
+from gis.users import service as users_service
 from gis.users.models import Role
 from maps import i18n
 from maps.dashboard import DashboardView, build_dashboard
@@ -75,6 +76,29 @@ def viewer_of(scope: Scope, lang: str | None, cookie: str | None) -> Viewer:
     return Viewer(name=scope.user_name, role=str(scope.role), lang=i18n.parse_lang(lang or cookie))
 
 
+LOGOUT_PATH = "/logout"
+
+
+def logout_form(lang: str) -> str:
+    """A log-out button that needs no script (pages without the top bar: 403s, /docs)."""
+    label = html.escape(i18n.text("logout", i18n.parse_lang(lang)))
+    return (
+        f'<form method="post" action="{LOGOUT_PATH}"><button type="submit">{label}</button></form>'
+    )
+
+
+@router.post(LOGOUT_PATH, include_in_schema=False)
+def logout_page(request: Request, session: SessionDep, scope: ScopeDep) -> RedirectResponse:
+    """Log out from a plain form: the session is revoked, the cookie cleared, then the login
+    page (a session already ended goes there too)."""
+    token = bearer_token(request)
+    assert token is not None  # ScopeDep has authenticated it
+    users_service.logout(session, token=token, actor=scope.actor, client_addr=client_addr(request))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
 def forbidden_page(request: Request, viewer: Viewer) -> HTMLResponse:
     """403 for a role that may not open the page, with links to the pages it may open."""
     links = (
@@ -88,7 +112,7 @@ def forbidden_page(request: Request, viewer: Viewer) -> HTMLResponse:
         f'<!DOCTYPE html><html lang="{viewer.lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>'
         f"<p>{i18n.text('forbidden_page', viewer.lang)}</p><ul>{links}</ul>"
-        '<p><a href="/login">/login</a></p></body></html>'
+        f'<p><a href="/login">/login</a></p>{logout_form(viewer.lang)}</body></html>'
     )
     return html_page(request, body, status_code=403)
 
@@ -234,6 +258,8 @@ def install_login_redirect(app: FastAPI) -> None:
 
     async def handle(request: Request, exc: Exception) -> JSONResponse | Response:
         assert isinstance(exc, AuthenticationFailed)
+        if request.url.path == LOGOUT_PATH:  # already ended: nothing to revoke
+            return RedirectResponse("/login", status_code=303)
         if is_page_request(request):
             return redirect_to_login(request)
         return error_response(exc)

@@ -175,6 +175,9 @@ MAP_CASES: list[RouteCase] = [
     RouteCase("GET", "/api/search/people", PERSONAL, allowed_keys=frozenset({"items"}),
               query="?q=%E7%8E%8B%E8%87%AA%E5%B7%B1&purpose=A4403052026050001"),
     RouteCase("GET", "/", ALL_ROLES, anonymous_status=200),
+    # a plain form's log-out: revoked, then the login page (followed: 200); without a session
+    # the login page too
+    RouteCase("POST", "/logout", ALL_ROLES, anonymous_status=200, revokes_token=True),
     RouteCase("GET", "/map", MAP_ROLES, anonymous_status=200),
     RouteCase("GET", "/planner", PLANS, anonymous_status=200),
     RouteCase("GET", "/dashboard", AGGREGATES, anonymous_status=200),
