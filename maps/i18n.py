@@ -37,7 +37,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "search_placeholder_code": ("房屋编码", "House code"),
     "search": ("搜索", "Search"),
     "not_found": ("未找到", "Not found"),
-    "bad_check_char": ("编码的校验位不对（应为 {c}）", "The code's check character is wrong ({c} expected)"),
+    "bad_check_char": (
+        "编码的校验位不对（应为 {c}）",
+        "The code's check character is wrong ({c} expected)",
+    ),
     "locate_me": ("我的位置", "Locate me"),
     "location_failed": ("无法获取位置", "Location unavailable"),
     "legend": ("网格类别", "Grid class"),
