@@ -75,6 +75,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "purpose_needed": ("请先填写查询事由，再查看人员", "State a purpose to see occupants"),
     "register": ("登记入住", "Register arrival"),
     "deregister": ("注销", "Deregister"),
+    "reveal": ("查看完整", "Reveal"),
+    "mark_let": ("设为出租", "Mark let"),
+    "mark_not_let": ("取消出租", "Mark not let"),
+    "reveal_reason": (
+        "查看完整身份证号和电话的事由（案件编号或不少于10个字的说明），将记入审计日志：",
+        "Why do you need the full ID number and phone (a case number or at least 10 characters)? "
+        "It is recorded in the audit log:",
+    ),
     "name": ("姓名", "Name"),
     "id_number": ("身份证号", "ID number"),
     "phone": ("电话", "Phone"),

@@ -129,7 +129,9 @@
       (h.is_rented ? ' <span class="badge text-bg-warning">' + G.escape(G.t('rented')) + '</span>' : '');
     var register = G.config.canRegister
       ? '<button type="button" class="btn btn-sm btn-outline-primary gh-register" data-house="' + h.code + '">' +
-        G.escape(G.t('register')) + '</button>'
+        G.escape(G.t('register')) + '</button>' +
+        '<button type="button" class="btn btn-sm btn-link gh-let" data-house="' + h.code + '" data-rented="' +
+        (h.is_rented ? 'true' : 'false') + '">' + G.escape(G.t(h.is_rented ? 'mark_not_let' : 'mark_let')) + '</button>'
       : '';
     return '<li class="gh-house" data-code="' + h.code + '" data-room="' + G.escape(h.room || '') + '">' +
       '<div class="gh-house-head"><strong>' + G.escape(label) + '</strong> ' + tags + register + '</div>' +
@@ -192,9 +194,11 @@
           ? '<button type="button" class="btn btn-sm btn-link text-danger gh-deregister" data-person="' + o.uid + '">' +
             G.escape(G.t('deregister')) + '</button>'
           : '';
-        return '<li class="gh-occupant"><span class="gh-name">' + G.escape(o.name) + '</span> ' +
+        var reveal = '<button type="button" class="btn btn-sm btn-link gh-reveal" data-person="' + G.escape(o.uid) + '">' +
+          G.escape(G.t('reveal')) + '</button>';
+        return '<li class="gh-occupant" data-person="' + G.escape(o.uid) + '"><span class="gh-name">' + G.escape(o.name) + '</span> ' +
           '<span class="gh-id">' + G.escape(o.id_number || '') + '</span> ' +
-          '<span class="gh-phone">' + G.escape(o.phone || '') + '</span>' + out +
+          '<span class="gh-phone">' + G.escape(o.phone || '') + '</span>' + reveal + out +
           '<div class="small text-muted">' + G.escape(bits.join(' · ')) + '</div></li>';
       }).join('');
     });
@@ -272,6 +276,40 @@
     });
   }
 
+  /** Mark a house let or no longer let (a tenant moving into a let house must be declared). */
+  function toggleLet(button) {
+    var code = button.getAttribute('data-house');
+    var rented = button.getAttribute('data-rented') !== 'true';
+    button.disabled = true;
+    G.api('PATCH', '/api/houses/' + encodeURIComponent(code), { is_rented: rented }).then(function (res) {
+      button.disabled = false;
+      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
+      state.building.houses = state.building.houses.map(function (h) { return h.code === code ? res.data : h; });
+      renderBuilding();
+      renderOccupants();
+      G.toast(G.t('saved'), 'ok');
+    });
+  }
+
+  /** Full ID number and phone of one occupant, for a stated reason (audited; masked again when
+   *  the list is drawn again). */
+  function reveal(button) {
+    var suggested = ($('gh-purpose') && $('gh-purpose').value.trim()) || '';
+    var reason = window.prompt(G.t('reveal_reason'), suggested);
+    if (reason === null || !reason.trim()) { return; }
+    var uid = button.getAttribute('data-person');
+    button.disabled = true;
+    G.api('POST', '/api/people/' + encodeURIComponent(uid) + '/reveal', { reason: reason.trim() }).then(function (res) {
+      button.disabled = false;
+      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
+      var item = button.closest('li.gh-occupant');
+      item.querySelector('.gh-id').textContent = res.data.id_number || '';
+      item.querySelector('.gh-phone').textContent = res.data.phone || '';
+      item.classList.add('gh-revealed');
+      button.remove();
+    });
+  }
+
   function bindPanel() {
     $('gh-panel-close').addEventListener('click', closePanel);
     $('gh-panel-body').addEventListener('click', function (e) {
@@ -288,6 +326,10 @@
         $('gh-event-form').querySelector('input[name=title]').focus();
       } else if (target.classList.contains('gh-step')) {
         G.eventPanel.takeStep(target);
+      } else if (target.classList.contains('gh-let')) {
+        toggleLet(target);
+      } else if (target.classList.contains('gh-reveal')) {
+        reveal(target);
       } else if (target.classList.contains('gh-deregister')) {
         var occupant = target.closest('li.gh-occupant');
         if (!occupant.querySelector('form.gh-deregister-form')) {
@@ -319,6 +361,8 @@
     if (purpose) {
       purpose.value = sessionStorage.getItem('gh-purpose') || '';
       purpose.addEventListener('change', function () {
+        // the same purpose again (a second change event on blur): nothing to reload
+        if (purpose.value.trim() === (sessionStorage.getItem('gh-purpose') || '') && !state.pendingEvent) { return; }
         sessionStorage.setItem('gh-purpose', purpose.value.trim());
         if (state.building) { loadOccupants(); } else if (state.pendingEvent) { G.eventPanel.openEvent(state.pendingEvent); }
       });

@@ -79,6 +79,17 @@ def test_officer_sees_the_map_opens_a_building_and_registers_a_resident(
     assert id_number not in content and phone not in content
     browser.screenshot("2-building")
 
+    # marking the house let, and back (nothing on the page could set it)
+    let = house.locator(".gh-let")
+    was = let.get_attribute("data-rented")
+    let.click()
+    expect(house.locator(".gh-let")).to_have_attribute(
+        "data-rented", "false" if was == "true" else "true"
+    )
+    expect(house.locator(".badge.text-bg-warning")).to_have_count(0 if was == "true" else 1)
+    house.locator(".gh-let").click()
+    expect(house.locator(".gh-let")).to_have_attribute("data-rented", str(was))
+
     house.locator(".gh-register").click()
     form = house.locator("form.gh-register-form")
     new_name, new_id = NEW_RESIDENT

@@ -80,3 +80,17 @@ def test_police_read_with_a_purpose_and_cannot_register(
         },
     )
     assert refused.status == 403, refused.text()
+
+    # police see a full ID number for a stated reason (DESIGN §8), audited; the page had no way
+    page.locator("#gh-purpose").blur()  # its change reloads the list: let it settle first
+    expect(page.locator("#gh-occupant-note")).to_be_empty()
+    page.once("dialog", lambda dialog: dialog.accept("A4403052026050001"))
+    occupant.locator(".gh-reveal").click()
+    expect(occupant.locator(".gh-id")).to_have_text(id_number)
+    engine = make_engine(e2e_database, pool_size=1)
+    with engine.connect() as connection:
+        purpose = connection.execute(
+            text("SELECT purpose FROM audit_log WHERE action = 'people.reveal' ORDER BY id DESC")
+        ).scalar()
+    engine.dispose()
+    assert purpose == "A4403052026050001"
