@@ -1,5 +1,7 @@
 """Schemathesis over the OpenAPI document, for each role's token: generated requests for every
-operation (at least 50 each) answer without a server error and as the document says."""
+operation answer without a server error and as the document says: 50 each for administrators,
+who reach every route past its checks, 20 each for the other roles, whose requests mostly end at
+their scope (the time goes to generating requests: 5 roles x 50 took ~4.7 of the suite's 17 min)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from gis.settings import Settings
 from gis.users.models import Role
 from tests.access_world import World, bearer, client_for, login
 
-EXAMPLES = 50
+EXAMPLES = {Role.ADMIN: 50}
+OTHER_ROLES_EXAMPLES = 20
 SKIPPED = {
     ("POST", "/api/auth/logout"),  # would end the session the run uses
     ("POST", "/api/auth/login"),  # generated passwords would lock the account out
@@ -47,6 +50,7 @@ def test_generated_requests_conform(app_for_schemathesis: Any, world: World, rol
     problems: list[str] = []
     timings: list[str] = []
     operations = 0
+    examples = EXAMPLES.get(role, OTHER_ROLES_EXAMPLES)
     with asgi.get_client(client.app) as http:
         http.trust_env = False  # no proxy lookups in the environment on every call
         for result in schema.get_all_operations():
@@ -59,7 +63,7 @@ def test_generated_requests_conform(app_for_schemathesis: Any, world: World, rol
 
             @given(case=operation.as_strategy())
             @hypothesis_settings(
-                max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+                max_examples=examples, deadline=None, database=None, derandomize=True,
                 suppress_health_check=list(HealthCheck),
             )  # fmt: skip
             def run(case: Any) -> None:
@@ -80,7 +84,7 @@ def test_generated_requests_conform(app_for_schemathesis: Any, world: World, rol
             has_inputs = any(
                 len(getattr(operation, part)) for part in ("path_parameters", "query", "body")
             )
-            assert calls >= (EXAMPLES if has_inputs else 1) or problems, (operation.path, calls)
+            assert calls >= (examples if has_inputs else 1) or problems, (operation.path, calls)
     print("\n".join(timings))
     assert operations >= 15
     assert problems == []
