@@ -135,19 +135,32 @@ def issue_permit(
     return _read(permit, person, house, on=today)
 
 
+def _dated(value: date | None, *, field: str, what: str, today: date) -> date:
+    """The day a change is dated: ``value`` checked, default today, never in the future."""
+    on = checked_date(value, field=field) if value else today
+    if on > today:
+        raise InvalidInput(f"{what} cannot be dated in the future", field=field)
+    return on
+
+
+def _permit(
+    session: Session, *, scope: Scope, number: str, today: date, lock: bool = False
+) -> tuple[ResidencePermit, Person, House]:
+    """A permit in scope with its holder and house (locked for a change), else NotFound."""
+    row = sql.select_permit(session, number=number, scope=scope, today=today, for_update=lock)
+    if row is None:
+        raise NotFound(f"no residence permit {number}", field="number")
+    return row
+
+
 def endorse_permit(
     session: Session, *, scope: Scope, number: str, endorsed_on: date | None, today: date
 ) -> PermitRead:
     """The yearly endorsement: within the 30 days before ``endorsed_until``, while the holder
     lives in the city; it moves ``endorsed_until`` a year on (never past expiry)."""
     scope.require_role(*ISSUERS)
-    on = checked_date(endorsed_on, field="endorsed_on") if endorsed_on else today
-    if on > today:
-        raise InvalidInput("an endorsement cannot be dated in the future", field="endorsed_on")
-    row = sql.select_permit(session, number=number, scope=scope, today=today, for_update=True)
-    if row is None:
-        raise NotFound(f"no residence permit {number}", field="number")
-    permit, person, house = row
+    on = _dated(endorsed_on, field="endorsed_on", what="an endorsement", today=today)
+    permit, person, house = _permit(session, scope=scope, number=number, today=today, lock=True)
     if permit.revoked_on is not None:
         raise Conflict(f"permit {number} was revoked on {permit.revoked_on}", field="number")
     if permit.endorsed_until >= permit.expires_on:
@@ -187,13 +200,8 @@ def revoke_permit(
     the issue): the holder left the city, died, or it was issued in error. It stays on record,
     valid until that day; a revoked permit is not endorsed, and a new one may be issued."""
     scope.require_role(*ISSUERS)
-    on = checked_date(revoked_on, field="revoked_on") if revoked_on else today
-    if on > today:
-        raise InvalidInput("a revocation cannot be dated in the future", field="revoked_on")
-    row = sql.select_permit(session, number=number, scope=scope, today=today, for_update=True)
-    if row is None:
-        raise NotFound(f"no residence permit {number}", field="number")
-    permit, person, house = row
+    on = _dated(revoked_on, field="revoked_on", what="a revocation", today=today)
+    permit, person, house = _permit(session, scope=scope, number=number, today=today, lock=True)
     if permit.revoked_on is not None:
         raise Conflict(f"permit {number} was revoked on {permit.revoked_on} "
                        f"({permit.revoke_reason})", field="number")  # fmt: skip
@@ -213,10 +221,7 @@ def revoke_permit(
 def get_permit(session: Session, *, scope: Scope, number: str, today: date) -> PermitRead:
     """A permit whose house is in scope (masked)."""
     scope.require_personal()
-    row = sql.select_permit(session, number=number, scope=scope, today=today)
-    if row is None:
-        raise NotFound(f"no residence permit {number}", field="number")
-    return _read(row[0], row[1], row[2], on=today)
+    return _read(*_permit(session, scope=scope, number=number, today=today), on=today)
 
 
 def permit_reminders(

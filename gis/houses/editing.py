@@ -14,7 +14,6 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import func
 from sqlalchemy.orm import Session
@@ -22,11 +21,11 @@ from sqlalchemy.orm import Session
 from gis.access.scope import Scope
 from gis.buildings.models import BuildingStatus
 from gis.buildings.service import get_building
-from gis.codes import MAX_UNIT, format_codes, group_code, parse_code
-from gis.errors import Conflict, InvalidInput, NotFound
+from gis.codes import MAX_UNIT, format_code, group_code, parse_code
+from gis.errors import Conflict, InvalidInput
 from gis.houses import queries
 from gis.houses.models import House, HouseStatus, HouseUse
-from gis.people import queries as people_queries
+from gis.people.service import live_house
 from gis.text import OneLine
 from gis.users.models import Role
 
@@ -107,10 +106,7 @@ def _live_house(session: Session, *, code: str, scope: Scope) -> House:
     parsed = parse_code(code, field="code")
     if parsed.is_building:
         raise InvalidInput(f"{parsed.code} is a building code, not a house code", field="code")
-    house = people_queries.select_live_house(session, code=parsed.code, scope=scope)
-    if house is None:
-        raise NotFound(f"no live house has the code {parsed.code}", field="code")
-    return house
+    return live_house(session, code=parsed.code, scope=scope, field="code")
 
 
 def _refuse_same_room(
@@ -150,15 +146,13 @@ def add_house(session: Session, *, scope: Scope, building_code: str, request: Ho
             "last)",
             field="building_code",
         )
-    code = format_codes(
-        community_codes=np.array([building.community_code], dtype="U12"),
-        structure_classes=np.array([building.structure_class], dtype=np.int64),
-        seqs=np.array([building.seq], dtype=np.int64),
-        units=np.array([unit + 1], dtype=np.int64),
-    )[0]
+    code = format_code(
+        community_code=building.community_code, structure_class=building.structure_class,
+        seq=building.seq, unit=unit + 1,
+    )  # fmt: skip
     _refuse_same_room(session, building_uid=building.uid, floor=request.floor, room=request.room)
     house = House(
-        code=str(code),
+        code=code,
         building_uid=building.uid,
         district_code=building.district_code,
         unit=unit + 1,

@@ -165,15 +165,20 @@ def grid_version_on(code: str | BindParameter[str], on: date | BindParameter[dat
     )
 
 
-def _grid_clause() -> ColumnElement[bool]:
-    version = grid_version_on(
-        bindparam("grid_code", type_=String), bindparam("grid_on", type_=Date)
-    )
-    grid_geom = select(Grid.geom).where(version).limit(1).scalar_subquery()
+def building_in_grid(
+    code: str | BindParameter[str], on: date | BindParameter[date]
+) -> ColumnElement[bool]:
+    """True for ``Building`` rows whose point on surface lies in the version of grid ``code``
+    valid on ``on`` (the rule that assigns buildings to grids; values or bound parameters)."""
+    grid_geom = select(Grid.geom).where(grid_version_on(code, on)).limit(1).scalar_subquery()
     return and_(
         Building.geom.op("&&")(grid_geom),
         func.ST_Covers(grid_geom, func.ST_PointOnSurface(Building.geom)),
     )
+
+
+def _grid_clause() -> ColumnElement[bool]:
+    return building_in_grid(bindparam("grid_code", type_=String), bindparam("grid_on", type_=Date))
 
 
 _AREA_CLAUSES = {

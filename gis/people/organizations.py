@@ -187,13 +187,11 @@ def list_organizations(
     building_uid = None
     if building_code is not None:
         building_uid = get_building(session, code=building_code, scope=scope, field="building").uid
-    grid_geom = None
+    code = None
     if grid_code is not None:
         code = parse_grid_code(grid_code, field="grid")
-        grid = select_grid_in_scope(session, code=code, on=on, scope=scope)
-        if grid is None:
+        if select_grid_in_scope(session, code=code, on=on, scope=scope) is None:
             raise NotFound(f"no grid {code} on {on} in your scope", field="grid")
-        grid_geom = grid.geom
     mark = None
     if after is not None:
         name = queries.select_organization_name(session, uid=after)
@@ -201,7 +199,7 @@ def list_organizations(
             raise NotFound(f"no organization {after}", field="after")
         mark = (name, after)
     rows = queries.select_organization_page(
-        session, scope=scope, on=on, building_uid=building_uid, grid_geom=grid_geom,
+        session, scope=scope, on=on, building_uid=building_uid, grid_code=code,
         after=mark, limit=limit,
     )  # fmt: skip
     items = [

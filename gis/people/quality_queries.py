@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, bindparam, cast, func, literal, or_, select, text
+from sqlalchemy import Date, bindparam, cast, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
@@ -17,6 +17,7 @@ from gis.buildings.models import Building
 from gis.grids.models import Grid
 from gis.houses.models import House
 from gis.people.models import Declaration, Person, Residence
+from gis.people.occupancy_queries import building_in_grid
 
 # One row per (area, building): grids valid on :on (all of them, or those in :codes).
 GRID_AREAS = """
@@ -174,23 +175,6 @@ def current_grid_codes(session: Session, *, on: date, scope: Scope) -> list[str]
     return list(session.scalars(statement))
 
 
-def _in_grid(code: str, on: date) -> ColumnElement[bool]:
-    grid_geom = (
-        select(Grid.geom)
-        .where(
-            Grid.code == code,
-            Grid.valid_from <= on,
-            or_(Grid.valid_to.is_(None), Grid.valid_to > on),
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-    return and_(
-        Building.geom.op("&&")(grid_geom),
-        func.ST_Covers(grid_geom, func.ST_PointOnSurface(Building.geom)),
-    )
-
-
 def select_overdue_declarations(
     session: Session, *, grid_code: str, on: date, scope: Scope
 ) -> list[dict[str, Any]]:
@@ -217,7 +201,7 @@ def select_overdue_declarations(
             Declaration.due_on < on_value,
             # a tenant who has left is no declaration to chase any more
             or_(func.upper_inf(Residence.period), func.upper(Residence.period) > on_value),
-            _in_grid(grid_code, on),
+            building_in_grid(grid_code, on),
             scope.buildings_clause(),
         )
         .order_by(Declaration.due_on, House.code, Person.uid)
@@ -251,7 +235,7 @@ def select_overdue_departures(
             Residence.deregistered_at.is_(None),
             ~func.upper_inf(Residence.period),
             due < on_value,
-            _in_grid(grid_code, on),
+            building_in_grid(grid_code, on),
             scope.buildings_clause(),
         )
         .order_by(moved_out, House.code, Person.uid)

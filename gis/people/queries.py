@@ -28,6 +28,7 @@ from gis.buildings.models import Building, BuildingStatus
 from gis.db import copy_rows
 from gis.houses.models import House, HouseStatus
 from gis.people.models import Declaration, Employment, Organization, Person, Residence
+from gis.people.occupancy_queries import building_in_grid
 from gis.users.models import Role
 
 PEOPLE_COPY_COLUMNS = (
@@ -307,12 +308,13 @@ def select_organization_page(
     scope: Scope,
     on: date,
     building_uid: uuid.UUID | None,
-    grid_geom: Any,
+    grid_code: str | None,
     after: tuple[str, uuid.UUID] | None,
     limit: int,
 ) -> list[Any]:
-    """Organizations in scope (at a house of a building, or of a grid's geometry) by name, with
-    their house code and how many people they employ on ``on``; keyset by (name, uid)."""
+    """Organizations in scope (at a house of a building, or in a grid's version on ``on``) by
+    name, with their house code and how many people they employ on ``on``; keyset by (name,
+    uid)."""
     employed = (
         select(func.count())
         .where(
@@ -329,11 +331,9 @@ def select_organization_page(
     )
     if building_uid is not None:
         statement = statement.where(house.building_uid == building_uid)
-    if grid_geom is not None:
+    if grid_code is not None:
         in_grid = select(Building.uid).where(
-            Building.uid == house.building_uid,
-            Building.geom.op("&&")(grid_geom),
-            func.ST_Covers(grid_geom, func.ST_PointOnSurface(Building.geom)),
+            Building.uid == house.building_uid, building_in_grid(grid_code, on)
         )
         statement = statement.where(exists(in_grid))
     if after is not None:

@@ -54,7 +54,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _house(session: Session, *, code: str, scope: Scope, field: str = "house_code") -> House:
+def live_house(session: Session, *, code: str, scope: Scope, field: str = "house_code") -> House:
+    """An active house of a live building in scope, locked for the change; NotFound naming
+    ``field`` otherwise (out of scope answers like missing)."""
     parsed = parse_code(code, field=field)
     house = queries.select_live_house(session, code=parsed.code, scope=scope)
     if house is None:
@@ -191,7 +193,7 @@ def register_arrival(
     moved_in = checked_past_date(request.moved_in, today=today, field="moved_in", what="an arrival")
     until = checked_date(request.until, field="until") if request.until else None
     period = make_period(moved_in, until, field="until")
-    house = _house(session, code=request.house_code, scope=scope)
+    house = live_house(session, code=request.house_code, scope=scope)
     if (request.person is None) == (request.person_uid is None):
         raise InvalidInput("give either person_uid or person", field="person")
     if request.person_uid is not None:
@@ -302,7 +304,7 @@ def move_person(
     scope.require_role(*CHANGERS)
     person = _person(session, uid=person_uid, scope=scope)
     moved_on = checked_past_date(request.moved_on, today=today, field="moved_on", what="a move")
-    house = _house(session, code=request.house_code, scope=scope)
+    house = live_house(session, code=request.house_code, scope=scope)
     _refuse_before_birth(person, moved_on, field="moved_on", what="a move")
     current = queries.select_primary_residence_on(session, person_uid=person.uid, on=moved_on)
     period = make_period(moved_on, None)
