@@ -28,7 +28,14 @@ from gis.grids.models import (
     PlanGrid,
 )
 from gis.houses.models import House
-from gis.people.models import Declaration, Employment, Organization, Person, Residence
+from gis.people.models import (
+    Declaration,
+    Employment,
+    Organization,
+    Person,
+    Residence,
+    VoidedResidence,
+)
 from gis.roads.models import Road
 from gis.users.models import User, UserSession
 
@@ -63,4 +70,5 @@ __all__ = [
     "Road",
     "User",
     "UserSession",
+    "VoidedResidence",
 ]

@@ -76,6 +76,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "register": ("登记入住", "Register arrival"),
     "deregister": ("注销", "Deregister"),
     "reveal": ("查看完整", "Reveal"),
+    "void": ("登记有误", "Entered in error"),
+    "void_reason": (
+        "作废这条居住登记（登记错了人、房屋或日期），就像从未登记过；请写明原因：",
+        "Void this registration (the wrong person, house or dates), as if never made. Why?",
+    ),
+    "voided": ("已作废", "Voided"),
     "mark_let": ("设为出租", "Mark let"),
     "mark_not_let": ("取消出租", "Mark not let"),
     "reveal_reason": (

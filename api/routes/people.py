@@ -1,5 +1,6 @@
-"""People and residences: register an arrival, deregister a departure, move, record a landlord's
-declaration, read a person (masked) and reveal their identifiers with a reason. All audited."""
+"""People and residences: register an arrival, deregister a departure, void a registration made
+in error, move, record a landlord's declaration, read a person (masked) and reveal their
+identifiers with a reason. All audited."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from gis.people.schemas import (
     ResidenceRead,
     RevealRead,
     RevealRequest,
+    VoidedResidenceRead,
+    VoidRequest,
 )
 
 router = APIRouter(tags=["people"])
@@ -63,6 +66,27 @@ def deregister_departure(
         session, scope=audit.scope, residence_uid=uid, moved_out=request.moved_out, today=today
     )
     read = reads.residence_reads(session, [residence], today=today)[0]
+    audit.record(session, row_count=1, target_codes=[read.house_code, str(uid)])
+    return read
+
+
+@router.post("/api/residences/{uid}/void", response_model=VoidedResidenceRead)
+def void_residence(
+    uid: uuid.UUID,
+    request: VoidRequest,
+    session: SessionDep,
+    audit: Annotated[Audited, Depends(audited("residences.void"))],
+) -> VoidedResidenceRead:
+    """Void a residence recorded in error (登记有误: the wrong person, house or dates): it is
+    taken out of every list, count and past-date query as if never registered, and kept apart
+    with the reason, who and when. Officers void within 30 days of the recording, admins any
+    time; a departure is deregistered, not voided."""
+    audit.target_codes = [str(uid)]
+    voided = service.void_residence(
+        session, scope=audit.scope, residence_uid=uid, reason=request.reason,
+        today=today_in_china(),
+    )  # fmt: skip
+    read = reads.voided_read(session, voided)
     audit.record(session, row_count=1, target_codes=[read.house_code, str(uid)])
     return read
 

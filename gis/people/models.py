@@ -126,6 +126,33 @@ class Residence(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
+class VoidedResidence(Base):
+    """A residence recorded in error (登记有误: the wrong person, house or dates), taken out of
+    ``residences`` with the reason, who and when. Kept, never shown as a residence: every
+    count, list and query reads ``residences`` only, so a voided one was never there; the
+    service's role may add rows here, never change or delete them."""
+
+    __tablename__ = "voided_residences"
+    __table_args__ = (
+        CheckConstraint("length(void_reason) BETWEEN 2 AND 200", name="void_reason_length"),
+    )
+
+    uid: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the residence's own
+    person_uid: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.uid"), index=True)
+    house_uid: Mapped[uuid.UUID] = mapped_column(ForeignKey("houses.uid"), index=True)
+    period: Mapped[Range[date]] = mapped_column(DATERANGE)
+    kind: Mapped[ResidenceKind] = mapped_column(enum_type(ResidenceKind, "residence_kind"))
+    is_primary: Mapped[bool] = mapped_column(Boolean)
+    declared_by: Mapped[DeclaredBy] = mapped_column(enum_type(DeclaredBy, "declared_by"))
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_by: Mapped[str | None] = mapped_column(String(64))
+    deregistered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    void_reason: Mapped[str] = mapped_column(String(200))
+    voided_by: Mapped[str] = mapped_column(String(64))
+    voided_at: Mapped[datetime] = created_at_column()
+
+
 class Organization(Base):
     """A unit or employer (实有单位), keyed publicly by its unified social credit code."""
 

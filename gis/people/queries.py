@@ -27,7 +27,14 @@ from gis.access.scope import Scope
 from gis.buildings.models import Building, BuildingStatus
 from gis.db import copy_rows
 from gis.houses.models import House, HouseStatus
-from gis.people.models import Declaration, Employment, Organization, Person, Residence
+from gis.people.models import (
+    Declaration,
+    Employment,
+    Organization,
+    Person,
+    Residence,
+    VoidedResidence,
+)
 from gis.people.occupancy_queries import building_in_grid
 from gis.users.models import Role
 
@@ -152,6 +159,14 @@ def select_residence(
     )
     if for_update:
         statement = statement.with_for_update()
+    return session.scalar(statement)
+
+
+def select_voided(session: Session, *, uid: uuid.UUID, scope: Scope) -> VoidedResidence | None:
+    """A voided residence whose house is in scope."""
+    statement = select(VoidedResidence).where(
+        VoidedResidence.uid == uid, scope.house_uid_clause(VoidedResidence.house_uid)
+    )
     return session.scalar(statement)
 
 

@@ -12,9 +12,16 @@ from gis.access.scope import Scope
 from gis.errors import NotFound
 from gis.people import queries
 from gis.people.crypto import PeopleCipher, SealedField
-from gis.people.models import Declaration, Person, Residence
+from gis.people.models import Declaration, Person, Residence, VoidedResidence
 from gis.people.periods import CHINA
-from gis.people.schemas import DeclarationRead, MoveRead, PersonRead, ResidenceRead, RevealRead
+from gis.people.schemas import (
+    DeclarationRead,
+    MoveRead,
+    PersonRead,
+    ResidenceRead,
+    RevealRead,
+    VoidedResidenceRead,
+)
 from gis.users.models import Role
 
 REVEAL_AFTER_DEPARTURE_DAYS = 30
@@ -58,6 +65,27 @@ def _residence_read(
         declared_at=residence.declared_at,
         deregistered_at=residence.deregistered_at,
         declaration=declaration_read(declaration, today=today) if declaration else None,
+    )
+
+
+def voided_read(session: Session, voided: VoidedResidence) -> VoidedResidenceRead:
+    """A voided residence as it was, with why, who and when (its declaration was dropped)."""
+    assert voided.period.lower is not None
+    return VoidedResidenceRead(
+        uid=voided.uid,
+        person_uid=voided.person_uid,
+        house_code=queries.select_house_codes(session, uids=[voided.house_uid])[voided.house_uid],
+        since=voided.period.lower,
+        until=voided.period.upper,
+        kind=voided.kind,
+        is_primary=voided.is_primary,
+        declared_by=voided.declared_by,
+        declared_at=voided.declared_at,
+        deregistered_at=voided.deregistered_at,
+        declaration=None,
+        void_reason=voided.void_reason,
+        voided_by=voided.voided_by,
+        voided_at=voided.voided_at,
     )
 
 

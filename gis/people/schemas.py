@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from gis.people.models import DeclaredBy, PersonCategory, ResidenceKind
 from gis.text import NotBlank, OneLine
@@ -84,6 +84,20 @@ class MoveRequest(Strict):
     declared_by: DeclaredBy = DeclaredBy.OFFICER
 
 
+def _two_characters(value: str) -> str:
+    if len(value) < 2:
+        raise ValueError("should say why in at least 2 characters")
+    return value
+
+
+class VoidRequest(Strict):
+    """Void a residence recorded in error (登记有误), saying what was wrong."""
+
+    reason: Annotated[str, Field(max_length=200), NotBlank, AfterValidator(_two_characters)] = (
+        Field(description="what was wrong: the wrong person, house or dates, a duplicate, …")
+    )
+
+
 class RevealRequest(Strict):
     reason: Purpose
 
@@ -109,6 +123,14 @@ class ResidenceRead(Strict):
     declared_at: datetime
     deregistered_at: datetime | None
     declaration: DeclarationRead | None
+
+
+class VoidedResidenceRead(ResidenceRead):
+    """A residence as it was when voided, with the reason, who and when."""
+
+    void_reason: str
+    voided_by: str
+    voided_at: datetime
 
 
 class PersonRead(Strict):

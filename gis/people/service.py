@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +23,14 @@ from gis.errors import Conflict, InvalidInput, NotFound
 from gis.houses.models import House
 from gis.people import queries
 from gis.people.crypto import PeopleCipher, SealedField
-from gis.people.models import Declaration, DeclaredBy, Person, Residence, ResidenceKind
+from gis.people.models import (
+    Declaration,
+    DeclaredBy,
+    Person,
+    Residence,
+    ResidenceKind,
+    VoidedResidence,
+)
 from gis.people.periods import (
     CHINA,
     WorkCalendar,
@@ -48,6 +55,9 @@ from gis.users.models import Role
 
 CHANGERS = (Role.OFFICER, Role.ADMIN)
 """Roles that register and deregister residents (police change nothing in grids)."""
+VOID_WINDOW_DAYS = 30
+"""An officer voids a residence recorded in error within this many days of recording it;
+later, an administrator does (the record was relied on meanwhile: counts, reports, permits)."""
 
 
 def _now() -> datetime:
@@ -262,14 +272,27 @@ def _community_of(session: Session, *, house: House) -> str:
     return building.community_code
 
 
+def _residence(session: Session, *, scope: Scope, uid: uuid.UUID) -> Residence:
+    """A residence in scope, locked; a voided one is a Conflict saying when and why."""
+    residence = queries.select_residence(session, uid=uid, scope=scope, for_update=True)
+    if residence is not None:
+        return residence
+    voided = queries.select_voided(session, uid=uid, scope=scope)
+    if voided is None:
+        raise NotFound(f"no residence {uid}", field="uid")
+    raise Conflict(
+        f"residence {uid} was voided on {voided.voided_at.astimezone(CHINA).date()} by "
+        f"{voided.voided_by}: {voided.void_reason}",
+        field="uid",
+    )
+
+
 def deregister(
     session: Session, *, scope: Scope, residence_uid: uuid.UUID, moved_out: date, today: date
 ) -> Residence:
     """End a residence on the day of departure (走有注销); the row stays forever."""
     scope.require_role(*CHANGERS)
-    residence = queries.select_residence(session, uid=residence_uid, scope=scope, for_update=True)
-    if residence is None:
-        raise NotFound(f"no residence {residence_uid}", field="uid")
+    residence = _residence(session, scope=scope, uid=residence_uid)
     if residence.deregistered_at is not None:
         raise Conflict(
             f"already deregistered on {residence.deregistered_at.astimezone(CHINA).date()}",
@@ -340,6 +363,46 @@ def move_person(
     _declare(session, residence=started, house=house, calendar=calendar)
     session.flush()
     return current, started
+
+
+def void_residence(
+    session: Session, *, scope: Scope, residence_uid: uuid.UUID, reason: str, today: date
+) -> VoidedResidence:
+    """Take back a residence recorded in error (登记有误: the wrong person, house or dates).
+
+    Unlike a departure it leaves nothing behind in ``residences``: the row moves to
+    ``voided_residences`` with the reason, who and when, its declaration is dropped (the
+    obligation came from the mistake), and every count, list and past-date query is as if it
+    had never been registered. A residence that a move ended stays ended: register the person
+    again from the move's day. Officers void within ``VOID_WINDOW_DAYS`` of the recording.
+    """
+    scope.require_role(*CHANGERS)
+    residence = _residence(session, scope=scope, uid=residence_uid)
+    recorded = residence.created_at.astimezone(CHINA).date()
+    if scope.role is Role.OFFICER and recorded < today - timedelta(days=VOID_WINDOW_DAYS):
+        raise Conflict(
+            f"recorded on {recorded}, more than {VOID_WINDOW_DAYS} days ago: an administrator "
+            "may void it; a departure is deregistered",
+            field="uid",
+        )
+    voided = VoidedResidence(
+        uid=residence.uid, person_uid=residence.person_uid, house_uid=residence.house_uid,
+        period=residence.period, kind=residence.kind, is_primary=residence.is_primary,
+        declared_by=residence.declared_by, declared_at=residence.declared_at,
+        registered_by=residence.registered_by, deregistered_at=residence.deregistered_at,
+        created_at=residence.created_at, void_reason=reason, voided_by=scope.user_name[:64],
+        voided_at=_now(),
+    )  # fmt: skip
+    declaration = queries.select_declarations(session, residence_uids=[residence.uid]).get(
+        residence.uid
+    )
+    if declaration is not None:
+        session.delete(declaration)
+        session.flush()
+    session.delete(residence)
+    session.add(voided)
+    session.flush()
+    return voided
 
 
 def record_declaration(session: Session, *, scope: Scope, residence_uid: uuid.UUID) -> Declaration:

@@ -191,8 +191,10 @@
       list.innerHTML = people.map(function (o) {
         var bits = [G.t(o.category), G.t(o.kind), G.t('since_date').replace('{date}', o.since)];
         var out = G.config.canRegister
-          ? '<button type="button" class="btn btn-sm btn-link text-danger gh-deregister" data-person="' + o.uid + '">' +
-            G.escape(G.t('deregister')) + '</button>'
+          ? '<button type="button" class="btn btn-sm btn-link text-danger gh-deregister" data-person="' + G.escape(o.uid) + '">' +
+            G.escape(G.t('deregister')) + '</button>' +
+            '<button type="button" class="btn btn-sm btn-link text-danger gh-void" data-person="' + G.escape(o.uid) +
+            '" data-since="' + G.escape(o.since) + '">' + G.escape(G.t('void')) + '</button>'
           : '';
         var reveal = '<button type="button" class="btn btn-sm btn-link gh-reveal" data-person="' + G.escape(o.uid) + '">' +
           G.escape(G.t('reveal')) + '</button>';
@@ -276,6 +278,31 @@
     });
   }
 
+  /** Take back a registration made in error (the wrong person, house or dates): asked for the
+   *  reason, then the residence shown (this house, from this day) is voided, as if never made. */
+  function voidRegistration(button) {
+    var reason = window.prompt(G.t('void_reason'));
+    if (reason === null || !reason.trim()) { return; }
+    var personUid = button.getAttribute('data-person');
+    var since = button.getAttribute('data-since');
+    var houseCode = button.closest('li.gh-house').getAttribute('data-code');
+    button.disabled = true;
+    G.api('GET', '/api/people/' + encodeURIComponent(personUid)).then(function (res) {
+      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return null; }
+      var shown = (res.data.residences || []).filter(function (r) {
+        return r.house_code === houseCode && r.since === since;
+      })[0];
+      if (!shown) { G.toast(G.t('not_found'), 'error'); return null; }
+      return G.api('POST', '/api/residences/' + shown.uid + '/void', { reason: reason.trim() });
+    }).then(function (res) {
+      button.disabled = false;
+      if (!res) { return; }
+      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
+      G.toast(G.t('voided'), 'ok');
+      loadOccupants();
+    });
+  }
+
   /** Mark a house let or no longer let (a tenant moving into a let house must be declared). */
   function toggleLet(button) {
     var code = button.getAttribute('data-house');
@@ -330,6 +357,8 @@
         toggleLet(target);
       } else if (target.classList.contains('gh-reveal')) {
         reveal(target);
+      } else if (target.classList.contains('gh-void')) {
+        voidRegistration(target);
       } else if (target.classList.contains('gh-deregister')) {
         var occupant = target.closest('li.gh-occupant');
         if (!occupant.querySelector('form.gh-deregister-form')) {

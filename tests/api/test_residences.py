@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 from gis.people.models import Declaration, Person, Residence
@@ -371,3 +372,92 @@ def test_an_arrival_from_another_grid_does_not_say_when_the_person_went_there(
     moved = _register(client, officer, house_code=house, person=body, moved_in="2025-05-01",
                       ends_previous=True)  # fmt: skip
     assert moved.status_code == 201, moved.text
+
+
+def test_a_registration_made_in_error_is_voided_as_if_never_made(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    house = world.objects["houses"]["own"]  # let: a tenant's arrival is declared
+    stored = db.scalar(text("SELECT count(*) FROM residences"))
+    registered = _register(client, officer, house_code=house, person=_person("错", 61),
+                           moved_in="2025-02-03")  # fmt: skip
+    assert registered.status_code == 201, registered.text
+    uid = registered.json()["uid"]
+    assert registered.json()["declaration"] is not None
+    assert "错" in _occupants(client, officer, house, date(2025, 3, 1))
+    blank = client.post(f"/api/residences/{uid}/void", json={"reason": "  "},
+                        headers=bearer(officer))  # fmt: skip
+    assert blank.status_code == 422 and blank.json()["detail"][0]["loc"] == ["body", "reason"]
+    voided = client.post(f"/api/residences/{uid}/void", json={"reason": "登记错了房屋"},
+                         headers=bearer(officer))  # fmt: skip
+    assert voided.status_code == 200, voided.text
+    body = voided.json()
+    assert (body["uid"], body["house_code"], body["since"]) == (uid, house, "2025-02-03")
+    assert (body["void_reason"], body["voided_by"]) == ("登记错了房屋", world.users[Role.OFFICER])
+    # gone from every read of residences, its declaration with it; kept apart with the reason
+    assert "错" not in _occupants(client, officer, house, date(2025, 3, 1))
+    assert db.scalar(text("SELECT count(*) FROM residences")) == stored
+    assert db.scalar(select(Declaration).where(Declaration.residence_uid == uid)) is None
+    kept = db.execute(text("SELECT void_reason, lower(period) FROM voided_residences "
+                           "WHERE uid = :u"), {"u": uid}).one()  # fmt: skip
+    assert tuple(kept) == ("登记错了房屋", date(2025, 2, 3))
+    # with no residence left in the officer's grids the person is out of their scope
+    person = client.get(f"/api/people/{body['person_uid']}", headers=bearer(officer))
+    assert person.status_code == 404
+    # what would have acted on it says it was voided, when, by whom and why
+    for path, payload in (
+        (f"/api/residences/{uid}/void", {"reason": "again"}),
+        (f"/api/residences/{uid}/deregister", {"moved_out": "2025-03-01"}),
+    ):
+        again = client.post(path, json=payload, headers=bearer(officer))
+        assert again.status_code == 409, again.text
+        assert f"residence {uid} was voided on {today_in_china()} by " in again.text
+        assert "登记错了房屋" in again.text
+    audit = db.execute(
+        text(
+            "SELECT role, row_count FROM audit_log "
+            "WHERE action = 'residences.void' AND outcome = 'ok'"
+        )
+    ).all()
+    assert [tuple(row) for row in audit] == [("officer", 1)]
+
+
+def test_officers_void_within_thirty_days_of_recording_admins_any_time(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    house = world.objects["house_own_2"]["own"]
+    registered = _register(client, officer, house_code=house, person=_person("旧", 62),
+                           moved_in="2024-05-06", kind="family")  # fmt: skip
+    assert registered.status_code == 201, registered.text
+    uid = registered.json()["uid"]
+    recorded = today_in_china() - timedelta(days=31)
+    db.execute(text("UPDATE residences SET created_at = :at WHERE uid = :u"),
+               {"at": f"{recorded}T12:00:00+08:00", "u": uid})  # fmt: skip
+    late = client.post(f"/api/residences/{uid}/void", json={"reason": "重复登记"},
+                       headers=bearer(officer))  # fmt: skip
+    assert late.status_code == 409 and late.json()["detail"][0]["loc"] == ["uid"]
+    assert f"recorded on {recorded}, more than 30 days ago" in late.text
+    assert db.get(Residence, uid) is not None
+    admin = login(client, world.users[Role.ADMIN])
+    client.cookies.clear()
+    voided = client.post(f"/api/residences/{uid}/void", json={"reason": "重复登记"},
+                         headers=bearer(admin))  # fmt: skip
+    assert voided.status_code == 200, voided.text
+    db.expire_all()
+    assert db.get(Residence, uid) is None
+
+
+def test_the_app_role_keeps_voided_residences_as_they_were(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    registered = _register(client, officer, house_code=world.objects["house_own_2"]["own"],
+                           person=_person("留", 63), moved_in="2025-01-02")  # fmt: skip
+    uid = registered.json()["uid"]
+    assert client.post(f"/api/residences/{uid}/void", json={"reason": "登记错了人"},
+                       headers=bearer(officer)).status_code == 200  # fmt: skip
+    db.execute(text("SET LOCAL ROLE gridhouse_app"))
+    for statement in ("UPDATE voided_residences SET void_reason = 'x' WHERE uid = :u",
+                      "DELETE FROM voided_residences WHERE uid = :u"):  # fmt: skip
+        with pytest.raises(ProgrammingError, match="permission denied"), db.begin_nested():
+            db.execute(text(statement), {"u": uid})
+    db.execute(text("RESET ROLE"))

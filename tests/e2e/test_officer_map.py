@@ -27,6 +27,7 @@ from tests.people_world import citizen_id
 pytestmark = pytest.mark.e2e
 
 NEW_RESIDENT = ("林新来", citizen_id("350102", __import__("datetime").date(1998, 8, 8), 51))
+MISTAKEN = ("错登记", citizen_id("350102", __import__("datetime").date(1999, 9, 9), 52))
 
 
 def click_building(browser: Browser, lon: float, lat: float, *, zoom: int = 18) -> None:
@@ -130,8 +131,32 @@ def test_officer_sees_the_map_opens_a_building_and_registers_a_resident(
             ),
             {"name": new_name},
         ).scalar_one()
+        assert ended == left
+
+        # a registration made in error is voided, for a reason, as if never made
+        house.locator(".gh-register").click()
+        form = house.locator("form.gh-register-form")
+        form.locator("input[name=name]").fill(MISTAKEN[0])
+        form.locator("input[name=id_number]").fill(MISTAKEN[1])
+        form.locator("button[type=submit]").click()
+        mistaken = house.locator(".gh-occupant", has_text=MISTAKEN[0])
+        expect(mistaken).to_be_visible()
+        page.once("dialog", lambda dialog: dialog.accept("登记错了房屋"))
+        mistaken.locator(".gh-void").click()
+        expect(house.locator(".gh-occupant", has_text=MISTAKEN[0])).to_have_count(0)
+        kept = connection.execute(
+            text(
+                "SELECT v.void_reason FROM voided_residences v JOIN people p "
+                "ON p.uid = v.person_uid WHERE p.name = :name"
+            ),
+            {"name": MISTAKEN[0]},
+        ).scalar_one()
+        assert kept == "登记错了房屋"
+        assert connection.execute(
+            text("SELECT count(*) FROM residences r JOIN people p ON p.uid = r.person_uid "
+                 "WHERE p.name = :name"), {"name": MISTAKEN[0]}
+        ).scalar_one() == 0  # fmt: skip
     engine.dispose()
-    assert ended == left
 
     page.click("#gh-lang")
     expect(page.locator(".gh-nav.active")).to_have_text("Map")

@@ -37,6 +37,7 @@ TABLES = {
     "roads",
     "people",
     "residences",
+    "voided_residences",
     "organizations",
     "declarations",
     "employments",
