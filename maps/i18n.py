@@ -82,6 +82,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Void this registration (the wrong person, house or dates), as if never made. Why?",
     ),
     "voided": ("已作废", "Voided"),
+    "reason": ("原因", "Reason"),
+    "uid": ("记录", "Record"),
+    "house_code": ("房屋编码", "House code"),
+    "moved_on": ("迁移日期", "Moved on"),
     "mark_let": ("设为出租", "Mark let"),
     "mark_not_let": ("取消出租", "Mark not let"),
     "reveal_reason": (

@@ -41,15 +41,57 @@
     document.dispatchEvent(new CustomEvent('gh:lang', { detail: G.lang }));
   };
 
-  /** The first message of an error body ({"detail": [{"msg": ...}]} or {"detail": "..."}). */
+  var PERIOD = /^\[(\S+), (\S+)\)$/;
+  var OWN_RESIDENCE = /^the person's primary residence (\[[^)]*\))$/;
+
+  /** A matched part of a message in Chinese (maps/error_text.py's _phrase, the same rules). */
+  function phrase(text) {
+    var phrases = G.config.phrases_zh;
+    if (Object.prototype.hasOwnProperty.call(phrases, text)) { return phrases[text]; }
+    var own = OWN_RESIDENCE.exec(text);
+    if (own) { return '此人的主要居住登记' + phrase(own[1]); }
+    var period = PERIOD.exec(text);
+    if (period) {
+      return '（' + period[1] + '起' + (period[2] === 'open' ? '至今' : '至' + period[2] + '前') + '）';
+    }
+    var translated = G.translateError(text);
+    return translated === null ? text : translated;
+  }
+
+  /** The Chinese of a server message, or null (maps/error_text.py's translate, the same table). */
+  G.translateError = function (message) {
+    var entries = (G.config && G.config.errors_zh) || [];
+    for (var i = 0; i < entries.length; i++) {
+      var match = new RegExp('^(?:' + entries[i][0] + ')$', 's').exec(message);
+      if (!match) { continue; }
+      return entries[i][1].replace(/\{(\d)(:p)?\}/g, function (all, n, p) {
+        var group = match[Number(n)] || '';
+        return p ? phrase(group) : group;
+      });
+    }
+    return null;
+  };
+
+  /** The first message of an error body ({"detail": [{"msg": ...}]} or {"detail": "..."}), in
+   *  the page's language: in Chinese the field's name and, when known, the message (the server
+   *  answers in English). */
   G.errorText = function (body, status) {
+    var message = null;
+    var field = '';
     if (body && Array.isArray(body.detail) && body.detail.length) {
       var first = body.detail[0];
-      var where = first.loc && first.loc.length ? first.loc[first.loc.length - 1] + ': ' : '';
-      return where + first.msg;
+      message = String(first.msg);
+      field = first.loc && first.loc.length ? String(first.loc[first.loc.length - 1]) : '';
+    } else if (body && typeof body.detail === 'string') {
+      message = body.detail;
     }
-    if (body && typeof body.detail === 'string') { return body.detail; }
-    return G.t('load_failed') + ' (' + status + ')';
+    if (message === null) { return G.t('load_failed') + ' (' + status + ')'; }
+    if (G.lang === 'zh') {
+      var translated = G.translateError(message);
+      if (translated !== null) { message = translated; }
+      if (field) { field = G.t(field.split('.').pop()); }
+    }
+    return field ? field + (G.lang === 'zh' ? '：' : ': ') + message : message;
   };
 
   /**

@@ -19,9 +19,11 @@ from gis.clock import CHINA, today_in_china
 from gis.db import make_engine
 from gis.events.photos import MAX_PHOTO_BYTES
 from gis.users.models import Role
+from maps.error_text import translate
 from maps.style import BUILDING_FILL, GRID_CLASS_COLOURS
 from tests.e2e.conftest import Browser, Server, count_colour, hex_rgb, open_browser, pixel_spread
 from tests.e2e.world import RESIDENT, USERS
+from tests.maps.test_error_text import real_messages
 from tests.people_world import citizen_id
 
 pytestmark = pytest.mark.e2e
@@ -95,6 +97,13 @@ def test_officer_sees_the_map_opens_a_building_and_registers_a_resident(
     form = house.locator("form.gh-register-form")
     new_name, new_id = NEW_RESIDENT
     form.locator("input[name=name]").fill(new_name)
+    # the server's reason, in the page's language (it answers in English)
+    wrong = new_id[:17] + ("0" if new_id[17] != "0" else "1")
+    form.locator("input[name=id_number]").fill(wrong)
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".gh-form-error")).to_have_text(
+        f"身份证号：校验码不符：应为{new_id[17]}，实为{wrong[17]}，号码有误"
+    )
     form.locator("input[name=id_number]").fill(new_id)
     form.locator("select[name=kind]").select_option("tenant")
     today = today_in_china()
@@ -157,6 +166,11 @@ def test_officer_sees_the_map_opens_a_building_and_registers_a_resident(
                  "WHERE p.name = :name"), {"name": MISTAKEN[0]}
         ).scalar_one() == 0  # fmt: skip
     engine.dispose()
+
+    # the page's copy of the Chinese messages gives what maps/error_text.py gives
+    messages = real_messages()
+    in_page = page.evaluate("(ms) => ms.map((m) => Gridhouse.translateError(m))", messages)
+    assert in_page == [translate(message) for message in messages]
 
     page.click("#gh-lang")
     expect(page.locator(".gh-nav.active")).to_have_text("Map")
@@ -300,12 +314,13 @@ def test_officer_reports_an_event_from_the_map_with_a_photo_and_closes_it(
         "() => [...document.querySelectorAll('#gh-event-photos img')]"
         ".every(i => i.complete && i.naturalWidth === 64)"
     )
-    # not an image, whatever its name says: the server's reason is shown, nothing is added
+    # not an image, whatever its name says: the server's reason is shown (in Chinese), nothing
+    # is added
     page.set_input_files("#gh-photo-input", files=[
         {"name": "notes.png", "mimeType": "image/png", "buffer": b"meeting notes, not a photo"}
     ])  # fmt: skip
     expect(page.locator("#gh-photo-error")).to_have_text(
-        "photo: not a JPEG, PNG or WebP image (its first bytes say otherwise)"
+        "照片：不是JPEG、PNG或WebP图片（文件开头的字节不符）"
     )
     expect(photos).to_have_count(1)
     # a photo over the size limit is made smaller in the browser (a JPEG) before it is sent

@@ -1,0 +1,245 @@
+"""The server's error messages in Chinese, for the pages (Chinese by default).
+
+The API answers in English (``{"detail": [{"loc", "msg", "type"}]}``; scripts and tests rely on
+its wording), so the pages translate what they show: each entry below is a pattern that must
+match a whole English message and a Chinese template. ``{1}`` puts a matched group in as it is
+(a date, a code, a number); ``{1:p}`` translates it first through :data:`PHRASES` (the part of
+a message that is itself English: "an arrival", "deregister it first, or move", a period's
+"open" end). A message no entry matches is shown in English, its field's name translated.
+
+The patterns are written in the part of regular-expression syntax that Python and JavaScript
+read alike (plain groups, classes, ``\\d``, ``\\S``, ``\\w``): the page runs the same table
+(``Gridhouse.errorText``, ``maps/static/common.js``), and the browser tests check that both
+give the same text for real messages.
+"""
+
+from __future__ import annotations
+
+import re
+
+ERRORS_ZH: tuple[tuple[str, str], ...] = (
+    # citizen ID numbers, passports, phones, credit codes (gis.people.identity)
+    (r"a citizen ID number has 18 characters, got (\d+)", "公民身份号码应为18位，实为{1}位"),
+    (r"the first 17 characters must be digits", "前17位必须是数字"),
+    (r"the check character \(the 18th\) must be a digit or X", "第18位校验码必须是数字或X"),
+    (
+        r"the check character does not match: expected '(.)', got '(.)' \(ISO 7064 MOD 11-2\); "
+        r"the number is mistyped",
+        "校验码不符：应为{1}，实为{2}，号码有误",
+    ),
+    (
+        r"the check character does not match: expected '(.)', got '(.)'",
+        "校验码不符：应为{1}，实为{2}",
+    ),
+    (
+        r"the birth date (\S+) is not a date: there is no month (\d+)",
+        "出生日期{1}不存在：没有{2}月",
+    ),
+    (
+        r"the birth date (\S+) is not a date: month (\d+) of (\d+) has no day (\d+)",
+        "出生日期{1}不存在：{3}年{2}月没有{4}日",
+    ),
+    (r"the birth date (\S+) is in the future", "出生日期{1}在未来"),
+    (r"the birth date (\S+) is before (\d+)", "出生日期{1}早于{2}年"),
+    (
+        r"the region code (\d+) \(characters 1-6\) is not a known county",
+        "地区码{1}（前6位）不是已知的县级行政区",
+    ),
+    (
+        r"the region code (\d+) was not in use in the birth year (\d+)",
+        "地区码{1}在出生年份{2}年尚未使用",
+    ),
+    (r"a passport number has 5-20 letters and digits", "护照号码应为5-20位字母和数字"),
+    (
+        r"a phone is a mobile number of 11 digits starting 13-19, or 0 \+ area code \+ number",
+        "电话应为13-19开头的11位手机号，或0+区号+号码的固定电话",
+    ),
+    (r"a credit code has 18 characters, got (\d+)", "统一社会信用代码应为18位，实为{1}位"),
+    (r"NUL bytes are not allowed", "不能包含NUL字符"),
+    (r"this ID number is registered under another name", "此身份证号已以另一个姓名登记"),
+    (r"overseas residents need sex and birth_date", "境外人员需填写性别和出生日期"),
+    # residences (gis.people.service, gis.people.periods)
+    (r"no live house has the code (\w+)", "没有编码为{1}的在用房屋"),
+    (r"no person ([\w-]+)", "没有此人（{1}）"),
+    (r"no residence ([\w-]+)", "没有此居住登记（{1}）"),
+    (r"residence ([\w-]+) was voided on (\S+) by (\S+): (.*)", "该居住登记已于{2}由{3}作废：{4}"),
+    (r"already deregistered on (\S+)", "已于{1}注销"),
+    (r"the person already lives in this house", "此人已住在这间房屋"),
+    (r"the person moved in on (\S+): correct that residence", "此人于{1}入住：请更正那条居住登记"),
+    (
+        r"recorded on (\S+), more than (\d+) days ago: an administrator may void it; "
+        r"a departure is deregistered",
+        "登记于{1}，已超过{2}天：请管理员作废；人已离开的请办理注销",
+    ),
+    (r"no declaration is due: not a tenant of a rented house", "无需申报：不是出租房屋的租客"),
+    (r"the declaration was already made", "已经申报过"),
+    (r"give either person_uid or person", "请给出已有人员或新人员之一"),
+    (r"(an arrival|a departure|a move|a revocation) in the future \((\S+)\)", "{1:p}日期{2}在未来"),
+    (
+        r"(an arrival|a departure|a move|a revocation) \((\S+)\) before the person's birth "
+        r"\((\S+)\)",
+        "{1:p}日期{2}早于此人的出生日期{3}",
+    ),
+    (
+        r"(an arrival|a departure|a move|a revocation) before the ([\w ]+) \((\S+)\)",
+        "{1:p}日期早于{2:p}（{3}）",
+    ),
+    (r"(\S+) is not after the ([\w -]+) (\S+)", "{1}应晚于{2:p}{3}"),
+    (
+        r"(the person's primary residence \[[^)]*\)|a primary residence of the person outside "
+        r"your scope) overlaps the new one (\[[^)]*\)): (.+)",
+        "{1:p}与新登记{2:p}重叠：{3:p}",
+    ),
+    (
+        r"(the person's primary residence \[[^)]*\)|a primary residence of the person outside "
+        r"your scope) overlaps (\[[^)]*\))",
+        "{1:p}与{2:p}重叠",
+    ),
+    (
+        r"ending on (\S+) would overlap another primary residence of the person",
+        "于{1}结束会与此人的另一处主要居住登记重叠",
+    ),
+    (
+        r"another primary residence of the person overlaps (\[[^)]*\))",
+        "此人的另一处主要居住登记与{1:p}重叠",
+    ),
+    # purposes and reveals (gis.access.purpose)
+    (
+        r"police must state a purpose: .+",
+        "民警查询须说明事由：案件编号（6-40位字母数字，至少4位数字）或不少于10个字的说明",
+    ),
+    (
+        r"a reason is required: .+",
+        "须说明事由：案件编号（6-40位字母数字，至少4位数字）或不少于10个字的说明",
+    ),
+    (r"'(.*)' is too short: give .+", "“{1}”太短：请给出案件编号或不少于10个字的说明"),
+    (
+        r"give a case number .+",
+        "请给出案件编号（6-40位字母数字，至少4位数字）或不少于10个字的说明（最多500字）",
+    ),
+    # events and photos (gis.events)
+    (
+        r"not a JPEG, PNG or WebP image \(its first bytes say otherwise\)",
+        "不是JPEG、PNG或WebP图片（文件开头的字节不符）",
+    ),
+    (r"the JPEG image is truncated \(no end marker\)", "JPEG图片不完整（缺少结束标记）"),
+    (r"the PNG image is truncated \(no IEND chunk\)", "PNG图片不完整（缺少IEND块）"),
+    (r"the WebP image is truncated \(its size disagrees\)", "WebP图片不完整（大小不符）"),
+    (r"the photo is empty or too small to be an image", "照片为空或太小，不是图片"),
+    (
+        r"the photo has ([\d,]+) bytes; at most ([\d,]+) are accepted",
+        "照片有{1}字节，最多接受{2}字节",
+    ),
+    (r"an event holds at most (\d+) photos", "一个事件最多{1}张照片"),
+    (r"event (\d+) is (\w+): photos can no longer be added", "事件{1}为{2:p}，不能再添加照片"),
+    (
+        r"say why or what was done: a (\w+) step needs a note",
+        "请说明原因或处理情况：转为{1:p}需要填写说明",
+    ),
+    (r"event (\d+) is (\w+) and cannot be (\w+): .+", "事件{1}当前为{2:p}，不能转为{3:p}"),
+    (r"the place is not in one of your grids", "该位置不在您的网格内"),
+    (r"no event (\d+)", "没有事件{1}"),
+    # access, limits, the database (gis.access, api)
+    (r"the (\w+) role may not do this", "{1:p}角色无权执行此操作"),
+    (r"not logged in, or the session has expired", "未登录或会话已过期"),
+    (r"too many requests; slow down", "请求过于频繁，请稍后再试"),
+    (
+        r"the database did not answer in time; narrow the request",
+        "数据库未及时响应，请缩小查询范围",
+    ),
+    (
+        r"a concurrent change got in the way; nothing was stored, send the request again",
+        "有并发修改冲突，未保存任何内容，请重新提交",
+    ),
+    (r"the database is unavailable", "数据库不可用"),
+    (r"every database connection is busy; try again shortly", "数据库连接繁忙，请稍后再试"),
+    (r"a value is out of range or malformed", "有数值超出范围或格式错误"),
+    (r"is blank \(white space only\)", "不能为空（只有空白）"),
+    (r"should say why in at least 2 characters", "请至少用2个字说明原因"),
+    (
+        r"may not contain control characters \(line breaks, tabs, escapes\)",
+        "不能包含控制字符（换行、制表符等）",
+    ),
+    # FastAPI's own (pydantic) messages for a request's shape
+    (r"Field required", "必填"),
+    (r"String should have at most (\d+) characters?", "最多{1}个字符"),
+    (r"String should have at least (\d+) characters?", "至少{1}个字符"),
+    (r"Input should be a valid date.*", "应为日期（YYYY-MM-DD）"),
+    (r"Input should be a valid integer.*", "应为整数"),
+    (r"Input should be a valid number.*", "应为数字"),
+    (r"Input should be greater than or equal to (\S+)", "应不小于{1}"),
+    (r"Input should be less than or equal to (\S+)", "应不大于{1}"),
+    (r"Value error, (.+)", "{1:p}"),
+)
+
+PHRASES: dict[str, str] = {
+    "an arrival": "入住",
+    "a departure": "离开",
+    "a move": "迁移",
+    "a revocation": "注销",
+    "move-in date": "入住日期",
+    "start of the employment": "入职日期",
+    "deregister it first, or move": "请先注销它，或办理迁移",
+    "give ends_previous (a move from elsewhere), or deregister it first": (
+        "请勾选“从别处迁来”，或先注销它"
+    ),
+    "a primary residence of the person outside your scope": "此人在您辖区外的一处主要居住登记",
+    # event statuses (maps.i18n)
+    "reported": "已上报",
+    "accepted": "已受理",
+    "rejected": "不予受理",
+    "dispatched": "已派遣",
+    "handled": "已处置",
+    "checked": "已核查",
+    "closed": "已结案",
+    # roles
+    "officer": "网格员",
+    "police": "民警",
+    "planner": "规划员",
+    "admin": "管理员",
+    "auditor": "审计员",
+}
+_PERIOD = re.compile(r"\[(\S+), (\S+)\)")
+_OWN_RESIDENCE = re.compile(r"the person's primary residence (\[[^)]*\))")
+
+
+def _phrase(text: str) -> str:
+    """A group in Chinese: a known phrase, a period (``[2024-01-01, open)`` → ``2024-01-01 至今``),
+    the person's residence with its period, or itself."""
+    if text in PHRASES:
+        return PHRASES[text]
+    own = _OWN_RESIDENCE.fullmatch(text)
+    if own:
+        return "此人的主要居住登记" + _phrase(own.group(1))
+    period = _PERIOD.fullmatch(text)
+    if period:
+        end = "至今" if period.group(2) == "open" else f"至{period.group(2)}前"
+        return f"（{period.group(1)}起{end}）"
+    return translate(text) or text
+
+
+def translate(message: str) -> str | None:
+    """The Chinese of a server message, or ``None`` when no entry matches all of it.
+
+    >>> translate("already deregistered on 2026-03-07")
+    '已于2026-03-07注销'
+    >>> translate("an arrival in the future (2030-01-01)")
+    '入住日期2030-01-01在未来'
+    >>> translate("something nobody wrote a pattern for") is None
+    True
+    """
+    for pattern, template in ERRORS_ZH:
+        match = re.fullmatch(pattern, message, flags=re.DOTALL)
+        if match is not None:
+            return _fill(template, match)
+    return None
+
+
+def _fill(template: str, match: re.Match[str]) -> str:
+    """The template with ``{n}`` (the group as it is) and ``{n:p}`` (the group translated)."""
+
+    def group(slot: re.Match[str]) -> str:
+        text = match.group(int(slot.group(1))) or ""
+        return _phrase(text) if slot.group(2) else text
+
+    return re.sub(r"\{(\d)(:p)?\}", group, template)

@@ -1,0 +1,118 @@
+"""The server's messages in Chinese for the pages: every message the officer's and police's
+forms can meet, made by the real code that refuses the input, has a Chinese text with no English
+words left (the browser tests check the page's copy of the table gives the same text)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from gis.access.purpose import require_purpose, require_reason
+from gis.access.scope import Scope
+from gis.errors import GisError
+from gis.events.lifecycle import check_step
+from gis.events.models import EventStatus
+from gis.events.photos import check_photo
+from gis.people.identity import (
+    normalise_credit_code,
+    normalise_passport,
+    normalise_phone,
+    parse_citizen_id,
+)
+from gis.people.periods import checked_past_date, describe_period, make_period
+from gis.users.models import Role
+from maps.error_text import translate
+
+VECTORS = Path(__file__).resolve().parents[3] / "shared" / "data" / "vectors.json"
+TODAY = date(2026, 11, 24)
+ENGLISH_WORD = re.compile(r"[a-z]{3,}")
+
+
+def _refusal(call: Callable[[], object]) -> str:
+    with pytest.raises(GisError) as caught:
+        call()
+    return caught.value.message
+
+
+def real_messages() -> list[str]:
+    """Messages as the service makes them, for inputs a person typing into a form gets wrong."""
+    police = Scope(user_name="p", role=Role.POLICE, division_prefix="440305")
+    planner = Scope(user_name="q", role=Role.PLANNER)
+    invalid_ids = json.loads(VECTORS.read_text())["citizen_id_invalid"]
+    messages = [
+        _refusal(lambda number=vector["value"]: parse_citizen_id(number, today=TODAY))
+        for vector in invalid_ids
+    ]
+    messages += [
+        _refusal(lambda: parse_citizen_id("11010519491231002", today=TODAY)),
+        _refusal(lambda: parse_citizen_id("11010519491231002A", today=TODAY)),
+        _refusal(lambda: parse_citizen_id("11010520300101001X", today=TODAY)),
+        _refusal(lambda: normalise_phone("12345")),
+        _refusal(lambda: normalise_passport("ab")),
+        _refusal(lambda: normalise_credit_code("91110000600037341A")),
+        _refusal(
+            lambda: checked_past_date(
+                date(2027, 1, 1), today=TODAY, field="moved_in", what="an arrival"
+            )
+        ),
+        _refusal(
+            lambda: checked_past_date(
+                date(2027, 1, 1), today=TODAY, field="moved_out", what="a departure"
+            )
+        ),
+        _refusal(lambda: make_period(date(2026, 3, 1), date(2026, 2, 1))),
+        _refusal(lambda: require_purpose(police, None)),
+        _refusal(lambda: require_purpose(police, "查一下")),
+        _refusal(lambda: require_reason(None)),
+        _refusal(lambda: planner.require_role(Role.OFFICER, Role.ADMIN)),
+        _refusal(lambda: check_photo(b"meeting notes, not a photo")),
+        _refusal(lambda: check_photo(b"")),
+        _refusal(
+            lambda: check_step(
+                current=EventStatus.CLOSED, target=EventStatus.DISPATCHED, event_id=7
+            )
+        ),
+    ]
+    # as gis.people.service words a refused registration, move or departure
+    own = describe_period(make_period(date(2024, 1, 1), None))
+    new = describe_period(make_period(date(2025, 3, 1), None))
+    messages += [
+        f"the person's primary residence {own} overlaps the new one {new}: "
+        "give ends_previous (a move from elsewhere), or deregister it first",
+        f"a primary residence of the person outside your scope overlaps {new}",
+        "an arrival (1990-01-01) before the person's birth (1991-04-02)",
+        "already deregistered on 2026-03-07",
+    ]
+    return messages
+
+
+def test_every_message_a_form_can_meet_reads_in_chinese() -> None:
+    for message in real_messages():
+        chinese = translate(message)
+        assert chinese is not None, message
+        assert not ENGLISH_WORD.search(chinese), (message, chinese)
+
+
+def test_what_a_message_names_is_kept() -> None:
+    assert (
+        translate(
+            "the check character does not match: expected '7', got '1' (ISO 7064 MOD 11-2); "
+            "the number is mistyped"
+        )
+        == "校验码不符：应为7，实为1，号码有误"
+    )
+    overlap = translate(
+        "the person's primary residence [2024-01-01, 2025-03-01) overlaps the new one "
+        "[2025-02-01, open): deregister it first, or move"
+    )
+    assert overlap == (
+        "此人的主要居住登记（2024-01-01起至2025-03-01前）与新登记（2025-02-01起至今）重叠："
+        "请先注销它，或办理迁移"
+    )
+    assert translate("Value error, is blank (white space only)") == "不能为空（只有空白）"
+    assert translate("a message nobody wrote a pattern for") is None
