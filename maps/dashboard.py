@@ -176,7 +176,8 @@ def build_dashboard(view: DashboardView) -> str:
         )
     truncated = ""
     if data.is_truncated:
-        truncated = f'<p class="gh-note" id="gh-truncated">{_t("truncated", lang)}</p>'
+        note = _t("truncated", lang).replace("{grids}", f"{data.totals['grids']:,}")
+        truncated = f'<p class="gh-note" id="gh-truncated">{html.escape(note)}</p>'
     charts = "".join(
         f'<div class="gh-card"><h3 class="h6">{_t(title, lang)}</h3>'
         f'<div class="gh-chart"><canvas id="{canvas}"></canvas></div></div>'

@@ -172,8 +172,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "per_grid": ("各网格", "Per grid"),
     "all": ("全部", "All"),
     "truncated": (
-        "仅显示前 100 个网格，合计也只含这些网格：请选择社区或街道",
-        "Only the first 100 grids, and totals of those alone: choose a division",
+        "共 {grids} 个网格：合计、网格类别和事件含全部网格；表格只列前 100 个，质量四率和逾期事项"
+        "也只含这 100 个：请选择社区或街道查看其余网格",
+        "{grids} grids: totals, classes and events cover them all; the table lists the first "
+        "100, and the quality rates and overdue work cover those alone: choose a division for "
+        "the rest",
     ),
     # events (issue 9)
     "open_events": ("未结事件", "Open events"),

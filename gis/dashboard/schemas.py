@@ -40,7 +40,11 @@ class DashboardRead(AggregateModel):
     class_mix: dict[str, int]
     quality: QualityReport | None
     has_overdue: bool
-    is_truncated: bool = Field(description="more grids than shown: narrow by division")
+    is_truncated: bool = Field(
+        description="more grids than listed (100): totals, class mix and events still cover "
+        "them all; quality and overdue work cover the grids listed; narrow by division"
+    )
+    quality_grids: int = Field(description="how many grids the quality and overdue cover")
     open_events_by_kind: dict[str, Count]
     closure_rate: float | None
 
@@ -61,5 +65,6 @@ def dashboard_read(data: DashboardData) -> DashboardRead:
         on=data.on, division_code=data.division_code, grids=[_grid(g) for g in data.grids],
         totals=data.totals, floating_share=data.floating_share, class_mix=data.class_mix,
         quality=data.quality, has_overdue=data.has_overdue, is_truncated=data.is_truncated,
-        open_events_by_kind=data.open_events_by_kind, closure_rate=data.closure_rate,
+        quality_grids=data.quality_grids, open_events_by_kind=data.open_events_by_kind,
+        closure_rate=data.closure_rate,
     )  # fmt: skip

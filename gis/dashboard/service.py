@@ -2,7 +2,8 @@
 
 Counts come from the grids domain (indicators, open events among them), the events domain
 (open events by kind, overdue events, the closure rate) and the people domain (the four quality
-rates, overdue work), measured in bulk for every grid shown. Planners get the suppressed view
+rates, overdue work), measured in bulk: the counts and events of every grid in the area, the
+rates and overdue work of the grids listed (at most ``MAX_GRIDS``). Planners get the suppressed view
 (counts from 1 to 4 are ``None``, and a rate made from such a count too) and no overdue work (it
 is read from personal rows). Event figures hold no personal data: every role but the auditor
 gets them for the grids it may see.
@@ -37,8 +38,10 @@ from gis.tiles.queries import current_grid_clause
 from gis.users.models import Role
 
 MAX_GRIDS = 100
-"""A dashboard shows at most this many grids (in code order); narrow it by division. The rates
-of 100 grids take about 1.5 s to count on the demo district (700,000 residents)."""
+"""A dashboard lists at most this many grids (in code order); narrow it by division. Its totals,
+class mix and event figures cover every grid (their counts are kept per building); its quality
+rates and overdue work cover the grids listed: the rates of 100 grids take seconds to count on
+the demo district (700,000 residents)."""
 COUNT_KEYS = (
     "households", "resident_count", "floating_count", "houses", "rented_houses", "open_events",
     "overdue_events", "accepted_events", "closed_events",
@@ -78,6 +81,8 @@ class DashboardData:
     quality: QualityReport | None
     has_overdue: bool
     is_truncated: bool
+    quality_grids: int = 0
+    """How many grids the quality rates and overdue work cover (the grids listed)."""
     notes: list[str] = field(default_factory=list)
     open_events_by_kind: dict[str, int | None] = field(default_factory=dict)
     closure_rate: float | None = None
@@ -89,7 +94,6 @@ def _grid_rows(session: Session, *, scope: Scope, prefix: str | None) -> list[An
         select(Grid.uid, Grid.code, Grid.name, Grid.community_code, Grid.grid_class)
         .where(current_grid_clause(), where)
         .order_by(Grid.code)
-        .limit(MAX_GRIDS + 1)
     )
     if prefix is not None:
         statement = statement.where(prefix_clause(prefix))
@@ -124,31 +128,33 @@ def dashboard_data(
         if scope.role is Role.POLICE and not prefix.startswith(scope.division_prefix or "\x00"):
             raise NotFound(f"no division {division} in your jurisdiction", field="division")
         require_known_division(session, division)
-    rows = _grid_rows(session, scope=scope, prefix=prefix)
-    is_truncated = len(rows) > MAX_GRIDS
-    rows = rows[:MAX_GRIDS]
+    every = _grid_rows(session, scope=scope, prefix=prefix)
+    rows = every[:MAX_GRIDS]
     suppress = scope.role is Role.PLANNER
     shown = suppress_small_count if suppress else (lambda n: n)
     # a planner's total is hidden when it minus the grids' figures would give a hidden one away
     total = shown_total if suppress else (lambda n, parts: n)
-    indicators = measure_live_grids(session, grids=[(r.uid, r.community_code) for r in rows], on=on)
+    indicators = measure_live_grids(
+        session, grids=[(r.uid, r.community_code) for r in every], on=on
+    )
+    events = event_queries.event_figures_per_grid(
+        session, codes=[r.code for r in every], now=datetime.now(UTC)
+    )
     codes = [r.code for r in rows]
-    events = event_queries.event_figures_per_grid(session, codes=codes, now=datetime.now(UTC))
     rate_rows = quality_sql.select_rates(session, on=on, grid_codes=codes) if codes else []
     rates_by_code = {str(row["area"]): row for row in rate_rows}
     has_overdue = scope.may_see_personal
-    grids: list[GridFigures] = []
+    counts_by_code = {
+        row.code: _counts(indicators[str(row.uid)], events[row.code]) for row in every
+    }
     totals: Counter[str] = Counter()
     open_by_kind: Counter[str] = Counter(dict.fromkeys(EVENT_KINDS, 0))
+    for row in every:
+        totals.update(counts_by_code[row.code])
+        open_by_kind.update(events[row.code].open_by_kind)
+    grids: list[GridFigures] = []
     for row in rows:
-        measured = indicators[str(row.uid)]
-        counts = {key: int(getattr(measured, key, 0)) for key in COUNT_KEYS}
-        figures = events[row.code]
-        counts["overdue_events"] = figures.overdue
-        counts["accepted_events"] = figures.accepted
-        counts["closed_events"] = figures.closed
-        totals.update(counts)
-        open_by_kind.update(figures.open_by_kind)
+        counts, figures = counts_by_code[row.code], events[row.code]
         declarations = departures = None
         if has_overdue:
             listing = quality.overdue(session, scope=scope, code=row.code, on=on)
@@ -158,7 +164,7 @@ def dashboard_data(
         grids.append(
             GridFigures(
                 code=row.code, name=row.name,
-                grid_class=str(row.grid_class) if row.grid_class else "unclassified",
+                grid_class=_grid_class(row),
                 counts={key: shown(value) for key, value in counts.items()},
                 floating_share=_floating_share(counts, suppress=suppress),
                 quality=quality.report_from_counts(rate_row, kind="grid", on=on, suppress=suppress)
@@ -168,31 +174,48 @@ def dashboard_data(
                 closure_rate=shown_share(figures.closed, figures.accepted, suppress=suppress),
             )
         )  # fmt: skip
+    # the parts a planner's total is weighed against: every grid's, listed or not
+    parts = {key: [shown(counts[key]) for counts in counts_by_code.values()] for key in COUNT_KEYS}
+    parts["overdue"] = [0 for _ in grids]
+    kind_parts = {
+        kind: [shown(events[row.code].open_by_kind.get(kind, 0)) for row in every]
+        for kind in EVENT_KINDS
+    }
     summed = {key: totals[key] for key in (*COUNT_KEYS, "overdue")}
     return DashboardData(
         on=on,
         division_code=division,
         grids=grids,
-        totals={
-            key: total(value, [grid.counts.get(key, 0) for grid in grids])
-            for key, value in summed.items()
-        }
-        | {"grids": len(grids)},
+        totals={key: total(value, parts[key]) for key, value in summed.items()}
+        | {"grids": len(every)},
         floating_share=_floating_share(summed, suppress=suppress),
-        class_mix=dict(Counter(grid.grid_class for grid in grids)),
+        class_mix=dict(Counter(_grid_class(row) for row in every)),
         quality=_summed_quality(
             rate_rows, grids, on=on, area=division or "grids", suppress=suppress
         ),
         has_overdue=has_overdue,
-        is_truncated=is_truncated,
+        is_truncated=len(every) > MAX_GRIDS,
+        quality_grids=len(grids),
         open_events_by_kind={
-            kind: total(open_by_kind[kind], [g.open_events_by_kind.get(kind, 0) for g in grids])
-            for kind in EVENT_KINDS
+            kind: total(open_by_kind[kind], kind_parts[kind]) for kind in EVENT_KINDS
         },
         closure_rate=shown_share(
             totals["closed_events"], totals["accepted_events"], suppress=suppress
         ),
     )
+
+
+def _grid_class(row: Any) -> str:
+    return str(row.grid_class) if row.grid_class else "unclassified"
+
+
+def _counts(measured: Any, figures: Any) -> dict[str, int]:
+    """A grid's counts: its indicators and its event figures."""
+    counts = {key: int(getattr(measured, key, 0)) for key in COUNT_KEYS}
+    counts["overdue_events"] = figures.overdue
+    counts["accepted_events"] = figures.accepted
+    counts["closed_events"] = figures.closed
+    return counts
 
 
 def _floating_share(counts: dict[str, int], *, suppress: bool) -> float | None:

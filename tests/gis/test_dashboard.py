@@ -52,3 +52,28 @@ def test_police_see_their_division_only(db: Session, world: World) -> None:
 def test_divisions_with_grids_go_up_to_the_county(db: Session, world: World) -> None:
     codes = {row.code for row in divisions_with_grids(db)}
     assert {"990101001001", "990101001000", "990101000000", "990102000000"} <= codes
+
+
+def test_totals_cover_every_grid_when_only_some_are_listed(
+    db: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = Scope("t_admin", Role.ADMIN)
+    whole = dashboard_data(db, scope=admin, division=None, on=TODAY)
+    assert not whole.is_truncated and len(whole.grids) >= 3
+    monkeypatch.setattr("gis.dashboard.service.MAX_GRIDS", 1)
+    listed = dashboard_data(db, scope=admin, division=None, on=TODAY)
+    assert listed.is_truncated and [g.code for g in listed.grids] == [whole.grids[0].code]
+    # the totals, class mix and events are the area's, not the listed grid's
+    assert listed.totals == {**whole.totals, "overdue": listed.totals["overdue"]}
+    assert listed.totals["grids"] == len(whole.grids)
+    assert listed.totals["resident_count"] == sum(
+        g.counts["resident_count"] or 0 for g in whole.grids
+    )
+    assert listed.class_mix == whole.class_mix
+    assert listed.open_events_by_kind == whole.open_events_by_kind
+    assert listed.floating_share == whole.floating_share
+    # the quality and overdue work cover the listed grid alone, and say so
+    assert (listed.quality_grids, whole.quality_grids) == (1, len(whole.grids))
+    assert listed.totals["overdue"] == (
+        (whole.grids[0].overdue_declarations or 0) + (whole.grids[0].overdue_departures or 0)
+    )
