@@ -155,7 +155,7 @@ class Page:
         start = PageApp(
             app=app,
             map_name=self.map.get_name() if self.map is not None else "null",
-            config=base_config(self.viewer) | config,
+            config=base_config(self.viewer) | {"title": self.current} | config,
             files=files,
         )
         holder.add_child(start)

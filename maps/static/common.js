@@ -38,8 +38,28 @@
     document.documentElement.lang = G.lang === 'zh' ? 'zh-CN' : 'en';
     document.cookie = 'gridhouse_lang=' + G.lang + '; path=/; max-age=31536000; samesite=strict';
     G.translate();
+    var title = G.config && G.config.title;
+    if (title && Object.prototype.hasOwnProperty.call(G.config.messages[G.lang], title)) {
+      document.title = G.t(title);
+    }
+    translateLayerNames();
     document.dispatchEvent(new CustomEvent('gh:lang', { detail: G.lang }));
   };
+
+  /** The names in Leaflet's layer switcher (folium wrote them in the page's first language). */
+  function translateLayerNames() {
+    var keys = {};
+    Object.keys(G.config.messages).forEach(function (lang) {
+      var table = G.config.messages[lang];
+      Object.keys(table).forEach(function (key) {
+        if (key.indexOf('layer_') === 0 || key === 'building') { keys[table[key]] = key; }
+      });
+    });
+    document.querySelectorAll('.leaflet-control-layers label span > span').forEach(function (span) {
+      var key = keys[span.textContent.trim()];
+      if (key) { span.textContent = ' ' + G.t(key); }
+    });
+  }
 
   var PERIOD = /^\[(\S+), (\S+)\)$/;
   var OWN_RESIDENCE = /^the person's primary residence (\[[^)]*\))$/;

@@ -172,9 +172,15 @@ def test_officer_sees_the_map_opens_a_building_and_registers_a_resident(
     in_page = page.evaluate("(ms) => ms.map((m) => Gridhouse.translateError(m))", messages)
     assert in_page == [translate(message) for message in messages]
 
+    layers = page.locator(".leaflet-control-layers")
+    expect(layers).to_contain_text("网格与楼栋")
     page.click("#gh-lang")
     expect(page.locator(".gh-nav.active")).to_have_text("Map")
     expect(page.locator("#gh-logout")).to_have_text("Log out")
+    # the layer switcher and the title follow without a reload (they stayed Chinese)
+    expect(layers).to_contain_text("Grids and buildings")
+    expect(layers).not_to_contain_text("网格与楼栋")
+    expect(page).to_have_title("Map")
 
 
 def test_the_map_works_on_a_phone(playwright: Playwright, server: Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
