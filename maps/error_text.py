@@ -65,7 +65,10 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"residence ([\w-]+) was voided on (\S+) by (\S+): (.*)", "该居住登记已于{2}由{3}作废：{4}"),
     (r"already deregistered on (\S+)", "已于{1}注销"),
     (r"the person already lives in this house", "此人已住在这间房屋"),
-    (r"the person moved in on (\S+): correct that residence", "此人于{1}入住：请更正那条居住登记"),
+    (
+        r"the person moved in on (\S+): void that residence if it was a mistake",
+        "此人于{1}入住：如那条居住登记有误，请作废它",
+    ),
     (
         r"recorded on (\S+), more than (\d+) days ago: an administrator may void it; "
         r"a departure is deregistered",

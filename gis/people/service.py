@@ -355,7 +355,8 @@ def move_person(
                 raise Conflict("the person already lives in this house", field="house_code")
             if lower == moved_on:
                 raise Conflict(
-                    f"the person moved in on {moved_on}: correct that residence", field="moved_on"
+                    f"the person moved in on {moved_on}: void that residence if it was a mistake",
+                    field="moved_on",
                 )
             current.period = make_period(lower, moved_on)
             current.deregistered_at = _now()

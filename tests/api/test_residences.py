@@ -204,7 +204,7 @@ def test_arrivals_departures_and_moves_are_registered_once_they_happened(
                                  "moved_on": "2025-01-01", "kind": "tenant"},
                            headers=bearer(officer))  # fmt: skip
     assert same_day.status_code == 409 and same_day.json()["detail"][0]["loc"] == ["moved_on"]
-    assert "correct that residence" in same_day.text
+    assert "void that residence if it was a mistake" in same_day.text
     # nobody moves in before they were born (the import refuses it too)
     born = _register(client, officer, house_code=house,
                      person=_person("己", 52), moved_in="1990-01-01")  # fmt: skip
