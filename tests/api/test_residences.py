@@ -184,6 +184,7 @@ def test_arrivals_departures_and_moves_are_registered_once_they_happened(
     assert arrival.json()["detail"][0]["loc"] == ["moved_in"]
     assert f"an arrival in the future ({tomorrow})" in arrival.text
     assert db.scalar(text("SELECT count(*) FROM residences")) == stored
+    assert residents() == before
     registered = _register(client, officer, house_code=house, person=_person("戊", 51),
                            moved_in="2025-01-01")  # fmt: skip
     assert registered.status_code == 201, registered.text
@@ -379,12 +380,20 @@ def test_a_registration_made_in_error_is_voided_as_if_never_made(
 ) -> None:
     house = world.objects["houses"]["own"]  # let: a tenant's arrival is declared
     stored = db.scalar(text("SELECT count(*) FROM residences"))
+
+    def residents() -> int:  # the grid's count, kept per building by triggers
+        response = client.get("/api/dashboard", headers=bearer(officer))
+        assert response.status_code == 200, response.text
+        return int(response.json()["totals"]["resident_count"])
+
+    before = residents()
     registered = _register(client, officer, house_code=house, person=_person("错", 61),
                            moved_in="2025-02-03")  # fmt: skip
     assert registered.status_code == 201, registered.text
     uid = registered.json()["uid"]
     assert registered.json()["declaration"] is not None
     assert "错" in _occupants(client, officer, house, date(2025, 3, 1))
+    assert residents() == before + 1
     blank = client.post(f"/api/residences/{uid}/void", json={"reason": "  "},
                         headers=bearer(officer))  # fmt: skip
     assert blank.status_code == 422 and blank.json()["detail"][0]["loc"] == ["body", "reason"]
