@@ -1,4 +1,5 @@
-"""Importing building footprints: check, convert to EPSG:4490, assign a community, issue codes.
+"""Importing building footprints: check, convert to EPSG:4490, assign a community, issue codes
+(the checks: ``gis.buildings.checks``; communities and codes: ``gis.buildings.placing``).
 
 Each batch of the file is one transaction (the caller's session factory opens it here, because an
 import is a loop of units of work); a failure leaves earlier batches in place and the batch record
@@ -7,9 +8,7 @@ marked failed. Rejected rows go to a CSV file with their reason.
 
 from __future__ import annotations
 
-import csv
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,22 +22,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis.buildings import queries
+from gis.buildings.checks import PreparedBatch, Rejection, prepare_batch, write_rejections
 from gis.buildings.models import BuildingStatus, ImportKind
+from gis.buildings.placing import (
+    assign_communities,
+    check_community,
+    far_from_community,
+    issue_codes,
+)
 from gis.buildings.reading import FootprintBatch, FootprintSource, read_batches
-from gis.codes import format_codes
-from gis.crs import STORAGE_SRID, transform_geometries
 from gis.db import transaction
 from gis.errors import Conflict, GisError, InvalidInput
-from gis.geometry import check_polygons, mend_conversion_artifacts
 
 METRES_PER_FLOOR = 3.0
-
-
-@dataclass
-class Rejection:
-    row: int
-    source_id: str | None
-    reason: str
 
 
 @dataclass
@@ -63,147 +59,6 @@ class ImportSummary:
             "repaired": self.repaired,
             "seconds": round(self.seconds, 2),
         }
-
-
-@dataclass
-class PreparedBatch:
-    """Footprints of one batch that passed the checks, in EPSG:4490, with their points on
-    surface; ``rejections`` holds the others."""
-
-    batch: FootprintBatch
-    rejections: list[Rejection]
-    repaired_ids: list[str]
-
-
-MAX_HEIGHT_M = 1000.0  # the tallest building is 828 m
-MAX_FLOORS = 200
-MIN_AREA_M2 = 1.0
-METRES_PER_DEGREE = 111_320.0
-
-
-def row_problems(
-    batch: FootprintBatch, geoms: npt.NDArray[Any], rows: npt.NDArray[np.int64]
-) -> dict[int, str]:
-    """Why rows whose polygons passed (``geoms`` in EPSG:4490) are still no building: a
-    structure class other than 1, 2 or 3, a height or a floor count no building has, a footprint
-    under 1 m², or the same footprint as an earlier row of the batch (it would get a second
-    code)."""
-    problems: dict[int, str] = {}
-    if rows.size == 0:
-        return problems
-    shapes = geoms[rows]
-    lat = np.radians(shapely.get_y(shapely.centroid(shapes)))
-    areas_m2 = shapely.area(shapes) * METRES_PER_DEGREE**2 * np.cos(lat)
-    # the same outline: coordinates equal to 1e-7° (~1 cm), in the same normal order
-    rounded = shapely.transform(shapes, lambda xy: np.round(xy, 7))
-    keys = shapely.to_wkb(shapely.normalize(rounded))
-    seen: dict[bytes, int] = {}
-    for position, i in enumerate(rows.tolist()):
-        if batch.structure_classes[i] == 0:
-            problems[i] = "structure_class is not 1, 2 or 3"
-        elif batch.heights_m[i] > MAX_HEIGHT_M:
-            problems[i] = f"height_m {batch.heights_m[i]:g} is more than {MAX_HEIGHT_M:g} m"
-        elif batch.floors[i] > MAX_FLOORS:
-            problems[i] = f"floors {batch.floors[i]:g} is more than {MAX_FLOORS}"
-        elif areas_m2[position] < MIN_AREA_M2:
-            problems[i] = f"the footprint is {areas_m2[position]:.2g} m², under {MIN_AREA_M2:g} m²"
-        elif keys[position] in seen:
-            problems[i] = f"the same footprint as row {int(batch.rows[seen[keys[position]]])}"
-        else:
-            seen[keys[position]] = i
-    return problems
-
-
-def prepare_batch(batch: FootprintBatch, *, source: FootprintSource, repair: bool) -> PreparedBatch:
-    """Check the geometries in the source CRS, convert the good ones, re-check after conversion."""
-    check = check_polygons(batch.geoms, repair=repair, is_geographic=source.crs.is_geographic)
-    index = np.flatnonzero(check.accepted)
-    converted = check.geoms[index]
-    if index.size and source.crs.epsg != STORAGE_SRID:  # nothing to convert for EPSG:4490
-        converted, broken = mend_conversion_artifacts(transform_geometries(converted, source.crs))
-        for position in np.flatnonzero(broken):
-            check.refuse(int(index[position]), "invalid after conversion to EPSG:4490")
-    geoms = check.geoms.copy()
-    geoms[index] = converted
-    for i, reason in row_problems(batch, geoms, np.flatnonzero(check.accepted)).items():
-        check.refuse(i, reason)
-    keep = np.flatnonzero(check.accepted)
-    rejections = [
-        Rejection(int(batch.rows[i]), batch.source_ids[i], reason)
-        for i, reason in sorted(check.reasons.items())
-    ]
-    repaired_ids = [
-        batch.source_ids[i] or f"row {batch.rows[i]}"
-        for i in np.flatnonzero(check.repaired & check.accepted)
-    ]
-    kept = batch.take(keep)
-    kept.geoms = shapely.set_srid(geoms[keep], STORAGE_SRID)
-    return PreparedBatch(batch=kept, rejections=rejections, repaired_ids=repaired_ids)
-
-
-def assign_communities(
-    session: Session, batch: FootprintBatch, *, community_code: str | None
-) -> npt.NDArray[np.object_]:
-    """The community of each footprint: the fixed one, or the village polygon that holds the
-    footprint's point on surface (None where no polygon does)."""
-    if community_code is not None:
-        return np.full(len(batch), community_code, dtype=object)
-    return community_of_points(session, shapely.point_on_surface(batch.geoms), default=None)
-
-
-NEAR_COMMUNITY_DEG = 0.005
-"""How far (~500 m) outside the boundary of the ``--community`` a footprint's point may lie."""
-
-
-def far_from_community(
-    session: Session, batch: FootprintBatch, *, community_code: str
-) -> npt.NDArray[np.bool_]:
-    """Footprints of a batch given one community whose point lies far outside its boundary
-    (all ``False`` when the community has no boundary to check against): the community was
-    named for the whole file, so a wrong file or CRS would otherwise be coded there."""
-    boundary = queries.select_division_boundary(session, code=community_code)
-    if boundary is None:
-        return np.zeros(len(batch), dtype=bool)
-    points = shapely.point_on_surface(batch.geoms)
-    near = shapely.dwithin(points, shapely.from_wkb(boundary), NEAR_COMMUNITY_DEG)
-    return np.asarray(~near, dtype=bool)
-
-
-def community_of_points(
-    session: Session, points: npt.NDArray[Any], *, default: str | None
-) -> npt.NDArray[np.object_]:
-    """The community polygon holding each point (EPSG:4490), else ``default``."""
-    result = np.full(len(points), default, dtype=object)
-    if len(points) == 0:
-        return result
-    min_x, min_y, max_x, max_y = (float(v) for v in shapely.total_bounds(points))
-    communities = queries.select_communities(session, bbox=(min_x, min_y, max_x, max_y))
-    if not communities:
-        return result
-    codes = np.array([code for code, _ in communities], dtype=object)
-    tree = shapely.STRtree(shapely.from_wkb([wkb for _, wkb in communities]))
-    point_index, polygon_index = tree.query(points, predicate="within")
-    result[point_index] = codes[polygon_index]
-    return result
-
-
-def issue_codes(
-    session: Session,
-    *,
-    communities: npt.NDArray[np.object_],
-    structure_classes: npt.NDArray[np.int64],
-) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.int64]]:
-    """Allocate sequences per community in file order and format the codes."""
-    counts = Counter(communities.tolist())
-    starts = queries.allocate_sequences(session, counts=dict(counts))
-    seqs = np.zeros(len(communities), dtype=np.int64)
-    for community in counts:
-        where = np.flatnonzero(communities == community)
-        seqs[where] = starts[community] + np.arange(where.size)
-    codes = format_codes(
-        community_codes=communities.astype("U12"), structure_classes=structure_classes, seqs=seqs
-    )
-    return codes, seqs
 
 
 def floors_of(batch: FootprintBatch) -> npt.NDArray[np.float64]:
@@ -419,24 +274,3 @@ def _load_batch(
                 field="community_code",
             ) from None
         raise
-
-
-def check_community(session: Session, community_code: str) -> None:
-    """``--community`` must name a stored community (village-level, 12 digits)."""
-    rank = queries.select_division_rank(session, code=community_code)
-    if rank is None:
-        raise InvalidInput(f"no division has the code {community_code}", field="--community")
-    if rank != 5:
-        raise InvalidInput(
-            f"{community_code} is not a community (社区/村) code", field="--community"
-        )
-
-
-def write_rejections(path: Path, rejections: list[Rejection]) -> None:
-    """The rejected-rows file: row, source id, reason (always written, header only when none)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row", "source_id", "reason"])
-        for rejection in sorted(rejections, key=lambda r: r.row):
-            writer.writerow([rejection.row, rejection.source_id or "", rejection.reason])

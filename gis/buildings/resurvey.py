@@ -25,16 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gis.buildings import queries
 from gis.buildings import resurvey_queries as rq
-from gis.buildings.importing import (
-    Rejection,
-    assign_communities,
-    building_rows,
-    check_community,
-    issue_codes,
-    prepare_batch,
-    write_rejections,
-)
+from gis.buildings.checks import Rejection, prepare_batch, write_rejections
+from gis.buildings.importing import building_rows
 from gis.buildings.models import BuildingStatus, ChangeKind, ImportKind
+from gis.buildings.placing import assign_communities, check_community, issue_codes
 from gis.buildings.reading import FootprintBatch, FootprintSource, read_batches
 from gis.db import copy_rows, transaction
 

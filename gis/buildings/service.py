@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.buildings import queries
-from gis.buildings.importing import NEAR_COMMUNITY_DEG, community_of_points
 from gis.buildings.models import Building, BuildingFootprint, BuildingStatus, Lineage, LineageEvent
+from gis.buildings.placing import NEAR_COMMUNITY_DEG, community_of_points
 from gis.codes import format_codes, parse_code
 from gis.crs import STORAGE_SRID
 from gis.errors import Conflict, InvalidGeometry, InvalidInput, NotFound
