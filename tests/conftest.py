@@ -7,7 +7,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
@@ -22,6 +21,7 @@ from gis.divisions.service import attach_boundaries, import_divisions
 from gis.people.crypto import PeopleCipher, read_key_file, write_new_key_file
 from gis.settings import Settings
 from tests.access_world import World, build_world, share_test_session
+from tests.databases import own_database
 from tests.grids_world import add_grids_world
 from tests.people_world import add_people_world
 
@@ -158,16 +158,9 @@ def committed_world(
 ) -> Iterator[tuple[str, World]]:
     """A database of its own with the world committed: requests run as in production, each in
     a transaction that a failure rolls back."""
-    admin = pg_cluster.url("postgres").replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS peopleworld")
-        conn.execute("CREATE DATABASE peopleworld")
-    url = pg_cluster.url("peopleworld")
-    schema.upgrade(url)
-    engine = make_engine(url, pool_size=1)
-    with transaction(make_session_factory(engine)) as session:
-        world = add_people_world(session, build_world(session), cipher)
-    engine.dispose()
-    yield url, world
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE peopleworld WITH (FORCE)")
+    with own_database(pg_cluster, "peopleworld") as url:
+        engine = make_engine(url, pool_size=1)
+        with transaction(make_session_factory(engine)) as session:
+            world = add_people_world(session, build_world(session), cipher)
+        engine.dispose()
+        yield url, world

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from api.cli.main import app as cli_app
-from gis import cluster, schema
+from gis import cluster
 from gis.audit.models import AuditEntry
 from gis.audit.schemas import Actor
 from gis.audit.service import record_audit
@@ -29,6 +29,7 @@ from gis.errors import InvalidInput
 from gis.settings import get_settings
 from gis.users.models import Role
 from tests.access_world import PASSWORD, World, bearer, login
+from tests.databases import own_database
 
 GRIDHOUSE = Path(sys.executable).parent / "gridhouse"
 Cli = Callable[..., Result]
@@ -127,20 +128,13 @@ def test_dates_without_an_offset_are_china_time(
 @pytest.fixture
 def audited_db(pg_cluster: cluster.Cluster) -> Iterator[str]:
     """A database of its own with a committed audit log of five rows."""
-    admin = pg_cluster.url("postgres").replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS audited")
-        conn.execute("CREATE DATABASE audited")
-    url = pg_cluster.url("audited")
-    schema.upgrade(url)
-    engine = make_engine(url, pool_size=1)
-    for n in range(5):
-        with transaction(make_session_factory(engine)) as session:
-            record_audit(session, actor=Actor("li", "police"), action="test.read", row_count=n)
-    engine.dispose()
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE audited WITH (FORCE)")
+    with own_database(pg_cluster, "audited") as url:
+        engine = make_engine(url, pool_size=1)
+        for n in range(5):
+            with transaction(make_session_factory(engine)) as session:
+                record_audit(session, actor=Actor("li", "police"), action="test.read", row_count=n)
+        engine.dispose()
+        yield url
 
 
 def _verify(url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:

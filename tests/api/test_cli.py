@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from gis import cluster
+from tests.databases import own_database
 
 GRIDHOUSE = Path(sys.executable).parent / "gridhouse"
 
@@ -29,13 +30,8 @@ def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def external_url(pg_cluster: cluster.Cluster) -> Iterator[str]:
-    admin = pg_cluster.url("postgres").replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS external")
-        conn.execute("CREATE DATABASE external")
-    yield pg_cluster.url("external").replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE external WITH (FORCE)")
+    with own_database(pg_cluster, "external", migrate=False) as url:
+        yield url.replace("postgresql+psycopg://", "postgresql://")
 
 
 def test_migrate_an_external_server(external_url: str, tmp_path: Path) -> None:

@@ -14,18 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import psycopg
 import pytest
 from PIL import Image, ImageStat
 from playwright.sync_api import BrowserContext, Page, Playwright, Route, sync_playwright
 
 from api.main import create_app
-from gis import cluster, schema
+from gis import cluster
 from gis.db import make_engine, make_session_factory
 from gis.people.crypto import PeopleCipher
 from gis.settings import Settings
 from maps.assets import missing_vendor_files
 from tests.access_world import PASSWORD
+from tests.databases import own_database
 from tests.e2e.world import E2EWorld, build_e2e_world
 from tests.served import served_in_thread
 
@@ -56,15 +56,8 @@ class Server:
 @pytest.fixture(scope="session")
 def e2e_database(pg_cluster: cluster.Cluster) -> Iterator[str]:
     """A migrated database of its own, dropped at the end."""
-    admin = pg_cluster.url("postgres").replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    url = pg_cluster.url(DATABASE)
-    schema.upgrade(url)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {DATABASE} WITH (FORCE)")
+    with own_database(pg_cluster, DATABASE) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

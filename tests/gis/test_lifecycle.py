@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
-import psycopg
 import pytest
 import shapely
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from gis import cluster, schema
+from gis import cluster
 from gis.buildings import service
 from gis.buildings.importing import import_buildings
 from gis.buildings.models import Building, BuildingFootprint, BuildingStatus, Lineage
@@ -24,6 +23,7 @@ from gis.crs import parse_crs
 from gis.db import make_engine, make_session_factory, transaction
 from gis.errors import Conflict, InvalidGeometry, InvalidInput, NotFound
 from tests.access_world import World
+from tests.databases import own_database
 
 COMMUNITY = "990101001001"
 SQUARES = [shapely.box(9.5 + i * 0.001, 47.1, 9.5 + i * 0.001 + 0.0002, 47.1002) for i in range(6)]
@@ -207,17 +207,10 @@ def test_a_retired_code_is_never_issued_again(
 @pytest.fixture
 def scratch_factory(pg_cluster: cluster.Cluster) -> Iterator[sessionmaker[Session]]:
     """A database of its own, migrated, for work that must really commit in parallel."""
-    admin = pg_cluster.url("postgres").replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS concurrent")
-        conn.execute("CREATE DATABASE concurrent")
-    url = pg_cluster.url("concurrent")
-    schema.upgrade(url)
-    engine = make_engine(url, pool_size=10)
-    yield make_session_factory(engine)
-    engine.dispose()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE concurrent WITH (FORCE)")
+    with own_database(pg_cluster, "concurrent") as url:
+        engine = make_engine(url, pool_size=10)
+        yield make_session_factory(engine)
+        engine.dispose()
 
 
 def test_eight_concurrent_importers_issue_no_duplicate(

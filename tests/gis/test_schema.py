@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gis import cluster, schema
 from gis.models import Base
+from tests.databases import own_database
 
 TABLES = {
     "divisions",
@@ -58,13 +58,8 @@ TABLES = {
 @pytest.fixture
 def scratch_url(pg_cluster: cluster.Cluster) -> Iterator[str]:
     """An empty database of its own, for tests that migrate up and down."""
-    admin = pg_cluster.url("postgres").replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS scratch")
-        conn.execute("CREATE DATABASE scratch")
-    yield pg_cluster.url("scratch")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE scratch WITH (FORCE)")
+    with own_database(pg_cluster, "scratch", migrate=False) as url:
+        yield url
 
 
 def _tables(url: str) -> set[str]:
