@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.buildings.service import get_building
-from gis.codes import parse_code, parse_grid_code
+from gis.codes import parse_grid_code
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.people import queries
 from gis.people.identity import normalise_credit_code, normalise_name
@@ -25,6 +25,7 @@ from gis.people.schemas import (
     OrganizationRead,
     OrganizationSummary,
 )
+from gis.people.service import live_house
 from gis.users.models import Role
 
 
@@ -47,11 +48,7 @@ def register_organization(
     scope.require_role(Role.OFFICER, Role.ADMIN)
     name = normalise_name(request.name, max_length=200)
     code = normalise_credit_code(request.credit_code)
-    house = queries.select_live_house(
-        session, code=parse_code(request.house_code, field="house_code").code, scope=scope
-    )
-    if house is None:
-        raise NotFound("no live house has this code", field="house_code")
+    house = live_house(session, code=request.house_code, scope=scope)
     if queries.credit_code_taken(session, credit_code=code):
         raise Conflict(f"an organization with the credit code {code} exists", field="credit_code")
     organization = Organization(
