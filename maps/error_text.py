@@ -56,7 +56,7 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     ),
     (r"a credit code has 18 characters, got (\d+)", "统一社会信用代码应为18位，实为{1}位"),
     (r"NUL bytes are not allowed", "不能包含NUL字符"),
-    (r"this ID number is registered under another name", "此身份证号已以另一个姓名登记"),
+    (r"this ID number is registered under another name", "该身份证号已登记在其他姓名下"),
     (r"overseas residents need sex and birth_date", "境外人员需填写性别和出生日期"),
     # residences (gis.people.service, gis.people.periods)
     (r"no live house has the code (\w+)", "没有编码为{1}的在用房屋"),
@@ -77,16 +77,11 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"no declaration is due: not a tenant of a rented house", "无需申报：不是出租房屋的租客"),
     (r"the declaration was already made", "已经申报过"),
     (r"give either person_uid or person", "请给出已有人员或新人员之一"),
-    (r"(an arrival|a departure|a move|a revocation) in the future \((\S+)\)", "{1:p}日期{2}在未来"),
-    (
-        r"(an arrival|a departure|a move|a revocation) \((\S+)\) before the person's birth "
-        r"\((\S+)\)",
-        "{1:p}日期{2}早于此人的出生日期{3}",
-    ),
-    (
-        r"(an arrival|a departure|a move|a revocation) before the ([\w ]+) \((\S+)\)",
-        "{1:p}日期早于{2:p}（{3}）",
-    ),
+    # "an arrival in the future (…)", "a move-in (…) before the person's birth (…)": the
+    # field's name says which date, the page puts it in front
+    (r"[\w -]+ in the future \((\S+)\)", "{1}是未来的日期"),
+    (r"[\w -]+ \((\S+)\) before the person's birth \((\S+)\)", "{1}早于此人的出生日期{2}"),
+    (r"[\w -]+ before the ([\w' -]+) \((\S+)\)", "早于{1:p}{2}"),
     (r"(\S+) is not after the ([\w -]+) (\S+)", "{1}应晚于{2:p}{3}"),
     (
         r"(the person's primary residence \[[^)]*\)|a primary residence of the person outside "
@@ -139,8 +134,37 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         r"say why or what was done: a (\w+) step needs a note",
         "请说明原因或处理情况：转为{1:p}需要填写说明",
     ),
-    (r"event (\d+) is (\w+) and cannot be (\w+): .+", "事件{1}当前为{2:p}，不能转为{3:p}"),
     (r"the place is not in one of your grids", "该位置不在您的网格内"),
+    (
+        r"dispatch to an officer \(assignee\) or to a department, one of the two",
+        "请派给一名网格员（承办人）或一个部门，二者选一",
+    ),
+    (r"only a dispatch step names an assignee or department", "只有派遣步骤才指定承办人或部门"),
+    (r"'(.*)' is not an enabled officer or admin account", "“{1}”不是启用的网格员或管理员账号"),
+    (
+        r"officer '(.*)' has not grid (\d+): dispatch to an officer of the grid",
+        "网格员“{1}”不负责网格{2}：请派给该网格的网格员",
+    ),
+    (
+        r"event (\d+) is (\w+) and cannot be (\w+): only an? (.+?) event can be \w+ "
+        r"\(next steps from \w+: (.+)\)",
+        "事件{1}当前为{2:p}，不能转为{3:p}：只有{4:p}的事件才能转为{3:p}（现在可转为：{5:p}）",
+    ),
+    (
+        r"event (\d+) is (\w+) and cannot be (\w+): an event is reported once, when it is "
+        r"created \(next steps from \w+: (.+)\)",
+        "事件{1}当前为{2:p}，不能转为{3:p}：事件只在创建时上报一次（现在可转为：{4:p}）",
+    ),
+    # the people search (gis.search)
+    (
+        r"give a citizen ID number or at least (\d+) characters of a name",
+        "请输入公民身份号码，或姓名的至少{1}个字",
+    ),
+    (
+        r"an ID number has 18 characters \(17 digits and a check character\), got (\d+) "
+        r"characters; a name has no digits",
+        "身份证号应为18位（17位数字加校验码），实为{1}位；姓名不含数字",
+    ),
     (r"no event (\d+)", "没有事件{1}"),
     # access, limits, the database (gis.access, api)
     (r"the (\w+) role may not do this", "{1:p}角色无权执行此操作"),
@@ -181,7 +205,10 @@ PHRASES: dict[str, str] = {
     "a move": "迁移",
     "a revocation": "注销",
     "move-in date": "入住日期",
+    "departure": "离开日期",
+    "person's birth": "此人的出生日期",
     "start of the employment": "入职日期",
+    "none, the event is final": "无，事件已办结",
     "deregister it first, or move": "请先注销它，或办理迁移",
     "give ends_previous (a move from elsewhere), or deregister it first": (
         "请勾选“从别处迁来”，或先注销它"
@@ -207,8 +234,9 @@ _OWN_RESIDENCE = re.compile(r"the person's primary residence (\[[^)]*\))")
 
 
 def _phrase(text: str) -> str:
-    """A group in Chinese: a known phrase, a period (``[2024-01-01, open)`` → ``2024-01-01 至今``),
-    the person's residence with its period, or itself."""
+    """A group in Chinese: a known phrase, the person's residence with its period, a period
+    (``[2024-01-01, open)`` → ``（2024-01-01起至今）``), a message of the table, a list of
+    phrases (``accepted, rejected``), or itself."""
     if text in PHRASES:
         return PHRASES[text]
     own = _OWN_RESIDENCE.fullmatch(text)
@@ -218,7 +246,13 @@ def _phrase(text: str) -> str:
     if period:
         end = "至今" if period.group(2) == "open" else f"至{period.group(2)}前"
         return f"（{period.group(1)}起{end}）"
-    return translate(text) or text
+    translated = translate(text)
+    if translated is not None:
+        return translated
+    for separator, joined in ((", ", "、"), (" or ", "或")):  # "accepted, rejected"
+        if separator in text:
+            return joined.join(_phrase(part) for part in text.split(separator))
+    return text
 
 
 def translate(message: str) -> str | None:
@@ -227,7 +261,7 @@ def translate(message: str) -> str | None:
     >>> translate("already deregistered on 2026-03-07")
     '已于2026-03-07注销'
     >>> translate("an arrival in the future (2030-01-01)")
-    '入住日期2030-01-01在未来'
+    '2030-01-01是未来的日期'
     >>> translate("something nobody wrote a pattern for") is None
     True
     """

@@ -86,6 +86,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "uid": ("记录", "Record"),
     "house_code": ("房屋编码", "House code"),
     "moved_on": ("迁移日期", "Moved on"),
+    "title": ("标题", "Title"),
+    "note": ("说明", "Note"),
+    "q": ("查询内容", "Search"),
+    "period": ("居住期间", "Period"),
+    "revoked_on": ("注销日期", "Revoked on"),
+    "person_uid": ("人员", "Person"),
     "mark_let": ("设为出租", "Mark let"),
     "mark_not_let": ("取消出租", "Mark not let"),
     "reveal_reason": (

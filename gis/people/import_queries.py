@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gis.buildings.models import Building, BuildingStatus, ImportBatch
 from gis.houses.models import House, HouseStatus
-from gis.people.models import Residence
+from gis.people.models import Residence, VoidedResidence
 
 
 def select_houses_with_communities(
@@ -34,6 +35,24 @@ def select_existing_residences(session: Session, *, person_uid: uuid.UUID) -> li
     """A person's stored residences (locked: the batch may add one)."""
     statement = select(Residence).where(Residence.person_uid == person_uid).with_for_update()
     return list(session.scalars(statement))
+
+
+def select_voided_residence(
+    session: Session, *, person_uid: uuid.UUID, house_uid: uuid.UUID, moved_in: date
+) -> VoidedResidence | None:
+    """The person's residence in this house from ``moved_in`` that was voided, if any (the
+    newest)."""
+    statement = (
+        select(VoidedResidence)
+        .where(
+            VoidedResidence.person_uid == person_uid,
+            VoidedResidence.house_uid == house_uid,
+            func.lower(VoidedResidence.period) == moved_in,
+        )
+        .order_by(VoidedResidence.voided_at.desc())
+        .limit(1)
+    )
+    return session.scalar(statement)
 
 
 def start_people_batch(session: Session, *, source: str) -> int:

@@ -30,6 +30,7 @@ from gis.people.import_queries import (
     finish_people_batch,
     select_existing_residences,
     select_houses_with_communities,
+    select_voided_residence,
     start_people_batch,
 )
 from gis.people.import_rows import COLUMNS, PeopleRow, label, parse_row, read_rows
@@ -147,13 +148,35 @@ def import_batch(
             result.rejected.append((row.line, problem))
             continue
         person = stored.get(digests[row.person.id_number]) or created.get(row.person.id_number)
+        is_stored = person is not None and person.uid not in {p.uid for p in created.values()}
         if person is not None and person.name != row.person.name:
-            result.rejected.append(
-                (row.line, "id_number (公民身份号码): registered under another name")
+            if not is_stored or queries.person_has_records(session, uid=person.uid):
+                result.rejected.append(
+                    (row.line, "id_number (公民身份号码): registered under another name")
+                )
+                continue
+            # nothing but voided registrations: the person is as this row gives them
+            renewed = person_values(
+                row.person,
+                cipher=cipher,
+                category=derive_category(row.person, community_code=community),
+                district_code=house.district_code,
+                batch_id=batch_id,
             )
-            continue
+            for column, value in renewed.items():
+                setattr(person, column, value)
         period = make_period(row.moved_in, row.moved_out)
-        if person is not None and person.uid not in {p.uid for p in created.values()}:
+        if person is not None and is_stored:
+            voided = select_voided_residence(
+                session, person_uid=person.uid, house_uid=house.uid, moved_in=row.moved_in
+            )
+            if voided is not None:
+                when = voided.voided_at.astimezone(CHINA).date()
+                result.rejected.append(
+                    (row.line, f"moved_in (入住日期): this residence was voided on {when} "
+                               f"({voided.void_reason}); correct the file's row")
+                )  # fmt: skip
+                continue
             existing = select_existing_residences(session, person_uid=person.uid)
             if any(r.house_uid == house.uid and r.period.lower == row.moved_in for r in existing):
                 result.already_imported += 1

@@ -170,6 +170,32 @@ def select_voided(session: Session, *, uid: uuid.UUID, scope: Scope) -> VoidedRe
     return session.scalar(statement)
 
 
+def person_has_records(session: Session, *, uid: uuid.UUID) -> bool:
+    """Whether anything but voided registrations refers to the person: a residence, an
+    employment, a residence permit, a house they let."""
+    statement = text(
+        "SELECT EXISTS (SELECT 1 FROM residences WHERE person_uid = :uid)"
+        " OR EXISTS (SELECT 1 FROM employments WHERE person_uid = :uid)"
+        " OR EXISTS (SELECT 1 FROM residence_permits WHERE person_uid = :uid)"
+        " OR EXISTS (SELECT 1 FROM houses WHERE landlord_uid = :uid)"
+    )
+    return bool(session.scalar(statement, {"uid": uid}))
+
+
+def select_valid_permit_at(
+    session: Session, *, person_uid: uuid.UUID, house_uid: uuid.UUID, on: date
+) -> str | None:
+    """The number of a residence permit issued to the person at this house and valid on ``on``
+    (``least`` skips a NULL revocation), if any."""
+    statement = text(
+        "SELECT number FROM residence_permits WHERE person_uid = :person AND house_uid = :house"
+        " AND issued_on <= :on AND :on < least(endorsed_until, expires_on, revoked_on)"
+        " ORDER BY issued_on DESC LIMIT 1"
+    )
+    found = session.scalar(statement, {"person": person_uid, "house": house_uid, "on": on})
+    return None if found is None else str(found)
+
+
 def select_overlapping_primary(
     session: Session,
     *,

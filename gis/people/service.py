@@ -242,25 +242,30 @@ def find_or_add_person(
     session: Session, *, cipher: PeopleCipher, person: PersonInput, house: House, today: date
 ) -> Person:
     """The person with this ID number, or a new one; a different name for the same ID number
-    is a Conflict (one number, one person)."""
+    is a Conflict (one number, one person), unless nothing but voided registrations refers to
+    that person: then the registration was the mistake (the wrong name, say), and the person's
+    details are those given now."""
     valid = validate_person(person, today=today)
     hukou = valid.hukou_division_code
     if hukou and unknown_hukou_divisions(session, [hukou]):
         raise InvalidInput(unknown_division_reason(hukou), field="person.hukou_division_code")
     digest = cipher.lookup_hash(valid.id_number, field=SealedField.ID_NUMBER)
     existing = queries.select_people_by_id_hash(session, hashes=[digest]).get(digest)
-    if existing is not None:
-        if existing.name != valid.name:
-            raise Conflict(
-                "this ID number is registered under another name", field="person.id_number"
-            )
+    if existing is not None and existing.name == valid.name:
         return existing
+    if existing is not None and queries.person_has_records(session, uid=existing.uid):
+        raise Conflict("this ID number is registered under another name", field="person.id_number")
     community = _community_of(session, house=house)
     category = derive_category(valid, community_code=community)
-    row = Person(
-        uid=uuid.uuid4(),
-        **person_values(valid, cipher=cipher, category=category, district_code=house.district_code),
+    values = person_values(
+        valid, cipher=cipher, category=category, district_code=house.district_code
     )
+    if existing is not None:  # only voided registrations: renewed with what is given now
+        for column, value in values.items():
+            setattr(existing, column, value)
+        session.flush()
+        return existing
+    row = Person(uid=uuid.uuid4(), **values)
     session.add(row)
     session.flush()
     return row
@@ -375,7 +380,9 @@ def void_residence(
     ``voided_residences`` with the reason, who and when, its declaration is dropped (the
     obligation came from the mistake), and every count, list and past-date query is as if it
     had never been registered. A residence that a move ended stays ended: register the person
-    again from the move's day. Officers void within ``VOID_WINDOW_DAYS`` of the recording.
+    again from the move's day. Officers void within ``VOID_WINDOW_DAYS`` of the recording. While
+    a residence permit issued at the house is valid, the void is refused (revoke it first: its
+    eligibility may rest on this registration).
     """
     scope.require_role(*CHANGERS)
     residence = _residence(session, scope=scope, uid=residence_uid)
@@ -384,6 +391,15 @@ def void_residence(
         raise Conflict(
             f"recorded on {recorded}, more than {VOID_WINDOW_DAYS} days ago: an administrator "
             "may void it; a departure is deregistered",
+            field="uid",
+        )
+    permit = queries.select_valid_permit_at(
+        session, person_uid=residence.person_uid, house_uid=residence.house_uid, on=today
+    )
+    if permit is not None:
+        raise Conflict(
+            f"residence permit {permit}, issued at this house, is valid: if it rested on this "
+            "registration, revoke it first",
             field="uid",
         )
     voided = VoidedResidence(
@@ -409,9 +425,7 @@ def void_residence(
 def record_declaration(session: Session, *, scope: Scope, residence_uid: uuid.UUID) -> Declaration:
     """The landlord has declared the tenant of this residence (now)."""
     scope.require_role(*CHANGERS)
-    residence = queries.select_residence(session, uid=residence_uid, scope=scope)
-    if residence is None:
-        raise NotFound(f"no residence {residence_uid}", field="uid")
+    residence = _residence(session, scope=scope, uid=residence_uid)  # a void waits, or is told
     declaration = queries.select_declarations(session, residence_uids=[residence.uid]).get(
         residence.uid
     )

@@ -75,7 +75,12 @@
       return '（' + period[1] + '起' + (period[2] === 'open' ? '至今' : '至' + period[2] + '前') + '）';
     }
     var translated = G.translateError(text);
-    return translated === null ? text : translated;
+    if (translated !== null) { return translated; }
+    var lists = [[', ', '、'], [' or ', '或']];  // "accepted, rejected"
+    for (var i = 0; i < lists.length; i++) {
+      if (text.indexOf(lists[i][0]) >= 0) { return text.split(lists[i][0]).map(phrase).join(lists[i][1]); }
+    }
+    return text;
   }
 
   /** The Chinese of a server message, or null (maps/error_text.py's translate, the same table). */

@@ -417,6 +417,7 @@ def test_a_registration_made_in_error_is_voided_as_if_never_made(
     for path, payload in (
         (f"/api/residences/{uid}/void", {"reason": "again"}),
         (f"/api/residences/{uid}/deregister", {"moved_out": "2025-03-01"}),
+        (f"/api/residences/{uid}/declaration", None),
     ):
         again = client.post(path, json=payload, headers=bearer(officer))
         assert again.status_code == 409, again.text
@@ -470,3 +471,46 @@ def test_the_app_role_keeps_voided_residences_as_they_were(
         with pytest.raises(ProgrammingError, match="permission denied"), db.begin_nested():
             db.execute(text(statement), {"u": uid})
     db.execute(text("RESET ROLE"))
+
+
+def test_a_void_waits_for_a_permit_issued_at_the_house_to_be_revoked(
+    client: TestClient, world: World, officer: str
+) -> None:
+    house = world.objects["house_own_2"]["own"]
+    registered = _register(client, officer, house_code=house, person=_person("证", 64),
+                           moved_in="2025-01-02", kind="family")  # fmt: skip
+    uid, person = registered.json()["uid"], registered.json()["person_uid"]
+    permit = client.post("/api/permits", json={"person_uid": person}, headers=bearer(officer))
+    assert permit.status_code == 201, permit.text
+    number = permit.json()["number"]
+    refused = client.post(f"/api/residences/{uid}/void", json={"reason": "入住日期登记错了"},
+                          headers=bearer(officer))  # fmt: skip
+    assert refused.status_code == 409, refused.text
+    assert f"residence permit {number}, issued at this house, is valid" in refused.text
+    revoked = client.post(f"/api/permits/{number}/revoke", json={"reason": "登记有误"},
+                          headers=bearer(officer))  # fmt: skip
+    assert revoked.status_code == 200, revoked.text
+    voided = client.post(f"/api/residences/{uid}/void", json={"reason": "入住日期登记错了"},
+                         headers=bearer(officer))  # fmt: skip
+    assert voided.status_code == 200, voided.text
+
+
+def test_a_person_registered_under_the_wrong_name_is_registered_again_under_the_right_one(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    house = world.objects["house_own_2"]["own"]
+    wrong = _register(client, officer, house_code=house, person=_person("张山", 65),
+                      moved_in="2025-06-01", kind="family")  # fmt: skip
+    uid, person = wrong.json()["uid"], wrong.json()["person_uid"]
+    assert client.post(f"/api/residences/{uid}/void", json={"reason": "姓名登记错了"},
+                       headers=bearer(officer)).status_code == 200  # fmt: skip
+    right = _register(client, officer, house_code=house, person=_person("张珊", 65),
+                      moved_in="2025-06-01", kind="family")  # fmt: skip
+    assert right.status_code == 201, right.text
+    assert right.json()["person_uid"] == person  # one ID number, one person: renamed
+    db.expire_all()
+    assert db.get(Person, person).name == "张珊"  # type: ignore[union-attr]
+    # once a residence names the person, another name is refused as before
+    other = _register(client, officer, house_code=world.objects["houses"]["own"],
+                      person=_person("张三", 65), moved_in="2026-01-01")  # fmt: skip
+    assert other.status_code == 409 and "registered under another name" in other.text

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gis.access.scope import Scope
 from gis.audit.schemas import Actor
 from gis.buildings.models import ImportBatch, ImportKind
 from gis.errors import InvalidInput
@@ -19,7 +20,9 @@ from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.import_rows import COLUMNS
 from gis.people.importing import PeopleImportResult, import_people
 from gis.people.models import Declaration, Person, Residence
-from gis.people.periods import WorkCalendar
+from gis.people.periods import WorkCalendar, today_in_china
+from gis.people.service import void_residence
+from gis.users.models import Role
 from tests.access_world import World
 from tests.people_world import RESIDENTS, citizen_id
 
@@ -463,3 +466,39 @@ def test_a_rejected_row_blocks_no_row_after_it(
             "(one primary residence at a time)"),
     ]  # fmt: skip
     assert list(result.duplicates.values()) == [[2, 3, 4]]
+
+
+def test_a_voided_residence_is_not_imported_again_and_its_person_is_renewed(
+    factory: sessionmaker[Session], db: Session, cipher: PeopleCipher, world: World, tmp_path: Path
+) -> None:
+    number = citizen_id("110105", date(1993, 3, 3), 23)
+    own, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
+    path = _write_csv(tmp_path / "people.csv", [
+        ["钱七", number, "", "", "", "", own, "2025-03-01", "", "", ""],
+    ])  # fmt: skip
+    assert _run(factory, cipher, path, tmp_path).imported == 1
+    digest = cipher.lookup_hash(number, field=SealedField.ID_NUMBER)
+    person = db.scalars(select(Person).where(Person.id_number_hash == digest)).one()
+    residence = db.scalars(select(Residence).where(Residence.person_uid == person.uid)).one()
+    void_residence(db, scope=Scope("t_admin", Role.ADMIN), residence_uid=residence.uid,
+                   reason="导入了错误的名单", today=TODAY)  # fmt: skip
+    # the same file again: the row the officer voided is reported, not brought back
+    again = _run(factory, cipher, path, tmp_path)
+    assert again.imported == 0 and again.already_imported == 0
+    assert again.rejected == [
+        (2, f"moved_in (入住日期): this residence was voided on {today_in_china()} "
+            "(导入了错误的名单); correct the file's row"),
+    ]  # fmt: skip
+    # the corrected row, under the right name: nothing but the voided row named the person
+    fixed = _write_csv(tmp_path / "fixed.csv", [
+        ["钱七七", number, "", "", "", "", second, "2025-03-01", "", "", ""],
+    ])  # fmt: skip
+    assert _run(factory, cipher, fixed, tmp_path).imported == 1
+    db.expire_all()
+    assert db.get(Person, person.uid).name == "钱七七"  # type: ignore[union-attr]
+    # once a residence names the person, another name is refused as before
+    other = _write_csv(tmp_path / "other.csv", [
+        ["孙八", number, "", "", "", "", own, "2026-01-01", "", "", ""],
+    ])  # fmt: skip
+    refused = _run(factory, cipher, other, tmp_path)
+    assert refused.rejected == [(2, "id_number (公民身份号码): registered under another name")]

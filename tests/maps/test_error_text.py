@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -25,6 +26,8 @@ from gis.people.identity import (
     parse_citizen_id,
 )
 from gis.people.periods import checked_past_date, describe_period, make_period
+from gis.people.service import _refuse_before_birth
+from gis.search.service import search_people
 from gis.users.models import Role
 from maps.error_text import translate
 
@@ -78,6 +81,20 @@ def real_messages() -> list[str]:
             )
         ),
     ]
+    messages += [
+        _refusal(lambda: check_step(current=EventStatus.REPORTED, target=EventStatus.CLOSED,
+                                    event_id=8)),
+        _refusal(lambda: check_step(current=EventStatus.ACCEPTED, target=EventStatus.REPORTED,
+                                    event_id=9)),
+        _refusal(lambda: search_people(None, query="张", scope=police, cipher=None, on=TODAY)),  # type: ignore[arg-type]
+        _refusal(lambda: search_people(None, query="张1", scope=police, cipher=None, on=TODAY)),  # type: ignore[arg-type]
+        _refusal(lambda: _refuse_before_birth(SimpleNamespace(birth_date=date(2010, 1, 1)),  # type: ignore[arg-type]
+                                              date(2009, 5, 1), field="moved_in",
+                                              what="a move-in")),
+        _refusal(lambda: checked_past_date(date(2025, 1, 1), today=TODAY, field="x",
+                                           what="a deregistration",
+                                           since=("departure", date(2025, 2, 1)))),
+    ]  # fmt: skip
     # as gis.people.service words a refused registration, move or departure
     own = describe_period(make_period(date(2024, 1, 1), None))
     new = describe_period(make_period(date(2025, 3, 1), None))
@@ -115,4 +132,19 @@ def test_what_a_message_names_is_kept() -> None:
         "请先注销它，或办理迁移"
     )
     assert translate("Value error, is blank (white space only)") == "不能为空（只有空白）"
+    assert (
+        translate("Value error, may not contain control characters (line breaks, tabs, escapes)")
+        == "不能包含控制字符（换行、制表符等）"
+    )
+    assert (
+        translate(
+            "event 8 is reported and cannot be closed: only a checked event can be closed "
+            "(next steps from reported: accepted, rejected)"
+        )
+        == "事件8当前为已上报，不能转为已结案：只有已核查的事件才能转为已结案"
+        "（现在可转为：已受理、不予受理）"
+    )
+    assert translate("a move-in (2009-05-01) before the person's birth (2010-01-01)") == (
+        "2009-05-01早于此人的出生日期2010-01-01"
+    )
     assert translate("a message nobody wrote a pattern for") is None
