@@ -20,6 +20,7 @@ from gis.people.schemas import (
     MoveRead,
     MoveRequest,
     PersonRead,
+    PersonUpdate,
     ResidenceCreate,
     ResidenceRead,
     RevealRead,
@@ -103,6 +104,25 @@ def record_declaration(
     read = reads.declaration_read(declaration, today=today_in_china())
     audit.record(session, row_count=1)
     return read
+
+
+@router.patch("/api/people/{uid}", response_model=PersonRead)
+def update_person(
+    uid: uuid.UUID,
+    request: PersonUpdate,
+    session: SessionDep,
+    cipher: CipherDep,
+    audit: Annotated[Audited, Depends(audited("people.update"))],
+) -> PersonRead:
+    """Change what may change about a person in scope (信息变更): phone, occupation,
+    education, hukou division and address, category (hukou or floating), key person; only the
+    fields given, ``null`` clearing an optional one. Name and ID number are corrected by voiding
+    the registration and registering again."""
+    audit.target_codes = [str(uid)]
+    service.update_person(session, scope=audit.scope, cipher=cipher, uid=uid, changes=request)
+    person = reads.get_person(session, scope=audit.scope, uid=uid, today=today_in_china())
+    audit.record(session, row_count=1)
+    return person
 
 
 @router.post("/api/people/{uid}/move", response_model=MoveRead)

@@ -55,6 +55,22 @@ class PersonInput(Strict):
     is_key_person: bool = False
 
 
+class PersonUpdate(Strict):
+    """What changes about a registered person (信息变更): the fields given, ``null`` clearing an
+    optional one. Name, ID number, sex and birth date are their identity: a mistake there is
+    corrected by voiding the registration and registering again."""
+
+    phone: Annotated[str | None, Field(max_length=30)] = None
+    occupation: Annotated[str | None, Field(max_length=100), OneLine] = None
+    education: Annotated[str | None, Field(max_length=50), OneLine] = None
+    hukou_division_code: Annotated[str | None, Field(pattern=r"^[0-9]{6}([0-9]{6})?$")] = None
+    hukou_address: Text200 | None = None
+    category: PersonCategory | None = Field(
+        default=None, description="hukou or floating (an overseas resident stays overseas)"
+    )
+    is_key_person: bool | None = None
+
+
 class ResidenceCreate(Strict):
     """Register an arrival: an existing person (``person_uid``) or a new one (``person``)."""
 

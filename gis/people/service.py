@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gis.access.masking import mask_phone
 from gis.access.scope import Scope
 from gis.buildings.models import Building
 from gis.codes import parse_code
@@ -23,10 +24,12 @@ from gis.errors import Conflict, InvalidInput, NotFound
 from gis.houses.models import House
 from gis.people import queries
 from gis.people.crypto import PeopleCipher, SealedField
+from gis.people.identity import normalise_phone
 from gis.people.models import (
     Declaration,
     DeclaredBy,
     Person,
+    PersonCategory,
     Residence,
     ResidenceKind,
     VoidedResidence,
@@ -49,6 +52,7 @@ from gis.people.registry import (
 from gis.people.schemas import (
     MoveRequest,
     PersonInput,
+    PersonUpdate,
     ResidenceCreate,
 )
 from gis.users.models import Role
@@ -369,6 +373,49 @@ def move_person(
     _declare(session, residence=started, house=house, calendar=calendar)
     session.flush()
     return current, started
+
+
+UPDATABLE = ("phone", "occupation", "education", "hukou_division_code", "hukou_address",
+             "category", "is_key_person")  # fmt: skip
+
+
+def update_person(
+    session: Session, *, scope: Scope, cipher: PeopleCipher, uid: uuid.UUID, changes: PersonUpdate
+) -> Person:
+    """Change what may change about a person in scope (信息变更: a new phone, occupation,
+    hukou…); only the fields given, ``None`` clearing an optional one."""
+    scope.require_role(*CHANGERS)
+    person = _person(session, uid=uid, scope=scope)
+    given = changes.model_fields_set & set(UPDATABLE)
+    if not given:
+        raise InvalidInput(f"give at least one of {', '.join(UPDATABLE)}", field="body")
+    for name in ("category", "is_key_person"):
+        if name in given and getattr(changes, name) is None:
+            raise InvalidInput("may not be cleared", field=name)
+    if "phone" in given:
+        phone = normalise_phone(changes.phone, field="phone") if changes.phone else None
+        person.phone_enc = cipher.seal(phone, field=SealedField.PHONE) if phone else None
+        person.phone_hash = cipher.lookup_hash(phone, field=SealedField.PHONE) if phone else None
+        person.phone_masked = mask_phone(phone) if phone else None
+    if "hukou_division_code" in given:
+        hukou = changes.hukou_division_code
+        if hukou and unknown_hukou_divisions(session, [hukou]):
+            raise InvalidInput(unknown_division_reason(hukou), field="hukou_division_code")
+        person.hukou_division_code = hukou.ljust(12, "0") if hukou else None
+    if "category" in given and changes.category is not None:
+        overseas = PersonCategory.OVERSEAS
+        if (person.category is overseas) != (changes.category is overseas):
+            raise InvalidInput(
+                "an overseas resident (passport) and a citizen (ID number) are different "
+                "registrations: void and register again",
+                field="category",
+            )
+        person.category = changes.category
+    for name in ("occupation", "education", "hukou_address", "is_key_person"):
+        if name in given:
+            setattr(person, name, getattr(changes, name))
+    session.flush()
+    return person
 
 
 def void_residence(

@@ -194,7 +194,9 @@
           ? '<button type="button" class="btn btn-sm btn-link text-danger gh-deregister" data-person="' + G.escape(o.uid) + '">' +
             G.escape(G.t('deregister')) + '</button>' +
             '<button type="button" class="btn btn-sm btn-link text-danger gh-void" data-person="' + G.escape(o.uid) +
-            '" data-since="' + G.escape(o.since) + '">' + G.escape(G.t('void')) + '</button>'
+            '" data-since="' + G.escape(o.since) + '">' + G.escape(G.t('void')) + '</button>' +
+            '<button type="button" class="btn btn-sm btn-link gh-edit-person" data-person="' + G.escape(o.uid) + '">' +
+            G.escape(G.t('edit_person')) + '</button>'
           : '';
         var reveal = '<button type="button" class="btn btn-sm btn-link gh-reveal" data-person="' + G.escape(o.uid) + '">' +
           G.escape(G.t('reveal')) + '</button>';
@@ -273,6 +275,37 @@
       if (button) { button.disabled = false; }
       if (!res) { return; }
       if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
+      G.toast(G.t('saved'), 'ok');
+      loadOccupants();
+    });
+  }
+
+  function personForm(personUid) {
+    return '<form class="gh-person-form d-flex flex-wrap gap-1 align-items-center" data-person="' + G.escape(personUid) + '">' +
+      '<input class="form-control form-control-sm" name="phone" maxlength="30" placeholder="' + G.escape(G.t('new_phone')) + '">' +
+      '<input class="form-control form-control-sm" name="occupation" maxlength="100" placeholder="' + G.escape(G.t('occupation')) + '">' +
+      '<div class="gh-form-error text-danger small w-100"></div>' +
+      '<button class="btn btn-sm btn-primary" type="submit">' + G.escape(G.t('save')) + '</button>' +
+      '<button class="btn btn-sm btn-secondary gh-cancel" type="button">' + G.escape(G.t('cancel')) + '</button></form>';
+  }
+
+  /** A person's new phone or occupation (信息变更); an empty field is left as it is. */
+  function submitPerson(form) {
+    var data = new FormData(form);
+    var body = {};
+    ['phone', 'occupation'].forEach(function (name) {
+      var value = String(data.get(name) || '').trim();
+      if (value) { body[name] = value; }
+    });
+    if (!Object.keys(body).length) { form.remove(); return; }
+    form.querySelector('button[type=submit]').disabled = true;
+    G.api('PATCH', '/api/people/' + encodeURIComponent(form.getAttribute('data-person')), body).then(function (res) {
+      form.querySelector('button[type=submit]').disabled = false;
+      if (!res.ok) {
+        form.querySelector('.gh-form-error').textContent = G.errorText(res.data, res.status);
+        return;
+      }
+      form.remove();
       G.toast(G.t('saved'), 'ok');
       loadOccupants();
     });
@@ -359,6 +392,12 @@
         reveal(target);
       } else if (target.classList.contains('gh-void')) {
         voidRegistration(target);
+      } else if (target.classList.contains('gh-edit-person')) {
+        var item = target.closest('li.gh-occupant');
+        if (!item.querySelector('form.gh-person-form')) {
+          item.insertAdjacentHTML('beforeend', personForm(target.getAttribute('data-person')));
+          item.querySelector('form.gh-person-form input[name=phone]').focus();
+        }
       } else if (target.classList.contains('gh-deregister')) {
         var occupant = target.closest('li.gh-occupant');
         if (!occupant.querySelector('form.gh-deregister-form')) {
@@ -379,6 +418,9 @@
       } else if (e.target.classList.contains('gh-deregister-form')) {
         e.preventDefault();
         deregister(e.target);
+      } else if (e.target.classList.contains('gh-person-form')) {
+        e.preventDefault();
+        submitPerson(e.target);
       } else if (e.target.classList.contains('gh-event-form')) {
         e.preventDefault();
         G.eventPanel.submitEvent(e.target);

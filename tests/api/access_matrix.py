@@ -253,6 +253,8 @@ PEOPLE_CASES: list[RouteCase] = [
               ok_status=409, body=lambda caller, world: {"reason": "登记错了房屋"}),
     RouteCase("POST", "/api/residences/{uid}/declaration", CHANGERS, objects="residences"),
     RouteCase("POST", "/api/people/{uid}/move", CHANGERS, objects="people", body=_move_body),
+    RouteCase("PATCH", "/api/people/{uid}", CHANGERS, objects="people",
+              body=lambda caller, world: {"occupation": "厨师"}),
     RouteCase("POST", "/api/organizations", CHANGERS, ok_status=201, body=_organization_body),
     RouteCase("GET", "/api/organizations", PERSONAL, query=PURPOSE),
     RouteCase("GET", "/api/organizations/{credit_code}", PERSONAL, objects="organizations",

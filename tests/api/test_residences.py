@@ -514,3 +514,50 @@ def test_a_person_registered_under_the_wrong_name_is_registered_again_under_the_
     other = _register(client, officer, house_code=world.objects["houses"]["own"],
                       person=_person("张三", 65), moved_in="2026-01-01")  # fmt: skip
     assert other.status_code == 409 and "registered under another name" in other.text
+
+
+def test_what_may_change_about_a_person_is_changed_the_rest_refused(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    house = world.objects["house_own_2"]["own"]
+    registered = _register(client, officer, house_code=house,
+                           person=_person("变更", 66, phone="13800000066"),
+                           moved_in="2025-02-02", kind="family")  # fmt: skip
+    person = registered.json()["person_uid"]
+
+    def patch(body: dict[str, Any]) -> Any:
+        return client.patch(f"/api/people/{person}", json=body, headers=bearer(officer))
+
+    changed = patch({"phone": "+86 139-0000-0067", "occupation": " 厨师 ", "is_key_person": True})
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["phone"], body["occupation"], body["is_key_person"]) == (
+        "139****0067",
+        "厨师",
+        True,
+    )
+    revealed = client.post(f"/api/people/{person}/reveal", json={"reason": "核对新的联系电话号码"},
+                           headers=bearer(officer))  # fmt: skip
+    assert revealed.json()["phone"] == "13900000067"  # sealed again, not only masked
+    cleared = patch({"phone": None, "occupation": None})
+    assert cleared.status_code == 200
+    assert (cleared.json()["phone"], cleared.json()["occupation"]) == (None, None)
+    assert db.scalar(text("SELECT phone_enc IS NULL AND phone_hash IS NULL FROM people "
+                          "WHERE uid = :p"), {"p": person})  # fmt: skip
+    # refused, naming the field, nothing stored
+    for payload, field, reason in (
+        ({"phone": "12345"}, "phone", "mobile number"),
+        ({"hukou_division_code": "999999"}, "hukou_division_code", "999999"),
+        ({"category": "overseas"}, "category", "different registrations"),
+        ({"is_key_person": None}, "is_key_person", "may not be cleared"),
+        ({"name": "别人"}, "name", "Extra inputs"),
+        ({}, "body", "give at least one"),
+    ):
+        refused = patch(payload)
+        assert refused.status_code == 422, (payload, refused.text)
+        assert refused.json()["detail"][0]["loc"][-1] == field, refused.text
+        assert reason in refused.text, refused.text
+    assert db.scalar(text("SELECT is_key_person FROM people WHERE uid = :p"), {"p": person})
+    audit = db.scalar(text("SELECT count(*) FROM audit_log WHERE action = 'people.update' "
+                           "AND outcome = 'ok'"))  # fmt: skip
+    assert audit == 2

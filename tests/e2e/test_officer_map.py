@@ -124,6 +124,20 @@ def test_officer_sees_the_map_opens_a_building_and_registers_a_resident(
     expect(page.locator("#gh-houses .gh-occupant")).to_have_count(shown)
     page.evaluate("() => { Gridhouse.officer.state.pageSize = 1000; }")
 
+    # a new phone (信息变更): a wrong one refused in Chinese, the right one shown masked
+    listed.locator(".gh-edit-person").click()
+    change = listed.locator("form.gh-person-form")
+    change.locator("input[name=phone]").fill("12345")
+    change.locator("button[type=submit]").click()
+    expect(change.locator(".gh-form-error")).to_have_text(
+        "电话：电话应为13-19开头的11位手机号，或0+区号+号码的固定电话"
+    )
+    change.locator("input[name=phone]").fill("139 1234 5678")
+    change.locator("button[type=submit]").click()
+    expect(house.locator(".gh-occupant", has_text=new_name).locator(".gh-phone")).to_have_text(
+        "139****5678"
+    )
+
     # a departure reported late is dated when it happened (it was always today)
     listed.locator(".gh-deregister").click()
     departure = listed.locator("form.gh-deregister-form")
