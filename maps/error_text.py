@@ -58,6 +58,13 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"NUL bytes are not allowed", "不能包含NUL字符"),
     (r"this ID number is registered under another name", "该身份证号已登记在其他姓名下"),
     (r"overseas residents need sex and birth_date", "境外人员需填写性别和出生日期"),
+    (r"give at least one of .+", "请至少修改一项"),
+    (r"may not be cleared", "不能清空"),
+    (
+        r"an overseas resident \(passport\) and a citizen \(ID number\) are different "
+        r"registrations: void and register again",
+        "境外人员（护照）与公民（身份证）是不同的登记：请作废后重新登记",
+    ),
     # residences (gis.people.service, gis.people.periods)
     (r"no live house has the code (\w+)", "没有编码为{1}的在用房屋"),
     (r"no person ([\w-]+)", "没有此人（{1}）"),
@@ -189,6 +196,7 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     ),
     # FastAPI's own (pydantic) messages for a request's shape
     (r"Field required", "必填"),
+    (r"Extra inputs are not permitted", "不接受此字段"),
     (r"String should have at most (\d+) characters?", "最多{1}个字符"),
     (r"String should have at least (\d+) characters?", "至少{1}个字符"),
     (r"Input should be a valid date.*", "应为日期（YYYY-MM-DD）"),

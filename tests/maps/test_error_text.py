@@ -147,4 +147,6 @@ def test_what_a_message_names_is_kept() -> None:
     assert translate("a move-in (2009-05-01) before the person's birth (2010-01-01)") == (
         "2009-05-01早于此人的出生日期2010-01-01"
     )
+    assert translate("give at least one of phone, occupation") == "请至少修改一项"
+    assert translate("Extra inputs are not permitted") == "不接受此字段"
     assert translate("a message nobody wrote a pattern for") is None
