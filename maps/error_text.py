@@ -173,6 +173,46 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         "身份证号应为18位（17位数字加校验码），实为{1}位；姓名不含数字",
     ),
     (r"no event (\d+)", "没有事件{1}"),
+    # grid plans: topology and edits (gis.grids), shown on the planner page
+    (
+        r"sliver \((\w+)\): (.+), ([\d,.]+) m² \(below the ([\d.]+) m² tolerance\)",
+        "碎片（{1:p}）：{2:p}，{3}平方米（小于{4}平方米的容差）",
+    ),
+    # a located problem with its size: "<problem>, 1,234.5 m²"
+    (r"(.+), ([\d,.]+) m²", "{1:p}，{2}平方米"),
+    (r"grid (\S+) is not a polygon", "网格{1}不是多边形"),
+    (r"grid (\S+) is not a valid polygon \((.+)\)", "网格{1}不是有效的多边形（{2:p}）"),
+    (  # GEOS's reasons (shapely.is_valid_reason), with the spot
+        r"(Ring Self-intersection|Self-intersection|Too few points in geometry component|"
+        r"Interior is disconnected|Hole lies outside shell|Nested shells|Nested holes|"
+        r"Invalid Coordinate|Ring is not closed|Duplicate Rings)\[(.+)\]",
+        "{1:p}，位置{2}",
+    ),
+    (
+        r"grid (\S+) has (\d+) separate parts \(a grid is one contiguous polygon\)",
+        "网格{1}分成{2}块（网格须为一个连续的多边形）",
+    ),
+    (
+        r"grid (\S+): community (\w+) has no boundary to check against",
+        "网格{1}：社区{2}没有边界可供检查",
+    ),
+    (r"community (\w+) has no grid", "社区{1}没有网格"),
+    (r"a gap inside community (\w+) covered by no grid", "社区{1}内有未被任何网格覆盖的空隙"),
+    (r"grid (\S+) reaches outside community (\w+) into (.+)", "网格{1}超出社区{2}，伸入{3}"),
+    (r"grid (\S+) reaches outside community (\w+)", "网格{1}超出社区{2}"),
+    (r"grids (\S+) and (\S+) overlap by ([\d,.]+) m²", "网格{1}与{2}重叠{3}平方米"),
+    (r"building (\S+) lies in no grid", "楼栋{1}不在任何网格内"),
+    (r"building (\S+) lies in (\d+) grids \((.+)\)", "楼栋{1}同时位于{2}个网格（{3}）"),
+    (
+        r"([\d,]+) buildings? of community (\w+) lie in no grid: it has none",
+        "社区{2}的{1}栋楼不在任何网格内：该社区没有网格",
+    ),
+    (r"plan (\d+) is (\w+): only a draft can change", "方案{1}为{2:p}：只有草案可以修改"),
+    (r"the plan has no grid (\S+)", "方案中没有网格{1}"),
+    (r"no plan has this id", "没有此方案"),
+    (r"no division has this code", "没有此行政区划代码"),
+    (r"a merge needs at least two different grids", "合并至少需要两个不同的网格"),
+    (r"grids of different communities cannot be merged", "不同社区的网格不能合并"),
     # access, limits, the database (gis.access, api)
     (r"the (\w+) role may not do this", "{1:p}角色无权执行此操作"),
     (r"not logged in, or the session has expired", "未登录或会话已过期"),
@@ -217,6 +257,23 @@ PHRASES: dict[str, str] = {
     "person's birth": "此人的出生日期",
     "start of the employment": "入职日期",
     "none, the event is final": "无，事件已办结",
+    "Ring Self-intersection": "环自相交",
+    "Self-intersection": "自相交",
+    "Too few points in geometry component": "点数太少",
+    "Interior is disconnected": "内部不连通",
+    "Hole lies outside shell": "洞在外环之外",
+    "Nested shells": "外环嵌套",
+    "Nested holes": "洞嵌套",
+    "Invalid Coordinate": "坐标无效",
+    "Ring is not closed": "环未闭合",
+    "Duplicate Rings": "重复的环",
+    # grid problems and plans (gis.grids)
+    "gap": "空隙",
+    "overlap": "重叠",
+    "outside_community": "超出社区",
+    "draft": "草案",
+    "published": "已发布",
+    "discarded": "已废弃",
     "deregister it first, or move": "请先注销它，或办理迁移",
     "give ends_previous (a move from elsewhere), or deregister it first": (
         "请勾选“从别处迁来”，或先注销它"

@@ -150,6 +150,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "officers_needed": ("所需网格员", "Officers needed"),
     "problems": ("拓扑问题", "Problems"),
     "no_problems": ("无拓扑问题", "No problems"),
+    "severity_error": ("错误", "error"),
+    "severity_warning": ("警告", "warning"),
     "changes": ("与现状对比", "Against today"),
     "publish": ("发布", "Publish"),
     "effective_date": ("生效日期", "Effective date"),

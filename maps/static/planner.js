@@ -188,7 +188,9 @@
     var features = (impact.problems && impact.problems.features) || [];
     $('gh-problems').innerHTML = features.length ? features.map(function (f) {
       var p = f.properties;
-      return '<li class="' + (p.severity === 'error' ? 'gh-bad' : '') + '">' + G.escape(p.severity + ': ' + p.message) + '</li>';
+      var message = (G.lang === 'zh' && G.translateError(p.message)) || p.message;
+      var label = G.t('severity_' + p.severity) + (G.lang === 'zh' ? '：' : ': ');
+      return '<li class="' + (p.severity === 'error' ? 'gh-bad' : '') + '">' + G.escape(label + message) + '</li>';
     }).join('') : '<li class="gh-ok">' + G.escape(G.t('no_problems')) + '</li>';
     if (state.problems) { state.problems.remove(); }
     state.problems = L.geoJSON(impact.problems, {

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from shapely.geometry import MultiPolygon, Polygon, box
 
 from gis.access.purpose import require_purpose, require_reason
 from gis.access.scope import Scope
@@ -19,6 +20,8 @@ from gis.errors import GisError
 from gis.events.lifecycle import check_step
 from gis.events.models import EventStatus
 from gis.events.photos import check_photo
+from gis.grids.schemas import GridShape
+from gis.grids.topology import check_grids
 from gis.people.identity import (
     normalise_credit_code,
     normalise_passport,
@@ -105,6 +108,42 @@ def real_messages() -> list[str]:
         "an arrival (1990-01-01) before the person's birth (1991-04-02)",
         "already deregistered on 2026-03-07",
     ]
+    return messages + plan_problems()
+
+
+def plan_problems() -> list[str]:
+    """What the planner page lists: the problems of a set of grids, as the topology rules find
+    them (overlap, gap, sliver, a grid reaching into another community, two parts, an invalid
+    polygon, a community without a boundary or without grids)."""
+    west = MultiPolygon([box(113.80, 22.60, 113.82, 22.62)])
+    east = MultiPolygon([box(113.82, 22.60, 113.84, 22.62)])
+    north = MultiPolygon([box(113.80, 22.62, 113.84, 22.64)])
+    communities = {"440305005001": west, "440305005002": east, "440305005003": north,
+                   "440305005004": None}  # fmt: skip
+    bowtie = Polygon([(113.80, 22.60), (113.81, 22.61), (113.81, 22.60), (113.80, 22.61)])
+    grids = [
+        GridShape("g0", "440305005001", box(113.80, 22.60, 113.8105, 22.62)),
+        GridShape("g1", "440305005001", box(113.81, 22.60, 113.825, 22.6199)),
+        GridShape("g2", "440305005002", box(113.825, 22.60, 113.84, 22.61)),
+        GridShape("g3", "440305005002", box(113.825, 22.61, 113.84, 22.61999999)),
+        GridShape("g4", "440305005003", MultiPolygon([box(113.80, 22.62, 113.81, 22.63),
+                                                      box(113.82, 22.63, 113.83, 22.64)])),
+        GridShape("g5", "440305005004", box(113.90, 22.60, 113.91, 22.61)),
+        GridShape("g6", "440305005003", bowtie),
+    ]  # fmt: skip
+    report = check_grids(grids, communities=communities)
+    messages = [problem.message for problem in report.problems]
+    sliver = [  # 0.00000001° × 0.02° ≈ 2.3 m² left uncovered: a warning
+        GridShape("g7", "440305005002", box(113.82, 22.60, 113.84, 22.61)),
+        GridShape("g8", "440305005002", box(113.82, 22.61, 113.84, 22.61999999)),
+    ]
+    messages += [problem.message for problem in check_grids(sliver, communities={
+        "440305005002": east}).problems]  # fmt: skip
+    messages.append(
+        check_grids([], communities=communities, only_communities=["440305005001"])
+        .problems[0]
+        .message
+    )
     return messages
 
 
