@@ -96,7 +96,7 @@ def read_batches(source: FootprintSource, *, batch_size: int) -> Iterator[Footpr
             yield FootprintBatch(
                 rows=np.arange(row + 1, row + count + 1, dtype=np.int64),
                 source_ids=_source_ids(table, count),
-                geoms=np.asarray(shapely.from_wkb(wkb, on_invalid="ignore")),
+                geoms=_geometries(wkb),
                 heights_m=_numbers(table, HEIGHT_FIELDS, count),
                 floors=_numbers(table, LEVELS_FIELDS, count),
                 structure_classes=_structure_classes(table, count),
@@ -177,3 +177,11 @@ def _blank(value: Any) -> bool:
     return (
         value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
     )
+
+
+def _geometries(wkb: list[Any]) -> npt.NDArray[Any]:
+    """Shapely geometries of a batch; one that cannot be read is None, and coordinates that are
+    not numbers (NaN) stay for the checks to refuse by row, without numpy's warning on the
+    terminal."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(shapely.from_wkb(wkb, on_invalid="ignore"))

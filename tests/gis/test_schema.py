@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from datetime import date
 
@@ -85,7 +86,11 @@ def test_models_match_migrations(engine: Engine) -> None:
             connection,
             opts={"include_object": alembic_helpers.include_object, "compare_type": True},
         )
-        diff = compare_metadata(context, Base.metadata)
+        with warnings.catch_warnings():
+            # PostgreSQL types SQLAlchemy does not reflect (building_edits' transaction ids):
+            # declared alike on both sides, the comparison passes over them
+            warnings.filterwarnings("ignore", "Did not recognize type '(xid8|pg_snapshot)'")
+            diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 
