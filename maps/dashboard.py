@@ -176,8 +176,22 @@ def build_dashboard(view: DashboardView) -> str:
         )
     truncated = ""
     if data.is_truncated:
-        note = _t("truncated", lang).replace("{grids}", f"{data.totals['grids']:,}")
-        truncated = f'<p class="gh-note" id="gh-truncated">{html.escape(note)}</p>'
+        area = f"?division={data.division_code}" if data.division_code else "?"
+        pages = []
+        if data.after is not None:
+            first = area if data.division_code else ""
+            pages.append(
+                f'<a id="gh-first-grids" href="/dashboard{first}">{_t("first_grids", lang)}</a>'
+            )
+        if data.next_after is not None:
+            joiner = "&amp;" if data.division_code else ""
+            pages.append(
+                f'<a id="gh-next-grids" href="/dashboard{area}{joiner}after={data.next_after}">'
+                f"{_t('next_grids', lang)}</a>"
+            )
+        truncated = (
+            f'<p class="gh-note" id="gh-truncated">{_t("truncated", lang)} {" ".join(pages)}</p>'
+        )
     charts = "".join(
         f'<div class="gh-card"><h3 class="h6">{_t(title, lang)}</h3>'
         f'<div class="gh-chart"><canvas id="{canvas}"></canvas></div></div>'

@@ -59,6 +59,25 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"this ID number is registered under another name", "该身份证号已登记在其他姓名下"),
     (r"overseas residents need sex and birth_date", "境外人员需填写性别和出生日期"),
     (r"give at least one of .+", "请至少修改一项"),
+    (r"an overseas resident has no hukou", "境外人员没有户籍"),
+    (
+        r"residence permit (\d+), issued at this house, is valid: if it rested on this "
+        r"registration, revoke it first",
+        "在此房屋签发的居住证{1}仍有效：如它依据的正是这条登记，请先注销居住证",
+    ),
+    (
+        r"(\d+) is not a known division: neither a county of China nor a division loaded here",
+        "{1}不是已知的行政区划：既不是全国的县级区划，也不是本系统载入的区划",
+    ),
+    (r"no division (\d+) in your jurisdiction", "您的辖区内没有行政区划{1}"),
+    (r"no (grid|division) (\d+) in your scope", "您的范围内没有{1:p}{2}"),
+    (r"no grid (\d+) on (\S+) in your scope", "您的范围内{2}没有网格{1}"),
+    (r"no person ([\w-]+) living in your scope on (\S+)", "{2}您的范围内没有此人（{1}）"),
+    (r"no division (\d+)", "没有行政区划{1}"),
+    (
+        r"wrong check character '(.)' \(expected '(.)'\): the code is mistyped",
+        "校验位{1}不对（应为{2}）：编码输错了",
+    ),
     (r"may not be cleared", "不能清空"),
     (
         r"an overseas resident \(passport\) and a citizen \(ID number\) are different "
@@ -181,6 +200,13 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     # a located problem with its size: "<problem>, 1,234.5 m²"
     (r"(.+), ([\d,.]+) m²", "{1:p}，{2}平方米"),
     (r"grid (\S+) is not a polygon", "网格{1}不是多边形"),
+    (r"invalid polygon: (.+)", "多边形无效：{1:p}"),
+    (r"the effective date cannot be in the past", "生效日期不能是过去的日期"),
+    (
+        r"the line does not cut the grid in two: draw it across the grid from edge to edge",
+        "这条线没有把网格分成两块：请从网格的一边画到另一边",
+    ),
+    (r"the target band needs 0 < min < max ≤ ([\d,]+)", "目标户数区间须满足 0 < 下限 < 上限 ≤ {1}"),
     (r"grid (\S+) is not a valid polygon \((.+)\)", "网格{1}不是有效的多边形（{2:p}）"),
     (  # GEOS's reasons (shapely.is_valid_reason), with the spot
         r"(Ring Self-intersection|Self-intersection|Too few points in geometry component|"
@@ -244,6 +270,13 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"Input should be a valid number.*", "应为数字"),
     (r"Input should be greater than or equal to (\S+)", "应不小于{1}"),
     (r"Input should be less than or equal to (\S+)", "应不大于{1}"),
+    (r"Input should be a valid boolean.*", "应为是或否（true / false）"),
+    (r"Input should be a valid UUID.*", "应为UUID"),
+    (r"Input should be a valid string.*", "应为文本"),
+    (r"Input should be a valid list.*", "应为列表"),
+    (r"Input should be a valid dictionary.*", "应为对象"),
+    (r"Input should be ('.+)", "应为以下之一：{1}"),
+    (r"String should match pattern '(.+)'", "格式不对（应符合 {1}）"),
     (r"Value error, (.+)", "{1:p}"),
 )
 
@@ -257,6 +290,8 @@ PHRASES: dict[str, str] = {
     "person's birth": "此人的出生日期",
     "start of the employment": "入职日期",
     "none, the event is final": "无，事件已办结",
+    "grid": "网格",
+    "division": "行政区划",
     "Ring Self-intersection": "环自相交",
     "Self-intersection": "自相交",
     "Too few points in geometry component": "点数太少",

@@ -95,6 +95,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "period": ("居住期间", "Period"),
     "revoked_on": ("注销日期", "Revoked on"),
     "person_uid": ("人员", "Person"),
+    "body": ("请求", "Request"),
+    "category": ("人员类别", "Category"),
+    "hukou_division_code": ("户籍地区划代码", "Hukou division code"),
+    "lon": ("经度", "Longitude"),
+    "lat": ("纬度", "Latitude"),
+    "crs": ("坐标系", "CRS"),
+    "is_rented": ("出租", "Let"),
     "mark_let": ("设为出租", "Mark let"),
     "mark_not_let": ("取消出租", "Mark not let"),
     "reveal_reason": (
@@ -183,12 +190,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "per_grid": ("各网格", "Per grid"),
     "all": ("全部", "All"),
     "truncated": (
-        "共 {grids} 个网格：合计、网格类别和事件含全部网格；表格只列前 100 个，质量四率和逾期事项"
-        "也只含这 100 个：请选择社区或街道查看其余网格",
-        "{grids} grids: totals, classes and events cover them all; the table lists the first "
-        "100, and the quality rates and overdue work cover those alone: choose a division for "
-        "the rest",
+        "合计、网格类别和事件含全部网格；表格每次列 100 个网格，质量四率和逾期事项只含所列网格。",
+        "Totals, classes and events cover every grid; the table lists 100 grids at a time, and "
+        "the quality rates and overdue work cover the grids listed.",
     ),
+    "next_grids": ("后 100 个网格 →", "Next 100 grids →"),
+    "first_grids": ("← 回到开头", "← Back to the first"),
     # events (issue 9)
     "open_events": ("未结事件", "Open events"),
     "overdue_events": ("超期事件", "Overdue events"),

@@ -195,6 +195,7 @@ def dashboard(
     lang: LangQuery = None,
     lang_cookie: LangCookie = None,
     division: Annotated[str | None, Query(max_length=12, description="12 digits")] = None,
+    after: Annotated[str | None, Query(pattern=r"^[0-9]{15}$", description="a grid code")] = None,
 ) -> HTMLResponse:
     """Figures per division and grid, with charts, for every role but auditors."""
     viewer = viewer_of(scope, lang, lang_cookie)
@@ -208,7 +209,9 @@ def dashboard(
             for row in divisions_with_grids(session)
             if row.code.startswith(prefix) or division_prefix(row.code).startswith(prefix)
         ]
-    data = dashboard_data(session, scope=scope, division=division or None, on=today_in_china())
+    data = dashboard_data(
+        session, scope=scope, division=division or None, on=today_in_china(), after=after
+    )
     view = DashboardView(viewer=viewer, data=data, divisions=choices)
     return html_page(request, build_dashboard(view))
 

@@ -119,9 +119,13 @@ def update_person(
     fields given, ``null`` clearing an optional one. Name and ID number are corrected by voiding
     the registration and registering again."""
     audit.target_codes = [str(uid)]
-    service.update_person(session, scope=audit.scope, cipher=cipher, uid=uid, changes=request)
-    person = reads.get_person(session, scope=audit.scope, uid=uid, today=today_in_china())
-    audit.record(session, row_count=1)
+    today = today_in_china()
+    _, changed = service.update_person(
+        session, scope=audit.scope, cipher=cipher, uid=uid, changes=request, today=today
+    )
+    person = reads.get_person(session, scope=audit.scope, uid=uid, today=today)
+    # what changed, by name (never the values): the audit log says which fields
+    audit.record(session, row_count=1, target_codes=[str(uid), *(f"field:{f}" for f in changed)])
     return person
 
 

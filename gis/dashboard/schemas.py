@@ -45,6 +45,9 @@ class DashboardRead(AggregateModel):
         "them all; quality and overdue work cover the grids listed; narrow by division"
     )
     quality_grids: int = Field(description="how many grids the quality and overdue cover")
+    next: str | None = Field(
+        description="the `after` of the next grids to list (null: the last are listed)"
+    )
     open_events_by_kind: dict[str, Count]
     closure_rate: float | None
 
@@ -65,6 +68,7 @@ def dashboard_read(data: DashboardData) -> DashboardRead:
         on=data.on, division_code=data.division_code, grids=[_grid(g) for g in data.grids],
         totals=data.totals, floating_share=data.floating_share, class_mix=data.class_mix,
         quality=data.quality, has_overdue=data.has_overdue, is_truncated=data.is_truncated,
-        quality_grids=data.quality_grids, open_events_by_kind=data.open_events_by_kind,
+        quality_grids=data.quality_grids, next=data.next_after,
+        open_events_by_kind=data.open_events_by_kind,
         closure_rate=data.closure_rate,
     )  # fmt: skip

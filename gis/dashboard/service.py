@@ -83,6 +83,10 @@ class DashboardData:
     is_truncated: bool
     quality_grids: int = 0
     """How many grids the quality rates and overdue work cover (the grids listed)."""
+    next_after: str | None = None
+    """The ``after`` of the next grids to list (``None``: the last are listed)."""
+    after: str | None = None
+    """The ``after`` these grids were listed from."""
     notes: list[str] = field(default_factory=list)
     open_events_by_kind: dict[str, int | None] = field(default_factory=dict)
     closure_rate: float | None = None
@@ -118,9 +122,10 @@ def _summed_quality(
 
 
 def dashboard_data(
-    session: Session, *, scope: Scope, division: str | None, on: date
+    session: Session, *, scope: Scope, division: str | None, on: date, after: str | None = None
 ) -> DashboardData:
-    """Figures of the grids the caller may see (under ``division`` when given)."""
+    """Figures of the grids the caller may see (under ``division`` when given); the grids
+    listed are the first ``MAX_GRIDS`` in code order (after the grid code ``after``)."""
     scope.require_aggregates()
     prefix = None
     if division is not None:
@@ -129,7 +134,8 @@ def dashboard_data(
             raise NotFound(f"no division {division} in your jurisdiction", field="division")
         require_known_division(session, division)
     every = _grid_rows(session, scope=scope, prefix=prefix)
-    rows = every[:MAX_GRIDS]
+    following = [row for row in every if after is None or row.code > after]
+    rows = following[:MAX_GRIDS]
     suppress = scope.role is Role.PLANNER
     shown = suppress_small_count if suppress else (lambda n: n)
     # a planner's total is hidden when it minus the grids' figures would give a hidden one away
@@ -161,16 +167,20 @@ def dashboard_data(
             declarations, departures = len(listing.declarations), len(listing.departures)
             totals.update({"overdue": declarations + departures})
         rate_row = rates_by_code.get(row.code)
+        by_kind = {k: shown(n) for k, n in figures.open_by_kind.items()}
         grids.append(
             GridFigures(
                 code=row.code, name=row.name,
                 grid_class=_grid_class(row),
-                counts={key: shown(value) for key, value in counts.items()},
+                counts=_open_events_weighed(
+                    {key: shown(value) for key, value in counts.items()},
+                    counts["open_events"], by_kind, suppress=suppress,
+                ),
                 floating_share=_floating_share(counts, suppress=suppress),
                 quality=quality.report_from_counts(rate_row, kind="grid", on=on, suppress=suppress)
                 if rate_row else None,
                 overdue_declarations=declarations, overdue_departures=departures,
-                open_events_by_kind={k: shown(n) for k, n in figures.open_by_kind.items()},
+                open_events_by_kind=by_kind,
                 closure_rate=shown_share(figures.closed, figures.accepted, suppress=suppress),
             )
         )  # fmt: skip
@@ -182,11 +192,15 @@ def dashboard_data(
         for kind in EVENT_KINDS
     }
     summed = {key: totals[key] for key in (*COUNT_KEYS, "overdue")}
+    open_by_kind_shown = {kind: total(open_by_kind[kind], kind_parts[kind]) for kind in EVENT_KINDS}
+    shown_totals = {key: total(value, parts[key]) for key, value in summed.items()}
     return DashboardData(
         on=on,
         division_code=division,
         grids=grids,
-        totals={key: total(value, parts[key]) for key, value in summed.items()}
+        totals=_open_events_weighed(
+            shown_totals, summed["open_events"], open_by_kind_shown, suppress=suppress
+        )
         | {"grids": len(every)},
         floating_share=_floating_share(summed, suppress=suppress),
         class_mix=dict(Counter(_grid_class(row) for row in every)),
@@ -196,13 +210,27 @@ def dashboard_data(
         has_overdue=has_overdue,
         is_truncated=len(every) > MAX_GRIDS,
         quality_grids=len(grids),
-        open_events_by_kind={
-            kind: total(open_by_kind[kind], kind_parts[kind]) for kind in EVENT_KINDS
-        },
+        next_after=rows[-1].code if len(following) > MAX_GRIDS else None,
+        after=after,
+        open_events_by_kind=open_by_kind_shown,
         closure_rate=shown_share(
             totals["closed_events"], totals["accepted_events"], suppress=suppress
         ),
     )
+
+
+def _open_events_weighed(
+    counts: dict[str, int | None],
+    open_events: int,
+    by_kind: dict[str, int | None],
+    *,
+    suppress: bool,
+) -> dict[str, int | None]:
+    """``counts`` with a planner's open events hidden when they minus the kinds shown beside
+    them would give a hidden kind away (21 open, 8 + 5 + 7 shown by kind: the fourth is 1)."""
+    if not suppress or counts.get("open_events") is None:
+        return counts
+    return counts | {"open_events": shown_total(open_events, list(by_kind.values()))}
 
 
 def _grid_class(row: Any) -> str:

@@ -128,10 +128,20 @@ def derive_category(person: ValidPerson, *, community_code: str) -> PersonCatego
     (流动人口: living away from the hukou's township.)"""
     if person.category is not None:
         return person.category
-    if person.hukou_division_code and person.hukou_division_code[6:9] != "000":
-        same = person.hukou_division_code[:9] == community_code[:9]
+    return category_from_hukou(
+        person.hukou_division_code, region_code=person.region_code, community_code=community_code
+    )
+
+
+def category_from_hukou(
+    hukou_division_code: str | None, *, region_code: str | None, community_code: str
+) -> PersonCategory:
+    """Hukou when the hukou division lies in the township of ``community_code`` (with only the
+    ID number's county known: in its county), floating otherwise."""
+    if hukou_division_code and hukou_division_code[6:9] != "000":
+        same = hukou_division_code[:9] == community_code[:9]
     else:
-        hukou = person.hukou_division_code or (person.region_code or "").ljust(12, "0")
+        hukou = hukou_division_code or (region_code or "").ljust(12, "0")
         same = hukou[:6] == community_code[:6]
     return PersonCategory.HUKOU if same else PersonCategory.FLOATING
 

@@ -42,7 +42,9 @@ from gis.people.periods import (
     describe_period,
     make_period,
 )
+from gis.people.reads import REVEAL_AFTER_DEPARTURE_DAYS
 from gis.people.registry import (
+    category_from_hukou,
     derive_category,
     person_values,
     unknown_division_reason,
@@ -380,12 +382,27 @@ UPDATABLE = ("phone", "occupation", "education", "hukou_division_code", "hukou_a
 
 
 def update_person(
-    session: Session, *, scope: Scope, cipher: PeopleCipher, uid: uuid.UUID, changes: PersonUpdate
-) -> Person:
+    session: Session,
+    *,
+    scope: Scope,
+    cipher: PeopleCipher,
+    uid: uuid.UUID,
+    changes: PersonUpdate,
+    today: date,
+) -> tuple[Person, list[str]]:
     """Change what may change about a person in scope (信息变更: a new phone, occupation,
-    hukou…); only the fields given, ``None`` clearing an optional one."""
+    hukou…); only the fields given, ``None`` clearing an optional one; returns the person and
+    the fields changed. Officers change the people who live in their grids, or left them at
+    most ``REVEAL_AFTER_DEPARTURE_DAYS`` ago (as for a reveal). A new hukou without a category
+    gives the category again from where the person lives today; an overseas resident has no
+    hukou."""
     scope.require_role(*CHANGERS)
     person = _person(session, uid=uid, scope=scope)
+    since = today - timedelta(days=REVEAL_AFTER_DEPARTURE_DAYS)
+    if scope.role is Role.OFFICER and not queries.lived_in_scope_since(
+        session, person_uid=uid, scope=scope, since=since
+    ):
+        raise NotFound(f"no person {uid}", field="uid")
     given = changes.model_fields_set & set(UPDATABLE)
     if not given:
         raise InvalidInput(f"give at least one of {', '.join(UPDATABLE)}", field="body")
@@ -399,9 +416,25 @@ def update_person(
         person.phone_masked = mask_phone(phone) if phone else None
     if "hukou_division_code" in given:
         hukou = changes.hukou_division_code
+        if hukou and person.category is PersonCategory.OVERSEAS:
+            raise InvalidInput("an overseas resident has no hukou", field="hukou_division_code")
         if hukou and unknown_hukou_divisions(session, [hukou]):
             raise InvalidInput(unknown_division_reason(hukou), field="hukou_division_code")
         person.hukou_division_code = hukou.ljust(12, "0") if hukou else None
+        living = queries.select_primary_residence_on(session, person_uid=uid, on=today)
+        if (
+            "category" not in given
+            and living is not None
+            and person.category is not (PersonCategory.OVERSEAS)
+        ):
+            house = session.get(House, living.house_uid)
+            assert house is not None
+            region = (person.id_number_masked or "")[:6]
+            person.category = category_from_hukou(
+                person.hukou_division_code,
+                region_code=region if region.isdigit() else None,
+                community_code=_community_of(session, house=house),
+            )
     if "category" in given and changes.category is not None:
         overseas = PersonCategory.OVERSEAS
         if (person.category is overseas) != (changes.category is overseas):
@@ -414,8 +447,9 @@ def update_person(
     for name in ("occupation", "education", "hukou_address", "is_key_person"):
         if name in given:
             setattr(person, name, getattr(changes, name))
+    person.updated_at = _now()
     session.flush()
-    return person
+    return person, sorted(given)
 
 
 def void_residence(

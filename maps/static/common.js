@@ -106,7 +106,9 @@
     if (body && Array.isArray(body.detail) && body.detail.length) {
       var first = body.detail[0];
       message = String(first.msg);
-      field = first.loc && first.loc.length ? String(first.loc[first.loc.length - 1]) : '';
+      // the last name in the location (["body", "items", 0]: the list, not its index 0)
+      var names = (first.loc || []).filter(function (part) { return typeof part === 'string'; });
+      field = names.length ? names[names.length - 1] : '';
     } else if (body && typeof body.detail === 'string') {
       message = body.detail;
     }

@@ -387,7 +387,7 @@ EVENT_CASES: list[RouteCase] = [
     # the dashboard's figures: aggregates of the grids each role sees (tests/api/test_dashboard_api)
     EventRouteCase("GET", "/api/dashboard", AGGREGATES, allowed_keys=frozenset({
         "on", "division_code", "grids", "totals", "floating_share", "class_mix", "quality",
-        "has_overdue", "is_truncated", "quality_grids", "open_events_by_kind",
+        "has_overdue", "is_truncated", "quality_grids", "next", "open_events_by_kind",
         "closure_rate"})),
 ]  # fmt: skip
 CASES.extend(EVENT_CASES)

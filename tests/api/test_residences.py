@@ -561,3 +561,33 @@ def test_what_may_change_about_a_person_is_changed_the_rest_refused(
     audit = db.scalar(text("SELECT count(*) FROM audit_log WHERE action = 'people.update' "
                            "AND outcome = 'ok'"))  # fmt: skip
     assert audit == 2
+
+
+def test_a_new_hukou_gives_the_category_again_and_officers_change_only_their_residents(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    house = world.objects["house_own_2"]["own"]
+    registered = _register(client, officer, house_code=house, person=_person("户籍", 67),
+                           moved_in="2025-03-03", kind="family")  # fmt: skip
+    person = registered.json()["person_uid"]
+    assert db.scalar(text("SELECT category FROM people WHERE uid = :p"), {"p": person}) == (
+        "floating"  # a Beijing ID number, living in county 990101
+    )
+    moved_here = client.patch(f"/api/people/{person}", json={"hukou_division_code": "990101001001"},
+                              headers=bearer(officer))  # fmt: skip
+    assert moved_here.status_code == 200, moved_here.text
+    assert moved_here.json()["category"] == "hukou"  # the hukou is in the house's township
+    back = client.patch(f"/api/people/{person}", json={"hukou_division_code": "110101"},
+                        headers=bearer(officer))  # fmt: skip
+    assert back.json()["category"] == "floating"
+    audit = db.scalars(text("SELECT target_codes FROM audit_log WHERE action = 'people.update' "
+                            "AND outcome = 'ok' ORDER BY id")).all()  # fmt: skip
+    assert [list(codes) for codes in audit][-1] == [person, "field:hukou_division_code"]
+    # someone who left the officer's grids long ago is no longer theirs to change
+    gone = _register(client, officer, house_code=house, person=_person("旧住户", 68),
+                     moved_in="2023-01-01", until="2024-01-01", kind="family")  # fmt: skip
+    assert gone.status_code == 201, gone.text
+    gone_uid = gone.json()["person_uid"]
+    refused = client.patch(f"/api/people/{gone_uid}", json={"phone": "13900000068"},
+                           headers=bearer(officer))  # fmt: skip
+    assert refused.status_code == 404, refused.text

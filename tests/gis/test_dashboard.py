@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.dashboard.queries import divisions_with_grids
-from gis.dashboard.service import dashboard_data
+from gis.dashboard.service import _open_events_weighed, dashboard_data
 from gis.errors import Forbidden, NotFound
 from gis.users.models import Role
 from tests.access_world import GRID_FAR, GRID_OTHER, GRID_OWN, World
@@ -77,3 +77,35 @@ def test_totals_cover_every_grid_when_only_some_are_listed(
     assert listed.totals["overdue"] == (
         (whole.grids[0].overdue_declarations or 0) + (whole.grids[0].overdue_departures or 0)
     )
+
+
+def test_the_grids_are_listed_a_page_at_a_time_under_the_same_totals(
+    db: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = Scope("t_admin", Role.ADMIN)
+    whole = dashboard_data(db, scope=admin, division=None, on=TODAY)
+    monkeypatch.setattr("gis.dashboard.service.MAX_GRIDS", 2)
+    listed: list[str] = []
+    after = None
+    while True:
+        page = dashboard_data(db, scope=admin, division=None, on=TODAY, after=after)
+        assert page.totals == {**whole.totals, "overdue": page.totals["overdue"]}
+        assert 0 < len(page.grids) <= 2
+        listed += [grid.code for grid in page.grids]
+        if page.next_after is None:
+            break
+        assert page.next_after == page.grids[-1].code
+        after = page.next_after
+    assert listed == [grid.code for grid in whole.grids]  # each grid once, in code order
+
+
+def test_a_planners_open_events_hide_when_their_kinds_would_give_a_hidden_one_away() -> None:
+    counts = {"open_events": 21, "households": 40}
+    kinds = {"safety": 8, "dispute": 5, "other": 7, "public_order": None}  # 21 - 20 = 1
+    assert _open_events_weighed(counts, 21, kinds, suppress=True) == {
+        "open_events": None,
+        "households": 40,
+    }
+    two_hidden = {"safety": 8, "dispute": 5, "other": None, "public_order": None}  # 8 hide
+    assert _open_events_weighed(counts, 21, two_hidden, suppress=True) == counts
+    assert _open_events_weighed(counts, 21, kinds, suppress=False) == counts

@@ -16,6 +16,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 from gis.access.purpose import require_purpose, require_reason
 from gis.access.scope import Scope
+from gis.codes import format_code, parse_code
 from gis.errors import GisError
 from gis.events.lifecycle import check_step
 from gis.events.models import EventStatus
@@ -37,6 +38,8 @@ from maps.error_text import translate
 VECTORS = Path(__file__).resolve().parents[3] / "shared" / "data" / "vectors.json"
 TODAY = date(2026, 11, 24)
 ENGLISH_WORD = re.compile(r"[a-z]{3,}")
+GOOD_CODE = format_code(community_code="440305005003", structure_class=1, seq=123, unit=1)
+WRONG_CODE = GOOD_CODE[:24] + ("0" if GOOD_CODE[24] != "0" else "1")
 
 
 def _refusal(call: Callable[[], object]) -> str:
@@ -98,6 +101,9 @@ def real_messages() -> list[str]:
                                            what="a deregistration",
                                            since=("departure", date(2025, 2, 1)))),
     ]  # fmt: skip
+    messages += [
+        _refusal(lambda: parse_code(WRONG_CODE, field="house_code")),
+    ]
     # as gis.people.service words a refused registration, move or departure
     own = describe_period(make_period(date(2024, 1, 1), None))
     new = describe_period(make_period(date(2025, 3, 1), None))
@@ -188,4 +194,11 @@ def test_what_a_message_names_is_kept() -> None:
     )
     assert translate("give at least one of phone, occupation") == "请至少修改一项"
     assert translate("Extra inputs are not permitted") == "不接受此字段"
+    assert (
+        translate("Input should be 'owner', 'family', 'tenant', 'dormitory' or 'temporary'")
+        == "应为以下之一：'owner', 'family', 'tenant', 'dormitory' or 'temporary'"
+    )
+    assert translate("invalid polygon: Ring Self-intersection[113.8 22.6]") == (
+        "多边形无效：环自相交，位置113.8 22.6"
+    )
     assert translate("a message nobody wrote a pattern for") is None

@@ -162,3 +162,27 @@ def test_after_login_only_local_paths() -> None:
     for sneak in ("\t", "\n", "\r", " ", "\x00", "\x1f", "\u200b", "\u3000"):
         assert safe_next(f"/{sneak}/evil.example/phish") == "/", repr(sneak)
     assert safe_next("/" + "a" * 600) == "/"
+
+
+def test_a_long_dashboard_links_its_next_grids_and_says_what_covers_what() -> None:
+    grid = GridFigures(
+        code="440305005001101", name="西", grid_class="key",
+        counts={"households": 400, "resident_count": 900, "floating_count": None, "houses": 420,
+                "rented_houses": 120},
+        floating_share=None, quality=None, overdue_declarations=None, overdue_departures=None,
+    )  # fmt: skip
+    data = DashboardData(
+        on=date(2026, 5, 3), division_code="440305005001", grids=[grid],
+        totals={"grids": 152, "households": 60_000, "resident_count": 900, "floating_count": None,
+                "houses": 420, "rented_houses": 120, "overdue": None}, floating_share=None,
+        class_mix={"key": 152}, quality=None, has_overdue=False, is_truncated=True,
+        quality_grids=1, next_after="440305005001101", after="440305005001100",
+    )  # fmt: skip
+    page = build_dashboard(
+        DashboardView(viewer=Viewer(name="a1", role="admin"), data=data, divisions=[])
+    )
+    note = page[page.index('id="gh-truncated"') :].split("</p>")[0]
+    assert '<span data-i18n="truncated">合计、网格类别和事件含全部网格' in note  # not escaped
+    assert "&lt;" not in note
+    assert 'href="/dashboard?division=440305005001&amp;after=440305005001101"' in note
+    assert 'href="/dashboard?division=440305005001"' in note  # back to the first grids
