@@ -234,8 +234,14 @@
       moved_in: data.get('moved_in'), kind: data.get('kind'), declared_by: 'officer',
       ends_previous: data.get('ends_previous') === 'on'
     };
+    submitForm(form, 'POST', '/api/residences', body);
+  }
+
+  /** Send a form's request: its error shown in the form, or the form closed and the occupants
+   *  read again. */
+  function submitForm(form, method, url, body) {
     form.querySelector('button[type=submit]').disabled = true;
-    G.api('POST', '/api/residences', body).then(function (res) {
+    G.api(method, url, body).then(function (res) {
       form.querySelector('button[type=submit]').disabled = false;
       if (!res.ok) {
         form.querySelector('.gh-form-error').textContent = G.errorText(res.data, res.status);
@@ -244,6 +250,23 @@
       form.remove();
       G.toast(G.t('saved'), 'ok');
       loadOccupants();
+    });
+  }
+
+  /** POST `action` to the person's residence in this house that `matches` (the one the page
+   *  shows: the person's residences are read first). Resolves to the answer, or to null once a
+   *  toast has said why not. */
+  function actOnResidence(personUid, houseCode, matches, action, body) {
+    return G.api('GET', '/api/people/' + encodeURIComponent(personUid)).then(function (res) {
+      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return null; }
+      var found = (res.data.residences || []).filter(function (r) {
+        return r.house_code === houseCode && matches(r);
+      })[0];
+      if (!found) { G.toast(G.t('not_found'), 'error'); return null; }
+      return G.api('POST', '/api/residences/' + found.uid + '/' + action, body);
+    }).then(function (res) {
+      if (res && !res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return null; }
+      return res;
     });
   }
 
@@ -263,18 +286,11 @@
     var houseCode = form.closest('li.gh-house').getAttribute('data-code');
     var movedOut = new FormData(form).get('moved_out');
     form.querySelector('button[type=submit]').disabled = true;
-    G.api('GET', '/api/people/' + encodeURIComponent(personUid)).then(function (res) {
-      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return null; }
-      var open = (res.data.residences || []).filter(function (r) {
-        return r.house_code === houseCode && !r.deregistered_at && (!r.until || r.until > G.today());
-      })[0];
-      if (!open) { G.toast(G.t('not_found'), 'error'); return null; }
-      return G.api('POST', '/api/residences/' + open.uid + '/deregister', { moved_out: movedOut });
-    }).then(function (res) {
+    var open = function (r) { return !r.deregistered_at && (!r.until || r.until > G.today()); };
+    actOnResidence(personUid, houseCode, open, 'deregister', { moved_out: movedOut }).then(function (res) {
       var button = form.querySelector('button[type=submit]');
       if (button) { button.disabled = false; }
       if (!res) { return; }
-      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
       G.toast(G.t('saved'), 'ok');
       loadOccupants();
     });
@@ -298,17 +314,7 @@
       if (value) { body[name] = value; }
     });
     if (!Object.keys(body).length) { form.remove(); return; }
-    form.querySelector('button[type=submit]').disabled = true;
-    G.api('PATCH', '/api/people/' + encodeURIComponent(form.getAttribute('data-person')), body).then(function (res) {
-      form.querySelector('button[type=submit]').disabled = false;
-      if (!res.ok) {
-        form.querySelector('.gh-form-error').textContent = G.errorText(res.data, res.status);
-        return;
-      }
-      form.remove();
-      G.toast(G.t('saved'), 'ok');
-      loadOccupants();
-    });
+    submitForm(form, 'PATCH', '/api/people/' + encodeURIComponent(form.getAttribute('data-person')), body);
   }
 
   /** Take back a registration made in error (the wrong person, house or dates): asked for the
@@ -320,17 +326,10 @@
     var since = button.getAttribute('data-since');
     var houseCode = button.closest('li.gh-house').getAttribute('data-code');
     button.disabled = true;
-    G.api('GET', '/api/people/' + encodeURIComponent(personUid)).then(function (res) {
-      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return null; }
-      var shown = (res.data.residences || []).filter(function (r) {
-        return r.house_code === houseCode && r.since === since;
-      })[0];
-      if (!shown) { G.toast(G.t('not_found'), 'error'); return null; }
-      return G.api('POST', '/api/residences/' + shown.uid + '/void', { reason: reason.trim() });
-    }).then(function (res) {
+    var shown = function (r) { return r.since === since; };
+    actOnResidence(personUid, houseCode, shown, 'void', { reason: reason.trim() }).then(function (res) {
       button.disabled = false;
       if (!res) { return; }
-      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
       G.toast(G.t('voided'), 'ok');
       loadOccupants();
     });
