@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -49,39 +50,37 @@ def residence_reads(
     ]
 
 
+def _residence_fields(residence: Residence | VoidedResidence, house_code: str) -> dict[str, Any]:
+    """What a read of a residence shows, live or voided (its declaration aside)."""
+    assert residence.period.lower is not None
+    return {
+        "uid": residence.uid,
+        "person_uid": residence.person_uid,
+        "house_code": house_code,
+        "since": residence.period.lower,
+        "until": residence.period.upper,
+        "kind": residence.kind,
+        "is_primary": residence.is_primary,
+        "declared_by": residence.declared_by,
+        "declared_at": residence.declared_at,
+        "deregistered_at": residence.deregistered_at,
+    }
+
+
 def _residence_read(
     residence: Residence, house_code: str, declaration: Declaration | None, *, today: date
 ) -> ResidenceRead:
-    assert residence.period.lower is not None
     return ResidenceRead(
-        uid=residence.uid,
-        person_uid=residence.person_uid,
-        house_code=house_code,
-        since=residence.period.lower,
-        until=residence.period.upper,
-        kind=residence.kind,
-        is_primary=residence.is_primary,
-        declared_by=residence.declared_by,
-        declared_at=residence.declared_at,
-        deregistered_at=residence.deregistered_at,
+        **_residence_fields(residence, house_code),
         declaration=declaration_read(declaration, today=today) if declaration else None,
     )
 
 
 def voided_read(session: Session, voided: VoidedResidence) -> VoidedResidenceRead:
     """A voided residence as it was, with why, who and when (its declaration was dropped)."""
-    assert voided.period.lower is not None
+    code = queries.select_house_codes(session, uids=[voided.house_uid])[voided.house_uid]
     return VoidedResidenceRead(
-        uid=voided.uid,
-        person_uid=voided.person_uid,
-        house_code=queries.select_house_codes(session, uids=[voided.house_uid])[voided.house_uid],
-        since=voided.period.lower,
-        until=voided.period.upper,
-        kind=voided.kind,
-        is_primary=voided.is_primary,
-        declared_by=voided.declared_by,
-        declared_at=voided.declared_at,
-        deregistered_at=voided.deregistered_at,
+        **_residence_fields(voided, code),
         declaration=None,
         void_reason=voided.void_reason,
         voided_by=voided.voided_by,
@@ -146,6 +145,19 @@ def get_person(session: Session, *, scope: Scope, uid: uuid.UUID, today: date) -
     )
 
 
+def require_recent_resident(session: Session, *, scope: Scope, uid: uuid.UUID, today: date) -> None:
+    """Officers act on the people who live in their grids, or left them at most
+    :data:`REVEAL_AFTER_DEPARTURE_DAYS` days ago; anyone else answers as one that does not
+    exist (other roles are not bound by it)."""
+    if scope.role is Role.OFFICER and not queries.lived_in_scope_since(
+        session,
+        person_uid=uid,
+        scope=scope,
+        since=today - timedelta(days=REVEAL_AFTER_DEPARTURE_DAYS),
+    ):
+        raise NotFound(f"no person {uid}", field="uid")
+
+
 def reveal_person(
     session: Session, *, scope: Scope, cipher: PeopleCipher, uid: uuid.UUID, today: date
 ) -> RevealRead:
@@ -157,13 +169,7 @@ def reveal_person(
     other person answers as one that does not exist."""
     scope.require_personal()
     person = _person(session, uid=uid, scope=scope)
-    if scope.role is Role.OFFICER and not queries.lived_in_scope_since(
-        session,
-        person_uid=uid,
-        scope=scope,
-        since=today - timedelta(days=REVEAL_AFTER_DEPARTURE_DAYS),
-    ):
-        raise NotFound(f"no person {uid}", field="uid")
+    require_recent_resident(session, scope=scope, uid=uid, today=today)
     id_number = (
         cipher.open(person.id_number_enc, field=SealedField.ID_NUMBER)
         if person.id_number_enc is not None

@@ -42,7 +42,7 @@ from gis.people.periods import (
     describe_period,
     make_period,
 )
-from gis.people.reads import REVEAL_AFTER_DEPARTURE_DAYS
+from gis.people.reads import require_recent_resident
 from gis.people.registry import (
     category_from_hukou,
     derive_category,
@@ -392,17 +392,13 @@ def update_person(
 ) -> tuple[Person, list[str]]:
     """Change what may change about a person in scope (信息变更: a new phone, occupation,
     hukou…); only the fields given, ``None`` clearing an optional one; returns the person and
-    the fields changed. Officers change the people who live in their grids, or left them at
-    most ``REVEAL_AFTER_DEPARTURE_DAYS`` ago (as for a reveal). A new hukou without a category
+    the fields changed. Officers change the people who live in their grids, or left them
+    lately (``reads.require_recent_resident``, as for a reveal). A new hukou without a category
     gives the category again from where the person lives today; an overseas resident has no
     hukou."""
     scope.require_role(*CHANGERS)
     person = _person(session, uid=uid, scope=scope)
-    since = today - timedelta(days=REVEAL_AFTER_DEPARTURE_DAYS)
-    if scope.role is Role.OFFICER and not queries.lived_in_scope_since(
-        session, person_uid=uid, scope=scope, since=since
-    ):
-        raise NotFound(f"no person {uid}", field="uid")
+    require_recent_resident(session, scope=scope, uid=uid, today=today)
     given = changes.model_fields_set & set(UPDATABLE)
     if not given:
         raise InvalidInput(f"give at least one of {', '.join(UPDATABLE)}", field="body")
@@ -483,14 +479,10 @@ def void_residence(
             "registration, revoke it first",
             field="uid",
         )
+    kept = {column.key: getattr(residence, column.key) for column in Residence.__table__.columns}
     voided = VoidedResidence(
-        uid=residence.uid, person_uid=residence.person_uid, house_uid=residence.house_uid,
-        period=residence.period, kind=residence.kind, is_primary=residence.is_primary,
-        declared_by=residence.declared_by, declared_at=residence.declared_at,
-        registered_by=residence.registered_by, deregistered_at=residence.deregistered_at,
-        created_at=residence.created_at, void_reason=reason, voided_by=scope.user_name[:64],
-        voided_at=_now(),
-    )  # fmt: skip
+        **kept, void_reason=reason, voided_by=scope.user_name[:64], voided_at=_now()
+    )
     declaration = queries.select_declarations(session, residence_uids=[residence.uid]).get(
         residence.uid
     )
