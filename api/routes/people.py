@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends
 from api.deps import SessionDep
 from api.personal import Audited, CalendarDep, CipherDep, PurposeQuery, audited
 from gis.access.purpose import require_reason
-from gis.people import reads, service
+from gis.people import corrections, reads, service
 from gis.people.periods import today_in_china
 from gis.people.schemas import (
     DeclarationRead,
@@ -83,7 +83,7 @@ def void_residence(
     with the reason, who and when. Officers void within 30 days of the recording, admins any
     time; a departure is deregistered, not voided."""
     audit.target_codes = [str(uid)]
-    voided = service.void_residence(
+    voided = corrections.void_residence(
         session, scope=audit.scope, residence_uid=uid, reason=request.reason,
         today=today_in_china(),
     )  # fmt: skip
@@ -120,7 +120,7 @@ def update_person(
     the registration and registering again."""
     audit.target_codes = [str(uid)]
     today = today_in_china()
-    _, changed = service.update_person(
+    _, changed = corrections.update_person(
         session, scope=audit.scope, cipher=cipher, uid=uid, changes=request, today=today
     )
     person = reads.get_person(session, scope=audit.scope, uid=uid, today=today)

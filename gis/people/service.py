@@ -10,13 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gis.access.masking import mask_phone
 from gis.access.scope import Scope
 from gis.buildings.models import Building
 from gis.codes import parse_code
@@ -24,15 +23,12 @@ from gis.errors import Conflict, InvalidInput, NotFound
 from gis.houses.models import House
 from gis.people import queries
 from gis.people.crypto import PeopleCipher, SealedField
-from gis.people.identity import normalise_phone
 from gis.people.models import (
     Declaration,
     DeclaredBy,
     Person,
-    PersonCategory,
     Residence,
     ResidenceKind,
-    VoidedResidence,
 )
 from gis.people.periods import (
     CHINA,
@@ -42,9 +38,7 @@ from gis.people.periods import (
     describe_period,
     make_period,
 )
-from gis.people.reads import require_recent_resident
 from gis.people.registry import (
-    category_from_hukou,
     derive_category,
     person_values,
     unknown_division_reason,
@@ -54,16 +48,12 @@ from gis.people.registry import (
 from gis.people.schemas import (
     MoveRequest,
     PersonInput,
-    PersonUpdate,
     ResidenceCreate,
 )
 from gis.users.models import Role
 
 CHANGERS = (Role.OFFICER, Role.ADMIN)
 """Roles that register and deregister residents (police change nothing in grids)."""
-VOID_WINDOW_DAYS = 30
-"""An officer voids a residence recorded in error within this many days of recording it;
-later, an administrator does (the record was relied on meanwhile: counts, reports, permits)."""
 
 
 def _now() -> datetime:
@@ -80,7 +70,7 @@ def live_house(session: Session, *, code: str, scope: Scope, field: str = "house
     return house
 
 
-def _person(session: Session, *, uid: uuid.UUID, scope: Scope) -> Person:
+def person_in_scope(session: Session, *, uid: uuid.UUID, scope: Scope) -> Person:
     person = queries.select_person(session, uid=uid, scope=scope)
     if person is None:
         raise NotFound(f"no person {uid}", field="uid")
@@ -213,7 +203,7 @@ def register_arrival(
     if (request.person is None) == (request.person_uid is None):
         raise InvalidInput("give either person_uid or person", field="person")
     if request.person_uid is not None:
-        person = _person(session, uid=request.person_uid, scope=scope)
+        person = person_in_scope(session, uid=request.person_uid, scope=scope)
     else:
         assert request.person is not None
         person = find_or_add_person(
@@ -261,7 +251,7 @@ def find_or_add_person(
         return existing
     if existing is not None and queries.person_has_records(session, uid=existing.uid):
         raise Conflict("this ID number is registered under another name", field="person.id_number")
-    community = _community_of(session, house=house)
+    community = community_of(session, house=house)
     category = derive_category(valid, community_code=community)
     values = person_values(
         valid, cipher=cipher, category=category, district_code=house.district_code
@@ -277,13 +267,13 @@ def find_or_add_person(
     return row
 
 
-def _community_of(session: Session, *, house: House) -> str:
+def community_of(session: Session, *, house: House) -> str:
     building = session.get(Building, house.building_uid)
     assert building is not None
     return building.community_code
 
 
-def _residence(session: Session, *, scope: Scope, uid: uuid.UUID) -> Residence:
+def locked_residence(session: Session, *, scope: Scope, uid: uuid.UUID) -> Residence:
     """A residence in scope, locked; a voided one is a Conflict saying when and why."""
     residence = queries.select_residence(session, uid=uid, scope=scope, for_update=True)
     if residence is not None:
@@ -303,7 +293,7 @@ def deregister(
 ) -> Residence:
     """End a residence on the day of departure (走有注销); the row stays forever."""
     scope.require_role(*CHANGERS)
-    residence = _residence(session, scope=scope, uid=residence_uid)
+    residence = locked_residence(session, scope=scope, uid=residence_uid)
     if residence.deregistered_at is not None:
         raise Conflict(
             f"already deregistered on {residence.deregistered_at.astimezone(CHINA).date()}",
@@ -336,7 +326,7 @@ def move_person(
     """End the person's primary residence on ``moved_on`` and start one in the new house, in
     one transaction (both or neither)."""
     scope.require_role(*CHANGERS)
-    person = _person(session, uid=person_uid, scope=scope)
+    person = person_in_scope(session, uid=person_uid, scope=scope)
     moved_on = checked_past_date(request.moved_on, today=today, field="moved_on", what="a move")
     house = live_house(session, code=request.house_code, scope=scope)
     _refuse_before_birth(person, moved_on, field="moved_on", what="a move")
@@ -377,128 +367,12 @@ def move_person(
     return current, started
 
 
-UPDATABLE = ("phone", "occupation", "education", "hukou_division_code", "hukou_address",
-             "category", "is_key_person")  # fmt: skip
-
-
-def update_person(
-    session: Session,
-    *,
-    scope: Scope,
-    cipher: PeopleCipher,
-    uid: uuid.UUID,
-    changes: PersonUpdate,
-    today: date,
-) -> tuple[Person, list[str]]:
-    """Change what may change about a person in scope (信息变更: a new phone, occupation,
-    hukou…); only the fields given, ``None`` clearing an optional one; returns the person and
-    the fields changed. Officers change the people who live in their grids, or left them
-    lately (``reads.require_recent_resident``, as for a reveal). A new hukou without a category
-    gives the category again from where the person lives today; an overseas resident has no
-    hukou."""
-    scope.require_role(*CHANGERS)
-    person = _person(session, uid=uid, scope=scope)
-    require_recent_resident(session, scope=scope, uid=uid, today=today)
-    given = changes.model_fields_set & set(UPDATABLE)
-    if not given:
-        raise InvalidInput(f"give at least one of {', '.join(UPDATABLE)}", field="body")
-    for name in ("category", "is_key_person"):
-        if name in given and getattr(changes, name) is None:
-            raise InvalidInput("may not be cleared", field=name)
-    if "phone" in given:
-        phone = normalise_phone(changes.phone, field="phone") if changes.phone else None
-        person.phone_enc = cipher.seal(phone, field=SealedField.PHONE) if phone else None
-        person.phone_hash = cipher.lookup_hash(phone, field=SealedField.PHONE) if phone else None
-        person.phone_masked = mask_phone(phone) if phone else None
-    if "hukou_division_code" in given:
-        hukou = changes.hukou_division_code
-        if hukou and person.category is PersonCategory.OVERSEAS:
-            raise InvalidInput("an overseas resident has no hukou", field="hukou_division_code")
-        if hukou and unknown_hukou_divisions(session, [hukou]):
-            raise InvalidInput(unknown_division_reason(hukou), field="hukou_division_code")
-        person.hukou_division_code = hukou.ljust(12, "0") if hukou else None
-        living = queries.select_primary_residence_on(session, person_uid=uid, on=today)
-        if (
-            "category" not in given
-            and living is not None
-            and person.category is not (PersonCategory.OVERSEAS)
-        ):
-            house = session.get(House, living.house_uid)
-            assert house is not None
-            region = (person.id_number_masked or "")[:6]
-            person.category = category_from_hukou(
-                person.hukou_division_code,
-                region_code=region if region.isdigit() else None,
-                community_code=_community_of(session, house=house),
-            )
-    if "category" in given and changes.category is not None:
-        overseas = PersonCategory.OVERSEAS
-        if (person.category is overseas) != (changes.category is overseas):
-            raise InvalidInput(
-                "an overseas resident (passport) and a citizen (ID number) are different "
-                "registrations: void and register again",
-                field="category",
-            )
-        person.category = changes.category
-    for name in ("occupation", "education", "hukou_address", "is_key_person"):
-        if name in given:
-            setattr(person, name, getattr(changes, name))
-    person.updated_at = _now()
-    session.flush()
-    return person, sorted(given)
-
-
-def void_residence(
-    session: Session, *, scope: Scope, residence_uid: uuid.UUID, reason: str, today: date
-) -> VoidedResidence:
-    """Take back a residence recorded in error (登记有误: the wrong person, house or dates).
-
-    Unlike a departure it leaves nothing behind in ``residences``: the row moves to
-    ``voided_residences`` with the reason, who and when, its declaration is dropped (the
-    obligation came from the mistake), and every count, list and past-date query is as if it
-    had never been registered. A residence that a move ended stays ended: register the person
-    again from the move's day. Officers void within ``VOID_WINDOW_DAYS`` of the recording. While
-    a residence permit issued at the house is valid, the void is refused (revoke it first: its
-    eligibility may rest on this registration).
-    """
-    scope.require_role(*CHANGERS)
-    residence = _residence(session, scope=scope, uid=residence_uid)
-    recorded = residence.created_at.astimezone(CHINA).date()
-    if scope.role is Role.OFFICER and recorded < today - timedelta(days=VOID_WINDOW_DAYS):
-        raise Conflict(
-            f"recorded on {recorded}, more than {VOID_WINDOW_DAYS} days ago: an administrator "
-            "may void it; a departure is deregistered",
-            field="uid",
-        )
-    permit = queries.select_valid_permit_at(
-        session, person_uid=residence.person_uid, house_uid=residence.house_uid, on=today
-    )
-    if permit is not None:
-        raise Conflict(
-            f"residence permit {permit}, issued at this house, is valid: if it rested on this "
-            "registration, revoke it first",
-            field="uid",
-        )
-    kept = {column.key: getattr(residence, column.key) for column in Residence.__table__.columns}
-    voided = VoidedResidence(
-        **kept, void_reason=reason, voided_by=scope.user_name[:64], voided_at=_now()
-    )
-    declaration = queries.select_declarations(session, residence_uids=[residence.uid]).get(
-        residence.uid
-    )
-    if declaration is not None:
-        session.delete(declaration)
-        session.flush()
-    session.delete(residence)
-    session.add(voided)
-    session.flush()
-    return voided
-
-
 def record_declaration(session: Session, *, scope: Scope, residence_uid: uuid.UUID) -> Declaration:
     """The landlord has declared the tenant of this residence (now)."""
     scope.require_role(*CHANGERS)
-    residence = _residence(session, scope=scope, uid=residence_uid)  # a void waits, or is told
+    residence = locked_residence(
+        session, scope=scope, uid=residence_uid
+    )  # a void waits, or is told
     declaration = queries.select_declarations(session, residence_uids=[residence.uid]).get(
         residence.uid
     )

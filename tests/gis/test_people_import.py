@@ -16,12 +16,12 @@ from gis.access.scope import Scope
 from gis.audit.schemas import Actor
 from gis.buildings.models import ImportBatch, ImportKind
 from gis.errors import InvalidInput
+from gis.people.corrections import void_residence
 from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.import_rows import COLUMNS
 from gis.people.importing import PeopleImportResult, import_people
 from gis.people.models import Declaration, Person, Residence
 from gis.people.periods import WorkCalendar, today_in_china
-from gis.people.service import void_residence
 from gis.users.models import Role
 from tests.access_world import World
 from tests.people_world import RESIDENTS, citizen_id
