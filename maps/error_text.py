@@ -100,6 +100,24 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         r"a departure is deregistered",
         "登记于{1}，已超过{2}天：请管理员作废；人已离开的请办理注销",
     ),
+    # a void that reopens the residence a mistaken move ended (gis.people.corrections)
+    (
+        r"not a primary residence: it ended no other, there is nothing to reopen",
+        "不是主要居住登记：它没有结束其他登记，无可恢复",
+    ),
+    (
+        r"this residence ends on (\S+): where the person lived after that is not known; void it "
+        r"without reopen_previous and register what happened",
+        "此登记于{1}结束，之后的居住情况不明：请不勾选恢复原住址作废，再如实登记",
+    ),
+    (
+        r"no primary residence of the person ended on (\S+), the day this one began",
+        "此人没有在{1}（本登记的入住日）结束的主要居住登记",
+    ),
+    (
+        r"the residence that ended on (\S+) is outside your grids: an administrator reopens it",
+        "{1}结束的那条居住登记不在您的网格内：请管理员恢复",
+    ),
     (r"no declaration is due: not a tenant of a rented house", "无需申报：不是出租房屋的租客"),
     (r"the declaration was already made", "已经申报过"),
     (r"give either person_uid or person", "请给出已有人员或新人员之一"),

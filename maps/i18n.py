@@ -82,6 +82,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Void this registration (the wrong person, house or dates), as if never made. Why?",
     ),
     "voided": ("已作废", "Voided"),
+    "void_reopen": (
+        "此人是从{house}迁来的。如果此人其实并未搬迁，点“确定”恢复{house}的居住登记；"
+        "点“取消”则只作废本条。",
+        "The person moved here from {house}. If they never moved, OK reopens the residence in "
+        "{house}; Cancel only voids this one.",
+    ),
+    "reopen_previous": ("恢复原住址", "Reopen the earlier residence"),
+    "reopened": ("已作废，原住址已恢复", "Voided; the earlier residence is open again"),
     "edit_person": ("信息变更", "Edit"),
     "new_phone": ("新电话", "New phone"),
     "occupation": ("职业", "Occupation"),

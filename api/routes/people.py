@@ -81,14 +81,20 @@ def void_residence(
     """Void a residence recorded in error (登记有误: the wrong person, house or dates): it is
     taken out of every list, count and past-date query as if never registered, and kept apart
     with the reason, who and when. Officers void within 30 days of the recording, admins any
-    time; a departure is deregistered, not voided."""
+    time; a departure is deregistered, not voided. ``reopen_previous``: the person never moved,
+    so the primary residence that ended on the day this one began is open again (``reopened``)."""
     audit.target_codes = [str(uid)]
-    voided = corrections.void_residence(
-        session, scope=audit.scope, residence_uid=uid, reason=request.reason,
-        today=today_in_china(),
+    today = today_in_china()
+    voided, reopened = corrections.void_residence(
+        session, scope=audit.scope, residence_uid=uid, reason=request.reason, today=today,
+        reopen_previous=request.reopen_previous,
     )  # fmt: skip
     read = reads.voided_read(session, voided)
-    audit.record(session, row_count=1, target_codes=[read.house_code, str(uid)])
+    targets = [read.house_code, str(uid)]
+    if reopened is not None:
+        read.reopened = reads.residence_reads(session, [reopened], today=today)[0]
+        targets += [read.reopened.house_code, str(reopened.uid)]
+    audit.record(session, row_count=1 + (reopened is not None), target_codes=targets)
     return read
 
 

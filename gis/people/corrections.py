@@ -17,7 +17,7 @@ from gis.people import queries, service
 from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.identity import normalise_phone
 from gis.people.models import Person, PersonCategory, Residence, VoidedResidence
-from gis.people.periods import CHINA
+from gis.people.periods import CHINA, make_period
 from gis.people.reads import require_recent_resident
 from gis.people.registry import (
     category_from_hukou,
@@ -103,17 +103,24 @@ def update_person(
 
 
 def void_residence(
-    session: Session, *, scope: Scope, residence_uid: uuid.UUID, reason: str, today: date
-) -> VoidedResidence:
+    session: Session,
+    *,
+    scope: Scope,
+    residence_uid: uuid.UUID,
+    reason: str,
+    today: date,
+    reopen_previous: bool = False,
+) -> tuple[VoidedResidence, Residence | None]:
     """Take back a residence recorded in error (登记有误: the wrong person, house or dates).
 
     Unlike a departure it leaves nothing behind in ``residences``: the row moves to
     ``voided_residences`` with the reason, who and when, its declaration is dropped (the
     obligation came from the mistake), and every count, list and past-date query is as if it
-    had never been registered. A residence that a move ended stays ended: register the person
-    again from the move's day. Officers void within ``VOID_WINDOW_DAYS`` of the recording. While
-    a residence permit issued at the house is valid, the void is refused (revoke it first: its
-    eligibility may rest on this registration).
+    had never been registered. With ``reopen_previous`` the person never moved: the primary
+    residence that ended on the day this one began (a move or an arrival with ``ends_previous``)
+    is open again and returned; without it, that one stays ended. Officers void within
+    ``VOID_WINDOW_DAYS`` of the recording. While a residence permit issued at the house is valid,
+    the void is refused (revoke it first: its eligibility may rest on this registration).
     """
     scope.require_role(*service.CHANGERS)
     residence = service.locked_residence(session, scope=scope, uid=residence_uid)
@@ -133,6 +140,9 @@ def void_residence(
             "registration, revoke it first",
             field="uid",
         )
+    previous = (
+        _previous_to_reopen(session, scope=scope, residence=residence) if reopen_previous else None
+    )
     kept = {column.key: getattr(residence, column.key) for column in Residence.__table__.columns}
     voided = VoidedResidence(
         **kept, void_reason=reason, voided_by=scope.user_name[:64], voided_at=datetime.now(UTC)
@@ -146,4 +156,43 @@ def void_residence(
     session.delete(residence)
     session.add(voided)
     session.flush()
-    return voided
+    if previous is not None:
+        lower = previous.period.lower
+        assert lower is not None
+        with service.conflict_guard(session, "another primary residence of the person overlaps"):
+            previous.period = make_period(lower, None)
+            previous.deregistered_at = None
+    return voided, previous
+
+
+def _previous_to_reopen(session: Session, *, scope: Scope, residence: Residence) -> Residence:
+    """The primary residence that ``residence`` ended when it began, to be open again once
+    ``residence`` is voided; a Conflict saying why when there is none to reopen."""
+    began = residence.period.lower
+    if not residence.is_primary:
+        raise Conflict(
+            "not a primary residence: it ended no other, there is nothing to reopen",
+            field="reopen_previous",
+        )
+    if residence.period.upper is not None:
+        raise Conflict(
+            f"this residence ends on {residence.period.upper}: where the person lived after "
+            "that is not known; void it without reopen_previous and register what happened",
+            field="reopen_previous",
+        )
+    assert began is not None
+    previous = queries.select_primary_residence_ending(
+        session, person_uid=residence.person_uid, on=began
+    )
+    if previous is None:
+        raise Conflict(
+            f"no primary residence of the person ended on {began}, the day this one began",
+            field="reopen_previous",
+        )
+    if queries.select_residence(session, uid=previous.uid, scope=scope) is None:
+        raise Conflict(
+            f"the residence that ended on {began} is outside your grids: an administrator "
+            "reopens it",
+            field="reopen_previous",
+        )
+    return previous

@@ -235,6 +235,22 @@ def select_primary_residence_on(
     return session.scalar(statement)
 
 
+def select_primary_residence_ending(
+    session: Session, *, person_uid: uuid.UUID, on: date
+) -> Residence | None:
+    """The primary residence of the person that ended on ``on`` (moved out that day), locked."""
+    statement = (
+        select(Residence)
+        .where(
+            Residence.person_uid == person_uid,
+            Residence.is_primary,
+            func.upper(Residence.period) == cast(on, Date),
+        )
+        .with_for_update()
+    )
+    return session.scalar(statement)
+
+
 def select_residences_of(
     session: Session, *, person_uid: uuid.UUID, scope: Scope
 ) -> list[tuple[Residence, str]]:

@@ -112,6 +112,11 @@ class VoidRequest(Strict):
     reason: Annotated[str, Field(max_length=200), NotBlank, AfterValidator(_two_characters)] = (
         Field(description="what was wrong: the wrong person, house or dates, a duplicate, …")
     )
+    reopen_previous: bool = Field(
+        default=False,
+        description="the person never moved: the primary residence that ended on the day this "
+        "one began is open again (a move or an arrival that ended it, made in error)",
+    )
 
 
 class RevealRequest(Strict):
@@ -147,6 +152,7 @@ class VoidedResidenceRead(ResidenceRead):
     void_reason: str
     voided_by: str
     voided_at: datetime
+    reopened: ResidenceRead | None = None
 
 
 class PersonRead(Strict):

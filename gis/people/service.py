@@ -78,7 +78,7 @@ def person_in_scope(session: Session, *, uid: uuid.UUID, scope: Scope) -> Person
 
 
 @contextmanager
-def _conflict_guard(session: Session, message: str) -> Iterator[None]:
+def conflict_guard(session: Session, message: str) -> Iterator[None]:
     """Changes made inside are flushed in a savepoint: a violated exclusion constraint (another
     writer won a race) undoes them all and becomes a Conflict, leaving the transaction usable."""
     try:
@@ -222,7 +222,7 @@ def register_arrival(
         registered_by=scope.user_name[:64],
     )
     overlapping = f"a primary residence of the person overlaps {describe_period(period)}"
-    with _conflict_guard(session, overlapping):
+    with conflict_guard(session, overlapping):
         if request.is_primary:
             _end_overlapping(
                 session, scope=scope, person=person, period=period,
@@ -308,7 +308,7 @@ def deregister(
             period=make_period(lower, moved_out), excluding=residence.uid, field="moved_out",
         )  # fmt: skip
     message = f"ending on {moved_out} would overlap another primary residence of the person"
-    with _conflict_guard(session, message):
+    with conflict_guard(session, message):
         residence.period = make_period(lower, moved_out)
         residence.deregistered_at = _now()
     return residence
@@ -348,7 +348,7 @@ def move_person(
         registered_by=scope.user_name[:64],
     )
     message = f"another primary residence of the person overlaps {describe_period(period)}"
-    with _conflict_guard(session, message):
+    with conflict_guard(session, message):
         if current is not None:
             lower = current.period.lower
             assert lower is not None

@@ -254,16 +254,19 @@
   }
 
   /** POST `action` to the person's residence in this house that `matches` (the one the page
-   *  shows: the person's residences are read first). Resolves to the answer, or to null once a
-   *  toast has said why not. */
+   *  shows: the person's residences are read first). `body` is the request's body, or a function
+   *  of the residence found and all the person's residences giving it. Resolves to the answer,
+   *  or to null once a toast has said why not. */
   function actOnResidence(personUid, houseCode, matches, action, body) {
     return G.api('GET', '/api/people/' + encodeURIComponent(personUid)).then(function (res) {
       if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return null; }
-      var found = (res.data.residences || []).filter(function (r) {
+      var residences = res.data.residences || [];
+      var found = residences.filter(function (r) {
         return r.house_code === houseCode && matches(r);
       })[0];
       if (!found) { G.toast(G.t('not_found'), 'error'); return null; }
-      return G.api('POST', '/api/residences/' + found.uid + '/' + action, body);
+      var payload = typeof body === 'function' ? body(found, residences) : body;
+      return G.api('POST', '/api/residences/' + found.uid + '/' + action, payload);
     }).then(function (res) {
       if (res && !res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return null; }
       return res;
@@ -327,10 +330,19 @@
     var houseCode = button.closest('li.gh-house').getAttribute('data-code');
     button.disabled = true;
     var shown = function (r) { return r.since === since; };
-    actOnResidence(personUid, houseCode, shown, 'void', { reason: reason.trim() }).then(function (res) {
+    // a move made in error: the residence it ended (shown when in the officer's grids) may be
+    // opened again, the person never having moved
+    var body = function (found, residences) {
+      var ended = found.is_primary && !found.until && residences.filter(function (r) {
+        return r.is_primary && r.until === found.since;
+      })[0];
+      var reopen = !!ended && window.confirm(G.t('void_reopen').split('{house}').join(ended.house_code));
+      return { reason: reason.trim(), reopen_previous: reopen };
+    };
+    actOnResidence(personUid, houseCode, shown, 'void', body).then(function (res) {
       button.disabled = false;
       if (!res) { return; }
-      G.toast(G.t('voided'), 'ok');
+      G.toast(G.t(res.data.reopened ? 'reopened' : 'voided'), 'ok');
       loadOccupants();
     });
   }

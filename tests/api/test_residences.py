@@ -432,6 +432,95 @@ def test_a_registration_made_in_error_is_voided_as_if_never_made(
     assert [tuple(row) for row in audit] == [("officer", 1)]
 
 
+def test_a_move_made_in_error_is_voided_and_the_earlier_residence_open_again(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
+    lived = _register(client, officer, house_code=first, person=_person("迁", 63),
+                      moved_in="2024-02-01", kind="family")  # fmt: skip
+    assert lived.status_code == 201, lived.text
+    earlier, person = lived.json()["uid"], lived.json()["person_uid"]
+    moved = _move(client, officer, person, house_code=second, moved_on="2025-04-01")
+    assert moved.status_code == 200, moved.text
+    mistaken = moved.json()["started"]["uid"]
+    assert "迁" not in _occupants(client, officer, first, today_in_china())
+    # a residence that is not the move's: nothing ended on the day it began
+    other = _register(client, officer, house_code=second, person=_person("独", 64),
+                      moved_in="2025-04-01")  # fmt: skip
+    assert other.status_code == 201, other.text
+    nothing = client.post(f"/api/residences/{other.json()['uid']}/void",
+                          json={"reason": "登记错了人", "reopen_previous": True},
+                          headers=bearer(officer))  # fmt: skip
+    assert nothing.status_code == 409 and nothing.json()["detail"][0]["loc"] == ["reopen_previous"]
+    assert "no primary residence of the person ended on 2025-04-01" in nothing.text
+    assert db.get(Residence, other.json()["uid"]) is not None  # refused: nothing voided
+    voided = client.post(f"/api/residences/{mistaken}/void",
+                         json={"reason": "并未搬迁", "reopen_previous": True},
+                         headers=bearer(officer))  # fmt: skip
+    assert voided.status_code == 200, voided.text
+    reopened = voided.json()["reopened"]
+    assert (reopened["uid"], reopened["house_code"], reopened["since"]) == (
+        earlier,
+        first,
+        "2024-02-01",
+    )
+    assert reopened["until"] is None and reopened["deregistered_at"] is None
+    # as if the person had never moved: in the first house on every date since 2024-02-01
+    for day in (date(2025, 3, 31), date(2025, 4, 1), today_in_china()):
+        assert "迁" in _occupants(client, officer, first, day)
+        assert "迁" not in _occupants(client, officer, second, day)
+    audit = db.execute(text("SELECT row_count, target_codes FROM audit_log WHERE "
+                            "action = 'residences.void' AND outcome = 'ok'")).one()  # fmt: skip
+    assert audit.row_count == 2 and set(audit.target_codes) >= {mistaken, earlier, first, second}
+
+
+def test_the_earlier_residence_is_reopened_only_when_the_void_says_what_happened(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
+    elsewhere = world.objects["houses"]["other"]  # a house of another officer's grid
+    admin = login(client, world.users[Role.ADMIN])
+    client.cookies.clear()
+    # the new residence has ended too: where the person went after it is not known
+    lived = _register(client, officer, house_code=first, person=_person("去", 65),
+                      moved_in="2024-02-01")  # fmt: skip
+    person = lived.json()["person_uid"]
+    moved = _move(client, officer, person, house_code=second, moved_on="2025-04-01")
+    started = moved.json()["started"]["uid"]
+    left = client.post(f"/api/residences/{started}/deregister", json={"moved_out": "2025-06-01"},
+                       headers=bearer(officer))  # fmt: skip
+    assert left.status_code == 200, left.text
+    ended = client.post(f"/api/residences/{started}/void",
+                        json={"reason": "并未搬迁", "reopen_previous": True},
+                        headers=bearer(officer))  # fmt: skip
+    assert ended.status_code == 409 and "this residence ends on 2025-06-01" in ended.text
+    # the earlier residence lies in another officer's grid: an administrator reopens it
+    away = _register(client, admin, house_code=elsewhere, person=_person("远", 66),
+                     moved_in="2024-02-01")  # fmt: skip
+    assert away.status_code == 201, away.text
+    arrival = _register(client, officer, house_code=second, person=_person("远", 66),
+                        moved_in="2025-04-01", ends_previous=True)  # fmt: skip
+    assert arrival.status_code == 201, arrival.text
+    outside = client.post(f"/api/residences/{arrival.json()['uid']}/void",
+                          json={"reason": "并未搬迁", "reopen_previous": True},
+                          headers=bearer(officer))  # fmt: skip
+    assert outside.status_code == 409
+    assert "the residence that ended on 2025-04-01 is outside your grids" in outside.text
+    assert db.get(Residence, arrival.json()["uid"]) is not None
+    by_admin = client.post(f"/api/residences/{arrival.json()['uid']}/void",
+                           json={"reason": "并未搬迁", "reopen_previous": True},
+                           headers=bearer(admin))  # fmt: skip
+    assert by_admin.status_code == 200, by_admin.text
+    assert by_admin.json()["reopened"]["uid"] == away.json()["uid"]
+    assert by_admin.json()["reopened"]["until"] is None
+    # a plain void leaves the earlier residence ended, and says nothing of it
+    plain = client.post(f"/api/residences/{started}/void", json={"reason": "并未搬迁"},
+                        headers=bearer(officer))  # fmt: skip
+    assert plain.status_code == 200 and plain.json()["reopened"] is None
+    db.expire_all()
+    assert db.get(Residence, lived.json()["uid"]).period.upper == date(2025, 4, 1)
+
+
 def test_officers_void_within_thirty_days_of_recording_admins_any_time(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:

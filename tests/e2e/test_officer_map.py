@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import Playwright, expect
+from playwright.sync_api import Dialog, Playwright, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 
@@ -30,6 +30,7 @@ pytestmark = pytest.mark.e2e
 
 NEW_RESIDENT = ("林新来", citizen_id("350102", __import__("datetime").date(1998, 8, 8), 51))
 MISTAKEN = ("错登记", citizen_id("350102", __import__("datetime").date(1999, 9, 9), 52))
+MOVED = ("误迁移", citizen_id("350102", __import__("datetime").date(1997, 7, 7), 53))
 
 
 def click_building(browser: Browser, lon: float, lat: float, *, zoom: int = 18) -> None:
@@ -179,6 +180,39 @@ def test_officer_sees_the_map_opens_a_building_and_registers_a_resident(
             text("SELECT count(*) FROM residences r JOIN people p ON p.uid = r.person_uid "
                  "WHERE p.name = :name"), {"name": MISTAKEN[0]}
         ).scalar_one() == 0  # fmt: skip
+
+        # a move made in error: voided, the person is back where they lived, as if never moved
+        other = page.locator(f'#gh-houses > li:not([data-code="{world.house_code}"])').first
+        for target, moved_in, ends_previous in ((house, 20, False), (other, 5, True)):
+            target.locator(".gh-register").click()
+            form = target.locator("form.gh-register-form")
+            form.locator("input[name=name]").fill(MOVED[0])
+            form.locator("input[name=id_number]").fill(MOVED[1])
+            form.locator("input[name=moved_in]").fill(
+                (today - timedelta(days=moved_in)).isoformat()
+            )
+            if ends_previous:
+                form.locator("input[name=ends_previous]").check()
+            form.locator("button[type=submit]").click()
+            expect(target.locator(".gh-occupant", has_text=MOVED[0])).to_be_visible()
+        expect(house.locator(".gh-occupant", has_text=MOVED[0])).to_have_count(0)
+        asked: list[str] = []
+
+        def answer(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            dialog.accept("并未搬迁" if dialog.type == "prompt" else None)
+
+        page.on("dialog", answer)
+        other.locator(".gh-occupant", has_text=MOVED[0]).locator(".gh-void").click()
+        expect(house.locator(".gh-occupant", has_text=MOVED[0])).to_be_visible()
+        expect(other.locator(".gh-occupant", has_text=MOVED[0])).to_have_count(0)
+        page.remove_listener("dialog", answer)
+        assert len(asked) == 2 and world.house_code in asked[1], asked
+        periods = connection.execute(
+            text("SELECT upper(r.period) FROM residences r JOIN people p ON p.uid = r.person_uid "
+                 "WHERE p.name = :name"), {"name": MOVED[0]}
+        ).scalars().all()  # fmt: skip
+        assert periods == [None]
     engine.dispose()
 
     # the page's copy of the Chinese messages gives what maps/error_text.py gives

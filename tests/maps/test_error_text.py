@@ -23,6 +23,7 @@ from gis.events.models import EventStatus
 from gis.events.photos import check_photo
 from gis.grids.schemas import GridShape
 from gis.grids.topology import check_grids
+from gis.people.corrections import _previous_to_reopen
 from gis.people.identity import (
     normalise_credit_code,
     normalise_passport,
@@ -113,7 +114,19 @@ def real_messages() -> list[str]:
         f"a primary residence of the person outside your scope overlaps {new}",
         "an arrival (1990-01-01) before the person's birth (1991-04-02)",
         "already deregistered on 2026-03-07",
+        "no primary residence of the person ended on 2025-04-01, the day this one began",
+        "the residence that ended on 2025-04-01 is outside your grids: an administrator reopens it",
     ]
+    # a void asked to reopen what the residence ended
+    ended = make_period(date(2025, 4, 1), date(2025, 6, 1))
+    messages += [
+        _refusal(lambda: _previous_to_reopen(None, scope=police,  # type: ignore[arg-type]
+                                             residence=SimpleNamespace(is_primary=False,
+                                                                       period=ended))),
+        _refusal(lambda: _previous_to_reopen(None, scope=police,  # type: ignore[arg-type]
+                                             residence=SimpleNamespace(is_primary=True,
+                                                                       period=ended))),
+    ]  # fmt: skip
     return messages + plan_problems()
 
 
