@@ -167,6 +167,11 @@ def import_batch(
                 setattr(person, column, value)
         period = make_period(row.moved_in, row.moved_out)
         if person is not None and is_stored:
+            existing = select_existing_residences(session, person_uid=person.uid)
+            if any(r.house_uid == house.uid and r.period.lower == row.moved_in for r in existing):
+                result.already_imported += 1  # (registered again by hand after a void, too)
+                _remember(row, state)
+                continue
             voided = select_voided_residence(
                 session, person_uid=person.uid, house_uid=house.uid, moved_in=row.moved_in
             )
@@ -176,11 +181,6 @@ def import_batch(
                     (row.line, f"moved_in (入住日期): this residence was voided on {when} "
                                f"({voided.void_reason}); correct the file's row")
                 )  # fmt: skip
-                continue
-            existing = select_existing_residences(session, person_uid=person.uid)
-            if any(r.house_uid == house.uid and r.period.lower == row.moved_in for r in existing):
-                result.already_imported += 1
-                _remember(row, state)
                 continue
             clash = next(
                 (r for r in existing if r.is_primary and periods_overlap(r.period, period)), None

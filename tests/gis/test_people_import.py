@@ -4,6 +4,7 @@ one ID number reported; a second run changes nothing; CSV and XLSX, Chinese or E
 from __future__ import annotations
 
 import csv
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -502,3 +503,19 @@ def test_a_voided_residence_is_not_imported_again_and_its_person_is_renewed(
     ])  # fmt: skip
     refused = _run(factory, cipher, other, tmp_path)
     assert refused.rejected == [(2, "id_number (公民身份号码): registered under another name")]
+    # a voided row registered again by hand (the void was the mistake) is there: not refused
+    db.expire_all()
+    again_by_hand = db.scalars(select(Residence).where(Residence.person_uid == person.uid)).one()
+    void_residence(db, scope=Scope("t_admin", Role.ADMIN), residence_uid=again_by_hand.uid,
+                   reason="作废错了", today=TODAY)  # fmt: skip
+    db.flush()
+    fixed_again = _run(factory, cipher, fixed, tmp_path)
+    assert fixed_again.rejected and "was voided" in fixed_again.rejected[0][1]
+    db.add(Residence(uid=uuid.uuid4(),
+                     person_uid=person.uid, house_uid=again_by_hand.house_uid,
+                     period=again_by_hand.period, kind=again_by_hand.kind, is_primary=True,
+                     declared_by=again_by_hand.declared_by, declared_at=again_by_hand.declared_at,
+                     registered_by="t_admin"))  # fmt: skip
+    db.flush()
+    registered = _run(factory, cipher, fixed, tmp_path)
+    assert (registered.rejected, registered.already_imported, registered.imported) == ([], 1, 0)
