@@ -160,9 +160,11 @@ def read_photo(
     request: Request,
     session: SessionDep,
     audit: Annotated[Audited, Depends(audited("events.photo_read"))],
+    purpose: PurposeQuery = None,
 ) -> Response:
-    """A photo of an event in scope."""
-    audit.target_codes = [f"event:{event_id}", photo_uid]
+    """A photo of an event in scope (it may show people and their homes: police state a
+    purpose, as for the event)."""
+    audit.state_purpose(purpose, targets=[f"event:{event_id}", photo_uid])
     settings: Settings = request.app.state.settings
     data, content_type = events.photo_bytes(
         session, scope=audit.scope, event_id=event_id, photo_uid=photo_uid,

@@ -85,14 +85,24 @@ def shown_share(part: int, whole: int, *, suppress: bool) -> float | None:
 
 def shown_total(total: int, shown_parts: Sequence[int | None]) -> int | None:
     """A planner's total of parts shown beside it (``None`` for a suppressed part): ``None``
-    when the total minus the parts shown would give a suppressed part away (one part hidden,
-    or hidden parts adding up to 1 to 4), else the total, itself suppressed when small.
+    when the total minus the parts shown would give a suppressed part away, else the total,
+    itself suppressed when small. A hidden part is 1 to 4, so what is left pins them when one
+    part is hidden, when they add up to 1 to 4 (a small count of its own), or when they add up
+    to as little or as much as they can (each is 1, each is 4).
 
-    >>> shown_total(203, [None, 200]), shown_total(209, [None, None, 200]), shown_total(3, [3])
-    (None, 209, None)
+    >>> shown_total(203, [None, 200]), shown_total(206, [None, None, 200]), shown_total(3, [3])
+    (None, 206, None)
+    >>> shown_total(208, [None, None, 200]), shown_total(202, [None, None, 200])
+    (None, None)
     """
     hidden = sum(part is None for part in shown_parts)
     rest = total - sum(part for part in shown_parts if part is not None)
-    if hidden == 1 or (hidden and suppress_small_count(rest) is None):
+    largest = SMALL_COUNT_THRESHOLD - 1
+    if hidden and (
+        hidden == 1
+        or suppress_small_count(rest) is None
+        or rest <= hidden
+        or rest >= largest * hidden
+    ):
         return None
     return suppress_small_count(total)

@@ -22,7 +22,12 @@ from typing import Any
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from gis.access.masking import shown_share, shown_total, suppress_small_count
+from gis.access.masking import (
+    rate_gives_away_small_count,
+    shown_share,
+    shown_total,
+    suppress_small_count,
+)
 from gis.access.scope import Scope, requested_division_prefix
 from gis.divisions.service import require_known_division
 from gis.errors import NotFound
@@ -173,7 +178,7 @@ def dashboard_data(
                 code=row.code, name=row.name,
                 grid_class=_grid_class(row),
                 counts=_open_events_weighed(
-                    {key: shown(value) for key, value in counts.items()},
+                    _shown_counts(counts, suppress=suppress),
                     counts["open_events"], by_kind, suppress=suppress,
                 ),
                 floating_share=_floating_share(counts, suppress=suppress),
@@ -185,7 +190,8 @@ def dashboard_data(
             )
         )  # fmt: skip
     # the parts a planner's total is weighed against: every grid's, listed or not
-    parts = {key: [shown(counts[key]) for counts in counts_by_code.values()] for key in COUNT_KEYS}
+    every_shown = [_shown_counts(counts, suppress=suppress) for counts in counts_by_code.values()]
+    parts = {key: [counts[key] for counts in every_shown] for key in COUNT_KEYS}
     parts["overdue"] = [0 for _ in grids]
     kind_parts = {
         kind: [shown(events[row.code].open_by_kind.get(kind, 0)) for row in every]
@@ -194,6 +200,8 @@ def dashboard_data(
     summed = {key: totals[key] for key in (*COUNT_KEYS, "overdue")}
     open_by_kind_shown = {kind: total(open_by_kind[kind], kind_parts[kind]) for kind in EVENT_KINDS}
     shown_totals = {key: total(value, parts[key]) for key, value in summed.items()}
+    if suppress and rate_gives_away_small_count(summed["floating_count"], summed["resident_count"]):
+        shown_totals["floating_count"] = None
     return DashboardData(
         on=on,
         division_code=division,
@@ -231,6 +239,17 @@ def _open_events_weighed(
     if not suppress or counts.get("open_events") is None:
         return counts
     return counts | {"open_events": shown_total(open_events, list(by_kind.values()))}
+
+
+def _shown_counts(counts: dict[str, int], *, suppress: bool) -> dict[str, int | None]:
+    """A grid's counts as the caller sees them: a planner's from 1 to 4 hidden, and the
+    floating residents when those not floating are 1 to 4 (31 floating of 32 residents)."""
+    if not suppress:
+        return dict(counts)
+    shown = {key: suppress_small_count(value) for key, value in counts.items()}
+    if rate_gives_away_small_count(counts["floating_count"], counts["resident_count"]):
+        shown["floating_count"] = None
+    return shown
 
 
 def _grid_class(row: Any) -> str:

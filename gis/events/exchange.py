@@ -215,7 +215,8 @@ def reconcile(
         field = f"outflow.records.{i}.citizen_id"
         number = parse_citizen_id(record.citizen_id, field=field).number
         if number in theirs:
-            raise InvalidInput(f"{number} is listed twice", field=field)
+            first = list(theirs).index(number)
+            raise InvalidInput(f"listed twice: records {first} and {i}", field=field)
         if not record.hukou_division.ljust(12, "0").startswith(other):
             raise InvalidInput(
                 f"{record.hukou_division} is not in the outflow region {outflow.region}",

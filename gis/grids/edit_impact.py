@@ -108,7 +108,7 @@ def apply_edit(
             ],
             codes=numbers.codes,
             is_changed=numbers.is_changed,
-            moved={key: int(numbers.numbers[key].sum()) for key in MOVED},
+            moved={key: numbers.numbers[key].tolist() for key in MOVED},
             hide=hide,
         ),
         problems=problems,

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from gis.access.masking import suppress_small_count
+from gis.access.masking import rate_gives_away_small_count, shown_total, suppress_small_count
 from gis.access.schemas import AggregateModel
 from gis.access.scope import Scope
 from gis.grids import plan_queries
@@ -166,7 +166,7 @@ def plan_impact(session: Session, *, plan_id: int, scope: Scope, config: ClassCo
             refs=[ref(row) for row in rows],
             codes=[row.code for row in rows],
             is_changed=[row.is_changed for row in rows],
-            moved={key: sum(int(row.stats.get(key, 0)) for row in rows) for key in MOVED},
+            moved={key: [int(row.stats.get(key, 0)) for row in rows] for key in MOVED},
             hide=hide,
         ),
         problems=problems,
@@ -183,12 +183,20 @@ def diff_of(
     refs: Sequence[str],
     codes: Sequence[str | None],
     is_changed: Sequence[bool],
-    moved: dict[str, int],
+    moved: dict[str, Sequence[int]],
     hide: bool,
 ) -> ImpactDiff:
-    """The plan against the live grids, from its grids' refs, codes and changed flags and the
-    totals of :data:`MOVED`."""
+    """The plan against the live grids, from its grids' refs, codes and changed flags and, for
+    each of :data:`MOVED`, every grid's figure (summed; for planners the sum is hidden when it
+    would give a grid's suppressed figure away)."""
     present = {code for code in codes if code is not None}
+
+    def total(key: str) -> int | None:
+        values = [int(value) for value in moved[key]]
+        if not hide:
+            return sum(values)
+        return shown_total(sum(values), [suppress_small_count(value) for value in values])
+
     return ImpactDiff(
         added=[r for r, code in zip(refs, codes, strict=True) if code is None],
         changed=sorted(
@@ -198,9 +206,9 @@ def diff_of(
         unchanged=sum(
             1 for code, c in zip(codes, is_changed, strict=True) if code is not None and not c
         ),
-        buildings_moved=_count(moved["moved_buildings"], hide),
-        households_moved=_count(moved["moved_households"], hide),
-        resident_count_moved=_count(moved["moved_residents"], hide),
+        buildings_moved=total("moved_buildings"),
+        households_moved=total("moved_households"),
+        resident_count_moved=total("moved_residents"),
     )
 
 
@@ -239,7 +247,12 @@ def impact_row(
     households = _count(int(stats.get("households", 0)), hide)
     residents = _count(int(stats.get("resident_count", 0)), hide)
     floating = _count(int(stats.get("floating_count", 0)), hide)
-    share = None if floating is None or residents is None else stats.get("floating_share", 0.0)
+    share = stats.get("floating_share", 0.0)
+    if hide and rate_gives_away_small_count(
+        int(stats.get("floating_count", 0)), int(stats.get("resident_count", 0))
+    ):
+        share = None  # and beside the residents the floating count says who is not floating
+        floating = None
     deviation = None
     if households is not None:
         deviation = households - low if households < low else max(0, households - high)

@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 from pydantic import BaseModel, ConfigDict
 
-from gis.access.masking import suppress_small_count
+from gis.access.masking import rate_gives_away_small_count, suppress_small_count
 from gis.access.schemas import AggregateModel
 from gis.crs import WGS84_SRID, SourceCrs, transform_geometries
 from gis.grids.measure import where
@@ -179,7 +179,8 @@ class Indicators:
 
 class GridStatsAggregate(AggregateModel):
     """A grid's indicators as planners see them: counts from 1 to 4 suppressed (``null``), and
-    the floating share too when the floating count is."""
+    the floating share and count when the floating, the residents or those not floating are
+    1 to 4."""
 
     code: str
     on: str
@@ -211,9 +212,10 @@ def suppressed_stats(
 ) -> GridStatsAggregate:
     """The planner's view of ``indicators``."""
     counts = {name: suppress_small_count(getattr(indicators, name)) for name in INDICATOR_NAMES}
-    share = None if counts["floating_count"] is None else round(indicators.floating_share, 4)
-    if counts["resident_count"] is None:
-        share = None
+    share: float | None = round(indicators.floating_share, 4)
+    if rate_gives_away_small_count(indicators.floating_count, indicators.resident_count):
+        share = None  # and beside the residents the floating count says who is not floating
+        counts["floating_count"] = None
     return GridStatsAggregate(
         code=code,
         on=on,

@@ -191,7 +191,7 @@ def list_organizations(
             raise NotFound(f"no grid {code} on {on} in your scope", field="grid")
     mark = None
     if after is not None:
-        name = queries.select_organization_name(session, uid=after)
+        name = queries.select_organization_name(session, uid=after, scope=scope)
         if name is None:
             raise NotFound(f"no organization {after}", field="after")
         mark = (name, after)

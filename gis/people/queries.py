@@ -399,5 +399,9 @@ def select_organization_page(
     return list(session.execute(statement))
 
 
-def select_organization_name(session: Session, *, uid: uuid.UUID) -> str | None:
-    return session.scalar(select(Organization.name).where(Organization.uid == uid))
+def select_organization_name(session: Session, *, uid: uuid.UUID, scope: Scope) -> str | None:
+    """The name of an organization the caller's roster lists (at a house in scope)."""
+    statement = select(Organization.name).where(
+        Organization.uid == uid, scope.house_uid_clause(Organization.house_uid)
+    )
+    return session.scalar(statement)

@@ -119,7 +119,8 @@
   }
 
   function reloadEvent(id, photoError) {
-    return G.api('GET', '/api/events/' + encodeURIComponent(id)).then(function (res) {
+    var purpose = purposeParam();
+    return G.api('GET', '/api/events/' + encodeURIComponent(id) + (purpose ? '?' + purpose.slice(1) : '')).then(function (res) {
       if (res.ok && state.event && state.event.id === id) { renderEvent(res.data); }
       var box = $('gh-photo-error');
       if (photoError && box) { box.textContent = photoError; }
@@ -130,7 +131,8 @@
 
   function photosMarkup(e) {
     var items = (e.photos || []).map(function (p) {
-      var url = '/api/events/' + e.id + '/photos/' + encodeURIComponent(p.uid);
+      var purpose = purposeParam();  // police: the purpose the event was opened with
+      var url = '/api/events/' + e.id + '/photos/' + encodeURIComponent(p.uid) + (purpose ? '?' + purpose.slice(1) : '');
       return '<a class="gh-photo" href="' + url + '" target="_blank" rel="noopener" data-uid="' + G.escape(p.uid) +
         '" data-type="' + G.escape(p.content_type) + '" title="' + G.escape(p.uploaded_by + ' · ' + chinaTime(p.uploaded_at)) +
         '"><img src="' + url + '" alt="' + G.escape(G.t('photo')) + '" loading="lazy"></a>';

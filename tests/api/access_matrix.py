@@ -368,7 +368,7 @@ EVENT_CASES: list[RouteCase] = [
                    ok_status=422, body=lambda caller, world: {"content_base64": ""}),
     # the world's events have no photo (404 where the event is reachable)
     EventRouteCase("GET", "/api/events/{event_id}/photos/{photo_uid}", PERSONAL,
-                   objects="events", ok_status=404),
+                   objects="events", ok_status=404, query=PURPOSE),
     # the own resident already holds the world's permit (409 where reachable); issuing for
     # real is tests/gis/test_permits.py's
     EventRouteCase("POST", "/api/permits", PERSONAL, ok_status=409,

@@ -53,6 +53,18 @@ def test_an_event_through_every_step_over_http(
     assert photo.status_code == 201, photo.text
     read = client.get(f"/api/events/{event['id']}/photos/{photo.json()['uid']}", headers=token)
     assert (read.content, read.headers["content-type"]) == (PNG, "image/png")
+    # police state a purpose for a photo (it may show people and their homes), as for the event
+    police = bearer(login(client, world.users[Role.POLICE]))
+    photo_url = f"/api/events/{event['id']}/photos/{photo.json()['uid']}"
+    unstated = client.get(photo_url, headers=police)
+    assert unstated.status_code == 422 and unstated.json()["detail"][0]["loc"] == ["purpose"]
+    stated = client.get(photo_url, params={"purpose": "A4403052026050001"}, headers=police)
+    assert stated.status_code == 200 and stated.content == PNG
+    purposes = db.execute(text(
+        "SELECT outcome, purpose FROM audit_log WHERE id > :id AND action = 'events.photo_read' "
+        "AND role = 'police' ORDER BY id"), {"id": start}).all()  # fmt: skip
+    assert [tuple(row) for row in purposes] == [("denied", None), ("ok", "A4403052026050001")]
+    token = bearer(login(client, world.users[Role.OFFICER]))
     for body in ({"status": "checked", "note": "现场核查"}, {"status": "closed", "note": "结案"}):
         assert client.post(url, headers=token, json=body).status_code == 200
     final = client.get(f"/api/events/{event['id']}", headers=token).json()
@@ -61,8 +73,8 @@ def test_an_event_through_every_step_over_http(
     assert final["closed_at"] is not None and len(final["photos"]) == 1
     assert _audit_actions(db, start) == [
         "events.report", "events.step", "events.step", "events.step",
-        "events.step", "events.photo", "events.photo_read", "events.step", "events.step",
-        "events.read",
+        "events.step", "events.photo", "events.photo_read", "auth.login", "events.photo_read",
+        "events.photo_read", "auth.login", "events.step", "events.step", "events.read",
     ]  # fmt: skip
     # the refused close left an audit row of its own (failed), and nothing else changed
     failed = db.execute(text(

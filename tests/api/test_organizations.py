@@ -173,7 +173,15 @@ def test_the_roster_of_a_grid_or_a_building_a_page_at_a_time(
     assert far_building.json()["detail"][0]["loc"][-1] == "building"
     admin = login(client, world.users[Role.ADMIN])
     client.cookies.clear()
-    assert "测试单位far" in [item["name"] for item in roster(admin)["items"]]
+    listed = roster(admin)["items"]
+    assert "测试单位far" in [item["name"] for item in listed]
+    # a page after an organization out of scope answers as after one that does not exist
+    far = next(item["uid"] for item in listed if item["name"] == "测试单位far")
+    for unknown in (far, "00000000-0000-4000-8000-000000000000"):
+        after_it = client.get("/api/organizations", params={"after": unknown},
+                              headers=bearer(officer))  # fmt: skip
+        assert after_it.status_code == 404, after_it.text
+        assert after_it.json()["detail"][0]["msg"] == f"no organization {unknown}"
     # a past date counts the employees of that date
     before = roster(officer, at="2023-06-01")
     assert next(i for i in before["items"] if i["name"] == "测试单位own")["employees"] == 0

@@ -106,6 +106,8 @@ def test_a_planners_open_events_hide_when_their_kinds_would_give_a_hidden_one_aw
         "open_events": None,
         "households": 40,
     }
-    two_hidden = {"safety": 8, "dispute": 5, "other": None, "public_order": None}  # 8 hide
+    two_hidden = {"safety": 8, "dispute": 6, "other": None, "public_order": None}  # 7: 3 + 4
     assert _open_events_weighed(counts, 21, two_hidden, suppress=True) == counts
+    pinned = {"safety": 8, "dispute": 5, "other": None, "public_order": None}  # 8: 4 and 4
+    assert _open_events_weighed(counts, 21, pinned, suppress=True)["open_events"] is None
     assert _open_events_weighed(counts, 21, kinds, suppress=False) == counts

@@ -190,4 +190,9 @@ def test_unknown_regions_impossible_dates_and_foreign_records_are_refused_storin
         InvalidInput, match=r"outflow.records.0.hukou_division: 310101000000 is not in the outflow"
     ):
         reconcile(good.model_copy(update={"records": [foreign]}))
+    # a number twice: which records, never the number (a 422 never echoes personal data)
+    with pytest.raises(InvalidInput) as twice:
+        reconcile(good.model_copy(update={"records": [_record(number), _record(number)]}))
+    assert str(twice.value) == "outflow.records.1.citizen_id: listed twice: records 0 and 1"
+    assert number not in str(twice.value)
     assert db.scalar(select(func.count()).select_from(ExchangeBatch)) == batches

@@ -4,9 +4,13 @@ denominator, nor through a total beside the parts it sums (DESIGN §8)."""
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from gis.access.masking import shown_total
+from gis.dashboard.service import COUNT_KEYS, _shown_counts
+from gis.grids.impact import diff_of
+from gis.grids.schemas import Indicators, suppressed_stats
 from gis.people.quality import report_from_counts, summed_report
 
 ON = date(2026, 6, 1)
@@ -65,3 +69,49 @@ def test_a_summed_report_hides_what_its_parts_would_give_away() -> None:
     # with the admin's figures nothing is hidden
     exact = report_from_counts(total, kind="grids", on=ON, suppress=False)
     assert exact.resident_count == 203 and exact.accuracy.numerator == 153
+
+
+def test_hidden_parts_adding_up_to_as_little_or_as_much_as_they_can_hide_the_total() -> None:
+    # a hidden part is 1 to 4: two adding up to 8 are 4 each, two adding up to 2 are 1 each
+    assert shown_total(208, [None, None, 200]) is None
+    assert shown_total(202, [None, None, 200]) is None
+    assert shown_total(8, [None, None]) is None  # 8 open events, two kinds hidden: 4 and 4
+    assert shown_total(206, [None, None, 200]) == 206  # 2+4, 3+3 or 4+2: neither is known
+    assert shown_total(11, [None, None, None]) == 11
+
+
+def test_the_floating_count_is_hidden_when_those_not_floating_are_few() -> None:
+    def stats(residents: int, floating: int) -> Any:
+        return suppressed_stats(code="g", on="2026-06-01", notes=[], officers=1, grid_class=None,
+                                indicators=Indicators(resident_count=residents,
+                                                      floating_count=floating))  # fmt: skip
+
+    # 31 floating of 32 residents: 1 is not floating
+    assert (stats(32, 31).floating_count, stats(32, 31).floating_share) == (None, None)
+    assert stats(32, 31).resident_count == 32
+    assert (stats(40, 20).floating_count, stats(40, 20).floating_share) == (20, 0.5)
+    assert (stats(40, 0).floating_count, stats(40, 0).floating_share) == (0, 0.0)
+    assert (stats(0, 0).floating_count, stats(0, 0).floating_share) == (0, 0.0)
+    assert (stats(40, 3).floating_count, stats(40, 3).floating_share) == (None, None)
+    # the dashboard's grid rows follow the same rule
+    base = dict.fromkeys(COUNT_KEYS, 10)
+    shown = _shown_counts(base | {"resident_count": 32, "floating_count": 31}, suppress=True)
+    assert (shown["resident_count"], shown["floating_count"]) == (32, None)
+    exact = _shown_counts(base | {"resident_count": 32, "floating_count": 31}, suppress=False)
+    assert exact["floating_count"] == 31
+
+
+def test_a_plan_s_moved_totals_hide_what_the_grids_beside_them_would_give_away() -> None:
+    plan = SimpleNamespace(base_versions={})
+
+    def diff(moved: list[int], *, hide: bool = True) -> Any:
+        return diff_of(plan, refs=["#1", "#2"], codes=[None, None],  # type: ignore[arg-type]
+                       is_changed=[True, True], hide=hide,
+                       moved={"moved_buildings": [1, 1], "moved_households": moved,
+                              "moved_residents": moved})  # fmt: skip
+
+    # one grid shows 32 moved, the other is hidden: 35 beside them says it moved 3
+    assert diff([3, 32]).resident_count_moved is None
+    assert diff([3, 32], hide=False).resident_count_moved == 35
+    assert diff([0, 32]).resident_count_moved == 32
+    assert diff([1, 1]).buildings_moved is None
