@@ -25,6 +25,10 @@ MAX_UNIT = 99_999
 """The last unit (house) number of a building (5 digits)."""
 STRUCTURE_CLASSES = {1: "permanent building", 2: "temporary or simple structure", 3: "other"}
 _SEPARATORS = re.compile(r"[\s\-]")
+_FULL_WIDTH = str.maketrans(
+    {**{chr(0xFF10 + n): str(n) for n in range(10)}, "Ｘ": "X", "ｘ": "x", "－": "-", "\u3000": " "}
+)
+CODE_GROUPS = (12, 1, 6, 5, 1)
 # weights 2^(24-i) mod 11 of the 24 positions, as ISO 7064 MOD 11-2 defines them
 _WEIGHTS = np.array([pow(2, 24 - i, 11) for i in range(24)], dtype=np.int64)
 
@@ -84,7 +88,7 @@ def format_code(*, community_code: str, structure_class: int, seq: int, unit: in
     >>> format_code(community_code="440305007003", structure_class=1, seq=123)
     '4403050070031000123000009'
     """
-    if not (len(community_code) == 12 and community_code.isdigit()):
+    if not (len(community_code) == 12 and is_ascii_digits(community_code)):
         raise InvalidInput("a community code has 12 digits", field="community_code")
     if structure_class not in STRUCTURE_CLASSES:
         raise InvalidInput("structure class is 1, 2 or 3", field="structure_class")
@@ -127,11 +131,42 @@ def format_codes(
     return chars.view("S25").ravel().astype("U25")
 
 
+def is_ascii_digits(text: str) -> bool:
+    """Only the digits 0-9 (``str.isdigit`` also takes full-width, Arabic-Indic, superscript
+    digits, which ``int`` may not read).
+
+    >>> is_ascii_digits("440305"), is_ascii_digits("４４０３０５"), is_ascii_digits("2²")
+    (True, False, False)
+    """
+    return text.isascii() and text.isdigit()
+
+
 def normalise_code(text: str, *, field: str = "code") -> str:
-    """Strip separators (``-``, spaces) and upper-case a trailing ``x``."""
+    """Strip separators (``-``, spaces) and upper-case a trailing ``x``; full-width digits,
+    ``Ｘ``, ``－`` and the ideographic space (a Chinese input method's) read as their ASCII forms.
+
+    >>> normalise_code("４４０３０５ ００７－００３")
+    '440305007003'
+    """
     if "\x00" in text:
         raise InvalidInput("the code contains a NUL byte", field=field)
-    return _SEPARATORS.sub("", text).upper()
+    return _SEPARATORS.sub("", text.translate(_FULL_WIDTH)).upper()
+
+
+def _check_grouping(text: str, *, field: str) -> None:
+    """A code written in groups has them as printed: 12-1-6-5-1 (community, structure class,
+    building, unit, check); a group of another length is a digit typed in the wrong place."""
+    groups = _SEPARATORS.split(text.translate(_FULL_WIDTH).strip())
+    if len(groups) == 1 or all(len(group) <= 1 for group in groups):
+        return  # not grouped (or spaced out digit by digit)
+    lengths = [len(group) for group in groups if group]
+    if lengths != list(CODE_GROUPS):
+        written = "-".join(str(n) for n in lengths)
+        raise InvalidInput(
+            f"grouped as {written} characters; a grouped code is 12-1-6-5-1 "
+            "(community, structure class, building, unit, check)",
+            field=field,
+        )
 
 
 def parse_code(text: str, *, field: str = "code") -> HouseCode:
@@ -144,14 +179,15 @@ def parse_code(text: str, *, field: str = "code") -> HouseCode:
     123
     """
     code = normalise_code(text, field=field)
+    _check_grouping(text, field=field)
     if len(code) != CODE_LENGTH:
         raise InvalidInput(
             f"a house code has {CODE_LENGTH} characters, got {len(code)}", field=field
         )
     body, check = code[:24], code[24]
-    if not body.isdigit():
-        position = next(i for i, char in enumerate(body) if not char.isdigit()) + 1
-        raise InvalidInput(f"position {position} must be a digit", field=field)
+    if not is_ascii_digits(body):
+        position = next(i for i, char in enumerate(body) if not is_ascii_digits(char)) + 1
+        raise InvalidInput(f"position {position} must be a digit 0-9", field=field)
     if check not in "0123456789X":
         raise InvalidInput("the check character must be 0-9 or X", field=field)
     structure_class = int(body[12])
@@ -188,7 +224,7 @@ def format_grid_code(*, community_code: str, seq: int) -> str:
     >>> format_grid_code(community_code="440305005001", seq=7)
     '440305005001007'
     """
-    if not (len(community_code) == 12 and community_code.isdigit()):
+    if not (len(community_code) == 12 and is_ascii_digits(community_code)):
         raise InvalidInput("a community code has 12 digits", field="community_code")
     if not 1 <= seq <= 999:
         raise InvalidInput("grid sequence is 1…999", field="seq")
@@ -202,7 +238,7 @@ def parse_grid_code(text: str, *, field: str = "code") -> str:
     '440305005001007'
     """
     code = normalise_code(text, field=field)
-    if len(code) != GRID_CODE_LENGTH or not code.isdigit():
+    if len(code) != GRID_CODE_LENGTH or not is_ascii_digits(code):
         raise InvalidInput(f"a grid code has {GRID_CODE_LENGTH} digits", field=field)
     if code.endswith("000"):
         raise InvalidInput("the grid sequence (positions 13-15) cannot be 000", field=field)

@@ -78,6 +78,13 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         r"wrong check character '(.)' \(expected '(.)'\): the code is mistyped",
         "校验位{1}不对（应为{2}）：编码输错了",
     ),
+    (r"a house code has (\d+) characters, got (\d+)", "房屋编码应为{1}位，实为{2}位"),
+    (r"position (\d+) must be a digit 0-9", "第{1}位必须是数字0-9"),
+    (
+        r"grouped as ([\d-]+) characters; a grouped code is 12-1-6-5-1 \(community, structure "
+        r"class, building, unit, check\)",
+        "分段为{1}位；分段书写的编码应为12-1-6-5-1位（社区、结构类别、楼栋、单元、校验位）",
+    ),
     (r"may not be cleared", "不能清空"),
     (
         r"an overseas resident \(passport\) and a citizen \(ID number\) are different "

@@ -6,6 +6,7 @@ SQL, so that an object outside the scope is indistinguishable from a missing one
 
     from gis.access.scope import Scope
     from gis.buildings.models import Building
+from gis.codes import is_ascii_digits
 
     def select_building(session: Session, *, code: str, scope: Scope) -> Building | None:
         statement = select(Building).where(Building.code == code, scope.buildings_clause())
@@ -40,6 +41,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from gis.audit.schemas import Actor
 from gis.buildings.models import Building
+from gis.codes import is_ascii_digits
 from gis.errors import Forbidden, InvalidInput
 from gis.grids.models import Grid
 from gis.houses.models import House
@@ -61,7 +63,7 @@ def division_prefix(code: str) -> str:
     >>> division_prefix("440300000000"), division_prefix("440305007003")
     ('4403', '440305007003')
     """
-    if len(code) != 12 or not code.isdigit():
+    if len(code) != 12 or not is_ascii_digits(code):
         raise ValueError(f"{code!r} is not a 12-digit division code")
     for digits in LEVEL_DIGITS:
         if set(code[digits:]) <= {"0"}:

@@ -114,6 +114,11 @@ def test_bad_and_unknown_codes(nanshan: int, client: TestClient) -> None:
     assert response.status_code == 422
     assert "check character" in response.json()["detail"][0]["msg"]
     assert client.get("/api/buildings/123").status_code == 422
+    superscript = client.get(f"/api/buildings/{code[:23]}²{code[24]}")  # was a 500
+    assert superscript.status_code == 422
+    assert superscript.json()["detail"][0]["msg"] == "position 24 must be a digit 0-9"
+    full_width = code.translate({ord(c): 0xFF10 + int(c) for c in "0123456789"})
+    assert client.get(f"/api/buildings/{full_width}").json()["id"] == code
     for cursor in ("zzz", "'; drop", code[:-1]):  # was an empty last page, or the first again
         refused = client.get("/api/buildings", params={"after": cursor})
         assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["after"]

@@ -41,6 +41,25 @@ def test_grouped_and_lower_case_input_is_accepted() -> None:
     assert parse_code(f" {group_code(CODE)} ").seq == 123
 
 
+def test_full_width_digits_are_read_and_other_digits_refused() -> None:
+    """A Chinese input method types ４４０３…; ``str.isdigit`` also passes ² and ٤, which
+    ``int`` or the check-character library cannot read (a 500 over HTTP)."""
+    full_width = CODE.translate({ord(c): 0xFF10 + int(c) for c in "0123456789"})
+    assert parse_code(full_width).code == CODE
+    assert parse_code(group_code(CODE).replace("-", "－")).code == CODE
+    for odd in ("²", "٤", "४"):
+        with pytest.raises(InvalidInput, match="position 24 must be a digit 0-9"):
+            parse_code(CODE[:23] + odd + CODE[24])
+
+
+def test_a_grouped_code_has_its_groups_where_they_are_printed() -> None:
+    misgrouped = f"{CODE[:11]}-{CODE[11:13]}-{CODE[13:19]}-{CODE[19:24]}-{CODE[24]}"
+    with pytest.raises(InvalidInput, match="grouped as 11-2-6-5-1 characters"):
+        parse_code(misgrouped)
+    assert parse_code(group_code(CODE).replace("-", "--")).code == CODE  # doubled: still 12-1-6-5-1
+    assert parse_code(" ".join(CODE)).code == CODE  # digit by digit
+
+
 def test_every_single_mistyped_digit_is_caught() -> None:
     for position in range(24):
         for digit in "0123456789":

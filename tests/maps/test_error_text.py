@@ -104,6 +104,9 @@ def real_messages() -> list[str]:
     ]  # fmt: skip
     messages += [
         _refusal(lambda: parse_code(WRONG_CODE, field="house_code")),
+        _refusal(lambda: parse_code(WRONG_CODE[:-2], field="house_code")),
+        _refusal(lambda: parse_code(WRONG_CODE[:23] + "²" + WRONG_CODE[24], field="house_code")),
+        _refusal(lambda: parse_code(f"{WRONG_CODE[:11]}-{WRONG_CODE[11:]}", field="house_code")),
     ]
     # as gis.people.service words a refused registration, move or departure
     own = describe_period(make_period(date(2024, 1, 1), None))
