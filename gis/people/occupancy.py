@@ -221,6 +221,8 @@ def checked_polygon(geojson: dict[str, Any], crs: SourceCrs) -> Polygon | MultiP
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError):
         # OverflowError: a JSON integer too large for a float (Python's json reads any length)
         raise InvalidGeometry("not a valid GeoJSON polygon", field="polygon") from None
+    except shapely.errors.GEOSException as error:  # a ring not closed (a NaN never equals)
+        raise InvalidGeometry(f"not a valid GeoJSON polygon: {error}", field="polygon") from None
     vertices = int(shapely.get_num_coordinates(geometry))
     if vertices > MAX_POLYGON_VERTICES:
         raise InvalidGeometry(
