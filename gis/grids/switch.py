@@ -24,6 +24,7 @@ from typing import Any
 import shapely
 
 from gis.buildings.models import LineageEvent
+from gis.clock import checked_date
 from gis.codes import format_grid_code
 from gis.errors import Conflict
 from gis.grids import queries
@@ -74,7 +75,9 @@ def switch_grids(
     plan_id: int | None = None,
     batch_id: int | None = None,
 ) -> SwitchResult:
-    """Replace the open grids of ``communities`` by ``grids`` from ``effective`` on."""
+    """Replace the open grids of ``communities`` by ``grids`` from ``effective`` on (a date
+    within 1900-2100: a version from 9999 would leave no later date to change them on)."""
+    checked_date(effective, field="effective_date")
     for district in sorted({code[:6] for code in communities}):
         queries.lock_district(session, district_code=district)
     live = {

@@ -49,6 +49,10 @@ def test_grid_commands(external_url: str, tmp_path: Path) -> None:  # noqa: F811
     assert " at 113.819" in refused.stdout
 
     good = grid_file(tmp_path / "grids.geojson", [NW, NE, SW, SE, east])
+    # a version from 9999 would leave no later date to change the grids on
+    far = run("import", "grids", str(good), "--valid-from", "9999-12-31", env=env)
+    assert far.returncode == 1
+    assert far.stderr == "error: --valid-from: 9999-12-31 is outside 1900-01-01…2100-12-31\n"
     imported = run("import", "grids", str(good), "--valid-from", "2025-01-01", env=env)
     assert imported.returncode == 0, imported.stderr
     assert "grids: 5 read, 5 added, 0 changed, 0 unchanged, 0 retired" in imported.stdout
