@@ -45,7 +45,8 @@ METRES_PER_DEGREE = 111_320.0
 def row_problems(
     batch: FootprintBatch, geoms: npt.NDArray[Any], rows: npt.NDArray[np.int64]
 ) -> dict[int, str]:
-    """Why rows whose polygons passed (``geoms`` in EPSG:4490) are still no building: a
+    """Why rows whose polygons passed (``geoms`` in EPSG:4490) are still no building: what the
+    reading found (a height or floors that are no positive number, a source id too long), a
     structure class other than 1, 2 or 3, a height or a floor count no building has, a footprint
     under 1 m², or the same footprint as an earlier row of the batch (it would get a second
     code)."""
@@ -60,7 +61,9 @@ def row_problems(
     keys = shapely.to_wkb(shapely.normalize(rounded))
     seen: dict[bytes, int] = {}
     for position, i in enumerate(rows.tolist()):
-        if batch.structure_classes[i] == 0:
+        if i in batch.problems:
+            problems[i] = batch.problems[i]
+        elif batch.structure_classes[i] == 0:
             problems[i] = "structure_class is not 1, 2 or 3"
         elif batch.heights_m[i] > MAX_HEIGHT_M:
             problems[i] = f"height_m {batch.heights_m[i]:g} is more than {MAX_HEIGHT_M:g} m"

@@ -3,8 +3,9 @@ in batches, with their CRS, source ids and heights."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ ID_FIELDS = ("source_id", "osm_id", "osm_way_id", "id", "objectid", "fid")
 HEIGHT_FIELDS = ("height_m", "height")
 LEVELS_FIELDS = ("floors", "building:levels", "levels")
 # OSM building=* values that are not permanent buildings (DESIGN §5, position 13)
+MAX_SOURCE_ID = 100  # buildings.source_id
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 TEMPORARY_KINDS = {"construction", "shed", "hut", "cabin", "temporary", "static_caravan"}
 OTHER_KINDS = {"container", "kiosk", "roof", "carport", "ruins"}
 
@@ -46,18 +49,24 @@ class FootprintBatch:
     heights_m: npt.NDArray[np.float64]
     floors: npt.NDArray[np.float64]
     structure_classes: npt.NDArray[np.int64]
+    # why a row's attributes are no building's (by position in the batch): refused by the import
+    problems: dict[int, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def take(self, index: npt.NDArray[np.int64]) -> FootprintBatch:
+        positions = index.tolist()
         return FootprintBatch(
             rows=self.rows[index],
-            source_ids=[self.source_ids[i] for i in index.tolist()],
+            source_ids=[self.source_ids[i] for i in positions],
             geoms=self.geoms[index],
             heights_m=self.heights_m[index],
             floors=self.floors[index],
             structure_classes=self.structure_classes[index],
+            problems={
+                new: self.problems[old] for new, old in enumerate(positions) if old in self.problems
+            },
         )
 
 
@@ -93,13 +102,17 @@ def read_batches(source: FootprintSource, *, batch_size: int) -> Iterator[Footpr
             wkb = table.pop(geometry_name, None)
             if wkb is None:
                 raise InvalidInput(f"{source.path.name} has no geometry column", field="FILE")
+            problems: dict[int, str] = {}
+            # OSM tags are free text ("3;4", "approx. 10"): what is not a number is left out
+            strict = None if source.is_osm else problems
             yield FootprintBatch(
                 rows=np.arange(row + 1, row + count + 1, dtype=np.int64),
-                source_ids=_source_ids(table, count),
+                source_ids=_source_ids(table, count, problems),
                 geoms=_geometries(wkb),
-                heights_m=_numbers(table, HEIGHT_FIELDS, count),
-                floors=_numbers(table, LEVELS_FIELDS, count),
+                heights_m=_numbers(table, HEIGHT_FIELDS, count, strict),
+                floors=_numbers(table, LEVELS_FIELDS, count, strict),
                 structure_classes=_structure_classes(table, count),
+                problems=problems,
             )
             row += count
 
@@ -119,7 +132,22 @@ def _next_batch(batches: Iterator[Any], *, source: FootprintSource, after: int) 
         ) from None
 
 
-def _source_ids(table: dict[str, list[Any]], count: int) -> list[str | None]:
+def _source_ids(
+    table: dict[str, list[Any]], count: int, problems: dict[int, str]
+) -> list[str | None]:
+    """Each row's id in the file (its first id column; OSM: ``w``/``r`` and the number), one
+    longer than the column holds noted in ``problems`` (cut, it would name another row)."""
+    ids = _raw_source_ids(table, count)
+    for i, value in enumerate(ids):
+        if value is not None and len(value) > MAX_SOURCE_ID:
+            problems.setdefault(
+                i, f"source id of {len(value):,} characters: at most {MAX_SOURCE_ID}"
+            )
+            ids[i] = value[:MAX_SOURCE_ID]
+    return ids
+
+
+def _raw_source_ids(table: dict[str, list[Any]], count: int) -> list[str | None]:
     for name in ID_FIELDS:
         if name in table:
             values = table[name]
@@ -130,23 +158,40 @@ def _source_ids(table: dict[str, list[Any]], count: int) -> list[str | None]:
                     f"r{rel}" if rel is not None else (f"w{way}" if way is not None else None)
                     for rel, way in zip(table["osm_id"], table["osm_way_id"], strict=True)
                 ]
-            return [None if value is None else str(value)[:100] for value in values]
+            return [None if value is None else str(value) for value in values]
     return [None] * count
 
 
 def _numbers(
-    table: dict[str, list[Any]], names: tuple[str, ...], count: int
+    table: dict[str, list[Any]],
+    names: tuple[str, ...],
+    count: int,
+    problems: dict[int, str] | None,
 ) -> npt.NDArray[np.float64]:
+    """The first of the ``names`` columns as positive numbers; blank or 0 is unknown (NaN).
+    Anything else that is not a positive number (text, ``1_0``, ``inf``, a negative) is noted
+    in ``problems`` (``None``: left out silently, for OSM's free-text tags)."""
     for name in names:
         if name in table:
-            values = []
-            for value in table[name]:
-                try:
-                    values.append(float(value) if value is not None else np.nan)
-                except (TypeError, ValueError):
-                    values.append(np.nan)
-            result = np.asarray(values, dtype=np.float64)
-            result[~np.isfinite(result) | (result <= 0)] = np.nan
+            result = np.full(count, np.nan)
+            for i, value in enumerate(table[name]):
+                if value is None:
+                    continue
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    if value != value or value == 0:  # NaN in a numeric column: blank
+                        continue
+                    number = float(value)
+                else:
+                    text = str(value).strip()
+                    if not text:
+                        continue
+                    number = float(text) if _NUMBER.fullmatch(text) else np.nan
+                    if number == 0:
+                        continue
+                if np.isfinite(number) and number > 0:
+                    result[i] = number
+                elif problems is not None:
+                    problems.setdefault(i, f"{name} {str(value)[:40]!r} is not a positive number")
             return result
     return np.full(count, np.nan)
 

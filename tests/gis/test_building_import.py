@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -213,6 +214,46 @@ def test_bad_rows_are_rejected_with_reasons(
     assert reasons["storeys"] == "floors 32767 is more than 200"
     assert reasons["twice"] == "the same footprint as row 1"  # would have had two codes
     assert reasons["speck"].endswith("m², under 1 m²")
+
+
+def test_attributes_that_are_no_number_are_refused_not_dropped(
+    factory: sessionmaker[Session], db: Session, tmp_path: Path, test_community: str
+) -> None:
+    """A height of "tall", -3 floors or "1_0" (which Python's float reads as 10) were stored as
+    unknown or as a number the file never said; a source id of 5,000 characters was cut to
+    100 (it would name another row). 0 or blank is unknown, as before."""
+    rows = {
+        "tall": {"height_m": "tall"},
+        "below": {"floors": -3},
+        "under": {"height_m": "1_0"},
+        "nan": {"height_m": "nan"},
+        "x" * 5000: {},
+        "zero": {"height_m": "0", "floors": ""},
+        "fine": {"height_m": " 12.5 ", "floors": "4"},
+    }
+    features = [
+        {"type": "Feature", "properties": {"source_id": key, **props},
+         "geometry": shapely.geometry.mapping(
+             shapely.box(9.5 + i * 0.001, 47.2, 9.5002 + i * 0.001, 47.2002))}
+        for i, (key, props) in enumerate(rows.items())
+    ]  # fmt: skip
+    path = tmp_path / "attributes.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    summary = run(factory, path, tmp_path, community=test_community)
+    reasons = {(r.source_id or "")[:10]: r.reason for r in summary.rejections}
+    assert reasons == {
+        "tall": "height_m 'tall' is not a positive number",
+        "below": "floors '-3' is not a positive number",
+        "under": "height_m '1_0' is not a positive number",
+        "nan": "height_m 'nan' is not a positive number",
+        "x" * 10: "source id of 5,000 characters: at most 100",
+    }
+    stored = db.execute(
+        select(Building.source_id, Building.height_m, Building.floors).where(
+            Building.source_id.in_(["zero", "fine"])
+        )
+    ).all()
+    assert sorted(tuple(row) for row in stored) == [("fine", 12.5, 4), ("zero", None, None)]
 
 
 @pytest.mark.usefixtures("nanshan_communities")
