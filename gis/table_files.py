@@ -104,10 +104,16 @@ def xlsx_records(path: Path, *, field: str = "FILE") -> Iterator[tuple[int, tupl
         message = f"{path.name} is not a readable .xlsx workbook ({error or type(error).__name__})"
         raise InvalidInput(message, field=field) from None
     number = 0
+    formulas = None
     try:
         if not book.worksheets:
             raise InvalidInput(f"{path.name} has no worksheet", field=field)
+        if _has_formulas(path):  # their saved values are read; a formula never computed has none
+            formulas = load_workbook(path, read_only=True, data_only=False)
+            written = formulas.worksheets[0].iter_rows(values_only=True)
         for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            if formulas is not None:
+                _refuse_unsaved_formula(path.name, number, values, next(written, ()), field)
             yield number, values
     except damaged as error:
         message = (
@@ -117,3 +123,33 @@ def xlsx_records(path: Path, *, field: str = "FILE") -> Iterator[tuple[int, tupl
         raise InvalidInput(message, field=field) from None
     finally:
         book.close()
+        if formulas is not None:
+            formulas.close()
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the workbook holds a formula (an ``<f>`` element)."""
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with archive.open(name) as part:
+                    tail = b""
+                    while chunk := part.read(1 << 20):
+                        if b"<f>" in tail + chunk or b"<f " in tail + chunk:
+                            return True
+                        tail = chunk[-3:]
+    return False
+
+
+def _refuse_unsaved_formula(
+    name: str, number: int, values: tuple[Any, ...], written: tuple[Any, ...], field: str
+) -> None:
+    """A formula whose value was never saved (the workbook was written by a program that does
+    not compute them) reads as an empty cell: refused rather than imported as empty."""
+    for column, (value, formula) in enumerate(zip(values, written, strict=False), start=1):
+        if value is None and isinstance(formula, str) and formula.startswith("="):
+            raise InvalidInput(
+                f"{name} line {number}, column {column}: the formula {formula[:40]} has no saved "
+                "value (open the workbook in a spreadsheet program and save it, or paste values)",
+                field=field,
+            )

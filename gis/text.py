@@ -10,16 +10,35 @@ Multi-line notes are left alone (their length is their only limit).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from pydantic import AfterValidator
 
 LINE_BREAKS = frozenset("\u2028\u2029")  # line and paragraph separators (category Zl, Zp)
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""A number as a file writes one: Python's ``float`` also reads ``1_000``, ``inf``, ``nan`` and
+full-width digits, which no spreadsheet or GIS program writes as a number."""
+INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def has_control_characters(value: str) -> bool:
+    """A control character (a NUL, a line break, an escape) or a bidirectional override
+    (which makes a text read differently from what it holds)."""
+    return any(
+        unicodedata.category(char) == "Cc" or char in LINE_BREAKS or char in BIDI_CONTROLS
+        for char in value
+    )
+
+
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _refuse_controls(value: str) -> str:
-    if any(unicodedata.category(char) == "Cc" or char in LINE_BREAKS for char in value):
-        raise ValueError("may not contain control characters (line breaks, tabs, escapes)")
+    if has_control_characters(value):
+        raise ValueError(
+            "may not contain control characters (line breaks, tabs, escapes, direction overrides)"
+        )
     return value
 
 

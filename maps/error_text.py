@@ -87,6 +87,10 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     ),
     (r"may not be cleared", "不能清空"),
     (
+        r"room may not contain control characters or direction overrides",
+        "房间号不能包含控制字符或文字方向控制符",
+    ),
+    (
         r"an overseas resident \(passport\) and a citizen \(ID number\) are different "
         r"registrations: void and register again",
         "境外人员（护照）与公民（身份证）是不同的登记：请作废后重新登记",
@@ -282,12 +286,13 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"is blank \(white space only\)", "不能为空（只有空白）"),
     (r"should say why in at least 2 characters", "请至少用2个字说明原因"),
     (
-        r"may not contain control characters \(line breaks, tabs, escapes\)",
-        "不能包含控制字符（换行、制表符等）",
+        r"may not contain control characters \(line breaks, tabs, escapes, direction overrides\)",
+        "不能包含控制字符（换行、制表符、文字方向控制符等）",
     ),
     # FastAPI's own (pydantic) messages for a request's shape
     (r"Field required", "必填"),
     (r"Extra inputs are not permitted", "不接受此字段"),
+    (r"Input should be a finite number", "应为有限的数值"),
     (r"String should have at most (\d+) characters?", "最多{1}个字符"),
     (r"String should have at least (\d+) characters?", "至少{1}个字符"),
     (r"Input should be a valid date.*", "应为日期（YYYY-MM-DD）"),

@@ -3,7 +3,6 @@ in batches, with their CRS, source ids and heights."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ import shapely
 
 from gis.crs import SourceCrs
 from gis.errors import InvalidInput
+from gis.text import DECIMAL
 from gis.vector_files import choose_layer, source_crs
 
 ID_FIELDS = ("source_id", "osm_id", "osm_way_id", "id", "objectid", "fid")
@@ -23,7 +23,6 @@ HEIGHT_FIELDS = ("height_m", "height")
 LEVELS_FIELDS = ("floors", "building:levels", "levels")
 # OSM building=* values that are not permanent buildings (DESIGN §5, position 13)
 MAX_SOURCE_ID = 100  # buildings.source_id
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 TEMPORARY_KINDS = {"construction", "shed", "hut", "cabin", "temporary", "static_caravan"}
 OTHER_KINDS = {"container", "kiosk", "roof", "carport", "ruins"}
 
@@ -185,7 +184,7 @@ def _numbers(
                     text = str(value).strip()
                     if not text:
                         continue
-                    number = float(text) if _NUMBER.fullmatch(text) else np.nan
+                    number = float(text) if DECIMAL.fullmatch(text) else np.nan
                     if number == 0:
                         continue
                 if np.isfinite(number) and number > 0:

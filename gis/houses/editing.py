@@ -41,7 +41,7 @@ def _finite_area(value: float | None) -> float | None:
 
 Floor = Annotated[int, Field(ge=-10, le=300, description="-10 … 300; 1 is the ground floor")]
 Room = Annotated[str, Field(min_length=1, max_length=20), OneLine]
-Area = Annotated[float, Field(gt=0, lt=100_000), AfterValidator(_finite_area)]
+Area = Annotated[float, Field(gt=0, lt=100_000, allow_inf_nan=False), AfterValidator(_finite_area)]
 Rooms = Annotated[int, Field(ge=1, le=999)]
 
 

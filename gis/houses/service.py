@@ -16,6 +16,7 @@ from gis.errors import InvalidInput
 from gis.houses import queries
 from gis.houses.models import HouseUse
 from gis.table_files import csv_records, xlsx_records
+from gis.text import DECIMAL, INTEGER, has_control_characters
 
 # Column names accepted in a house list, English and Chinese.
 COLUMNS = {
@@ -73,25 +74,27 @@ def parse_house_row(row: dict[str, str]) -> dict[str, Any]:
     if not building_code.is_building:
         raise InvalidInput("a building code ends in unit 00000", field="building_code")
     floor_text = _column(row, "floor")
-    try:
-        floor = int(floor_text) if floor_text else None
-    except ValueError:
-        raise InvalidInput(f"{floor_text!r} is not a whole number", field="floor") from None
+    if floor_text and not INTEGER.fullmatch(floor_text):  # int() also reads 1_0 as 10
+        raise InvalidInput(f"{floor_text[:40]!r} is not a whole number", field="floor")
+    floor = int(floor_text) if floor_text else None
     if floor is not None and not -10 <= floor <= 300:
         raise InvalidInput("floor must be between -10 and 300", field="floor")
     room = _column(row, "room")
-    if len(room) > 20 or "\x00" in room:
+    if len(room) > 20:
         raise InvalidInput("room is at most 20 characters", field="room")
+    if has_control_characters(room):
+        raise InvalidInput(
+            "room may not contain control characters or direction overrides", field="room"
+        )
     use_text = _column(row, "use") or "residential"
     use = USE_NAMES.get(use_text) or next((u for u in HouseUse if u.value == use_text), None)
     if use is None:
         allowed = ", ".join(u.value for u in HouseUse)
         raise InvalidInput(f"{use_text!r} is not a use ({allowed})", field="use")
     area_text = _column(row, "area_m2")
-    try:
-        area = float(area_text) if area_text else None
-    except ValueError:
-        raise InvalidInput(f"{area_text!r} is not a number", field="area_m2") from None
+    if area_text and not DECIMAL.fullmatch(area_text):  # float() also reads 1_000, inf, nan
+        raise InvalidInput(f"{area_text[:40]!r} is not a number", field="area_m2")
+    area = float(area_text) if area_text else None
     if area is not None and not (math.isfinite(area) and 0 < area < 100_000):
         raise InvalidInput("area must be above 0 and below 100,000 m²", field="area_m2")
     rented_text = _column(row, "is_rented").lower()

@@ -68,6 +68,7 @@ def test_an_added_house_takes_the_next_unit_and_a_room_names_one_house(
         ({"area_m2": -3}, "area_m2"),
         ({"use": "palace"}, "use"),
         ({"room": "a\nb"}, "room"),
+        ({"room": "\u202e12"}, "room"),  # a right-to-left override: shows as 21
         ({"colour": "red"}, "colour"),
     ):
         bad = client.post(
@@ -75,6 +76,10 @@ def test_an_added_house_takes_the_next_unit_and_a_room_names_one_house(
         )
         assert bad.status_code == 422, (payload, bad.text)
         assert bad.json()["detail"][0]["loc"][-1] == member, bad.text
+    nan = client.post(f"/api/buildings/{building}/houses", content='{"area_m2": NaN}',
+                      headers=bearer(officer) | {"content-type": "application/json"})  # fmt: skip
+    assert nan.status_code == 422 and nan.json()["detail"][0]["loc"][-1] == "area_m2"
+    assert nan.json()["detail"][0]["msg"] == "Input should be a finite number"
     assert _units(db, building) == [*before, max(before) + 1]
     # a building outside the officer's grids is missing to them
     far = client.post(

@@ -134,6 +134,52 @@ def test_a_house_list_must_have_building_codes_and_may_be_a_workbook(
     assert import_houses(db, path=workbook).imported == 1
 
 
+def test_numbers_are_read_as_a_file_writes_them_and_rooms_as_they_show(
+    db: Session, two_buildings: list[str], tmp_path: Path
+) -> None:
+    """Python's int and float read 1_0 as 10 and 1_000 as 1000; a NUL or a right-to-left
+    override in a room was refused as too long or taken."""
+    first = two_buildings[0]
+    path = tmp_path / "houses.csv"
+    path.write_text(
+        "building_code,floor,room,area_m2\n"
+        f"{first},1_0,101,45\n{first},1,102,1_000\n{first},1,103,nan\n"
+        f"{first},1,1\x0004,45\n{first},1,\u202e105,45\n{first},-2,B1,1e2\n",
+        encoding="utf-8",
+    )
+    result = import_houses(db, path=path)
+    assert result.rejected == [
+        (2, "floor: '1_0' is not a whole number"),
+        (3, "area_m2: '1_000' is not a number"),
+        (4, "area_m2: 'nan' is not a number"),
+        (5, "room: room may not contain control characters or direction overrides"),
+        (6, "room: room may not contain control characters or direction overrides"),
+    ]
+    assert db.execute(select(House.floor, House.room, House.area_m2)).one() == (-2, "B1", 100.0)
+
+
+def test_a_workbook_formula_without_a_saved_value_is_refused(
+    db: Session, two_buildings: list[str], tmp_path: Path
+) -> None:
+    """openpyxl (and other programs that do not compute) save formulas without their values,
+    which read as empty cells: the floor was imported as unknown."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["building_code", "floor", "room"])
+    sheet.append([two_buildings[0], 2, "201"])
+    sheet.append([two_buildings[0], "=1+3", "401"])
+    path = tmp_path / "formula.xlsx"
+    book.save(path)
+    with pytest.raises(InvalidInput) as refused:
+        import_houses(db, path=path)
+    assert str(refused.value) == (
+        "FILE: formula.xlsx line 3, column 2: the formula =1+3 has no saved value (open the "
+        "workbook in a spreadsheet program and save it, or paste values)"
+    )
+    assert db.scalar(select(func.count()).select_from(House)) == 0
+
+
 def test_estimated_houses(
     db: Session, two_buildings: list[str], nanshan_communities: list[str]
 ) -> None:

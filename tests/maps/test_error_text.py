@@ -194,8 +194,11 @@ def test_what_a_message_names_is_kept() -> None:
     )
     assert translate("Value error, is blank (white space only)") == "不能为空（只有空白）"
     assert (
-        translate("Value error, may not contain control characters (line breaks, tabs, escapes)")
-        == "不能包含控制字符（换行、制表符等）"
+        translate(
+            "Value error, may not contain control characters (line breaks, tabs, escapes, "
+            "direction overrides)"
+        )
+        == "不能包含控制字符（换行、制表符、文字方向控制符等）"
     )
     assert (
         translate(
