@@ -53,9 +53,23 @@ app.command("export")(exports.export)
 
 
 def main() -> None:
-    """Entry point: exit 0 on success, non-zero with a one-line reason on failure."""
+    """Entry point: exit 0 on success, non-zero with a one-line reason on failure (a command
+    line that is not understood: exit 2, one line naming the command's ``--help``)."""
     try:
-        app()
+        code = app(prog_name="gridhouse", standalone_mode=False)
+    except typer.TyperException as error:  # the command line itself (Typer's own click)
+        if type(error).__name__ == "NoArgsIsHelpError":  # ``gridhouse import``: its help
+            app([*sys.argv[1:], "--help"], prog_name="gridhouse", standalone_mode=False)
+            sys.exit(2)
+        message = " ".join(error.format_message().replace("Value error, ", "").split())
+        context = getattr(error, "ctx", None)
+        if error.exit_code == 2 and context is not None:  # a usage error
+            message += f" (see {context.command_path} --help)"
+        errors.print(f"error: {message}", markup=False)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        errors.print("error: aborted", markup=False)
+        sys.exit(1)
     except GisError as error:
         errors.print(f"error: {error}")
         sys.exit(1)
@@ -72,6 +86,8 @@ def main() -> None:
         errors.print(f"error: {describe_unexpected(error)}; run with {DEBUG_VARIABLE}=1 for the "
                      "traceback", markup=False)  # fmt: skip
         sys.exit(1)
+    if isinstance(code, int) and code:  # a command's typer.Exit(code)
+        sys.exit(code)
 
 
 def describe_invalid_option(error: ValidationError) -> str:

@@ -151,7 +151,7 @@ def test_an_unforeseen_failure_is_one_line_unless_debugging(
 ) -> None:
     from api.cli import main
 
-    def broken() -> None:
+    def broken(**options: object) -> None:
         raise IsADirectoryError(21, "Is a directory", "houses")
 
     monkeypatch.setattr(main, "app", broken)
@@ -166,6 +166,30 @@ def test_an_unforeseen_failure_is_one_line_unless_debugging(
     monkeypatch.setenv(main.DEBUG_VARIABLE, "1")
     with pytest.raises(IsADirectoryError):
         main.main()
+
+
+def test_a_command_line_not_understood_is_one_line_naming_the_help(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Typer printed a six-line box (usage, a hint, a framed message) for a wrong option."""
+    from api.cli import main
+
+    for argv, line in (
+        (["export", "nope", "--format", "shp", "--out", "x"],
+         "error: Invalid value for '--format': 'shp' is not one of 'gpkg', 'geojson', 'csv', "
+         "'xlsx'. (see gridhouse export --help)\n"),
+        (["nosuch"], "error: No such command 'nosuch'. (see gridhouse --help)\n"),
+        (["code", "check"], "error: Missing argument 'code'. (see gridhouse code check --help)\n"),
+    ):  # fmt: skip
+        monkeypatch.setattr(sys, "argv", ["gridhouse", *argv])
+        with pytest.raises(SystemExit) as exited:
+            main.main()
+        assert exited.value.code == 2
+        assert capsys.readouterr().err == line
+    monkeypatch.setattr(sys, "argv", ["gridhouse", "import"])  # a group alone: its help
+    with pytest.raises(SystemExit) as exited:
+        main.main()
+    assert exited.value.code == 2 and "import buildings" not in capsys.readouterr().err
 
 
 def test_changes_from_the_command_line_are_audited(external_url: str, tmp_path: Path) -> None:
