@@ -27,7 +27,9 @@ def run_import(
     rejects: Path | None,
     batch_size: int,
 ) -> None:
-    source = open_footprints(file, layer=layer, crs=parse_crs(crs, field="--crs") if crs else None)
+    source = open_footprints(
+        file, layer=layer, crs=parse_crs(crs, field="--crs") if crs is not None else None
+    )
     settings = get_settings()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     rejects_file = rejects or settings.data_dir / "rejects" / f"{file.stem}-{stamp}.csv"

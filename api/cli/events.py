@@ -106,7 +106,7 @@ def run_event_import(file: Path, *, crs: str | None, rejects: Path | None, batch
     settings = get_settings()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     rejects_file = rejects or settings.data_dir / "rejects" / f"events-{file.stem}-{stamp}.csv"
-    source = parse_crs(crs, field="--crs") if crs else None
+    source = parse_crs(crs, field="--crs") if crs is not None else None
     columns = (TextColumn("events"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with engine_scope() as engine, Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("rows", total=None)

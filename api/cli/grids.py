@@ -205,7 +205,7 @@ def run_grid_import(
                 valid_from=on,
                 actor=_scope().actor,
                 layer=layer,
-                crs=parse_crs(crs, field="--crs") if crs else None,
+                crs=parse_crs(crs, field="--crs") if crs is not None else None,
             )
         except TopologyViolation as refused:
             print_problems(refused.problems["features"])
@@ -228,7 +228,7 @@ def run_road_import(*, file: Path, layer: str | None, crs: str | None, replace: 
             session,
             path=file,
             layer=layer,
-            crs=parse_crs(crs, field="--crs") if crs else None,
+            crs=parse_crs(crs, field="--crs") if crs is not None else None,
             replace=replace,
         )
         audit_cli(session, "roads.import", target_codes=[file.name], row_count=result.imported)

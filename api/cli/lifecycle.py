@@ -35,7 +35,7 @@ def read_polygons(path: Path, crs: str | None, *, field: str) -> list[Any]:
     frame = pyogrio.read_dataframe(path, layer=layer)
     if len(frame) == 0:
         raise InvalidInput(f"{path.name} holds no footprint", field=field)
-    source = source_crs(path, parse_crs(crs, field="--crs") if crs else None, frame.crs)
+    source = source_crs(path, parse_crs(crs, field="--crs") if crs is not None else None, frame.crs)
     return list(transform_geometries(np.asarray(frame.geometry.values), source))
 
 

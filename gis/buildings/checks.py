@@ -15,7 +15,8 @@ import numpy.typing as npt
 import shapely
 
 from gis.buildings.reading import FootprintBatch, FootprintSource
-from gis.crs import STORAGE_SRID, transform_geometries
+from gis.crs import STORAGE_SRID, SourceCrs, transform_geometries
+from gis.errors import InvalidInput
 from gis.geometry import check_polygons, mend_conversion_artifacts
 
 
@@ -78,8 +79,22 @@ def row_problems(
     return problems
 
 
+def _refuse_degrees_in_metres(geoms: npt.NDArray[Any], crs: SourceCrs) -> None:
+    """Coordinates that all fit within ±180/±90 in a CRS of metres are degrees given the wrong
+    CRS (every footprint would be a speck near the CRS's origin): the file is refused."""
+    coords = shapely.get_coordinates(geoms)
+    if len(coords) and (np.abs(coords) <= [180, 90]).all():
+        raise InvalidInput(
+            f"the coordinates look like degrees (lon/lat), but {crs.label} is in metres: give "
+            "the file's CRS with --crs (EPSG:4326, EPSG:4490, GCJ02 or BD09)",
+            field="--crs",
+        )
+
+
 def prepare_batch(batch: FootprintBatch, *, source: FootprintSource, repair: bool) -> PreparedBatch:
     """Check the geometries in the source CRS, convert the good ones, re-check after conversion."""
+    if not source.crs.is_geographic:
+        _refuse_degrees_in_metres(batch.geoms, source.crs)
     check = check_polygons(batch.geoms, repair=repair, is_geographic=source.crs.is_geographic)
     index = np.flatnonzero(check.accepted)
     converted = check.geoms[index]

@@ -169,7 +169,7 @@ def test_an_unforeseen_failure_is_one_line_unless_debugging(
 
 
 def test_a_command_line_not_understood_is_one_line_naming_the_help(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], shared_data: Path
 ) -> None:
     """Typer printed a six-line box (usage, a hint, a framed message) for a wrong option."""
     from api.cli import main
@@ -186,6 +186,15 @@ def test_a_command_line_not_understood_is_one_line_naming_the_help(
             main.main()
         assert exited.value.code == 2
         assert capsys.readouterr().err == line
+    # an empty --crs was the file's own CRS, silently
+    empty = ["import", "buildings", str(shared_data / "liechtenstein-2013.gpkg"), "--crs", ""]
+    monkeypatch.setattr(sys, "argv", ["gridhouse", *empty])
+    with pytest.raises(SystemExit) as exited:
+        main.main()
+    assert exited.value.code == 1
+    assert capsys.readouterr().err == (
+        "error: --crs: a CRS is required (an EPSG code, GCJ02 or BD09)\n"
+    )
     monkeypatch.setattr(sys, "argv", ["gridhouse", "import"])  # a group alone: its help
     with pytest.raises(SystemExit) as exited:
         main.main()

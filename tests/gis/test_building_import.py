@@ -216,6 +216,21 @@ def test_bad_rows_are_rejected_with_reasons(
     assert reasons["speck"].endswith("m², under 1 m²")
 
 
+def test_degrees_given_a_crs_in_metres_are_refused_naming_the_option(
+    factory: sessionmaker[Session], db: Session, tmp_path: Path, test_community: str
+) -> None:
+    """Each footprint became a speck near the CRS's origin, refused as 'under 1 m²' one by
+    one, with nothing to say the CRS was wrong."""
+    path = tmp_path / "degrees.geojson"
+    path.write_text(json.dumps(shapely.geometry.mapping(shapely.box(9.5, 47.2, 9.5002, 47.2002))))
+    before = db.scalar(select(func.count()).select_from(Building))
+    with pytest.raises(InvalidInput) as refused:
+        run(factory, path, tmp_path, community=test_community, crs="EPSG:3857")
+    assert refused.value.field == "--crs"
+    assert "look like degrees (lon/lat), but EPSG:3857 is in metres" in str(refused.value)
+    assert db.scalar(select(func.count()).select_from(Building)) == before
+
+
 def test_attributes_that_are_no_number_are_refused_not_dropped(
     factory: sessionmaker[Session], db: Session, tmp_path: Path, test_community: str
 ) -> None:
