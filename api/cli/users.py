@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import cli_actor, console, errors, session_scope
+from api.cli.common import cli_actor, console, errors, options_named, session_scope
 from gis.errors import InvalidInput
 from gis.users import service
 from gis.users.credentials import totp_uri
@@ -47,7 +47,7 @@ def add(
 ) -> None:
     """Create an account."""
     password = read_password(password_stdin)
-    with session_scope() as session:
+    with session_scope() as session, options_named(JURISDICTION_OPTIONS):
         made = service.add_user(
             session,
             name=name,
@@ -89,13 +89,18 @@ def move(
 ) -> None:
     """Give an officer other grids (after a new plan, whose grids have new codes) or a police
     user another division; it counts from their next request."""
-    with session_scope() as session:
+    with session_scope() as session, options_named(JURISDICTION_OPTIONS):
         user, unknown = service.set_jurisdiction(
             session, name=name, actor=cli_actor(), grid_codes=_grid_codes(grids),
             division_code=division,
         )  # fmt: skip
     console.print(f"{user.name} ({user.role}): {','.join(user.grid_codes) or user.division_code}")
     _warn_unknown(unknown)
+
+
+JURISDICTION_OPTIONS = {"grid_codes": "--grids", "grids": "--grids",
+                        "division_code": "--division", "division": "--division"}  # fmt: skip
+"""The service's fields as this command's options, in its error messages."""
 
 
 def _grid_codes(grids: str | None) -> list[str]:

@@ -217,7 +217,10 @@ def test_users_cli_round_trip(cli: Cli) -> None:
     assert no_stdin.exception.field == "password"
     bad = cli("users", "add", "li", "--role", "police", "--password-stdin", stdin=PASSWORD)
     assert isinstance(bad.exception, InvalidInput)
-    assert str(bad.exception) == "division: a police user needs a division code"
+    assert str(bad.exception) == "--division: a police user needs a division code"
+    short = cli("users", "add", "li", "--role", "officer", "--grids", "12", "--password-stdin",
+                stdin=PASSWORD)  # fmt: skip
+    assert str(short.exception) == "--grids: '12' is not a 15-digit grid code"
     assert cli("users", "disable", "wang").exit_code == 0
     reset = cli("users", "reset", "wang", "--password-stdin", stdin="another long secret\n")
     assert reset.exit_code == 0
