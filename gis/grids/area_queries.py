@@ -88,6 +88,15 @@ class BuildingPoints:
     communities: list[str]
 
 
+def select_building_communities(session: Session, *, prefix: str) -> list[str]:
+    """The communities under a division prefix that live buildings are assigned to."""
+    statement = text(
+        "SELECT DISTINCT community_code FROM buildings "
+        "WHERE status <> 'retired' AND community_code LIKE :pattern ORDER BY 1"
+    )
+    return list(session.scalars(statement, {"pattern": f"{prefix}%"}))
+
+
 def select_building_points(session: Session, *, communities: Sequence[str]) -> BuildingPoints:
     """The live buildings whose point on surface lies in one of the communities."""
     found = BuildingPoints([], [], [], [])

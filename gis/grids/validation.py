@@ -163,11 +163,29 @@ def validate_shapes(
 def validate_live(
     session: Session, *, prefix: str, on: date, tolerances: Tolerances | None = None
 ) -> TopologyReport:
-    """The hard rules for the grid versions valid on ``on`` under a division prefix; communities
-    without any grid are not checked (they have no grids yet)."""
+    """The hard rules for the grid versions valid on ``on`` under a division prefix. A
+    community without any grid is no gap (it may have no grids yet), but its live buildings lie
+    in no grid: one problem counting them."""
     rows = queries.select_grid_rows(session, on=on, prefix=prefix)
     grids = [GridShape(row.code, row.community_code, shapely.from_wkb(row.wkb)) for row in rows]
     communities = sorted({row.community_code for row in rows})
-    return validate_shapes(
-        session, grids=grids, communities=communities, tolerances=tolerances, require_grids=False
+    points = area_queries.select_building_points(session, communities=communities)
+    report = validate_shapes(
+        session, grids=grids, communities=communities, tolerances=tolerances,
+        require_grids=False, points=points,
+    )  # fmt: skip
+    gridless = sorted(
+        set(area_queries.select_building_communities(session, prefix=prefix)) - set(communities)
     )
+    if gridless:  # their buildings, less those a gridded community's polygon holds
+        checked = set(points.codes)
+        found = area_queries.select_building_points(session, communities=gridless)
+        keep = [i for i, code in enumerate(found.codes) if code not in checked]
+        rest = area_queries.BuildingPoints(
+            [found.codes[i] for i in keep], [found.xs[i] for i in keep],
+            [found.ys[i] for i in keep], [found.communities[i] for i in keep],
+        )  # fmt: skip
+        report.problems.extend(
+            check_buildings(session, grids=[], communities=gridless, points=rest)
+        )
+    return report

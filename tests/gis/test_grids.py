@@ -14,13 +14,21 @@ from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.codes import format_code
+from gis.divisions.models import DivisionLevel
 from gis.errors import InvalidInput, TopologyViolation
 from gis.grids.importing import GridImportResult, import_grids, read_grid_file
 from gis.grids.models import Grid
 from gis.grids.queries import select_grid_lineage
 from gis.grids.service import grid_page
 from gis.grids.validation import validate_live
-from tests.grids_world import COMMUNITY_EAST, COMMUNITY_WEST, build_small_world, grid_file
+from tests.grids_world import (
+    COMMUNITY_EAST,
+    COMMUNITY_WEST,
+    add_building,
+    add_divisions,
+    build_small_world,
+    grid_file,
+)
 
 ADMIN = Scope.system("cli:test")
 START = date(2025, 1, 1)
@@ -77,6 +85,24 @@ def test_import_keeps_valid_codes_and_issues_the_rest_in_reading_order(
     }
     assert len(result.not_kept) == 2
     assert "lies in community 970101001001" in " ".join(result.not_kept)
+    assert validate_live(db, prefix="970101", on=START).errors == []
+    # buildings of a community without any grid (nor a boundary) lie in no grid: one problem
+    bare = "970101001003"
+    add_divisions(db, [(bare, DivisionLevel.VILLAGE, "970101001000")], {})
+    for seq in (1, 2):
+        add_building(
+            db,
+            community=bare,
+            seq=seq,
+            footprint=box(113.90 + seq * 0.001, 22.60, 113.9003 + seq * 0.001, 22.6003),
+        )
+    db.flush()
+    problems = validate_live(db, prefix="970101", on=START).errors
+    assert [p.message for p in problems] == [
+        f"2 buildings of community {bare} lie in no grid: it has none"
+    ]  # fmt: skip
+    db.execute(text("UPDATE buildings SET status = 'retired' WHERE community_code = :c"),
+               {"c": bare})  # fmt: skip
     assert validate_live(db, prefix="970101", on=START).errors == []
     codes = sorted(by_shape, key=lambda code: by_shape[code])
     again = _import(db, tmp_path, [NW, NE, SW, SE, EW, EE], codes, name="again.geojson")
