@@ -10,6 +10,7 @@ is skipped, so an interrupted import can be run again. Each batch is one transac
 from __future__ import annotations
 
 import csv
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,8 +65,25 @@ class _FileState:
     """What earlier rows of the file established: each ID number's name and periods."""
 
     names: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Each ID number's first name and line in the file, whatever became of that row (a row
+    refused for a bad house code still says whose the number is)."""
     periods: dict[str, list[tuple[int, object]]] = field(default_factory=dict)
     lines: dict[str, list[int]] = field(default_factory=dict)
+
+    def note(self, line: int, row: dict[str, str]) -> None:
+        """The ID number and name a row gives, before anything else of it is checked."""
+        number = _loose_id(row.get("id_number") or "")
+        if not number:
+            return
+        self.lines.setdefault(number, []).append(line)
+        name = unicodedata.normalize("NFC", row.get("name") or "").strip()
+        if name:
+            self.names.setdefault(number, (name, line))
+
+
+def _loose_id(text: str) -> str:
+    """An ID number as rows are compared by it (white space dropped, ``x`` upper-cased)."""
+    return "".join(text.split()).upper()
 
 
 def _stamp(day: date | None) -> datetime | None:
@@ -73,11 +91,12 @@ def _stamp(day: date | None) -> datetime | None:
 
 
 def _check_in_file(row: PeopleRow, state: _FileState) -> str | None:
-    """A conflict with an earlier row of the file that was kept (a rejected row conflicts with
-    nothing): the same ID number under another name, or an overlapping primary residence."""
+    """A conflict with an earlier row of the file: the same ID number under another name (any
+    row: which name is right is for the file's owner to say), or a primary residence
+    overlapping one of a kept row."""
     number = row.person.id_number
-    known = state.names.get(number)
-    if known is not None and known[0] != row.person.name:
+    known = state.names.get(_loose_id(number))
+    if known is not None and known[1] != row.line and known[0] != row.person.name:
         return f"id_number (公民身份号码): line {known[1]} gives this ID number another name"
     period = make_period(row.moved_in, row.moved_out)
     for line, other in state.periods.get(number, []):
@@ -91,9 +110,8 @@ def _check_in_file(row: PeopleRow, state: _FileState) -> str | None:
 
 
 def _remember(row: PeopleRow, state: _FileState) -> None:
-    """A kept row's name and period, for the rows after it."""
+    """A kept row's period, for the rows after it."""
     number = row.person.id_number
-    state.names.setdefault(number, (row.person.name, row.line))
     state.periods.setdefault(number, []).append(
         (row.line, make_period(row.moved_in, row.moved_out))
     )
@@ -285,12 +303,12 @@ def import_people(
     for line, row in rows:
         result.read += 1
         raw[line] = row
+        state.note(line, row)
         try:
             parsed = parse_row(line, row, today=today)
         except InvalidInput as error:
             result.rejected.append((line, str(error)))
             continue
-        state.lines.setdefault(parsed.person.id_number, []).append(line)
         pending.append(parsed)
         if len(pending) >= batch_size:
             flush_batch()

@@ -469,6 +469,27 @@ def test_a_rejected_row_blocks_no_row_after_it(
     assert list(result.duplicates.values()) == [[2, 3, 4]]
 
 
+def test_one_id_number_keeps_one_name_whatever_became_of_its_first_row(
+    factory: sessionmaker[Session], cipher: PeopleCipher, world: World, tmp_path: Path
+) -> None:
+    """The first row (refused for its house code) was forgotten: the second row's name went in
+    unnoticed, and the first row, once corrected, was refused as 'registered under another
+    name'; nor were the two reported as duplicates."""
+    number = citizen_id("110105", date(1994, 4, 4), 31)
+    own = world.objects["houses"]["own"]
+    path = _write_csv(tmp_path / "people.csv", [
+        ["甲一", number, "", "", "", "", own[:-1] + "Z", "2025-03-01", "", "", ""],
+        ["甲二", number.lower(), "", "", "", "", own, "2025-03-01", "", "", ""],
+    ])  # fmt: skip
+    result = _run(factory, cipher, path, tmp_path)
+    assert result.imported == 0
+    assert [line for line, _ in result.rejected] == [2, 3]
+    assert result.rejected[1] == (
+        3, "id_number (公民身份号码): line 2 gives this ID number another name"
+    )  # fmt: skip
+    assert list(result.duplicates.values()) == [[2, 3]]
+
+
 def test_a_voided_residence_is_not_imported_again_and_its_person_is_renewed(
     factory: sessionmaker[Session], db: Session, cipher: PeopleCipher, world: World, tmp_path: Path
 ) -> None:
