@@ -205,8 +205,8 @@ def reconcile_command(
                                       ("--to", period_to)) if value]  # fmt: skip
     if suffix != ".csv" and given:
         raise InvalidInput(
-            f"{', '.join(given)}: for CSV files only; a JSON file names its region and period "
-            "itself (they would be ignored)",
+            f"for CSV files only; a JSON file names its region and period itself ("
+            f"{', '.join(given)} would be ignored)",
             field=given[0],
         )
     outflow = exchange.read_exchange_file(
