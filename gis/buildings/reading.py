@@ -11,11 +11,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyogrio
-import shapely
 
 from gis.crs import SourceCrs
 from gis.errors import InvalidInput
-from gis.vector_files import choose_layer, source_crs
+from gis.vector_files import choose_layer, read_geometries, source_crs
 
 ID_FIELDS = ("source_id", "osm_id", "osm_way_id", "id", "objectid", "fid")
 HEIGHT_FIELDS = ("height_m", "height")
@@ -95,8 +94,8 @@ def read_batches(source: FootprintSource, *, batch_size: int) -> Iterator[Footpr
                 raise InvalidInput(f"{source.path.name} has no geometry column", field="FILE")
             yield FootprintBatch(
                 rows=np.arange(row + 1, row + count + 1, dtype=np.int64),
-                source_ids=_source_ids(table, count),
-                geoms=_geometries(wkb),
+                source_ids=source_ids(table, count),
+                geoms=read_geometries(wkb),
                 heights_m=_numbers(table, HEIGHT_FIELDS, count),
                 floors=_numbers(table, LEVELS_FIELDS, count),
                 structure_classes=_structure_classes(table, count),
@@ -119,7 +118,8 @@ def _next_batch(batches: Iterator[Any], *, source: FootprintSource, after: int) 
         ) from None
 
 
-def _source_ids(table: dict[str, list[Any]], count: int) -> list[str | None]:
+def source_ids(table: dict[str, list[Any]], count: int) -> list[str | None]:
+    """The features' own ids (the first of :data:`ID_FIELDS` the file has), up to 100 characters."""
     for name in ID_FIELDS:
         if name in table:
             values = table[name]
@@ -177,11 +177,3 @@ def _blank(value: Any) -> bool:
     return (
         value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
     )
-
-
-def _geometries(wkb: list[Any]) -> npt.NDArray[Any]:
-    """Shapely geometries of a batch; one that cannot be read is None, and coordinates that are
-    not numbers (NaN) stay for the checks to refuse by row, without numpy's warning on the
-    terminal."""
-    with np.errstate(invalid="ignore"):
-        return np.asarray(shapely.from_wkb(wkb, on_invalid="ignore"))
