@@ -156,11 +156,13 @@ def import_roads(
     replace: Annotated[
         bool, typer.Option("--replace", help="Replace the roads loaded from this file")
     ] = False,
+    rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (CSV)")] = None,
 ) -> None:
-    """Load road centrelines (grid suggestions follow them)."""
+    """Load road centrelines (grid suggestions follow them); bad rows are rejected with their
+    reasons, the others loaded."""
     from api.cli.grids import run_road_import
 
-    run_road_import(file=file, layer=layer, crs=crs, replace=replace)
+    run_road_import(file=file, layer=layer, crs=crs, replace=replace, rejects=rejects)
 
 
 @app.command("events")

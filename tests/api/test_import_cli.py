@@ -1,8 +1,9 @@
-"""``gridhouse import divisions`` refusing bad input as a user sees it: exit status, one
+"""``gridhouse import roads|divisions`` refusing bad input as a user sees it: exit status, one
 line on stderr and no Python warning, nothing stored."""
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,9 @@ from gis import cluster
 from tests.api.test_cli import run
 from tests.databases import own_database
 from tests.gis.test_divisions import _boundary_file, _small_tables
+from tests.gis.test_roads import NANSHAN_LINE, feature, line, write_roads
+
+NANSHAN = "POLYGON((113.90 22.50, 113.96 22.50, 113.96 22.56, 113.90 22.56, 113.90 22.50))"
 
 
 @pytest.fixture
@@ -29,6 +33,59 @@ def count(env: dict[str, str], table: str) -> int:
     with psycopg.connect(env["GRIDHOUSE_DATABASE_URL"]) as conn:
         row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 - tests' own
     return int(row[0]) if row else 0
+
+
+def test_import_roads_rejects_bad_rows_and_loads_the_rest(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    roads = write_roads(
+        tmp_path / "roads.geojson",
+        [
+            feature(line(NANSHAN_LINE), highway="primary"),
+            feature(
+                {"type": "MultiLineString", "coordinates": [[[22.53, 113.92], [22.54, 113.93]]]}
+            ),
+            feature(line([[113.92, 22.53], [float("nan"), 22.54]])),
+            feature(line([[113.92, 22.53]])),
+            feature(line(NANSHAN_LINE), highway="x" * 41),
+        ],
+    )
+    # no division boundary yet: refused whole, one line, nothing stored
+    refused = run("import", "roads", str(roads), env=env)
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr == (
+        "error: FILE: no division has a boundary to check the roads against: import them first "
+        "(gridhouse import divisions PATH --boundaries FILE)\n"
+    )
+    assert count(env, "roads") == 0
+    with psycopg.connect(env["GRIDHOUSE_DATABASE_URL"]) as conn:
+        conn.execute(
+            "INSERT INTO divisions (code, name, level, rank, geom) VALUES "
+            "('970000000000', '测试省', 'province', 1, ST_Multi(ST_GeomFromText(%s, 4490)))",
+            (NANSHAN,),
+        )
+    rejects = tmp_path / "rejects.csv"
+    loaded = run("import", "roads", str(roads), "--rejects", str(rejects), env=env)
+    assert (loaded.returncode, loaded.stderr) == (0, "")  # no RuntimeWarning
+    assert loaded.stdout.splitlines() == [
+        "  rejected row 2: latitude beyond ±90° (are longitude and latitude swapped?)",
+        "  rejected row 3: coordinates are NaN or infinite",
+        "  rejected row 4: a line needs at least 2 points",
+        "  rejected row 5: highway is longer than 40 characters",
+        f"roads: 5 read, 1 loaded, 4 rejected, 0 replaced, source roads.geojson:roads "
+        f"(rejects: {rejects})",
+    ]
+    with rejects.open(encoding="utf-8") as handle:
+        assert [row[0] for row in csv.reader(handle)] == ["row", "2", "3", "4", "5"]
+    assert count(env, "roads") == 1
+
+    empty = write_roads(tmp_path / "empty.geojson", [])
+    nothing = run("import", "roads", str(empty), env=env)
+    assert (nothing.returncode, nothing.stderr) == (0, "")
+    assert (
+        nothing.stdout
+        == "roads: 0 read, 0 loaded, 0 rejected, 0 replaced, source empty.geojson:empty\n"
+    )
 
 
 def test_import_divisions_refuses_unreadable_files_before_storing_anything(
