@@ -1,12 +1,16 @@
-"""Opening vector files the same way for every import: which layer, which CRS."""
+"""Opening vector files the same way for every import: which layer, which CRS, the features."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyogrio
 import pyogrio.errors
+import shapely
 
 from gis.crs import SourceCrs, crs_from_file
 from gis.errors import CrsRequired, InvalidInput
@@ -18,15 +22,7 @@ def choose_layer(path: Path, layer: str | None, *, preferred: str) -> str:
     A missing file, an unreadable one, an unknown layer or a choice left open is refused with
     the field to fix.
     """
-    if not path.exists():
-        raise InvalidInput(f"{path} does not exist", field="FILE")
-    try:
-        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
-    except pyogrio.errors.DataSourceError as error:
-        message = f"{path.name} is not a readable vector file ({error})"
-        raise InvalidInput(message, field="FILE") from None
-    if not layers:
-        raise InvalidInput(f"{path.name} holds no layer", field="FILE")
+    layers = vector_layers(path)
     if layer is None:
         if len(layers) == 1:
             return layers[0]
@@ -52,3 +48,60 @@ def source_crs(path: Path, crs: SourceCrs | None, file_crs: Any) -> SourceCrs:
             field="--crs",
         )
     return source
+
+
+def vector_layers(path: Path, *, field: str = "FILE") -> list[str]:
+    """The layers of a vector file; a missing or unreadable file, or one with no layer, is
+    refused naming ``field`` (the option or argument that gave the path)."""
+    if not path.exists():
+        raise InvalidInput(f"{path} does not exist", field=field)
+    try:
+        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+    except pyogrio.errors.DataSourceError as error:
+        message = f"{path.name} is not a readable vector file ({_first_line(error)})"
+        raise InvalidInput(message, field=field) from None
+    if not layers:
+        raise InvalidInput(f"{path.name} holds no layer", field=field)
+    return layers
+
+
+@dataclass
+class FeatureTable:
+    """The features of one layer, in file order: attribute columns, geometries (``None`` where
+    missing or unreadable), the geometries' WKB as read (to tell why one is unreadable) and the
+    CRS the layer declares."""
+
+    columns: dict[str, list[Any]]
+    geoms: npt.NDArray[Any]
+    wkb: list[bytes | None]
+    crs: Any
+
+    def __len__(self) -> int:
+        return len(self.wkb)
+
+
+def read_features(path: Path, *, layer: str, field: str = "FILE") -> FeatureTable:
+    """Every feature of ``layer`` (GDAL's Arrow interface: a geometry GEOS cannot build, such as
+    a line of one point, is ``None`` for the checks to refuse by row, not an exception)."""
+    try:
+        meta, table = pyogrio.read_arrow(path, layer=layer)
+    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+        message = f"{path.name} cannot be read (truncated or damaged? {_first_line(error)})"
+        raise InvalidInput(message, field=field) from None
+    columns = table.to_pydict()
+    wkb = columns.pop(meta.get("geometry_name") or "wkb_geometry", None)
+    if wkb is None:
+        raise InvalidInput(f"{path.name} has no geometry column", field=field)
+    return FeatureTable(columns=columns, geoms=read_geometries(wkb), wkb=wkb, crs=meta.get("crs"))
+
+
+def read_geometries(wkb: list[Any]) -> npt.NDArray[Any]:
+    """Shapely geometries of WKB values; one that cannot be read is None, and coordinates that
+    are not numbers (NaN) stay for the checks to refuse by row, without numpy's warning on the
+    terminal."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(shapely.from_wkb(wkb, on_invalid="ignore"), dtype=object)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import time
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -220,7 +221,10 @@ def run_grid_import(
     )
 
 
-def run_road_import(*, file: Path, layer: str | None, crs: str | None, replace: bool) -> None:
+def run_road_import(
+    *, file: Path, layer: str | None, crs: str | None, replace: bool, rejects: Path | None
+) -> None:
+    from gis.buildings.checks import write_rejections
     from gis.roads.service import import_roads
 
     with session_scope() as session:
@@ -232,7 +236,20 @@ def run_road_import(*, file: Path, layer: str | None, crs: str | None, replace: 
             replace=replace,
         )
         audit_cli(session, "roads.import", target_codes=[file.name], row_count=result.imported)
+    for rejection in result.rejections[:20]:
+        who = f" ({rejection.source_id})" if rejection.source_id else ""
+        console.print(f"  rejected row {rejection.row}{who}: {rejection.reason}", markup=False)
+    if result.rejected > 20:
+        console.print(f"  … {result.rejected - 20} more in the rejects file")
+    written = ""
+    if result.rejections:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        default = get_settings().data_dir / "rejects" / f"roads-{file.stem}-{stamp}.csv"
+        rejects_file = rejects or default
+        write_rejections(rejects_file, result.rejections)
+        written = f" (rejects: {rejects_file})"
     console.print(
-        f"roads: {result.read} read, {result.imported} loaded, {result.skipped} skipped "
-        f"(not lines), {result.replaced} replaced, source {result.source}"
+        f"roads: {result.read:,} read, {result.imported:,} loaded, {result.rejected:,} rejected, "
+        f"{result.replaced:,} replaced, source {result.source}{written}",
+        markup=False,
     )

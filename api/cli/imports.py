@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import audit_cli, console, session_scope
+from api.cli.common import audit_cli, console, options_named, session_scope
 from gis.crs import parse_crs
 from gis.divisions import service as divisions
 from gis.errors import InvalidInput
@@ -28,32 +28,39 @@ def import_divisions(
         str | None, typer.Option(help="CRS of the boundaries file (overrides what it declares)")
     ] = None,
 ) -> None:
-    """Load the province → village hierarchy; re-running changes nothing."""
+    """Load the province → village hierarchy; re-running changes nothing. A boundaries file is
+    read and checked first: any bad input stores nothing."""
+    boundary_file = None
+    with options_named({"boundaries": "--boundaries", "crs": "--crs"}):
+        if boundaries is not None:
+            source = parse_crs(crs, field="--crs") if crs is not None else None
+            boundary_file = divisions.read_boundaries(boundaries, crs=source)
+    attached = None
     with session_scope() as session:
         result = divisions.import_divisions(session, path=path)
-        levels = ", ".join(f"{count:,} {level}" for level, count in result.by_level.items())
-        console.print(f"read {result.read:,} rows ({levels})")
-        for folded in result.folded:
-            console.print(f"  folded into its parent (same 12-digit code): {folded}")
-        console.print(
-            f"divisions: {result.inserted:,} inserted, {result.updated:,} updated, "
-            f"{result.unchanged:,} unchanged"
-        )
-        if boundaries is not None:
-            attached = divisions.attach_boundaries(
-                session, path=boundaries, crs=parse_crs(crs, field="--crs") if crs else None
-            )
-            console.print(
-                f"boundaries: {attached.read} read, {attached.updated} attached or changed, "
-                f"{attached.unchanged} unchanged"
-            )
-            if attached.unmatched:
-                console.print(f"  no such division: {', '.join(attached.unmatched)}")
+        if boundary_file is not None:
+            attached = divisions.store_boundaries(session, boundary_file)
         changed = result.inserted + result.updated
         audit_cli(session, "divisions.import", target_codes=[path.name], row_count=changed)
-        if boundaries is not None:
+        if attached is not None and boundaries is not None:
             audit_cli(session, "divisions.boundaries", target_codes=[boundaries.name],
                       row_count=attached.updated)  # fmt: skip
+    # said once all is stored: a refusal above prints only its reason
+    levels = ", ".join(f"{count:,} {level}" for level, count in result.by_level.items())
+    console.print(f"read {result.read:,} rows ({levels})")
+    for folded in result.folded:
+        console.print(f"  folded into its parent (same 12-digit code): {folded}")
+    console.print(
+        f"divisions: {result.inserted:,} inserted, {result.updated:,} updated, "
+        f"{result.unchanged:,} unchanged"
+    )
+    if attached is not None:
+        console.print(
+            f"boundaries: {attached.read} read, {attached.updated} attached or changed, "
+            f"{attached.unchanged} unchanged"
+        )
+        if attached.unmatched:
+            console.print(f"  no such division: {', '.join(attached.unmatched)}")
 
 
 @app.command("buildings")
@@ -149,11 +156,13 @@ def import_roads(
     replace: Annotated[
         bool, typer.Option("--replace", help="Replace the roads loaded from this file")
     ] = False,
+    rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (CSV)")] = None,
 ) -> None:
-    """Load road centrelines (grid suggestions follow them)."""
+    """Load road centrelines (grid suggestions follow them); bad rows are rejected with their
+    reasons, the others loaded."""
     from api.cli.grids import run_road_import
 
-    run_road_import(file=file, layer=layer, crs=crs, replace=replace)
+    run_road_import(file=file, layer=layer, crs=crs, replace=replace, rejects=rejects)
 
 
 @app.command("events")

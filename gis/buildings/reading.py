@@ -11,12 +11,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyogrio
-import shapely
 
 from gis.crs import SourceCrs
 from gis.errors import InvalidInput
 from gis.text import DECIMAL
-from gis.vector_files import choose_layer, source_crs
+from gis.vector_files import choose_layer, read_geometries, source_crs
 
 ID_FIELDS = ("source_id", "osm_id", "osm_way_id", "id", "objectid", "fid")
 HEIGHT_FIELDS = ("height_m", "height")
@@ -107,7 +106,7 @@ def read_batches(source: FootprintSource, *, batch_size: int) -> Iterator[Footpr
             yield FootprintBatch(
                 rows=np.arange(row + 1, row + count + 1, dtype=np.int64),
                 source_ids=_source_ids(table, count, problems),
-                geoms=_geometries(wkb),
+                geoms=read_geometries(wkb),
                 heights_m=_numbers(table, HEIGHT_FIELDS, count, strict),
                 floors=_numbers(table, LEVELS_FIELDS, count, strict),
                 structure_classes=_structure_classes(table, count),
@@ -144,6 +143,12 @@ def _source_ids(
             )
             ids[i] = value[:MAX_SOURCE_ID]
     return ids
+
+
+def source_ids(table: dict[str, list[Any]], count: int) -> list[str | None]:
+    """The features' own ids (the first of :data:`ID_FIELDS` the file has), up to 100
+    characters (the roads import's)."""
+    return [None if v is None else v[:MAX_SOURCE_ID] for v in _raw_source_ids(table, count)]
 
 
 def _raw_source_ids(table: dict[str, list[Any]], count: int) -> list[str | None]:
@@ -221,11 +226,3 @@ def _blank(value: Any) -> bool:
     return (
         value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
     )
-
-
-def _geometries(wkb: list[Any]) -> npt.NDArray[Any]:
-    """Shapely geometries of a batch; one that cannot be read is None, and coordinates that are
-    not numbers (NaN) stay for the checks to refuse by row, without numpy's warning on the
-    terminal."""
-    with np.errstate(invalid="ignore"):
-        return np.asarray(shapely.from_wkb(wkb, on_invalid="ignore"))

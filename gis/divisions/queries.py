@@ -63,3 +63,18 @@ def select_boundaries(session: Session, codes: Sequence[str]) -> dict[str, bytes
         )
     )
     return {code: bytes(wkb) for code, wkb in rows}
+
+
+def select_boundary_extent(session: Session) -> tuple[float, float, float, float] | None:
+    """(min_lon, min_lat, max_lon, max_lat) of every stored boundary; None when there is none."""
+    box = session.execute(
+        select(
+            func.min(func.ST_XMin(Division.geom)),
+            func.min(func.ST_YMin(Division.geom)),
+            func.max(func.ST_XMax(Division.geom)),
+            func.max(func.ST_YMax(Division.geom)),
+        ).where(Division.geom.is_not(None))
+    ).one()
+    if box[0] is None:
+        return None
+    return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))

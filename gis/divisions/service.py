@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -19,6 +18,8 @@ from gis.crs import SourceCrs, crs_from_file, transform_geometries
 from gis.divisions import queries
 from gis.divisions.models import DivisionLevel
 from gis.errors import CrsRequired, InvalidGeometry, InvalidInput, NotFound
+from gis.table_files import check_file, csv_records
+from gis.vector_files import read_features, vector_layers
 
 # (level, file pattern, column holding the parent's code); files as published by china-division
 LEVEL_FILES: tuple[tuple[DivisionLevel, str, str | None], ...] = (
@@ -81,43 +82,45 @@ def read_division_rows(path: Path) -> Iterator[dict[str, Any]]:
         if not files and level is not DivisionLevel.VILLAGE:
             raise InvalidInput(f"{path} has no {pattern}", field="PATH")
         for file in files:
-            with file.open(encoding="utf-8-sig", newline="") as handle:
-                for line, row in enumerate(csv.DictReader(handle), start=2):
-                    where = f"{file.name} line {line}"
-                    raw_code = (row.get("code") or "").strip()
-                    if len(raw_code) != level.digits or not raw_code.isdigit():
-                        raise InvalidInput(
-                            f"{where}: a {level.value} code has {level.digits} digits, "
-                            f"got {raw_code!r}",
-                            field="code",
-                        )
-                    name = (row.get("name") or "").strip()
-                    if not name:
-                        raise InvalidInput(f"{where}: the name is empty", field="name")
-                    if any(unicodedata.category(char) == "Cc" for char in name):
-                        raise InvalidInput(
-                            f"{where}: the name holds a control character (a line break?)",
-                            field="name",
-                        )
-                    parent = None
-                    if parent_column is not None:
-                        try:
-                            parent = pad_code(
-                                row.get(parent_column) or "", field_name=parent_column
-                            )
-                        except InvalidInput as error:
-                            raise InvalidInput(
-                                f"{where}: {error.message}", field=error.field
-                            ) from None
-                    yield {
-                        "code": pad_code(raw_code),
-                        "name": name,
-                        "level": level,
-                        "rank": level.rank,
-                        "parent_code": parent,
-                        "where": where,
-                        "parent_column": parent_column,
-                    }
+            header: list[str] = []
+            for line, values in csv_records(file, field="PATH"):  # not UTF-8: file and line
+                if line == 1:
+                    header = [name.strip() for name in values]
+                    continue
+                if not values:  # a blank line
+                    continue
+                row = dict(zip(header, values, strict=False))
+                where = f"{file.name} line {line}"
+                raw_code = (row.get("code") or "").strip()
+                if len(raw_code) != level.digits or not raw_code.isdigit():
+                    raise InvalidInput(
+                        f"{where}: a {level.value} code has {level.digits} digits, "
+                        f"got {raw_code!r}",
+                        field="code",
+                    )
+                name = (row.get("name") or "").strip()
+                if not name:
+                    raise InvalidInput(f"{where}: the name is empty", field="name")
+                if any(unicodedata.category(char) == "Cc" for char in name):
+                    raise InvalidInput(
+                        f"{where}: the name holds a control character (a line break?)",
+                        field="name",
+                    )
+                parent = None
+                if parent_column is not None:
+                    try:
+                        parent = pad_code(row.get(parent_column) or "", field_name=parent_column)
+                    except InvalidInput as error:
+                        raise InvalidInput(f"{where}: {error.message}", field=error.field) from None
+                yield {
+                    "code": pad_code(raw_code),
+                    "name": name,
+                    "level": level,
+                    "rank": level.rank,
+                    "parent_code": parent,
+                    "where": where,
+                    "parent_column": parent_column,
+                }
 
 
 def import_divisions(session: Session, *, path: Path) -> DivisionImportResult:
@@ -164,25 +167,52 @@ def import_divisions(session: Session, *, path: Path) -> DivisionImportResult:
     return result
 
 
-def attach_boundaries(
-    session: Session, *, path: Path, crs: SourceCrs | None, code_field: str = "code"
-) -> BoundaryResult:
-    """Attach the polygons of a file to divisions by their code (any level, padded to 12)."""
-    info = pyogrio.read_info(path)
+@dataclass
+class BoundaryFile:
+    """The boundaries of a file, checked and converted to EPSG:4490: ``geoms[i]`` is the
+    boundary of division ``codes[i]`` (12 digits)."""
+
+    name: str
+    codes: list[str]
+    geoms: Any
+
+
+def read_boundaries(
+    path: Path, *, crs: SourceCrs | None, code_field: str = "code", field: str = "boundaries"
+) -> BoundaryFile:
+    """Read and check a file of division polygons (any level, codes padded to 12) before
+    anything is stored: a file that is missing, unreadable or empty is refused naming ``field``
+    (the option that gave it); a missing CRS, a bad code, an empty, non-polygon, NaN or invalid
+    boundary, or a code given twice, naming what is wrong."""
+    check_file(path, field=field)
+    layers = vector_layers(path, field=field)
+    if len(layers) > 1:
+        raise InvalidInput(
+            f"{path.name} has several layers ({', '.join(layers)}): a boundaries file holds one",
+            field=field,
+        )
+    info = pyogrio.read_info(path, layer=layers[0])
     source = crs if crs is not None else crs_from_file(info.get("crs"))
     if source is None:
         raise CrsRequired(f"{path.name} declares no CRS; name one with --crs", field="crs")
-    frame = pyogrio.read_dataframe(path)
-    if code_field not in frame.columns:
+    features = read_features(path, layer=layers[0], field=field)
+    if len(features) == 0:
+        raise InvalidInput(f"{path.name} has no features", field=field)
+    if code_field not in features.columns:
         raise InvalidInput(f"{path.name} has no {code_field!r} column", field=code_field)
-    geoms = np.asarray(frame.geometry.values)
-    codes = [pad_code(str(value), field_name=code_field) for value in frame[code_field]]
+    geoms = features.geoms
+    codes = [pad_code(str(value), field_name=code_field) for value in features.columns[code_field]]
     for code, geom in zip(codes, geoms, strict=True):
         if geom is None or shapely.is_empty(geom):
             raise InvalidGeometry(f"division {code}: the boundary is empty", field="geometry")
         if shapely.get_type_id(geom) not in (3, 6):
             raise InvalidGeometry(
                 f"division {code}: a boundary must be a polygon", field="geometry"
+            )
+        if not np.isfinite(shapely.get_coordinates(geom)).all():
+            raise InvalidGeometry(
+                f"division {code}: a coordinate of the boundary is NaN or infinite",
+                field="geometry",
             )
         if not shapely.is_valid(geom):
             reason = shapely.is_valid_reason(geom)
@@ -194,7 +224,20 @@ def attach_boundaries(
             f"{', '.join(twice[:10])}",
             field=code_field,
         )
-    stored = transform_geometries(geoms, source)
+    return BoundaryFile(name=path.name, codes=codes, geoms=transform_geometries(geoms, source))
+
+
+def attach_boundaries(
+    session: Session, *, path: Path, crs: SourceCrs | None, code_field: str = "code"
+) -> BoundaryResult:
+    """Attach the polygons of a file to divisions by their code (any level, padded to 12)."""
+    return store_boundaries(session, read_boundaries(path, crs=crs, code_field=code_field))
+
+
+def store_boundaries(session: Session, boundaries: BoundaryFile) -> BoundaryResult:
+    """Attach boundaries read by :func:`read_boundaries`; each must lie within its parent's
+    (refused whole otherwise)."""
+    codes, stored = boundaries.codes, boundaries.geoms
     _check_within_parents(session, dict(zip(codes, stored, strict=True)))
     known = queries.select_known_codes(session, codes)
     result = BoundaryResult(read=len(codes))

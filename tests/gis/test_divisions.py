@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,12 @@ from sqlalchemy.orm import Session
 from gis.crs import parse_crs
 from gis.divisions.models import Division, DivisionLevel
 from gis.divisions.queries import count_by_level
-from gis.divisions.service import attach_boundaries, import_divisions, pad_code
+from gis.divisions.service import (
+    attach_boundaries,
+    import_divisions,
+    pad_code,
+    read_boundaries,
+)
 from gis.errors import CrsRequired, InvalidGeometry, InvalidInput
 
 # rows published per level, and rows that pad to their parent's code (folded into it)
@@ -154,3 +160,81 @@ def test_boundaries_of_elsewhere_are_refused_whole(
         )
     )
     assert moved == 0
+
+
+def _small_tables(folder: Path) -> Path:
+    """Division tables of the fictitious province 97: one city, one county (970101)."""
+    folder.mkdir(exist_ok=True)
+    (folder / "provinces.csv").write_text("code,name\n97,测试省\n", encoding="utf-8")
+    (folder / "cities.csv").write_text("code,name,provinceCode\n9701,测试市,97\n", encoding="utf-8")
+    (folder / "areas.csv").write_text(
+        "code,name,provinceCode,cityCode\n970101,测试区,97,9701\n", encoding="utf-8"
+    )
+    (folder / "streets.csv").write_text("code,name,provinceCode,cityCode,areaCode\n")
+    return folder
+
+
+def _stored(db: Session, prefix: str = "97") -> int:
+    return int(db.scalar(select(func.count()).where(Division.code.like(f"{prefix}%"))) or 0)
+
+
+def test_a_csv_not_in_utf8_names_file_and_line(db: Session, tmp_path: Path) -> None:
+    """It was ``UnicodeDecodeError: 'utf-8' codec can't decode…``, naming neither."""
+    folder = _small_tables(tmp_path)
+    (folder / "areas.csv").write_bytes(
+        "code,name,provinceCode,cityCode\n970101,测试区,97,9701\n".encode("gbk")
+    )
+    with pytest.raises(InvalidInput) as refused:
+        import_divisions(db, path=folder)
+    assert str(refused.value) == "PATH: areas.csv line 2: not UTF-8 text (save the file as UTF-8)"
+    assert _stored(db) == 0
+
+
+def _boundary_file(path: Path, features: list[dict[str, object]] | str) -> Path:
+    text = (
+        features
+        if isinstance(features, str)
+        else json.dumps({"type": "FeatureCollection", "features": features})
+    )
+    path.write_text(text)
+    return path
+
+
+def test_a_boundaries_file_that_cannot_be_read_is_refused_naming_it(
+    db: Session, tmp_path: Path
+) -> None:
+    """A missing file or a folder was GDAL's ``DataSourceError``; an empty collection was
+    reported as having no 'code' column."""
+    with pytest.raises(InvalidInput) as missing:
+        read_boundaries(tmp_path / "nonexist.geojson", crs=None)
+    assert str(missing.value) == f"boundaries: {tmp_path / 'nonexist.geojson'} does not exist"
+    with pytest.raises(InvalidInput) as folder:
+        read_boundaries(tmp_path, crs=None)
+    assert str(folder.value) == f"boundaries: {tmp_path} is not a file"
+    (tmp_path / "text.geojson").write_text("not a vector file")
+    with pytest.raises(InvalidInput, match=r"^boundaries: text\.geojson is not a readable vector"):
+        read_boundaries(tmp_path / "text.geojson", crs=None)
+    empty = _boundary_file(tmp_path / "empty.geojson", [])
+    with pytest.raises(InvalidInput) as nothing:
+        attach_boundaries(db, path=empty, crs=None)
+    assert str(nothing.value) == "boundaries: empty.geojson has no features"
+
+
+def test_a_boundary_coordinate_that_is_not_a_number_is_refused(db: Session, tmp_path: Path) -> None:
+    """It printed numpy's RuntimeWarning, then "invalid boundary (Invalid Coordinate)"."""
+    import_divisions(db, path=_small_tables(tmp_path / "tables"))
+    ring = "[[113.8,22.6],[NaN,22.6],[113.84,22.62],[113.8,22.6]]"
+    nan = _boundary_file(
+        tmp_path / "nan.geojson",
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+        f'{{"code":"970101"}},"geometry":{{"type":"Polygon","coordinates":[{ring}]}}}}]}}',
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(InvalidGeometry) as refused:
+            attach_boundaries(db, path=nan, crs=None)
+    assert [str(warning.message) for warning in caught] == []
+    assert str(refused.value) == (
+        "geometry: division 970101000000: a coordinate of the boundary is NaN or infinite"
+    )
+    assert db.scalar(select(Division.geom).where(Division.code == "970101000000")) is None
