@@ -96,7 +96,8 @@ def import_buildings(
 @app.command("houses")
 def import_houses(
     file: Annotated[
-        Path, typer.Argument(help="CSV or XLSX: building_code, floor, room, use, area_m2")
+        Path,
+        typer.Argument(help="CSV or XLSX: building_code, floor, room, use, area_m2, is_rented"),
     ],
     rejects: Annotated[Path | None, typer.Option(help="Where to write rejected rows (CSV)")] = None,
 ) -> None:
