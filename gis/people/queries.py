@@ -223,29 +223,22 @@ def select_primary_residence_on(
     session: Session, *, person_uid: uuid.UUID, on: date
 ) -> Residence | None:
     """The primary residence whose period covers ``on`` (at most one: the exclusion constraint)."""
-    statement = (
-        select(Residence)
-        .where(
-            Residence.person_uid == person_uid,
-            Residence.is_primary,
-            Residence.period.op("@>")(cast(on, Date)),
-        )
-        .with_for_update()
-    )
-    return session.scalar(statement)
+    return _locked_primary(session, person_uid, Residence.period.op("@>")(cast(on, Date)))
 
 
 def select_primary_residence_ending(
     session: Session, *, person_uid: uuid.UUID, on: date
 ) -> Residence | None:
     """The primary residence of the person that ended on ``on`` (moved out that day), locked."""
+    return _locked_primary(session, person_uid, func.upper(Residence.period) == cast(on, Date))
+
+
+def _locked_primary(
+    session: Session, person_uid: uuid.UUID, on: ColumnElement[bool]
+) -> Residence | None:
     statement = (
         select(Residence)
-        .where(
-            Residence.person_uid == person_uid,
-            Residence.is_primary,
-            func.upper(Residence.period) == cast(on, Date),
-        )
+        .where(Residence.person_uid == person_uid, Residence.is_primary, on)
         .with_for_update()
     )
     return session.scalar(statement)
