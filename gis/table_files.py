@@ -135,9 +135,10 @@ def _has_formulas(path: Path) -> bool:
                 with archive.open(name) as part:
                     tail = b""
                     while chunk := part.read(1 << 20):
-                        if b"<f>" in tail + chunk or b"<f " in tail + chunk:
+                        joined = tail + chunk  # an element split between two reads
+                        if b"<f>" in joined or b"<f " in joined:
                             return True
-                        tail = chunk[-3:]
+                        tail = chunk[-2:]
     return False
 
 

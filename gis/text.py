@@ -16,6 +16,8 @@ import unicodedata
 from pydantic import AfterValidator
 
 LINE_BREAKS = frozenset("\u2028\u2029")  # line and paragraph separators (category Zl, Zp)
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Embeddings, overrides and isolates: they make a text read differently from what it holds."""
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 """A number as a file writes one: Python's ``float`` also reads ``1_000``, ``inf``, ``nan`` and
 full-width digits, which no spreadsheet or GIS program writes as a number."""
@@ -29,9 +31,6 @@ def has_control_characters(value: str) -> bool:
         unicodedata.category(char) == "Cc" or char in LINE_BREAKS or char in BIDI_CONTROLS
         for char in value
     )
-
-
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _refuse_controls(value: str) -> str:

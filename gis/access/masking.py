@@ -71,6 +71,17 @@ def rate_gives_away_small_count(part: int, whole: int) -> bool:
     return any(suppress_small_count(count) is None for count in (part, whole, whole - part))
 
 
+def shown_part(part: int, whole: int) -> int | None:
+    """A planner's figure for ``part`` of a ``whole`` shown beside it: ``None`` when it would
+    give a suppressed count away (the part, the whole or the rest 1 to 4: 31 floating beside
+    32 residents say 1 is not floating).
+
+    >>> shown_part(31, 32), shown_part(20, 40), shown_part(0, 40)
+    (None, 20, 0)
+    """
+    return None if rate_gives_away_small_count(part, whole) else part
+
+
 def shown_share(part: int, whole: int, *, suppress: bool) -> float | None:
     """``part / whole`` to 4 decimals; ``None`` without a whole, or when ``suppress`` (a
     planner's figures) and the share would give a suppressed count away.

@@ -6,7 +6,6 @@ SQL, so that an object outside the scope is indistinguishable from a missing one
 
     from gis.access.scope import Scope
     from gis.buildings.models import Building
-from gis.codes import is_ascii_digits
 
     def select_building(session: Session, *, code: str, scope: Scope) -> Building | None:
         statement = select(Building).where(Building.code == code, scope.buildings_clause())

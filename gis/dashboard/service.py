@@ -22,12 +22,7 @@ from typing import Any
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from gis.access.masking import (
-    rate_gives_away_small_count,
-    shown_share,
-    shown_total,
-    suppress_small_count,
-)
+from gis.access.masking import shown_part, shown_share, shown_total, suppress_small_count
 from gis.access.scope import Scope, requested_division_prefix
 from gis.divisions.service import require_known_division
 from gis.errors import NotFound
@@ -200,7 +195,7 @@ def dashboard_data(
     summed = {key: totals[key] for key in (*COUNT_KEYS, "overdue")}
     open_by_kind_shown = {kind: total(open_by_kind[kind], kind_parts[kind]) for kind in EVENT_KINDS}
     shown_totals = {key: total(value, parts[key]) for key, value in summed.items()}
-    if suppress and rate_gives_away_small_count(summed["floating_count"], summed["resident_count"]):
+    if suppress and shown_part(summed["floating_count"], summed["resident_count"]) is None:
         shown_totals["floating_count"] = None
     return DashboardData(
         on=on,
@@ -247,9 +242,9 @@ def _shown_counts(counts: dict[str, int], *, suppress: bool) -> dict[str, int | 
     if not suppress:
         return dict(counts)
     shown = {key: suppress_small_count(value) for key, value in counts.items()}
-    if rate_gives_away_small_count(counts["floating_count"], counts["resident_count"]):
-        shown["floating_count"] = None
-    return shown
+    return shown | {
+        "floating_count": shown_part(counts["floating_count"], counts["resident_count"])
+    }
 
 
 def _grid_class(row: Any) -> str:

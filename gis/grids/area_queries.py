@@ -87,6 +87,14 @@ class BuildingPoints:
     ys: list[float]
     communities: list[str]
 
+    def without(self, codes: set[str]) -> BuildingPoints:
+        """These points less the buildings of ``codes``."""
+        keep = [i for i, code in enumerate(self.codes) if code not in codes]
+        return BuildingPoints(
+            [self.codes[i] for i in keep], [self.xs[i] for i in keep],
+            [self.ys[i] for i in keep], [self.communities[i] for i in keep],
+        )  # fmt: skip
+
 
 def select_building_communities(session: Session, *, prefix: str) -> list[str]:
     """The communities under a division prefix that live buildings are assigned to."""

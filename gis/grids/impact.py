@@ -16,7 +16,7 @@ import numpy.typing as npt
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from gis.access.masking import rate_gives_away_small_count, shown_total, suppress_small_count
+from gis.access.masking import shown_part, shown_total, suppress_small_count
 from gis.access.schemas import AggregateModel
 from gis.access.scope import Scope
 from gis.grids import plan_queries
@@ -246,13 +246,11 @@ def impact_row(
     low, high = band
     households = _count(int(stats.get("households", 0)), hide)
     residents = _count(int(stats.get("resident_count", 0)), hide)
-    floating = _count(int(stats.get("floating_count", 0)), hide)
-    share = stats.get("floating_share", 0.0)
-    if hide and rate_gives_away_small_count(
-        int(stats.get("floating_count", 0)), int(stats.get("resident_count", 0))
-    ):
-        share = None  # and beside the residents the floating count says who is not floating
-        floating = None
+    floating_count = int(stats.get("floating_count", 0))
+    floating = (
+        shown_part(floating_count, int(stats.get("resident_count", 0))) if hide else floating_count
+    )
+    share = None if floating is None else stats.get("floating_share", 0.0)
     deviation = None
     if households is not None:
         deviation = households - low if households < low else max(0, households - high)

@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 from pydantic import BaseModel, ConfigDict
 
-from gis.access.masking import rate_gives_away_small_count, suppress_small_count
+from gis.access.masking import shown_part, suppress_small_count
 from gis.access.schemas import AggregateModel
 from gis.crs import WGS84_SRID, SourceCrs, transform_geometries
 from gis.grids.measure import where
@@ -212,10 +212,8 @@ def suppressed_stats(
 ) -> GridStatsAggregate:
     """The planner's view of ``indicators``."""
     counts = {name: suppress_small_count(getattr(indicators, name)) for name in INDICATOR_NAMES}
-    share: float | None = round(indicators.floating_share, 4)
-    if rate_gives_away_small_count(indicators.floating_count, indicators.resident_count):
-        share = None  # and beside the residents the floating count says who is not floating
-        counts["floating_count"] = None
+    counts["floating_count"] = shown_part(indicators.floating_count, indicators.resident_count)
+    share = None if counts["floating_count"] is None else round(indicators.floating_share, 4)
     return GridStatsAggregate(
         code=code,
         on=on,

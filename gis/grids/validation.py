@@ -178,13 +178,8 @@ def validate_live(
         set(area_queries.select_building_communities(session, prefix=prefix)) - set(communities)
     )
     if gridless:  # their buildings, less those a gridded community's polygon holds
-        checked = set(points.codes)
         found = area_queries.select_building_points(session, communities=gridless)
-        keep = [i for i, code in enumerate(found.codes) if code not in checked]
-        rest = area_queries.BuildingPoints(
-            [found.codes[i] for i in keep], [found.xs[i] for i in keep],
-            [found.ys[i] for i in keep], [found.communities[i] for i in keep],
-        )  # fmt: skip
+        rest = found.without(set(points.codes))
         report.problems.extend(
             check_buildings(session, grids=[], communities=gridless, points=rest)
         )
