@@ -19,7 +19,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from maps import assets, error_text, i18n, style
+from maps import assets, i18n, messages_zh, style
 from maps.i18n import Lang
 
 PAGES: dict[str, tuple[str, frozenset[str]]] = {
@@ -127,8 +127,8 @@ def base_config(viewer: Viewer) -> dict[str, Any]:
         "user": {"name": viewer.name, "role": viewer.role},
         "lang": viewer.lang,
         "messages": {lang: i18n.table(lang) for lang in i18n.LANGS},
-        "errors_zh": [list(entry) for entry in error_text.ERRORS_ZH],
-        "phrases_zh": error_text.PHRASES,
+        "errors_zh": [list(entry) for entry in messages_zh.ERRORS_ZH],
+        "phrases_zh": messages_zh.PHRASES,
         "style": style.map_style(),
     }
 

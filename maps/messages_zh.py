@@ -1,0 +1,352 @@
+"""The Chinese of the server's error messages: the table :mod:`maps.error_text` reads.
+
+Each entry of :data:`ERRORS_ZH` is a pattern that must match a whole English message and a
+Chinese template (``{1}`` a group as it is, ``{1:p}`` a group through :data:`PHRASES`). The
+patterns use only the part of regular-expression syntax that Python and JavaScript read alike:
+the pages run the same table (``Gridhouse.errorText``, ``maps/static/common.js``).
+"""
+
+from __future__ import annotations
+
+ERRORS_ZH: tuple[tuple[str, str], ...] = (
+    # citizen ID numbers, passports, phones, credit codes (gis.people.identity)
+    (r"a citizen ID number has 18 characters, got (\d+)", "公民身份号码应为18位，实为{1}位"),
+    (r"the first 17 characters must be digits", "前17位必须是数字"),
+    (r"the check character \(the 18th\) must be a digit or X", "第18位校验码必须是数字或X"),
+    (
+        r"the check character does not match: expected '(.)', got '(.)' \(ISO 7064 MOD 11-2\); "
+        r"the number is mistyped",
+        "校验码不符：应为{1}，实为{2}，号码有误",
+    ),
+    (
+        r"the check character does not match: expected '(.)', got '(.)'",
+        "校验码不符：应为{1}，实为{2}",
+    ),
+    (
+        r"the birth date (\S+) is not a date: there is no month (\d+)",
+        "出生日期{1}不存在：没有{2}月",
+    ),
+    (
+        r"the birth date (\S+) is not a date: month (\d+) of (\d+) has no day (\d+)",
+        "出生日期{1}不存在：{3}年{2}月没有{4}日",
+    ),
+    (r"the birth date (\S+) is in the future", "出生日期{1}在未来"),
+    (r"the birth date (\S+) is before (\d+)", "出生日期{1}早于{2}年"),
+    (
+        r"the region code (\d+) \(characters 1-6\) is not a known county",
+        "地区码{1}（前6位）不是已知的县级行政区",
+    ),
+    (
+        r"the region code (\d+) was not in use in the birth year (\d+)",
+        "地区码{1}在出生年份{2}年尚未使用",
+    ),
+    (r"a passport number has 5-20 letters and digits", "护照号码应为5-20位字母和数字"),
+    (
+        r"a phone is a mobile number of 11 digits starting 13-19, or 0 \+ area code \+ number",
+        "电话应为13-19开头的11位手机号，或0+区号+号码的固定电话",
+    ),
+    (r"a credit code has 18 characters, got (\d+)", "统一社会信用代码应为18位，实为{1}位"),
+    (r"NUL bytes are not allowed", "不能包含NUL字符"),
+    (r"this ID number is registered under another name", "该身份证号已登记在其他姓名下"),
+    (r"overseas residents need sex and birth_date", "境外人员需填写性别和出生日期"),
+    (r"give at least one of .+", "请至少修改一项"),
+    (r"an overseas resident has no hukou", "境外人员没有户籍"),
+    (
+        r"residence permit (\d+), issued at this house, is valid: if it rested on this "
+        r"registration, revoke it first",
+        "在此房屋签发的居住证{1}仍有效：如它依据的正是这条登记，请先注销居住证",
+    ),
+    (
+        r"(\d+) is not a known division: neither a county of China nor a division loaded here",
+        "{1}不是已知的行政区划：既不是全国的县级区划，也不是本系统载入的区划",
+    ),
+    (r"no division (\d+) in your jurisdiction", "您的辖区内没有行政区划{1}"),
+    (r"no (grid|division) (\d+) in your scope", "您的范围内没有{1:p}{2}"),
+    (r"no grid (\d+) on (\S+) in your scope", "您的范围内{2}没有网格{1}"),
+    (r"no person ([\w-]+) living in your scope on (\S+)", "{2}您的范围内没有此人（{1}）"),
+    (r"no division (\d+)", "没有行政区划{1}"),
+    (
+        r"wrong check character '(.)' \(expected '(.)'\): the code is mistyped",
+        "校验位{1}不对（应为{2}）：编码输错了",
+    ),
+    (r"a house code has (\d+) characters, got (\d+)", "房屋编码应为{1}位，实为{2}位"),
+    (r"position (\d+) must be a digit 0-9", "第{1}位必须是数字0-9"),
+    (
+        r"grouped as ([\d-]+) characters; a grouped code is 12-1-6-5-1 \(community, structure "
+        r"class, building, unit, check\)",
+        "分段为{1}位；分段书写的编码应为12-1-6-5-1位（社区、结构类别、楼栋、单元、校验位）",
+    ),
+    (r"may not be cleared", "不能清空"),
+    (
+        r"room may not contain control characters or direction overrides",
+        "房间号不能包含控制字符或文字方向控制符",
+    ),
+    (
+        r"an overseas resident \(passport\) and a citizen \(ID number\) are different "
+        r"registrations: void and register again",
+        "境外人员（护照）与公民（身份证）是不同的登记：请作废后重新登记",
+    ),
+    # residences (gis.people.service, gis.people.periods)
+    (r"no live house has the code (\w+)", "没有编码为{1}的在用房屋"),
+    (r"no person ([\w-]+)", "没有此人（{1}）"),
+    (r"no residence ([\w-]+)", "没有此居住登记（{1}）"),
+    (r"residence ([\w-]+) was voided on (\S+) by (\S+): (.*)", "该居住登记已于{2}由{3}作废：{4}"),
+    (r"already deregistered on (\S+)", "已于{1}注销"),
+    (r"the person already lives in this house", "此人已住在这间房屋"),
+    (
+        r"the person moved in on (\S+): void that residence if it was a mistake",
+        "此人于{1}入住：如那条居住登记有误，请作废它",
+    ),
+    (
+        r"recorded on (\S+), more than (\d+) days ago: an administrator may void it; "
+        r"a departure is deregistered",
+        "登记于{1}，已超过{2}天：请管理员作废；人已离开的请办理注销",
+    ),
+    # a void that reopens the residence a mistaken move ended (gis.people.corrections)
+    (
+        r"not a primary residence: it ended no other, there is nothing to reopen",
+        "不是主要居住登记：它没有结束其他登记，无可恢复",
+    ),
+    (
+        r"this residence ends on (\S+): where the person lived after that is not known; void it "
+        r"without reopen_previous and register what happened",
+        "此登记于{1}结束，之后的居住情况不明：请不勾选恢复原住址作废，再如实登记",
+    ),
+    (
+        r"no primary residence of the person ended on (\S+), the day this one began",
+        "此人没有在{1}（本登记的入住日）结束的主要居住登记",
+    ),
+    (
+        r"the residence that ended on (\S+) is outside your grids: an administrator reopens it",
+        "{1}结束的那条居住登记不在您的网格内：请管理员恢复",
+    ),
+    (r"no declaration is due: not a tenant of a rented house", "无需申报：不是出租房屋的租客"),
+    (r"the declaration was already made", "已经申报过"),
+    (r"give either person_uid or person", "请给出已有人员或新人员之一"),
+    # "an arrival in the future (…)", "a move-in (…) before the person's birth (…)": the
+    # field's name says which date, the page puts it in front
+    (r"[\w -]+ in the future \((\S+)\)", "{1}是未来的日期"),
+    (r"[\w -]+ \((\S+)\) before the person's birth \((\S+)\)", "{1}早于此人的出生日期{2}"),
+    (r"[\w -]+ before the ([\w' -]+) \((\S+)\)", "早于{1:p}{2}"),
+    (r"(\S+) is not after the ([\w -]+) (\S+)", "{1}应晚于{2:p}{3}"),
+    (
+        r"(the person's primary residence \[[^)]*\)|a primary residence of the person outside "
+        r"your scope) overlaps the new one (\[[^)]*\)): (.+)",
+        "{1:p}与新登记{2:p}重叠：{3:p}",
+    ),
+    (
+        r"(the person's primary residence \[[^)]*\)|a primary residence of the person outside "
+        r"your scope) overlaps (\[[^)]*\))",
+        "{1:p}与{2:p}重叠",
+    ),
+    (
+        r"ending on (\S+) would overlap another primary residence of the person",
+        "于{1}结束会与此人的另一处主要居住登记重叠",
+    ),
+    (
+        r"another primary residence of the person overlaps (\[[^)]*\))",
+        "此人的另一处主要居住登记与{1:p}重叠",
+    ),
+    # purposes and reveals (gis.access.purpose)
+    (
+        r"police must state a purpose: .+",
+        "民警查询须说明事由：案件编号（6-40位字母数字，至少4位数字）或不少于10个字的说明",
+    ),
+    (
+        r"a reason is required: .+",
+        "须说明事由：案件编号（6-40位字母数字，至少4位数字）或不少于10个字的说明",
+    ),
+    (r"'(.*)' is too short: give .+", "“{1}”太短：请给出案件编号或不少于10个字的说明"),
+    (
+        r"give a case number .+",
+        "请给出案件编号（6-40位字母数字，至少4位数字）或不少于10个字的说明（最多500字）",
+    ),
+    # events and photos (gis.events)
+    (
+        r"not a JPEG, PNG or WebP image \(its first bytes say otherwise\)",
+        "不是JPEG、PNG或WebP图片（文件开头的字节不符）",
+    ),
+    (r"the JPEG image is truncated \(no end marker\)", "JPEG图片不完整（缺少结束标记）"),
+    (r"the PNG image is truncated \(no IEND chunk\)", "PNG图片不完整（缺少IEND块）"),
+    (r"the WebP image is truncated \(its size disagrees\)", "WebP图片不完整（大小不符）"),
+    (r"the photo is empty or too small to be an image", "照片为空或太小，不是图片"),
+    (
+        r"the photo has ([\d,]+) bytes; at most ([\d,]+) are accepted",
+        "照片有{1}字节，最多接受{2}字节",
+    ),
+    (r"an event holds at most (\d+) photos", "一个事件最多{1}张照片"),
+    (r"event (\d+) is (\w+): photos can no longer be added", "事件{1}为{2:p}，不能再添加照片"),
+    (
+        r"say why or what was done: a (\w+) step needs a note",
+        "请说明原因或处理情况：转为{1:p}需要填写说明",
+    ),
+    (r"the place is not in one of your grids", "该位置不在您的网格内"),
+    (
+        r"dispatch to an officer \(assignee\) or to a department, one of the two",
+        "请派给一名网格员（承办人）或一个部门，二者选一",
+    ),
+    (r"only a dispatch step names an assignee or department", "只有派遣步骤才指定承办人或部门"),
+    (r"'(.*)' is not an enabled officer or admin account", "“{1}”不是启用的网格员或管理员账号"),
+    (
+        r"officer '(.*)' has not grid (\d+): dispatch to an officer of the grid",
+        "网格员“{1}”不负责网格{2}：请派给该网格的网格员",
+    ),
+    (
+        r"event (\d+) is (\w+) and cannot be (\w+): only an? (.+?) event can be \w+ "
+        r"\(next steps from \w+: (.+)\)",
+        "事件{1}当前为{2:p}，不能转为{3:p}：只有{4:p}的事件才能转为{3:p}（现在可转为：{5:p}）",
+    ),
+    (
+        r"event (\d+) is (\w+) and cannot be (\w+): an event is reported once, when it is "
+        r"created \(next steps from \w+: (.+)\)",
+        "事件{1}当前为{2:p}，不能转为{3:p}：事件只在创建时上报一次（现在可转为：{4:p}）",
+    ),
+    # the people search (gis.search)
+    (
+        r"give a citizen ID number or at least (\d+) characters of a name",
+        "请输入公民身份号码，或姓名的至少{1}个字",
+    ),
+    (
+        r"an ID number has 18 characters \(17 digits and a check character\), got (\d+) "
+        r"characters; a name has no digits",
+        "身份证号应为18位（17位数字加校验码），实为{1}位；姓名不含数字",
+    ),
+    (r"no event (\d+)", "没有事件{1}"),
+    # grid plans: topology and edits (gis.grids), shown on the planner page
+    (
+        r"sliver \((\w+)\): (.+), ([\d,.]+) m² \(below the ([\d.]+) m² tolerance\)",
+        "碎片（{1:p}）：{2:p}，{3}平方米（小于{4}平方米的容差）",
+    ),
+    # a located problem with its size: "<problem>, 1,234.5 m²"
+    (r"(.+), ([\d,.]+) m²", "{1:p}，{2}平方米"),
+    (r"grid (\S+) is not a polygon", "网格{1}不是多边形"),
+    (r"invalid polygon: (.+)", "多边形无效：{1:p}"),
+    (r"the effective date cannot be in the past", "生效日期不能是过去的日期"),
+    (
+        r"the line does not cut the grid in two: draw it across the grid from edge to edge",
+        "这条线没有把网格分成两块：请从网格的一边画到另一边",
+    ),
+    (r"the target band needs 0 < min < max ≤ ([\d,]+)", "目标户数区间须满足 0 < 下限 < 上限 ≤ {1}"),
+    (r"grid (\S+) is not a valid polygon \((.+)\)", "网格{1}不是有效的多边形（{2:p}）"),
+    (  # GEOS's reasons (shapely.is_valid_reason), with the spot
+        r"(Ring Self-intersection|Self-intersection|Too few points in geometry component|"
+        r"Interior is disconnected|Hole lies outside shell|Nested shells|Nested holes|"
+        r"Invalid Coordinate|Ring is not closed|Duplicate Rings)\[(.+)\]",
+        "{1:p}，位置{2}",
+    ),
+    (
+        r"grid (\S+) has (\d+) separate parts \(a grid is one contiguous polygon\)",
+        "网格{1}分成{2}块（网格须为一个连续的多边形）",
+    ),
+    (
+        r"grid (\S+): community (\w+) has no boundary to check against",
+        "网格{1}：社区{2}没有边界可供检查",
+    ),
+    (r"community (\w+) has no grid", "社区{1}没有网格"),
+    (r"a gap inside community (\w+) covered by no grid", "社区{1}内有未被任何网格覆盖的空隙"),
+    (r"grid (\S+) reaches outside community (\w+) into (.+)", "网格{1}超出社区{2}，伸入{3}"),
+    (r"grid (\S+) reaches outside community (\w+)", "网格{1}超出社区{2}"),
+    (r"grids (\S+) and (\S+) overlap by ([\d,.]+) m²", "网格{1}与{2}重叠{3}平方米"),
+    (r"building (\S+) lies in no grid", "楼栋{1}不在任何网格内"),
+    (r"building (\S+) lies in (\d+) grids \((.+)\)", "楼栋{1}同时位于{2}个网格（{3}）"),
+    (
+        r"([\d,]+) buildings? of community (\w+) lie in no grid: it has none",
+        "社区{2}的{1}栋楼不在任何网格内：该社区没有网格",
+    ),
+    (r"plan (\d+) is (\w+): only a draft can change", "方案{1}为{2:p}：只有草案可以修改"),
+    (r"the plan has no grid (\S+)", "方案中没有网格{1}"),
+    (r"no plan has this id", "没有此方案"),
+    (r"no division has this code", "没有此行政区划代码"),
+    (r"a merge needs at least two different grids", "合并至少需要两个不同的网格"),
+    (r"grids of different communities cannot be merged", "不同社区的网格不能合并"),
+    # access, limits, the database (gis.access, api)
+    (r"the (\w+) role may not do this", "{1:p}角色无权执行此操作"),
+    (r"not logged in, or the session has expired", "未登录或会话已过期"),
+    (r"too many requests; slow down", "请求过于频繁，请稍后再试"),
+    (
+        r"the database did not answer in time; narrow the request",
+        "数据库未及时响应，请缩小查询范围",
+    ),
+    (
+        r"a concurrent change got in the way; nothing was stored, send the request again",
+        "有并发修改冲突，未保存任何内容，请重新提交",
+    ),
+    (r"the database is unavailable", "数据库不可用"),
+    (r"every database connection is busy; try again shortly", "数据库连接繁忙，请稍后再试"),
+    (r"a value is out of range or malformed", "有数值超出范围或格式错误"),
+    (r"is blank \(white space only\)", "不能为空（只有空白）"),
+    (r"should say why in at least 2 characters", "请至少用2个字说明原因"),
+    (
+        r"may not contain control characters \(line breaks, tabs, escapes, direction overrides\)",
+        "不能包含控制字符（换行、制表符、文字方向控制符等）",
+    ),
+    # FastAPI's own (pydantic) messages for a request's shape
+    (r"Field required", "必填"),
+    (r"Extra inputs are not permitted", "不接受此字段"),
+    (r"Input should be a finite number", "应为有限的数值"),
+    (r"String should have at most (\d+) characters?", "最多{1}个字符"),
+    (r"String should have at least (\d+) characters?", "至少{1}个字符"),
+    (r"Input should be a valid date.*", "应为日期（YYYY-MM-DD）"),
+    (r"Input should be a valid integer.*", "应为整数"),
+    (r"Input should be a valid number.*", "应为数字"),
+    (r"Input should be greater than or equal to (\S+)", "应不小于{1}"),
+    (r"Input should be less than or equal to (\S+)", "应不大于{1}"),
+    (r"Input should be a valid boolean.*", "应为是或否（true / false）"),
+    (r"Input should be a valid UUID.*", "应为UUID"),
+    (r"Input should be a valid string.*", "应为文本"),
+    (r"Input should be a valid list.*", "应为列表"),
+    (r"Input should be a valid dictionary.*", "应为对象"),
+    (r"Input should be ('.+)", "应为以下之一：{1}"),
+    (r"String should match pattern '(.+)'", "格式不对（应符合 {1}）"),
+    (r"Value error, (.+)", "{1:p}"),
+)
+
+PHRASES: dict[str, str] = {
+    "an arrival": "入住",
+    "a departure": "离开",
+    "a move": "迁移",
+    "a revocation": "注销",
+    "move-in date": "入住日期",
+    "departure": "离开日期",
+    "person's birth": "此人的出生日期",
+    "start of the employment": "入职日期",
+    "none, the event is final": "无，事件已办结",
+    "grid": "网格",
+    "division": "行政区划",
+    "Ring Self-intersection": "环自相交",
+    "Self-intersection": "自相交",
+    "Too few points in geometry component": "点数太少",
+    "Interior is disconnected": "内部不连通",
+    "Hole lies outside shell": "洞在外环之外",
+    "Nested shells": "外环嵌套",
+    "Nested holes": "洞嵌套",
+    "Invalid Coordinate": "坐标无效",
+    "Ring is not closed": "环未闭合",
+    "Duplicate Rings": "重复的环",
+    # grid problems and plans (gis.grids)
+    "gap": "空隙",
+    "overlap": "重叠",
+    "outside_community": "超出社区",
+    "draft": "草案",
+    "published": "已发布",
+    "discarded": "已废弃",
+    "deregister it first, or move": "请先注销它，或办理迁移",
+    "give ends_previous (a move from elsewhere), or deregister it first": (
+        "请勾选“从别处迁来”，或先注销它"
+    ),
+    "a primary residence of the person outside your scope": "此人在您辖区外的一处主要居住登记",
+    # event statuses (maps.i18n)
+    "reported": "已上报",
+    "accepted": "已受理",
+    "rejected": "不予受理",
+    "dispatched": "已派遣",
+    "handled": "已处置",
+    "checked": "已核查",
+    "closed": "已结案",
+    # roles
+    "officer": "网格员",
+    "police": "民警",
+    "planner": "规划员",
+    "admin": "管理员",
+    "auditor": "审计员",
+}
