@@ -15,6 +15,8 @@
   function setTitle(keys) { page.setTitle(keys); }
   function openPanel() { page.openPanel(); }
   function purposeParam() { return page.purposeParam(); }
+  /** `?purpose=…` for police (the purpose stated on the page), '' for everyone else. */
+  function purposeQuery(purpose) { return purpose ? '?' + purpose.slice(1) : ''; }
 
   function eventForm() {
     var kinds = (G.config.eventKinds || []).map(function (k) {
@@ -119,8 +121,7 @@
   }
 
   function reloadEvent(id, photoError) {
-    var purpose = purposeParam();
-    return G.api('GET', '/api/events/' + encodeURIComponent(id) + (purpose ? '?' + purpose.slice(1) : '')).then(function (res) {
+    return G.api('GET', '/api/events/' + encodeURIComponent(id) + purposeQuery(purposeParam())).then(function (res) {
       if (res.ok && state.event && state.event.id === id) { renderEvent(res.data); }
       var box = $('gh-photo-error');
       if (photoError && box) { box.textContent = photoError; }
@@ -131,8 +132,7 @@
 
   function photosMarkup(e) {
     var items = (e.photos || []).map(function (p) {
-      var purpose = purposeParam();  // police: the purpose the event was opened with
-      var url = '/api/events/' + e.id + '/photos/' + encodeURIComponent(p.uid) + (purpose ? '?' + purpose.slice(1) : '');
+      var url = '/api/events/' + e.id + '/photos/' + encodeURIComponent(p.uid) + purposeQuery(purposeParam());
       return '<a class="gh-photo" href="' + url + '" target="_blank" rel="noopener" data-uid="' + G.escape(p.uid) +
         '" data-type="' + G.escape(p.content_type) + '" title="' + G.escape(p.uploaded_by + ' · ' + chinaTime(p.uploaded_at)) +
         '"><img src="' + url + '" alt="' + G.escape(G.t('photo')) + '" loading="lazy"></a>';
@@ -165,7 +165,7 @@
       $('gh-panel-body').innerHTML = '<p class="gh-note">' + G.escape(G.t('purpose_needed')) + '</p>';
       return;
     }
-    G.api('GET', '/api/events/' + encodeURIComponent(id) + (purpose ? '?' + purpose.slice(1) : '')).then(function (res) {
+    G.api('GET', '/api/events/' + encodeURIComponent(id) + purposeQuery(purpose)).then(function (res) {
       if (!res.ok) {
         $('gh-panel-body').innerHTML = '<p class="text-danger">' + G.escape(G.errorText(res.data, res.status)) + '</p>';
         return;
