@@ -8,7 +8,10 @@ would otherwise be a day behind its own database.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator
 
 from gis.errors import InvalidInput
 
@@ -20,6 +23,20 @@ LATEST = date(2100, 12, 31)
 def today_in_china() -> date:
     """The date in China now."""
     return datetime.now(CHINA).date()
+
+
+def in_china(moment: datetime) -> datetime:
+    """The same moment on China's clock (a naive one is left as it is).
+
+    >>> in_china(datetime(2026, 11, 23, 16, 30, tzinfo=ZoneInfo("UTC"))).isoformat()
+    '2026-11-24T00:30:00+08:00'
+    """
+    return moment.astimezone(CHINA) if moment.tzinfo is not None else moment
+
+
+ChinaTime = Annotated[datetime, AfterValidator(in_china)]
+"""A moment as every answer writes it: with China's offset (``…+08:00``), whether it was just
+made in Python (in UTC) or read from the database (whose sessions speak Asia/Shanghai)."""
 
 
 def checked_date(value: date, *, field: str) -> date:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from api.deps import ScopeDep, SessionDep
 from gis.buildings import queries, service
 from gis.buildings.features import MAX_PAGE, building_page, parse_bbox
+from gis.clock import ChinaTime
 from gis.codes import group_code
 from gis.houses import queries as house_queries
 from gis.houses.editing import HouseRead, house_read
@@ -23,8 +24,8 @@ GEOJSON = "application/geo+json"
 
 class FootprintVersion(BaseModel):
     version: int
-    valid_from: datetime
-    valid_to: datetime | None
+    valid_from: ChinaTime
+    valid_to: ChinaTime | None
     reason: str | None
     geometry: dict[str, Any]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -13,6 +13,7 @@ from api.deps import ScopeDep, SessionDep
 from api.limits import DEFAULT_PAGE_SIZE, PageLimit
 from api.routes.grids import ConfigDep
 from gis.access.schemas import AggregateModel
+from gis.clock import ChinaTime
 from gis.db import set_statement_timeout
 from gis.grids import plan_edits, plan_queries, plans
 from gis.grids.edit_impact import EditImpact, apply_edit, remember_predictions
@@ -52,10 +53,10 @@ class PlanRead(AggregateModel):
     status: str
     target_households: list[int]
     created_by: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: ChinaTime
+    updated_at: ChinaTime
     effective_date: date | None
-    published_at: datetime | None
+    published_at: ChinaTime | None
     grids: dict[str, Any] | None = None
 
 

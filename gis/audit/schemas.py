@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from gis.clock import ChinaTime
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class AuditRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: int
-    at: datetime
+    at: ChinaTime
     user_name: str | None
     role: str | None
     action: str

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gis.clock import ChinaTime
 from gis.events.models import EventKind, EventStatus
 from gis.people.schemas import Purpose
 from gis.text import NotBlank
@@ -50,7 +51,7 @@ class EventStepRead(Strict):
     to_status: EventStatus
     actor: str
     role: str
-    at: datetime
+    at: ChinaTime
     note: str | None
 
 
@@ -67,7 +68,7 @@ class EventPhotoRead(Strict):
     size_bytes: int
     sha256: str
     uploaded_by: str
-    uploaded_at: datetime
+    uploaded_at: ChinaTime
 
 
 class EventRead(Strict):
@@ -84,12 +85,12 @@ class EventRead(Strict):
     building_code: str | None
     house_code: str | None
     reported_by: str
-    reported_at: datetime
-    due_at: datetime
+    reported_at: ChinaTime
+    due_at: ChinaTime
     is_overdue: bool
     assignee: str | None
     department: str | None
-    closed_at: datetime | None
+    closed_at: ChinaTime | None
     next_statuses: list[str]
     steps: list[EventStepRead] = []
     photos: list[EventPhotoRead] = []
@@ -105,8 +106,8 @@ class EventSummary(Strict):
     lon: float
     lat: float
     grid_code: str | None
-    reported_at: datetime
-    due_at: datetime
+    reported_at: ChinaTime
+    due_at: ChinaTime
     is_overdue: bool
     assignee: str | None
 

@@ -7,11 +7,12 @@ Every read model carries ``id_number`` and ``phone`` in their masked forms
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from gis.clock import ChinaTime
 from gis.people.models import DeclaredBy, PersonCategory, ResidenceKind
 from gis.text import NotBlank, OneLine
 
@@ -127,7 +128,7 @@ class DeclarationRead(Strict):
     uid: uuid.UUID
     moved_in: date
     due_on: date
-    declared_at: datetime | None
+    declared_at: ChinaTime | None
     declared_by: DeclaredBy | None
     is_late: bool
 
@@ -141,8 +142,8 @@ class ResidenceRead(Strict):
     kind: ResidenceKind
     is_primary: bool
     declared_by: DeclaredBy
-    declared_at: datetime
-    deregistered_at: datetime | None
+    declared_at: ChinaTime
+    deregistered_at: ChinaTime | None
     declaration: DeclarationRead | None
 
 
@@ -151,7 +152,7 @@ class VoidedResidenceRead(ResidenceRead):
 
     void_reason: str
     voided_by: str
-    voided_at: datetime
+    voided_at: ChinaTime
     reopened: ResidenceRead | None = None
 
 

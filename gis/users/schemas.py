@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from gis.clock import ChinaTime
 from gis.settings import Settings
 from gis.users.models import Role
 
@@ -85,7 +86,7 @@ class UserSummary(BaseModel):
     is_disabled: bool
     is_locked: bool
     has_totp: bool
-    created_at: datetime
+    created_at: ChinaTime
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ on a past date is exactly who had a period covering it."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -219,6 +219,25 @@ def test_arrivals_departures_and_moves_are_registered_once_they_happened(
     row = db.scalars(select(Residence).where(Residence.uid == uid)).one()
     assert row.period.upper is None and row.deregistered_at is None
     assert db.scalar(text("SELECT count(*) FROM residences")) == stored + 1
+
+
+def test_times_are_written_on_chinas_clock_whether_just_made_or_read_back(
+    client: TestClient, world: World, officer: str
+) -> None:
+    registered = _register(client, officer, house_code=world.objects["house_own_2"]["own"],
+                           person=_person("庚", 53), moved_in="2025-02-01")  # fmt: skip
+    assert registered.status_code == 201, registered.text
+    made = registered.json()["declared_at"]
+    assert made.endswith("+08:00"), made  # it was made in Python, in UTC ("...Z" before)
+    person = client.get(f"/api/people/{registered.json()['person_uid']}",
+                        headers=bearer(officer)).json()  # fmt: skip
+    (read,) = [
+        r["declared_at"] for r in person["residences"] if r["uid"] == registered.json()["uid"]
+    ]
+    assert read.endswith("+08:00") and datetime.fromisoformat(read) == datetime.fromisoformat(made)
+    ended = client.post(f"/api/residences/{registered.json()['uid']}/deregister",
+                        json={"moved_out": "2025-03-01"}, headers=bearer(officer))  # fmt: skip
+    assert ended.status_code == 200 and ended.json()["deregistered_at"].endswith("+08:00")
 
 
 def test_a_new_person_is_stored_encrypted_with_category_derived(
