@@ -108,7 +108,10 @@ def run_event_import(file: Path, *, crs: str | None, rejects: Path | None, batch
     rejects_file = rejects or settings.data_dir / "rejects" / f"events-{file.stem}-{stamp}.csv"
     source = parse_crs(crs, field="--crs") if crs is not None else None
     columns = (TextColumn("events"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with engine_scope() as engine, Progress(*columns, console=console, transient=True) as bar:
+    with (
+        engine_scope() as engine,
+        Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar,
+    ):
         task = bar.add_task("rows", total=None)
         result = import_events(
             make_session_factory(engine), path=file, crs=source, actor=cli_actor(),

@@ -57,7 +57,10 @@ def run_people_import(
         console.print(f"created the people key {people_key_path(settings)}: back it up")
     total = _count_lines(file)
     columns = (TextColumn("people"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with engine_scope() as engine, Progress(*columns, console=console, transient=True) as bar:
+    with (
+        engine_scope() as engine,
+        Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar,
+    ):
         task = bar.add_task("rows", total=total)
         result = import_people(
             make_session_factory(engine), path=file, cipher=cipher, calendar=calendar,

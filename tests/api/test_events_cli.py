@@ -110,6 +110,7 @@ def test_import_events_twice_adds_nothing_the_second_time(
     first = run("import", "events", str(file), "--crs", "EPSG:4326", "--rejects", str(rejects),
                 env=env)  # fmt: skip
     assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[0].strip(), first.stdout  # no empty line from a progress bar
     assert "rejected row 4: kind (事件类型): '洪水' is not one of" in first.stdout
     assert "read 3, imported 2, already imported 0, rejected 1" in first.stdout
     assert rejects.exists()
