@@ -9,9 +9,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg import errors as pg_errors
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from gis.db import race_conflict
 from gis.errors import (
     AuthenticationFailed,
     Conflict,
@@ -114,6 +115,15 @@ def install_error_handlers(app: FastAPI) -> None:
         logger.info("data error on %s %s: %s", request.method, request.url.path, exc)
         return error_response(InvalidInput("a value is out of range or malformed"))
 
+    async def handle_integrity_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, IntegrityError)
+        conflict = race_conflict(exc)
+        if conflict is None:
+            return await handle_unexpected(request, exc)
+        # another request stored the same thing first, between this one's check and its write
+        logger.warning("lost a race on %s %s: %s", request.method, request.url.path, exc.orig)
+        return error_response(conflict)
+
     async def handle_operational_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, OperationalError)
         if isinstance(exc.orig, pg_errors.QueryCanceled):
@@ -149,6 +159,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(GisError, handle_domain_error)
     app.add_exception_handler(DataError, handle_data_error)
+    app.add_exception_handler(IntegrityError, handle_integrity_error)
     app.add_exception_handler(OperationalError, handle_operational_error)
     app.add_exception_handler(PoolTimeout, handle_pool_timeout)
     app.add_exception_handler(Exception, handle_unexpected)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from gis import cluster
+from gis.errors import Conflict
 from gis.settings import Settings
 
 if TYPE_CHECKING:
@@ -327,3 +328,32 @@ def copy_rows(
         # the same exception type as every other statement on the session raises
         raise IntegrityError(f"COPY {table}", None, error) from error
     return count
+
+
+RACE_CONFLICTS: dict[str, tuple[str | None, str]] = {
+    "uq_users_name": ("name", "a user of this name was added at the same moment"),
+    "uq_organizations_credit_code": (
+        "credit_code",
+        "an organization with this credit code was registered at the same moment",
+    ),
+    "residences_one_primary_at_a_time": (
+        "period",
+        "a primary residence of the person overlapping this one was registered at the same moment",
+    ),
+}
+"""What a unique or exclusion constraint that another writer's change won means, by name."""
+
+
+def race_conflict(error: IntegrityError) -> Conflict | None:
+    """A unique or exclusion constraint violated because another transaction stored the same
+    thing first (a race the service's checks could not see): a Conflict naming what, when it
+    is one of :data:`RACE_CONFLICTS`, else the constraint; nothing of the losing transaction
+    was stored. None for other integrity errors (a foreign key, a check: a fault, not a race)."""
+    cause = error.orig
+    if not isinstance(cause, psycopg.errors.UniqueViolation | psycopg.errors.ExclusionViolation):
+        return None
+    constraint = cause.diag.constraint_name or "a unique constraint"
+    field, what = RACE_CONFLICTS.get(
+        constraint, (None, f"another change stored the same record first ({constraint})")
+    )
+    return Conflict(f"{what}; nothing of this one was stored: look again, then retry", field=field)

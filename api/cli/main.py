@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api.cli import (
     audit,
@@ -24,6 +25,7 @@ from api.cli import (
     users,
 )
 from api.cli.common import errors
+from gis.db import race_conflict
 from gis.errors import GisError
 
 DEBUG_VARIABLE = "GRIDHOUSE_DEBUG"
@@ -76,18 +78,29 @@ def main() -> None:
     except ValidationError as error:  # an option's value a request schema refuses
         errors.print(f"error: {describe_invalid_option(error)}", markup=False)
         sys.exit(1)
+    except IntegrityError as error:  # another process stored the same thing first
+        conflict = race_conflict(error)
+        if conflict is None:
+            _unexpected(error)
+        errors.print(f"error: {conflict}", markup=False)
+        sys.exit(1)
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         errors.print(f"error: the database cannot be reached: {reason}")
         sys.exit(1)
     except Exception as error:  # the last resort: a failure nobody foresaw is still one line
-        if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
-            raise
-        errors.print(f"error: {describe_unexpected(error)}; run with {DEBUG_VARIABLE}=1 for the "
-                     "traceback", markup=False)  # fmt: skip
-        sys.exit(1)
+        _unexpected(error)
     if isinstance(code, int) and code:  # a command's typer.Exit(code)
         sys.exit(code)
+
+
+def _unexpected(error: Exception) -> NoReturn:
+    """One line for a failure nobody foresaw (its traceback with ``GRIDHOUSE_DEBUG=1``)."""
+    if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+        raise error
+    errors.print(f"error: {describe_unexpected(error)}; run with {DEBUG_VARIABLE}=1 for the "
+                 "traceback", markup=False)  # fmt: skip
+    sys.exit(1)
 
 
 def describe_invalid_option(error: ValidationError) -> str:

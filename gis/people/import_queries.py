@@ -64,11 +64,13 @@ def start_people_batch(session: Session, *, source: str) -> int:
     return int(session.execute(statement).scalar_one())
 
 
-def finish_people_batch(session: Session, *, batch_id: int | None, counts: dict[str, Any]) -> None:
+def finish_people_batch(
+    session: Session, *, batch_id: int | None, counts: dict[str, Any], status: str = "done"
+) -> None:
     if batch_id is None:
         return
     session.execute(
         update(ImportBatch)
         .where(ImportBatch.id == batch_id)
-        .values(status="done", finished_at=func.now(), counts=counts)
+        .values(status=status, finished_at=func.now(), counts=counts)
     )

@@ -142,6 +142,7 @@ def import_batch(
         r.person.id_number: cipher.lookup_hash(r.person.id_number, field=SealedField.ID_NUMBER)
         for r in rows
     }
+    queries.lock_id_numbers(session, hashes=digests.values())  # against a concurrent import
     stored = queries.select_people_by_id_hash(session, hashes=sorted(set(digests.values())))
     unknown_hukou = unknown_hukou_divisions(
         session, [r.person.hukou_division_code for r in rows if r.person.hukou_division_code]
@@ -300,35 +301,39 @@ def import_people(
         pending.clear()
         on_progress(result.read)
 
-    for line, row in rows:
-        result.read += 1
-        raw[line] = row
-        state.note(line, row)
-        try:
-            parsed = parse_row(line, row, today=today)
-        except InvalidInput as error:
-            result.rejected.append((line, str(error)))
-            continue
-        pending.append(parsed)
-        if len(pending) >= batch_size:
-            flush_batch()
-    flush_batch()
+    def counts() -> dict[str, int]:
+        return {
+            "read": result.read,
+            "imported": result.imported,
+            "rejected": len(result.rejected),
+            "already_imported": result.already_imported,
+            "people_created": result.people_created,
+        }
+
+    try:
+        for line, row in rows:
+            result.read += 1
+            raw[line] = row
+            state.note(line, row)
+            try:
+                parsed = parse_row(line, row, today=today)
+            except InvalidInput as error:
+                result.rejected.append((line, str(error)))
+                continue
+            pending.append(parsed)
+            if len(pending) >= batch_size:
+                flush_batch()
+        flush_batch()
+    except BaseException:  # the batches before are stored (and audited); the record says so
+        with transaction(factory) as session:
+            finish_people_batch(session, batch_id=result.batch_id, counts=counts(), status="failed")
+        raise
     result.rejected.sort()
     result.duplicates = {
         mask_any_id(number): lines for number, lines in state.lines.items() if len(lines) > 1
     }
     with transaction(factory) as session:
-        finish_people_batch(
-            session,
-            batch_id=result.batch_id,
-            counts={
-                "read": result.read,
-                "imported": result.imported,
-                "rejected": len(result.rejected),
-                "already_imported": result.already_imported,
-                "people_created": result.people_created,
-            },
-        )
+        finish_people_batch(session, batch_id=result.batch_id, counts=counts())
     if result.rejected:
         write_rejects(rejects_file, result.rejected, raw)
         result.rejects_file = rejects_file

@@ -81,6 +81,28 @@ def select_person(session: Session, *, uid: uuid.UUID, scope: Scope) -> Person |
     return session.scalar(select(Person).where(Person.uid == uid, people_clause(scope)))
 
 
+ID_LOCK_SPACE = 0x67686964  # "ghid": the first key of pg_advisory_xact_lock(int, int)
+ID_LOCK_BUCKETS = 256
+"""ID numbers share this many locks: a batch of an import takes every bucket its numbers fall
+in (at most this many locks, whatever the batch's size), a registration one."""
+
+
+def lock_id_numbers(session: Session, *, hashes: Iterable[bytes]) -> None:
+    """Serialise the registration of these ID numbers until the transaction ends: two requests
+    or imports adding the same new person at once would each find nobody and each insert one
+    (the number is not unique in ``people``: old ledgers hold duplicates, which the accuracy
+    rate counts). Locks are taken in one order, so two batches cannot deadlock."""
+    buckets = sorted({int.from_bytes(bytes(h)[:4], "big") % ID_LOCK_BUCKETS for h in hashes})
+    if buckets:
+        session.execute(
+            text(
+                "SELECT count(pg_advisory_xact_lock(:space, b)) FROM "
+                "(SELECT b FROM unnest(CAST(:buckets AS int[])) AS b ORDER BY b) AS ordered"
+            ),
+            {"space": ID_LOCK_SPACE, "buckets": buckets},
+        )
+
+
 def select_people_by_id_hash(session: Session, *, hashes: Sequence[bytes]) -> dict[bytes, Person]:
     """People by the keyed hash of their ID number (the first registered when duplicated)."""
     if not hashes:

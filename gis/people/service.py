@@ -246,6 +246,7 @@ def find_or_add_person(
     if hukou and unknown_hukou_divisions(session, [hukou]):
         raise InvalidInput(unknown_division_reason(hukou), field="person.hukou_division_code")
     digest = cipher.lookup_hash(valid.id_number, field=SealedField.ID_NUMBER)
+    queries.lock_id_numbers(session, hashes=[digest])  # one number, one person: no race
     existing = queries.select_people_by_id_hash(session, hashes=[digest]).get(digest)
     if existing is not None and existing.name == valid.name:
         return existing

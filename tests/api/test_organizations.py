@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.audit.models import AuditEntry
 from gis.clock import today_in_china
+from gis.people import organizations
 from gis.users.models import Role
 from tests.access_world import World, bearer, login
 from tests.people_world import RESIDENTS, credit_code
@@ -225,3 +227,21 @@ def test_an_employment_ends_on_the_day_the_person_left(
     wrong = client.post(f"/api/organizations/{code}/employees/{other}/end",
                         json={"until": "2025-06-01"}, headers=bearer(officer))  # fmt: skip
     assert wrong.status_code == 404
+
+
+def test_an_organization_registered_twice_at_the_same_moment_is_a_409(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second of two registrations at once passes the check for the credit code before
+    the first is committed (made to happen here by skipping the check): the unique constraint
+    refuses it, a 409 naming the field (it was a 500)."""
+    monkeypatch.setattr(organizations.queries, "credit_code_taken", lambda *_, **__: False)
+    token = login(client, world.users[Role.OFFICER])
+    client.cookies.clear()
+    body = {"name": "蛇口书店", "credit_code": credit_code("91990101MA0000015"),
+            "house_code": world.objects["houses"]["own"]}  # fmt: skip
+    assert client.post("/api/organizations", json=body, headers=bearer(token)).status_code == 201
+    second = client.post("/api/organizations", json=body, headers=bearer(token))
+    assert second.status_code == 409, second.text
+    assert second.json()["detail"][0]["loc"] == ["credit_code"]
+    assert "registered at the same moment; nothing of this one was stored" in second.text

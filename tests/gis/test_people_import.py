@@ -17,6 +17,7 @@ from gis.access.scope import Scope
 from gis.audit.schemas import Actor
 from gis.buildings.models import ImportBatch, ImportKind
 from gis.errors import InvalidInput
+from gis.people import importing
 from gis.people.corrections import void_residence
 from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.import_rows import COLUMNS
@@ -540,3 +541,35 @@ def test_a_voided_residence_is_not_imported_again_and_its_person_is_renewed(
     db.flush()
     registered = _run(factory, cipher, fixed, tmp_path)
     assert (registered.rejected, registered.already_imported, registered.imported) == ([], 1, 0)
+
+
+def test_an_import_that_fails_part_way_says_so_in_its_batch_record(
+    factory: sessionmaker[Session],
+    db: Session,
+    cipher: PeopleCipher,
+    world: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The batches before the failure stay stored; the import's record is 'failed' with what
+    it holds (it stayed 'running' for ever)."""
+    calls: list[int] = []
+    store = importing.import_batch
+
+    def second_batch_fails(session: Session, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        store(session, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importing, "import_batch", second_batch_fails)
+    path = _write_csv(tmp_path / "people.csv", _good_rows(world, 5))
+    with pytest.raises(RuntimeError, match="went away"):
+        _run(factory, cipher, path, tmp_path)
+    status, counts = db.execute(
+        select(ImportBatch.status, ImportBatch.counts)
+        .where(ImportBatch.kind == ImportKind.PEOPLE)
+        .order_by(ImportBatch.id.desc())
+        .limit(1)
+    ).one()
+    assert (status, counts["imported"], counts["read"]) == ("failed", 3, 5)
