@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,10 @@ from shapely.geometry import LineString, box, mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gis import cluster
 from gis.access.scope import Scope
 from gis.clock import today_in_china
+from gis.db import make_engine, make_session_factory, transaction
 from gis.errors import Conflict, Forbidden, InvalidGeometry, TopologyViolation
 from gis.grids import plan_edits
 from gis.grids.classes import ClassConfig
@@ -26,6 +29,7 @@ from gis.grids.publishing import publish_plan
 from gis.grids.queries import select_grid_lineage
 from gis.grids.service import grid_page
 from gis.users.models import Role
+from tests.databases import own_database
 from tests.grids_world import (
     COMMUNITY_EAST,
     COMMUNITY_WEST,
@@ -278,3 +282,51 @@ def test_bad_edits_are_refused(db: Session, small: SmallWorld) -> None:
         )
     with pytest.raises(Forbidden):
         create_plan(db, division_code=TOWNSHIP, scope=Scope(user_name="o", role=Role.OFFICER))
+
+
+def test_two_plans_published_at_once_the_second_is_refused_as_stale(
+    pg_cluster: cluster.Cluster, tmp_path: Path
+) -> None:
+    """Two plans drafted from the same live grids, published at the same moment (committed
+    data, two connections): the second waits for the first, then finds the grids it was drafted
+    from changed, and is refused. (It used to compare before waiting, then overwrite the first
+    plan's grids, or fail on a grid code with a 500.)"""
+    with own_database(pg_cluster, "publishrace") as url:
+        engine = make_engine(url, pool_size=2)
+        try:
+            with transaction(make_session_factory(engine)) as setup:
+                build_small_world(setup)
+                path = grid_file(tmp_path / "grids.geojson", [NW, NE, SW, SE, EW, EE])
+                import_grids(setup, path=path, valid_from=date(2025, 1, 1), actor=ADMIN.actor)
+                plans = [create_plan(setup, division_code=TOWNSHIP, scope=PLANNER).id for _ in "ab"]
+                east = [f"{COMMUNITY_EAST}001", f"{COMMUNITY_EAST}002"]
+                for plan_id in plans:
+                    ids = _ids(setup, plan_id)
+                    plan_edits.merge_grids(
+                        setup, plan_id=plan_id, scope=PLANNER, grid_ids=[ids[c] for c in east]
+                    )
+            effective = today_in_china() + timedelta(days=1)
+            outcome: list[object] = []
+            with Session(engine) as first, Session(engine) as second:
+                publish_plan(first, plan_id=plans[0], effective=effective, scope=PLANNER,
+                             config=CONFIG)  # fmt: skip
+
+                def publish_second() -> None:
+                    try:
+                        outcome.append(publish_plan(second, plan_id=plans[1], effective=effective,
+                                                    scope=PLANNER, config=CONFIG))  # fmt: skip
+                        second.commit()
+                    except Conflict as error:
+                        outcome.append(error)
+                        second.rollback()
+
+                racer = threading.Thread(target=publish_second)
+                racer.start()
+                racer.join(1.0)
+                assert racer.is_alive(), "the second publish did not wait for the first"
+                first.commit()
+                racer.join(20)
+            assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
+            assert "the live grids changed since plan" in str(outcome[0])
+        finally:
+            engine.dispose()
