@@ -177,6 +177,10 @@ def update_house(session: Session, *, scope: Scope, code: str, request: HouseUpd
     for name in ("use", "is_rented"):
         if name in changes and changes[name] is None:
             raise InvalidInput(f"{name} cannot be null", field=name)
+    if {"floor", "room"} & changes.keys():
+        # the building before the house (the order of adding one), so that two houses given
+        # the same room at once, or a room given while a house is added, see each other
+        queries.lock_building_of_house(session, code=parse_code(code, field="code").code)
     house = _live_house(session, code=code, scope=scope)
     _refuse_same_room(
         session, building_uid=house.building_uid, floor=changes.get("floor", house.floor),

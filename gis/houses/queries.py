@@ -68,6 +68,13 @@ def select_live_buildings(session: Session, *, codes: Sequence[str]) -> dict[str
     return {building.code: building for building in session.scalars(statement)}
 
 
+def lock_building_of_house(session: Session, *, code: str) -> None:
+    """Lock the building of the house with this code (if any) until the transaction ends, as
+    adding a house does: two changes of its rooms at once then see each other."""
+    building = select(House.building_uid).where(House.code == code).scalar_subquery()
+    session.execute(select(Building.uid).where(Building.uid == building).with_for_update())
+
+
 def select_last_units(
     session: Session, *, building_uids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, int]:

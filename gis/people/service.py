@@ -199,9 +199,12 @@ def register_arrival(
     moved_in = checked_past_date(request.moved_in, today=today, field="moved_in", what="an arrival")
     until = checked_date(request.until, field="until") if request.until else None
     period = make_period(moved_in, until, field="until")
-    house = live_house(session, code=request.house_code, scope=scope)
     if (request.person is None) == (request.person_uid is None):
         raise InvalidInput("give either person_uid or person", field="person")
+    if request.person is not None and request.person_uid is None:
+        # the ID number's lock before the house's, in the order an import batch takes them
+        _lock_number(session, cipher=cipher, person=request.person, today=today)
+    house = live_house(session, code=request.house_code, scope=scope)
     if request.person_uid is not None:
         person = person_in_scope(session, uid=request.person_uid, scope=scope)
     else:
@@ -245,8 +248,7 @@ def find_or_add_person(
     hukou = valid.hukou_division_code
     if hukou and unknown_hukou_divisions(session, [hukou]):
         raise InvalidInput(unknown_division_reason(hukou), field="person.hukou_division_code")
-    digest = cipher.lookup_hash(valid.id_number, field=SealedField.ID_NUMBER)
-    queries.lock_id_numbers(session, hashes=[digest])  # one number, one person: no race
+    digest = _lock_number(session, cipher=cipher, person=person, today=today)
     existing = queries.select_people_by_id_hash(session, hashes=[digest]).get(digest)
     if existing is not None and existing.name == valid.name:
         return existing
@@ -266,6 +268,17 @@ def find_or_add_person(
     session.add(row)
     session.flush()
     return row
+
+
+def _lock_number(
+    session: Session, *, cipher: PeopleCipher, person: PersonInput, today: date
+) -> bytes:
+    """Lock the person's ID number until the transaction ends (one number, one person: two
+    registrations of a new person at once must not both add them); its keyed hash."""
+    valid = validate_person(person, today=today)
+    digest = cipher.lookup_hash(valid.id_number, field=SealedField.ID_NUMBER)
+    queries.lock_id_numbers(session, hashes=[digest])
+    return digest
 
 
 def community_of(session: Session, *, house: House) -> str:

@@ -1,5 +1,5 @@
-"""Two writers adding the same new person at the same moment (committed data, two connections):
-the second waits for the first, then sees the person it stored. One ID number stays one person."""
+"""Two writers at the same moment (committed data, two connections): the second waits for the
+first, then sees what it stored. One ID number stays one person, one room one house."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from gis.access.scope import Scope
 from gis.audit.schemas import Actor
 from gis.db import make_engine, make_session_factory
 from gis.errors import Conflict
+from gis.houses.editing import HouseCreate, HouseUpdate, add_house, update_house
+from gis.houses.models import House, HouseStatus
 from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.importing import PeopleImportResult, import_people
 from gis.people.models import Person, Residence, ResidenceKind
@@ -154,3 +156,35 @@ def test_two_imports_of_one_file_at_once_store_each_row_once(
         assert (len(uids), stays) == (30, 30)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("second_change", ["update", "add"])
+def test_one_room_given_to_two_houses_at_once_is_refused_to_the_second(
+    sessions: tuple[Session, Session, World], second_change: str
+) -> None:
+    """A room names one house per floor: the second of two changes at once waits for the
+    building the first locked, then sees the room taken (both were stored before)."""
+    first, second, world = sessions
+    building = world.buildings["own"]
+    mine, theirs = (
+        add_house(first, scope=OFFICER, building_code=building,
+                  request=HouseCreate(floor=9, room=room))
+        for room in ("901", "902")
+    )  # fmt: skip
+    first.commit()
+
+    def give_room(session: Session) -> object:
+        if session is first or second_change == "update":
+            house = mine if session is first else theirs
+            return update_house(session, scope=OFFICER, code=house.code,
+                                request=HouseUpdate(floor=9, room="909"))  # fmt: skip
+        return add_house(session, scope=OFFICER, building_code=building,
+                         request=HouseCreate(floor=9, room="909"))  # fmt: skip
+
+    outcome = _race(first, second, give_room)
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
+    first.rollback()
+    rooms = first.scalars(
+        select(House.code).where(House.room == "909", House.status == HouseStatus.ACTIVE)
+    )
+    assert list(rooms) == [mine.code]
