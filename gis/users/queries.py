@@ -26,6 +26,17 @@ def select_user(session: Session, *, name: str, for_update: bool = False) -> Use
     return session.scalar(statement)
 
 
+USER_NAME_LOCK_SPACE = 0x67687573  # "ghus": the first key of pg_advisory_xact_lock(int, int)
+
+
+def lock_user_name(session: Session, *, name: str) -> None:
+    """Serialise adding accounts of this name in any letter case until the transaction ends:
+    two ``users add`` at once (casey, CASEY) would each find no lookalike and both be stored."""
+    session.execute(
+        select(func.pg_advisory_xact_lock(USER_NAME_LOCK_SPACE, func.hashtext(name.lower())))
+    )
+
+
 def select_user_named_alike(session: Session, *, name: str) -> str | None:
     """The name of an account whose name differs from ``name`` only in letter case."""
     return session.scalar(select(User.name).where(func.lower(User.name) == name.lower()))

@@ -117,6 +117,7 @@ def add_user(
         raise InvalidInput("2–64 letters, digits or . _ @ -", field="name")
     check_password(password)
     codes = _checked_jurisdiction(session, role, grid_codes, division_code)
+    queries.lock_user_name(session, name=name)
     if queries.select_user(session, name=name) is not None:
         raise Conflict(f"a user named {name!r} exists", field="name")
     alike = queries.select_user_named_alike(session, name=name)

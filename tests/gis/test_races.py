@@ -25,7 +25,8 @@ from gis.people.models import Person, Residence, ResidenceKind
 from gis.people.periods import WorkCalendar
 from gis.people.schemas import PersonInput, ResidenceCreate
 from gis.people.service import register_arrival
-from gis.users.models import Role
+from gis.users.models import Role, User
+from gis.users.service import add_user
 from tests.access_world import GRID_OWN, World
 from tests.people_world import citizen_id
 
@@ -188,3 +189,25 @@ def test_one_room_given_to_two_houses_at_once_is_refused_to_the_second(
         select(House.code).where(House.room == "909", House.status == HouseStatus.ACTIVE)
     )
     assert list(rooms) == [mine.code]
+
+
+def test_two_accounts_whose_names_differ_in_case_only_added_at_once(
+    sessions: tuple[Session, Session, World],
+) -> None:
+    """``users add casey`` and ``users add CASEY`` at once: the second waits, then finds the
+    first (both were stored before)."""
+    first, second, _ = sessions
+    names = iter(["casey", "CASEY"])
+
+    def add(session: Session) -> object:
+        return add_user(
+            session, name=next(names), role=Role.PLANNER, password="a long enough password 7",
+            actor=Actor(name="cli:test", role="admin"),
+        )  # fmt: skip
+
+    outcome = _race(first, second, add)
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
+    assert "differ in case only" in str(outcome[0])
+    first.rollback()
+    stored = first.scalars(select(User.name).where(func.lower(User.name) == "casey"))
+    assert list(stored) == ["casey"]
