@@ -55,6 +55,14 @@ _ALLOCATE = text(
 )
 
 
+def lock_communities(session: Session, *, communities: Sequence[str]) -> None:
+    """Lock the code counters of these communities until the transaction ends, as an import
+    issuing codes there does: a re-survey reading their live buildings then waits for a
+    concurrent import or re-survey and sees what it stored (two re-surveys of one file at once
+    each added the same new footprints under two codes)."""
+    allocate_sequences(session, counts=dict.fromkeys(communities, 0))
+
+
 def allocate_sequences(session: Session, *, counts: dict[str, int]) -> dict[str, int]:
     """Reserve ``n`` consecutive building sequences per community; returns the first of each.
 

@@ -251,6 +251,7 @@ def _match_and_apply(
             strict=True,
         ),
     )
+    queries.lock_communities(session, communities=coverage)
     live = {row["uid"]: row for row in rq.select_live(session, coverage=coverage)}
     uids = list(live)
     old_geoms = shapely.from_wkb([live[uid].pop("wkb") for uid in uids])

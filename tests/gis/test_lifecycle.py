@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis import cluster
+from gis.buildings import queries as building_queries
 from gis.buildings import service
 from gis.buildings.importing import import_buildings
 from gis.buildings.models import Building, BuildingFootprint, BuildingStatus, Lineage
@@ -376,3 +378,58 @@ def test_a_resurveys_new_buildings_are_confirmed_together(
     with pytest.raises(NotFound, match="has no provisional building") as none_left:
         service.confirm_provisional_of_batch(db, batch_id=summary.batch_id)
     assert none_left.value.field == "--batch"
+
+
+def test_two_resurveys_of_one_file_at_once_add_each_new_footprint_once(
+    scratch_factory: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first re-survey is held just before it commits; the second, started then, waits for
+    the community the first is changing and finds the new footprints stored: it adds nothing
+    (it read the live buildings at once and added them under codes of its own)."""
+    with transaction(scratch_factory) as session:
+        _seed_community(session)
+    _import(scratch_factory, _write(tmp_path / "first.gpkg", SQUARES))
+    added = [
+        shapely.box(9.51 + i * 0.001, 47.1, 9.51 + i * 0.001 + 0.0002, 47.1002) for i in range(4)
+    ]
+    path = _write(tmp_path / "resurvey.gpkg", SQUARES + added)
+    held, release = threading.Event(), threading.Event()
+    finish = building_queries.finish_import_batch
+
+    def finish_held(*args: Any, **kwargs: Any) -> None:
+        if threading.current_thread().name == "first":
+            held.set()
+            release.wait(30)
+        finish(*args, **kwargs)
+
+    monkeypatch.setattr(building_queries, "finish_import_batch", finish_held)
+    summaries, errors = [], []
+
+    def work() -> None:
+        try:
+            source = open_footprints(path, layer="buildings", crs=None)
+            summaries.append(resurvey_buildings(
+                scratch_factory, source=source, community_code=COMMUNITY, repair=False,
+                rejects_file=tmp_path / f"rejects-{threading.current_thread().name}.csv",
+            ))  # fmt: skip
+        except BaseException as error:
+            errors.append(error)
+
+    first = threading.Thread(target=work, name="first")
+    first.start()
+    assert held.wait(30)
+    second = threading.Thread(target=work, name="second")
+    second.start()
+    second.join(2.0)
+    release.set()
+    for thread in (first, second):
+        thread.join(60)
+    assert errors == []
+    assert sorted(s.added for s in summaries) == [0, 4]
+    with transaction(scratch_factory) as session:
+        live = session.scalar(
+            select(func.count())
+            .select_from(Building)
+            .where(Building.status != BuildingStatus.RETIRED)
+        )
+    assert live == len(SQUARES) + len(added)
