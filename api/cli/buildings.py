@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.common import audit_cli_job, console, engine_scope
+from api.cli.common import audit_cli_job, cli_actor, console, engine_scope
 from gis.buildings import importing
 from gis.buildings import resurvey as resurveying
 from gis.buildings.reading import open_footprints
@@ -59,12 +59,8 @@ def run_import(
             batch_size=batch_size,
             on_progress=lambda n: progress.advance(task, n),
             loaders=2,
+            actor=cli_actor(),  # an audit row with each batch stored
         )
-    audit_cli_job(
-        "buildings.import",
-        target_codes=[f"batch:{summary.batch_id}", file.name],
-        row_count=summary.imported,
-    )
     for source_id in summary.repaired_ids:
         console.print(f"  repaired: {source_id}")
     for rejection in summary.rejections[:20]:

@@ -21,6 +21,8 @@ import shapely
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gis.audit.schemas import Actor
+from gis.audit.service import record_audit
 from gis.buildings import queries
 from gis.buildings.checks import PreparedBatch, Rejection, prepare_batch, write_rejections
 from gis.buildings.models import BuildingStatus, ImportKind
@@ -126,6 +128,7 @@ def import_buildings(
     batch_size: int = 50_000,
     on_progress: Callable[[int], None] | None = None,
     loaders: int = 1,
+    actor: Actor | None = None,
 ) -> ImportSummary:
     """Load every footprint of ``source`` as a new active building with a new code.
 
@@ -134,6 +137,10 @@ def import_buildings(
     database's per-row work (indexes, checks) is the bottleneck, and two server processes share
     it. Batches in the same community still queue on its code counter, so codes stay in file
     order per community only with one loader.
+
+    With ``actor``, each batch writes its audit row (``buildings.import``, the batch and the
+    file's name, the buildings it stored) in its own transaction: what is stored is audited
+    even when a later batch fails or the process is killed.
     """
     started = time.perf_counter()
     with transaction(factory) as session:
@@ -146,7 +153,13 @@ def import_buildings(
 
     def load(prepared: PreparedBatch) -> tuple[int, list[Rejection]]:
         with transaction(factory) as session:
-            return _load_batch(session, prepared, batch_id=batch_id, community_code=community_code)
+            done = _load_batch(session, prepared, batch_id=batch_id, community_code=community_code)
+            if actor is not None:
+                record_audit(
+                    session, actor=actor, action="buildings.import",
+                    target_codes=[f"batch:{batch_id}", source.path.name], row_count=done[0],
+                )  # fmt: skip
+            return done
 
     def collect(done: tuple[int, list[Rejection]]) -> None:
         summary.imported += done[0]

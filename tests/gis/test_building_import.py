@@ -15,6 +15,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.iso7064 import mod_11_2
 
+from gis.audit.models import AuditEntry
+from gis.audit.schemas import Actor
 from gis.buildings.importing import ImportSummary, import_buildings
 from gis.buildings.models import Building
 from gis.buildings.reading import open_footprints
@@ -35,10 +37,12 @@ def run(
     layer: str | None = None,
     community: str | None = None,
     repair: bool = False,
+    actor: Actor | None = None,
 ) -> ImportSummary:
     source = open_footprints(path, layer=layer, crs=parse_crs(crs) if crs else None)
     return import_buildings(
         factory,
+        actor=actor,
         source=source,
         community_code=community,
         repair=repair,
@@ -331,9 +335,16 @@ def test_a_file_that_breaks_off_is_refused_saying_what_was_stored(
     broken = tmp_path / "broken.fgb"
     broken.write_bytes(whole.read_bytes()[: whole.stat().st_size * 3 // 4])
     with pytest.raises(InvalidInput, match="cannot be read after feature") as refused:
-        run(factory, broken, tmp_path, crs="GCJ02")
+        run(factory, broken, tmp_path, crs="GCJ02", actor=Actor(name="cli:test", role="admin"))
     stored = db.scalar(select(func.count()).select_from(Building))
     assert stored and stored < 5435  # one transaction a batch: the batches before stay
+    # each stored batch wrote its audit row with it (there was none: it came after the job)
+    audited = db.execute(
+        select(func.count(), func.sum(AuditEntry.row_count)).where(
+            AuditEntry.action == "buildings.import"
+        )
+    ).one()
+    assert audited[0] >= 1 and audited[1] == stored
     message = str(refused.value)
     assert f"{stored:,} buildings of the batches before are stored" in message, message
     assert message.startswith("FILE: broken.fgb") and "--resurvey" in message
