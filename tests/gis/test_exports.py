@@ -12,6 +12,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+import shapely.affinity
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +26,7 @@ from gis.crs import parse_crs
 from gis.errors import Forbidden, InvalidInput, NotFound
 from gis.exports import service as export_service
 from gis.exports.service import ExportFormat, ExportLayer, ExportResult, export_layer
+from gis.grids.switch import same_shape
 from gis.people.crypto import PeopleCipher
 from gis.users.models import Role
 from tests.access_world import GRID_OWN, World
@@ -195,3 +197,20 @@ def test_bad_requests_name_the_option(db: Session, world: World, tmp_path: Path)
         ExportFormat.from_path(tmp_path / "b.shp")
     assert caught.value.field == "--format"
     assert existing.read_bytes() == b""
+
+
+def test_what_rounding_would_make_invalid_is_written_valid_and_comes_back_the_same() -> None:
+    """A notch 3e-10° deep is valid in the database; rounded to the 9 decimals of a CSV or
+    GeoJSON file it touches the edge below it (5 of the demo's 834 grids were written
+    self-intersecting, and an import of the export refused them)."""
+    notched = shapely.Polygon([(113.9, 22.5), (113.91, 22.5), (113.91, 22.51),
+                               (113.905, 22.5000000003), (113.9, 22.51)])  # fmt: skip
+    assert shapely.is_valid(notched)
+    plain = shapely.transform(notched, lambda xy: np.round(xy, 9))
+    assert not shapely.is_valid(plain)
+    (written,) = export_service._rounded(np.array([notched]))
+    assert shapely.is_valid(written)
+    assert shapely.is_valid(shapely.from_wkt(shapely.to_wkt(written, rounding_precision=9)))
+    # and a grid import takes it for the grid it was (not a new version)
+    assert same_shape(notched, written)
+    assert not same_shape(notched, shapely.affinity.translate(notched, xoff=1e-6))
