@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import select as io_select
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,7 +23,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, NoResultFound
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    NoResultFound,
+    ProgrammingError,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -357,3 +364,19 @@ def race_conflict(error: IntegrityError) -> Conflict | None:
         constraint, (None, f"another change stored the same record first ({constraint})")
     )
     return Conflict(f"{what}; nothing of this one was stored: look again, then retry", field=field)
+
+
+def missing_schema(error: ProgrammingError) -> str | None:
+    """What to do when the database lacks a table, column or function of gridhouse's schema
+    (a new database, or one migrated to an older version); None for other errors."""
+    cause = error.orig
+    missing = (
+        psycopg.errors.UndefinedTable,
+        psycopg.errors.UndefinedColumn,
+        psycopg.errors.UndefinedFunction,
+    )
+    if not isinstance(cause, missing):
+        return None
+    what = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    what = re.sub(r"\(.*\)", "(…)", what)  # function audit_append(…) does not exist
+    return f"the database lacks gridhouse's schema ({what}): run gridhouse migrate"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from api.cli.common import console
 from gis.buildings import service as buildings
@@ -40,5 +40,7 @@ def check(code: Annotated[str, typer.Argument(help="25 characters, with or witho
         console.print(f"status: {status or 'not issued'}")
     except OperationalError:
         console.print("status: unknown (the database cannot be reached)")
+    except ProgrammingError:  # no schema yet: the code is still well formed
+        console.print("status: unknown (the database has no gridhouse schema: gridhouse migrate)")
     finally:
         engine.dispose()

@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from api.cli import (
     audit,
@@ -25,7 +25,7 @@ from api.cli import (
     users,
 )
 from api.cli.common import errors
-from gis.db import race_conflict
+from gis.db import missing_schema, race_conflict
 from gis.errors import GisError
 
 DEBUG_VARIABLE = "GRIDHOUSE_DEBUG"
@@ -83,6 +83,11 @@ def main() -> None:
         if conflict is None:
             _unexpected(error)
         errors.print(f"error: {conflict}", markup=False)
+        sys.exit(1)
+    except ProgrammingError as error:  # a table or function of the schema is not there
+        if not missing_schema(error):
+            _unexpected(error)
+        errors.print(f"error: {missing_schema(error)}", markup=False)
         sys.exit(1)
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
