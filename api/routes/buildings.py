@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from api.deps import ScopeDep, SessionDep
+from api.limits import MAX_PAGE_SIZE, PageLimit
 from gis.buildings import queries, service
 from gis.buildings.features import MAX_PAGE, building_page, parse_bbox
 from gis.clock import ChinaTime
@@ -125,9 +126,24 @@ def read_building(code: str, session: SessionDep, scope: ScopeDep) -> BuildingRe
 
 
 @router.get("/{code}/houses", response_model=list[HouseRead])
-def read_building_houses(code: str, session: SessionDep, scope: ScopeDep) -> list[HouseRead]:
-    """The houses (units) of a building in the caller's scope, in unit order."""
+def read_building_houses(
+    code: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    scope: ScopeDep,
+    limit: PageLimit = MAX_PAGE_SIZE,
+    after: Annotated[int, Query(ge=0, le=99_999, description="the unit the page follows")] = 0,
+) -> list[HouseRead]:
+    """The houses (units) of a building in the caller's scope, in unit order, a page at a time
+    (a building may hold 99,999): a ``Link: <…>; rel="next"`` header while more follow."""
     building = service.get_building(session, code=code, scope=scope)
-    return [
-        house_read(h) for h in house_queries.select_houses_of(session, building_uid=building.uid)
-    ]
+    houses = house_queries.select_houses_of(
+        session, building_uid=building.uid, after=after, limit=limit + 1
+    )
+    if len(houses) > limit:
+        houses = houses[:limit]
+        params = {k: v for k, v in request.query_params.items() if k != "after"}
+        params["after"] = str(houses[-1].unit)
+        response.headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+    return [house_read(h) for h in houses]

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from gis.buildings.models import PUBLIC_COLUMNS, Building, BuildingStatus
+from gis.codes import check_character
 from gis.crs import STORAGE_SRID, WGS84_SRID
 from gis.errors import InvalidInput
 
@@ -62,7 +63,7 @@ def building_page(
     ``next_after`` as ``after``), as a FeatureCollection built by PostGIS."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", field="limit")
-    if after and not _CURSOR.fullmatch(after):
+    if after and not (_CURSOR.fullmatch(after) and check_character(after[:24]) == after[24]):
         raise InvalidInput("not a cursor of this list (a building code from `next`)", field="after")
     conditions = [scope_clause, Building.code > after]
     if bbox is not None:

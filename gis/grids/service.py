@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.buildings import service as building_service
-from gis.codes import parse_grid_code
+from gis.codes import is_ascii_digits, parse_grid_code
 from gis.errors import InvalidInput, NotFound
 from gis.grids import queries
 from gis.grids.classes import ClassConfig, officers_needed
@@ -48,6 +48,8 @@ def grid_page(
     scope.require_aggregates()
     if not 1 <= limit <= MAX_GRID_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_GRID_PAGE}", field="limit")
+    if after and not (len(after) == 15 and is_ascii_digits(after)):
+        raise InvalidInput("not a cursor of this list (a grid code from `next`)", field="after")
     code = None
     if building_code is not None:
         code = building_service.get_building(

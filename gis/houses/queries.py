@@ -44,8 +44,16 @@ def select_house(session: Session, *, code: str) -> House | None:
     return session.scalars(select(House).where(House.code == code)).one_or_none()
 
 
-def select_houses_of(session: Session, *, building_uid: uuid.UUID) -> list[House]:
-    statement = select(House).where(House.building_uid == building_uid).order_by(House.unit)
+def select_houses_of(
+    session: Session, *, building_uid: uuid.UUID, after: int = 0, limit: int | None = None
+) -> list[House]:
+    """The houses of a building in unit order: those after unit ``after``, at most ``limit``."""
+    statement = (
+        select(House)
+        .where(House.building_uid == building_uid, House.unit > after)
+        .order_by(House.unit)
+        .limit(limit)
+    )
     return list(session.scalars(statement))
 
 

@@ -105,6 +105,19 @@ def test_one_building_with_houses(nanshan: int, client: TestClient) -> None:
     houses = client.get(f"/api/buildings/{code}/houses").json()
     assert [h["unit"] for h in houses] == list(range(1, len(houses) + 1))
     assert all(h["is_estimated"] for h in houses)
+    # a page at a time: the Link header gives the next, which ends with the last house
+    assert len(houses) >= 3
+    walked, url = [], f"/api/buildings/{code}/houses?limit=2"
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200 and len(page.json()) <= 2
+        walked += [h["unit"] for h in page.json()]
+        link = page.headers.get("link", "")
+        url = link[1 : link.index(">")] if link else ""
+    assert walked == [h["unit"] for h in houses]
+    for bad in ("limit=0", "after=zzz", "after=-1"):
+        refused = client.get(f"/api/buildings/{code}/houses?{bad}")
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] in bad
 
 
 def test_bad_and_unknown_codes(nanshan: int, client: TestClient) -> None:
@@ -119,7 +132,8 @@ def test_bad_and_unknown_codes(nanshan: int, client: TestClient) -> None:
     assert superscript.json()["detail"][0]["msg"] == "position 24 must be a digit 0-9"
     full_width = code.translate({ord(c): 0xFF10 + int(c) for c in "0123456789"})
     assert client.get(f"/api/buildings/{full_width}").json()["id"] == code
-    for cursor in ("zzz", "'; drop", code[:-1]):  # was an empty last page, or the first again
+    wrong_check = code[:24] + ("0" if code[24] != "0" else "1")  # a code no `next` gave
+    for cursor in ("zzz", "'; drop", code[:-1], wrong_check):  # was an empty page, or the first
         refused = client.get("/api/buildings", params={"after": cursor})
         assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["after"]
     unknown = format_code(community_code=code[:12], structure_class=1, seq=999999)

@@ -63,6 +63,10 @@ def test_grids_as_geojson_pages_and_as_of(client: TestClient, world: World) -> N
     assert "after=990101001001001" in page.headers["link"]
     rest = client.get("/api/grids?division=990101&limit=1&after=990101001001001", headers=headers)
     assert [f["id"] for f in rest.json()["features"]] == ["990101001002001"]
+    # a cursor that no `next` gave is refused (it was an empty page)
+    for garbage in ("zzz", "99010100100100"):
+        refused = client.get(f"/api/grids?after={garbage}", headers=headers)
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["after"]
     old = client.get(f"/api/grids/{GRID_OWN}?at=2021-06-01", headers=headers).json()
     assert old["properties"]["version"] == 1 and [v["version"] for v in old["versions"]] == [1, 2]
     of_building = client.get(
