@@ -114,7 +114,7 @@ def export_layer(
     statement = _statement(layer, scope=scope, filters=filters, srid=srid)
     dtypes = _dtypes(statement)
     rows = 0
-    with _Destination(out, layer=layer, file_format=file_format) as destination:
+    with _Destination(out, layer=layer, file_format=file_format, target=target) as destination:
         result = session.execute(statement.execution_options(yield_per=CHUNK_ROWS))
         columns = list(result.keys())
         for chunk in result.partitions():
@@ -264,8 +264,10 @@ class _Destination:
     """Chunks appended to a temporary file beside ``out``, renamed into place on success and
     deleted on failure: a failed export leaves no file."""
 
-    def __init__(self, out: Path, *, layer: ExportLayer, file_format: ExportFormat) -> None:
-        self.out, self.layer, self.file_format = out, layer, file_format
+    def __init__(
+        self, out: Path, *, layer: ExportLayer, file_format: ExportFormat, target: SourceCrs
+    ) -> None:
+        self.out, self.layer, self.file_format, self.target = out, layer, file_format, target
         try:
             handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix,
                                                  dir=out.parent)  # fmt: skip
@@ -287,9 +289,7 @@ class _Destination:
         try:
             if error is None:
                 if self.sheet:
-                    pd.concat(self.sheet).to_excel(
-                        self.partial, index=False, sheet_name=str(self.layer), engine="openpyxl"
-                    )
+                    self._write_workbook()
                 if self.layer is ExportLayer.PEOPLE:
                     make_private(self.partial)  # names, ID numbers, phones: the owner only
                 self.partial.replace(self.out)
@@ -319,5 +319,15 @@ class _Destination:
         else:
             points = shapely.point_on_surface(np.asarray(frame.geometry.values))
             table = pd.DataFrame(frame.drop(columns="geometry"))
-            table["lon"], table["lat"] = shapely.get_x(points), shapely.get_y(points)
+            x, y = ("lon", "lat") if self.target.is_geographic else ("x", "y")
+            table[x], table[y] = shapely.get_x(points), shapely.get_y(points)
             self.sheet.append(table)
+
+    def _write_workbook(self) -> None:
+        """The rows on a sheet named as the layer, and the CRS of their points on a second
+        sheet ``crs`` (a workbook has no other place for it; metres are x and y, not lon/lat)."""
+        units = "degrees (lon, lat)" if self.target.is_geographic else "x, y"
+        about = pd.DataFrame({"crs": [self.target.label], "coordinates": [units]})
+        with pd.ExcelWriter(self.partial, engine="openpyxl") as book:
+            pd.concat(self.sheet).to_excel(book, index=False, sheet_name=str(self.layer))
+            about.to_excel(book, index=False, sheet_name="crs")

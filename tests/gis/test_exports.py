@@ -162,6 +162,14 @@ def test_grids_divisions_crs_and_filters(db: Session, world: World, tmp_path: Pa
         shapely.centroid(shapely.from_wkt(shifted["wkt"].to_numpy())),
     )
     assert ((offset_deg > 0.002) & (offset_deg < 0.01)).all()  # GCJ-02 moves Shenzhen ~500 m
+    # a workbook says its CRS on a sheet of its own; metres are x and y (they were lon, lat)
+    for crs, columns in (("EPSG:32650", ("x", "y")), ("GCJ02", ("lon", "lat"))):
+        path = tmp_path / f"b-{crs.replace(':', '')}.xlsx"
+        _export(db, ExportLayer.BUILDINGS, path, crs=parse_crs(crs))
+        book = openpyxl.load_workbook(path)
+        header = next(book["buildings"].iter_rows(values_only=True))
+        assert header[-2:] == columns
+        assert list(book["crs"].iter_rows(values_only=True))[1][0] == crs
     # a file that names its CRS cannot name GCJ-02 (it said WGS 84): CSV or XLSX only
     for name in ("gcj.gpkg", "bd.geojson"):
         crs = parse_crs("GCJ02" if name.startswith("gcj") else "BD09")
