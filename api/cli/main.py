@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import NoReturn
 
 import typer
@@ -57,6 +58,9 @@ app.command("export")(exports.export)
 def main() -> None:
     """Entry point: exit 0 on success, non-zero with a one-line reason on failure (a command
     line that is not understood: exit 2, one line naming the command's ``--help``)."""
+    # GDAL's notes on a file (an unreadable WKT it skips) come as warnings of two lines with a
+    # path into pyogrio; the row they concern is refused with its reason all the same
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
     try:
         code = app(prog_name="gridhouse", standalone_mode=False)
     except typer.TyperException as error:  # the command line itself (Typer's own click)

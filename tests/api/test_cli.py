@@ -51,6 +51,11 @@ def test_migrate_an_external_server(external_url: str, tmp_path: Path) -> None:
     assert row[0]
     assert not (tmp_path / "pg").exists()  # no embedded cluster was created
     assert run("db", "url", env=env).stdout.strip() == external_url
+    # a WKT GDAL cannot read: the row refused, without GDAL's two-line warning beside it
+    cut = tmp_path / "cut.csv"
+    cut.write_text('code,wkt\n440305005001001,"POLYGON ((113.9 22.5, 113.91"\n', encoding="utf-8")
+    _refused(run("import", "grids", str(cut), "--crs", "EPSG:4490", env=env),
+             "row 1: unreadable or missing geometry")  # fmt: skip
 
 
 def test_failures_are_one_line_and_non_zero(tmp_path: Path) -> None:
