@@ -57,6 +57,17 @@ def select_houses_of(
     return list(session.scalars(statement))
 
 
+def lock_houses_of(session: Session, *, building_uids: Sequence[uuid.UUID]) -> None:
+    """Lock the active houses of these buildings until the transaction ends (in one order): a
+    registration into one of them, which locks its house, waits or is waited for."""
+    session.execute(
+        select(House.uid)
+        .where(House.building_uid.in_(list(building_uids)), House.status == HouseStatus.ACTIVE)
+        .order_by(House.uid)
+        .with_for_update()
+    )
+
+
 def retire_houses_of(session: Session, *, building_uid: uuid.UUID) -> None:
     session.execute(
         update(House)

@@ -10,11 +10,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.audit.schemas import Actor
+from gis.buildings import service as buildings
 from gis.db import make_engine, make_session_factory
 from gis.errors import Conflict
 from gis.houses.editing import HouseCreate, HouseUpdate, add_house, update_house
@@ -28,6 +30,7 @@ from gis.people.service import register_arrival
 from gis.users.models import Role, User
 from gis.users.service import add_user
 from tests.access_world import GRID_OWN, World
+from tests.grids_world import add_building
 from tests.people_world import citizen_id
 
 OFFICER = Scope(user_name="t_officer", role=Role.OFFICER, grid_codes=frozenset({GRID_OWN}))
@@ -72,7 +75,7 @@ def _race(first: Session, second: Session, work: Callable[[Session], object]) ->
     racer = threading.Thread(target=again)
     racer.start()
     racer.join(1.0)
-    assert racer.is_alive(), "the second registration did not wait for the first"
+    assert racer.is_alive(), f"the second did not wait for the first: {outcome}"
     first.commit()
     racer.join(10)
     assert not racer.is_alive()
@@ -211,3 +214,29 @@ def test_two_accounts_whose_names_differ_in_case_only_added_at_once(
     first.rollback()
     stored = first.scalars(select(User.name).where(func.lower(User.name) == "casey"))
     assert list(stored) == ["casey"]
+
+
+def test_a_building_retired_while_an_arrival_is_registered_waits_and_is_refused(
+    sessions: tuple[Session, Session, World], cipher: PeopleCipher
+) -> None:
+    """Retiring counts who lives in the building's houses after locking them: an arrival
+    registered at the same moment is counted (it was left living in a retired house)."""
+    first, second, world = sessions
+    admin = Scope.system("cli:test")
+    empty = add_building(first, community="990101001001", seq=90,
+                         footprint=shapely.box(113.9001, 22.5001, 113.9002, 22.5002))  # fmt: skip
+    first.flush()
+    house = add_house(first, scope=admin, building_code=empty.code,
+                      request=HouseCreate(floor=7, room="701"))  # fmt: skip
+    first.commit()
+    arrival = _arrival(world, "houses", "张三").model_copy(update={"house_code": house.code})
+
+    def change(session: Session) -> object:
+        if session is first:
+            return register_arrival(session, scope=admin, cipher=cipher, calendar=WorkCalendar(),
+                                    request=arrival, today=TODAY)  # fmt: skip
+        return buildings.retire_building(session, code=empty.code)
+
+    outcome = _race(first, second, change)
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
+    assert "people live in the houses of" in str(outcome[0])
