@@ -254,6 +254,53 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         "社区{2}的{1}栋楼不在任何网格内：该社区没有网格",
     ),
     (r"plan (\d+) is (\w+): only a draft can change", "方案{1}为{2:p}：只有草案可以修改"),
+    # a plan's edits refused at the door (gis.grids.plan_edits, gis.geometry) and its publishing
+    (r"the grid lies in no community", "该网格不在任何社区内"),
+    (
+        r"a grid is one polygon \(a MultiPolygon of one part\)",
+        "网格须为一个多边形（多部分的图形只能有一个部分）",
+    ),
+    (r"more than ([\d,]+) vertices", "顶点超过{1}个"),
+    (r"a LineString is needed", "须为一条线"),
+    (
+        r"coordinates must be lon/lat within ±180/±90",
+        "坐标须为经纬度：经度在±180以内，纬度在±90以内",
+    ),
+    (
+        r"coordinates are lon/lat in EPSG:4326 \(RFC 7946\); a crs member naming (.*) is not read",
+        "坐标须为EPSG:4326的经纬度（RFC 7946）；不读取声明为{1}的坐标系",
+    ),
+    (r"not a GeoJSON geometry: (.+)", "不是GeoJSON几何图形：{1}"),
+    (r"unreadable or missing geometry", "图形无法读取或缺失"),
+    (r"empty geometry", "图形为空"),
+    (r"not a polygon \((\w+)\)", "不是多边形（是{1:p}）"),
+    (r"coordinates are NaN or infinite", "坐标为NaN或无穷大"),
+    (
+        r"latitude beyond ±90° \(are longitude and latitude swapped\?\)",
+        "纬度超出±90°（经度和纬度是否写反了？）",
+    ),
+    (r"longitude beyond ±180°", "经度超出±180°"),
+    (
+        r"the grids do not touch: a merged grid must be one polygon",
+        "这些网格互不相接：合并后的网格须为一个多边形",
+    ),
+    (
+        r"a plan covers a county \(district\), a township or a community",
+        "方案只能覆盖一个区（县）、街道（镇）或社区",
+    ),
+    (
+        r"plan (\d+) breaks (\d+) hard rule\(s\), the first: (.+) at (\S+)",
+        "方案{1}违反{2}条硬性规则，第一条：{3:p}，位置{4}",
+    ),
+    (
+        r"the live grids changed since plan (\d+) was drafted \((\S+)\): draft a new plan",
+        "方案{1}起草后现行网格已有变化（{2}）：请新建方案",
+    ),
+    (
+        r"grid (\S+) has a version from (\S+): the effective date must be after it",
+        "网格{1}已有{2}起的版本：生效日期须晚于此日",
+    ),
+    (r"(\S+) is outside (\S+)…(\S+)", "{1}超出{2}至{3}的范围"),
     (r"the plan has no grid (\S+)", "方案中没有网格{1}"),
     (r"no plan has this id", "没有此方案"),
     (r"no division has this code", "没有此行政区划代码"),
@@ -323,6 +370,12 @@ PHRASES: dict[str, str] = {
     "Invalid Coordinate": "坐标无效",
     "Ring is not closed": "环未闭合",
     "Duplicate Rings": "重复的环",
+    # GEOS's geometry types (not a polygon (Point))
+    "Point": "点",
+    "MultiPoint": "多点",
+    "LineString": "线",
+    "MultiLineString": "多线",
+    "GeometryCollection": "几何集合",
     # grid problems and plans (gis.grids)
     "gap": "空隙",
     "overlap": "重叠",

@@ -3,6 +3,8 @@ answer, equal to the whole impact read again), and publishes."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
@@ -110,3 +112,53 @@ def test_planner_edits_a_grid_sees_the_impact_and_publishes(
         ).scalar_one()
     engine.dispose()
     assert versions == 2  # the edit opened a new version of the west grid
+
+
+def new_plan(browser: Browser, name: str) -> None:
+    """Create a draft plan of the community on the page and wait for its impact."""
+    page = browser.page
+    page.click("#gh-new-plan-box summary")
+    page.select_option("#gh-plan-division", COMMUNITY)
+    page.fill("#gh-new-plan input[name=plan_name]", name)
+    version = page.get_attribute("body", "data-impact-version")
+    page.click("#gh-plan-create")
+    page.wait_for_function(
+        "(v) => document.body.getAttribute('data-impact-version') !== v", arg=version
+    )
+
+
+def draw_grid(browser: Browser, ring: list[tuple[float, float]]) -> None:
+    """A polygon drawn with the editor (``ring``: lon, lat), and the edit's answer awaited."""
+    page = browser.page
+    version = page.get_attribute("body", "data-impact-version")
+    page.evaluate(
+        """(ring) => {
+            const map = Gridhouse.plannerMap;
+            const layer = L.polygon(ring.map(([lon, lat]) => [lat, lon])).addTo(map);
+            map.fire('pm:create', {layer: layer, shape: 'Polygon'});
+        }""",
+        ring,
+    )
+    page.wait_for_function(
+        "(v) => document.body.getAttribute('data-impact-version') !== v "
+        "&& document.body.getAttribute('data-busy') === 'false'",
+        arg=version,
+    )
+
+
+def test_planner_refusals_read_in_chinese_naming_the_field(browser: Browser) -> None:
+    page = browser.page
+    browser.login(USERS[Role.PLANNER], then="/planner")
+    new_plan(browser, "e2e 拒绝")
+
+    # refused edits read in Chinese, the field named by its label (it was `geometry：` and
+    # the English message)
+    far = [(113.95, 22.60), (113.951, 22.60), (113.951, 22.601), (113.95, 22.601)]
+    draw_grid(browser, far)
+    expect(page.locator("#gh-toast")).to_have_text("网格图形：该网格不在任何社区内")
+    lon, lat = SPLIT_LON - 0.001, (BOX[1] + BOX[3]) / 2
+    bowtie = [(lon, lat), (lon + 0.0005, lat + 0.0005), (lon + 0.0005, lat), (lon, lat + 0.0005)]
+    draw_grid(browser, bowtie)
+    expect(page.locator("#gh-toast")).to_have_text(
+        re.compile(r"^网格图形：多边形无效：自相交，位置")
+    )
