@@ -234,6 +234,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "late_declarations": ("逾期未申报", "Late declarations"),
     "late_departures": ("逾期未注销", "Late departures"),
     "suppressed": ("<5", "<5"),
+    "suppressed_title": (
+        "1至4，为保护个人信息不显示",
+        "1 to 4: hidden to protect the people counted",
+    ),
+    "withheld_title": (
+        "不显示：由它可推算出一个1至4的数",
+        "Hidden: it would give away a count of 1 to 4",
+    ),
+    "sum_hidden_title": (
+        "不显示：为1至4，或由它可推算出某个网格的1至4的数",
+        "Hidden: 1 to 4, or it would give away a grid's count of 1 to 4",
+    ),
     "not_available": ("暂无数据", "No data yet"),
     "per_grid": ("各网格", "Per grid"),
     "all": ("全部", "All"),

@@ -162,3 +162,43 @@ def test_planner_refusals_read_in_chinese_naming_the_field(browser: Browser) -> 
     expect(page.locator("#gh-toast")).to_have_text(
         re.compile(r"^网格图形：多边形无效：自相交，位置")
     )
+
+
+def test_planner_hidden_figures_say_why(browser: Browser, server: Server) -> None:
+    """A count of 1 to 4 is "<5"; a share or a deviation hidden for giving one away is "–"
+    (they were all "<5", which a deviation of −300 is not), each with its reason as title."""
+    page = browser.page
+    browser.login(USERS[Role.PLANNER], then="/planner")
+    new_plan(browser, "e2e 隐藏")
+    # a small grid around the resident's building: its households are few (hidden as <5), and
+    # its deviation and floating share are hidden for giving them away, not for being small
+    lon, lat = server.world.building_point
+    d = 0.00005
+    draw_grid(
+        browser, [(lon - d, lat - d), (lon + d, lat - d), (lon + d, lat + d), (lon - d, lat + d)]
+    )
+    rows = page.evaluate("() => Gridhouse.planner.state.impact.grids")
+    assert any(row["deviation"] is None for row in rows), rows
+    for row in rows:
+        cells = page.locator(f'#gh-impact tr[data-grid="{row["ref"]}"]')
+        for key, selector in (
+            ("households", "td.gh-households"),
+            ("resident_count", "td.gh-residents"),
+        ):
+            if row[key] is None:
+                expect(cells.locator(selector)).to_have_text("<5")
+                expect(cells.locator(f"{selector} span")).to_have_attribute(
+                    "title", "1至4，为保护个人信息不显示"
+                )
+        for key, selector in (
+            ("deviation", "td.gh-deviation"),
+            ("floating_share", "td.gh-floating-share"),
+        ):
+            if row[key] is None:
+                expect(cells.locator(selector)).to_have_text("–")
+                expect(cells.locator(f"{selector} span")).to_have_attribute(
+                    "title", "不显示：由它可推算出一个1至4的数"
+                )
+    page.click("#gh-lang")
+    hidden = page.locator('#gh-impact [data-hidden="deviation"]').first
+    expect(hidden).to_have_attribute("title", "Hidden: it would give away a count of 1 to 4")
