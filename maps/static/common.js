@@ -98,8 +98,8 @@
   };
 
   /** The first message of an error body ({"detail": [{"msg": ...}]} or {"detail": "..."}), in
-   *  the page's language: in Chinese the field's name and, when known, the message (the server
-   *  answers in English). */
+   *  the page's language: the field's label (never the API's name or path, `person.id_number`)
+   *  and, in Chinese, the message when known (the server answers in English). */
   G.errorText = function (body, status) {
     var message = null;
     var field = '';
@@ -116,8 +116,8 @@
     if (G.lang === 'zh') {
       var translated = G.translateError(message);
       if (translated !== null) { message = translated; }
-      if (field) { field = G.t(field.split('.').pop()); }
     }
+    if (field) { field = G.t(field.split('.').pop()); }
     return field ? field + (G.lang === 'zh' ? '：' : ': ') + message : message;
   };
 
