@@ -18,6 +18,30 @@
       .replace(/"/g, '&quot;').replace(/'/g, '&#39;');
   };
 
+  /** The message `key` as markup that follows the language: `<span data-i18n="key">…</span>`
+   *  (`tag` for another element). */
+  G.tHtml = function (key, tag, attributes) {
+    var name = tag || 'span';
+    return '<' + name + (attributes || '') + ' data-i18n="' + G.escape(key) + '">' + G.escape(G.t(key)) +
+      '</' + name + '>';
+  };
+
+  /** Show a refusal in `element`, worded again when the language changes: `body` and `status`
+   *  of an API answer (as G.errorText words them), or a function giving the text; null empties
+   *  the element. */
+  G.showError = function (element, body, status) {
+    if (!element) { return; }
+    if (body === null || body === undefined) {
+      element.textContent = '';
+      element.removeAttribute('data-gh-error');
+      element.ghError = null;
+      return;
+    }
+    element.ghError = typeof body === 'function' ? body : function () { return G.errorText(body, status); };
+    element.setAttribute('data-gh-error', '');
+    element.textContent = element.ghError();
+  };
+
   /** Translate every marked element of `root` (the document by default). */
   G.translate = function (root) {
     var scope = root || document;
@@ -29,6 +53,12 @@
     });
     scope.querySelectorAll('[data-i18n-title]').forEach(function (el) {
       el.setAttribute('title', G.t(el.getAttribute('data-i18n-title')));
+    });
+    scope.querySelectorAll('[data-i18n-alt]').forEach(function (el) {
+      el.setAttribute('alt', G.t(el.getAttribute('data-i18n-alt')));
+    });
+    scope.querySelectorAll('[data-gh-error]').forEach(function (el) {
+      if (el.ghError) { el.textContent = el.ghError(); }
     });
   };
 
