@@ -30,6 +30,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "用户名、密码或动态码错误，或账户已锁定",
         "Wrong name, password or code, or the account is locked",
     ),
+    "session_ended": ("您的会话已结束，请重新登录", "Your session has ended: log in again"),
+    "session_kept": (
+        "页面上的内容都会保留：登录后，刚才未完成的操作会继续进行。",
+        "Everything on this page stays as it is: once you are logged in, what was refused is "
+        "sent again.",
+    ),
+    "session_renewed": ("已重新登录", "Logged in again"),
+    "login_other": ("以其他用户登录（离开此页面）", "Log in as someone else (leaves this page)"),
     "forbidden_page": ("您的角色不能使用此页面。", "Your role may not use this page."),
     "page_refused": ("此页面的地址有误：", "This page's address is not right:"),
     # map

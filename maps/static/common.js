@@ -151,9 +151,13 @@
     return field ? field + (G.lang === 'zh' ? '：' : ': ') + message : message;
   };
 
+  /** Calls whose 401 is their answer, not a session ended mid-work. */
+  var OWN_401 = ['/api/auth/login', '/api/auth/logout'];
+
   /**
-   * Call the API with the session cookie: resolves to {ok, status, data}. A 401 sends the
-   * user to the login page (the session ended).
+   * Call the API with the session cookie: resolves to {ok, status, data}. A 401 means the
+   * session ended while the page was open: the page stays as it is, the user logs in again in
+   * a dialog over it (session.js), and the request is sent again (nothing was done with it).
    */
   G.api = function (method, url, body) {
     var options = { method: method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
@@ -162,8 +166,8 @@
       options.body = JSON.stringify(body);
     }
     return fetch(url, options).then(function (response) {
-      if (response.status === 401 && url.indexOf('/api/auth/login') !== 0) {
-        window.location.assign('/login?next=' + encodeURIComponent(window.location.pathname + window.location.search));
+      if (response.status === 401 && OWN_401.indexOf(url) < 0 && G.session) {
+        return G.session.ended().then(function () { return G.api(method, url, body); });
       }
       var type = response.headers.get('content-type') || '';
       var parse = type.indexOf('json') >= 0 ? response.json() : Promise.resolve(null);

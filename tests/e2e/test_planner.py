@@ -99,10 +99,16 @@ def test_planner_edits_a_grid_sees_the_impact_and_publishes(
     expect(page.locator(".leaflet-pm-toolbar").first).to_be_hidden()  # read only now
     browser.screenshot("3-published")
 
-    # a session ending mid-use comes back to the same plan after logging in (the query was lost)
+    # a session ending mid-use: a login dialog over the plan (tests/e2e/test_session.py), whose
+    # way to log in as someone else comes back to the same plan (the query was lost)
     plan_id = page.evaluate("() => Gridhouse.planner.state.plan.id")
     browser.context.clear_cookies()
-    page.evaluate("() => Gridhouse.api('GET', '/api/auth/me')")
+    page.evaluate("() => { Gridhouse.api('GET', '/api/auth/me'); }")
+    expect(page.locator("#gh-session")).to_be_visible()
+    expect(page.locator("#gh-session-other")).to_have_attribute(
+        "href", f"/login?next=%2Fplanner%3Fplan%3D{plan_id}"
+    )
+    page.click("#gh-session-other")
     page.wait_for_url(f"**/login?next=%2Fplanner%3Fplan%3D{plan_id}")
 
     engine = make_engine(e2e_database, pool_size=1)
