@@ -1,7 +1,7 @@
 """A session that ends while a page is open (idle, or revoked elsewhere): the page stays as it is,
 a login dialog over it asks for the same user's password, and what was refused meanwhile (the
-officer's registration) is sent again. It went to the login page at once, the typed
-registration and the open building lost."""
+officer's registration, the map's tiles) is sent again. It went to the login page at once, the
+typed registration and the open building lost, or, when only the map moved, drew nothing."""
 
 from __future__ import annotations
 
@@ -78,3 +78,26 @@ def test_a_registration_typed_when_the_session_ends_is_kept_and_sent_after_loggi
     for storage in ("localStorage", "sessionStorage"):  # nothing personal kept in the browser
         kept = page.evaluate(f"() => JSON.stringify({{...{storage}}})")
         assert RETURNING[0] not in kept and RETURNING[1] not in kept
+
+
+def test_tiles_refused_when_the_session_ends_ask_for_it_and_are_drawn_again(
+    browser: Browser, server: Server
+) -> None:
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    lon, lat = server.world.building_point
+    page.evaluate("([lat, lon]) => Gridhouse.officerMap.setView([lat, lon], 17)", [lat, lon])
+    page.wait_for_selector("body[data-tiles=loaded]")
+    end_session(browser)
+    with page.expect_response(lambda r: "/tiles/" in r.url and r.status == 401):
+        page.evaluate("([lat, lon]) => Gridhouse.officerMap.setView([lat, lon], 18)", [lat, lon])
+    dialog = page.locator("#gh-session")
+    expect(dialog).to_be_visible()  # the map went blank and nothing said why
+    dialog.locator("#gh-session-password").fill(PASSWORD)
+    with page.expect_response(lambda r: "/tiles/" in r.url and r.status == 200):
+        dialog.locator("#gh-session-submit").click()
+    expect(dialog).to_have_count(0)
+    page.wait_for_selector("body[data-tiles=loaded]")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-tile-container svg path').length > 50"
+    )
