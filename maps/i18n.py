@@ -158,6 +158,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "line": ("分割线", "Cutting line"),
     "target_households": ("目标户数", "Target households"),
     "adjust_neighbours": ("调整相邻网格", "Adjust neighbours"),
+    "add_house": ("添加房屋", "Add a house"),
+    "house_added": ("已添加房屋", "House added"),
     "mark_let": ("设为出租", "Mark let"),
     "mark_not_let": ("取消出租", "Mark not let"),
     "reveal_reason": (

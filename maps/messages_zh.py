@@ -86,6 +86,20 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         r"registrations: void and register again",
         "境外人员（护照）与公民（身份证）是不同的登记：请作废后重新登记",
     ),
+    # a house added to a building or changed (gis.houses.editing, gis.buildings.service)
+    (
+        r"floor (-?\d+) room (.+) of this building is already house (\S+)",
+        "本楼{1}层的{2}室已是房屋{3}",
+    ),
+    (r"room (.+) of this building is already house (\S+)", "本楼的{1}室已是房屋{2}"),
+    (r"building (\S+) is retired", "楼栋{1}已停用"),
+    (
+        r"building (\S+) has no unit number left \((\d+) is the last\)",
+        "楼栋{1}已没有可用的单元号（最大为{2}）",
+    ),
+    (r"no building has the code (\w+)", "没有编码为{1}的楼栋"),
+    (r"(\w+) is a house code, not a building code", "{1}是房屋编码，不是楼栋编码"),
+    (r"must be a finite number", "须为有限的数"),
     # residences (gis.people.service, gis.people.periods)
     (r"no live house has the code (\w+)", "没有编码为{1}的在用房屋"),
     (r"no person ([\w-]+)", "没有此人（{1}）"),
@@ -338,6 +352,8 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"Input should be a valid number.*", "应为数字"),
     (r"Input should be greater than or equal to (\S+)", "应不小于{1}"),
     (r"Input should be less than or equal to (\S+)", "应不大于{1}"),
+    (r"Input should be greater than (\S+)", "应大于{1}"),
+    (r"Input should be less than (\S+)", "应小于{1}"),
     (r"Input should be a valid boolean.*", "应为是或否（true / false）"),
     (r"Input should be a valid UUID.*", "应为UUID"),
     (r"Input should be a valid string.*", "应为文本"),

@@ -1,11 +1,12 @@
-/* gridhouse /map: click a building → its houses and occupants; register and deregister; report
-   an event, attach photos to it and move it through its steps (events.js); search;
-   floating-resident heat map; locate-me. The server decides what a role may do. */
+/* gridhouse /map: click a building → its houses and occupants; register and deregister; add a
+   house; report an event, attach photos to it and move it through its steps (events.js);
+   search; floating-resident heat map; locate-me. The server decides what a role may do. */
 (function (G) {
   'use strict';
 
   var state = { map: null, data: null, selected: null, building: null, occupants: {}, pageSize: 1000 };
   var KINDS = ['tenant', 'owner', 'family', 'dormitory', 'temporary'];
+  var USES = ['residential', 'commercial', 'mixed', 'dorm', 'office', 'other'];
 
   function $(id) { return document.getElementById(id); }
 
@@ -90,7 +91,7 @@
       ['code', '<span class="gh-code" id="gh-building-code">' + G.escape(p.code_grouped || b.id) + '</span>'],
       ['use', p.use ? G.tHtml(p.use) : '–'],
       ['floors', G.escape(p.floors === null || p.floors === undefined ? '–' : p.floors)],
-      ['houses', String(b.houses.length)]
+      ['houses', '<span id="gh-house-count">' + b.houses.length + '</span>']
     ];
     var html = '<dl class="gh-facts">' + rows.map(function (r) {
       return G.tHtml(r[0], 'dt') + '<dd>' + r[1] + '</dd>';
@@ -101,8 +102,9 @@
     }
     if (G.config.canRegister) {
       html += '<div class="mb-2">' +
-        G.tHtml('report_event', 'button', ' type="button" class="btn btn-sm btn-outline-danger" id="gh-report-event"') +
-        '<div id="gh-event-form-slot"></div></div>';
+        G.tHtml('report_event', 'button', ' type="button" class="btn btn-sm btn-outline-danger" id="gh-report-event"') + ' ' +
+        G.tHtml('add_house', 'button', ' type="button" class="btn btn-sm btn-outline-secondary" id="gh-add-house"') +
+        '<div id="gh-event-form-slot"></div><div id="gh-house-form-slot"></div></div>';
     }
     html += '<div id="gh-occupant-note"></div><ul class="gh-houses list-unstyled" id="gh-houses">' +
       b.houses.map(houseItem).join('') + '</ul>';
@@ -377,6 +379,49 @@
     });
   }
 
+  // ---- add a house found on a walk (officers in their grids, admins) --------------------------
+
+  function houseForm() {
+    var uses = USES.map(function (u) { return G.tHtml(u, 'option', ' value="' + u + '"'); }).join('');
+    return '<form class="gh-house-form" id="gh-house-form">' +
+      '<div class="d-flex gap-1">' + input('floor', 'floor', ' type="number" min="-10" max="300" step="1"') +
+      input('room', 'room', ' maxlength="20"') + '</div>' +
+      '<div class="d-flex gap-1"><select class="form-select form-select-sm" name="use">' + uses + '</select>' +
+      input('area_m2', 'area_m2', ' type="number" min="0" step="any"') +
+      input('rooms', 'rooms', ' type="number" min="1" max="999" step="1"') + '</div>' +
+      '<label class="small"><input type="checkbox" name="is_rented"> ' + G.tHtml('rented') + '</label>' +
+      '<div class="gh-form-error text-danger small"></div>' +
+      '<div class="d-flex gap-1">' + formButtons() + '</div></form>';
+  }
+
+  /** Add the house; it takes the building's next unit (a new, permanent code) and is listed at
+   *  the end of the building's houses (the panel's open forms stay as they are). */
+  function submitHouse(form) {
+    var data = new FormData(form);
+    var body = { use: data.get('use'), is_rented: data.get('is_rented') === 'on' };
+    ['floor', 'room', 'area_m2', 'rooms'].forEach(function (name) {
+      var value = String(data.get(name) || '').trim();
+      if (value) { body[name] = name === 'room' ? value : Number(value); }
+    });
+    form.querySelector('button[type=submit]').disabled = true;
+    G.api('POST', '/api/buildings/' + encodeURIComponent(state.building.id) + '/houses', body).then(function (res) {
+      form.querySelector('button[type=submit]').disabled = false;
+      if (!res.ok) {
+        G.showError(form.querySelector('.gh-form-error'), res.data, res.status);
+        return;
+      }
+      form.remove();
+      state.building.houses.push(res.data);
+      $('gh-houses').insertAdjacentHTML('beforeend', houseItem(res.data));
+      $('gh-house-count').textContent = String(state.building.houses.length);
+      renderOccupants();
+      var item = document.querySelector('#gh-houses > li[data-code="' + res.data.code + '"]');
+      item.classList.add('gh-focus');
+      item.scrollIntoView({ block: 'center' });
+      G.toast(G.t('house_added'), 'ok');
+    });
+  }
+
   /** Mark a house let or no longer let (a tenant moving into a let house must be declared);
    *  only that house's line is drawn again (the panel's open forms stay as they are). */
   function toggleLet(button) {
@@ -422,6 +467,9 @@
         slot.querySelector('input[name=name]').focus();
       } else if (target.classList.contains('gh-cancel')) {
         target.closest('form').remove();
+      } else if (target.id === 'gh-add-house') {
+        if (!$('gh-house-form')) { $('gh-house-form-slot').innerHTML = houseForm(); }
+        $('gh-house-form').querySelector('input[name=floor]').focus();
       } else if (target.id === 'gh-report-event') {
         if (!$('gh-event-form')) { $('gh-event-form-slot').innerHTML = G.eventPanel.eventForm(); }
         $('gh-event-form').querySelector('input[name=title]').focus();
@@ -456,6 +504,9 @@
       if (e.target.classList.contains('gh-register-form')) {
         e.preventDefault();
         submitRegistration(e.target);
+      } else if (e.target.classList.contains('gh-house-form')) {
+        e.preventDefault();
+        submitHouse(e.target);
       } else if (e.target.classList.contains('gh-deregister-form')) {
         e.preventDefault();
         deregister(e.target);

@@ -177,3 +177,48 @@ def test_a_refusal_names_its_field_in_english_too(browser: Browser, server: Serv
         f"got '{wrong[17]}' (ISO 7064 MOD 11-2); the number is mistyped"
     )
     register.locator(".gh-cancel").click()
+
+
+def test_an_officer_adds_a_house_to_a_building(browser: Browser, server: Server) -> None:
+    world = server.world
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    open_building(page, world.building_code)
+    houses = page.locator("#gh-houses > li.gh-house")
+    before = houses.count()
+    expect(page.locator("#gh-house-count")).to_have_text(str(before))
+    # a registration being typed stays while the house is added
+    first = houses.first
+    first.locator(".gh-register").click()
+    first.locator("form.gh-register-form input[name=name]").fill("周未存")
+
+    def add(floor: str, room: str) -> None:
+        page.click("#gh-add-house")
+        form = page.locator("#gh-house-form")
+        form.locator("input[name=floor]").fill(floor)
+        form.locator("input[name=room]").fill(room)
+        form.locator("select[name=use]").select_option("commercial")
+        form.locator("input[name=is_rented]").check()
+        form.locator("button[type=submit]").click()
+
+    add("30", "3001")
+    added = houses.nth(before)
+    expect(added).to_contain_text("30层 · 3001")
+    expect(added.locator(".badge")).to_have_text(["商业", "出租"])
+    expect(added.locator("ul.gh-occupants")).to_have_text("无登记人员")
+    expect(page.locator("#gh-house-count")).to_have_text(str(before + 1))
+    expect(page.locator("#gh-house-form")).to_have_count(0)
+    code = added.get_attribute("data-code")
+    assert code is not None and code[:19] == world.building_code[:19]
+    # the same floor and room again: refused, the reason in the form (in Chinese)
+    add("30", "3001")
+    grouped = f"{code[:12]}-{code[12]}-{code[13:19]}-{code[19:24]}-{code[24]}"
+    expect(page.locator("#gh-house-form .gh-form-error")).to_have_text(
+        f"房号：本楼30层的3001室已是房屋{grouped}"
+    )
+    expect(houses).to_have_count(before + 1)
+    page.click("#gh-house-form .gh-cancel")
+    expect(first.locator("form.gh-register-form input[name=name]")).to_have_value("周未存")
+    # a resident can be registered in it at once
+    added.locator(".gh-register").click()
+    expect(added.locator("form.gh-register-form")).to_be_visible()

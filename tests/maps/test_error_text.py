@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from pydantic import ValidationError
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from gis.access.purpose import require_purpose, require_reason
@@ -25,6 +26,7 @@ from gis.events.photos import check_photo
 from gis.grids.plan_edits import geometry_from_geojson
 from gis.grids.schemas import GridShape
 from gis.grids.topology import check_grids
+from gis.houses.editing import HouseCreate
 from gis.people.corrections import _previous_to_reopen
 from gis.people.identity import (
     normalise_credit_code,
@@ -132,7 +134,27 @@ def real_messages() -> list[str]:
                                              residence=SimpleNamespace(is_primary=True,
                                                                        period=ended))),
     ]  # fmt: skip
-    return messages + plan_problems() + plan_edit_refusals()
+    return messages + house_refusals() + plan_problems() + plan_edit_refusals()
+
+
+def house_refusals() -> list[str]:
+    """What the form adding a house to a building can meet: the request's shape refused by the
+    real model, and, as gis.houses.editing words them, the refusals that need the database."""
+    wrong = [
+        {"floor": 500}, {"floor": -20}, {"floor": 1.5}, {"room": ""}, {"room": "x" * 21},
+        {"area_m2": 0}, {"area_m2": 100_000}, {"rooms": 0}, {"rooms": 1000},
+    ]  # fmt: skip
+    messages = []
+    for values in wrong:
+        with pytest.raises(ValidationError) as caught:
+            HouseCreate.model_validate(values)
+        messages += [error["msg"] for error in caught.value.errors()]
+    return messages + [
+        "floor 30 room 3001 of this building is already house 440305005001-1-000131-00102-7",
+        "room 3001 of this building is already house 440305005001-1-000131-00102-7",
+        "building 440305005001-1-000131-00000-X is retired",
+        "building 440305005001-1-000131-00000-X has no unit number left (99999 is the last)",
+    ]
 
 
 def plan_problems() -> list[str]:
