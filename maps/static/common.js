@@ -165,9 +165,12 @@
       options.headers['Content-Type'] = 'application/json';
       options.body = JSON.stringify(body);
     }
+    var sentIn = G.session ? G.session.generation : 0;
     return fetch(url, options).then(function (response) {
       if (response.status === 401 && OWN_401.indexOf(url) < 0 && G.session) {
-        return G.session.ended().then(function () { return G.api(method, url, body); });
+        // sent before the user logged in again in the dialog: sent again with the new session
+        var renewed = G.session.generation !== sentIn ? Promise.resolve() : G.session.ended();
+        return renewed.then(function () { return G.api(method, url, body); });
       }
       var type = response.headers.get('content-type') || '';
       var parse = type.indexOf('json') >= 0 ? response.json() : Promise.resolve(null);

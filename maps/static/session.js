@@ -76,11 +76,18 @@
   }
 
   G.session = {
+    /** How many times the user has logged in again on this page (a request sent before the
+     *  last time and refused is sent again without asking). */
+    generation: 0,
+
     /** A request was refused for want of a session (401): resolves once the user has logged
      *  in again in the dialog (opened once, however many requests wait on it). */
     ended: function () {
       if (!renewal) {
-        renewal = new Promise(open).then(function () { renewal = null; });
+        renewal = new Promise(open).then(function () {
+          renewal = null;
+          G.session.generation += 1;
+        });
       }
       return renewal;
     }

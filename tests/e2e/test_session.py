@@ -101,3 +101,41 @@ def test_tiles_refused_when_the_session_ends_ask_for_it_and_are_drawn_again(
     page.wait_for_function(
         "() => document.querySelectorAll('.leaflet-tile-container svg path').length > 50"
     )
+
+
+def test_a_request_refused_before_logging_in_again_is_sent_again_without_asking_twice(
+    browser: Browser,
+) -> None:
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    end_session(browser)
+    # a request whose refusal (401) arrives only after the user has logged in again
+    page.evaluate(
+        """() => {
+            const fetchNow = window.fetch;
+            let release;
+            const held = new Promise((resolve) => { release = resolve; });
+            window.releaseHeld = release;
+            window.fetch = (url, options) => {
+                const answer = fetchNow(url, options);
+                const late = answer.then((r) => held.then(() => r));
+                return String(url).endsWith('?held=1') ? late : answer;
+            };
+            window.heldAnswer = Gridhouse.api('GET', '/api/auth/me?held=1');
+            Gridhouse.api('GET', '/api/auth/me');
+        }"""
+    )
+    dialog = page.locator("#gh-session")
+    dialog.locator("#gh-session-password").fill(PASSWORD)
+    dialog.locator("#gh-session-submit").click()
+    expect(dialog).to_have_count(0)
+    answer = page.evaluate(
+        """() => {
+            window.releaseHeld();
+            const waited = new Promise((resolve) => setTimeout(() => resolve(null), 10000));
+            return Promise.race([window.heldAnswer, waited]);
+        }"""
+    )
+    assert answer is not None, "the held request waited on a second dialog"
+    assert answer["ok"] and answer["data"]["name"] == USERS[Role.OFFICER]
+    expect(dialog).to_have_count(0)  # not asked a second time
