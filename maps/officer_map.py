@@ -1,7 +1,7 @@
 """The officer and police map (``/map``): grids by class, buildings from vector tiles, a side
-panel with a building's houses and occupants, registration for officers, open events (reported
-from a building, with photos, moved through their steps), search, an H3 heat map of floating
-residents, locate-me; Chinese by default, usable on a phone.
+panel with a building's houses and occupants, registration and houses added by officers, open
+events (reported from a building, with photos, moved through their steps), search, an H3 heat map
+of floating residents, locate-me; Chinese by default, usable on a phone.
 
 Pure: :func:`build_officer_map` turns an :class:`OfficerMapView` into HTML. The page's scripts
 (``maps/static/officer.js``, the events panel in ``maps/static/events.js``) ask the API for

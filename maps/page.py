@@ -52,6 +52,8 @@ class Viewer:
     name: str
     role: str
     lang: Lang = i18n.DEFAULT_LANG
+    has_totp: bool = False
+    """Whether the user logs in with a one-time code too (the session dialog asks for one)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ class PageApp(JSCSSMixin, MacroElement):
         self.map_name = map_name
         self.config_json = safe_json(config)
         self.default_js = [(name, assets.vendor_url(name)) for name in files.vendor_js] + [
-            (f"gridhouse_{name}", assets.static_url(name)) for name in ("common.js", *files.own_js)
+            (f"gridhouse_{name}", assets.static_url(name))
+            for name in ("common.js", "session.js", *files.own_js)
         ]
         self.default_css = [(name, assets.vendor_url(name)) for name in files.vendor_css] + [
             (f"gridhouse_{name}", assets.static_url(name)) for name in files.own_css
@@ -124,7 +127,7 @@ def top_bar(viewer: Viewer, *, current: str) -> str:
 def base_config(viewer: Viewer) -> dict[str, Any]:
     """The part of every page's configuration that the common script reads."""
     return {
-        "user": {"name": viewer.name, "role": viewer.role},
+        "user": {"name": viewer.name, "role": viewer.role, "totp": viewer.has_totp},
         "lang": viewer.lang,
         "messages": {lang: i18n.table(lang) for lang in i18n.LANGS},
         "errors_zh": [list(entry) for entry in messages_zh.ERRORS_ZH],

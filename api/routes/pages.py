@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Cookie, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from api.deps import SESSION_COOKIE, ScopeDep, SessionDep, bearer_token, client_addr
 from api.errors import error_response, status_for, validation_body
@@ -72,8 +73,13 @@ def html_page(request: Request, body: str, *, status_code: int = 200) -> HTMLRes
     )
 
 
-def viewer_of(scope: Scope, lang: str | None, cookie: str | None) -> Viewer:
-    return Viewer(name=scope.user_name, role=str(scope.role), lang=i18n.parse_lang(lang or cookie))
+def viewer_of(session: Session, scope: Scope, lang: str | None, cookie: str | None) -> Viewer:
+    return Viewer(
+        name=scope.user_name,
+        role=str(scope.role),
+        lang=i18n.parse_lang(lang or cookie),
+        has_totp=users_service.has_totp(session, name=scope.user_name),
+    )
 
 
 LOGOUT_PATH = "/logout"
@@ -147,7 +153,7 @@ def officer_map(
     lang_cookie: LangCookie = None,
 ) -> HTMLResponse:
     """The map of buildings, houses and occupants, for officers, police and admins."""
-    viewer = viewer_of(scope, lang, lang_cookie)
+    viewer = viewer_of(session, scope, lang, lang_cookie)
     if "map" not in pages_for(viewer.role):
         return forbidden_page(request, viewer)
     view = OfficerMapView(
@@ -173,7 +179,7 @@ def planner(
     plan: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> HTMLResponse:
     """The grid plan editor, for planners and admins."""
-    viewer = viewer_of(scope, lang, lang_cookie)
+    viewer = viewer_of(session, scope, lang, lang_cookie)
     if "planner" not in pages_for(viewer.role):
         return forbidden_page(request, viewer)
     view = PlannerView(
@@ -198,7 +204,7 @@ def dashboard(
     after: Annotated[str | None, Query(pattern=r"^[0-9]{15}$", description="a grid code")] = None,
 ) -> HTMLResponse:
     """Figures per division and grid, with charts, for every role but auditors."""
-    viewer = viewer_of(scope, lang, lang_cookie)
+    viewer = viewer_of(session, scope, lang, lang_cookie)
     if "dashboard" not in pages_for(viewer.role):
         return forbidden_page(request, viewer)
     choices: list[tuple[str, str]] = []

@@ -257,6 +257,13 @@ class PasswordCheck:
     matches: bool
 
 
+def has_totp(session: Session, *, name: str) -> bool:
+    """Whether ``name`` logs in with a one-time code too (a page asks for one when its session
+    ends)."""
+    user = queries.select_user(session, name=name)
+    return user is not None and user.totp_secret is not None
+
+
 def password_hash_of(session: Session, *, name: str) -> str | None:
     """``name``'s stored password hash, read without a lock (``None``: no such user)."""
     return queries.select_password_hash(session, name=name)

@@ -18,6 +18,30 @@
       .replace(/"/g, '&quot;').replace(/'/g, '&#39;');
   };
 
+  /** The message `key` as markup that follows the language: `<span data-i18n="key">…</span>`
+   *  (`tag` for another element). */
+  G.tHtml = function (key, tag, attributes) {
+    var name = tag || 'span';
+    return '<' + name + (attributes || '') + ' data-i18n="' + G.escape(key) + '">' + G.escape(G.t(key)) +
+      '</' + name + '>';
+  };
+
+  /** Show a refusal in `element`, worded again when the language changes: `body` and `status`
+   *  of an API answer (as G.errorText words them), or a function giving the text; null empties
+   *  the element. */
+  G.showError = function (element, body, status) {
+    if (!element) { return; }
+    if (body === null || body === undefined) {
+      element.textContent = '';
+      element.removeAttribute('data-gh-error');
+      element.ghError = null;
+      return;
+    }
+    element.ghError = typeof body === 'function' ? body : function () { return G.errorText(body, status); };
+    element.setAttribute('data-gh-error', '');
+    element.textContent = element.ghError();
+  };
+
   /** Translate every marked element of `root` (the document by default). */
   G.translate = function (root) {
     var scope = root || document;
@@ -29,6 +53,12 @@
     });
     scope.querySelectorAll('[data-i18n-title]').forEach(function (el) {
       el.setAttribute('title', G.t(el.getAttribute('data-i18n-title')));
+    });
+    scope.querySelectorAll('[data-i18n-alt]').forEach(function (el) {
+      el.setAttribute('alt', G.t(el.getAttribute('data-i18n-alt')));
+    });
+    scope.querySelectorAll('[data-gh-error]').forEach(function (el) {
+      if (el.ghError) { el.textContent = el.ghError(); }
     });
   };
 
@@ -98,8 +128,8 @@
   };
 
   /** The first message of an error body ({"detail": [{"msg": ...}]} or {"detail": "..."}), in
-   *  the page's language: in Chinese the field's name and, when known, the message (the server
-   *  answers in English). */
+   *  the page's language: the field's label (never the API's name or path, `person.id_number`)
+   *  and, in Chinese, the message when known (the server answers in English). */
   G.errorText = function (body, status) {
     var message = null;
     var field = '';
@@ -116,14 +146,18 @@
     if (G.lang === 'zh') {
       var translated = G.translateError(message);
       if (translated !== null) { message = translated; }
-      if (field) { field = G.t(field.split('.').pop()); }
     }
+    if (field) { field = G.t(field.split('.').pop()); }
     return field ? field + (G.lang === 'zh' ? '：' : ': ') + message : message;
   };
 
+  /** Calls whose 401 is their answer, not a session ended mid-work. */
+  var OWN_401 = ['/api/auth/login', '/api/auth/logout'];
+
   /**
-   * Call the API with the session cookie: resolves to {ok, status, data}. A 401 sends the
-   * user to the login page (the session ended).
+   * Call the API with the session cookie: resolves to {ok, status, data}. A 401 means the
+   * session ended while the page was open: the page stays as it is, the user logs in again in
+   * a dialog over it (session.js), and the request is sent again (nothing was done with it).
    */
   G.api = function (method, url, body) {
     var options = { method: method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
@@ -131,9 +165,12 @@
       options.headers['Content-Type'] = 'application/json';
       options.body = JSON.stringify(body);
     }
+    var sentIn = G.session ? G.session.generation : 0;
     return fetch(url, options).then(function (response) {
-      if (response.status === 401 && url.indexOf('/api/auth/login') !== 0) {
-        window.location.assign('/login?next=' + encodeURIComponent(window.location.pathname + window.location.search));
+      if (response.status === 401 && OWN_401.indexOf(url) < 0 && G.session) {
+        // sent before the user logged in again in the dialog: sent again with the new session
+        var renewed = G.session.generation !== sentIn ? Promise.resolve() : G.session.ended();
+        return renewed.then(function () { return G.api(method, url, body); });
       }
       var type = response.headers.get('content-type') || '';
       var parse = type.indexOf('json') >= 0 ? response.json() : Promise.resolve(null);

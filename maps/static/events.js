@@ -20,17 +20,19 @@
 
   function eventForm() {
     var kinds = (G.config.eventKinds || []).map(function (k) {
-      return '<option value="' + k + '">' + G.escape(G.t(k)) + '</option>';
+      return G.tHtml(k, 'option', ' value="' + k + '"');
     }).join('');
     return '<form class="gh-event-form" id="gh-event-form">' +
       '<select class="form-select form-select-sm" name="kind">' + kinds + '</select>' +
-      '<input class="form-control form-control-sm" name="title" required maxlength="200" placeholder="' + G.escape(G.t('event_title')) + '">' +
-      '<textarea class="form-control form-control-sm" name="description" maxlength="2000" rows="2" placeholder="' + G.escape(G.t('event_note')) + '"></textarea>' +
-      '<label class="small text-muted">' + G.escape(G.t('photo_optional')) +
+      '<input class="form-control form-control-sm" name="title" required maxlength="200" data-i18n-placeholder="event_title" placeholder="' +
+      G.escape(G.t('event_title')) + '">' +
+      '<textarea class="form-control form-control-sm" name="description" maxlength="2000" rows="2" data-i18n-placeholder="event_note" placeholder="' +
+      G.escape(G.t('event_note')) + '"></textarea>' +
+      '<label class="small text-muted">' + G.tHtml('photo_optional') +
       '<input class="form-control form-control-sm" type="file" name="photo" accept="' + PHOTO_TYPES.join(',') + '"></label>' +
       '<div class="gh-form-error text-danger small"></div>' +
-      '<div class="d-flex gap-1"><button class="btn btn-sm btn-danger" type="submit">' + G.escape(G.t('save')) + '</button>' +
-      '<button class="btn btn-sm btn-secondary gh-cancel" type="button">' + G.escape(G.t('cancel')) + '</button></div></form>';
+      '<div class="d-flex gap-1">' + G.tHtml('save', 'button', ' class="btn btn-sm btn-danger" type="submit"') +
+      G.tHtml('cancel', 'button', ' class="btn btn-sm btn-secondary gh-cancel" type="button"') + '</div></form>';
   }
 
   function submitEvent(form) {
@@ -44,7 +46,7 @@
     G.api('POST', '/api/events', body).then(function (res) {
       form.querySelector('button[type=submit]').disabled = false;
       if (!res.ok) {
-        form.querySelector('.gh-form-error').textContent = G.errorText(res.data, res.status);
+        G.showError(form.querySelector('.gh-form-error'), res.data, res.status);
         return;
       }
       G.toast(G.t('saved'), 'ok');
@@ -69,19 +71,29 @@
     return G.t('photo_too_large').replace('{size}', formatBytes(size)).replace('{max}', formatBytes(G.config.photoMaxBytes));
   }
 
+  /** Why a photo was not attached: an Error whose `words` give its text in the page's language
+   *  at any time (G.showError words it again when the language changes). */
+  function refusal(words) {
+    var error = new Error(words());
+    error.words = words;
+    return error;
+  }
+
+  function wrongType() { return G.t('photo_type'); }
+
   /** The photo to send: the file itself when small enough (the server checks its type), else
       a JPEG made from it small enough to fit (when the browser can read it as an image). */
   function fitPhoto(file) {
     var max = G.config.photoMaxBytes;
     if (file.size <= max) { return Promise.resolve(file); }
     if (PHOTO_TYPES.indexOf(file.type) < 0 || !window.createImageBitmap) {
-      return Promise.reject(new Error(PHOTO_TYPES.indexOf(file.type) < 0 ? G.t('photo_type') : tooLarge(file.size)));
+      return Promise.reject(refusal(PHOTO_TYPES.indexOf(file.type) < 0 ? wrongType : function () { return tooLarge(file.size); }));
     }
     return createImageBitmap(file).catch(function () {
-      throw new Error(G.t('photo_type'));
+      throw refusal(wrongType);
     }).then(function (bitmap) {
       function attempt(i) {
-        if (i >= PHOTO_STEPS.length) { throw new Error(tooLarge(file.size)); }
+        if (i >= PHOTO_STEPS.length) { throw refusal(function () { return tooLarge(file.size); }); }
         var scale = Math.min(1, PHOTO_STEPS[i][0] / Math.max(bitmap.width, bitmap.height));
         var canvas = document.createElement('canvas');
         canvas.width = Math.max(1, Math.round(bitmap.width * scale));
@@ -98,35 +110,33 @@
     return new Promise(function (resolve, reject) {
       var reader = new FileReader();
       reader.onload = function () { resolve(String(reader.result).split(',')[1] || ''); };
-      reader.onerror = function () { reject(new Error(G.t('load_failed'))); };
+      reader.onerror = function () { reject(refusal(function () { return G.t('load_failed'); })); };
       reader.readAsDataURL(blob);
     });
   }
 
   /** Send a photo of event `id`; then show the event again (with it), or the reason it was refused. */
   function attachPhoto(id, file) {
-    var box = $('gh-photo-error');
-    if (box) { box.textContent = ''; }
+    G.showError($('gh-photo-error'), null);
     var status = $('gh-photo-status');
-    if (status) { status.textContent = G.t('uploading'); }
+    if (status) { status.innerHTML = G.tHtml('uploading'); }
     return fitPhoto(file).then(base64Of).then(function (content) {
       return G.api('POST', '/api/events/' + encodeURIComponent(id) + '/photos', { content_base64: content });
     }).then(function (res) {
-      if (!res.ok) { throw new Error(G.errorText(res.data, res.status)); }
+      if (!res.ok) { throw refusal(function () { return G.errorText(res.data, res.status); }); }
       G.toast(G.t('photo_saved'), 'ok');
       return reloadEvent(id, null);
     }).catch(function (error) {
-      return reloadEvent(id, error.message || String(error));
+      return reloadEvent(id, error.words || function () { return error.message || String(error); });
     });
   }
 
   function reloadEvent(id, photoError) {
     return G.api('GET', '/api/events/' + encodeURIComponent(id) + purposeQuery(purposeParam())).then(function (res) {
-      if (res.ok && state.event && state.event.id === id) { renderEvent(res.data); }
-      var box = $('gh-photo-error');
-      if (photoError && box) { box.textContent = photoError; }
+      if (res.ok && state.event && state.event.id === id) { renderEvent(res.data, true); }
+      if (photoError) { G.showError($('gh-photo-error'), photoError); }
       var status = $('gh-photo-status');
-      if (status) { status.textContent = ''; }
+      if (status) { status.innerHTML = ''; }
     });
   }
 
@@ -135,13 +145,12 @@
       var url = '/api/events/' + e.id + '/photos/' + encodeURIComponent(p.uid) + purposeQuery(purposeParam());
       return '<a class="gh-photo" href="' + url + '" target="_blank" rel="noopener" data-uid="' + G.escape(p.uid) +
         '" data-type="' + G.escape(p.content_type) + '" title="' + G.escape(p.uploaded_by + ' · ' + chinaTime(p.uploaded_at)) +
-        '"><img src="' + url + '" alt="' + G.escape(G.t('photo')) + '" loading="lazy"></a>';
+        '"><img src="' + url + '" data-i18n-alt="photo" alt="' + G.escape(G.t('photo')) + '" loading="lazy"></a>';
     }).join('');
-    var html = '<h6 data-i18n="event_photos">' + G.escape(G.t('event_photos')) + '</h6>' +
-      '<div class="gh-photos" id="gh-event-photos">' +
-      (items || '<span class="text-muted small" data-i18n="no_photos">' + G.escape(G.t('no_photos')) + '</span>') + '</div>';
+    var html = G.tHtml('event_photos', 'h6') + '<div class="gh-photos" id="gh-event-photos">' +
+      (items || G.tHtml('no_photos', 'span', ' class="text-muted small"')) + '</div>';
     if (G.config.canRegister && e.next_statuses.length) {
-      html += '<label class="small text-muted d-block">' + G.escape(G.t('add_photo')) +
+      html += '<label class="small text-muted d-block">' + G.tHtml('add_photo') +
         '<input class="form-control form-control-sm" type="file" id="gh-photo-input" accept="' + PHOTO_TYPES.join(',') + '"></label>' +
         '<div class="small text-muted" id="gh-photo-status"></div>';
     }
@@ -162,54 +171,66 @@
     state.pendingEvent = null;
     if (purpose === null) {
       state.pendingEvent = id;  // opened once a purpose is stated (officer.js bindPanel)
-      $('gh-panel-body').innerHTML = '<p class="gh-note">' + G.escape(G.t('purpose_needed')) + '</p>';
+      $('gh-panel-body').innerHTML = G.tHtml('purpose_needed', 'p', ' class="gh-note"');
       return;
     }
     G.api('GET', '/api/events/' + encodeURIComponent(id) + purposeQuery(purpose)).then(function (res) {
       if (!res.ok) {
-        $('gh-panel-body').innerHTML = '<p class="text-danger">' + G.escape(G.errorText(res.data, res.status)) + '</p>';
+        $('gh-panel-body').innerHTML = '<p class="text-danger"></p>';
+        G.showError($('gh-panel-body').firstChild, res.data, res.status);
         return;
       }
       renderEvent(res.data);
     });
   }
 
-  function renderEvent(e) {
+  /** The event's panel. Every word in it is marked (data-i18n), so a change of language
+   *  translates it in place; `keep`: the same event drawn again (a photo added), the step form
+   *  keeps what was typed. */
+  function renderEvent(e, keep) {
+    var typed = {};
+    if (keep && $('gh-step-form')) {
+      $('gh-step-form').querySelectorAll('[name]').forEach(function (field) { typed[field.name] = field.value; });
+    }
     select(null);
     state.building = null;
     state.event = e;
     setTitle(['event', e.kind]);
     var facts = [
       ['event', '#' + e.id + ' ' + G.escape(e.title)],
-      ['event_kind', G.escape(G.t(e.kind))],
-      ['status', '<span id="gh-event-status" data-status="' + e.status + '">' + G.escape(G.t(e.status)) + '</span>'],
+      ['event_kind', G.tHtml(e.kind)],
+      ['status', G.tHtml(e.status, 'span', ' id="gh-event-status" data-status="' + e.status + '"')],
       ['event_due', G.escape(chinaTime(e.due_at)) +
-        (e.is_overdue ? ' <span class="badge text-bg-danger">' + G.escape(G.t('event_overdue')) + '</span>' : '')]
+        (e.is_overdue ? ' ' + G.tHtml('event_overdue', 'span', ' class="badge text-bg-danger"') : '')]
     ];
     if (e.assignee || e.department) { facts.push(['assignee', G.escape(e.assignee || e.department)]); }
     var html = '<dl class="gh-facts">' + facts.map(function (r) {
-      return '<dt>' + G.escape(G.t(r[0])) + '</dt><dd>' + r[1] + '</dd>';
+      return G.tHtml(r[0], 'dt') + '<dd>' + r[1] + '</dd>';
     }).join('') + '</dl>';
-    html += '<h6>' + G.escape(G.t('event_steps')) + '</h6><ol class="gh-event-steps small" id="gh-event-steps">' +
+    html += G.tHtml('event_steps', 'h6') + '<ol class="gh-event-steps small" id="gh-event-steps">' +
       e.steps.map(function (s) {
-        return '<li data-status="' + s.to_status + '">' + G.escape(G.t(s.to_status)) + ' · ' + G.escape(s.actor) + ' · ' +
+        return '<li data-status="' + s.to_status + '">' + G.tHtml(s.to_status) + ' · ' + G.escape(s.actor) + ' · ' +
           G.escape(chinaTime(s.at)) + (s.note ? ' — ' + G.escape(s.note) : '') + '</li>';
       }).join('') + '</ol>';
     html += photosMarkup(e);
     if (G.config.canRegister && e.next_statuses.length) {
       html += '<form class="gh-step-form" id="gh-step-form">' +
-        '<textarea class="form-control form-control-sm" name="note" rows="2" maxlength="2000" placeholder="' + G.escape(G.t('event_note')) + '"></textarea>' +
+        '<textarea class="form-control form-control-sm" name="note" rows="2" maxlength="2000" data-i18n-placeholder="event_note" placeholder="' +
+        G.escape(G.t('event_note')) + '"></textarea>' +
         (e.next_statuses.indexOf('dispatched') >= 0
           ? '<input class="form-control form-control-sm" name="assignee" maxlength="64" value="' + G.escape(G.config.userName || '') +
-            '" placeholder="' + G.escape(G.t('assignee')) + '">'
+            '" data-i18n-placeholder="assignee" placeholder="' + G.escape(G.t('assignee')) + '">'
           : '') +
         '<div class="gh-form-error text-danger small"></div><div class="d-flex flex-wrap gap-1">' +
         e.next_statuses.map(function (status) {
-          return '<button type="button" class="btn btn-sm btn-outline-primary gh-step" data-status="' + status + '">' +
-            G.escape(G.t('step_' + status)) + '</button>';
+          return G.tHtml('step_' + status, 'button', ' type="button" class="btn btn-sm btn-outline-primary gh-step" data-status="' + status + '"');
         }).join('') + '</div></form>';
     }
     $('gh-panel-body').innerHTML = html;
+    Object.keys(typed).forEach(function (name) {
+      var field = $('gh-step-form') && $('gh-step-form').querySelector('[name="' + name + '"]');
+      if (field) { field.value = typed[name]; }
+    });
   }
 
   function takeStep(button) {
@@ -224,7 +245,7 @@
     G.api('POST', '/api/events/' + state.event.id + '/steps', body).then(function (res) {
       button.disabled = false;
       if (!res.ok) {
-        form.querySelector('.gh-form-error').textContent = G.errorText(res.data, res.status);
+        G.showError(form.querySelector('.gh-form-error'), res.data, res.status);
         return;
       }
       G.toast(G.t('saved'), 'ok');

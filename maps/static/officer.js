@@ -1,11 +1,12 @@
-/* gridhouse /map: click a building → its houses and occupants; register and deregister; report
-   an event, attach photos to it and move it through its steps (events.js); search;
-   floating-resident heat map; locate-me. The server decides what a role may do. */
+/* gridhouse /map: click a building → its houses and occupants; register and deregister; add a
+   house; report an event, attach photos to it and move it through its steps (events.js);
+   search; floating-resident heat map; locate-me. The server decides what a role may do. */
 (function (G) {
   'use strict';
 
   var state = { map: null, data: null, selected: null, building: null, occupants: {}, pageSize: 1000 };
   var KINDS = ['tenant', 'owner', 'family', 'dormitory', 'temporary'];
+  var USES = ['residential', 'commercial', 'mixed', 'dorm', 'office', 'other'];
 
   function $(id) { return document.getElementById(id); }
 
@@ -64,10 +65,11 @@
     setTitle(['building']);
     openPanel();
     var body = $('gh-panel-body');
-    body.innerHTML = '<p class="text-muted">' + G.escape(G.t('loading')) + '</p>';
+    body.innerHTML = G.tHtml('loading', 'p', ' class="text-muted"');
     G.api('GET', '/api/buildings/' + encodeURIComponent(code)).then(function (res) {
       if (!res.ok) {
-        body.innerHTML = '<p class="text-danger">' + G.escape(G.errorText(res.data, res.status)) + '</p>';
+        body.innerHTML = '<p class="text-danger"></p>';
+        G.showError(body.firstChild, res.data, res.status);
         return;
       }
       state.building = res.data;
@@ -78,26 +80,31 @@
     });
   }
 
+  /** The building's panel, drawn once when it opens: every word in it is marked (data-i18n), so
+   *  a change of language translates it in place, and a change to one house redraws that house's
+   *  line only: open forms keep what was typed. */
   function renderBuilding() {
     var b = state.building;
     if (!b) { return; }
     var p = b.properties || {};
     var rows = [
       ['code', '<span class="gh-code" id="gh-building-code">' + G.escape(p.code_grouped || b.id) + '</span>'],
-      ['use', G.escape(p.use ? G.t(p.use) : '–')],
+      ['use', p.use ? G.tHtml(p.use) : '–'],
       ['floors', G.escape(p.floors === null || p.floors === undefined ? '–' : p.floors)],
-      ['houses', String(b.houses.length)]
+      ['houses', '<span id="gh-house-count">' + b.houses.length + '</span>']
     ];
     var html = '<dl class="gh-facts">' + rows.map(function (r) {
-      return '<dt>' + G.escape(G.t(r[0])) + '</dt><dd>' + r[1] + '</dd>';
+      return G.tHtml(r[0], 'dt') + '<dd>' + r[1] + '</dd>';
     }).join('') + '</dl>';
     if (b.houses.length > 8) {
-      html += '<input class="form-control form-control-sm mb-2" id="gh-house-filter" placeholder="' +
+      html += '<input class="form-control form-control-sm mb-2" id="gh-house-filter" data-i18n-placeholder="filter_houses" placeholder="' +
         G.escape(G.t('filter_houses')) + '">';
     }
     if (G.config.canRegister) {
-      html += '<div class="mb-2"><button type="button" class="btn btn-sm btn-outline-danger" id="gh-report-event">' +
-        G.escape(G.t('report_event')) + '</button><div id="gh-event-form-slot"></div></div>';
+      html += '<div class="mb-2">' +
+        G.tHtml('report_event', 'button', ' type="button" class="btn btn-sm btn-outline-danger" id="gh-report-event"') + ' ' +
+        G.tHtml('add_house', 'button', ' type="button" class="btn btn-sm btn-outline-secondary" id="gh-add-house"') +
+        '<div id="gh-event-form-slot"></div><div id="gh-house-form-slot"></div></div>';
     }
     html += '<div id="gh-occupant-note"></div><ul class="gh-houses list-unstyled" id="gh-houses">' +
       b.houses.map(houseItem).join('') + '</ul>';
@@ -122,19 +129,22 @@
     }
   }
 
-  function houseItem(h) {
-    var label = [h.floor !== null && h.floor !== undefined ? h.floor + G.t('floor_suffix') : '', h.room || ('#' + h.unit)]
-      .filter(Boolean).join(' · ');
-    var tags = '<span class="badge text-bg-light">' + G.escape(G.t(h.use)) + '</span>' +
-      (h.is_rented ? ' <span class="badge text-bg-warning">' + G.escape(G.t('rented')) + '</span>' : '');
+  /** A house's line: floor and room, use, let, and the officer's buttons. */
+  function houseHead(h) {
+    var label = (h.floor !== null && h.floor !== undefined ? G.escape(h.floor) + G.tHtml('floor_suffix') + ' · ' : '') +
+      G.escape(h.room || ('#' + h.unit));
+    var tags = G.tHtml(h.use, 'span', ' class="badge text-bg-light"') +
+      (h.is_rented ? ' ' + G.tHtml('rented', 'span', ' class="badge text-bg-warning"') : '');
     var register = G.config.canRegister
-      ? '<button type="button" class="btn btn-sm btn-outline-primary gh-register" data-house="' + h.code + '">' +
-        G.escape(G.t('register')) + '</button>' +
-        '<button type="button" class="btn btn-sm btn-link gh-let" data-house="' + h.code + '" data-rented="' +
-        (h.is_rented ? 'true' : 'false') + '">' + G.escape(G.t(h.is_rented ? 'mark_not_let' : 'mark_let')) + '</button>'
+      ? G.tHtml('register', 'button', ' type="button" class="btn btn-sm btn-outline-primary gh-register" data-house="' + h.code + '"') +
+        G.tHtml(h.is_rented ? 'mark_not_let' : 'mark_let', 'button', ' type="button" class="btn btn-sm btn-link gh-let" data-house="' +
+          h.code + '" data-rented="' + (h.is_rented ? 'true' : 'false') + '"')
       : '';
-    return '<li class="gh-house" data-code="' + h.code + '" data-room="' + G.escape(h.room || '') + '">' +
-      '<div class="gh-house-head"><strong>' + G.escape(label) + '</strong> ' + tags + register + '</div>' +
+    return '<div class="gh-house-head"><strong>' + label + '</strong> ' + tags + register + '</div>';
+  }
+
+  function houseItem(h) {
+    return '<li class="gh-house" data-code="' + h.code + '" data-room="' + G.escape(h.room || '') + '">' + houseHead(h) +
       '<div class="gh-house-code">' + G.escape(h.code_grouped) + '</div>' +
       '<ul class="gh-occupants list-unstyled" data-house="' + h.code + '"></ul>' +
       '<div class="gh-form-slot"></div></li>';
@@ -145,10 +155,10 @@
     var note = $('gh-occupant-note');
     var purpose = purposeParam();
     if (purpose === null) {
-      note.innerHTML = '<p class="gh-note">' + G.escape(G.t('purpose_needed')) + '</p>';
+      note.innerHTML = G.tHtml('purpose_needed', 'p', ' class="gh-note"');
       return;
     }
-    note.innerHTML = '<p class="text-muted small">' + G.escape(G.t('loading')) + '</p>';
+    note.innerHTML = G.tHtml('loading', 'p', ' class="text-muted small"');
     var base = '/api/buildings/' + encodeURIComponent(b.id) + '/occupants?limit=' + state.pageSize + purpose;
     var load = state.occupantLoad = {};  // a newer load (another building, a change) wins
     state.occupants = {};
@@ -157,7 +167,8 @@
       G.api('GET', url).then(function (res) {
         if (load !== state.occupantLoad) { return; }
         if (!res.ok) {
-          note.innerHTML = '<p class="text-danger small">' + G.escape(G.errorText(res.data, res.status)) + '</p>';
+          note.innerHTML = '<p class="text-danger small"></p>';
+          G.showError(note.firstChild, res.data, res.status);
           return;
         }
         (res.data.buildings || []).forEach(function (bo) {
@@ -180,49 +191,73 @@
     page(null);
   }
 
+  /** "since <date>" in the page's language (gh:lang words it again). */
+  function sinceHtml(date) {
+    return '<span class="gh-since" data-date="' + G.escape(date) + '">' + G.escape(G.t('since_date').replace('{date}', date)) + '</span>';
+  }
+
+  /** Each house's occupants, drawn again after every change; a form open under an occupant
+   *  (信息变更, 注销) stays open with what was typed while the occupant is still listed. */
   function renderOccupants() {
     document.querySelectorAll('#gh-houses ul.gh-occupants').forEach(function (list) {
+      var open = {};
+      list.querySelectorAll('li.gh-occupant > form[data-person]').forEach(function (form) {
+        var uid = form.getAttribute('data-person');
+        open[uid] = (open[uid] || []).concat([form]);
+      });
       var people = state.occupants[list.getAttribute('data-house')] || [];
       if (!people.length) {
-        list.innerHTML = '<li class="text-muted small">' +
-          G.escape(G.t(state.occupantsPartial ? 'loading' : 'no_occupants')) + '</li>';
+        list.innerHTML = G.tHtml(state.occupantsPartial ? 'loading' : 'no_occupants', 'li', ' class="text-muted small"');
         return;
       }
       list.innerHTML = people.map(function (o) {
-        var bits = [G.t(o.category), G.t(o.kind), G.t('since_date').replace('{date}', o.since)];
+        var uid = G.escape(o.uid);
         var out = G.config.canRegister
-          ? '<button type="button" class="btn btn-sm btn-link text-danger gh-deregister" data-person="' + G.escape(o.uid) + '">' +
-            G.escape(G.t('deregister')) + '</button>' +
-            '<button type="button" class="btn btn-sm btn-link text-danger gh-void" data-person="' + G.escape(o.uid) +
-            '" data-since="' + G.escape(o.since) + '">' + G.escape(G.t('void')) + '</button>' +
-            '<button type="button" class="btn btn-sm btn-link gh-edit-person" data-person="' + G.escape(o.uid) + '">' +
-            G.escape(G.t('edit_person')) + '</button>'
+          ? G.tHtml('deregister', 'button', ' type="button" class="btn btn-sm btn-link text-danger gh-deregister" data-person="' + uid + '"') +
+            G.tHtml('void', 'button', ' type="button" class="btn btn-sm btn-link text-danger gh-void" data-person="' + uid +
+              '" data-since="' + G.escape(o.since) + '"') +
+            G.tHtml('edit_person', 'button', ' type="button" class="btn btn-sm btn-link gh-edit-person" data-person="' + uid + '"')
           : '';
-        var reveal = '<button type="button" class="btn btn-sm btn-link gh-reveal" data-person="' + G.escape(o.uid) + '">' +
-          G.escape(G.t('reveal')) + '</button>';
-        return '<li class="gh-occupant" data-person="' + G.escape(o.uid) + '"><span class="gh-name">' + G.escape(o.name) + '</span> ' +
+        var reveal = G.tHtml('reveal', 'button', ' type="button" class="btn btn-sm btn-link gh-reveal" data-person="' + uid + '"');
+        return '<li class="gh-occupant" data-person="' + uid + '"><span class="gh-name">' + G.escape(o.name) + '</span> ' +
           '<span class="gh-id">' + G.escape(o.id_number || '') + '</span> ' +
           '<span class="gh-phone">' + G.escape(o.phone || '') + '</span>' + reveal + out +
-          '<div class="small text-muted">' + G.escape(bits.join(' · ')) + '</div></li>';
+          '<div class="small text-muted">' + G.tHtml(o.category) + ' · ' + G.tHtml(o.kind) + ' · ' + sinceHtml(o.since) +
+          '</div></li>';
       }).join('');
+      list.querySelectorAll('li.gh-occupant').forEach(function (item) {
+        (open[item.getAttribute('data-person')] || []).forEach(function (form) { item.appendChild(form); });
+        delete open[item.getAttribute('data-person')];
+      });
     });
   }
 
   // ---- register and deregister (officers) ---------------------------------------------------
 
+  /** An input whose placeholder follows the language. */
+  function input(name, key, attributes) {
+    return '<input class="form-control form-control-sm" name="' + name + '"' + attributes + ' data-i18n-placeholder="' + key +
+      '" placeholder="' + G.escape(G.t(key)) + '">';
+  }
+
+  /** A form's save and cancel buttons (`save`: the save button's class). */
+  function formButtons(save) {
+    return G.tHtml('save', 'button', ' class="btn btn-sm ' + (save || 'btn-primary') + '" type="submit"') +
+      G.tHtml('cancel', 'button', ' class="btn btn-sm btn-secondary gh-cancel" type="button"');
+  }
+
   function registerForm(houseCode) {
-    var options = KINDS.map(function (k) { return '<option value="' + k + '">' + G.escape(G.t(k)) + '</option>'; }).join('');
+    var options = KINDS.map(function (k) { return G.tHtml(k, 'option', ' value="' + k + '"'); }).join('');
     return '<form class="gh-register-form" data-house="' + houseCode + '">' +
-      '<input class="form-control form-control-sm" name="name" required maxlength="100" placeholder="' + G.escape(G.t('name')) + '">' +
-      '<input class="form-control form-control-sm" name="id_number" required maxlength="40" placeholder="' + G.escape(G.t('id_number')) + '">' +
-      '<input class="form-control form-control-sm" name="phone" maxlength="30" placeholder="' + G.escape(G.t('phone')) + '">' +
+      input('name', 'name', ' required maxlength="100"') +
+      input('id_number', 'id_number', ' required maxlength="40"') +
+      input('phone', 'phone', ' maxlength="30"') +
       '<div class="d-flex gap-1"><select class="form-select form-select-sm" name="kind">' + options + '</select>' +
       '<input class="form-control form-control-sm" type="date" name="moved_in" required value="' + G.today() +
       '" max="' + G.today() + '"></div>' +
-      '<label class="small"><input type="checkbox" name="ends_previous"> ' + G.escape(G.t('ends_previous')) + '</label>' +
+      '<label class="small"><input type="checkbox" name="ends_previous"> ' + G.tHtml('ends_previous') + '</label>' +
       '<div class="gh-form-error text-danger small"></div>' +
-      '<div class="d-flex gap-1"><button class="btn btn-sm btn-primary" type="submit">' + G.escape(G.t('save')) + '</button>' +
-      '<button class="btn btn-sm btn-secondary gh-cancel" type="button">' + G.escape(G.t('cancel')) + '</button></div></form>';
+      '<div class="d-flex gap-1">' + formButtons() + '</div></form>';
   }
 
   function submitRegistration(form) {
@@ -244,7 +279,7 @@
     G.api(method, url, body).then(function (res) {
       form.querySelector('button[type=submit]').disabled = false;
       if (!res.ok) {
-        form.querySelector('.gh-form-error').textContent = G.errorText(res.data, res.status);
+        G.showError(form.querySelector('.gh-form-error'), res.data, res.status);
         return;
       }
       form.remove();
@@ -275,11 +310,11 @@
 
   function deregisterForm(personUid) {
     return '<form class="gh-deregister-form d-flex gap-1 align-items-center" data-person="' + G.escape(personUid) + '">' +
-      '<label class="small">' + G.escape(G.t('moved_out')) + '</label>' +
+      G.tHtml('moved_out', 'label', ' class="small"') +
       '<input class="form-control form-control-sm" type="date" name="moved_out" required value="' + G.today() +
       '" max="' + G.today() + '">' +
-      '<button class="btn btn-sm btn-danger" type="submit">' + G.escape(G.t('deregister')) + '</button>' +
-      '<button class="btn btn-sm btn-secondary gh-cancel" type="button">' + G.escape(G.t('cancel')) + '</button></form>';
+      G.tHtml('deregister', 'button', ' class="btn btn-sm btn-danger" type="submit"') +
+      G.tHtml('cancel', 'button', ' class="btn btn-sm btn-secondary gh-cancel" type="button"') + '</form>';
   }
 
   /** End the person's open residence in this house on the day they left (asked for, default
@@ -301,11 +336,8 @@
 
   function personForm(personUid) {
     return '<form class="gh-person-form d-flex flex-wrap gap-1 align-items-center" data-person="' + G.escape(personUid) + '">' +
-      '<input class="form-control form-control-sm" name="phone" maxlength="30" placeholder="' + G.escape(G.t('new_phone')) + '">' +
-      '<input class="form-control form-control-sm" name="occupation" maxlength="100" placeholder="' + G.escape(G.t('occupation')) + '">' +
-      '<div class="gh-form-error text-danger small w-100"></div>' +
-      '<button class="btn btn-sm btn-primary" type="submit">' + G.escape(G.t('save')) + '</button>' +
-      '<button class="btn btn-sm btn-secondary gh-cancel" type="button">' + G.escape(G.t('cancel')) + '</button></form>';
+      input('phone', 'new_phone', ' maxlength="30"') + input('occupation', 'occupation', ' maxlength="100"') +
+      '<div class="gh-form-error text-danger small w-100"></div>' + formButtons() + '</form>';
   }
 
   /** A person's new phone or occupation (信息变更); an empty field is left as it is. */
@@ -347,7 +379,51 @@
     });
   }
 
-  /** Mark a house let or no longer let (a tenant moving into a let house must be declared). */
+  // ---- add a house found on a walk (officers in their grids, admins) --------------------------
+
+  function houseForm() {
+    var uses = USES.map(function (u) { return G.tHtml(u, 'option', ' value="' + u + '"'); }).join('');
+    return '<form class="gh-house-form" id="gh-house-form">' +
+      '<div class="d-flex gap-1">' + input('floor', 'floor', ' type="number" min="-10" max="300" step="1"') +
+      input('room', 'room', ' maxlength="20"') + '</div>' +
+      '<div class="d-flex gap-1"><select class="form-select form-select-sm" name="use">' + uses + '</select>' +
+      input('area_m2', 'area_m2', ' type="number" min="0" step="any"') +
+      input('rooms', 'rooms', ' type="number" min="1" max="999" step="1"') + '</div>' +
+      '<label class="small"><input type="checkbox" name="is_rented"> ' + G.tHtml('rented') + '</label>' +
+      '<div class="gh-form-error text-danger small"></div>' +
+      '<div class="d-flex gap-1">' + formButtons() + '</div></form>';
+  }
+
+  /** Add the house; it takes the building's next unit (a new, permanent code) and is listed at
+   *  the end of the building's houses (the panel's open forms stay as they are). */
+  function submitHouse(form) {
+    var data = new FormData(form);
+    var body = { use: data.get('use'), is_rented: data.get('is_rented') === 'on' };
+    ['floor', 'room', 'area_m2', 'rooms'].forEach(function (name) {
+      var value = String(data.get(name) || '').trim();
+      if (value) { body[name] = name === 'room' ? value : Number(value); }
+    });
+    form.querySelector('button[type=submit]').disabled = true;
+    G.api('POST', '/api/buildings/' + encodeURIComponent(state.building.id) + '/houses', body).then(function (res) {
+      form.querySelector('button[type=submit]').disabled = false;
+      if (!res.ok) {
+        G.showError(form.querySelector('.gh-form-error'), res.data, res.status);
+        return;
+      }
+      form.remove();
+      state.building.houses.push(res.data);
+      $('gh-houses').insertAdjacentHTML('beforeend', houseItem(res.data));
+      $('gh-house-count').textContent = String(state.building.houses.length);
+      renderOccupants();
+      var item = document.querySelector('#gh-houses > li[data-code="' + res.data.code + '"]');
+      item.classList.add('gh-focus');
+      item.scrollIntoView({ block: 'center' });
+      G.toast(G.t('house_added'), 'ok');
+    });
+  }
+
+  /** Mark a house let or no longer let (a tenant moving into a let house must be declared);
+   *  only that house's line is drawn again (the panel's open forms stay as they are). */
   function toggleLet(button) {
     var code = button.getAttribute('data-house');
     var rented = button.getAttribute('data-rented') !== 'true';
@@ -356,8 +432,8 @@
       button.disabled = false;
       if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
       state.building.houses = state.building.houses.map(function (h) { return h.code === code ? res.data : h; });
-      renderBuilding();
-      renderOccupants();
+      var head = button.closest('.gh-house-head');
+      if (head && head.isConnected) { head.outerHTML = houseHead(res.data); }
       G.toast(G.t('saved'), 'ok');
     });
   }
@@ -386,14 +462,16 @@
     $('gh-panel-body').addEventListener('click', function (e) {
       var target = e.target;
       if (target.classList.contains('gh-register')) {
-        var li = target.closest('li.gh-house');
-        var slot = li.querySelector('.gh-form-slot');
-        slot.innerHTML = registerForm(target.getAttribute('data-house'));
+        var slot = target.closest('li.gh-house').querySelector('.gh-form-slot');
+        if (!slot.querySelector('form')) { slot.innerHTML = registerForm(target.getAttribute('data-house')); }
         slot.querySelector('input[name=name]').focus();
       } else if (target.classList.contains('gh-cancel')) {
         target.closest('form').remove();
+      } else if (target.id === 'gh-add-house') {
+        if (!$('gh-house-form')) { $('gh-house-form-slot').innerHTML = houseForm(); }
+        $('gh-house-form').querySelector('input[name=floor]').focus();
       } else if (target.id === 'gh-report-event') {
-        $('gh-event-form-slot').innerHTML = G.eventPanel.eventForm();
+        if (!$('gh-event-form')) { $('gh-event-form-slot').innerHTML = G.eventPanel.eventForm(); }
         $('gh-event-form').querySelector('input[name=title]').focus();
       } else if (target.classList.contains('gh-step')) {
         G.eventPanel.takeStep(target);
@@ -426,6 +504,9 @@
       if (e.target.classList.contains('gh-register-form')) {
         e.preventDefault();
         submitRegistration(e.target);
+      } else if (e.target.classList.contains('gh-house-form')) {
+        e.preventDefault();
+        submitHouse(e.target);
       } else if (e.target.classList.contains('gh-deregister-form')) {
         e.preventDefault();
         deregister(e.target);
@@ -597,7 +678,13 @@
         var q = $('gh-search-input').value.trim();
         if (q) { search(q); }
       });
-      document.addEventListener('gh:lang', function () { if (state.building) { renderBuilding(); renderOccupants(); } });
+      // the panels' words are marked and translated in place (open forms keep what was typed);
+      // only a date inside a sentence is worded again here
+      document.addEventListener('gh:lang', function () {
+        document.querySelectorAll('#gh-panel-body .gh-since').forEach(function (span) {
+          span.textContent = G.t('since_date').replace('{date}', span.getAttribute('data-date'));
+        });
+      });
       document.body.setAttribute('data-ready', 'map');
     }
   };

@@ -8,8 +8,17 @@
 
   function $(id) { return document.getElementById(id); }
 
-  function fmt(value, digits) {
-    if (value === null || value === undefined) { return '<span class="text-muted">' + G.escape(G.t('suppressed')) + '</span>'; }
+  /** Why a planner's figure is hidden (null), by its kind: a count is hidden when it is 1 to 4
+   *  ("<5"); a share or a deviation when it would give such a count away, whatever its own size,
+   *  and a sum over grids for either reason ("–", as the dashboard shows a hidden share). */
+  var HIDDEN_TITLE = { count: 'suppressed_title', share: 'withheld_title', deviation: 'withheld_title', sum: 'sum_hidden_title' };
+
+  function fmt(value, kind, digits) {
+    if (value === null || value === undefined) {
+      var title = HIDDEN_TITLE[kind] || 'withheld_title';
+      return '<span class="text-muted gh-hidden" data-hidden="' + G.escape(kind) + '" data-i18n-title="' + title +
+        '" title="' + G.escape(G.t(title)) + '">' + G.escape(kind === 'count' ? G.t('suppressed') : '–') + '</span>';
+    }
     if (typeof value === 'number' && digits !== undefined) { return value.toFixed(digits); }
     return G.escape(value);
   }
@@ -168,13 +177,14 @@
     var rows = impact.grids.map(function (g) {
       return '<tr class="' + (g.status !== 'unchanged' ? 'gh-changed' : '') + '" data-grid="' + G.escape(g.ref) + '">' +
         '<td title="' + G.escape(g.code || g.ref) + '">' + G.escape(g.code ? g.code.slice(9, 12) + '-' + g.code.slice(12) : g.ref) + '</td>' +
-        '<td class="gh-households">' + fmt(g.households) + '</td>' +
-        '<td>' + fmt(g.resident_count) + '</td>' +
-        '<td>' + (g.floating_share === null ? fmt(null) : (100 * g.floating_share).toFixed(0) + '%') + '</td>' +
-        '<td>' + fmt(g.deviation) + '</td>' +
-        '<td>' + fmt(g.polsby_popper, 2) + '</td>' +
+        '<td class="gh-households">' + fmt(g.households, 'count') + '</td>' +
+        '<td class="gh-residents">' + fmt(g.resident_count, 'count') + '</td>' +
+        '<td class="gh-floating-share">' + (g.floating_share === null ? fmt(null, 'share')
+          : (100 * g.floating_share).toFixed(0) + '%') + '</td>' +
+        '<td class="gh-deviation">' + fmt(g.deviation, 'deviation') + '</td>' +
+        '<td>' + fmt(g.polsby_popper, 'ratio', 2) + '</td>' +
         '<td>' + G.escape(G.t(g.predicted_class)) + '</td>' +
-        '<td>' + fmt(g.officers_needed) + '</td></tr>';
+        '<td>' + fmt(g.officers_needed, 'count') + '</td></tr>';
     }).join('');
     $('gh-impact').innerHTML = '<table class="table table-sm gh-impact gh-table"><thead><tr>' +
       head.map(function (k) { return '<th>' + G.escape(G.t(k)) + '</th>'; }).join('') +
@@ -182,8 +192,9 @@
     var d = impact.diff;
     $('gh-diff').innerHTML = [
       '+' + d.added.length + ' / ~' + d.changed.length + ' / −' + d.retired.length + ' ' + G.escape(G.t('grids')),
-      G.escape(G.t('households')) + ': ' + fmt(d.households_moved),
-      G.escape(G.t('residents')) + ': ' + fmt(d.resident_count_moved)
+      // sums over the grids: hidden when they would give a grid's hidden count away
+      G.escape(G.t('households')) + ': ' + fmt(d.households_moved, 'sum'),
+      G.escape(G.t('residents')) + ': ' + fmt(d.resident_count_moved, 'sum')
     ].join(' · ');
     var features = (impact.problems && impact.problems.features) || [];
     $('gh-problems').innerHTML = features.length ? features.map(function (f) {

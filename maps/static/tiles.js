@@ -8,6 +8,40 @@
     L.DomEvent.fakeStop = function (e) { e._stopped = true; };
   }
 
+  // leaflet.vectorgrid draws a tile it was refused (401: the session ended) as an empty one and
+  // says nothing, so a map moved after the session ended went blank silently. Its fetch of a
+  // tile (a synchronous call inside _getVectorTilePromise) is watched here: a 401 asks for the
+  // session as an API call does (session.js), and the layer is drawn again once it is back.
+  var waiting = [];
+
+  function tileRefused(layer) {
+    if (!G.session || waiting.indexOf(layer) >= 0) { return; }
+    waiting.push(layer);
+    G.session.ended().then(function () {
+      waiting.splice(waiting.indexOf(layer), 1);
+      layer.redraw();
+    });
+  }
+
+  if (window.L && L.VectorGrid && L.VectorGrid.Protobuf) {
+    var getTile = L.VectorGrid.Protobuf.prototype._getVectorTilePromise;
+    L.VectorGrid.Protobuf.prototype._getVectorTilePromise = function (coords) {
+      var layer = this;
+      var fetchTile = window.fetch;
+      window.fetch = function (url, options) {
+        return fetchTile.call(window, url, options).then(function (response) {
+          if (response.status === 401) { tileRefused(layer); }
+          return response;
+        });
+      };
+      try {
+        return getTile.call(this, coords);
+      } finally {
+        window.fetch = fetchTile;
+      }
+    };
+  }
+
   var FALLBACK = {
     gridClassColours: { reinforced: '#d7301f', key: '#fc8d59', regular: '#4393c3', unclassified: '#8c8c8c' },
     building: { colour: '#5b5f66', fill: '#c9ccd1' },

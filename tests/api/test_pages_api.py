@@ -6,10 +6,12 @@ import json
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from gis.users import service as users
 from gis.users.models import Role
 from maps.assets import missing_vendor_files
-from tests.access_world import World, bearer, login
+from tests.access_world import TEST_ACTOR, World, bearer, login
 
 
 def page_config(html: str) -> dict[str, object]:
@@ -81,6 +83,21 @@ def test_each_role_gets_its_pages_and_a_403_page_for_others(
     assert client.get("/", headers=auditor, follow_redirects=False).headers["location"] == "/docs"
     forbidden = client.get("/map", headers=auditor)
     assert forbidden.status_code == 403 and 'href="/docs"' in forbidden.text  # not an empty list
+
+
+def test_a_page_knows_whether_its_user_logs_in_with_a_one_time_code(
+    client: TestClient, db: Session, world: World
+) -> None:
+    """The login dialog of a page whose session ended asks for a code only when it is needed."""
+    name = world.users[Role.OFFICER]
+    officer = bearer(login(client, name))
+    client.cookies.clear()
+    for path in ("/map", "/dashboard"):
+        user = page_config(client.get(path, headers=officer).text)["user"]
+        assert user == {"name": name, "role": "officer", "totp": False}
+    users.enrol_totp(db, name=name, actor=TEST_ACTOR)
+    user = page_config(client.get("/map", headers=officer).text)["user"]
+    assert user == {"name": name, "role": "officer", "totp": True}
 
 
 def test_the_dashboard_shows_an_officers_grids_only(client: TestClient, world: World) -> None:

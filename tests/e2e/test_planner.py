@@ -3,6 +3,8 @@ answer, equal to the whole impact read again), and publishes."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
@@ -97,10 +99,16 @@ def test_planner_edits_a_grid_sees_the_impact_and_publishes(
     expect(page.locator(".leaflet-pm-toolbar").first).to_be_hidden()  # read only now
     browser.screenshot("3-published")
 
-    # a session ending mid-use comes back to the same plan after logging in (the query was lost)
+    # a session ending mid-use: a login dialog over the plan (tests/e2e/test_session.py), whose
+    # way to log in as someone else comes back to the same plan (the query was lost)
     plan_id = page.evaluate("() => Gridhouse.planner.state.plan.id")
     browser.context.clear_cookies()
-    page.evaluate("() => Gridhouse.api('GET', '/api/auth/me')")
+    page.evaluate("() => { Gridhouse.api('GET', '/api/auth/me'); }")
+    expect(page.locator("#gh-session")).to_be_visible()
+    expect(page.locator("#gh-session-other")).to_have_attribute(
+        "href", f"/login?next=%2Fplanner%3Fplan%3D{plan_id}"
+    )
+    page.click("#gh-session-other")
     page.wait_for_url(f"**/login?next=%2Fplanner%3Fplan%3D{plan_id}")
 
     engine = make_engine(e2e_database, pool_size=1)
@@ -110,3 +118,93 @@ def test_planner_edits_a_grid_sees_the_impact_and_publishes(
         ).scalar_one()
     engine.dispose()
     assert versions == 2  # the edit opened a new version of the west grid
+
+
+def new_plan(browser: Browser, name: str) -> None:
+    """Create a draft plan of the community on the page and wait for its impact."""
+    page = browser.page
+    page.click("#gh-new-plan-box summary")
+    page.select_option("#gh-plan-division", COMMUNITY)
+    page.fill("#gh-new-plan input[name=plan_name]", name)
+    version = page.get_attribute("body", "data-impact-version")
+    page.click("#gh-plan-create")
+    page.wait_for_function(
+        "(v) => document.body.getAttribute('data-impact-version') !== v", arg=version
+    )
+
+
+def draw_grid(browser: Browser, ring: list[tuple[float, float]]) -> None:
+    """A polygon drawn with the editor (``ring``: lon, lat), and the edit's answer awaited."""
+    page = browser.page
+    version = page.get_attribute("body", "data-impact-version")
+    page.evaluate(
+        """(ring) => {
+            const map = Gridhouse.plannerMap;
+            const layer = L.polygon(ring.map(([lon, lat]) => [lat, lon])).addTo(map);
+            map.fire('pm:create', {layer: layer, shape: 'Polygon'});
+        }""",
+        ring,
+    )
+    page.wait_for_function(
+        "(v) => document.body.getAttribute('data-impact-version') !== v "
+        "&& document.body.getAttribute('data-busy') === 'false'",
+        arg=version,
+    )
+
+
+def test_planner_refusals_read_in_chinese_naming_the_field(browser: Browser) -> None:
+    page = browser.page
+    browser.login(USERS[Role.PLANNER], then="/planner")
+    new_plan(browser, "e2e 拒绝")
+
+    # refused edits read in Chinese, the field named by its label (it was `geometry：` and
+    # the English message)
+    far = [(113.95, 22.60), (113.951, 22.60), (113.951, 22.601), (113.95, 22.601)]
+    draw_grid(browser, far)
+    expect(page.locator("#gh-toast")).to_have_text("网格图形：该网格不在任何社区内")
+    lon, lat = SPLIT_LON - 0.001, (BOX[1] + BOX[3]) / 2
+    bowtie = [(lon, lat), (lon + 0.0005, lat + 0.0005), (lon + 0.0005, lat), (lon, lat + 0.0005)]
+    draw_grid(browser, bowtie)
+    expect(page.locator("#gh-toast")).to_have_text(
+        re.compile(r"^网格图形：多边形无效：自相交，位置")
+    )
+
+
+def test_planner_hidden_figures_say_why(browser: Browser, server: Server) -> None:
+    """A count of 1 to 4 is "<5"; a share or a deviation hidden for giving one away is "–"
+    (they were all "<5", which a deviation of −300 is not), each with its reason as title."""
+    page = browser.page
+    browser.login(USERS[Role.PLANNER], then="/planner")
+    new_plan(browser, "e2e 隐藏")
+    # a small grid around the resident's building: its households are few (hidden as <5), and
+    # its deviation and floating share are hidden for giving them away, not for being small
+    lon, lat = server.world.building_point
+    d = 0.00005
+    draw_grid(
+        browser, [(lon - d, lat - d), (lon + d, lat - d), (lon + d, lat + d), (lon - d, lat + d)]
+    )
+    rows = page.evaluate("() => Gridhouse.planner.state.impact.grids")
+    assert any(row["deviation"] is None for row in rows), rows
+    for row in rows:
+        cells = page.locator(f'#gh-impact tr[data-grid="{row["ref"]}"]')
+        for key, selector in (
+            ("households", "td.gh-households"),
+            ("resident_count", "td.gh-residents"),
+        ):
+            if row[key] is None:
+                expect(cells.locator(selector)).to_have_text("<5")
+                expect(cells.locator(f"{selector} span")).to_have_attribute(
+                    "title", "1至4，为保护个人信息不显示"
+                )
+        for key, selector in (
+            ("deviation", "td.gh-deviation"),
+            ("floating_share", "td.gh-floating-share"),
+        ):
+            if row[key] is None:
+                expect(cells.locator(selector)).to_have_text("–")
+                expect(cells.locator(f"{selector} span")).to_have_attribute(
+                    "title", "不显示：由它可推算出一个1至4的数"
+                )
+    page.click("#gh-lang")
+    hidden = page.locator('#gh-impact [data-hidden="deviation"]').first
+    expect(hidden).to_have_attribute("title", "Hidden: it would give away a count of 1 to 4")

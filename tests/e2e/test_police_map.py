@@ -58,6 +58,7 @@ def test_police_read_with_a_purpose_and_cannot_register(
     expect(page.locator("#gh-occupant-note .gh-note")).to_be_visible()  # a purpose first
     assert page.locator(".gh-register").count() == 0
     assert page.locator(".gh-deregister").count() == 0
+    assert page.locator("#gh-add-house").count() == 0  # police add no house
 
     page.fill("#gh-purpose", "A4403052026050001")
     page.dispatch_event("#gh-purpose", "change")

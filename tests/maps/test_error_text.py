@@ -12,17 +12,21 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from pydantic import ValidationError
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from gis.access.purpose import require_purpose, require_reason
 from gis.access.scope import Scope
+from gis.clock import checked_date
 from gis.codes import format_code, parse_code
 from gis.errors import GisError
 from gis.events.lifecycle import check_step
 from gis.events.models import EventStatus
 from gis.events.photos import check_photo
+from gis.grids.plan_edits import geometry_from_geojson
 from gis.grids.schemas import GridShape
 from gis.grids.topology import check_grids
+from gis.houses.editing import HouseCreate
 from gis.people.corrections import _previous_to_reopen
 from gis.people.identity import (
     normalise_credit_code,
@@ -130,7 +134,27 @@ def real_messages() -> list[str]:
                                              residence=SimpleNamespace(is_primary=True,
                                                                        period=ended))),
     ]  # fmt: skip
-    return messages + plan_problems()
+    return messages + house_refusals() + plan_problems() + plan_edit_refusals()
+
+
+def house_refusals() -> list[str]:
+    """What the form adding a house to a building can meet: the request's shape refused by the
+    real model, and, as gis.houses.editing words them, the refusals that need the database."""
+    wrong = [
+        {"floor": 500}, {"floor": -20}, {"floor": 1.5}, {"room": ""}, {"room": "x" * 21},
+        {"area_m2": 0}, {"area_m2": 100_000}, {"rooms": 0}, {"rooms": 1000},
+    ]  # fmt: skip
+    messages = []
+    for values in wrong:
+        with pytest.raises(ValidationError) as caught:
+            HouseCreate.model_validate(values)
+        messages += [error["msg"] for error in caught.value.errors()]
+    return messages + [
+        "floor 30 room 3001 of this building is already house 440305005001-1-000131-00102-7",
+        "room 3001 of this building is already house 440305005001-1-000131-00102-7",
+        "building 440305005001-1-000131-00000-X is retired",
+        "building 440305005001-1-000131-00000-X has no unit number left (99999 is the last)",
+    ]
 
 
 def plan_problems() -> list[str]:
@@ -167,6 +191,50 @@ def plan_problems() -> list[str]:
         .message
     )
     return messages
+
+
+def _square(lon: float, lat: float, size: float = 0.001) -> list[list[float]]:
+    return [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+
+
+def plan_edit_refusals() -> list[str]:
+    """What the planner page shows when an edit or a publishing is refused: the shapes a drawn
+    grid or cutting line is refused for (made by the real check), and, as the plan services
+    word them, the refusals that need the database."""
+    polygon = {"type": "Polygon", "coordinates": [_square(113.9, 22.5)]}
+    many_vertices = [[113.9 + i * 1e-6, 22.5] for i in range(20_001)] + [[113.9, 22.6]] * 2
+    many_vertices[-1] = many_vertices[0]
+    bad_shapes = [
+        {"type": "MultiPolygon", "coordinates": [[_square(113.9, 22.5)], [_square(113.95, 22.5)]]},
+        {"type": "Polygon", "coordinates": [many_vertices]},
+        {"type": "Point", "coordinates": [113.9, 22.5]},
+        {"type": "Polygon", "coordinates": []},
+        {"type": "Polygon", "coordinates": [_square(113.9, 95.0)]},
+        {"type": "Polygon", "coordinates": [_square(190.0, 22.5)]},
+        polygon | {"crs": {"type": "name", "properties": {"name": "EPSG:3857"}}},
+    ]
+    messages = [
+        _refusal(lambda shape=shape: geometry_from_geojson(shape, field="geometry"))
+        for shape in bad_shapes
+    ]
+    line = {"type": "LineString", "coordinates": [[113.9, 22.5], [200.0, 22.5]]}
+    messages += [
+        _refusal(lambda: geometry_from_geojson(polygon, field="line", kind="line")),
+        _refusal(lambda: geometry_from_geojson(line, field="line", kind="line")),
+        _refusal(lambda: checked_date(date(2200, 1, 1), field="effective_date")),
+    ]
+    first = plan_problems()[0]
+    return messages + [
+        "the grid lies in no community",
+        "the grids do not touch: a merged grid must be one polygon",
+        "a plan covers a county (district), a township or a community",
+        f"plan 3 breaks 2 hard rule(s), the first: {first} at 113.912345,22.536789",
+        "the live grids changed since plan 3 was drafted (440305005001001): draft a new plan",
+        "grid 440305005001001 has a version from 2026-12-01: the effective date must be after it",
+        "the effective date cannot be in the past",
+        "plan 3 is published: only a draft can change",
+        "the plan has no grid 17",
+    ]
 
 
 def test_every_message_a_form_can_meet_reads_in_chinese() -> None:

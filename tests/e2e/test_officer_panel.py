@@ -1,0 +1,224 @@
+"""The officer's side panel keeps what was typed: marking a house let or switching the language
+leaves open forms as they are (they were drawn again, empty), the panel and an open event are
+wholly in the new language, and a refusal names its field in either language."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from gis.users.models import Role
+from tests.e2e.conftest import Browser, Server
+from tests.e2e.world import RESIDENT, USERS
+from tests.people_world import citizen_id
+
+pytestmark = pytest.mark.e2e
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+LEFT_AS_KEYS = """() => {
+    const out = [];
+    document.querySelectorAll('#gh-panel [data-i18n]').forEach((el) => {
+        if (el.textContent.trim() === el.getAttribute('data-i18n')) out.push(el.outerHTML);
+    });
+    const panel = document.getElementById('gh-panel');
+    const walker = document.createTreeWalker(panel, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (/^[a-z]+(_[a-z]+)+$/.test(node.textContent.trim())) out.push(node.textContent);
+    }
+    return out;
+}"""
+"""Texts of the panel left as message keys (``no_photos``) instead of words."""
+
+
+def open_building(page: Page, code: str) -> None:
+    page.evaluate("(code) => Gridhouse.officer.openBuilding(code)", code)
+    expect(page.locator("#gh-building-code")).to_be_visible()
+    expect(page.locator("#gh-occupant-note")).to_be_empty()
+
+
+def english_words(page: Page, selector: str) -> str:
+    """The words of ``selector`` with its inputs' placeholders (not the names of people)."""
+    return str(
+        page.evaluate(
+            """(selector) => {
+                const root = document.querySelector(selector).cloneNode(true);
+                root.querySelectorAll('.gh-name').forEach((name) => name.remove());
+                const holders = [...root.querySelectorAll('[placeholder]')];
+                return root.textContent + ' ' + holders.map((e) => e.placeholder).join(' ');
+            }""",
+            selector,
+        )
+    )
+
+
+def test_open_forms_survive_a_house_marked_let_and_the_language(
+    browser: Browser, server: Server
+) -> None:
+    world = server.world
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    open_building(page, world.building_code)
+    first = page.locator(f'#gh-houses > li.gh-house:not([data-code="{world.house_code}"])').first
+    first.locator(".gh-register").click()
+    register = first.locator("form.gh-register-form")
+    new_id = citizen_id("350102", date(1996, 6, 6), 61)
+    wrong = new_id[:17] + ("0" if new_id[17] != "0" else "1")
+    register.locator("input[name=name]").fill("周未存")
+    register.locator("input[name=id_number]").fill(wrong)
+    resident = page.locator(f'#gh-houses > li[data-code="{world.house_code}"] .gh-occupant').filter(
+        has_text=RESIDENT[0]
+    )
+    resident.locator(".gh-edit-person").click()
+    change = resident.locator("form.gh-person-form")
+    change.locator("input[name=occupation]").fill("厨师")
+    page.click("#gh-report-event")
+    page.locator("#gh-event-form input[name=title]").fill("楼道堆放杂物")
+
+    other = page.locator(f'#gh-houses > li[data-code="{world.house_code}"]')
+    let = other.locator(".gh-let")
+    was = let.get_attribute("data-rented")
+    let.click()
+    expect(other.locator(".gh-let")).to_have_attribute(
+        "data-rented", "false" if was == "true" else "true"
+    )
+    # the forms are still open, with what was typed (they were all gone)
+    expect(register.locator("input[name=name]")).to_have_value("周未存")
+    expect(register.locator("input[name=id_number]")).to_have_value(wrong)
+    expect(change.locator("input[name=occupation]")).to_have_value("厨师")
+    expect(page.locator("#gh-event-form input[name=title]")).to_have_value("楼道堆放杂物")
+
+    page.click("#gh-lang")
+    expect(page.locator("#gh-panel-title")).to_have_text("Building")
+    expect(register.locator("input[name=name]")).to_have_value("周未存")
+    expect(change.locator("input[name=occupation]")).to_have_value("厨师")
+    expect(page.locator("#gh-event-form input[name=title]")).to_have_value("楼道堆放杂物")
+    # and in English, every word of them and of the panel
+    expect(register.locator("input[name=name]")).to_have_attribute("placeholder", "Name")
+    expect(register.locator("button[type=submit]")).to_have_text("Save")
+    expect(register.locator("select[name=kind] option").first).to_have_text("Tenant")
+    expect(resident).to_contain_text("since ")
+    words = english_words(page, "#gh-panel-body")
+    for value in ("周未存", "厨师", "楼道堆放杂物"):  # typed
+        words = words.replace(value, "")
+    assert not CHINESE.search(words), words
+    assert page.evaluate(LEFT_AS_KEYS) == []
+    # the house marked let again, in English
+    other.locator(".gh-let").click()
+    expect(other.locator(".gh-let")).to_have_attribute("data-rented", str(was))
+    expect(other.locator(".gh-let")).to_have_text("Mark not let" if was == "true" else "Mark let")
+
+    # a refusal in English names the field by its label (it was `person.id_number: …`), and
+    # is worded again in Chinese when the language changes
+    register.locator("button[type=submit]").click()
+    error = register.locator(".gh-form-error")
+    expect(error).to_have_text(
+        f"ID number: the check character does not match: expected '{new_id[17]}', "
+        f"got '{wrong[17]}' (ISO 7064 MOD 11-2); the number is mistyped"
+    )
+    page.click("#gh-lang")
+    expect(error).to_have_text(f"身份证号：校验码不符：应为{new_id[17]}，实为{wrong[17]}，号码有误")
+    expect(register.locator("input[name=name]")).to_have_attribute("placeholder", "姓名")
+    register.locator(".gh-cancel").click()
+    change.locator(".gh-cancel").click()
+    page.locator("#gh-event-form .gh-cancel").click()
+
+
+def test_an_open_event_follows_the_language_and_keeps_its_note(
+    browser: Browser, server: Server
+) -> None:
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    open_building(page, server.world.building_code)
+    page.click("#gh-report-event")
+    form = page.locator("#gh-event-form")
+    form.locator("input[name=title]").fill("Stairs blocked")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#gh-event-status")).to_have_attribute("data-status", "reported")
+    page.fill("#gh-step-form textarea[name=note]", "不予受理：重复上报")
+
+    page.click("#gh-lang")
+    expect(page.locator("#gh-panel-title")).to_have_text("Event · Safety hazard")
+    expect(page.locator("#gh-event-status")).to_have_text("Reported")
+    expect(page.locator("#gh-event-steps > li").first).to_contain_text("Reported · ")
+    expect(page.locator("#gh-event-photos")).to_have_text("No photos yet")
+    expect(page.locator('.gh-step[data-status="accepted"]')).to_have_text("Accept")
+    expect(page.locator("#gh-step-form textarea[name=note]")).to_have_value("不予受理：重复上报")
+    words = english_words(page, "#gh-panel").replace("不予受理：重复上报", "")
+    assert not CHINESE.search(words), words  # "现场照片", "暂无照片", the steps stayed Chinese
+    assert page.evaluate(LEFT_AS_KEYS) == []
+
+    page.click("#gh-lang")
+    expect(page.locator("#gh-event-status")).to_have_text("已上报")
+    expect(page.locator("#gh-event-photos")).to_have_text("暂无照片")
+    page.click('#gh-step-form .gh-step[data-status="rejected"]')
+    expect(page.locator("#gh-event-status")).to_have_attribute("data-status", "rejected")
+
+
+def test_a_refusal_names_its_field_in_english_too(browser: Browser, server: Server) -> None:
+    world = server.world
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    page.click("#gh-lang")
+    open_building(page, world.building_code)
+    house = page.locator(f'#gh-houses > li[data-code="{world.house_code}"]')
+    house.locator(".gh-register").click()
+    register = house.locator("form.gh-register-form")
+    new_id = citizen_id("350102", date(1996, 6, 6), 62)
+    wrong = new_id[:17] + ("0" if new_id[17] != "0" else "1")
+    register.locator("input[name=name]").fill("Test")
+    register.locator("input[name=id_number]").fill(wrong)
+    register.locator("button[type=submit]").click()
+    # the label, as in Chinese (it was the API's path: `person.id_number: …`)
+    expect(register.locator(".gh-form-error")).to_have_text(
+        f"ID number: the check character does not match: expected '{new_id[17]}', "
+        f"got '{wrong[17]}' (ISO 7064 MOD 11-2); the number is mistyped"
+    )
+    register.locator(".gh-cancel").click()
+
+
+def test_an_officer_adds_a_house_to_a_building(browser: Browser, server: Server) -> None:
+    world = server.world
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    open_building(page, world.building_code)
+    houses = page.locator("#gh-houses > li.gh-house")
+    before = houses.count()
+    expect(page.locator("#gh-house-count")).to_have_text(str(before))
+    # a registration being typed stays while the house is added
+    first = houses.first
+    first.locator(".gh-register").click()
+    first.locator("form.gh-register-form input[name=name]").fill("周未存")
+
+    def add(floor: str, room: str) -> None:
+        page.click("#gh-add-house")
+        form = page.locator("#gh-house-form")
+        form.locator("input[name=floor]").fill(floor)
+        form.locator("input[name=room]").fill(room)
+        form.locator("select[name=use]").select_option("commercial")
+        form.locator("input[name=is_rented]").check()
+        form.locator("button[type=submit]").click()
+
+    add("30", "3001")
+    added = houses.nth(before)
+    expect(added).to_contain_text("30层 · 3001")
+    expect(added.locator(".badge")).to_have_text(["商业", "出租"])
+    expect(added.locator("ul.gh-occupants")).to_have_text("无登记人员")
+    expect(page.locator("#gh-house-count")).to_have_text(str(before + 1))
+    expect(page.locator("#gh-house-form")).to_have_count(0)
+    code = added.get_attribute("data-code")
+    assert code is not None and code[:19] == world.building_code[:19]
+    # the same floor and room again: refused, the reason in the form (in Chinese)
+    add("30", "3001")
+    grouped = f"{code[:12]}-{code[12]}-{code[13:19]}-{code[19:24]}-{code[24]}"
+    expect(page.locator("#gh-house-form .gh-form-error")).to_have_text(
+        f"房号：本楼30层的3001室已是房屋{grouped}"
+    )
+    expect(houses).to_have_count(before + 1)
+    page.click("#gh-house-form .gh-cancel")
+    expect(first.locator("form.gh-register-form input[name=name]")).to_have_value("周未存")
+    # a resident can be registered in it at once
+    added.locator(".gh-register").click()
+    expect(added.locator("form.gh-register-form")).to_be_visible()
