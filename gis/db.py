@@ -359,7 +359,11 @@ def race_conflict(error: IntegrityError) -> Conflict | None:
     cause = error.orig
     if not isinstance(cause, psycopg.errors.UniqueViolation | psycopg.errors.ExclusionViolation):
         return None
-    constraint = cause.diag.constraint_name or "a unique constraint"
+    return race_conflict_named(cause.diag.constraint_name or "a unique constraint")
+
+
+def race_conflict_named(constraint: str) -> Conflict:
+    """The Conflict of a race lost on the constraint of this name (see :func:`race_conflict`)."""
     field, what = RACE_CONFLICTS.get(
         constraint, (None, f"another change stored the same record first ({constraint})")
     )

@@ -242,6 +242,27 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         r"a concurrent change got in the way; nothing was stored, send the request again",
         "有并发修改冲突，未保存任何内容，请重新提交",
     ),
+    # another request stored the same thing first (gis.db.race_conflict)
+    (
+        r"a user of this name was added at the same moment; nothing of this one was stored: "
+        r"look again, then retry",
+        "同名用户刚刚被他人添加，本次未保存，请查看后重试",
+    ),
+    (
+        r"an organization with this credit code was registered at the same moment; nothing of "
+        r"this one was stored: look again, then retry",
+        "该统一社会信用代码的单位刚刚被他人登记，本次未保存，请查看后重试",
+    ),
+    (
+        r"a primary residence of the person overlapping this one was registered at the same "
+        r"moment; nothing of this one was stored: look again, then retry",
+        "此人与本次重叠的主要居住登记刚刚被他人提交，本次未保存，请查看后重试",
+    ),
+    (
+        r"another change stored the same record first \((\S+)\); nothing of this one was "
+        r"stored: look again, then retry",
+        "他人刚刚保存了同一记录，本次未保存，请查看后重试",
+    ),
     (r"the database is unavailable", "数据库不可用"),
     (r"every database connection is busy; try again shortly", "数据库连接繁忙，请稍后再试"),
     (r"a value is out of range or malformed", "有数值超出范围或格式错误"),

@@ -19,6 +19,7 @@ from gis.access.purpose import require_purpose, require_reason
 from gis.access.scope import Scope
 from gis.clock import checked_date
 from gis.codes import format_code, parse_code
+from gis.db import RACE_CONFLICTS, race_conflict_named
 from gis.errors import GisError
 from gis.events.lifecycle import check_step
 from gis.events.models import EventStatus
@@ -134,6 +135,8 @@ def real_messages() -> list[str]:
                                              residence=SimpleNamespace(is_primary=True,
                                                                        period=ended))),
     ]  # fmt: skip
+    # a race lost to another writer (gis.db.race_conflict), each constraint and any other
+    messages += [race_conflict_named(name).message for name in (*RACE_CONFLICTS, "uq_houses_code")]
     return messages + house_refusals() + plan_problems() + plan_edit_refusals()
 
 
