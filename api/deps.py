@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import psycopg
 from fastapi import Depends, Request
@@ -23,7 +24,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis.access.scope import Scope
-from gis.errors import AuthenticationFailed, DatabaseUnavailable
+from gis.errors import AuthenticationFailed, DatabaseUnavailable, Forbidden
 from gis.users import service as users_service
 from gis.users.schemas import AuthPolicy, SessionCaller
 
@@ -113,11 +114,38 @@ def bearer_token(request: Request) -> str | None:
     return cookie or None
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def refuse_cross_site(request: Request) -> None:
+    """A request that carries the session cookie must come from this site's own pages.
+
+    ``SameSite=Strict`` keeps the cookie from other sites, but not from another port or a
+    sibling host of the same site (``http://127.0.0.1:8199`` is "same-site" to ``:8000``): a
+    page there could retire a house with a plain form, or audit a people search in the
+    officer's name with an ``<img>``. So a change must name this origin (browsers send
+    ``Origin`` with every POST), and a request the browser marks as coming from another site
+    or origin (``Sec-Fetch-Site``) is refused unless the user navigated to it (a link to a
+    page). Requests with ``Authorization: Bearer`` are not sent by browsers on their own and
+    are not checked."""
+    origin = request.headers.get("origin")
+    own = request.headers.get("host", "")
+    if request.method not in SAFE_METHODS and origin is not None and urlsplit(origin).netloc != own:
+        raise Forbidden(f"a change sent from another site ({origin}) is refused")
+    fetched_from = request.headers.get("sec-fetch-site")
+    navigated = request.headers.get("sec-fetch-mode") == "navigate"
+    if fetched_from in ("same-site", "cross-site") and not navigated:
+        raise Forbidden("a request from another site's page is refused")
+
+
 def presented_token(request: Request) -> tuple[str, AuthPolicy]:
-    """The request's bearer token (401 when there is none) and the rules its session meets."""
+    """The request's bearer token (401 when there is none) and the rules its session meets;
+    one carried by the cookie only from this site's own pages (:func:`refuse_cross_site`)."""
     token = bearer_token(request)
     if token is None or len(token) > 256:
         raise AuthenticationFailed("not logged in, or the session has expired")
+    if not request.headers.get("authorization"):
+        refuse_cross_site(request)
     return token, AuthPolicy.from_settings(request.app.state.settings)
 
 

@@ -59,6 +59,32 @@ def test_token_from_header_or_cookie(client: TestClient, world: World) -> None:
     assert client.get("/api/auth/me").status_code == 200
 
 
+def test_the_cookie_works_only_from_this_sites_pages(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """A page on another port of the same host is "same-site": SameSite=Strict sends it the
+    cookie. Its form POST names its origin, its <img> is marked by Sec-Fetch-Site: both refused
+    (a house was retired, a people search audited in the officer's name)."""
+    token = login(client, world.users[Role.OFFICER])
+    client.cookies.set("gridhouse_session", token)
+    house = world.objects["empty_houses"]["own"]
+    other = {"origin": "http://testserver:8199"}
+    retire = client.post(f"/api/houses/{house}/retire", headers=other)
+    assert retire.status_code == 403 and "another site" in retire.text
+    image = {"sec-fetch-site": "same-site", "sec-fetch-mode": "no-cors", "sec-fetch-dest": "image"}
+    search = client.get("/api/search/people", params={"q": "王小"}, headers=image)
+    assert search.status_code == 403
+    before = db.scalar(text("SELECT count(*) FROM audit_log WHERE action = 'people.search'"))
+    assert before == 0  # refused before the route: nothing done in the officer's name
+    # the site's own pages, a link followed from elsewhere, and bearer clients go through
+    own = {"origin": "http://testserver", "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors"}
+    assert client.get("/api/auth/me", headers=own).status_code == 200
+    link = {"sec-fetch-site": "same-site", "sec-fetch-mode": "navigate"}
+    assert client.get("/api/auth/me", headers=link).status_code == 200
+    client.cookies.clear()
+    assert client.get("/api/auth/me", headers={**image, **bearer(token)}).status_code == 200
+
+
 def test_missing_or_forged_tokens_are_401_with_a_challenge(client: TestClient) -> None:
     for headers in ({}, bearer("forged"), {"Authorization": "Basic dXNlcjpwYXNz"}):
         response = client.get("/api/auth/me", headers=headers)
