@@ -4,9 +4,10 @@ events (reported from a building, with photos, moved through their steps), searc
 of floating residents, locate-me; Chinese by default, usable on a phone.
 
 Pure: :func:`build_officer_map` turns an :class:`OfficerMapView` into HTML. The page's scripts
-(``maps/static/officer.js``, the events panel in ``maps/static/events.js``) ask the API for
-buildings, occupants, registrations and events as the user clicks; the server decides what
-each role may do, the page only hides what it may not.
+(``maps/static/officer.js``: the map and the building panel; ``officer_forms.js``: the panel's
+forms; ``officer_map_tools.js``: search and the map's controls; ``events.js``: the events panel)
+ask the API for buildings, occupants, registrations and events as the user clicks; the server
+decides what each role may do, the page only hides what it may not.
 """
 
 from __future__ import annotations
@@ -183,5 +184,7 @@ def build_officer_map(view: OfficerMapView) -> str:
         "eventKinds": list(EVENT_KINDS),
         "photoMaxBytes": MAX_PHOTO_BYTES,
     }
-    files = PageFiles(own_js=("tiles.js", "events.js", "officer.js"), own_css=("gridhouse.css",))
+    # officer.js before the two files that use its G.officer at load time
+    own_js = ("tiles.js", "events.js", "officer.js", "officer_forms.js", "officer_map_tools.js")
+    files = PageFiles(own_js=own_js, own_css=("gridhouse.css",))
     return page.finish(app="officer", config=config, files=files)

@@ -170,7 +170,7 @@
     var purpose = purposeParam();
     state.pendingEvent = null;
     if (purpose === null) {
-      state.pendingEvent = id;  // opened once a purpose is stated (officer.js bindPanel)
+      state.pendingEvent = id;  // opened once a purpose is stated (officer_forms.js bindPanel)
       $('gh-panel-body').innerHTML = G.tHtml('purpose_needed', 'p', ' class="gh-note"');
       return;
     }

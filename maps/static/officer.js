@@ -1,26 +1,15 @@
 /* gridhouse /map: click a building → its houses and occupants; register and deregister; add a
    house; report an event, attach photos to it and move it through its steps (events.js);
-   search; floating-resident heat map; locate-me. The server decides what a role may do. */
+   search; floating-resident heat map; locate-me. The server decides what a role may do.
+   This file holds the page's state, the map's clicks and the building panel (its houses and
+   occupants), shared as G.officer; the panel's forms are in officer_forms.js, search and the
+   map's controls in officer_map_tools.js (both loaded after this file, started by start). */
 (function (G) {
   'use strict';
 
   var state = { map: null, data: null, selected: null, building: null, occupants: {}, pageSize: 1000 };
-  var KINDS = ['tenant', 'owner', 'family', 'dormitory', 'temporary'];
-  var USES = ['residential', 'commercial', 'mixed', 'dorm', 'office', 'other'];
 
   function $(id) { return document.getElementById(id); }
-
-  /** ISO 7064 MOD 11-2 check character over 24 digits (house and building codes). */
-  function checkChar(body) {
-    var total = 0;
-    for (var i = 0; i < body.length; i += 1) { total = (total + Number(body[i])) * 2 % 11; }
-    return '0123456789X'[(12 - total) % 11];
-  }
-
-  function buildingCodeOf(code) {
-    var body = code.slice(0, 19) + '00000';
-    return body + checkChar(body);
-  }
 
   function purposeParam() {
     if (!G.config.needsPurpose) { return ''; }
@@ -232,427 +221,30 @@
     });
   }
 
-  // ---- register and deregister (officers) ---------------------------------------------------
-
-  /** An input whose placeholder follows the language. */
-  function input(name, key, attributes) {
-    return '<input class="form-control form-control-sm" name="' + name + '"' + attributes + ' data-i18n-placeholder="' + key +
-      '" placeholder="' + G.escape(G.t(key)) + '">';
-  }
-
-  /** A form's save and cancel buttons (`save`: the save button's class). */
-  function formButtons(save) {
-    return G.tHtml('save', 'button', ' class="btn btn-sm ' + (save || 'btn-primary') + '" type="submit"') +
-      G.tHtml('cancel', 'button', ' class="btn btn-sm btn-secondary gh-cancel" type="button"');
-  }
-
-  function registerForm(houseCode) {
-    var options = KINDS.map(function (k) { return G.tHtml(k, 'option', ' value="' + k + '"'); }).join('');
-    return '<form class="gh-register-form" data-house="' + houseCode + '">' +
-      input('name', 'name', ' required maxlength="100"') +
-      input('id_number', 'id_number', ' required maxlength="40"') +
-      input('phone', 'phone', ' maxlength="30"') +
-      '<div class="d-flex gap-1"><select class="form-select form-select-sm" name="kind">' + options + '</select>' +
-      '<input class="form-control form-control-sm" type="date" name="moved_in" required value="' + G.today() +
-      '" max="' + G.today() + '"></div>' +
-      '<label class="small"><input type="checkbox" name="ends_previous"> ' + G.tHtml('ends_previous') + '</label>' +
-      '<div class="gh-form-error text-danger small"></div>' +
-      '<div class="d-flex gap-1">' + formButtons() + '</div></form>';
-  }
-
-  function submitRegistration(form) {
-    var data = new FormData(form);
-    var person = { name: data.get('name').trim(), id_number: data.get('id_number').trim() };
-    if (data.get('phone').trim()) { person.phone = data.get('phone').trim(); }
-    var body = {
-      house_code: form.getAttribute('data-house'), person: person,
-      moved_in: data.get('moved_in'), kind: data.get('kind'), declared_by: 'officer',
-      ends_previous: data.get('ends_previous') === 'on'
-    };
-    submitForm(form, 'POST', '/api/residences', body);
-  }
-
-  /** Send a form's request: its error shown in the form, or the form closed and the occupants
-   *  read again. */
-  function submitForm(form, method, url, body) {
-    form.querySelector('button[type=submit]').disabled = true;
-    G.api(method, url, body).then(function (res) {
-      form.querySelector('button[type=submit]').disabled = false;
-      if (!res.ok) {
-        G.showError(form.querySelector('.gh-form-error'), res.data, res.status);
-        return;
-      }
-      form.remove();
-      G.toast(G.t('saved'), 'ok');
-      loadOccupants();
-    });
-  }
-
-  /** POST `action` to the person's residence in this house that `matches` (the one the page
-   *  shows: the person's residences are read first). `body` is the request's body, or a function
-   *  of the residence found and all the person's residences giving it. Resolves to the answer,
-   *  or to null once a toast has said why not. */
-  function actOnResidence(personUid, houseCode, matches, action, body) {
-    return G.api('GET', '/api/people/' + encodeURIComponent(personUid)).then(function (res) {
-      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return null; }
-      var residences = res.data.residences || [];
-      var found = residences.filter(function (r) {
-        return r.house_code === houseCode && matches(r);
-      })[0];
-      if (!found) { G.toast(G.t('not_found'), 'error'); return null; }
-      var payload = typeof body === 'function' ? body(found, residences) : body;
-      return G.api('POST', '/api/residences/' + found.uid + '/' + action, payload);
-    }).then(function (res) {
-      if (res && !res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return null; }
-      return res;
-    });
-  }
-
-  function deregisterForm(personUid) {
-    return '<form class="gh-deregister-form d-flex gap-1 align-items-center" data-person="' + G.escape(personUid) + '">' +
-      G.tHtml('moved_out', 'label', ' class="small"') +
-      '<input class="form-control form-control-sm" type="date" name="moved_out" required value="' + G.today() +
-      '" max="' + G.today() + '">' +
-      G.tHtml('deregister', 'button', ' class="btn btn-sm btn-danger" type="submit"') +
-      G.tHtml('cancel', 'button', ' class="btn btn-sm btn-secondary gh-cancel" type="button"') + '</form>';
-  }
-
-  /** End the person's open residence in this house on the day they left (asked for, default
-   *  today: a departure reported late is dated when it happened). */
-  function deregister(form) {
-    var personUid = form.getAttribute('data-person');
-    var houseCode = form.closest('li.gh-house').getAttribute('data-code');
-    var movedOut = new FormData(form).get('moved_out');
-    form.querySelector('button[type=submit]').disabled = true;
-    var open = function (r) { return !r.deregistered_at && (!r.until || r.until > G.today()); };
-    actOnResidence(personUid, houseCode, open, 'deregister', { moved_out: movedOut }).then(function (res) {
-      var button = form.querySelector('button[type=submit]');
-      if (button) { button.disabled = false; }
-      if (!res) { return; }
-      G.toast(G.t('saved'), 'ok');
-      loadOccupants();
-    });
-  }
-
-  function personForm(personUid) {
-    return '<form class="gh-person-form d-flex flex-wrap gap-1 align-items-center" data-person="' + G.escape(personUid) + '">' +
-      input('phone', 'new_phone', ' maxlength="30"') + input('occupation', 'occupation', ' maxlength="100"') +
-      '<div class="gh-form-error text-danger small w-100"></div>' + formButtons() + '</form>';
-  }
-
-  /** A person's new phone or occupation (信息变更); an empty field is left as it is. */
-  function submitPerson(form) {
-    var data = new FormData(form);
-    var body = {};
-    ['phone', 'occupation'].forEach(function (name) {
-      var value = String(data.get(name) || '').trim();
-      if (value) { body[name] = value; }
-    });
-    if (!Object.keys(body).length) { form.remove(); return; }
-    submitForm(form, 'PATCH', '/api/people/' + encodeURIComponent(form.getAttribute('data-person')), body);
-  }
-
-  /** Take back a registration made in error (the wrong person, house or dates): asked for the
-   *  reason, then the residence shown (this house, from this day) is voided, as if never made. */
-  function voidRegistration(button) {
-    var reason = window.prompt(G.t('void_reason'));
-    if (reason === null || !reason.trim()) { return; }
-    var personUid = button.getAttribute('data-person');
-    var since = button.getAttribute('data-since');
-    var houseCode = button.closest('li.gh-house').getAttribute('data-code');
-    button.disabled = true;
-    var shown = function (r) { return r.since === since; };
-    // a move made in error: the residence it ended (shown when in the officer's grids) may be
-    // opened again, the person never having moved
-    var body = function (found, residences) {
-      var ended = found.is_primary && !found.until && residences.filter(function (r) {
-        return r.is_primary && r.until === found.since;
-      })[0];
-      var reopen = !!ended && window.confirm(G.t('void_reopen').split('{house}').join(ended.house_code));
-      return { reason: reason.trim(), reopen_previous: reopen };
-    };
-    actOnResidence(personUid, houseCode, shown, 'void', body).then(function (res) {
-      button.disabled = false;
-      if (!res) { return; }
-      G.toast(G.t(res.data.reopened ? 'reopened' : 'voided'), 'ok');
-      loadOccupants();
-    });
-  }
-
-  // ---- add a house found on a walk (officers in their grids, admins) --------------------------
-
-  function houseForm() {
-    var uses = USES.map(function (u) { return G.tHtml(u, 'option', ' value="' + u + '"'); }).join('');
-    return '<form class="gh-house-form" id="gh-house-form">' +
-      '<div class="d-flex gap-1">' + input('floor', 'floor', ' type="number" min="-10" max="300" step="1"') +
-      input('room', 'room', ' maxlength="20"') + '</div>' +
-      '<div class="d-flex gap-1"><select class="form-select form-select-sm" name="use">' + uses + '</select>' +
-      input('area_m2', 'area_m2', ' type="number" min="0" step="any"') +
-      input('rooms', 'rooms', ' type="number" min="1" max="999" step="1"') + '</div>' +
-      '<label class="small"><input type="checkbox" name="is_rented"> ' + G.tHtml('rented') + '</label>' +
-      '<div class="gh-form-error text-danger small"></div>' +
-      '<div class="d-flex gap-1">' + formButtons() + '</div></form>';
-  }
-
-  /** Add the house; it takes the building's next unit (a new, permanent code) and is listed at
-   *  the end of the building's houses (the panel's open forms stay as they are). */
-  function submitHouse(form) {
-    var data = new FormData(form);
-    var body = { use: data.get('use'), is_rented: data.get('is_rented') === 'on' };
-    ['floor', 'room', 'area_m2', 'rooms'].forEach(function (name) {
-      var value = String(data.get(name) || '').trim();
-      if (value) { body[name] = name === 'room' ? value : Number(value); }
-    });
-    form.querySelector('button[type=submit]').disabled = true;
-    G.api('POST', '/api/buildings/' + encodeURIComponent(state.building.id) + '/houses', body).then(function (res) {
-      form.querySelector('button[type=submit]').disabled = false;
-      if (!res.ok) {
-        G.showError(form.querySelector('.gh-form-error'), res.data, res.status);
-        return;
-      }
-      form.remove();
-      state.building.houses.push(res.data);
-      $('gh-houses').insertAdjacentHTML('beforeend', houseItem(res.data));
-      $('gh-house-count').textContent = String(state.building.houses.length);
-      renderOccupants();
-      var item = document.querySelector('#gh-houses > li[data-code="' + res.data.code + '"]');
-      item.classList.add('gh-focus');
-      item.scrollIntoView({ block: 'center' });
-      G.toast(G.t('house_added'), 'ok');
-    });
-  }
-
-  /** Mark a house let or no longer let (a tenant moving into a let house must be declared);
-   *  only that house's line is drawn again (the panel's open forms stay as they are). */
-  function toggleLet(button) {
-    var code = button.getAttribute('data-house');
-    var rented = button.getAttribute('data-rented') !== 'true';
-    button.disabled = true;
-    G.api('PATCH', '/api/houses/' + encodeURIComponent(code), { is_rented: rented }).then(function (res) {
-      button.disabled = false;
-      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
-      state.building.houses = state.building.houses.map(function (h) { return h.code === code ? res.data : h; });
-      var head = button.closest('.gh-house-head');
-      if (head && head.isConnected) { head.outerHTML = houseHead(res.data); }
-      G.toast(G.t('saved'), 'ok');
-    });
-  }
-
-  /** Full ID number and phone of one occupant, for a stated reason (audited; masked again when
-   *  the list is drawn again). */
-  function reveal(button) {
-    var suggested = ($('gh-purpose') && $('gh-purpose').value.trim()) || '';
-    var reason = window.prompt(G.t('reveal_reason'), suggested);
-    if (reason === null || !reason.trim()) { return; }
-    var uid = button.getAttribute('data-person');
-    button.disabled = true;
-    G.api('POST', '/api/people/' + encodeURIComponent(uid) + '/reveal', { reason: reason.trim() }).then(function (res) {
-      button.disabled = false;
-      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
-      var item = button.closest('li.gh-occupant');
-      item.querySelector('.gh-id').textContent = res.data.id_number || '';
-      item.querySelector('.gh-phone').textContent = res.data.phone || '';
-      item.classList.add('gh-revealed');
-      button.remove();
-    });
-  }
-
-  function bindPanel() {
-    $('gh-panel-close').addEventListener('click', closePanel);
-    $('gh-panel-body').addEventListener('click', function (e) {
-      var target = e.target;
-      if (target.classList.contains('gh-register')) {
-        var slot = target.closest('li.gh-house').querySelector('.gh-form-slot');
-        if (!slot.querySelector('form')) { slot.innerHTML = registerForm(target.getAttribute('data-house')); }
-        slot.querySelector('input[name=name]').focus();
-      } else if (target.classList.contains('gh-cancel')) {
-        target.closest('form').remove();
-      } else if (target.id === 'gh-add-house') {
-        if (!$('gh-house-form')) { $('gh-house-form-slot').innerHTML = houseForm(); }
-        $('gh-house-form').querySelector('input[name=floor]').focus();
-      } else if (target.id === 'gh-report-event') {
-        if (!$('gh-event-form')) { $('gh-event-form-slot').innerHTML = G.eventPanel.eventForm(); }
-        $('gh-event-form').querySelector('input[name=title]').focus();
-      } else if (target.classList.contains('gh-step')) {
-        G.eventPanel.takeStep(target);
-      } else if (target.classList.contains('gh-let')) {
-        toggleLet(target);
-      } else if (target.classList.contains('gh-reveal')) {
-        reveal(target);
-      } else if (target.classList.contains('gh-void')) {
-        voidRegistration(target);
-      } else if (target.classList.contains('gh-edit-person')) {
-        var item = target.closest('li.gh-occupant');
-        if (!item.querySelector('form.gh-person-form')) {
-          item.insertAdjacentHTML('beforeend', personForm(target.getAttribute('data-person')));
-          item.querySelector('form.gh-person-form input[name=phone]').focus();
-        }
-      } else if (target.classList.contains('gh-deregister')) {
-        var occupant = target.closest('li.gh-occupant');
-        if (!occupant.querySelector('form.gh-deregister-form')) {
-          occupant.insertAdjacentHTML('beforeend', deregisterForm(target.getAttribute('data-person')));
-        }
-      }
-    });
-    $('gh-panel-body').addEventListener('change', function (e) {
-      if (e.target.id === 'gh-photo-input' && e.target.files.length && state.event) {
-        e.target.disabled = true;
-        G.eventPanel.attachPhoto(state.event.id, e.target.files[0]);
-      }
-    });
-    $('gh-panel-body').addEventListener('submit', function (e) {
-      if (e.target.classList.contains('gh-register-form')) {
-        e.preventDefault();
-        submitRegistration(e.target);
-      } else if (e.target.classList.contains('gh-house-form')) {
-        e.preventDefault();
-        submitHouse(e.target);
-      } else if (e.target.classList.contains('gh-deregister-form')) {
-        e.preventDefault();
-        deregister(e.target);
-      } else if (e.target.classList.contains('gh-person-form')) {
-        e.preventDefault();
-        submitPerson(e.target);
-      } else if (e.target.classList.contains('gh-event-form')) {
-        e.preventDefault();
-        G.eventPanel.submitEvent(e.target);
-      } else if (e.target.classList.contains('gh-step-form')) {
-        e.preventDefault();
-      }
-    });
-    var purpose = $('gh-purpose');
-    if (purpose) {
-      purpose.value = sessionStorage.getItem('gh-purpose') || '';
-      purpose.addEventListener('change', function () {
-        // the same purpose again (a second change event on blur): nothing to reload
-        if (purpose.value.trim() === (sessionStorage.getItem('gh-purpose') || '') && !state.pendingEvent) { return; }
-        sessionStorage.setItem('gh-purpose', purpose.value.trim());
-        if (state.building) { loadOccupants(); } else if (state.pendingEvent) { G.eventPanel.openEvent(state.pendingEvent); }
-      });
-    }
-  }
-
-  // ---- search ------------------------------------------------------------------------------
-
-  function flyToBuilding(code, houseCode) {
-    return G.api('GET', '/api/buildings/' + encodeURIComponent(code)).then(function (res) {
-      if (!res.ok) { G.toast(G.t('not_found'), 'error'); return; }
-      var bounds = L.geoJSON(res.data.geometry).getBounds();
-      state.map.fitBounds(bounds, { maxZoom: 18 });
-      openBuilding(res.data.id, houseCode);
-    });
-  }
-
-  function showResults(items) {
-    var box = $('gh-search-results');
-    if (!items.length) { box.hidden = true; G.toast(G.t('not_found'), 'error'); return; }
-    box.innerHTML = items.map(function (item, i) {
-      return '<button type="button" class="list-group-item list-group-item-action" data-i="' + i + '">' +
-        G.escape(item.label) + '<div class="small text-muted">' + G.escape(item.detail) + '</div></button>';
-    }).join('');
-    box.hidden = false;
-    box.onclick = function (e) {
-      var button = e.target.closest('button[data-i]');
-      if (!button) { return; }
-      var item = items[Number(button.getAttribute('data-i'))];
-      box.hidden = true;
-      flyToBuilding(buildingCodeOf(item.house), item.house);
-    };
-  }
-
-  function search(query) {
-    var compact = query.replace(/[\s-]/g, '').toUpperCase();
-    if (/^[0-9]{24}[0-9X]$/.test(compact)) {
-      var expected = checkChar(compact.slice(0, 24));
-      if (compact[24] !== expected) {  // a mistyped code must not open a building anyway
-        G.toast(G.t('bad_check_char').replace('{c}', expected), 'error');
-        return null;
-      }
-      var isBuilding = compact.slice(19, 24) === '00000';
-      return flyToBuilding(buildingCodeOf(compact), isBuilding ? null : compact);
-    }
-    if (!G.config.canSearchPeople || !G.config.peopleSearchUrl) { G.toast(G.t('not_found'), 'error'); return null; }
-    var purpose = purposeParam();
-    if (purpose === null) { G.toast(G.t('purpose_needed'), 'error'); return null; }
-    var url = G.config.peopleSearchUrl + '?q=' + encodeURIComponent(query) + purpose;
-    return G.api('GET', url).then(function (res) {
-      if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
-      var items = [];
-      (res.data.items || []).forEach(function (person) {
-        (person.houses || []).forEach(function (house) {
-          items.push({ label: person.name + ' ' + (person.id_number || ''), detail: house, house: house });
-        });
-      });
-      showResults(items);
-    });
-  }
-
-  // ---- controls ----------------------------------------------------------------------------
-
-  function locateControl(map) {
-    var Locate = L.Control.extend({
-      options: { position: 'topleft' },
-      onAdd: function () {
-        var bar = L.DomUtil.create('div', 'leaflet-bar gh-locate');
-        var a = L.DomUtil.create('a', '', bar);
-        a.href = '#';
-        a.id = 'gh-locate';
-        a.setAttribute('role', 'button');
-        a.setAttribute('data-i18n-title', 'locate_me');
-        a.title = G.t('locate_me');
-        a.innerHTML = '<i class="fa-solid fa-location-crosshairs"></i>';
-        L.DomEvent.on(a, 'click', function (e) {
-          L.DomEvent.preventDefault(e);
-          map.locate({ setView: true, maxZoom: 17, enableHighAccuracy: true, timeout: 10000 });
-        });
-        L.DomEvent.disableClickPropagation(bar);
-        return bar;
-      }
-    });
-    new Locate().addTo(map);
-    var marker = null;
-    map.on('locationfound', function (e) {
-      if (marker) { marker.remove(); }
-      marker = L.circle(e.latlng, { radius: Math.max(e.accuracy, 10), color: '#1a73e8', weight: 2, fillOpacity: 0.15 }).addTo(map);
-    });
-    map.on('locationerror', function () { G.toast(G.t('location_failed'), 'error'); });
-  }
-
-  function zoomHint(map) {
-    var hint = L.DomUtil.create('div', 'gh-zoom-hint', map.getContainer());
-    hint.setAttribute('data-i18n', 'zoom_in_for_buildings');
-    hint.textContent = G.t('zoom_in_for_buildings');
-    var update = function () { hint.hidden = map.getZoom() >= G.config.buildingsZoom; };
-    map.on('zoomend', update);
-    update();
-  }
-
-  function onBaseLayerChange(map, layerName) {
-    var offline = layerName === G.t('layer_offline') || layerName === G.config.messages.zh.layer_offline ||
-      layerName === G.config.messages.en.layer_offline;
-    map.getContainer().classList.toggle('gh-offline', offline);
-    if (G.tiles.roadsVisible !== offline) {
-      G.tiles.roadsVisible = offline;
-      if (state.data) { state.data.redraw(); }
-    }
-  }
-
   // ---- start -------------------------------------------------------------------------------
 
   G.officer = {
     state: state,
     openBuilding: openBuilding,
     openEvent: function (id) { return G.eventPanel.openEvent(id); },
-    search: search,
+    search: function (query) { return G.officerMapTools.search(query); },
+    // for officer_forms.js, officer_map_tools.js and events.js
+    select: select,
+    setTitle: setTitle,
+    openPanel: openPanel,
+    closePanel: closePanel,
+    purposeParam: purposeParam,
+    loadOccupants: loadOccupants,
+    renderOccupants: renderOccupants,
+    houseHead: houseHead,
+    houseItem: houseItem,
 
     start: function (map, config) {
       G.initCommon(config);
       state.map = map;
       state.data = window[config.layers.data];
       G.officerMap = map;
-      map.getContainer().classList.toggle('gh-offline', config.basemap === 'offline');
-      G.tiles.roadsVisible = config.basemap === 'offline';
-      map.on('baselayerchange', function (e) { onBaseLayerChange(map, e.name); });
+      G.officerMapTools.watchBaseLayer(map, config.basemap);
       G.tiles.watchLoading(state.data);
       state.data.on('click', function (e) {
         var p = (e.layer && e.layer.properties) || {};
@@ -667,17 +259,13 @@
         }
       });
       G.tiles.legend(map);
-      locateControl(map);
-      zoomHint(map);
+      G.officerMapTools.locateControl(map);
+      G.officerMapTools.zoomHint(map);
       G.eventPanel.init({
         state: state, select: select, setTitle: setTitle, openPanel: openPanel, purposeParam: purposeParam
       });
-      bindPanel();
-      $('gh-search').addEventListener('submit', function (e) {
-        e.preventDefault();
-        var q = $('gh-search-input').value.trim();
-        if (q) { search(q); }
-      });
+      G.officerForms.bindPanel();
+      G.officerMapTools.bindSearch();
       // the panels' words are marked and translated in place (open forms keep what was typed);
       // only a date inside a sentence is worded again here
       document.addEventListener('gh:lang', function () {

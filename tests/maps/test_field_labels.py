@@ -30,7 +30,7 @@ PAGE_CALLS = {
     ("PUT", "/api/plans/{plan_id}/grids/{grid_id}"),
     ("DELETE", "/api/plans/{plan_id}/grids/{grid_id}"),
     ("POST", "/api/plans/{plan_id}/publish"),
-    # the officer's map (officer.js, events.js)
+    # the officer's map (officer.js, officer_forms.js, officer_map_tools.js, events.js)
     ("GET", "/api/buildings/{code}"),
     ("GET", "/api/buildings/{code}/occupants"),
     ("POST", "/api/buildings/{code}/houses"),
