@@ -201,10 +201,13 @@ def reset_password(session: Session, *, name: str, password: str, actor: Actor) 
 
 
 def enrol_totp(session: Session, *, name: str, actor: Actor) -> str:
-    """Give an account a new TOTP secret (returned once; the old one stops working)."""
+    """Give an account a new TOTP secret (returned once; the old one stops working), and end
+    its sessions, as a new password does: a new secret is given when the old one may be
+    known to someone else, who may be logged in with it."""
     user = _existing(session, name)
     user.totp_secret = credentials.new_totp_secret()
     user.totp_last_step = None
+    queries.revoke_sessions(session, user_uid=user.uid, at=_now(None))
     session.flush()
     record_audit(session, actor=actor, action="users.totp", target_codes=[name])
     return user.totp_secret

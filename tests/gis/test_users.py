@@ -182,7 +182,10 @@ def test_logout_revokes(db: Session, world: World) -> None:
 
 def test_totp_is_required_when_enrolled_and_never_replayed(db: Session, world: World) -> None:
     name = world.users[Role.POLICE]
+    before = _login(db, name).token
     secret = service.enrol_totp(db, name=name, actor=TEST_ACTOR)
+    with pytest.raises(AuthenticationFailed):  # a new secret ends the sessions, as a password
+        service.authenticate(db, token=before, policy=POLICY)
     assert _login(db, name, now=T0).failure is LoginFailure.TOTP_REQUIRED
     code = totp_code(secret, at=T0)
     assert _login(db, name, totp_code="000000", now=T0).failure is not None
