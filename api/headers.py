@@ -1,7 +1,8 @@
 """Headers every answer of the API carries: ``X-Content-Type-Options: nosniff`` everywhere, and
 ``Cache-Control: no-store`` on ``/api/`` answers that set no caching of their own (a login's
 token, an occupant list, a person: nothing a shared computer's browser or a proxy should keep).
-Pages set both themselves; tiles and OGC items keep their own caching."""
+The same on ``/ogc`` (what it lists depends on the caller). Pages set both themselves; tiles
+keep their own caching (private, ``Vary: Authorization, Cookie``)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ class ResponseHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        private = scope.get("path", "").startswith("/api/")
+        path = scope.get("path", "")
+        # OGC answers depend on who asks as much as the API's (a planner's buildings are the
+        # city's, an officer's their grids'): not for a shared cache either
+        private = path.startswith(("/api/", "/ogc/")) or path == "/ogc"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from api.routes.pages import logout_form
+from api.routes.pages import html_page, logout_form
 from maps import i18n
 from maps.assets import vendor_url
 
@@ -33,4 +33,4 @@ def swagger_ui(request: Request) -> HTMLResponse:
     lang = request.cookies.get(i18n.LANG_COOKIE) or ""
     bar = f'<div style="text-align:right;padding:4px 12px">{logout_form(lang)}</div>'
     body = bytes(page.body).decode("utf-8").replace("<body>", "<body>" + bar, 1)
-    return HTMLResponse(body, status_code=page.status_code)
+    return html_page(request, body, status_code=page.status_code)  # the pages' CSP and headers

@@ -20,6 +20,9 @@ def test_the_documentation_page_uses_no_cdn(client: TestClient) -> None:
         assert f"'{path}'" in page.text or f'"{path}"' in page.text, path
         assert client.get(path).status_code == 200, path
     assert client.get("/redoc").status_code == 404  # ReDoc comes from a CDN only
+    # the pages' headers: not framed, not cached (it was served with none of them)
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
 
 
 def test_the_pages_without_a_top_bar_log_out_with_a_plain_form(

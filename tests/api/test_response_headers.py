@@ -22,6 +22,9 @@ def test_api_answers_are_not_stored_and_never_sniffed(client: TestClient, world:
         "me": client.get("/api/auth/me", headers=bearer(token)),
         "refused by the guard": client.get("/api/aud%00it"),
         "not found": client.get("/api/nothing-here", headers=bearer(token)),
+        # OGC lists what the caller may see (they had no caching header at all)
+        "ogc landing": client.get("/ogc", headers=bearer(token)),
+        "ogc items": client.get("/ogc/collections/buildings/items", headers=bearer(token)),
     }
     for what, response in answers.items():
         assert response.headers["cache-control"] == "no-store", what
