@@ -54,6 +54,9 @@ class Viewer:
     lang: Lang = i18n.DEFAULT_LANG
     has_totp: bool = False
     """Whether the user logs in with a one-time code too (the session dialog asks for one)."""
+    idle_minutes: int = 30
+    """The server's idle limit of a session: a page left alone that long checks its session
+    and, when it has ended, hides behind the login dialog."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ def base_config(viewer: Viewer) -> dict[str, Any]:
     """The part of every page's configuration that the common script reads."""
     return {
         "user": {"name": viewer.name, "role": viewer.role, "totp": viewer.has_totp},
+        "idle_minutes": viewer.idle_minutes,
         "lang": viewer.lang,
         "messages": {lang: i18n.table(lang) for lang in i18n.LANGS},
         "errors_zh": [list(entry) for entry in messages_zh.ERRORS_ZH],

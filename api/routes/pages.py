@@ -73,12 +73,16 @@ def html_page(request: Request, body: str, *, status_code: int = 200) -> HTMLRes
     )
 
 
-def viewer_of(session: Session, scope: Scope, lang: str | None, cookie: str | None) -> Viewer:
+def viewer_of(
+    request: Request, session: Session, scope: Scope, lang: str | None, cookie: str | None
+) -> Viewer:
+    settings: Settings = request.app.state.settings
     return Viewer(
         name=scope.user_name,
         role=str(scope.role),
         lang=i18n.parse_lang(lang or cookie),
         has_totp=users_service.has_totp(session, name=scope.user_name),
+        idle_minutes=settings.session_idle_minutes,
     )
 
 
@@ -153,7 +157,7 @@ def officer_map(
     lang_cookie: LangCookie = None,
 ) -> HTMLResponse:
     """The map of buildings, houses and occupants, for officers, police and admins."""
-    viewer = viewer_of(session, scope, lang, lang_cookie)
+    viewer = viewer_of(request, session, scope, lang, lang_cookie)
     if "map" not in pages_for(viewer.role):
         return forbidden_page(request, viewer)
     view = OfficerMapView(
@@ -179,7 +183,7 @@ def planner(
     plan: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> HTMLResponse:
     """The grid plan editor, for planners and admins."""
-    viewer = viewer_of(session, scope, lang, lang_cookie)
+    viewer = viewer_of(request, session, scope, lang, lang_cookie)
     if "planner" not in pages_for(viewer.role):
         return forbidden_page(request, viewer)
     view = PlannerView(
@@ -204,7 +208,7 @@ def dashboard(
     after: Annotated[str | None, Query(pattern=r"^[0-9]{15}$", description="a grid code")] = None,
 ) -> HTMLResponse:
     """Figures per division and grid, with charts, for every role but auditors."""
-    viewer = viewer_of(session, scope, lang, lang_cookie)
+    viewer = viewer_of(request, session, scope, lang, lang_cookie)
     if "dashboard" not in pages_for(viewer.role):
         return forbidden_page(request, viewer)
     choices: list[tuple[str, str]] = []

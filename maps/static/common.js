@@ -200,6 +200,7 @@
   G.initCommon = function (config) {
     G.config = config;
     G.lang = config.lang === 'en' ? 'en' : 'zh';
+    if (G.session) { G.session.watchIdle(); }
     var toggle = document.getElementById('gh-lang');
     if (toggle) {
       toggle.addEventListener('click', function () { G.setLang(G.lang === 'zh' ? 'en' : 'zh'); });

@@ -1,5 +1,6 @@
-/* gridhouse pages: a session that ends while a page is open (idle, revoked). The page stays as it
-   is (an open building, a typed registration): a login dialog over it asks for the same user's
+/* gridhouse pages: a session that ends while a page is open (idle, revoked, or the page left
+   alone for the idle limit). The page stays as it is (an open building, a typed registration),
+   hidden: a login dialog over it asks for the same user's
    password (and one-time code when the account has one), with the login page's rules and
    messages, and the requests refused meanwhile (API calls, map tiles) are sent again. */
 (function (G) {
@@ -75,6 +76,25 @@
     });
   }
 
+  /** A page left alone (no key, click, touch or wheel) as long as the server lets a session
+      idle logs out and hides behind the dialog, keeping what it holds for the same user: an
+      unattended screen showed what it had open (a revealed ID number) for as long as nobody
+      touched it, since only a request finds the session ended. */
+  function watchIdle() {
+    var limit = (G.config.idle_minutes || 0) * 60000;
+    if (!limit || !(G.config.user || {}).name) { return; }
+    var last = Date.now();
+    ['pointerdown', 'keydown', 'wheel', 'touchstart'].forEach(function (kind) {
+      document.addEventListener(kind, function () { last = Date.now(); }, { capture: true, passive: true });
+    });
+    setInterval(function () {
+      if (renewal || Date.now() - last < limit) { return; }
+      fetch('/api/auth/logout', { method: 'POST', credentials: 'same-origin' })
+        .catch(function () { return null; })
+        .then(function () { G.session.ended(); });
+    }, 15000);
+  }
+
   G.session = {
     /** How many times the user has logged in again on this page (a request sent before the
      *  last time and refused is sent again without asking). */
@@ -92,4 +112,6 @@
       return renewal;
     }
   };
+
+  G.session.watchIdle = watchIdle;  // started by G.initCommon, once the page's config is known
 })(window.Gridhouse = window.Gridhouse || {});

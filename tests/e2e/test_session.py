@@ -5,6 +5,7 @@ typed registration and the open building lost, or, when only the map moved, drew
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 from datetime import date
 
@@ -139,3 +140,37 @@ def test_a_request_refused_before_logging_in_again_is_sent_again_without_asking_
     assert answer is not None, "the held request waited on a second dialog"
     assert answer["ok"] and answer["data"]["name"] == USERS[Role.OFFICER]
     expect(dialog).to_have_count(0)  # not asked a second time
+
+
+def test_a_page_left_alone_for_the_idle_limit_logs_out_and_hides_what_it_holds(
+    browser: Browser, server: Server
+) -> None:
+    """An unattended screen kept showing what it had open (a revealed ID number) until someone
+    touched it; after the idle limit without a key or a click the page now ends its session
+    and covers itself with the dialog, and the same user carries on where they were."""
+    page = browser.page
+    page.clock.install()
+    browser.login(USERS[Role.OFFICER], then="/map")
+    page.evaluate("(code) => Gridhouse.officer.openBuilding(code)", server.world.building_code)
+    expect(page.locator("#gh-building-code")).to_be_visible()
+    token = next(c["value"] for c in browser.context.cookies() if c["name"] == "gridhouse_session")
+    page.clock.fast_forward("29:00")
+    expect(page.locator("#gh-session")).to_have_count(0)  # not yet
+    page.mouse.click(5, 300)  # someone is there: the idle time starts again
+    page.clock.fast_forward("29:00")
+    expect(page.locator("#gh-session")).to_have_count(0)
+    page.clock.fast_forward("02:00")
+    dialog = page.locator("#gh-session")
+    expect(dialog).to_be_visible()
+    # opaque: nothing behind it shows; and the session is over on the server too
+    background = dialog.evaluate("(box) => getComputedStyle(box).backgroundColor")
+    assert background == "rgb(222, 226, 230)", background
+    me = urllib.request.Request(f"{browser.base_url}/api/auth/me",  # noqa: S310
+                                headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    with pytest.raises(urllib.error.HTTPError) as ended:
+        urllib.request.urlopen(me)  # noqa: S310
+    assert ended.value.code == 401
+    dialog.locator("#gh-session-password").fill(PASSWORD)
+    dialog.locator("#gh-session-submit").click()
+    expect(dialog).to_have_count(0)
+    expect(page.locator("#gh-building-code")).to_be_visible()  # where they were
