@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from gis.users import service as users
+from gis.users.credentials import totp_code
 from gis.users.models import Role
 from maps.assets import missing_vendor_files
 from tests.access_world import TEST_ACTOR, World, bearer, login
@@ -95,7 +97,9 @@ def test_a_page_knows_whether_its_user_logs_in_with_a_one_time_code(
     for path in ("/map", "/dashboard"):
         user = page_config(client.get(path, headers=officer).text)["user"]
         assert user == {"name": name, "role": "officer", "totp": False}
-    users.enrol_totp(db, name=name, actor=TEST_ACTOR)
+    secret = users.enrol_totp(db, name=name, actor=TEST_ACTOR)  # ends the session
+    officer = bearer(login(client, name, totp=totp_code(secret, at=datetime.now(UTC))))
+    client.cookies.clear()
     user = page_config(client.get("/map", headers=officer).text)["user"]
     assert user == {"name": name, "role": "officer", "totp": True}
 
