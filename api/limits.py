@@ -288,6 +288,9 @@ class ConcurrencyLimitMiddleware:
     officers already signed in wait behind it for their map tiles. A lane's queue holds at
     most ``lane_backlog`` requests; one more is answered 503 with ``Retry-After`` at once
     (a flood of logins from many addresses cannot make every login wait for minutes).
+    ``lane_limiter`` charges each address before it may queue (429 at once when spent): one
+    address sending logins as fast as it can filled the queue with requests the route would
+    refuse, and everyone else's login was a 503.
     """
 
     def __init__(
@@ -298,6 +301,7 @@ class ConcurrencyLimitMiddleware:
         exempt_prefixes: tuple[str, ...] = (),
         lanes: dict[str, int] | None = None,
         lane_backlog: int = 64,
+        lane_limiter: TokenBucketLimiter | None = None,
     ) -> None:
         self.app = app
         self.exempt_prefixes = exempt_prefixes
@@ -305,6 +309,7 @@ class ConcurrencyLimitMiddleware:
         self._lanes = {path: asyncio.Semaphore(n) for path, n in (lanes or {}).items()}
         self._lane_backlog = lane_backlog
         self._in_lane = dict.fromkeys(self._lanes, 0)
+        self._lane_limiter = lane_limiter
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
@@ -316,6 +321,14 @@ class ConcurrencyLimitMiddleware:
             async with self._slots:
                 await self.app(scope, receive, send)
             return
+        if self._lane_limiter is not None:
+            client = scope.get("client")
+            try:
+                self._lane_limiter.charge(f"addr:{client[0] if client else None}")
+            except RateLimited as limited:
+                await _respond(send, *_error(429, "path", limited.message, "RateLimited"),
+                               retry=limited.retry_after_s)  # fmt: skip
+                return
         if self._in_lane[path] >= self._lane_backlog:
             message = "too many requests of this kind are waiting; try again shortly"
             await _respond(send, *_error(503, "path", message, "DatabaseUnavailable"), retry=2)

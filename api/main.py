@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limit=settings.pool_size,
         exempt_prefixes=(STATIC_URL, VENDOR_URL),
         lanes={LOGIN_PATH: HASHES_AT_ONCE},
+        lane_limiter=app.state.login_rate_limiter,  # per address, before a login may queue
     )
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ResponseHeadersMiddleware)  # outermost: the guard's refusals too

@@ -19,7 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
-from api.limits import ConcurrencyLimitMiddleware
+from api.limits import ConcurrencyLimitMiddleware, TokenBucketLimiter
 from api.main import create_app
 from gis.db import driver_row
 from gis.settings import Settings
@@ -417,3 +417,42 @@ def test_a_json_body_that_cannot_be_read_is_422_on_body_saying_why(
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert error["loc"][0] == "body" and error["msg"].startswith(reason)
+
+
+def test_one_address_flooding_the_login_lane_does_not_keep_others_out() -> None:
+    """Each address is charged before it may queue: the flood's extra logins are 429 at once
+    instead of filling the lane, and another address still gets in (all of a real user's
+    logins were 503 while one address sent 70 at a time)."""
+    sent: dict[int, list[dict[str, Any]]] = {}
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+
+        async def slow(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            await release.wait()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        limiter = TokenBucketLimiter(per_minute=1, burst=2)
+        guard = ConcurrencyLimitMiddleware(slow, limit=10, lanes={"/login": 1}, lane_backlog=3,
+                                           lane_limiter=limiter)  # fmt: skip
+
+        async def call(number: int, address: str) -> None:
+            sent[number] = []
+
+            async def send(message: dict[str, Any]) -> None:
+                sent[number].append(message)
+
+            scope = {"type": "http", "path": "/login", "client": (address, 40000)}
+            await guard(scope, None, send)
+
+        tasks = [asyncio.create_task(call(n, "10.0.0.66")) for n in range(6)]
+        tasks.append(asyncio.create_task(call(6, "10.0.0.7")))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(scenario())
+    statuses = [sent[n][0]["status"] for n in range(7)]
+    assert statuses == [200, 200, 429, 429, 429, 429, 200], statuses
