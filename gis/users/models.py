@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.schema import PrimaryKeyConstraint
 
 from gis.columns import created_at_column, enum_type
 from gis.db import Base
@@ -70,3 +71,19 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime] = created_at_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     client_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class AddressLock(Base):
+    """Failed logins to one account from one client address: ``max_failures`` in a row lock
+    that address out of that account for a while. An account-wide lock from one address locked
+    its owner out too (anyone who knew a name could keep them out without logging in); the
+    account itself locks only after many more failures from anywhere (``users.locked_until``)."""
+
+    __tablename__ = "login_locks"
+    __table_args__ = (PrimaryKeyConstraint("user_uid", "client_addr"),)
+
+    user_uid: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.uid", ondelete="CASCADE"))
+    client_addr: Mapped[str] = mapped_column(String(64))
+    """The address as the server saw it ('' when unknown)."""
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gis.divisions.models import Division
 from gis.grids.models import Grid
-from gis.users.models import Role, User, UserSession
+from gis.users.models import AddressLock, Role, User, UserSession
 from gis.users.schemas import SessionCaller
 
 if TYPE_CHECKING:
@@ -24,6 +24,42 @@ def select_user(session: Session, *, name: str, for_update: bool = False) -> Use
     if for_update:
         statement = statement.with_for_update()
     return session.scalar(statement)
+
+
+def address_lock(session: Session, *, user_uid: uuid.UUID, client_addr: str) -> AddressLock:
+    """The failed-login record of this account from this address (a new one when none; the
+    user's row is locked by the login, so two failures at once cannot both add it)."""
+    found = session.get(AddressLock, (user_uid, client_addr))
+    if found is None:
+        found = AddressLock(user_uid=user_uid, client_addr=client_addr, failures=0)
+        session.add(found)
+    return found
+
+
+def clear_address_locks(
+    session: Session, *, user_uid: uuid.UUID, client_addr: str | None = None
+) -> None:
+    """Forget failed logins to the account: from one address (it logged in), or all (reset)."""
+    statement = delete(AddressLock).where(AddressLock.user_uid == user_uid)
+    if client_addr is not None:
+        statement = statement.where(AddressLock.client_addr == client_addr)
+    session.execute(statement)
+
+
+def address_locked_until(
+    session: Session, *, user_uid: uuid.UUID, client_addr: str
+) -> datetime | None:
+    return session.scalar(
+        select(AddressLock.locked_until).where(
+            AddressLock.user_uid == user_uid, AddressLock.client_addr == client_addr
+        )
+    )
+
+
+def select_address_locked_users(session: Session, *, now: datetime) -> set[uuid.UUID]:
+    """Accounts that some address is locked out of now."""
+    statement = select(AddressLock.user_uid).where(AddressLock.locked_until > now).distinct()
+    return set(session.scalars(statement))
 
 
 USER_NAME_LOCK_SPACE = 0x67687573  # "ghus": the first key of pg_advisory_xact_lock(int, int)

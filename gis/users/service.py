@@ -87,8 +87,11 @@ def _unknown_grid_codes(session: Session, codes: Sequence[str]) -> tuple[str, ..
     return tuple(sorted(set(codes) - queries.select_existing_grid_codes(session, codes)))
 
 
-def summarize(user: User, *, now: datetime | None = None) -> UserSummary:
-    locked = user.locked_until is not None and user.locked_until > _now(now)
+def summarize(
+    user: User, *, now: datetime | None = None, address_locked: bool = False
+) -> UserSummary:
+    """The account as ``users list`` shows it; locked: the account, or from some address."""
+    locked = address_locked or (user.locked_until is not None and user.locked_until > _now(now))
     return UserSummary(
         name=user.name,
         role=user.role,
@@ -142,7 +145,11 @@ def add_user(
 
 def list_users(session: Session) -> list[UserSummary]:
     now = _now(None)
-    return [summarize(user, now=now) for user in queries.select_users(session)]
+    locked = queries.select_address_locked_users(session, now=now)
+    return [
+        summarize(user, now=now, address_locked=user.uid in locked)
+        for user in queries.select_users(session)
+    ]
 
 
 def _existing(session: Session, name: str) -> User:
@@ -194,6 +201,7 @@ def reset_password(session: Session, *, name: str, password: str, actor: Actor) 
     user.password_hash = credentials.hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    queries.clear_address_locks(session, user_uid=user.uid)
     queries.revoke_sessions(session, user_uid=user.uid, at=_now(None))
     session.flush()
     record_audit(session, actor=actor, action="users.reset", target_codes=[name])
@@ -213,13 +221,23 @@ def enrol_totp(session: Session, *, name: str, actor: Actor) -> str:
     return user.totp_secret
 
 
-def _refusal(user: User | None, policy: AuthPolicy, *, now: datetime) -> LoginFailure | None:
-    """Why an account may not log in before its password is even looked at."""
+ACCOUNT_LOCK_FACTOR = 10
+"""The account itself locks after this many times ``max_failures`` failures in a row from any
+address (slow guessing from many addresses); one address locks only itself out sooner."""
+
+
+def _refusal(
+    session: Session, user: User | None, policy: AuthPolicy, *, now: datetime, address: str
+) -> LoginFailure | None:
+    """Why an account may not log in (from this address) before its password is looked at."""
     if user is None:
         return None
     if user.is_disabled:
         return LoginFailure.DISABLED
     if user.locked_until is not None and user.locked_until > now:
+        return LoginFailure.LOCKED
+    until = queries.address_locked_until(session, user_uid=user.uid, client_addr=address)
+    if until is not None and until > now:
         return LoginFailure.LOCKED
     return None
 
@@ -241,13 +259,28 @@ def _second_factor(
 
 
 def _count_failure(
-    user: User | None, failure: LoginFailure, policy: AuthPolicy, *, now: datetime
+    session: Session,
+    user: User | None,
+    failure: LoginFailure,
+    policy: AuthPolicy,
+    *,
+    now: datetime,
+    address: str,
 ) -> None:
-    """A wrong password or code counts; ``max_failures`` in a row lock the account."""
+    """A wrong password or code counts: ``max_failures`` in a row from one address lock that
+    address out of the account, :data:`ACCOUNT_LOCK_FACTOR` times as many from anywhere lock
+    the account."""
     if user is None or failure not in (LoginFailure.BAD_CREDENTIALS, LoginFailure.TOTP_REQUIRED):
         return
+    lock = queries.address_lock(session, user_uid=user.uid, client_addr=address)
+    if lock.locked_until is not None and lock.locked_until <= now:  # an old lock, run out
+        lock.failures, lock.locked_until = 0, None
+    lock.failures = (lock.failures or 0) + 1
+    if lock.failures >= policy.max_failures:
+        lock.failures = 0
+        lock.locked_until = now + timedelta(minutes=policy.lockout_minutes)
     user.failed_logins += 1
-    if user.failed_logins >= policy.max_failures:
+    if user.failed_logins >= policy.max_failures * ACCOUNT_LOCK_FACTOR:
         user.failed_logins = 0
         user.locked_until = now + timedelta(minutes=policy.lockout_minutes)
 
@@ -296,14 +329,16 @@ def login(
     checks it between two transactions, so that the deliberately slow hash holds no pooled
     connection); without it the password is checked here.
 
-    After ``policy.max_failures`` consecutive failures the account is locked for
-    ``policy.lockout_minutes``; while locked, even the right password is refused.
+    After ``policy.max_failures`` consecutive failures from one address, that address is
+    locked out of the account for ``policy.lockout_minutes`` (even the right password is
+    refused from it); :data:`ACCOUNT_LOCK_FACTOR` times as many from anywhere lock the account.
     """
     moment = _now(now)
+    address = (client_addr or "")[:64]
     if checked is None:
         checked = verify_password(password_hash_of(session, name=name), password)
     user = queries.select_user(session, name=name, for_update=True)
-    failure = _refusal(user, policy, now=moment)
+    failure = _refusal(session, user, policy, now=moment, address=address)
     if failure is None:
         # the password was checked against the hash stored now (a reset in between fails it)
         matches = checked.matches and user is not None and user.password_hash == checked.hash
@@ -313,13 +348,14 @@ def login(
     actor = Actor(name=name[:64], role=str(user.role) if user else None)
     if failure is not None or user is None:
         failure = failure or LoginFailure.BAD_CREDENTIALS
-        _count_failure(user, failure, policy, now=moment)
+        _count_failure(session, user, failure, policy, now=moment, address=address)
         session.flush()
         record_audit(session, actor=actor, action="auth.login", outcome=AuditOutcome.DENIED,
                      purpose=str(failure), client_addr=client_addr)  # fmt: skip
         return LoginResult(None, 0, None, failure)
     user.failed_logins = 0
     user.locked_until = None
+    queries.clear_address_locks(session, user_uid=user.uid, client_addr=address)
     if credentials.needs_rehash(user.password_hash):
         user.password_hash = credentials.hash_password(password)
     token = open_session(session, user=user, client_addr=client_addr, now=moment)

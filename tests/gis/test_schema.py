@@ -44,6 +44,7 @@ TABLES = {
     "employments",
     "users",
     "user_sessions",
+    "login_locks",
     "audit_log",
     "import_batches",
     "import_changes",

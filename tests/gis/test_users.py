@@ -102,18 +102,31 @@ def test_wrong_password_and_unknown_user_fail_alike(db: Session, world: World) -
     ]
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(db: Session, world: World) -> None:
+def test_five_failures_lock_that_address_out_for_fifteen_minutes(db: Session, world: World) -> None:
     name = world.users[Role.POLICE]
     for attempt in range(5):
         result = _login(db, name, password="wrong password", now=T0 + timedelta(seconds=attempt))
         assert result.failure is LoginFailure.BAD_CREDENTIALS
     locked = _login(db, name, now=T0 + timedelta(minutes=14))
     assert locked.failure is LoginFailure.LOCKED
+    # the owner, from another address, is not kept out by whoever typed the name (it was)
+    elsewhere = _login(db, name, client_addr="10.0.0.8", now=T0 + timedelta(minutes=14))
+    assert elsewhere.failure is None
     assert _login(db, name, now=T0 + timedelta(minutes=16)).failure is None
     # the count starts again from zero after a success
     user = select_user(db, name=name)
     assert user is not None
     assert (user.failed_logins, user.locked_until) == (0, None)
+
+
+def test_fifty_failures_from_anywhere_lock_the_account(db: Session, world: World) -> None:
+    """Guessing from many addresses, a few from each, still locks the account."""
+    name = world.users[Role.POLICE]
+    for attempt in range(5 * service.ACCOUNT_LOCK_FACTOR):
+        _login(db, name, password="wrong password", client_addr=f"10.1.{attempt // 4}.{attempt}",
+               now=T0 + timedelta(seconds=attempt))  # fmt: skip
+    fresh = _login(db, name, client_addr="10.9.9.9", now=T0 + timedelta(minutes=1))
+    assert fresh.failure is LoginFailure.LOCKED
 
 
 def test_disabled_accounts_cannot_log_in_and_lose_their_sessions(db: Session, world: World) -> None:
