@@ -158,6 +158,17 @@ def test_the_login_rate_limit_is_per_address(settings: Settings, db: Session, wo
     assert statuses == [200, 200, 429]
 
 
+def _held_until(release: asyncio.Event) -> Any:
+    """An ASGI app that answers 200 once ``release`` is set (a login hashing its password)."""
+
+    async def held(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    return held
+
+
 def test_a_full_lane_answers_503_at_once() -> None:
     """One request hashing, two waiting in the login lane: a fourth and a fifth are answered
     503 with Retry-After instead of queueing without end; other paths are not affected."""
@@ -165,12 +176,7 @@ def test_a_full_lane_answers_503_at_once() -> None:
 
     async def scenario() -> None:
         release = asyncio.Event()
-
-        async def slow(scope: dict[str, Any], receive: Any, send: Any) -> None:
-            await release.wait()
-            await send({"type": "http.response.start", "status": 200, "headers": []})
-            await send({"type": "http.response.body", "body": b""})
-
+        slow = _held_until(release)
         guard = ConcurrencyLimitMiddleware(slow, limit=10, lanes={"/login": 1}, lane_backlog=3)
 
         async def call(number: int, path: str) -> None:
@@ -427,12 +433,7 @@ def test_one_address_flooding_the_login_lane_does_not_keep_others_out() -> None:
 
     async def scenario() -> None:
         release = asyncio.Event()
-
-        async def slow(scope: dict[str, Any], receive: Any, send: Any) -> None:
-            await release.wait()
-            await send({"type": "http.response.start", "status": 200, "headers": []})
-            await send({"type": "http.response.body", "body": b""})
-
+        slow = _held_until(release)
         limiter = TokenBucketLimiter(per_minute=1, burst=2)
         guard = ConcurrencyLimitMiddleware(slow, limit=10, lanes={"/login": 1}, lane_backlog=3,
                                            lane_limiter=limiter)  # fmt: skip

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from tests.grids_world import (
     build_small_world,
     grid_file,
 )
+from tests.races import race
 
 ADMIN = Scope.system("cli:test")
 PLANNER = Scope(user_name="planner", role=Role.PLANNER)
@@ -306,26 +306,12 @@ def test_two_plans_published_at_once_the_second_is_refused_as_stale(
                         setup, plan_id=plan_id, scope=PLANNER, grid_ids=[ids[c] for c in east]
                     )
             effective = today_in_china() + timedelta(days=1)
-            outcome: list[object] = []
+            plan_ids = iter(plans)
             with Session(engine) as first, Session(engine) as second:
-                publish_plan(first, plan_id=plans[0], effective=effective, scope=PLANNER,
-                             config=CONFIG)  # fmt: skip
-
-                def publish_second() -> None:
-                    try:
-                        outcome.append(publish_plan(second, plan_id=plans[1], effective=effective,
-                                                    scope=PLANNER, config=CONFIG))  # fmt: skip
-                        second.commit()
-                    except Conflict as error:
-                        outcome.append(error)
-                        second.rollback()
-
-                racer = threading.Thread(target=publish_second)
-                racer.start()
-                racer.join(1.0)
-                assert racer.is_alive(), "the second publish did not wait for the first"
-                first.commit()
-                racer.join(20)
+                outcome = race(first, second, lambda session: publish_plan(
+                    session, plan_id=next(plan_ids), effective=effective, scope=PLANNER,
+                    config=CONFIG,
+                ))  # fmt: skip
             assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
             assert "the live grids changed since plan" in str(outcome[0])
         finally:

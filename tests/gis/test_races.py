@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from gis.users.service import add_user
 from tests.access_world import GRID_OWN, World
 from tests.grids_world import add_building
 from tests.people_world import citizen_id
+from tests.races import race
 
 OFFICER = Scope(user_name="t_officer", role=Role.OFFICER, grid_codes=frozenset({GRID_OWN}))
 TODAY = date(2026, 11, 22)
@@ -58,30 +59,6 @@ def _arrival(world: World, house: str, name: str) -> ResidenceCreate:
     )
 
 
-def _race(first: Session, second: Session, work: Callable[[Session], object]) -> list[object]:
-    """``work`` in ``first`` (not committed), then in ``second`` on a thread, which must wait
-    until ``first`` commits; what the second did or the Conflict it met."""
-    work(first)
-    outcome: list[object] = []
-
-    def again() -> None:
-        try:
-            outcome.append(work(second))
-            second.commit()
-        except Conflict as error:
-            outcome.append(error)
-            second.rollback()
-
-    racer = threading.Thread(target=again)
-    racer.start()
-    racer.join(1.0)
-    assert racer.is_alive(), f"the second did not wait for the first: {outcome}"
-    first.commit()
-    racer.join(10)
-    assert not racer.is_alive()
-    return outcome
-
-
 def _people_with_the_number(session: Session, cipher: PeopleCipher) -> list[str]:
     digest = cipher.lookup_hash(NUMBER, field=SealedField.ID_NUMBER)
     session.rollback()
@@ -105,7 +82,7 @@ def test_two_registrations_of_one_new_number_at_once_make_one_person(
             request=_arrival(world, next(houses), next(names)), today=TODAY,
         )  # fmt: skip
 
-    outcome = _race(first, second, register)
+    outcome = race(first, second, register)
     assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
     assert expected in str(outcome[0])
     assert _people_with_the_number(first, cipher) == ["张三"]
@@ -185,7 +162,7 @@ def test_one_room_given_to_two_houses_at_once_is_refused_to_the_second(
         return add_house(session, scope=OFFICER, building_code=building,
                          request=HouseCreate(floor=9, room="909"))  # fmt: skip
 
-    outcome = _race(first, second, give_room)
+    outcome = race(first, second, give_room)
     assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
     first.rollback()
     rooms = first.scalars(
@@ -208,7 +185,7 @@ def test_two_accounts_whose_names_differ_in_case_only_added_at_once(
             actor=Actor(name="cli:test", role="admin"),
         )  # fmt: skip
 
-    outcome = _race(first, second, add)
+    outcome = race(first, second, add)
     assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
     assert "differ in case only" in str(outcome[0])
     first.rollback()
@@ -237,6 +214,6 @@ def test_a_building_retired_while_an_arrival_is_registered_waits_and_is_refused(
                                     request=arrival, today=TODAY)  # fmt: skip
         return buildings.retire_building(session, code=empty.code)
 
-    outcome = _race(first, second, change)
+    outcome = race(first, second, change)
     assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
     assert "people live in the houses of" in str(outcome[0])
