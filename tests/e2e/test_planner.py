@@ -187,24 +187,19 @@ def test_planner_hidden_figures_say_why(browser: Browser, server: Server) -> Non
     assert any(row["deviation"] is None for row in rows), rows
     for row in rows:
         cells = page.locator(f'#gh-impact tr[data-grid="{row["ref"]}"]')
-        for key, selector in (
-            ("households", "td.gh-households"),
-            ("resident_count", "td.gh-residents"),
+        small, derived = (
+            ("<5", "1至4，为保护个人信息不显示"),
+            ("–", "不显示：由它可推算出一个1至4的数"),
+        )
+        for key, selector, (shown, why) in (
+            ("households", "td.gh-households", small),
+            ("resident_count", "td.gh-residents", small),
+            ("deviation", "td.gh-deviation", derived),
+            ("floating_share", "td.gh-floating-share", derived),
         ):
             if row[key] is None:
-                expect(cells.locator(selector)).to_have_text("<5")
-                expect(cells.locator(f"{selector} span")).to_have_attribute(
-                    "title", "1至4，为保护个人信息不显示"
-                )
-        for key, selector in (
-            ("deviation", "td.gh-deviation"),
-            ("floating_share", "td.gh-floating-share"),
-        ):
-            if row[key] is None:
-                expect(cells.locator(selector)).to_have_text("–")
-                expect(cells.locator(f"{selector} span")).to_have_attribute(
-                    "title", "不显示：由它可推算出一个1至4的数"
-                )
+                expect(cells.locator(selector)).to_have_text(shown)
+                expect(cells.locator(f"{selector} span")).to_have_attribute("title", why)
     page.click("#gh-lang")
     hidden = page.locator('#gh-impact [data-hidden="deviation"]').first
     expect(hidden).to_have_attribute("title", "Hidden: it would give away a count of 1 to 4")
