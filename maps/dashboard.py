@@ -40,8 +40,20 @@ def _t(key: str, lang: Lang) -> str:
     return f'<span data-i18n="{key}">{html.escape(i18n.text(key, lang))}</span>'
 
 
-def _number(value: int | None) -> str:
-    return "&lt;5" if value is None else f"{value:,}"
+def _hidden(shown: str, why: str, lang: Lang) -> str:
+    """A figure hidden from a planner, saying why (in the page's language, following it)."""
+    title = html.escape(i18n.text(why, lang))
+    return f'<span data-hidden data-i18n-title="{why}" title="{title}">{shown}</span>'
+
+
+def _number(value: int | None, lang: Lang = "zh", *, derived: bool = False) -> str:
+    """A count; hidden, "<5" when it is a grid's count of 1 to 4, "–" when it may be a sum or a
+    figure hidden for giving one away (a total was shown as "<5", though it may be 300)."""
+    if value is not None:
+        return f"{value:,}"
+    if derived:
+        return _hidden("–", "sum_hidden_title", lang)
+    return _hidden("&lt;5", "suppressed_title", lang)
 
 
 def _percent(value: float | None) -> str:
@@ -57,19 +69,23 @@ def _rate_cell(rate: QualityRate | None) -> str:
 
 def cards(data: DashboardData, lang: Lang) -> str:
     totals = data.totals
+
+    def total(key: str) -> str:  # a total may be hidden for giving a grid's count away
+        return _number(totals.get(key), lang, derived=True)
+
     items = [
-        ("grids", _number(totals.get("grids"))),
-        ("households", _number(totals.get("households"))),
-        ("residents", _number(totals.get("resident_count"))),
+        ("grids", total("grids")),
+        ("households", total("households")),
+        ("residents", total("resident_count")),
         ("floating_share", _percent(data.floating_share)),
-        ("houses", _number(totals.get("houses"))),
-        ("rentals", _number(totals.get("rented_houses"))),
-        ("open_events", _number(totals.get("open_events"))),
-        ("overdue_events", _number(totals.get("overdue_events"))),
+        ("houses", total("houses")),
+        ("rentals", total("rented_houses")),
+        ("open_events", total("open_events")),
+        ("overdue_events", total("overdue_events")),
         ("closure_rate", _percent(data.closure_rate)),
     ]
     if data.has_overdue:
-        items.append(("overdue", _number(totals.get("overdue"))))
+        items.append(("overdue", total("overdue")))
     return "".join(
         f'<div class="gh-card"><div class="small text-muted">{_t(key, lang)}</div>'
         f'<div class="gh-kpi" data-kpi="{key}">{value}</div></div>'
@@ -89,11 +105,14 @@ def grid_table(grids: Sequence[GridFigures], *, has_overdue: bool, lang: Lang) -
             f'<td title="{html.escape(grid.name or "")}">{grid.code}</td>',
             f'<td><span data-i18n="{grid.grid_class}">'
             f"{html.escape(i18n.text(grid.grid_class, lang))}</span></td>",
-            *(f"<td>{_number(grid.counts[key])}</td>" for key in ("households", "resident_count")),
-            f"<td>{_percent(grid.floating_share)}</td>",
-            *(f"<td>{_number(grid.counts[key])}</td>" for key in ("houses", "rented_houses")),
             *(
-                f"<td>{_number(grid.counts.get(key))}</td>"
+                f"<td>{_number(grid.counts[key], lang)}</td>"
+                for key in ("households", "resident_count")
+            ),
+            f"<td>{_percent(grid.floating_share)}</td>",
+            *(f"<td>{_number(grid.counts[key], lang)}</td>" for key in ("houses", "rented_houses")),
+            *(  # open events may be hidden for giving away the kind beside them
+                f"<td>{_number(grid.counts.get(key), lang, derived=True)}</td>"
                 for key in ("open_events", "overdue_events")
             ),
             f'<td data-rate="closure">{_percent(grid.closure_rate)}</td>',
@@ -101,8 +120,8 @@ def grid_table(grids: Sequence[GridFigures], *, has_overdue: bool, lang: Lang) -
         ]
         if has_overdue:
             cells += [
-                f"<td>{_number(grid.overdue_declarations)}</td>",
-                f"<td>{_number(grid.overdue_departures)}</td>",
+                f"<td>{_number(grid.overdue_declarations, lang)}</td>",
+                f"<td>{_number(grid.overdue_departures, lang)}</td>",
             ]
         rows.append(f'<tr data-grid="{grid.code}">{"".join(cells)}</tr>')
     head = "".join(f"<th>{_t(key, lang)}</th>" for key in heads)

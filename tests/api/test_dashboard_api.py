@@ -128,3 +128,28 @@ def test_the_dashboard_page_draws_the_event_charts_and_the_closure_rate(
                    '"openByKind": {"safety_hazard": 0, "rented_fire_risk": 0, "dispute": 1, '
                    '"public_order": 5, "other": 0}'):  # fmt: skip
         assert needle in html, needle
+
+
+def test_a_planners_page_says_why_a_figure_is_hidden(
+    client: TestClient, db: Session, world: World
+) -> None:
+    """A grid's count of 1 to 4 is "<5"; a figure hidden for giving one away (FAR's 6 open
+    events beside 5 public-order ones) is "–": it was "<5" too, which was false."""
+    _add_known_events(db, world)
+    token = bearer(session_token(db, world.users[Role.PLANNER]))
+    html = client.get("/dashboard?lang=en&division=990102000000", headers=token).text
+    far = html[html.index(f'<tr data-grid="{GRID_FAR}">') :]
+    far = far[: far.index("</tr>")]
+    derived = (
+        '<span data-hidden data-i18n-title="sum_hidden_title" '
+        'title="Hidden: 1 to 4, or it would give away a grid&#x27;s count of 1 to 4">–</span>'
+    )
+    assert f"<td>{derived}</td><td>5</td>" in far  # open events hidden, overdue shown
+    small = (
+        '<span data-hidden data-i18n-title="suppressed_title" '
+        'title="1 to 4: hidden to protect the people counted">&lt;5</span>'
+    )
+    assert far.count(f"<td>{small}</td>") == 4  # households, residents, houses, rentals: 1 to 4
+    # the cards are totals: hidden for being 1 to 4 or for what they would give away
+    card = html[html.index('data-kpi="residents"') :]
+    assert card[: card.index("</div>")].endswith(derived)
