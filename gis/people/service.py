@@ -39,6 +39,7 @@ from gis.people.periods import (
     make_period,
 )
 from gis.people.registry import (
+    ValidPerson,
     derive_category,
     person_values,
     unknown_division_reason,
@@ -201,17 +202,16 @@ def register_arrival(
     period = make_period(moved_in, until, field="until")
     if (request.person is None) == (request.person_uid is None):
         raise InvalidInput("give either person_uid or person", field="person")
-    if request.person is not None and request.person_uid is None:
-        # the ID number's lock before the house's, in the order an import batch takes them
-        _lock_number(session, cipher=cipher, person=request.person, today=today)
+    # a new person's ID number is locked before the house, in the order an import batch takes them
+    given = (
+        None if request.person is None else _locked_number(session, cipher, request.person, today)
+    )
     house = live_house(session, code=request.house_code, scope=scope)
-    if request.person_uid is not None:
+    if given is None:
+        assert request.person_uid is not None
         person = person_in_scope(session, uid=request.person_uid, scope=scope)
     else:
-        assert request.person is not None
-        person = find_or_add_person(
-            session, cipher=cipher, person=request.person, house=house, today=today
-        )
+        person = find_or_add_person(session, cipher=cipher, given=given, house=house)
     _refuse_before_birth(person, moved_in, field="moved_in", what="a move-in")
     residence = Residence(
         uid=uuid.uuid4(),
@@ -238,17 +238,17 @@ def register_arrival(
 
 
 def find_or_add_person(
-    session: Session, *, cipher: PeopleCipher, person: PersonInput, house: House, today: date
+    session: Session, *, cipher: PeopleCipher, given: tuple[ValidPerson, bytes], house: House
 ) -> Person:
-    """The person with this ID number, or a new one; a different name for the same ID number
-    is a Conflict (one number, one person), unless nothing but voided registrations refers to
-    that person: then the registration was the mistake (the wrong name, say), and the person's
-    details are those given now."""
-    valid = validate_person(person, today=today)
+    """The person with this ID number (``given``: the person checked and the keyed hash of
+    their ID number, locked by :func:`_locked_number`), or a new one; a different name for the
+    same ID number is a Conflict (one number, one person), unless nothing but voided
+    registrations refers to that person: then the registration was the mistake (the wrong
+    name, say), and the person's details are those given now."""
+    valid, digest = given
     hukou = valid.hukou_division_code
     if hukou and unknown_hukou_divisions(session, [hukou]):
         raise InvalidInput(unknown_division_reason(hukou), field="person.hukou_division_code")
-    digest = _lock_number(session, cipher=cipher, person=person, today=today)
     existing = queries.select_people_by_id_hash(session, hashes=[digest]).get(digest)
     if existing is not None and existing.name == valid.name:
         return existing
@@ -270,15 +270,16 @@ def find_or_add_person(
     return row
 
 
-def _lock_number(
-    session: Session, *, cipher: PeopleCipher, person: PersonInput, today: date
-) -> bytes:
-    """Lock the person's ID number until the transaction ends (one number, one person: two
-    registrations of a new person at once must not both add them); its keyed hash."""
+def _locked_number(
+    session: Session, cipher: PeopleCipher, person: PersonInput, today: date
+) -> tuple[ValidPerson, bytes]:
+    """The person checked, and the keyed hash of their ID number, locked until the transaction
+    ends (one number, one person: two registrations of a new person at once must not both add
+    them)."""
     valid = validate_person(person, today=today)
     digest = cipher.lookup_hash(valid.id_number, field=SealedField.ID_NUMBER)
     queries.lock_id_numbers(session, hashes=[digest])
-    return digest
+    return valid, digest
 
 
 def community_of(session: Session, *, house: House) -> str:
