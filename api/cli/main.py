@@ -89,9 +89,10 @@ def main() -> None:
         errors.print(f"error: {conflict}", markup=False)
         sys.exit(1)
     except ProgrammingError as error:  # a table or function of the schema is not there
-        if not missing_schema(error):
+        advice = missing_schema(error)
+        if advice is None:
             _unexpected(error)
-        errors.print(f"error: {missing_schema(error)}", markup=False)
+        errors.print(f"error: {advice}", markup=False)
         sys.exit(1)
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)

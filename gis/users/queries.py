@@ -26,14 +26,11 @@ def select_user(session: Session, *, name: str, for_update: bool = False) -> Use
     return session.scalar(statement)
 
 
-def address_lock(session: Session, *, user_uid: uuid.UUID, client_addr: str) -> AddressLock:
-    """The failed-login record of this account from this address (a new one when none; the
-    user's row is locked by the login, so two failures at once cannot both add it)."""
-    found = session.get(AddressLock, (user_uid, client_addr))
-    if found is None:
-        found = AddressLock(user_uid=user_uid, client_addr=client_addr, failures=0)
-        session.add(found)
-    return found
+def select_address_lock(
+    session: Session, *, user_uid: uuid.UUID, client_addr: str
+) -> AddressLock | None:
+    """The failed-login record of this account from this address, if any."""
+    return session.get(AddressLock, (user_uid, client_addr))
 
 
 def clear_address_locks(
@@ -44,16 +41,6 @@ def clear_address_locks(
     if client_addr is not None:
         statement = statement.where(AddressLock.client_addr == client_addr)
     session.execute(statement)
-
-
-def address_locked_until(
-    session: Session, *, user_uid: uuid.UUID, client_addr: str
-) -> datetime | None:
-    return session.scalar(
-        select(AddressLock.locked_until).where(
-            AddressLock.user_uid == user_uid, AddressLock.client_addr == client_addr
-        )
-    )
 
 
 def select_address_locked_users(session: Session, *, now: datetime) -> set[uuid.UUID]:

@@ -19,7 +19,7 @@ from gis.audit.schemas import Actor, AuditOutcome
 from gis.audit.service import record_audit
 from gis.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from gis.users import credentials, queries
-from gis.users.models import Role, User, UserSession
+from gis.users.models import AddressLock, Role, User, UserSession
 from gis.users.schemas import (
     TOTP_ROLES,
     AuthPolicy,
@@ -227,18 +227,17 @@ address (slow guessing from many addresses); one address locks only itself out s
 
 
 def _refusal(
-    session: Session, user: User | None, policy: AuthPolicy, *, now: datetime, address: str
+    user: User | None, lock: AddressLock | None, policy: AuthPolicy, *, now: datetime
 ) -> LoginFailure | None:
-    """Why an account may not log in (from this address) before its password is looked at."""
+    """Why an account may not log in (from the address of ``lock``) before its password is
+    looked at."""
     if user is None:
         return None
     if user.is_disabled:
         return LoginFailure.DISABLED
-    if user.locked_until is not None and user.locked_until > now:
-        return LoginFailure.LOCKED
-    until = queries.address_locked_until(session, user_uid=user.uid, client_addr=address)
-    if until is not None and until > now:
-        return LoginFailure.LOCKED
+    for until in (user.locked_until, lock.locked_until if lock else None):
+        if until is not None and until > now:
+            return LoginFailure.LOCKED
     return None
 
 
@@ -261,6 +260,7 @@ def _second_factor(
 def _count_failure(
     session: Session,
     user: User | None,
+    lock: AddressLock | None,
     failure: LoginFailure,
     policy: AuthPolicy,
     *,
@@ -268,14 +268,16 @@ def _count_failure(
     address: str,
 ) -> None:
     """A wrong password or code counts: ``max_failures`` in a row from one address lock that
-    address out of the account, :data:`ACCOUNT_LOCK_FACTOR` times as many from anywhere lock
-    the account."""
+    address out of the account (``lock``: its record so far, if any), :data:`ACCOUNT_LOCK_FACTOR`
+    times as many from anywhere lock the account."""
     if user is None or failure not in (LoginFailure.BAD_CREDENTIALS, LoginFailure.TOTP_REQUIRED):
         return
-    lock = queries.address_lock(session, user_uid=user.uid, client_addr=address)
+    if lock is None:  # the user's row is locked by the login: two failures cannot both add it
+        lock = AddressLock(user_uid=user.uid, client_addr=address, failures=0)
+        session.add(lock)
     if lock.locked_until is not None and lock.locked_until <= now:  # an old lock, run out
         lock.failures, lock.locked_until = 0, None
-    lock.failures = (lock.failures or 0) + 1
+    lock.failures += 1
     if lock.failures >= policy.max_failures:
         lock.failures = 0
         lock.locked_until = now + timedelta(minutes=policy.lockout_minutes)
@@ -338,7 +340,10 @@ def login(
     if checked is None:
         checked = verify_password(password_hash_of(session, name=name), password)
     user = queries.select_user(session, name=name, for_update=True)
-    failure = _refusal(session, user, policy, now=moment, address=address)
+    lock = None if user is None else queries.select_address_lock(
+        session, user_uid=user.uid, client_addr=address
+    )  # fmt: skip
+    failure = _refusal(user, lock, policy, now=moment)
     if failure is None:
         # the password was checked against the hash stored now (a reset in between fails it)
         matches = checked.matches and user is not None and user.password_hash == checked.hash
@@ -348,7 +353,7 @@ def login(
     actor = Actor(name=name[:64], role=str(user.role) if user else None)
     if failure is not None or user is None:
         failure = failure or LoginFailure.BAD_CREDENTIALS
-        _count_failure(session, user, failure, policy, now=moment, address=address)
+        _count_failure(session, user, lock, failure, policy, now=moment, address=address)
         session.flush()
         record_audit(session, actor=actor, action="auth.login", outcome=AuditOutcome.DENIED,
                      purpose=str(failure), client_addr=client_addr)  # fmt: skip
