@@ -100,12 +100,11 @@ def retire_building(session: Session, *, code: str, reason: str = "demolished") 
 
 
 def _check_nobody_lives_in(session: Session, buildings: list[Building]) -> None:
+    uids = [building.uid for building in buildings]
     # the houses first: an arrival registered while this runs would otherwise be left living
     # in a house retired a moment later
-    house_queries.lock_houses_of(session, building_uids=[building.uid for building in buildings])
-    residents = queries.count_current_residents(
-        session, building_uids=[building.uid for building in buildings]
-    )
+    house_queries.lock_houses_of(session, building_uids=uids)
+    residents = queries.count_current_residents(session, building_uids=uids)
     if residents:
         codes = ", ".join(building.code for building in buildings)
         raise Conflict(

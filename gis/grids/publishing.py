@@ -49,10 +49,9 @@ def publish_plan(
     if effective < (today or today_in_china()):
         raise InvalidInput("the effective date cannot be in the past", field="effective_date")
     communities = plan_communities(session, plan)
-    for district in sorted({code[:6] for code in communities}):
-        # before the live grids are compared with the plan's base: a plan published at the
-        # same moment (or an import) must be seen, not overwritten
-        queries.lock_district(session, district_code=district)
+    # before the live grids are compared with the plan's base: a plan published at the same
+    # moment (or an import) must be seen, not overwritten
+    queries.lock_districts_of(session, communities=communities)
     rows = plan_queries.select_plan_grids(session, plan_id=plan.id)
     report = validate_shapes(
         session, grids=[shape_of(row) for row in rows], communities=communities

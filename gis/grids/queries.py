@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -263,6 +263,13 @@ def lock_district(session: Session, *, district_code: str) -> None:
         text("SELECT pg_advisory_xact_lock(:key)"),
         {"key": GRIDS_LOCK_KEY ^ int(district_code)},
     )
+
+
+def lock_districts_of(session: Session, *, communities: Iterable[str]) -> None:
+    """:func:`lock_district` for each district of these communities, in code order (two
+    switches over several districts cannot deadlock)."""
+    for district in sorted({code[:6] for code in communities}):
+        lock_district(session, district_code=district)
 
 
 _ALLOCATE = text(

@@ -98,8 +98,7 @@ def switch_grids(
     """Replace the open grids of ``communities`` by ``grids`` from ``effective`` on (a date
     within 1900-2100: a version from 9999 would leave no later date to change them on)."""
     checked_date(effective, field="effective_date")
-    for district in sorted({code[:6] for code in communities}):
-        queries.lock_district(session, district_code=district)
+    queries.lock_districts_of(session, communities=communities)
     live = {
         row.code: row
         for row in queries.select_grid_rows(
