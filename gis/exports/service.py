@@ -126,7 +126,8 @@ def export_layer(
                     field="--format",
                 )
             frame = _frame(columns, chunk, dtypes=dtypes, target=target,
-                           cipher=cipher if layer is ExportLayer.PEOPLE else None)  # fmt: skip
+                           cipher=cipher if layer is ExportLayer.PEOPLE else None,
+                           exact=file_format in (ExportFormat.GPKG, ExportFormat.XLSX))  # fmt: skip
             destination.write(frame)
         if rows == 0:
             raise NotFound(f"no {layer} to export in your scope with these filters")
@@ -190,12 +191,16 @@ def _frame(
     dtypes: dict[str, str],
     target: SourceCrs,
     cipher: PeopleCipher | None,
+    exact: bool,
 ) -> gpd.GeoDataFrame:
+    """A chunk of rows as a frame in the target CRS; ``exact``: written with every bit of its
+    coordinates (a GeoPackage, the points of a workbook), so kept valid here."""
     data = pd.DataFrame.from_records(list(rows), columns=columns)
     geoms = np.asarray(shapely.from_wkb(data.pop("wkb").map(bytes)))
     if target.is_offset:
         geoms = np.asarray(shapely.transform(geoms, _offset(target)))
-    geoms = _kept_valid(geoms)
+    if exact:  # a CSV or GeoJSON writer rounds, and checks what it writes (_rounded)
+        geoms = _valid_as_written(geoms, geoms.copy())
     for name in data.columns:
         if name in dtypes:
             data[name] = data[name].astype(dtypes[name])
@@ -214,26 +219,22 @@ def _frame(
     return gpd.GeoDataFrame(data, geometry=list(geoms), crs=crs)
 
 
-def _kept_valid(geoms: Any) -> Any:
-    """The geometries with any that a change of CRS left invalid (a valid polygon of the
-    database turned self-intersecting by a last-bit difference of 1e-14°) snapped to
-    :data:`SNAP_GRID` with a valid result: a GIS client, or an import of the file, refused it."""
-    invalid = ~shapely.is_valid(geoms)
+def _valid_as_written(geoms: Any, written: Any) -> Any:
+    """``written`` (``geoms`` as the file will hold them) with any it leaves invalid replaced by
+    the original snapped to :data:`SNAP_GRID` with a valid result: a GIS client, or an import
+    of the file, refused it. A valid polygon of the database turns self-intersecting by a
+    last-bit difference of 1e-14° after a change of CRS, or by the 9 decimals of a CSV or
+    GeoJSON file (5 of the demo's 834 grids)."""
+    invalid = ~shapely.is_valid(written)
     if invalid.any():
-        geoms = geoms.copy()
-        geoms[invalid] = shapely.set_precision(geoms[invalid], SNAP_GRID)
-    return geoms
+        written[invalid] = shapely.set_precision(geoms[invalid], SNAP_GRID)
+    return written
 
 
 def _rounded(geoms: Any) -> Any:
     """The geometries with coordinates rounded to 9 decimals, as a CSV or GeoJSON file keeps
-    them; one the rounding makes invalid is snapped to that grid with a valid result instead
-    (5 of the demo's 834 grids were written self-intersecting)."""
-    rounded = shapely.transform(geoms, lambda xy: np.round(xy, 9))
-    invalid = ~shapely.is_valid(rounded)
-    if invalid.any():
-        rounded[invalid] = shapely.set_precision(geoms[invalid], SNAP_GRID)
-    return rounded
+    them, valid (:func:`_valid_as_written`)."""
+    return _valid_as_written(geoms, shapely.transform(geoms, lambda xy: np.round(xy, 9)))
 
 
 def _open(cipher: PeopleCipher, blob: Any, field: SealedField) -> str | None:
