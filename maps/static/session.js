@@ -89,7 +89,7 @@
     });
     setInterval(function () {
       if (renewal || Date.now() - last < limit) { return; }
-      fetch('/api/auth/logout', { method: 'POST', credentials: 'same-origin' })
+      G.api('POST', '/api/auth/logout')  // as the log-out button does (its 401 is its answer)
         .catch(function () { return null; })
         .then(function () { G.session.ended(); });
     }, 15000);
