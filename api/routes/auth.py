@@ -20,6 +20,7 @@ from api.errors import error_response
 from gis.db import set_statement_timeout
 from gis.errors import AuthenticationFailed
 from gis.settings import Settings
+from gis.users import login as logins
 from gis.users import service as users_service
 from gis.users.models import Role
 from gis.users.schemas import AuthPolicy
@@ -65,11 +66,11 @@ def login(body: LoginRequest, request: Request, sessions: SessionFactoryDep) -> 
     # the deliberately slow hash (0.1-0.2 s, 64 MiB) is checked between two transactions, so a
     # burst of logins does not hold every pooled connection while it hashes
     with sessions() as session:
-        stored = users_service.password_hash_of(session, name=body.name)
-    checked = users_service.verify_password(stored, body.password)
+        stored = logins.password_hash_of(session, name=body.name)
+    checked = logins.verify_password(stored, body.password)
     with sessions() as session, session.begin():
         set_statement_timeout(session, timeout_ms=settings.statement_timeout_ms)
-        result = users_service.login(
+        result = logins.login(
             session,
             name=body.name,
             password=body.password,

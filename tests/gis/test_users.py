@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from gis.audit.models import AuditEntry
 from gis.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from gis.users import login as logins
 from gis.users import service
 from gis.users.credentials import totp_code
 from gis.users.models import Role, UserSession
@@ -25,7 +26,7 @@ def _login(db: Session, name: str, password: str = PASSWORD, **kwargs: object) -
     kwargs.setdefault("totp_code", None)
     kwargs.setdefault("policy", POLICY)
     kwargs.setdefault("client_addr", "10.0.0.7")
-    return service.login(db, name=name, password=password, **kwargs)  # type: ignore[arg-type]
+    return logins.login(db, name=name, password=password, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.mark.usefixtures("world")
@@ -122,7 +123,7 @@ def test_five_failures_lock_that_address_out_for_fifteen_minutes(db: Session, wo
 def test_fifty_failures_from_anywhere_lock_the_account(db: Session, world: World) -> None:
     """Guessing from many addresses, a few from each, still locks the account."""
     name = world.users[Role.POLICE]
-    for attempt in range(5 * service.ACCOUNT_LOCK_FACTOR):
+    for attempt in range(5 * logins.ACCOUNT_LOCK_FACTOR):
         _login(db, name, password="wrong password", client_addr=f"10.1.{attempt // 4}.{attempt}",
                now=T0 + timedelta(seconds=attempt))  # fmt: skip
     fresh = _login(db, name, client_addr="10.9.9.9", now=T0 + timedelta(minutes=1))
@@ -222,14 +223,14 @@ def test_a_password_checked_before_a_reset_no_longer_logs_in(db: Session, world:
     """The route checks the slow hash outside the login's transaction; a password reset in
     between makes that check stale, and the login is refused."""
     name = world.users[Role.PLANNER]
-    checked = service.verify_password(service.password_hash_of(db, name=name), PASSWORD)
+    checked = logins.verify_password(logins.password_hash_of(db, name=name), PASSWORD)
     assert checked.matches
     assert _login(db, name, checked=checked).failure is None
     service.reset_password(db, name=name, password="a brand new passphrase", actor=TEST_ACTOR)
     stale = _login(db, name, checked=checked)
     assert stale.failure is LoginFailure.BAD_CREDENTIALS
     assert stale.token is None
-    wrong = service.verify_password(service.password_hash_of(db, name=name), "not the passphrase")
+    wrong = logins.verify_password(logins.password_hash_of(db, name=name), "not the passphrase")
     assert _login(db, name, checked=wrong).failure is LoginFailure.BAD_CREDENTIALS
 
 
