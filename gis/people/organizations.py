@@ -12,7 +12,7 @@ from gis.access.scope import Scope
 from gis.buildings.service import get_building
 from gis.codes import parse_grid_code
 from gis.errors import Conflict, InvalidInput, NotFound
-from gis.people import queries
+from gis.people import organization_queries, queries
 from gis.people.identity import normalise_credit_code, normalise_name
 from gis.people.models import Employment, Organization, Person
 from gis.people.occupancy_queries import select_grid_in_scope
@@ -33,7 +33,7 @@ def _organization(
     session: Session, *, credit_code: str, scope: Scope, for_update: bool = False
 ) -> Organization:
     code = normalise_credit_code(credit_code)
-    organization = queries.select_organization(
+    organization = organization_queries.select_organization(
         session, credit_code=code, scope=scope, for_update=for_update
     )
     if organization is None:
@@ -49,7 +49,7 @@ def register_organization(
     name = normalise_name(request.name, max_length=200)
     code = normalise_credit_code(request.credit_code)
     house = live_house(session, code=request.house_code, scope=scope)
-    if queries.credit_code_taken(session, credit_code=code):
+    if organization_queries.credit_code_taken(session, credit_code=code):
         raise Conflict(f"an organization with the credit code {code} exists", field="credit_code")
     organization = Organization(
         uid=uuid.uuid4(),
@@ -83,7 +83,7 @@ def add_employee(
     )
     until = checked_date(request.until, field="until") if request.until else None
     period = make_period(since, until, field="until", start_name="start of the employment")
-    held = queries.select_overlapping_employment(
+    held = organization_queries.select_overlapping_employment(
         session, person_uid=person.uid, organization_uid=organization.uid, period=period
     )
     if held is not None:
@@ -151,7 +151,7 @@ def read_organization(
     )
     employees = [
         employee_read(employment, person.name, person.id_number_masked)
-        for employment, person in queries.select_employees(
+        for employment, person in organization_queries.select_employees(
             session, organization_uid=organization.uid, on=on
         )
     ]
@@ -191,11 +191,11 @@ def list_organizations(
             raise NotFound(f"no grid {code} on {on} in your scope", field="grid")
     mark = None
     if after is not None:
-        name = queries.select_organization_name(session, uid=after, scope=scope)
+        name = organization_queries.select_organization_name(session, uid=after, scope=scope)
         if name is None:
             raise NotFound(f"no organization {after}", field="after")
         mark = (name, after)
-    rows = queries.select_organization_page(
+    rows = organization_queries.select_organization_page(
         session, scope=scope, on=on, building_uid=building_uid, grid_code=code,
         after=mark, limit=limit,
     )  # fmt: skip

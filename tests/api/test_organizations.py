@@ -235,7 +235,9 @@ def test_an_organization_registered_twice_at_the_same_moment_is_a_409(
     """The second of two registrations at once passes the check for the credit code before
     the first is committed (made to happen here by skipping the check): the unique constraint
     refuses it, a 409 naming the field (it was a 500)."""
-    monkeypatch.setattr(organizations.queries, "credit_code_taken", lambda *_, **__: False)
+    monkeypatch.setattr(
+        organizations.organization_queries, "credit_code_taken", lambda *_, **__: False
+    )
     token = login(client, world.users[Role.OFFICER])
     client.cookies.clear()
     body = {"name": "蛇口书店", "credit_code": credit_code("91990101MA0000015"),
