@@ -8,7 +8,7 @@ import re
 from datetime import date
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from gis.users.models import Role
 from tests.e2e.conftest import Browser, Server
@@ -39,6 +39,18 @@ def open_building(page: Page, code: str) -> None:
     expect(page.locator("#gh-occupant-note")).to_be_empty()
 
 
+def type_registration(house: Locator, name: str, seq: int) -> tuple[Locator, str, str]:
+    """Open the house's registration form and type ``name`` with an ID number whose check
+    character is wrong: the form, the right number and the one typed."""
+    house.locator(".gh-register").click()
+    register = house.locator("form.gh-register-form")
+    right = citizen_id("350102", date(1996, 6, 6), seq)
+    wrong = right[:17] + ("0" if right[17] != "0" else "1")
+    register.locator("input[name=name]").fill(name)
+    register.locator("input[name=id_number]").fill(wrong)
+    return register, right, wrong
+
+
 def english_words(page: Page, selector: str) -> str:
     """The words of ``selector`` with its inputs' placeholders (not the names of people)."""
     return str(
@@ -62,12 +74,7 @@ def test_open_forms_survive_a_house_marked_let_and_the_language(
     browser.login(USERS[Role.OFFICER], then="/map")
     open_building(page, world.building_code)
     first = page.locator(f'#gh-houses > li.gh-house:not([data-code="{world.house_code}"])').first
-    first.locator(".gh-register").click()
-    register = first.locator("form.gh-register-form")
-    new_id = citizen_id("350102", date(1996, 6, 6), 61)
-    wrong = new_id[:17] + ("0" if new_id[17] != "0" else "1")
-    register.locator("input[name=name]").fill("周未存")
-    register.locator("input[name=id_number]").fill(wrong)
+    register, new_id, wrong = type_registration(first, "周未存", 61)
     resident = page.locator(f'#gh-houses > li[data-code="{world.house_code}"] .gh-occupant').filter(
         has_text=RESIDENT[0]
     )
@@ -164,12 +171,7 @@ def test_a_refusal_names_its_field_in_english_too(browser: Browser, server: Serv
     page.click("#gh-lang")
     open_building(page, world.building_code)
     house = page.locator(f'#gh-houses > li[data-code="{world.house_code}"]')
-    house.locator(".gh-register").click()
-    register = house.locator("form.gh-register-form")
-    new_id = citizen_id("350102", date(1996, 6, 6), 62)
-    wrong = new_id[:17] + ("0" if new_id[17] != "0" else "1")
-    register.locator("input[name=name]").fill("Test")
-    register.locator("input[name=id_number]").fill(wrong)
+    register, new_id, wrong = type_registration(house, "Test", 62)
     register.locator("button[type=submit]").click()
     # the label, as in Chinese (it was the API's path: `person.id_number: …`)
     expect(register.locator(".gh-form-error")).to_have_text(
