@@ -237,6 +237,23 @@ def select_overlapping_primary(
     return list(session.scalars(statement))
 
 
+def select_residence_in_house(
+    session: Session, *, person_uid: uuid.UUID, house_uid: uuid.UUID, period: Range[date]
+) -> Residence | None:
+    """A residence of the person in the house, primary or not, overlapping ``period``."""
+    statement = (
+        select(Residence)
+        .where(
+            Residence.person_uid == person_uid,
+            Residence.house_uid == house_uid,
+            Residence.period.op("&&")(cast(period, Residence.period.type)),
+        )
+        .order_by(Residence.period)
+        .limit(1)
+    )
+    return session.scalar(statement)
+
+
 def select_primary_residence_on(
     session: Session, *, person_uid: uuid.UUID, on: date
 ) -> Residence | None:

@@ -141,6 +141,8 @@ def _end_overlapping(
     for residence in overlapping:
         lower = residence.period.lower
         assert lower is not None
+        if ends_previous:
+            _refuse_rewriting_departure(session, scope, residence, day=start, field="moved_in")
         if not ends_previous or lower >= start:
             how = (
                 "deregister it first, or move"
@@ -156,6 +158,23 @@ def _end_overlapping(
         residence.deregistered_at = _now()
         ended.append(residence)
     return ended
+
+
+def _refuse_rewriting_departure(
+    session: Session, scope: Scope, residence: Residence, *, day: date, field: str
+) -> None:
+    """A residence already deregistered keeps its recorded departure: a move (or an arrival
+    ending the previous residence) on ``day``, inside it, is a Conflict instead of an end
+    moved back and a new deregistration time (来有登记，走有注销: what was recorded stays)."""
+    if residence.deregistered_at is None:
+        return
+    left = residence.period.upper
+    raise Conflict(
+        f"{_other(session, scope, residence)} was deregistered on "
+        f"{residence.deregistered_at.astimezone(CHINA).date()}: a move on {day} would rewrite "
+        f"that recorded departure" + (f"; the person moved out on {left}" if left else ""),
+        field=field,
+    )
 
 
 def _refuse_before_birth(person: Person, day: date, *, field: str, what: str) -> None:
@@ -213,6 +232,15 @@ def register_arrival(
     else:
         person = find_or_add_person(session, cipher=cipher, given=given, house=house)
     _refuse_before_birth(person, moved_in, field="moved_in", what="a move-in")
+    # the house is locked (live_house): a second registration of the same stay waits, then sees it
+    again = queries.select_residence_in_house(
+        session, person_uid=person.uid, house_uid=house.uid, period=period
+    )
+    if again is not None:
+        raise Conflict(
+            f"the person already has a residence in this house {describe_period(again.period)}",
+            field="moved_in",
+        )
     residence = Residence(
         uid=uuid.uuid4(),
         person_uid=person.uid,
@@ -346,6 +374,8 @@ def move_person(
     house = live_house(session, code=request.house_code, scope=scope)
     _refuse_before_birth(person, moved_on, field="moved_on", what="a move")
     current = queries.select_primary_residence_on(session, person_uid=person.uid, on=moved_on)
+    if current is not None:
+        _refuse_rewriting_departure(session, scope, current, day=moved_on, field="moved_on")
     period = make_period(moved_on, None)
     _refuse_overlap(
         session, scope=scope, person_uid=person.uid, period=period,

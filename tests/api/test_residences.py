@@ -127,6 +127,76 @@ def test_overlapping_primary_residences_are_409_naming_both_periods(
     assert response.status_code == 201, response.text
 
 
+def test_a_recorded_departure_is_never_rewritten_by_a_later_move_or_arrival(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
+    stay = _register(client, officer, house_code=first, person=_person("丙", 31),
+                     moved_in="2025-01-01", kind="family")  # fmt: skip
+    assert stay.status_code == 201, stay.text
+    gone = client.post(
+        f"/api/residences/{stay.json()['uid']}/deregister", json={"moved_out": "2025-03-01"},
+        headers=bearer(officer),
+    )  # fmt: skip
+    assert gone.status_code == 200, gone.text
+    recorded = db.execute(
+        text("SELECT period::text, deregistered_at FROM residences WHERE uid = :uid"),
+        {"uid": stay.json()["uid"]},
+    ).one()
+    person = stay.json()["person_uid"]
+    moved = client.post(
+        f"/api/people/{person}/move",
+        json={"house_code": second, "moved_on": "2025-02-01", "kind": "family"},
+        headers=bearer(officer),
+    )
+    assert moved.status_code == 409, moved.text
+    assert moved.json()["detail"][0]["loc"] == ["moved_on"]
+    assert "deregistered" in moved.text and "2025-03-01" in moved.text
+    arrival = _register(client, officer, house_code=second, person_uid=person,
+                        moved_in="2025-02-01", kind="family", ends_previous=True)  # fmt: skip
+    assert arrival.status_code == 409, arrival.text
+    assert arrival.json()["detail"][0]["loc"] == ["moved_in"]
+    after = db.execute(
+        text("SELECT period::text, deregistered_at FROM residences WHERE person_uid = :p"),
+        {"p": person},
+    ).all()
+    assert after == [tuple(recorded)]  # nothing rewritten, nothing added
+    # on the day of the recorded departure or later, the move is an arrival like any other
+    later = client.post(
+        f"/api/people/{person}/move",
+        json={"house_code": second, "moved_on": "2025-03-01", "kind": "family"},
+        headers=bearer(officer),
+    )
+    assert later.status_code == 200, later.text
+    assert later.json()["ended"] is None
+
+
+def test_the_same_stay_registered_twice_is_409_primary_or_not(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    house = world.objects["house_own_2"]["own"]
+    body = {"house_code": house, "moved_in": "2025-05-01", "is_primary": False,
+            "person": _person("丁", 41)}  # fmt: skip
+    first = _register(client, officer, **body)
+    assert first.status_code == 201, first.text
+    person = first.json()["person_uid"]
+    stored = (
+        "SELECT (SELECT count(*) FROM residences WHERE person_uid = :p), "
+        "(SELECT count(*) FROM declarations WHERE person_uid = :p)"
+    )
+    before = tuple(db.execute(text(stored), {"p": person}).one())
+    assert before[0] == 1
+    again = _register(client, officer, **body)
+    assert again.status_code == 409, again.text
+    assert again.json()["detail"][0]["loc"] == ["moved_in"]
+    assert "already has a residence in this house [2025-05-01, open)" in again.text
+    # a later stay in the same house that overlaps the first is the same stay too
+    overlapping = _register(client, officer, house_code=house, person_uid=person,
+                            moved_in="2025-06-01", is_primary=False)  # fmt: skip
+    assert overlapping.status_code == 409, overlapping.text
+    assert tuple(db.execute(text(stored), {"p": person}).one()) == before  # nor a declaration
+
+
 def test_a_failed_move_changes_nothing(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
@@ -273,7 +343,8 @@ def test_a_new_person_is_stored_encrypted_with_category_derived(
     known = _register(client, officer, house_code=house, moved_in="2025-02-01", is_primary=False,
                       person=_person("庚", 42, hukou_division_code="310101"))  # fmt: skip
     assert known.status_code == 201, known.text  # a county of China, not loaded here
-    same = _register(client, officer, house_code=house, person=local, moved_in="2025-02-01",
+    elsewhere = world.objects["houses"]["own"]  # the same stay twice is refused (own test)
+    same = _register(client, officer, house_code=elsewhere, person=local, moved_in="2025-02-01",
                      is_primary=False)  # fmt: skip
     assert same.status_code == 201 and same.json()["person_uid"] == str(person.uid)
 
