@@ -31,6 +31,11 @@ def _register(client: TestClient, token: str, **body: Any) -> Any:
     return client.post("/api/residences", json=body, headers=bearer(token))
 
 
+def _deregister(client: TestClient, token: str, uid: str, moved_out: str) -> Any:
+    path = f"/api/residences/{uid}/deregister"
+    return client.post(path, json={"moved_out": moved_out}, headers=bearer(token))
+
+
 def _occupants(client: TestClient, token: str, house: str, at: date) -> set[str]:
     response = client.get(
         f"/api/houses/{house}/occupants", params={"at": at.isoformat()}, headers=bearer(token)
@@ -63,10 +68,7 @@ def test_occupants_on_past_dates_are_those_whose_periods_covered_them(
         client, officer, house_code=first, person=_person("乙", 21), moved_in="2024-06-01"
     )
     assert b.status_code == 201, b.text
-    gone = client.post(
-        f"/api/residences/{b.json()['uid']}/deregister", json={"moved_out": "2025-01-15"},
-        headers=bearer(officer),
-    )  # fmt: skip
+    gone = _deregister(client, officer, b.json()["uid"], "2025-01-15")
     assert gone.status_code == 200 and gone.json()["until"] == "2025-01-15"
     moved = client.post(
         f"/api/people/{a.json()['person_uid']}/move",
@@ -115,10 +117,7 @@ def test_overlapping_primary_residences_are_409_naming_both_periods(
     assert into.status_code == 409
     assert "[2024-01-01, open)" in into.text and "[2023-09-01, 2024-02-01)" in into.text
     # a departure dated after a later primary residence began is refused, naming it
-    late = client.post(
-        f"/api/residences/{earlier.json()['uid']}/deregister", json={"moved_out": "2024-03-01"},
-        headers=bearer(officer),
-    )  # fmt: skip
+    late = _deregister(client, officer, earlier.json()["uid"], "2024-03-01")
     assert late.status_code == 409 and late.json()["detail"][0]["loc"] == ["moved_out"]
     assert "[2024-01-01, open) overlaps [2023-01-01, 2024-03-01)" in late.text
     # as a move from elsewhere it is accepted, ending the old period the same day
@@ -134,10 +133,7 @@ def test_a_recorded_departure_is_never_rewritten_by_a_later_move_or_arrival(
     stay = _register(client, officer, house_code=first, person=_person("丙", 31),
                      moved_in="2025-01-01", kind="family")  # fmt: skip
     assert stay.status_code == 201, stay.text
-    gone = client.post(
-        f"/api/residences/{stay.json()['uid']}/deregister", json={"moved_out": "2025-03-01"},
-        headers=bearer(officer),
-    )  # fmt: skip
+    gone = _deregister(client, officer, stay.json()["uid"], "2025-03-01")
     assert gone.status_code == 200, gone.text
     recorded = db.execute(
         text("SELECT period::text, deregistered_at FROM residences WHERE uid = :uid"),
@@ -231,12 +227,10 @@ def test_deregistering_never_deletes(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     uid = world.objects["residences"]["own"]
-    response = client.post(f"/api/residences/{uid}/deregister", json={"moved_out": "2025-05-05"},
-                           headers=bearer(officer))  # fmt: skip
+    response = _deregister(client, officer, uid, "2025-05-05")
     assert response.status_code == 200
     assert response.json()["deregistered_at"] is not None
-    again = client.post(f"/api/residences/{uid}/deregister", json={"moved_out": "2025-05-06"},
-                        headers=bearer(officer))  # fmt: skip
+    again = _deregister(client, officer, uid, "2025-05-06")
     assert again.status_code == 409 and "already deregistered" in again.text
     row = db.scalars(select(Residence).where(Residence.uid == uid)).one()
     assert row.period.upper == date(2025, 5, 5)
@@ -258,8 +252,7 @@ def test_arrivals_departures_and_moves_are_registered_once_they_happened(
                            moved_in="2025-01-01")  # fmt: skip
     assert registered.status_code == 201, registered.text
     uid, person = registered.json()["uid"], registered.json()["person_uid"]
-    departure = client.post(f"/api/residences/{uid}/deregister", json={"moved_out": tomorrow},
-                            headers=bearer(officer))  # fmt: skip
+    departure = _deregister(client, officer, uid, tomorrow)
     assert departure.status_code == 422
     assert departure.json()["detail"][0]["loc"] == ["moved_out"]
     assert "a departure in the future" in departure.text
@@ -305,8 +298,7 @@ def test_times_are_written_on_chinas_clock_whether_just_made_or_read_back(
         r["declared_at"] for r in person["residences"] if r["uid"] == registered.json()["uid"]
     ]
     assert read.endswith("+08:00") and datetime.fromisoformat(read) == datetime.fromisoformat(made)
-    ended = client.post(f"/api/residences/{registered.json()['uid']}/deregister",
-                        json={"moved_out": "2025-03-01"}, headers=bearer(officer))  # fmt: skip
+    ended = _deregister(client, officer, registered.json()["uid"], "2025-03-01")
     assert ended.status_code == 200 and ended.json()["deregistered_at"].endswith("+08:00")
 
 
@@ -577,8 +569,7 @@ def test_the_earlier_residence_is_reopened_only_when_the_void_says_what_happened
     person = lived.json()["person_uid"]
     moved = _move(client, officer, person, house_code=second, moved_on="2025-04-01")
     started = moved.json()["started"]["uid"]
-    left = client.post(f"/api/residences/{started}/deregister", json={"moved_out": "2025-06-01"},
-                       headers=bearer(officer))  # fmt: skip
+    left = _deregister(client, officer, started, "2025-06-01")
     assert left.status_code == 200, left.text
     ended = client.post(f"/api/residences/{started}/void",
                         json={"reason": "并未搬迁", "reopen_previous": True},
