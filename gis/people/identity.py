@@ -108,6 +108,8 @@ def parse_citizen_id(
         )
     year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
     shown = f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
+    if year < EARLIEST_BIRTH_YEAR:  # before date(): it has no year 0 and would blame the day
+        raise _refuse(f"the birth date {shown} is before {EARLIEST_BIRTH_YEAR}", field)
     if not 1 <= month <= 12:
         raise _refuse(f"the birth date {shown} is not a date: there is no month {month}", field)
     try:
@@ -119,8 +121,6 @@ def parse_citizen_id(
         ) from None
     if birth > (today or today_in_china()):
         raise _refuse(f"the birth date {shown} is in the future", field)
-    if year < EARLIEST_BIRTH_YEAR:
-        raise _refuse(f"the birth date {shown} is before {EARLIEST_BIRTH_YEAR}", field)
     region = number[:6]
     if region_years(region) is None:
         raise _refuse(f"the region code {region} (characters 1-6) is not a known county", field)
