@@ -62,6 +62,11 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         r"(\d+) is not a known division: neither a county of China nor a division loaded here",
         "{1}不是已知的行政区划：既不是全国的县级区划，也不是本系统载入的区划",
     ),
+    (
+        r"(\d+) is not a known division: no township or village \d+ is loaded here \(the county "
+        r"alone: (\d+)\)",
+        "{1}不是已知的行政区划：本系统未载入此乡镇或村（只填县级区划则为{2}）",
+    ),
     (r"no division (\d+) in your jurisdiction", "您的辖区内没有行政区划{1}"),
     (r"no (grid|division) (\d+) in your scope", "您的范围内没有{1:p}{2}"),
     (r"no grid (\d+) on (\S+) in your scope", "您的范围内{2}没有网格{1}"),

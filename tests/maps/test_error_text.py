@@ -36,6 +36,7 @@ from gis.people.identity import (
     parse_citizen_id,
 )
 from gis.people.periods import checked_past_date, describe_period, make_period
+from gis.people.registry import unknown_division_reason
 from gis.people.service import _refuse_before_birth
 from gis.search.service import search_people
 from gis.users.models import Role
@@ -283,6 +284,9 @@ def test_what_a_message_names_is_kept() -> None:
         "2009-05-01早于此人的出生日期2010-01-01"
     )
     assert translate("give at least one of phone, occupation") == "请至少修改一项"
+    assert translate(unknown_division_reason("440305999999")) == (
+        "440305999999不是已知的行政区划：本系统未载入此乡镇或村（只填县级区划则为440305）"
+    )
     assert translate("Extra inputs are not permitted") == "不接受此字段"
     assert (
         translate("Input should be 'owner', 'family', 'tenant', 'dormitory' or 'temporary'")
