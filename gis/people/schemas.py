@@ -17,7 +17,8 @@ from gis.people.models import DeclaredBy, PersonCategory, ResidenceKind
 from gis.text import NotBlank, OneLine
 
 Text100 = Annotated[str, Field(min_length=1, max_length=100), NotBlank]
-Text200 = Annotated[str, Field(max_length=200)]
+Address = Annotated[str | None, Field(max_length=200), OneLine]
+"""A hukou address: one line (trimmed, ``None`` when blank, no control characters)."""
 HouseCodeText = Annotated[
     str, Field(min_length=25, max_length=29, description="a 25-character house code")
 ]
@@ -50,7 +51,7 @@ class PersonInput(Strict):
     sex: Literal["M", "F"] | None = Field(default=None, description="overseas residents only")
     birth_date: date | None = Field(default=None, description="overseas residents only")
     hukou_division_code: Annotated[str | None, Field(pattern=r"^[0-9]{6}([0-9]{6})?$")] = None
-    hukou_address: Text200 | None = None
+    hukou_address: Address = None
     occupation: Annotated[str | None, Field(max_length=100), OneLine] = None
     education: Annotated[str | None, Field(max_length=50), OneLine] = None
     is_key_person: bool = False
@@ -65,7 +66,7 @@ class PersonUpdate(Strict):
     occupation: Annotated[str | None, Field(max_length=100), OneLine] = None
     education: Annotated[str | None, Field(max_length=50), OneLine] = None
     hukou_division_code: Annotated[str | None, Field(pattern=r"^[0-9]{6}([0-9]{6})?$")] = None
-    hukou_address: Text200 | None = None
+    hukou_address: Address = None
     category: PersonCategory | None = Field(
         default=None, description="hukou or floating (an overseas resident stays overseas)"
     )

@@ -76,3 +76,47 @@ def test_a_township_or_village_code_must_be_a_loaded_division(
                                headers=bearer(officer))  # fmt: skip
         assert changed.status_code == 200, (code, changed.text)
         assert changed.json()["hukou_division_code"] == code.ljust(12, "0")
+
+
+def test_a_hukou_address_is_one_line_and_blank_is_none(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    """A hukou address was stored as sent: white space only (registration made that none), a
+    bell, a right-to-left override (it reads differently from what it holds). It is now one line
+    like an occupation: trimmed, none when blank, a 422 naming it for a control character or a
+    direction override, and nothing of the request stored."""
+    house = world.objects["house_own_2"]["own"]
+    bad = ("\u0007bell", "a\u202eb", "深圳\u202e市南山区\u0007", "第一行\n第二行", "\u2066x\u2069")
+    for seq, address in enumerate(bad, start=21):
+        refused = _register(client, officer, house_code=house, moved_in="2025-02-01",
+                            person=_person("地址", seq, hukou_address=address))  # fmt: skip
+        assert refused.status_code == 422, (address, refused.text)
+        [error] = refused.json()["detail"]
+        assert error["loc"] == ["body", "person", "hukou_address"], error
+        assert "control characters" in error["msg"], error
+    assert db.scalar(select(func.count()).where(Person.name == "地址")) == 0
+    given = _person("地址", 31, hukou_address=" 广东省深圳市南山区 ")
+    registered = _register(client, officer, house_code=house, moved_in="2025-02-01", person=given)
+    assert registered.status_code == 201, registered.text
+    person = registered.json()["person_uid"]
+
+    def stored() -> tuple[str | None, str | None]:
+        row = db.execute(text("SELECT hukou_address, occupation FROM people WHERE uid = :p"),
+                         {"p": person}).one()  # fmt: skip
+        return row[0], row[1]
+
+    assert stored() == ("广东省深圳市南山区", None)
+    for address in bad:
+        refused = client.patch(f"/api/people/{person}",
+                               json={"occupation": "厨师", "hukou_address": address},
+                               headers=bearer(officer))  # fmt: skip
+        assert refused.status_code == 422, (address, refused.text)
+        assert refused.json()["detail"][0]["loc"] == ["body", "hukou_address"]
+    assert stored() == ("广东省深圳市南山区", None)  # the occupation was not changed either
+    blank = client.patch(f"/api/people/{person}", json={"hukou_address": "   "},
+                         headers=bearer(officer))  # fmt: skip
+    assert blank.status_code == 200, blank.text
+    assert blank.json()["hukou_address"] is None and stored() == (None, None)
+    moved = client.patch(f"/api/people/{person}", json={"hukou_address": " 湖南省长沙市 "},
+                         headers=bearer(officer))  # fmt: skip
+    assert moved.json()["hukou_address"] == "湖南省长沙市"
