@@ -284,6 +284,8 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"String should have at most (\d+) characters?", "最多{1}个字符"),
     (r"String should have at least (\d+) characters?", "至少{1}个字符"),
     (r"Input should be a valid date.*", "应为日期（YYYY-MM-DD）"),
+    (r"a date is written YYYY-MM-DD \(e\.g\. (\S+)\)", "日期应写作YYYY-MM-DD（如{1}）"),
+    (r"(\S+) is not a date of the calendar", "{1}不是日历上的日期"),
     (r"Input should be a valid integer.*", "应为整数"),
     (r"Input should be a valid number.*", "应为数字"),
     (r"Input should be greater than or equal to (\S+)", "应不小于{1}"),

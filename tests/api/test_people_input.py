@@ -12,8 +12,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from gis.people.models import Person
+from gis.settings import Settings
 from gis.users.models import Role
-from tests.access_world import World, bearer, login
+from tests.access_world import GRID_OWN, World, bearer, client_for, login
 from tests.people_world import citizen_id
 
 
@@ -120,3 +121,94 @@ def test_a_hukou_address_is_one_line_and_blank_is_none(
     moved = client.patch(f"/api/people/{person}", json={"hukou_address": " 湖南省长沙市 "},
                          headers=bearer(officer))  # fmt: skip
     assert moved.json()["hukou_address"] == "湖南省长沙市"
+
+
+NOT_ISO = (1767225600, "1767225600", 1767225600.0, "20260105", "2026-1-5", "2026/01/05",
+           "2026-01-05T00:00:00", "２０２６-01-05", " 2026-01-05", True)  # fmt: skip
+"""Dates pydantic read (a Unix time: 2026-01-01) or refused with a misleading message."""
+
+
+def _date_requests(world: World) -> list[tuple[str, str, str, Any]]:
+    """(method, path, field, a request with that field set to the value given) for every date
+    of a request of the people, occupants, organizations, permits and grids APIs."""
+    objects = world.objects
+    house, person = objects["house_own_2"]["own"], objects["people"]["own"]
+    residence, credit_code = objects["residences"]["own"], objects["organizations"]["own"]
+    employment, permit = objects["employments"]["own"], objects["permits"]["own"]
+    registration = {"house_code": house, "kind": "tenant", "person": _person("日期", 41),
+                    "moved_in": "2025-02-01"}  # fmt: skip
+    return [
+        ("POST", "/api/residences", "moved_in", lambda v: {**registration, "moved_in": v}),
+        ("POST", "/api/residences", "until", lambda v: {**registration, "until": v}),
+        ("POST", "/api/residences", "birth_date",
+         lambda v: {**registration, "person": {**_person("日期", 42), "category": "overseas",
+                                               "id_number": "E12345678", "sex": "F",
+                                               "birth_date": v}}),
+        ("POST", f"/api/residences/{residence}/deregister", "moved_out",
+         lambda v: {"moved_out": v}),
+        ("POST", f"/api/people/{person}/move", "moved_on",
+         lambda v: {"house_code": house, "kind": "tenant", "moved_on": v}),
+        ("POST", f"/api/organizations/{credit_code}/employees", "since",
+         lambda v: {"person_uid": person, "since": v}),
+        ("POST", f"/api/organizations/{credit_code}/employees", "until",
+         lambda v: {"person_uid": person, "since": "2025-01-01", "until": v}),
+        ("POST", f"/api/organizations/{credit_code}/employees/{employment}/end", "until",
+         lambda v: {"until": v}),
+        ("POST", "/api/occupants/search", "at", lambda v: {"grid": GRID_OWN, "at": v}),
+        ("POST", "/api/permits", "issued_on", lambda v: {"person_uid": person, "issued_on": v}),
+        ("POST", f"/api/permits/{permit}/endorse", "endorsed_on", lambda v: {"endorsed_on": v}),
+        ("POST", f"/api/permits/{permit}/revoke", "revoked_on",
+         lambda v: {"reason": "离开本市", "revoked_on": v}),
+        ("GET", f"/api/houses/{house}/occupants", "at", lambda v: {"at": v}),
+        ("GET", f"/api/organizations/{credit_code}", "at", lambda v: {"at": v}),
+        ("GET", "/api/quality", "at", lambda v: {"grid": GRID_OWN, "at": v}),
+        ("GET", f"/api/grids/{GRID_OWN}", "at", lambda v: {"at": v}),
+    ]  # fmt: skip
+
+
+def test_dates_are_written_yyyy_mm_dd_and_nothing_else(
+    settings: Settings, world: World, db: Session
+) -> None:
+    """``moved_in: 1767225600`` (or ``"1767225600"``, ``1767225600.0``) was registered as
+    2026-01-01, and ``"20260105"`` refused as "Datetimes provided to dates should have zero
+    time": every date of a request, in a body or a query, is now ``YYYY-MM-DD`` and anything
+    else a 422 naming the field and saying how a date is written; nothing is stored."""
+    with client_for(settings, db, rate_limit_burst=1000) as client:  # ~200 requests
+        officer = login(client, world.users[Role.OFFICER])
+        client.cookies.clear()
+        _refuse_every_other_date(client, world, officer, db)
+
+
+def _refuse_every_other_date(client: TestClient, world: World, officer: str, db: Session) -> None:
+    before = db.execute(text("SELECT (SELECT count(*) FROM residences), "
+                             "(SELECT count(*) FROM employments), "
+                             "(SELECT count(*) FROM people)")).one()  # fmt: skip
+    for method, path, field, request in _date_requests(world):
+        for value in NOT_ISO:
+            given = request(value)
+            if method == "GET":
+                response = client.get(path, params=given, headers=bearer(officer))
+                loc = ["query", field]
+            else:
+                response = client.post(path, json=given, headers=bearer(officer))
+                loc = ["body", *(["person"] if field == "birth_date" else []), field]
+            assert response.status_code == 422, (path, field, value, response.text)
+            errors = response.json()["detail"]
+            assert {"loc": loc, "msg": "a date is written YYYY-MM-DD (e.g. 2026-01-05)",
+                    "type": "date_format"} in errors, (path, field, value, errors)  # fmt: skip
+        impossible = request("2026-02-30")
+        if method == "GET":
+            response = client.get(path, params=impossible, headers=bearer(officer))
+        else:
+            response = client.post(path, json=impossible, headers=bearer(officer))
+        assert response.status_code == 422, (path, field, response.text)
+        assert "2026-02-30 is not a date of the calendar" in response.text, response.text
+    after = db.execute(text("SELECT (SELECT count(*) FROM residences), "
+                            "(SELECT count(*) FROM employments), "
+                            "(SELECT count(*) FROM people)")).one()  # fmt: skip
+    assert tuple(after) == tuple(before)
+    # the form pages send (an <input type="date">) is read as before
+    registered = _register(client, officer, house_code=world.objects["house_own_2"]["own"],
+                           person=_person("日期", 43), moved_in="2025-02-01")  # fmt: skip
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["since"] == "2025-02-01"
