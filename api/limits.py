@@ -1,7 +1,9 @@
 """Request limits (OWASP API4): body size, NUL bytes, per-caller rate, page size, integer range.
 
 - :class:`RequestGuardMiddleware` answers 413 for a body over ``max_body_bytes`` and 422 for NUL
-  bytes in the path, the query string or the body, before any route runs.
+  bytes in the path, the query string or the body, and for a JSON body that cannot be read (not
+  UTF-8, nested too deeply, an integer too long: FastAPI's 400 named nothing), before any route
+  runs.
 - :class:`TokenBucketLimiter` is the per-user (and per-address for login) rate limit; ``ScopeDep``
   charges it, so every scoped route is limited. Over the limit: 429 with ``Retry-After``.
 - ``PageLimit``, ``Int32`` and ``Int64`` bound integers at the door (422, never a database error);
@@ -19,6 +21,7 @@ import asyncio
 import json
 import math
 import re
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -149,29 +152,47 @@ it is not parsed here (the application parses it once)."""
 
 def json_problem(body: bytes) -> str | None:
     """Why a JSON body cannot be read at all (FastAPI answers those with a 400 naming nothing):
-    bytes that are not UTF-8, or arrays and objects nested deeper than the parser goes. A body
-    that is merely not JSON is left to the application's 422 (``json_invalid``).
+    bytes that are not UTF-8, arrays and objects nested deeper than the parser goes, or an
+    integer longer than Python converts (``sys.get_int_max_str_digits()``, 4300 digits: a
+    guard against the quadratic cost of reading one). A body that is merely not JSON is left to
+    the application's 422 (``json_invalid``).
 
     >>> json_problem(b'{"name": "R\\xe9view"}')
     'not UTF-8: byte 0xe9 at position 11'
     >>> json_problem(b"[" * 100_000)
     'nested too deeply to read (arrays and objects inside one another)'
+    >>> json_problem(b'{"moved_out": ' + b"9" * 5000 + b"}")
+    'a number is too long to read: an integer has at most 4300 digits'
     >>> json_problem(b'{"name": "Review"}') is None, json_problem(b"[[1]") is None
     (True, True)
+    >>> json_problem(b'{"note": "' + b"9" * 5000 + b'"}') is None  # digits in a text are text
+    True
     """
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as error:
         return f"not UTF-8: byte 0x{body[error.start]:02x} at position {error.start}"
     brackets = body.count(b"[") + body.count(b"{")
-    if brackets > MAX_JSON_BRACKETS:
+    digits = sys.get_int_max_str_digits()
+    if brackets > MAX_JSON_BRACKETS or (digits and _has_digit_run(body, digits + 1)):
         try:
             json.loads(body)
         except RecursionError:
             return "nested too deeply to read (arrays and objects inside one another)"
-        except ValueError:
+        except json.JSONDecodeError:
             return None
+        except ValueError:  # int("9" * 5000): the only other error of a UTF-8 body
+            return f"a number is too long to read: an integer has at most {digits} digits"
     return None
+
+
+_DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _has_digit_run(body: bytes, length: int) -> bool:
+    """Whether ``length`` digits follow one another somewhere in ``body`` (in C, ~1 ms a MB:
+    a regular expression for it takes ~20, or far longer where it backtracks)."""
+    return len(body) >= length and b"0" * length in body.translate(_DIGITS_AS_ZEROS)
 
 
 def _is_json(scope: AsgiScope) -> bool:

@@ -27,6 +27,7 @@ from api.deps import ScopeDep, client_addr, get_session_factory
 from gis.access.purpose import require_purpose
 from gis.access.scope import Scope
 from gis.audit.service import outcome_of, record_audit
+from gis.clock import IsoDate
 from gis.people.crypto import PeopleCipher
 from gis.people.periods import WorkCalendar, checked_date, today_in_china
 from gis.people.registry import load_people_cipher
@@ -46,7 +47,7 @@ PurposeQuery = Annotated[
     ),
 ]
 AtQuery = Annotated[
-    date | None, Query(description="the date to look at (YYYY-MM-DD); default today")
+    IsoDate | None, Query(description="the date to look at (YYYY-MM-DD); default today")
 ]
 
 

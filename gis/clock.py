@@ -7,11 +7,13 @@ would otherwise be a day behind its own database.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from gis.errors import InvalidInput
 
@@ -37,6 +39,30 @@ def in_china(moment: datetime) -> datetime:
 ChinaTime = Annotated[datetime, AfterValidator(in_china)]
 """A moment as every answer writes it: with China's offset (``…+08:00``), whether it was just
 made in Python (in UTC) or read from the database (whose sessions speak Asia/Shanghai)."""
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date(value: object) -> object:
+    """A date of a request as the API writes dates: ``YYYY-MM-DD`` (a ``date`` made in Python
+    passes as it is). pydantic alone also reads a Unix time (``1767225600``, as a number or a
+    text, is 2026-01-01) and answers ``20260105`` with a message about datetimes."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError(
+                "date_value", "{value} is not a date of the calendar", {"value": value}
+            ) from None
+    raise PydanticCustomError("date_format", "a date is written YYYY-MM-DD (e.g. 2026-01-05)")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+"""A date in a request body or query: ``YYYY-MM-DD`` only, anything else a 422 naming the field
+(``a date is written YYYY-MM-DD (e.g. 2026-01-05)``)."""
 
 
 def checked_date(value: date, *, field: str) -> date:

@@ -62,6 +62,11 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         r"(\d+) is not a known division: neither a county of China nor a division loaded here",
         "{1}不是已知的行政区划：既不是全国的县级区划，也不是本系统载入的区划",
     ),
+    (
+        r"(\d+) is not a known division: no township or village \d+ is loaded here \(the county "
+        r"alone: (\d+)\)",
+        "{1}不是已知的行政区划：本系统未载入此乡镇或村（只填县级区划则为{2}）",
+    ),
     (r"no division (\d+) in your jurisdiction", "您的辖区内没有行政区划{1}"),
     (r"no (grid|division) (\d+) in your scope", "您的范围内没有{1:p}{2}"),
     (r"no grid (\d+) on (\S+) in your scope", "您的范围内{2}没有网格{1}"),
@@ -279,6 +284,8 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"String should have at most (\d+) characters?", "最多{1}个字符"),
     (r"String should have at least (\d+) characters?", "至少{1}个字符"),
     (r"Input should be a valid date.*", "应为日期（YYYY-MM-DD）"),
+    (r"a date is written YYYY-MM-DD \(e\.g\. (\S+)\)", "日期应写作YYYY-MM-DD（如{1}）"),
+    (r"(\S+) is not a date of the calendar", "{1}不是日历上的日期"),
     (r"Input should be a valid integer.*", "应为整数"),
     (r"Input should be a valid number.*", "应为数字"),
     (r"Input should be greater than or equal to (\S+)", "应不小于{1}"),

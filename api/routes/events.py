@@ -3,7 +3,6 @@ regions: thin routes over ``gis/events``; every read of personal data and every 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -13,6 +12,7 @@ from api.deps import ScopeDep, SessionDep
 from api.limits import DEFAULT_PAGE_SIZE, PageLimit
 from api.personal import AtQuery, Audited, CipherDep, PurposeQuery, audited, on_date
 from gis.buildings.features import parse_bbox
+from gis.clock import IsoDate
 from gis.events import exchange, permits
 from gis.events import service as events
 from gis.events.models import EventStatus
@@ -265,8 +265,8 @@ def export_inflow(
     cipher: CipherDep,
     audit: Annotated[Audited, Depends(audited("exchange.export"))],
     region: Annotated[str, Query(pattern=r"^[0-9]{12}$", description="our division")],
-    period_from: date,
-    period_to: date,
+    period_from: Annotated[IsoDate, Query(description="YYYY-MM-DD")],
+    period_to: Annotated[IsoDate, Query(description="YYYY-MM-DD")],
     format: Literal["json", "csv"] = "json",
     purpose: PurposeQuery = None,
 ) -> ExchangeFile | PlainTextResponse:

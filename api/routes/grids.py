@@ -3,7 +3,6 @@ statistics (full within the caller's scope, suppressed for planners), topology p
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -14,7 +13,7 @@ from api.deps import ScopeDep, SessionDep
 from api.routes.grid_config import class_config
 from gis.access.scope import division_prefix
 from gis.buildings.features import parse_bbox
-from gis.clock import today_in_china
+from gis.clock import IsoDate, today_in_china
 from gis.divisions.service import pad_code
 from gis.grids import service
 from gis.grids.classes import ClassConfig
@@ -25,7 +24,9 @@ from gis.users.models import Role
 router = APIRouter(prefix="/api/grids", tags=["grids"])
 
 GEOJSON = "application/geo+json"
-At = Annotated[date | None, Query(description="the date the grids are valid on (default today)")]
+At = Annotated[
+    IsoDate | None, Query(description="the date the grids are valid on (YYYY-MM-DD; default today)")
+]
 Division = Annotated[
     str,
     Query(

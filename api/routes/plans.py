@@ -13,7 +13,7 @@ from api.deps import ScopeDep, SessionDep
 from api.limits import DEFAULT_PAGE_SIZE, PageLimit
 from api.routes.grids import ConfigDep
 from gis.access.schemas import AggregateModel
-from gis.clock import ChinaTime
+from gis.clock import ChinaTime, IsoDate
 from gis.db import set_statement_timeout
 from gis.grids import plan_edits, plan_queries, plans
 from gis.grids.edit_impact import EditImpact, apply_edit, remember_predictions
@@ -86,7 +86,7 @@ class GridMerge(BaseModel):
 
 
 class PublishRequest(BaseModel):
-    effective_date: date
+    effective_date: IsoDate
 
 
 class PublishResult(AggregateModel):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gis.clock import ChinaTime
+from gis.clock import ChinaTime, IsoDate
 from gis.events.models import EventKind, EventStatus
 from gis.people.schemas import Purpose
 from gis.text import NotBlank
@@ -134,13 +134,13 @@ class PermitIssue(Strict):
     """Issue a residence permit to a person in scope, on ``issued_on`` (default today)."""
 
     person_uid: str
-    issued_on: date | None = None
+    issued_on: IsoDate | None = None
 
 
 class PermitEndorse(Strict):
     """The yearly endorsement (签注), on ``endorsed_on`` (default today)."""
 
-    endorsed_on: date | None = None
+    endorsed_on: IsoDate | None = None
 
 
 class PermitRevoke(Strict):
@@ -149,7 +149,7 @@ class PermitRevoke(Strict):
     reason: Annotated[str, Field(min_length=2, max_length=200), NotBlank] = Field(
         description="why: left the city, died, issued in error, …"
     )
-    revoked_on: date | None = None
+    revoked_on: IsoDate | None = None
 
 
 class PermitRead(Strict):
@@ -202,7 +202,7 @@ class ExchangeRecord(Strict):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     hukou_division: Annotated[str, Field(pattern=r"^[0-9]{6}([0-9]{6})?$")]
     residence_division: Annotated[str, Field(pattern=r"^[0-9]{6}([0-9]{6})?$")]
-    since: date
+    since: IsoDate
 
 
 class ExchangeFile(Strict):
@@ -211,8 +211,8 @@ class ExchangeFile(Strict):
     format: Literal["gridhouse-exchange/1"] = EXCHANGE_FORMAT
     kind: Literal["inflow", "outflow"]
     region: Annotated[str, Field(pattern=r"^[0-9]{12}$")]
-    period_from: date
-    period_to: date
+    period_from: IsoDate
+    period_to: IsoDate
     records: list[ExchangeRecord]
 
 

@@ -85,6 +85,17 @@ def region_in_use(code: str, year: int) -> bool:
     return any((lo is None or year >= lo) and (hi is None or year <= hi) for lo, hi in ranges)
 
 
+def compact_citizen_id(text: str) -> str:
+    """An ID number as it is checked, stored and looked up: surrounding white space trimmed,
+    upper case, full-width digits (０-９, as a Chinese input method types them) read as 0-9
+    (python-stdnum's ``compact``).
+
+    >>> compact_citizen_id(" １１０１０５１９４９１２３１００２x ")
+    '11010519491231002X'
+    """
+    return ric.compact(text)
+
+
 def parse_citizen_id(
     text: str, *, field: str = "id_number", today: date | None = None
 ) -> CitizenId:
@@ -92,7 +103,7 @@ def parse_citizen_id(
     that is not in the future, and a region code in use in the birth year."""
     if "\x00" in text:
         raise _refuse("NUL bytes are not allowed", field)
-    number = ric.compact(text)
+    number = compact_citizen_id(text)
     if len(number) != ID_LENGTH:
         raise _refuse(f"a citizen ID number has {ID_LENGTH} characters, got {len(number)}", field)
     if not number[:17].isdigit() or not number[:17].isascii():
@@ -108,6 +119,8 @@ def parse_citizen_id(
         )
     year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
     shown = f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
+    if year < EARLIEST_BIRTH_YEAR:  # before date(): it has no year 0 and would blame the day
+        raise _refuse(f"the birth date {shown} is before {EARLIEST_BIRTH_YEAR}", field)
     if not 1 <= month <= 12:
         raise _refuse(f"the birth date {shown} is not a date: there is no month {month}", field)
     try:
@@ -119,8 +132,6 @@ def parse_citizen_id(
         ) from None
     if birth > (today or today_in_china()):
         raise _refuse(f"the birth date {shown} is in the future", field)
-    if year < EARLIEST_BIRTH_YEAR:
-        raise _refuse(f"the birth date {shown} is before {EARLIEST_BIRTH_YEAR}", field)
     region = number[:6]
     if region_years(region) is None:
         raise _refuse(f"the region code {region} (characters 1-6) is not a known county", field)

@@ -205,9 +205,8 @@ def parse_row(line: int, row: dict[str, str], *, today: date) -> PeopleRow:
     except ValidationError as error:
         first = error.errors()[0]
         column = str(first["loc"][0]) if first["loc"] else "name"
-        raise InvalidInput(
-            first["msg"], field=label(column) if column in COLUMNS else column
-        ) from None
+        message = first["msg"].removeprefix("Value error, ")  # a text type's own reason
+        raise InvalidInput(message, field=label(column) if column in COLUMNS else column) from None
     if not row.get("name"):
         raise InvalidInput("a name is required", field=label("name"))
     if not row.get("id_number"):

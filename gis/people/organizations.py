@@ -68,8 +68,9 @@ def add_employee(
     session: Session, *, scope: Scope, credit_code: str, request: EmployeeCreate, today: date
 ) -> EmployeeRead:
     """Employ a person in scope from ``since`` (until ``until``); their employer is updated
-    when the employment is current. An employment is recorded once it began, not before the
-    person was born, and not twice: a period overlapping one of the same person at the same
+    when the employment is current (it covers ``today``, China's date: begun, and ending after
+    today or not at all). An employment is recorded once it began, not before the person was
+    born, and not twice: a period overlapping one of the same person at the same
     organization is a Conflict (the organization's row is locked, so two requests at once
     cannot both pass)."""
     scope.require_role(Role.OFFICER, Role.ADMIN)
@@ -100,7 +101,7 @@ def add_employee(
         position=(request.position or "").strip() or None,
     )
     session.add(employment)
-    if until is None:
+    if until is None or until > today:
         person.employer_uid = organization.uid
     session.flush()
     return employee_read(employment, person.name, person.id_number_masked)

@@ -109,16 +109,37 @@ def validate_person(person: PersonInput, *, today: date, prefix: str = "person."
 
 
 def unknown_hukou_divisions(session: Session, codes: Iterable[str]) -> set[str]:
-    """The hukou division codes that are neither a county of China (python-stdnum's table of
-    county codes) nor a division loaded here: ``000000`` or ``999999999999`` would otherwise be
-    stored and a category derived from them."""
-    candidates = sorted({code for code in codes if region_years(code[:6]) is None})
-    if not candidates:
+    """Those of ``codes`` (6 or 12 digits) that are no known division. A county (6 digits, or
+    12 ending in ``000000``) is known when it is a county of China (python-stdnum's table of
+    county codes) or a division loaded here; a township or village (12 digits below a county)
+    only when it is a division loaded here, whether or not anything of its county is: a code
+    nobody can check would otherwise be stored, and a category derived from a township that
+    may not exist (``440305999999``, ``110105123456``). ``000000`` and ``999999999999`` are
+    no division at all."""
+    padded = {code: code.ljust(12, "0") for code in codes}
+    unchecked = {
+        code: full
+        for code, full in padded.items()
+        if not _is_county(full) or region_years(full[:6]) is None
+    }
+    if not unchecked:
         return set()
-    return set(candidates) - select_known_codes(session, candidates)
+    known = select_known_codes(session, sorted(set(unchecked.values())))
+    return {code for code, full in unchecked.items() if full not in known}
+
+
+def _is_county(code: str) -> bool:
+    return code[6:] == "000000"
 
 
 def unknown_division_reason(code: str) -> str:
+    """Why ``code`` (one :func:`unknown_hukou_divisions` found) is refused."""
+    full = code.ljust(12, "0")
+    if not _is_county(full) and region_years(full[:6]) is not None:
+        return (
+            f"{code} is not a known division: no township or village {code} is loaded here "
+            f"(the county alone: {full[:6]})"
+        )
     return f"{code} is not a known division: neither a county of China nor a division loaded here"
 
 

@@ -12,12 +12,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from gis.clock import ChinaTime
+from gis.clock import ChinaTime, IsoDate
 from gis.people.models import DeclaredBy, PersonCategory, ResidenceKind
 from gis.text import NotBlank, OneLine
 
 Text100 = Annotated[str, Field(min_length=1, max_length=100), NotBlank]
-Text200 = Annotated[str, Field(max_length=200)]
+Address = Annotated[str | None, Field(max_length=200), OneLine]
+"""A hukou address: one line (trimmed, ``None`` when blank, no control characters)."""
 HouseCodeText = Annotated[
     str, Field(min_length=25, max_length=29, description="a 25-character house code")
 ]
@@ -48,9 +49,9 @@ class PersonInput(Strict):
         "(or the ID number's region) against the house's township",
     )
     sex: Literal["M", "F"] | None = Field(default=None, description="overseas residents only")
-    birth_date: date | None = Field(default=None, description="overseas residents only")
+    birth_date: IsoDate | None = Field(default=None, description="overseas residents only")
     hukou_division_code: Annotated[str | None, Field(pattern=r"^[0-9]{6}([0-9]{6})?$")] = None
-    hukou_address: Text200 | None = None
+    hukou_address: Address = None
     occupation: Annotated[str | None, Field(max_length=100), OneLine] = None
     education: Annotated[str | None, Field(max_length=50), OneLine] = None
     is_key_person: bool = False
@@ -65,7 +66,7 @@ class PersonUpdate(Strict):
     occupation: Annotated[str | None, Field(max_length=100), OneLine] = None
     education: Annotated[str | None, Field(max_length=50), OneLine] = None
     hukou_division_code: Annotated[str | None, Field(pattern=r"^[0-9]{6}([0-9]{6})?$")] = None
-    hukou_address: Text200 | None = None
+    hukou_address: Address = None
     category: PersonCategory | None = Field(
         default=None, description="hukou or floating (an overseas resident stays overseas)"
     )
@@ -78,8 +79,8 @@ class ResidenceCreate(Strict):
     house_code: HouseCodeText
     person_uid: uuid.UUID | None = None
     person: PersonInput | None = None
-    moved_in: date
-    until: date | None = Field(default=None, description="a planned departure, if known")
+    moved_in: IsoDate
+    until: IsoDate | None = Field(default=None, description="a planned departure, if known")
     kind: ResidenceKind
     declared_by: DeclaredBy = DeclaredBy.OFFICER
     is_primary: bool = True
@@ -91,12 +92,12 @@ class ResidenceCreate(Strict):
 
 
 class Deregistration(Strict):
-    moved_out: date = Field(description="the day of departure (the period ends before it)")
+    moved_out: IsoDate = Field(description="the day of departure (the period ends before it)")
 
 
 class MoveRequest(Strict):
     house_code: HouseCodeText
-    moved_on: date
+    moved_on: IsoDate
     kind: ResidenceKind
     declared_by: DeclaredBy = DeclaredBy.OFFICER
 
@@ -241,7 +242,7 @@ class OccupantSearch(Strict):
     )
     grid: Annotated[str | None, Field(pattern=r"^[0-9]{15}$")] = None
     crs: Annotated[str | None, Field(max_length=20)] = None
-    at: date | None = None
+    at: IsoDate | None = None
     purpose: Purpose | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
     after: Annotated[str | None, Field(max_length=80)] = None
@@ -256,13 +257,13 @@ class OrganizationCreate(Strict):
 
 class EmployeeCreate(Strict):
     person_uid: uuid.UUID
-    since: date
-    until: date | None = None
+    since: IsoDate
+    until: IsoDate | None = None
     position: Annotated[str | None, Field(max_length=100), OneLine] = None
 
 
 class EmploymentEnd(Strict):
-    until: date = Field(description="the day the person left (the period ends before it)")
+    until: IsoDate = Field(description="the day the person left (the period ends before it)")
 
 
 class EmployeeRead(Strict):

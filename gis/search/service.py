@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from gis.access.scope import Scope
 from gis.errors import InvalidInput
 from gis.people.crypto import PeopleCipher, SealedField
-from gis.people.identity import ID_LENGTH, parse_citizen_id
+from gis.people.identity import ID_LENGTH, compact_citizen_id, parse_citizen_id
 from gis.people.models import Person
 from gis.search import queries
 from gis.search.queries import PersonHit
@@ -34,9 +34,9 @@ def searched_for(query: str, *, cipher: PeopleCipher) -> str:
     """What the audit row records of a search: a name as typed; an ID number as its keyed
     lookup hash in hex (``search:id:…``), which matches ``people.id_number_hash`` of the person
     it names but is no form of the number itself."""
-    text = " ".join(query.split()).replace("\x00", "")
+    text = _normalised(query).replace("\x00", "")
     if looks_like_id_number(text):
-        digest = cipher.lookup_hash(text.upper(), field=SealedField.ID_NUMBER)
+        digest = cipher.lookup_hash(text, field=SealedField.ID_NUMBER)
         return f"search:id:{digest.hex()}"
     if _has_digit(text):
         # part of an ID number, or one mistyped: refused, and no form of it kept
@@ -48,18 +48,31 @@ def _has_digit(text: str) -> bool:
     return any(char.isdigit() for char in text)
 
 
+def _normalised(query: str) -> str:
+    """The query with its white space as single spaces; one holding a digit (an ID number, or
+    part of one) read as registration reads ID numbers: full-width digits as 0-9, upper case.
+
+    >>> _normalised(" 王  小明 "), _normalised("４４０３０５１９９００５０１１２３x")
+    ('王 小明', '44030519900501123X')
+    """
+    text = " ".join(query.split())
+    return compact_citizen_id(text) if _has_digit(text) else text
+
+
 def search_people(
     session: Session, *, query: str, scope: Scope, cipher: PeopleCipher, on: date
 ) -> list[PersonHit]:
     """At most :data:`MAX_HITS` people living on ``on`` in houses the caller may see."""
     scope.require_personal()
-    text = " ".join(query.split())
+    text = _normalised(query)
     if looks_like_id_number(text):
         if len(text) == ID_LENGTH:
             parse_citizen_id(text, field="q")  # a mistyped number says why, as at registration
-        digest = cipher.lookup_hash(text.upper(), field=SealedField.ID_NUMBER)
+        digest = cipher.lookup_hash(text, field=SealedField.ID_NUMBER)
         match = Person.id_number_hash == digest
     elif _has_digit(text):
+        if len(text) == ID_LENGTH:  # the right length: which character is wrong (the 18th: Y)
+            parse_citizen_id(text, field="q")
         raise InvalidInput(
             f"an ID number has {ID_LENGTH} characters (17 digits and a check character), got "
             f"{len(text)} characters; a name has no digits",

@@ -3,7 +3,7 @@ periods, listed on a date with identifiers masked."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -247,3 +247,49 @@ def test_an_organization_registered_twice_at_the_same_moment_is_a_409(
     assert second.status_code == 409, second.text
     assert second.json()["detail"][0]["loc"] == ["credit_code"]
     assert "registered at the same moment; nothing of this one was stored" in second.text
+
+
+def test_an_employment_current_today_makes_the_employer_whether_or_not_it_has_an_end(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """An employment that began and ends in the future (a one-year contract) left the person's
+    employer empty: only an open-ended one set it. Current means covering today (China's
+    date); ending it today, or one that ended already, is not current."""
+    from gis.people.models import Organization, Person
+
+    officer = login(client, world.users[Role.OFFICER])
+    client.cookies.clear()
+    house, person = world.objects["houses"]["own"], world.objects["people"]["own"]
+    today = today_in_china()
+
+    def employer() -> Any:
+        return db.scalar(select(Person.employer_uid).where(Person.uid == person))
+
+    def employ(code: str, since: date, until: date) -> Any:
+        body = {"name": f"合同单位{code[-3:]}", "credit_code": code, "house_code": house}
+        assert (
+            client.post("/api/organizations", json=body, headers=bearer(officer)).status_code == 201
+        )
+        employed = client.post(
+            f"/api/organizations/{code}/employees",
+            json={"person_uid": person, "since": since.isoformat(), "until": until.isoformat()},
+            headers=bearer(officer),
+        )
+        assert employed.status_code == 201, employed.text
+        db.expire_all()
+        return employed.json()["uid"], db.scalar(
+            select(Organization.uid).where(Organization.credit_code == code)
+        )
+
+    ended_before = employ(credit_code("91990101MA0000021"), date(2024, 1, 1), date(2024, 6, 1))
+    assert employer() != ended_before[1]
+    ends_today = employ(credit_code("91990101MA0000022"), today - timedelta(days=30), today)
+    assert employer() != ends_today[1]  # [since, today): no longer employed today
+    code = credit_code("91990101MA0000023")
+    uid, organization = employ(code, today - timedelta(days=30), today + timedelta(days=365))
+    assert employer() == organization
+    ended = client.post(f"/api/organizations/{code}/employees/{uid}/end",
+                        json={"until": today.isoformat()}, headers=bearer(officer))  # fmt: skip
+    assert ended.status_code == 200, ended.text
+    db.expire_all()
+    assert employer() is None  # ended today: cleared, as for an open-ended one

@@ -88,3 +88,31 @@ def test_part_of_an_id_number_or_a_mistyped_one_is_refused_and_never_kept(
         hashed = kept.startswith("search:id:") and len(kept) == len("search:id:") + 64
         assert kept == "search:id:refused" or (hashed and len(query) == 18), kept
         assert id_number[:6] not in kept
+
+
+def test_eighteen_characters_that_are_no_id_number_say_which_is_wrong(
+    client: TestClient, world: World, db: Session, cipher: PeopleCipher
+) -> None:
+    """``44030519900501123Y`` was refused as "has 18 characters …, got 18 characters": the
+    refusal now names the wrong character as registration does; full-width digits are read as
+    0-9, as registration reads them, so the number finds its person (and the audit row keeps
+    the person's keyed hash)."""
+    token = login(client, world.users[Role.OFFICER])
+    name, id_number, _ = RESIDENTS["own"]
+    full_width = id_number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    for query, reason in (
+        (id_number[:17] + "Y", "the check character (the 18th) must be a digit or X"),
+        (full_width[:17] + "Y", "the check character (the 18th) must be a digit or X"),
+        (id_number[:16] + "AX", "the first 17 characters must be digits"),
+    ):
+        refused = search(client, token, query)
+        assert refused.status_code == 422, (query, refused.text)
+        [error] = refused.json()["detail"]
+        assert error["loc"] == ["q"] and error["msg"] == reason, (query, error)
+        assert searched_for(query, cipher=cipher) == "search:id:refused"
+    found = search(client, token, full_width)
+    assert found.status_code == 200, found.text
+    assert [hit["name"] for hit in found.json()["items"]] == [name]
+    person = db.scalar(select(Person).where(Person.name == name))
+    assert person is not None and person.id_number_hash is not None
+    assert searched_for(full_width, cipher=cipher) == f"search:id:{person.id_number_hash.hex()}"

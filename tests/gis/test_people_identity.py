@@ -76,6 +76,18 @@ def test_an_impossible_day_is_named() -> None:
         parse_citizen_id(number)
 
 
+@pytest.mark.parametrize("birth", ["00000101", "00000229", "18791231"])
+def test_a_birth_year_before_1880_is_named_not_the_day(birth: str) -> None:
+    """Year 0000 was refused as "month 1 of 0 has no day 1" (``date`` has no year 0): the
+    year is what is wrong."""
+    body = f"440305{birth}123"
+    total = sum(int(d) * pow(2, 17 - i, 11) for i, d in enumerate(body))
+    number = body + "10X98765432"[total % 11]
+    shown = f"{birth[:4]}-{birth[4:6]}-{birth[6:]}"
+    with pytest.raises(InvalidInput, match=f"the birth date {shown} is before 1880$"):
+        parse_citizen_id(number, today=date(2026, 11, 22))
+
+
 def test_lowercase_x_and_spaces_are_accepted() -> None:
     assert parse_citizen_id(" 11010519491231002x ").number == "11010519491231002X"
 

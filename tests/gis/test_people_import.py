@@ -431,6 +431,75 @@ def test_a_hukou_division_that_is_no_known_division_is_rejected(
     assert stored == ["110105000000"]
 
 
+def test_a_township_or_village_that_is_not_loaded_is_rejected(
+    factory: sessionmaker[Session], db: Session, cipher: PeopleCipher, world: World, tmp_path: Path
+) -> None:
+    """As over HTTP: below a county (12 digits not ending in 000000) only a loaded division is
+    known; ``440305999999`` was kept, its first six digits being a county of China."""
+    own = world.objects["houses"]["own"]
+    people = [
+        ("赵一", citizen_id("110105", date(1990, 1, 1), 21), "440305999999"),
+        ("赵二", citizen_id("110105", date(1990, 1, 1), 23), "110105123456"),
+        ("赵三", citizen_id("110105", date(1990, 1, 1), 25), "990101999999"),
+        ("赵四", citizen_id("110105", date(1990, 1, 1), 27), "990101001001"),
+        ("赵五", citizen_id("110105", date(1990, 1, 1), 29), "990102"),
+    ]
+    path = tmp_path / "people.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["姓名", "公民身份号码", "户籍地区划代码", "房屋编码", "入住日期"])
+        for name, number, hukou in people:
+            writer.writerow([name, number, hukou, own, "2025-01-01"])
+    result = _run(factory, cipher, path, tmp_path)
+    column = "hukou_division_code (户籍地区划代码)"
+    assert result.rejected == [
+        (2, f"{column}: 440305999999 is not a known division: no township or village "
+            "440305999999 is loaded here (the county alone: 440305)"),
+        (3, f"{column}: 110105123456 is not a known division: no township or village "
+            "110105123456 is loaded here (the county alone: 110105)"),
+        (4, f"{column}: 990101999999 is not a known division: neither a county of China nor a "
+            "division loaded here"),
+    ]  # fmt: skip
+    stored = db.scalars(
+        select(Person.hukou_division_code)
+        .where(Person.name.like("赵_"))
+        .order_by(Person.hukou_division_code)
+    ).all()
+    assert stored == ["990101001001", "990102000000"]
+
+
+def test_a_hukou_address_with_a_control_character_is_rejected(
+    factory: sessionmaker[Session], db: Session, cipher: PeopleCipher, world: World, tmp_path: Path
+) -> None:
+    """As over HTTP (a bell and a direction override were stored as read): one line, trimmed,
+    none when blank."""
+    own = world.objects["houses"]["own"]
+    people = [
+        ("钱一", citizen_id("110105", date(1990, 1, 1), 31), "深圳\u202e市南山区"),
+        ("钱二", citizen_id("110105", date(1990, 1, 1), 33), "\u0007bell"),
+        ("钱三", citizen_id("110105", date(1990, 1, 1), 35), "  "),
+        ("钱四", citizen_id("110105", date(1990, 1, 1), 37), " 广东省深圳市南山区 "),
+    ]
+    path = tmp_path / "people.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["姓名", "公民身份号码", "户籍地址", "房屋编码", "入住日期"])
+        for name, number, address in people:
+            writer.writerow([name, number, address, own, "2025-01-01"])
+    result = _run(factory, cipher, path, tmp_path)
+    reason = (
+        "hukou_address (户籍地址): may not contain control characters (line breaks, tabs, "
+        "escapes, direction overrides)"
+    )
+    assert result.rejected == [(2, reason), (3, reason)]
+    stored = db.execute(
+        select(Person.name, Person.hukou_address)
+        .where(Person.name.like("钱_"))
+        .order_by(Person.name)
+    ).all()
+    assert [tuple(row) for row in stored] == [("钱三", None), ("钱四", "广东省深圳市南山区")]
+
+
 def test_a_quotation_mark_left_open_is_named(
     factory: sessionmaker[Session], cipher: PeopleCipher, world: World, tmp_path: Path
 ) -> None:

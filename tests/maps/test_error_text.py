@@ -36,6 +36,8 @@ from gis.people.identity import (
     parse_citizen_id,
 )
 from gis.people.periods import checked_past_date, describe_period, make_period
+from gis.people.registry import unknown_division_reason
+from gis.people.schemas import Deregistration
 from gis.people.service import _refuse_before_birth
 from gis.search.service import search_people
 from gis.users.models import Role
@@ -137,7 +139,18 @@ def real_messages() -> list[str]:
     ]  # fmt: skip
     # a race lost to another writer (gis.db.race_conflict), each constraint and any other
     messages += [race_conflict_named(name).message for name in (*RACE_CONFLICTS, "uq_houses_code")]
-    return messages + house_refusals() + plan_problems() + plan_edit_refusals()
+    return messages + house_refusals() + date_refusals() + plan_problems() + plan_edit_refusals()
+
+
+def date_refusals() -> list[str]:
+    """A date not written YYYY-MM-DD (a date field's input sends that form; an old browser
+    with a text field may not), or one the calendar has not."""
+    messages = []
+    for value in ("2026/1/5", "2026-02-30"):
+        with pytest.raises(ValidationError) as caught:
+            Deregistration.model_validate({"moved_out": value})
+        messages += [error["msg"] for error in caught.value.errors()]
+    return messages
 
 
 def house_refusals() -> list[str]:
@@ -283,6 +296,12 @@ def test_what_a_message_names_is_kept() -> None:
         "2009-05-01早于此人的出生日期2010-01-01"
     )
     assert translate("give at least one of phone, occupation") == "请至少修改一项"
+    assert translate("a date is written YYYY-MM-DD (e.g. 2026-01-05)") == (
+        "日期应写作YYYY-MM-DD（如2026-01-05）"
+    )
+    assert translate(unknown_division_reason("440305999999")) == (
+        "440305999999不是已知的行政区划：本系统未载入此乡镇或村（只填县级区划则为440305）"
+    )
     assert translate("Extra inputs are not permitted") == "不接受此字段"
     assert (
         translate("Input should be 'owner', 'family', 'tenant', 'dormitory' or 'temporary'")
