@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.common import audit_cli_job, cli_actor, console, engine_scope
+from api.cli.common import audit_cli_job, cli_actor, console, engine_scope, rejects_path
 from gis.buildings import importing
 from gis.buildings import resurvey as resurveying
 from gis.buildings.reading import open_footprints
 from gis.crs import parse_crs
 from gis.db import make_session_factory
-from gis.settings import get_settings
 
 
 def run_import(
@@ -30,9 +28,7 @@ def run_import(
     source = open_footprints(
         file, layer=layer, crs=parse_crs(crs, field="--crs") if crs is not None else None
     )
-    settings = get_settings()
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    rejects_file = rejects or settings.data_dir / "rejects" / f"{file.stem}-{stamp}.csv"
+    rejects_file = rejects_path(rejects, source=file, kind="buildings")
     console.print(f"reading {file.name} layer {source.layer!r} in {source.crs.label}")
     if resurvey:
         with engine_scope() as engine:

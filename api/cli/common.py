@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import getpass
+import os
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Console
 from sqlalchemy import Engine
@@ -13,7 +16,7 @@ from sqlalchemy.orm import Session
 from gis.audit.schemas import Actor
 from gis.audit.service import record_audit
 from gis.db import database_url, make_engine, make_session_factory, transaction
-from gis.errors import GisError
+from gis.errors import GisError, InvalidInput
 from gis.settings import get_settings
 from gis.users.models import Role
 
@@ -77,3 +80,29 @@ def options_named(options: dict[str, str]) -> Iterator[None]:
         if error.field in options:
             error.field = options[error.field]
         raise
+
+
+def rejects_path(given: Path | None, *, source: Path, kind: str) -> Path:
+    """Where an import writes its rejected rows: ``--rejects``, or a new file under the data
+    folder's ``rejects/``; checked before anything is read or stored, so that a run never
+    stores rows and then fails on the rejects file (a retry would add them again) and never
+    writes its rejects over the file it imports."""
+    if given is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        folder = get_settings().data_dir / "rejects"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{kind}-{source.stem}-{stamp}.csv"
+    if given.exists() and source.exists() and os.path.samefile(given, source):
+        raise InvalidInput(
+            f"{given} is the file being imported: name another file for the rejected rows",
+            field="--rejects",
+        )
+    if given.is_dir():
+        raise InvalidInput(f"{given} is a folder: name a file in it", field="--rejects")
+    folder = given.parent
+    if not folder.is_dir():
+        raise InvalidInput(f"the folder {folder} does not exist", field="--rejects")
+    writable = os.access(given, os.W_OK) if given.exists() else os.access(folder, os.W_OK)
+    if not writable:
+        raise InvalidInput(f"{given} cannot be written", field="--rejects")
+    return given

@@ -3,14 +3,21 @@ CLI of issue 9, acting as an administrator; every change and every read of perso
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.common import cli_actor, console, engine_scope, options_named, session_scope
+from api.cli.common import (
+    cli_actor,
+    console,
+    engine_scope,
+    options_named,
+    rejects_path,
+    session_scope,
+)
 from gis.access.scope import Scope
 from gis.audit.service import record_audit
 from gis.codes import parse_grid_code
@@ -103,9 +110,7 @@ def step_command(
 
 def run_event_import(file: Path, *, crs: str | None, rejects: Path | None, batch_size: int) -> None:
     """The body of ``gridhouse import events``: progress, rejected rows, a summary line."""
-    settings = get_settings()
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    rejects_file = rejects or settings.data_dir / "rejects" / f"events-{file.stem}-{stamp}.csv"
+    rejects_file = rejects_path(rejects, source=file, kind="events")
     source = parse_crs(crs, field="--crs") if crs is not None else None
     columns = (TextColumn("events"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with (

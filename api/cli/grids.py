@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import time
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
-from api.cli.common import audit_cli, console, options_named, session_scope
+from api.cli.common import audit_cli, console, options_named, rejects_path, session_scope
 from gis.access.scope import Scope, division_prefix
 from gis.clock import today_in_china
 from gis.crs import parse_crs
@@ -227,6 +226,7 @@ def run_road_import(
     from gis.buildings.checks import write_rejections
     from gis.roads.service import import_roads
 
+    rejects_file = rejects_path(rejects, source=file, kind="roads")
     with session_scope() as session:
         result = import_roads(
             session,
@@ -243,9 +243,6 @@ def run_road_import(
         console.print(f"  … {result.rejected - 20} more in the rejects file")
     written = ""
     if result.rejections:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        default = get_settings().data_dir / "rejects" / f"roads-{file.stem}-{stamp}.csv"
-        rejects_file = rejects or default
         write_rejections(rejects_file, result.rejections)
         written = f" (rejects: {rejects_file})"
     console.print(

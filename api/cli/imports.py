@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import csv
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from api.cli.common import audit_cli, console, options_named, session_scope
+from api.cli.common import audit_cli, console, options_named, rejects_path, session_scope
 from gis.crs import parse_crs
 from gis.divisions import service as divisions
 from gis.errors import InvalidInput
-from gis.settings import get_settings
 
 app = typer.Typer(help="Import real files into the database.", no_args_is_help=True)
 
@@ -107,16 +105,13 @@ def import_houses(
 
     if not file.exists():
         raise InvalidInput(f"{file} does not exist", field="FILE")
+    rejects_file = rejects_path(rejects, source=file, kind="houses")
     with session_scope() as session:
         result = add_houses(session, path=file)
         audit_cli(session, "houses.import", target_codes=[file.name], row_count=result.imported)
     for line, reason in result.rejected[:20]:
         console.print(f"  rejected line {line}: {reason}")
     if result.rejected:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        default = get_settings().data_dir / "rejects" / f"houses-{file.stem}-{stamp}.csv"
-        rejects_file = rejects or default
-        rejects_file.parent.mkdir(parents=True, exist_ok=True)
         with rejects_file.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["line", "reason", *result.headers])

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.common import cli_actor, console, engine_scope, session_scope
+from api.cli.common import cli_actor, console, engine_scope, rejects_path, session_scope
 from gis.access.scope import Scope
 from gis.audit.service import record_audit
 from gis.db import make_session_factory
@@ -45,8 +44,7 @@ def run_people_import(
 ) -> None:
     """The body of ``gridhouse import people``."""
     settings = get_settings()
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    rejects_file = rejects or settings.data_dir / "rejects" / f"people-{file.stem}-{stamp}.csv"
+    rejects_file = rejects_path(rejects, source=file, kind="people")
     calendar = WorkCalendar.from_file(
         holidays or settings.holidays_file,
         field="--holidays" if holidays else "GRIDHOUSE_HOLIDAYS_FILE",

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from gis import cluster
-from tests.api.test_cli import run
+from tests.api.test_cli import _refused, run
 from tests.databases import own_database
 from tests.gis.test_divisions import _boundary_file, _small_tables
 from tests.gis.test_roads import NANSHAN_LINE, feature, line, write_roads
@@ -64,6 +64,28 @@ def test_import_roads_rejects_bad_rows_and_loads_the_rest(
             "('970000000000', '测试省', 'province', 1, ST_Multi(ST_GeomFromText(%s, 4490)))",
             (NANSHAN,),
         )
+    # a rejects file that cannot take the rows is refused before anything is read or stored
+    # (it was written after the commit: the file itself overwritten, or a folder an error after
+    # the good rows were in)
+    before = roads.read_bytes()
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for rejects_arg, expected in (
+        (roads, "is the file being imported"),
+        (folder, "is a folder"),
+        (tmp_path / "missing" / "r.csv", "does not exist"),
+    ):
+        _refused(run("import", "roads", str(roads), "--rejects", str(rejects_arg), env=env),
+                 "--rejects: ", expected)  # fmt: skip
+    assert roads.read_bytes() == before and count(env, "roads") == 0
+    houses = tmp_path / "houses.csv"
+    houses.write_text("building_code,floor,room,use\n440305005001100001000001X,1,,住宅\n")
+    _refused(run("import", "houses", str(houses), "--rejects", str(houses), env=env),
+             "--rejects: ", "is the file being imported")  # fmt: skip
+    people = tmp_path / "people.csv"
+    people.write_text("姓名,公民身份号码,房屋编码,入住日期\n")
+    _refused(run("import", "people", str(people), "--rejects", str(people), env=env),
+             "--rejects: ", "is the file being imported")  # fmt: skip
     rejects = tmp_path / "rejects.csv"
     loaded = run("import", "roads", str(roads), "--rejects", str(rejects), env=env)
     assert (loaded.returncode, loaded.stderr) == (0, "")  # no RuntimeWarning
