@@ -53,7 +53,13 @@ YES = {"是", "y", "yes", "true", "1"}
 NO = {"否", "n", "no", "false", "0", ""}
 NUMERIC = "number:"
 """Marks an ID number that a spreadsheet stored as a number: past 15 digits it is rounded."""
-_DATE = re.compile(r"(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?")
+_DATES = (
+    re.compile(r"(\d{4})(\d{2})(\d{2})"),  # 20260503: exactly eight digits
+    re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})"),  # 2026-05-03, 2026/5/3: one separator
+    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
+)
+"""The ways a date is written in a ledger. ``202511`` or ``2025123`` match none (is it a month,
+or which digit is the month's?): refused, not read as 2025-01-01 or 2025-12-03."""
 
 
 @dataclass(frozen=True)
@@ -149,11 +155,16 @@ def parse_date(text: str, *, column: str) -> date | None:
     """``2026-05-03``, ``2026/5/3``, ``20260503`` or ``2026年5月3日``; empty → None."""
     if not text:
         return None
-    match = _DATE.fullmatch(text.strip())
+    matches = (pattern.fullmatch(text.strip()) for pattern in _DATES)
+    match = next((found for found in matches if found is not None), None)
     if match is None:
-        raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)", field=label(column))
+        raise InvalidInput(
+            f"{text!r} is not a date (2026-05-03, 2026/5/3, 20260503 or 2026年5月3日)",
+            field=label(column),
+        )
+    year, month, day = (int(part) for part in match.groups() if part.isdigit())
     try:
-        value = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        value = date(year, month, day)
     except ValueError:
         raise InvalidInput(f"{text!r} is not a real date", field=label(column)) from None
     return checked_date(value, field=label(column))

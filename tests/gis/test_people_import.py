@@ -20,7 +20,7 @@ from gis.errors import InvalidInput
 from gis.people import importing
 from gis.people.corrections import void_residence
 from gis.people.crypto import PeopleCipher, SealedField
-from gis.people.import_rows import COLUMNS
+from gis.people.import_rows import COLUMNS, parse_date
 from gis.people.importing import PeopleImportResult, import_people
 from gis.people.models import Declaration, Person, Residence
 from gis.people.periods import WorkCalendar, today_in_china
@@ -642,3 +642,21 @@ def test_an_import_that_fails_part_way_says_so_in_its_batch_record(
         .limit(1)
     ).one()
     assert (status, counts["imported"], counts["read"]) == ("failed", 3, 5)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [("2026-05-03", date(2026, 5, 3)), ("2026/5/3", date(2026, 5, 3)),
+     ("20260503", date(2026, 5, 3)), ("2026年5月3日", date(2026, 5, 3)),
+     ("2026.5.3", date(2026, 5, 3)), (" 2026-5-3 ", date(2026, 5, 3))],
+)  # fmt: skip
+def test_the_ways_a_ledger_writes_a_date_are_read(text: str, read: date) -> None:
+    assert parse_date(text, column="moved_in") == read
+
+
+@pytest.mark.parametrize("text", ["202511", "2025111", "2025123", "2025-1203", "2026-05/03"])
+def test_digits_that_could_be_two_dates_are_refused_not_guessed(text: str) -> None:
+    """``2025123`` was read as 2025-12-03 (or 2025-01-23?), ``202511`` as 2025-01-01."""
+    with pytest.raises(InvalidInput, match="is not a date") as refused:
+        parse_date(text, column="moved_in")
+    assert refused.value.field is not None and refused.value.field.startswith("moved_in")
