@@ -130,11 +130,16 @@ def copy_houses(session: Session, rows: Iterable[Sequence[Any]]) -> int:
 def select_named_units(
     session: Session, *, building_uids: Sequence[uuid.UUID]
 ) -> dict[tuple[uuid.UUID, int | None, str], tuple[uuid.UUID, bool]]:
-    """(building, floor, room) → (house, is it let) of the houses of these buildings that have
-    a room number."""
+    """(building, floor, room) → (house, is it let) of the active houses of these buildings
+    that have a room number (a retired house's room is free again, as ``select_active_room``
+    has it)."""
     statement = select(
         House.building_uid, House.floor, House.room, House.uid, House.is_rented
-    ).where(House.building_uid.in_(building_uids), House.room.is_not(None))
+    ).where(
+        House.building_uid.in_(building_uids),
+        House.room.is_not(None),
+        House.status == HouseStatus.ACTIVE,
+    )
     return {
         (building, floor, str(room)): (uid, bool(rented))
         for building, floor, room, uid, rented in session.execute(statement).all()

@@ -17,7 +17,7 @@ from gis.buildings.models import Building
 from gis.buildings.reading import open_footprints
 from gis.codes import MAX_UNIT, format_code, group_code
 from gis.errors import InvalidInput
-from gis.houses.models import House
+from gis.houses.models import House, HouseStatus
 from gis.houses.queries import copy_houses
 from gis.houses.service import estimate_houses, import_houses
 
@@ -112,6 +112,27 @@ def test_a_house_list_marks_houses_let(
         "101": False,
         "102": False,
     }
+
+
+def test_a_retired_house_s_room_is_free_again_for_a_house_list(
+    db: Session, two_buildings: list[str], tmp_path: Path
+) -> None:
+    """A retired house was "already there" for a list naming its floor and room, and its 出租
+    flag was changed: the room is free again, so the list adds an active house."""
+    first = two_buildings[0]
+    path = tmp_path / "houses.csv"
+    path.write_text(f"楼栋编码,楼层,房号,出租\n{first},3,301,是\n", encoding="utf-8")
+    assert import_houses(db, path=path).imported == 1
+    retired = db.scalars(select(House).where(House.room == "301")).one()
+    retired.status = HouseStatus.RETIRED
+    db.flush()
+    path.write_text(f"楼栋编码,楼层,房号,出租\n{first},3,301,否\n", encoding="utf-8")
+    again = import_houses(db, path=path)
+    assert (again.imported, again.already_there, again.rented_changed) == (1, 0, 0)
+    rows = db.execute(
+        select(House.status, House.is_rented).where(House.room == "301").order_by(House.code)
+    ).all()
+    assert rows == [(HouseStatus.RETIRED, True), (HouseStatus.ACTIVE, False)]
 
 
 def test_a_house_list_must_have_building_codes_and_may_be_a_workbook(
