@@ -53,7 +53,10 @@ class HouseImportResult:
 
 
 def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(line, cells as text) of a CSV or XLSX list; the header is line 1."""
+    """(line, cells as text) of a CSV or XLSX list; the header is line 1. Any other kind of
+    file (.xls, .ods) is refused by name: read as CSV it failed as "not UTF-8 text"."""
+    if path.is_file() and path.suffix.lower() not in (".csv", ".xlsx"):
+        raise InvalidInput(f"house lists are .csv or .xlsx, not {path.name}", field="FILE")
     if path.suffix.lower() == ".xlsx":
         for line, values in xlsx_records(path):
             yield line, ["" if value is None else str(value) for value in values]

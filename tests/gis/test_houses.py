@@ -135,6 +135,17 @@ def test_a_retired_house_s_room_is_free_again_for_a_house_list(
     assert rows == [(HouseStatus.RETIRED, True), (HouseStatus.ACTIVE, False)]
 
 
+def test_a_house_list_of_another_kind_is_refused_by_name(
+    db: Session, two_buildings: list[str], tmp_path: Path
+) -> None:
+    for name in ("houses.xls", "houses.ods"):
+        path = tmp_path / name
+        path.write_text(f"building_code,floor,room\n{two_buildings[0]},1,101\n", encoding="utf-8")
+        with pytest.raises(InvalidInput, match=r"house lists are \.csv or \.xlsx"):
+            import_houses(db, path=path)
+    assert db.scalar(select(func.count()).select_from(House)) == 0
+
+
 def test_a_house_list_must_have_building_codes_and_may_be_a_workbook(
     db: Session, two_buildings: list[str], tmp_path: Path
 ) -> None:
