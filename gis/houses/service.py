@@ -130,6 +130,14 @@ def import_houses(session: Session, *, path: Path) -> HouseImportResult:
             f"{', '.join(headers) or 'empty'}",
             field="FILE",
         )
+    for names in COLUMNS.values():
+        given = [header for header in headers if header in names]
+        if len(given) > 1:  # which one holds the value is not for the import to guess
+            raise InvalidInput(
+                f"the column {names[0]} ({names[1]}) is given {len(given)} times "
+                f"({', '.join(given)}): keep one",
+                field="FILE",
+            )
     cells_of: dict[int, list[str]] = {}
     for line, cells in records:
         if not any(cell.strip() for cell in cells):

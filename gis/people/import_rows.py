@@ -83,12 +83,20 @@ def label(column: str) -> str:
 
 
 def header_map(headers: list[str]) -> dict[str, str]:
-    """Which file header holds which column; InvalidInput naming a missing required one."""
+    """Which file header holds which column; InvalidInput naming a missing required one, or a
+    column given twice (``姓名`` twice, or ``name`` and ``姓名``: which one holds the name is
+    not for the import to guess; a CSV read the last, a workbook the first)."""
     found: dict[str, str] = {}
     for header in headers:
         key = (header or "").strip()
         for column, (english, chinese, _) in COLUMNS.items():
             if key.lower() == english or key == chinese:
+                if column in found:
+                    raise InvalidInput(
+                        f"the column {label(column)} is given twice ({found[column].strip()!r} "
+                        f"and {key!r}): keep one",
+                        field="FILE",
+                    )
                 found[column] = header
     missing = [label(c) for c, (_, _, required) in COLUMNS.items() if required and c not in found]
     if missing:

@@ -146,6 +146,18 @@ def test_a_house_list_of_another_kind_is_refused_by_name(
     assert db.scalar(select(func.count()).select_from(House)) == 0
 
 
+@pytest.mark.parametrize("header", ["building_code,floor,floor", "building_code,楼层,floor"])
+def test_a_column_given_twice_is_refused_not_guessed(
+    db: Session, two_buildings: list[str], tmp_path: Path, header: str
+) -> None:
+    """With floor and 楼层 both there the English one was taken without a word."""
+    path = tmp_path / "houses.csv"
+    path.write_text(f"{header}\n{two_buildings[0]},1,2\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"floor \(楼层\) is given 2 times"):
+        import_houses(db, path=path)
+    assert db.scalar(select(func.count()).select_from(House)) == 0
+
+
 def test_a_house_list_must_have_building_codes_and_may_be_a_workbook(
     db: Session, two_buildings: list[str], tmp_path: Path
 ) -> None:

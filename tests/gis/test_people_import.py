@@ -20,7 +20,7 @@ from gis.errors import InvalidInput
 from gis.people import importing
 from gis.people.corrections import void_residence
 from gis.people.crypto import PeopleCipher, SealedField
-from gis.people.import_rows import COLUMNS, parse_date
+from gis.people.import_rows import COLUMNS, header_map, parse_date
 from gis.people.importing import PeopleImportResult, import_people
 from gis.people.models import Declaration, Person, Residence
 from gis.people.periods import WorkCalendar, today_in_china
@@ -660,3 +660,15 @@ def test_digits_that_could_be_two_dates_are_refused_not_guessed(text: str) -> No
     with pytest.raises(InvalidInput, match="is not a date") as refused:
         parse_date(text, column="moved_in")
     assert refused.value.field is not None and refused.value.field.startswith("moved_in")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [["姓名", "公民身份号码", "房屋编码", "入住日期", "姓名"],
+     ["name", "公民身份号码", "房屋编码", "入住日期", "姓名"]],
+)  # fmt: skip
+def test_a_column_given_twice_is_refused_not_guessed(headers: list[str]) -> None:
+    """A CSV stored the last of two name columns, a workbook the first."""
+    with pytest.raises(InvalidInput, match="is given twice") as refused:
+        header_map(headers)
+    assert refused.value.field == "FILE"
