@@ -29,6 +29,9 @@ from api.cli.common import errors
 from gis.db import missing_schema, race_conflict
 from gis.errors import GisError
 
+INTERRUPTED = 130
+"""The exit status of a command stopped with Ctrl-C (128 + SIGINT), as Typer gives it."""
+
 DEBUG_VARIABLE = "GRIDHOUSE_DEBUG"
 """Set to 1 to see the Python traceback of an unexpected failure instead of its one line."""
 
@@ -100,6 +103,12 @@ def main() -> None:
         sys.exit(1)
     except Exception as error:  # the last resort: a failure nobody foresaw is still one line
         _unexpected(error)
+    if code == INTERRUPTED:  # Ctrl-C: Typer's Exit(130), which said nothing
+        errors.print(
+            "error: interrupted; what was committed before stays (an import's finished batches: "
+            "the same command again carries on)",
+            markup=False,
+        )
     if isinstance(code, int) and code:  # a command's typer.Exit(code)
         sys.exit(code)
 

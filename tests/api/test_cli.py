@@ -250,3 +250,27 @@ def test_changes_from_the_command_line_are_audited(external_url: str, tmp_path: 
     ]
     assert rows[0][1][1] == "two.geojson" and rows[1][1] == [codes[0]]
     assert all(user.startswith("cli:") for *_, user in rows)
+
+
+def test_a_command_stopped_with_ctrl_c_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Typer turns Ctrl-C into exit status 130 and printed nothing: an import stopped part-way
+    left the user guessing what was stored."""
+    import typer
+
+    from api.cli import main as cli
+
+    stopped = typer.Typer()
+
+    @stopped.command()
+    def work() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "app", stopped)
+    monkeypatch.setattr(sys, "argv", ["gridhouse"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 130
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: interrupted; what was committed")
