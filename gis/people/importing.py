@@ -26,7 +26,7 @@ from gis.errors import InvalidInput
 from gis.houses.models import House
 from gis.people import queries
 from gis.people.crypto import PeopleCipher, SealedField
-from gis.people.identity import mask_any_id
+from gis.people.identity import compact_citizen_id, mask_any_id
 from gis.people.import_queries import (
     finish_people_batch,
     select_existing_residences,
@@ -82,8 +82,10 @@ class _FileState:
 
 
 def _loose_id(text: str) -> str:
-    """An ID number as rows are compared by it (white space dropped, ``x`` upper-cased)."""
-    return "".join(text.split()).upper()
+    """An ID number as rows are compared by it: as it is checked and stored (white space
+    dropped, ``x`` upper-cased, full-width digits read as 0-9), so the same number typed two
+    ways is one number in the duplicates report too."""
+    return compact_citizen_id("".join(text.split()))
 
 
 def _stamp(day: date | None) -> datetime | None:

@@ -560,6 +560,23 @@ def test_one_id_number_keeps_one_name_whatever_became_of_its_first_row(
     assert list(result.duplicates.values()) == [[2, 3]]
 
 
+def test_one_id_number_typed_with_full_width_digits_is_a_duplicate_too(
+    factory: sessionmaker[Session], cipher: PeopleCipher, world: World, tmp_path: Path
+) -> None:
+    """The second row was refused as the first's number under another name, but the report
+    counted no duplicated ID number: it compared the raw text."""
+    number = citizen_id("110105", date(1995, 5, 5), 41)
+    wide = number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    own = world.objects["houses"]["own"]
+    path = _write_csv(tmp_path / "people.csv", [
+        ["张三", number, "", "", "", "", own, "2025-03-01", "", "", ""],
+        ["李四", wide, "", "", "", "", own, "2025-03-01", "", "", ""],
+    ])  # fmt: skip
+    result = _run(factory, cipher, path, tmp_path)
+    assert [line for line, _ in result.rejected] == [3]
+    assert list(result.duplicates.values()) == [[2, 3]]
+
+
 def test_a_voided_residence_is_not_imported_again_and_its_person_is_renewed(
     factory: sessionmaker[Session], db: Session, cipher: PeopleCipher, world: World, tmp_path: Path
 ) -> None:
