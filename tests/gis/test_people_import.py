@@ -203,6 +203,19 @@ def _write_csv(path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
+def _people_with(
+    tmp_path: Path, column: str, people: list[tuple[str, str, str]], *, house: str
+) -> Path:
+    """A file of (name, ID number, ``column``'s value) moving into ``house`` on 2025-01-01."""
+    path = tmp_path / "people.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["姓名", "公民身份号码", column, "房屋编码", "入住日期"])
+        for name, number, value in people:
+            writer.writerow([name, number, value, house, "2025-01-01"])
+    return path
+
+
 def _run(
     factory: sessionmaker[Session],
     cipher: PeopleCipher,
@@ -413,12 +426,7 @@ def test_a_hukou_division_that_is_no_known_division_is_rejected(
         ("王二", citizen_id("110105", date(1990, 1, 1), 13), "999999999999"),
         ("王三", citizen_id("110105", date(1990, 1, 1), 15), "110105"),
     ]
-    path = tmp_path / "people.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["姓名", "公民身份号码", "户籍地区划代码", "房屋编码", "入住日期"])
-        for name, number, hukou in people:
-            writer.writerow([name, number, hukou, own, "2025-01-01"])
+    path = _people_with(tmp_path, "户籍地区划代码", people, house=own)
     result = _run(factory, cipher, path, tmp_path)
     assert result.imported == 1
     assert result.rejected == [
@@ -444,12 +452,7 @@ def test_a_township_or_village_that_is_not_loaded_is_rejected(
         ("赵四", citizen_id("110105", date(1990, 1, 1), 27), "990101001001"),
         ("赵五", citizen_id("110105", date(1990, 1, 1), 29), "990102"),
     ]
-    path = tmp_path / "people.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["姓名", "公民身份号码", "户籍地区划代码", "房屋编码", "入住日期"])
-        for name, number, hukou in people:
-            writer.writerow([name, number, hukou, own, "2025-01-01"])
+    path = _people_with(tmp_path, "户籍地区划代码", people, house=own)
     result = _run(factory, cipher, path, tmp_path)
     column = "hukou_division_code (户籍地区划代码)"
     assert result.rejected == [
@@ -480,12 +483,7 @@ def test_a_hukou_address_with_a_control_character_is_rejected(
         ("钱三", citizen_id("110105", date(1990, 1, 1), 35), "  "),
         ("钱四", citizen_id("110105", date(1990, 1, 1), 37), " 广东省深圳市南山区 "),
     ]
-    path = tmp_path / "people.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["姓名", "公民身份号码", "户籍地址", "房屋编码", "入住日期"])
-        for name, number, address in people:
-            writer.writerow([name, number, address, own, "2025-01-01"])
+    path = _people_with(tmp_path, "户籍地址", people, house=own)
     result = _run(factory, cipher, path, tmp_path)
     reason = (
         "hukou_address (户籍地址): may not contain control characters (line breaks, tabs, "
