@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
@@ -188,6 +189,14 @@ def session_token(db: Session, name: str) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def register(client: TestClient, token: str, **body: Any) -> Any:
+    """``POST /api/residences`` with ``body`` (a tenant declared by the officer unless it says
+    otherwise); the response."""
+    body.setdefault("kind", "tenant")
+    body.setdefault("declared_by", "officer")
+    return client.post("/api/residences", json=body, headers=bearer(token))
 
 
 def share_test_session(app: FastAPI, db: Session) -> None:

@@ -20,7 +20,8 @@ from gis.demo import derive_nanshan_communities
 from gis.divisions.service import attach_boundaries, import_divisions
 from gis.people.crypto import PeopleCipher, read_key_file, write_new_key_file
 from gis.settings import Settings
-from tests.access_world import World, build_world, share_test_session
+from gis.users.models import Role
+from tests.access_world import World, build_world, login, share_test_session
 from tests.databases import own_database
 from tests.grids_world import add_grids_world
 from tests.people_world import add_people_world
@@ -142,6 +143,14 @@ def client(settings: Settings, db: Session) -> Iterator[TestClient]:
 def savepoint_factory(db: Session) -> sessionmaker[Session]:
     """Sessions on the test's connection whose commits release savepoints (rolled back later)."""
     return sessionmaker(bind=db.get_bind(), join_transaction_mode="create_savepoint")
+
+
+@pytest.fixture
+def officer(client: TestClient, world: World) -> str:
+    """The officer's bearer token, the client's cookie cleared (requests carry the token)."""
+    token = login(client, world.users[Role.OFFICER])
+    client.cookies.clear()
+    return token
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -17,13 +16,6 @@ from gis.people.periods import today_in_china
 from gis.users.models import Role
 from tests.access_world import World, bearer, login
 from tests.people_world import citizen_id
-
-
-@pytest.fixture
-def officer(client: TestClient, world: World) -> str:
-    token = login(client, world.users[Role.OFFICER])
-    client.cookies.clear()
-    return token
 
 
 def _units(db: Session, building_code: str) -> list[int]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -14,25 +13,12 @@ from sqlalchemy.orm import Session
 from gis.people.models import Person
 from gis.settings import Settings
 from gis.users.models import Role
-from tests.access_world import GRID_OWN, World, bearer, client_for, login
+from tests.access_world import GRID_OWN, World, bearer, client_for, login, register
 from tests.people_world import citizen_id
 
 
 def _person(name: str, seq: int, **extra: Any) -> dict[str, Any]:
     return {"name": name, "id_number": citizen_id("110105", date(1992, 6, 3), seq), **extra}
-
-
-def _register(client: TestClient, token: str, **body: Any) -> Any:
-    body.setdefault("kind", "tenant")
-    body.setdefault("declared_by", "officer")
-    return client.post("/api/residences", json=body, headers=bearer(token))
-
-
-@pytest.fixture
-def officer(client: TestClient, world: World) -> str:
-    token = login(client, world.users[Role.OFFICER])
-    client.cookies.clear()
-    return token
 
 
 def test_a_township_or_village_code_must_be_a_loaded_division(
@@ -45,7 +31,7 @@ def test_a_township_or_village_code_must_be_a_loaded_division(
     house = world.objects["house_own_2"]["own"]
     made_up = ("440305999999", "440305005999", "110105123456", "990101999999", "990101001999")
     for seq, code in enumerate(made_up, start=1):
-        refused = _register(client, officer, house_code=house, moved_in="2025-02-01",
+        refused = register(client, officer, house_code=house, moved_in="2025-02-01",
                             person=_person("假户籍", seq, hukou_division_code=code))  # fmt: skip
         assert refused.status_code == 422, (code, refused.text)
         [error] = refused.json()["detail"]
@@ -53,12 +39,12 @@ def test_a_township_or_village_code_must_be_a_loaded_division(
         assert error["msg"].startswith(f"{code} is not a known division"), error
     assert db.scalar(select(func.count()).where(Person.name == "假户籍")) == 0
     assert "no township or village 440305999999 is loaded here (the county alone: 440305)" in (
-        _register(client, officer, house_code=house, moved_in="2025-02-01",
+        register(client, officer, house_code=house, moved_in="2025-02-01",
                   person=_person("假户籍", 9, hukou_division_code="440305999999")).text
     )  # fmt: skip
     known = ("990101001001", "990101001000", "440305", "440305000000", "990101")
     for seq, code in enumerate(known, start=11):
-        registered = _register(client, officer, house_code=house, moved_in="2025-02-01",
+        registered = register(client, officer, house_code=house, moved_in="2025-02-01",
                                person=_person("真户籍", seq, hukou_division_code=code))  # fmt: skip
         assert registered.status_code == 201, (code, registered.text)
     # a change of hukou (信息变更) keeps the same rule: refused, nothing changed
@@ -89,7 +75,7 @@ def test_a_hukou_address_is_one_line_and_blank_is_none(
     house = world.objects["house_own_2"]["own"]
     bad = ("\u0007bell", "a\u202eb", "深圳\u202e市南山区\u0007", "第一行\n第二行", "\u2066x\u2069")
     for seq, address in enumerate(bad, start=21):
-        refused = _register(client, officer, house_code=house, moved_in="2025-02-01",
+        refused = register(client, officer, house_code=house, moved_in="2025-02-01",
                             person=_person("地址", seq, hukou_address=address))  # fmt: skip
         assert refused.status_code == 422, (address, refused.text)
         [error] = refused.json()["detail"]
@@ -97,7 +83,7 @@ def test_a_hukou_address_is_one_line_and_blank_is_none(
         assert "control characters" in error["msg"], error
     assert db.scalar(select(func.count()).where(Person.name == "地址")) == 0
     given = _person("地址", 31, hukou_address=" 广东省深圳市南山区 ")
-    registered = _register(client, officer, house_code=house, moved_in="2025-02-01", person=given)
+    registered = register(client, officer, house_code=house, moved_in="2025-02-01", person=given)
     assert registered.status_code == 201, registered.text
     person = registered.json()["person_uid"]
 
@@ -208,7 +194,7 @@ def _refuse_every_other_date(client: TestClient, world: World, officer: str, db:
                             "(SELECT count(*) FROM people)")).one()  # fmt: skip
     assert tuple(after) == tuple(before)
     # the form pages send (an <input type="date">) is read as before
-    registered = _register(client, officer, house_code=world.objects["house_own_2"]["own"],
+    registered = register(client, officer, house_code=world.objects["house_own_2"]["own"],
                            person=_person("日期", 43), moved_in="2025-02-01")  # fmt: skip
     assert registered.status_code == 201, registered.text
     assert registered.json()["since"] == "2025-02-01"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from gis.people.models import Declaration, Person, Residence
 from gis.people.periods import today_in_china
 from gis.users.models import Role
-from tests.access_world import World, bearer, login
+from tests.access_world import World, bearer, login, register
 from tests.people_world import RESIDENTS, citizen_id
 
 PURPOSE = "A4403052026050001"
@@ -23,12 +23,6 @@ PURPOSE = "A4403052026050001"
 
 def _person(name: str, seq: int, **extra: Any) -> dict[str, Any]:
     return {"name": name, "id_number": citizen_id("110105", date(1991, 4, 2), seq), **extra}
-
-
-def _register(client: TestClient, token: str, **body: Any) -> Any:
-    body.setdefault("kind", "tenant")
-    body.setdefault("declared_by", "officer")
-    return client.post("/api/residences", json=body, headers=bearer(token))
 
 
 def _deregister(client: TestClient, token: str, uid: str, moved_out: str) -> Any:
@@ -49,24 +43,15 @@ def _occupants(client: TestClient, token: str, house: str, at: date) -> set[str]
     }
 
 
-@pytest.fixture
-def officer(client: TestClient, world: World) -> str:
-    token = login(client, world.users[Role.OFFICER])
-    client.cookies.clear()
-    return token
-
-
 def test_occupants_on_past_dates_are_those_whose_periods_covered_them(
     client: TestClient, world: World, officer: str
 ) -> None:
     first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
-    a = _register(
+    a = register(
         client, officer, house_code=second, person=_person("甲", 11), moved_in="2024-03-01"
     )
     assert a.status_code == 201, a.text
-    b = _register(
-        client, officer, house_code=first, person=_person("乙", 21), moved_in="2024-06-01"
-    )
+    b = register(client, officer, house_code=first, person=_person("乙", 21), moved_in="2024-06-01")
     assert b.status_code == 201, b.text
     gone = _deregister(client, officer, b.json()["uid"], "2025-01-15")
     assert gone.status_code == 200 and gone.json()["until"] == "2025-01-15"
@@ -101,18 +86,16 @@ def test_overlapping_primary_residences_are_409_naming_both_periods(
 ) -> None:
     house = world.objects["house_own_2"]["own"]
     person = world.objects["people"]["own"]  # lives in the first house since 2024-01-01
-    response = _register(
-        client, officer, house_code=house, person_uid=person, moved_in="2025-03-01"
-    )
+    response = register(client, officer, house_code=house, person_uid=person, moved_in="2025-03-01")
     assert response.status_code == 409
     message = response.json()["detail"][0]["msg"]
     assert "[2024-01-01, open)" in message and "[2025-03-01, open)" in message
     # a period of the past that ends before the present one began overlaps nothing
-    earlier = _register(client, officer, house_code=house, person_uid=person,
+    earlier = register(client, officer, house_code=house, person_uid=person,
                         moved_in="2023-01-01", until="2023-07-01")  # fmt: skip
     assert earlier.status_code == 201, earlier.text
     # one that runs into it is refused, naming both
-    into = _register(client, officer, house_code=house, person_uid=person,
+    into = register(client, officer, house_code=house, person_uid=person,
                      moved_in="2023-09-01", until="2024-02-01")  # fmt: skip
     assert into.status_code == 409
     assert "[2024-01-01, open)" in into.text and "[2023-09-01, 2024-02-01)" in into.text
@@ -121,7 +104,7 @@ def test_overlapping_primary_residences_are_409_naming_both_periods(
     assert late.status_code == 409 and late.json()["detail"][0]["loc"] == ["moved_out"]
     assert "[2024-01-01, open) overlaps [2023-01-01, 2024-03-01)" in late.text
     # as a move from elsewhere it is accepted, ending the old period the same day
-    response = _register(client, officer, house_code=house, person_uid=person,
+    response = register(client, officer, house_code=house, person_uid=person,
                          moved_in="2025-03-01", ends_previous=True)  # fmt: skip
     assert response.status_code == 201, response.text
 
@@ -130,7 +113,7 @@ def test_a_recorded_departure_is_never_rewritten_by_a_later_move_or_arrival(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
-    stay = _register(client, officer, house_code=first, person=_person("丙", 31),
+    stay = register(client, officer, house_code=first, person=_person("丙", 31),
                      moved_in="2025-01-01", kind="family")  # fmt: skip
     assert stay.status_code == 201, stay.text
     gone = _deregister(client, officer, stay.json()["uid"], "2025-03-01")
@@ -148,7 +131,7 @@ def test_a_recorded_departure_is_never_rewritten_by_a_later_move_or_arrival(
     assert moved.status_code == 409, moved.text
     assert moved.json()["detail"][0]["loc"] == ["moved_on"]
     assert "deregistered" in moved.text and "2025-03-01" in moved.text
-    arrival = _register(client, officer, house_code=second, person_uid=person,
+    arrival = register(client, officer, house_code=second, person_uid=person,
                         moved_in="2025-02-01", kind="family", ends_previous=True)  # fmt: skip
     assert arrival.status_code == 409, arrival.text
     assert arrival.json()["detail"][0]["loc"] == ["moved_in"]
@@ -173,7 +156,7 @@ def test_the_same_stay_registered_twice_is_409_primary_or_not(
     house = world.objects["house_own_2"]["own"]
     body = {"house_code": house, "moved_in": "2025-05-01", "is_primary": False,
             "person": _person("丁", 41)}  # fmt: skip
-    first = _register(client, officer, **body)
+    first = register(client, officer, **body)
     assert first.status_code == 201, first.text
     person = first.json()["person_uid"]
     stored = (
@@ -182,12 +165,12 @@ def test_the_same_stay_registered_twice_is_409_primary_or_not(
     )
     before = tuple(db.execute(text(stored), {"p": person}).one())
     assert before[0] == 1
-    again = _register(client, officer, **body)
+    again = register(client, officer, **body)
     assert again.status_code == 409, again.text
     assert again.json()["detail"][0]["loc"] == ["moved_in"]
     assert "already has a residence in this house [2025-05-01, open)" in again.text
     # a later stay in the same house that overlaps the first is the same stay too
-    overlapping = _register(client, officer, house_code=house, person_uid=person,
+    overlapping = register(client, officer, house_code=house, person_uid=person,
                             moved_in="2025-06-01", is_primary=False)  # fmt: skip
     assert overlapping.status_code == 409, overlapping.text
     assert tuple(db.execute(text(stored), {"p": person}).one()) == before  # nor a declaration
@@ -197,11 +180,11 @@ def test_a_failed_move_changes_nothing(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
-    registered = _register(client, officer, house_code=second, person=_person("丙", 31),
+    registered = register(client, officer, house_code=second, person=_person("丙", 31),
                            moved_in="2024-01-10", until="2025-09-01")  # fmt: skip
     assert registered.status_code == 201, registered.text
     person = registered.json()["person_uid"]
-    later = _register(client, officer, house_code=first, person_uid=person, moved_in="2025-09-01")
+    later = register(client, officer, house_code=first, person_uid=person, moved_in="2025-09-01")
     assert later.status_code == 201, later.text
     # moving on 2025-06-01 would end the first period and start one overlapping the second
     moved = client.post(
@@ -242,13 +225,13 @@ def test_arrivals_departures_and_moves_are_registered_once_they_happened(
     house = world.objects["house_own_2"]["own"]
     tomorrow = (today_in_china() + timedelta(days=1)).isoformat()
     stored = db.scalar(text("SELECT count(*) FROM residences"))
-    arrival = _register(client, officer, house_code=house, person=_person("戊", 51),
+    arrival = register(client, officer, house_code=house, person=_person("戊", 51),
                         moved_in=tomorrow)  # fmt: skip
     assert arrival.status_code == 422
     assert arrival.json()["detail"][0]["loc"] == ["moved_in"]
     assert f"an arrival in the future ({tomorrow})" in arrival.text
     assert db.scalar(text("SELECT count(*) FROM residences")) == stored
-    registered = _register(client, officer, house_code=house, person=_person("戊", 51),
+    registered = register(client, officer, house_code=house, person=_person("戊", 51),
                            moved_in="2025-01-01")  # fmt: skip
     assert registered.status_code == 201, registered.text
     uid, person = registered.json()["uid"], registered.json()["person_uid"]
@@ -269,7 +252,7 @@ def test_arrivals_departures_and_moves_are_registered_once_they_happened(
     assert same_day.status_code == 409 and same_day.json()["detail"][0]["loc"] == ["moved_on"]
     assert "void that residence if it was a mistake" in same_day.text
     # nobody moves in before they were born (the import refuses it too)
-    born = _register(client, officer, house_code=house,
+    born = register(client, officer, house_code=house,
                      person=_person("己", 52), moved_in="1990-01-01")  # fmt: skip
     assert born.status_code == 422 and born.json()["detail"][0]["loc"] == ["moved_in"]
     assert "a move-in (1990-01-01) before the person's birth (1991-04-02)" in born.text
@@ -287,7 +270,7 @@ def test_arrivals_departures_and_moves_are_registered_once_they_happened(
 def test_times_are_written_on_chinas_clock_whether_just_made_or_read_back(
     client: TestClient, world: World, officer: str
 ) -> None:
-    registered = _register(client, officer, house_code=world.objects["house_own_2"]["own"],
+    registered = register(client, officer, house_code=world.objects["house_own_2"]["own"],
                            person=_person("庚", 53), moved_in="2025-02-01")  # fmt: skip
     assert registered.status_code == 201, registered.text
     made = registered.json()["declared_at"]
@@ -307,7 +290,7 @@ def test_a_new_person_is_stored_encrypted_with_category_derived(
 ) -> None:
     house = world.objects["house_own_2"]["own"]
     local = _person("丁", 41, phone="13912345678", hukou_division_code="990101001001")
-    response = _register(client, officer, house_code=house, person=local, moved_in="2025-01-01",
+    response = register(client, officer, house_code=house, person=local, moved_in="2025-01-01",
                          kind="owner", declared_by="self")  # fmt: skip
     assert response.status_code == 201, response.text
     person = db.scalars(select(Person).where(Person.uid == response.json()["person_uid"])).one()
@@ -318,25 +301,25 @@ def test_a_new_person_is_stored_encrypted_with_category_derived(
     assert person.phone_masked == "139****5678"
     assert local["id_number"].encode() not in bytes(person.id_number_enc or b"")
     # the same ID number under another name is refused; under the same name it is the same person
-    clash = _register(client, officer, house_code=house, person={**local, "name": "别人"},
+    clash = register(client, officer, house_code=house, person={**local, "name": "别人"},
                       moved_in="2025-02-01", is_primary=False)  # fmt: skip
     assert clash.status_code == 409 and "another name" in clash.text
     assert "person.id_number" in clash.text
     assert "丁" not in clash.text  # that the number is known, never under which name
-    blank = _register(client, officer, house_code=house, person={**local, "name": "  "},
+    blank = register(client, officer, house_code=house, person={**local, "name": "  "},
                       moved_in="2025-02-01", is_primary=False)  # fmt: skip
     assert blank.status_code == 422 and blank.json()["detail"][0]["loc"][-1] == "name"
     for unknown in ("000000", "999999999999"):  # was stored, and a category derived from it
-        refused = _register(client, officer, house_code=house, moved_in="2025-02-01",
+        refused = register(client, officer, house_code=house, moved_in="2025-02-01",
                             person=_person("庚", 42, hukou_division_code=unknown))  # fmt: skip
         assert refused.status_code == 422, refused.text
         assert refused.json()["detail"][0]["loc"] == ["person.hukou_division_code"]
         assert "not a known division" in refused.text
-    known = _register(client, officer, house_code=house, moved_in="2025-02-01", is_primary=False,
+    known = register(client, officer, house_code=house, moved_in="2025-02-01", is_primary=False,
                       person=_person("庚", 42, hukou_division_code="310101"))  # fmt: skip
     assert known.status_code == 201, known.text  # a county of China, not loaded here
     elsewhere = world.objects["houses"]["own"]  # the same stay twice is refused (own test)
-    same = _register(client, officer, house_code=elsewhere, person=local, moved_in="2025-02-01",
+    same = register(client, officer, house_code=elsewhere, person=local, moved_in="2025-02-01",
                      is_primary=False)  # fmt: skip
     assert same.status_code == 201 and same.json()["person_uid"] == str(person.uid)
 
@@ -353,7 +336,7 @@ def test_bad_people_are_422_naming_the_field(
     client: TestClient, world: World, officer: str, field: str, value: str, reason: str
 ) -> None:
     person = {**_person("戊", 51), field: value}
-    response = _register(client, officer, house_code=world.objects["house_own_2"]["own"],
+    response = register(client, officer, house_code=world.objects["house_own_2"]["own"],
                          person=person, moved_in="2025-01-01")  # fmt: skip
     assert response.status_code == 422
     detail = response.json()["detail"][0]
@@ -364,7 +347,7 @@ def test_tenants_of_let_houses_are_declared_within_three_working_days(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     let_house = world.objects["houses"]["own"]
-    by_officer = _register(client, officer, house_code=let_house, person=_person("己", 61),
+    by_officer = register(client, officer, house_code=let_house, person=_person("己", 61),
                            moved_in="2025-11-14")  # a Friday  # fmt: skip
     declaration = by_officer.json()["declaration"]
     assert declaration["due_on"] == "2025-11-19" and declaration["declared_at"] is None
@@ -374,7 +357,7 @@ def test_tenants_of_let_houses_are_declared_within_three_working_days(
     assert made.status_code == 200 and made.json()["declared_by"] == "landlord"
     twice = client.post(f"/api/residences/{uid}/declaration", headers=bearer(officer))
     assert twice.status_code == 409
-    by_landlord = _register(
+    by_landlord = register(
         client,
         officer,
         house_code=let_house,
@@ -384,7 +367,7 @@ def test_tenants_of_let_houses_are_declared_within_three_working_days(
     )
     assert by_landlord.json()["declaration"]["declared_at"] is not None
     assert by_landlord.json()["declaration"]["is_late"] is False
-    family = _register(client, officer, house_code=world.objects["house_own_2"]["own"],
+    family = register(client, officer, house_code=world.objects["house_own_2"]["own"],
                        person=_person("辛", 81), moved_in="2025-01-01", kind="family")  # fmt: skip
     assert family.json()["declaration"] is None  # not a tenant of a let house
     assert db.scalar(select(Declaration.due_on).where(Declaration.residence_uid == uid)) == date(
@@ -397,12 +380,10 @@ def test_officers_cannot_reach_people_outside_their_grids(
 ) -> None:
     canary = world.objects["people"]["other"]
     house = world.objects["house_own_2"]["own"]
-    response = _register(
-        client, officer, house_code=house, person_uid=canary, moved_in="2025-01-01"
-    )
+    response = register(client, officer, house_code=house, person_uid=canary, moved_in="2025-01-01")
     assert response.status_code == 404
     far_house = world.objects["houses"]["other"]
-    response = _register(client, officer, house_code=far_house, person=_person("壬", 91),
+    response = register(client, officer, house_code=far_house, person=_person("壬", 91),
                          moved_in="2025-01-01")  # fmt: skip
     assert response.status_code == 404
 
@@ -420,7 +401,7 @@ def test_a_move_from_another_grid_does_not_say_where_the_person_lived(
     admin = login(client, world.users[Role.ADMIN])
     client.cookies.clear()
     # lived in the officer's grid, then moved to another grid (registered by an admin)
-    lived = _register(client, officer, house_code=first, person=_person("丁", 41),
+    lived = register(client, officer, house_code=first, person=_person("丁", 41),
                       moved_in="2024-01-10", is_primary=True)  # fmt: skip
     assert lived.status_code == 201, lived.text
     person = lived.json()["person_uid"]
@@ -444,14 +425,14 @@ def test_an_arrival_from_another_grid_does_not_say_when_the_person_went_there(
     name, id_number, _phone = RESIDENTS["far"]  # lives in another officer's grid
     body = {"name": name, "id_number": id_number}
     house = world.objects["house_own_2"]["own"]
-    refused = _register(client, officer, house_code=house, person=body, moved_in="2025-05-01")
+    refused = register(client, officer, house_code=house, person=body, moved_in="2025-05-01")
     assert refused.status_code == 409, refused.text
     message = refused.json()["detail"][0]["msg"]
     assert message == (
         "a primary residence of the person outside your scope overlaps the new one "
         "[2025-05-01, open): give ends_previous (a move from elsewhere), or deregister it first"
     )
-    moved = _register(client, officer, house_code=house, person=body, moved_in="2025-05-01",
+    moved = register(client, officer, house_code=house, person=body, moved_in="2025-05-01",
                       ends_previous=True)  # fmt: skip
     assert moved.status_code == 201, moved.text
 
@@ -468,7 +449,7 @@ def test_a_registration_made_in_error_is_voided_as_if_never_made(
         return int(response.json()["totals"]["resident_count"])
 
     before = residents()
-    registered = _register(client, officer, house_code=house, person=_person("错", 61),
+    registered = register(client, officer, house_code=house, person=_person("错", 61),
                            moved_in="2025-02-03")  # fmt: skip
     assert registered.status_code == 201, registered.text
     uid = registered.json()["uid"]
@@ -518,7 +499,7 @@ def test_a_move_made_in_error_is_voided_and_the_earlier_residence_open_again(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
-    lived = _register(client, officer, house_code=first, person=_person("迁", 63),
+    lived = register(client, officer, house_code=first, person=_person("迁", 63),
                       moved_in="2024-02-01", kind="family")  # fmt: skip
     assert lived.status_code == 201, lived.text
     earlier, person = lived.json()["uid"], lived.json()["person_uid"]
@@ -527,7 +508,7 @@ def test_a_move_made_in_error_is_voided_and_the_earlier_residence_open_again(
     mistaken = moved.json()["started"]["uid"]
     assert "迁" not in _occupants(client, officer, first, today_in_china())
     # a residence that is not the move's: nothing ended on the day it began
-    other = _register(client, officer, house_code=second, person=_person("独", 64),
+    other = register(client, officer, house_code=second, person=_person("独", 64),
                       moved_in="2025-04-01")  # fmt: skip
     assert other.status_code == 201, other.text
     nothing = client.post(f"/api/residences/{other.json()['uid']}/void",
@@ -564,7 +545,7 @@ def test_the_earlier_residence_is_reopened_only_when_the_void_says_what_happened
     admin = login(client, world.users[Role.ADMIN])
     client.cookies.clear()
     # the new residence has ended too: where the person went after it is not known
-    lived = _register(client, officer, house_code=first, person=_person("去", 65),
+    lived = register(client, officer, house_code=first, person=_person("去", 65),
                       moved_in="2024-02-01")  # fmt: skip
     person = lived.json()["person_uid"]
     moved = _move(client, officer, person, house_code=second, moved_on="2025-04-01")
@@ -576,10 +557,10 @@ def test_the_earlier_residence_is_reopened_only_when_the_void_says_what_happened
                         headers=bearer(officer))  # fmt: skip
     assert ended.status_code == 409 and "this residence ends on 2025-06-01" in ended.text
     # the earlier residence lies in another officer's grid: an administrator reopens it
-    away = _register(client, admin, house_code=elsewhere, person=_person("远", 66),
+    away = register(client, admin, house_code=elsewhere, person=_person("远", 66),
                      moved_in="2024-02-01")  # fmt: skip
     assert away.status_code == 201, away.text
-    arrival = _register(client, officer, house_code=second, person=_person("远", 66),
+    arrival = register(client, officer, house_code=second, person=_person("远", 66),
                         moved_in="2025-04-01", ends_previous=True)  # fmt: skip
     assert arrival.status_code == 201, arrival.text
     outside = client.post(f"/api/residences/{arrival.json()['uid']}/void",
@@ -606,7 +587,7 @@ def test_officers_void_within_thirty_days_of_recording_admins_any_time(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     house = world.objects["house_own_2"]["own"]
-    registered = _register(client, officer, house_code=house, person=_person("旧", 62),
+    registered = register(client, officer, house_code=house, person=_person("旧", 62),
                            moved_in="2024-05-06", kind="family")  # fmt: skip
     assert registered.status_code == 201, registered.text
     uid = registered.json()["uid"]
@@ -630,7 +611,7 @@ def test_officers_void_within_thirty_days_of_recording_admins_any_time(
 def test_the_app_role_keeps_voided_residences_as_they_were(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
-    registered = _register(client, officer, house_code=world.objects["house_own_2"]["own"],
+    registered = register(client, officer, house_code=world.objects["house_own_2"]["own"],
                            person=_person("留", 63), moved_in="2025-01-02")  # fmt: skip
     uid = registered.json()["uid"]
     assert client.post(f"/api/residences/{uid}/void", json={"reason": "登记错了人"},
@@ -647,7 +628,7 @@ def test_a_void_waits_for_a_permit_issued_at_the_house_to_be_revoked(
     client: TestClient, world: World, officer: str
 ) -> None:
     house = world.objects["house_own_2"]["own"]
-    registered = _register(client, officer, house_code=house, person=_person("证", 64),
+    registered = register(client, officer, house_code=house, person=_person("证", 64),
                            moved_in="2025-01-02", kind="family")  # fmt: skip
     uid, person = registered.json()["uid"], registered.json()["person_uid"]
     permit = client.post("/api/permits", json={"person_uid": person}, headers=bearer(officer))
@@ -669,19 +650,19 @@ def test_a_person_registered_under_the_wrong_name_is_registered_again_under_the_
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     house = world.objects["house_own_2"]["own"]
-    wrong = _register(client, officer, house_code=house, person=_person("张山", 65),
+    wrong = register(client, officer, house_code=house, person=_person("张山", 65),
                       moved_in="2025-06-01", kind="family")  # fmt: skip
     uid, person = wrong.json()["uid"], wrong.json()["person_uid"]
     assert client.post(f"/api/residences/{uid}/void", json={"reason": "姓名登记错了"},
                        headers=bearer(officer)).status_code == 200  # fmt: skip
-    right = _register(client, officer, house_code=house, person=_person("张珊", 65),
+    right = register(client, officer, house_code=house, person=_person("张珊", 65),
                       moved_in="2025-06-01", kind="family")  # fmt: skip
     assert right.status_code == 201, right.text
     assert right.json()["person_uid"] == person  # one ID number, one person: renamed
     db.expire_all()
     assert db.get(Person, person).name == "张珊"  # type: ignore[union-attr]
     # once a residence names the person, another name is refused as before
-    other = _register(client, officer, house_code=world.objects["houses"]["own"],
+    other = register(client, officer, house_code=world.objects["houses"]["own"],
                       person=_person("张三", 65), moved_in="2026-01-01")  # fmt: skip
     assert other.status_code == 409 and "registered under another name" in other.text
 
@@ -690,7 +671,7 @@ def test_what_may_change_about_a_person_is_changed_the_rest_refused(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     house = world.objects["house_own_2"]["own"]
-    registered = _register(client, officer, house_code=house,
+    registered = register(client, officer, house_code=house,
                            person=_person("变更", 66, phone="13800000066"),
                            moved_in="2025-02-02", kind="family")  # fmt: skip
     person = registered.json()["person_uid"]
@@ -737,7 +718,7 @@ def test_a_new_hukou_gives_the_category_again_and_officers_change_only_their_res
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     house = world.objects["house_own_2"]["own"]
-    registered = _register(client, officer, house_code=house, person=_person("户籍", 67),
+    registered = register(client, officer, house_code=house, person=_person("户籍", 67),
                            moved_in="2025-03-03", kind="family")  # fmt: skip
     person = registered.json()["person_uid"]
     assert db.scalar(text("SELECT category FROM people WHERE uid = :p"), {"p": person}) == (
@@ -754,7 +735,7 @@ def test_a_new_hukou_gives_the_category_again_and_officers_change_only_their_res
                             "AND outcome = 'ok' ORDER BY id")).all()  # fmt: skip
     assert [list(codes) for codes in audit][-1] == [person, "field:hukou_division_code"]
     # someone who left the officer's grids long ago is no longer theirs to change
-    gone = _register(client, officer, house_code=house, person=_person("旧住户", 68),
+    gone = register(client, officer, house_code=house, person=_person("旧住户", 68),
                      moved_in="2023-01-01", until="2024-01-01", kind="family")  # fmt: skip
     assert gone.status_code == 201, gone.text
     gone_uid = gone.json()["person_uid"]
