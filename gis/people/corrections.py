@@ -13,7 +13,7 @@ from gis.access.masking import mask_phone
 from gis.access.scope import Scope
 from gis.errors import Conflict, InvalidInput
 from gis.houses.models import House
-from gis.people import queries, service
+from gis.people import overlaps, queries, service
 from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.identity import normalise_phone
 from gis.people.models import Person, PersonCategory, Residence, VoidedResidence
@@ -159,7 +159,7 @@ def void_residence(
     if previous is not None:
         lower = previous.period.lower
         assert lower is not None
-        with service.conflict_guard(session, "another primary residence of the person overlaps"):
+        with overlaps.conflict_guard(session, "another primary residence of the person overlaps"):
             previous.period = make_period(lower, None)
             previous.deregistered_at = None
     return voided, previous

@@ -8,12 +8,8 @@ residence is ever deleted, so "who lived here on 3 May" has an answer forever.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 
-from sqlalchemy.dialects.postgresql import Range
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
@@ -21,7 +17,7 @@ from gis.buildings.models import Building
 from gis.codes import parse_code
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.houses.models import House
-from gis.people import queries
+from gis.people import overlaps, queries
 from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.models import (
     Declaration,
@@ -30,6 +26,7 @@ from gis.people.models import (
     Residence,
     ResidenceKind,
 )
+from gis.people.overlaps import utc_now
 from gis.people.periods import (
     CHINA,
     WorkCalendar,
@@ -57,10 +54,6 @@ CHANGERS = (Role.OFFICER, Role.ADMIN)
 """Roles that register and deregister residents (police change nothing in grids)."""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def live_house(session: Session, *, code: str, scope: Scope, field: str = "house_code") -> House:
     """An active house of a live building in scope, locked for the change; NotFound naming
     ``field`` otherwise (out of scope answers like missing)."""
@@ -76,20 +69,6 @@ def person_in_scope(session: Session, *, uid: uuid.UUID, scope: Scope) -> Person
     if person is None:
         raise NotFound(f"no person {uid}", field="uid")
     return person
-
-
-@contextmanager
-def conflict_guard(session: Session, message: str) -> Iterator[None]:
-    """Changes made inside are flushed in a savepoint: a violated exclusion constraint (another
-    writer won a race) undoes them all and becomes a Conflict, leaving the transaction usable."""
-    try:
-        with session.begin_nested():
-            yield
-            session.flush()
-    except IntegrityError as error:
-        if "residences_one_primary_at_a_time" in str(error.orig):
-            raise Conflict(message, field="period") from None
-        raise
 
 
 def _declare(
@@ -108,100 +87,10 @@ def _declare(
             person_uid=residence.person_uid,
             moved_in=moved_in,
             due_on=calendar.add_working_days(moved_in),
-            declared_at=_now() if by_landlord else None,
+            declared_at=utc_now() if by_landlord else None,
             declared_by=DeclaredBy.LANDLORD if by_landlord else None,
         )
     )
-
-
-def _other(session: Session, scope: Scope, residence: Residence) -> str:
-    """Another residence of the person, as the caller may know it: its period when its house
-    is in scope, else not even that (out of scope answers like nothing there)."""
-    if queries.select_residence(session, uid=residence.uid, scope=scope) is None:
-        return "a primary residence of the person outside your scope"
-    return f"the person's primary residence {describe_period(residence.period)}"
-
-
-def _end_overlapping(
-    session: Session,
-    *,
-    scope: Scope,
-    person: Person,
-    period: Range[date],
-    ends_previous: bool,
-) -> list[Residence]:
-    """Primary residences overlapping a new one over ``period``: ended where it starts when
-    asked (a move from one that began before), else a Conflict naming both periods."""
-    start = period.lower
-    assert start is not None
-    overlapping = queries.select_overlapping_primary(
-        session, person_uids=[person.uid], period=period
-    )
-    ended = []
-    for residence in overlapping:
-        lower = residence.period.lower
-        assert lower is not None
-        if ends_previous:
-            _refuse_rewriting_departure(session, scope, residence, day=start, field="moved_in")
-        if not ends_previous or lower >= start:
-            how = (
-                "deregister it first, or move"
-                if lower >= start
-                else ("give ends_previous (a move from elsewhere), or deregister it first")
-            )
-            raise Conflict(
-                f"{_other(session, scope, residence)} overlaps the new one "
-                f"{describe_period(period)}: {how}",
-                field="moved_in",
-            )
-        residence.period = make_period(lower, start)
-        residence.deregistered_at = _now()
-        ended.append(residence)
-    return ended
-
-
-def _refuse_rewriting_departure(
-    session: Session, scope: Scope, residence: Residence, *, day: date, field: str
-) -> None:
-    """A residence already deregistered keeps its recorded departure: a move (or an arrival
-    ending the previous residence) on ``day``, inside it, is a Conflict instead of an end
-    moved back and a new deregistration time (来有登记，走有注销: what was recorded stays)."""
-    if residence.deregistered_at is None:
-        return
-    left = residence.period.upper
-    raise Conflict(
-        f"{_other(session, scope, residence)} was deregistered on "
-        f"{residence.deregistered_at.astimezone(CHINA).date()}: a move on {day} would rewrite "
-        f"that recorded departure" + (f"; the person moved out on {left}" if left else ""),
-        field=field,
-    )
-
-
-def _refuse_before_birth(person: Person, day: date, *, field: str, what: str) -> None:
-    if person.birth_date is not None and day < person.birth_date:
-        raise InvalidInput(
-            f"{what} ({day}) before the person's birth ({person.birth_date})", field=field
-        )
-
-
-def _refuse_overlap(
-    session: Session,
-    *,
-    scope: Scope,
-    person_uid: uuid.UUID,
-    period: Range[date],
-    excluding: uuid.UUID | None,
-    field: str,
-) -> None:
-    """A Conflict naming both periods when another primary residence of the person overlaps
-    ``period`` (the exclusion constraint stays behind it for a race)."""
-    other = queries.select_overlapping_primary(
-        session, person_uids=[person_uid], period=period, excluding=excluding
-    )
-    if other:
-        raise Conflict(
-            f"{_other(session, scope, other[0])} overlaps {describe_period(period)}", field=field
-        )
 
 
 def register_arrival(
@@ -231,7 +120,7 @@ def register_arrival(
         person = person_in_scope(session, uid=request.person_uid, scope=scope)
     else:
         person = find_or_add_person(session, cipher=cipher, given=given, house=house)
-    _refuse_before_birth(person, moved_in, field="moved_in", what="a move-in")
+    overlaps.refuse_before_birth(person, moved_in, field="moved_in", what="a move-in")
     # the house is locked (live_house): a second registration of the same stay waits, then sees it
     again = queries.select_residence_in_house(
         session, person_uid=person.uid, house_uid=house.uid, period=period
@@ -249,13 +138,13 @@ def register_arrival(
         kind=request.kind,
         is_primary=request.is_primary,
         declared_by=request.declared_by,
-        declared_at=_now(),
+        declared_at=utc_now(),
         registered_by=scope.user_name[:64],
     )
     overlapping = f"a primary residence of the person overlaps {describe_period(period)}"
-    with conflict_guard(session, overlapping):
+    with overlaps.conflict_guard(session, overlapping):
         if request.is_primary:
-            _end_overlapping(
+            overlaps.end_overlapping(
                 session, scope=scope, person=person, period=period,
                 ends_previous=request.ends_previous,
             )  # fmt: skip
@@ -346,14 +235,14 @@ def deregister(
     lower = residence.period.lower
     assert lower is not None
     if residence.is_primary:
-        _refuse_overlap(
+        overlaps.refuse_overlap(
             session, scope=scope, person_uid=residence.person_uid,
             period=make_period(lower, moved_out), excluding=residence.uid, field="moved_out",
         )  # fmt: skip
     message = f"ending on {moved_out} would overlap another primary residence of the person"
-    with conflict_guard(session, message):
+    with overlaps.conflict_guard(session, message):
         residence.period = make_period(lower, moved_out)
-        residence.deregistered_at = _now()
+        residence.deregistered_at = utc_now()
     return residence
 
 
@@ -372,12 +261,12 @@ def move_person(
     person = person_in_scope(session, uid=person_uid, scope=scope)
     moved_on = checked_past_date(request.moved_on, today=today, field="moved_on", what="a move")
     house = live_house(session, code=request.house_code, scope=scope)
-    _refuse_before_birth(person, moved_on, field="moved_on", what="a move")
+    overlaps.refuse_before_birth(person, moved_on, field="moved_on", what="a move")
     current = queries.select_primary_residence_on(session, person_uid=person.uid, on=moved_on)
     if current is not None:
-        _refuse_rewriting_departure(session, scope, current, day=moved_on, field="moved_on")
+        overlaps.refuse_rewriting_departure(session, scope, current, day=moved_on, field="moved_on")
     period = make_period(moved_on, None)
-    _refuse_overlap(
+    overlaps.refuse_overlap(
         session, scope=scope, person_uid=person.uid, period=period,
         excluding=current.uid if current is not None else None, field="moved_on",
     )  # fmt: skip
@@ -389,11 +278,11 @@ def move_person(
         kind=request.kind,
         is_primary=True,
         declared_by=request.declared_by,
-        declared_at=_now(),
+        declared_at=utc_now(),
         registered_by=scope.user_name[:64],
     )
     message = f"another primary residence of the person overlaps {describe_period(period)}"
-    with conflict_guard(session, message):
+    with overlaps.conflict_guard(session, message):
         if current is not None:
             lower = current.period.lower
             assert lower is not None
@@ -405,7 +294,7 @@ def move_person(
                     field="moved_on",
                 )
             current.period = make_period(lower, moved_on)
-            current.deregistered_at = _now()
+            current.deregistered_at = utc_now()
         session.add(started)
     _declare(session, residence=started, house=house, calendar=calendar)
     session.flush()
@@ -425,7 +314,7 @@ def record_declaration(session: Session, *, scope: Scope, residence_uid: uuid.UU
         raise Conflict("no declaration is due: not a tenant of a rented house", field="uid")
     if declaration.declared_at is not None:
         raise Conflict("the declaration was already made", field="uid")
-    declaration.declared_at = _now()
+    declaration.declared_at = utc_now()
     declaration.declared_by = DeclaredBy.LANDLORD
     session.flush()
     return declaration

@@ -35,10 +35,10 @@ from gis.people.identity import (
     normalise_phone,
     parse_citizen_id,
 )
+from gis.people.overlaps import refuse_before_birth
 from gis.people.periods import checked_past_date, describe_period, make_period
 from gis.people.registry import unknown_division_reason
 from gis.people.schemas import Deregistration
-from gis.people.service import _refuse_before_birth
 from gis.search.service import search_people
 from gis.users.models import Role
 from maps.error_text import translate
@@ -102,7 +102,7 @@ def real_messages() -> list[str]:
                                     event_id=9)),
         _refusal(lambda: search_people(None, query="张", scope=police, cipher=None, on=TODAY)),  # type: ignore[arg-type]
         _refusal(lambda: search_people(None, query="张1", scope=police, cipher=None, on=TODAY)),  # type: ignore[arg-type]
-        _refusal(lambda: _refuse_before_birth(SimpleNamespace(birth_date=date(2010, 1, 1)),  # type: ignore[arg-type]
+        _refusal(lambda: refuse_before_birth(SimpleNamespace(birth_date=date(2010, 1, 1)),  # type: ignore[arg-type]
                                               date(2009, 5, 1), field="moved_in",
                                               what="a move-in")),
         _refusal(lambda: checked_past_date(date(2025, 1, 1), today=TODAY, field="x",
