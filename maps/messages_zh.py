@@ -141,6 +141,11 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         r"the residence that ended on (\S+) is outside your grids: an administrator reopens it",
         "{1}结束的那条居住登记不在您的网格内：请管理员恢复",
     ),
+    (
+        r"the primary residence that ended on (\S+) was deregistered as a departure, not ended by "
+        r"this registration: it stays ended; void without reopen_previous",
+        "{1}结束的主要居住登记是注销离开，并非本次登记所结束：不能恢复；请不勾选恢复原住址作废",
+    ),
     (r"no declaration is due: not a tenant of a rented house", "无需申报：不是出租房屋的租客"),
     (r"the declaration was already made", "已经申报过"),
     (r"give either person_uid or person", "请给出已有人员或新人员之一"),

@@ -82,7 +82,7 @@ def void_residence(
     taken out of every list, count and past-date query as if never registered, and kept apart
     with the reason, who and when. Officers void within 30 days of the recording, admins any
     time; a departure is deregistered, not voided. ``reopen_previous``: the person never moved,
-    so the primary residence that ended on the day this one began is open again (``reopened``)."""
+    so the primary residence this one ended when registered is open again (``reopened``)."""
     audit.target_codes = [str(uid)]
     today = today_in_china()
     voided, reopened = corrections.void_residence(

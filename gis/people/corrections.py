@@ -117,8 +117,9 @@ def void_residence(
     ``voided_residences`` with the reason, who and when, its declaration is dropped (the
     obligation came from the mistake), and every count, list and past-date query is as if it
     had never been registered. With ``reopen_previous`` the person never moved: the primary
-    residence that ended on the day this one began (a move or an arrival with ``ends_previous``)
-    is open again and returned; without it, that one stays ended. Officers void within
+    residence this one ended when it was registered (a move or an arrival with
+    ``ends_previous``; ``ended_by_uid``) is open again and returned, never a departure
+    deregistered on its own; without it, that one stays ended. Officers void within
     ``VOID_WINDOW_DAYS`` of the recording. While a residence permit issued at the house is valid,
     the void is refused (revoke it first: its eligibility may rest on this registration).
     """
@@ -162,6 +163,7 @@ def void_residence(
         with overlaps.conflict_guard(session, "another primary residence of the person overlaps"):
             previous.period = make_period(lower, None)
             previous.deregistered_at = None
+            previous.ended_by_uid = None
     return voided, previous
 
 
@@ -193,6 +195,12 @@ def _previous_to_reopen(session: Session, *, scope: Scope, residence: Residence)
         raise Conflict(
             f"the residence that ended on {began} is outside your grids: an administrator "
             "reopens it",
+            field="reopen_previous",
+        )
+    if previous.ended_by_uid != residence.uid:
+        raise Conflict(
+            f"the primary residence that ended on {began} was deregistered as a departure, not "
+            "ended by this registration: it stays ended; void without reopen_previous",
             field="reopen_previous",
         )
     return previous

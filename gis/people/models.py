@@ -123,6 +123,8 @@ class Residence(Base):
     declared_at: Mapped[datetime] = created_at_column()
     registered_by: Mapped[str | None] = mapped_column(String(64))
     deregistered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the primary residence whose registration ended this one (a move); none for a departure
+    ended_by_uid: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = created_at_column()
 
 
@@ -147,6 +149,7 @@ class VoidedResidence(Base):
     declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     registered_by: Mapped[str | None] = mapped_column(String(64))
     deregistered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_by_uid: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     void_reason: Mapped[str] = mapped_column(String(200))
     voided_by: Mapped[str] = mapped_column(String(64))

@@ -55,9 +55,11 @@ def end_overlapping(
     person: Person,
     period: Range[date],
     ends_previous: bool,
+    ended_by: uuid.UUID,
 ) -> list[Residence]:
-    """Primary residences overlapping a new one over ``period``: ended where it starts when
-    asked (a move from one that began before), else a Conflict naming both periods."""
+    """Primary residences overlapping a new one (``ended_by``) over ``period``: ended where it
+    starts when asked (a move from one that began before), else a Conflict naming both
+    periods."""
     start = period.lower
     assert start is not None
     overlapping = queries.select_overlapping_primary(
@@ -82,6 +84,7 @@ def end_overlapping(
             )
         residence.period = make_period(lower, start)
         residence.deregistered_at = utc_now()
+        residence.ended_by_uid = ended_by
         ended.append(residence)
     return ended
 

@@ -64,6 +64,7 @@ def _residence_fields(residence: Residence | VoidedResidence, house_code: str) -
         "declared_by": residence.declared_by,
         "declared_at": residence.declared_at,
         "deregistered_at": residence.deregistered_at,
+        "ended_by": residence.ended_by_uid,
     }
 
 

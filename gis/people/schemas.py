@@ -116,8 +116,8 @@ class VoidRequest(Strict):
     )
     reopen_previous: bool = Field(
         default=False,
-        description="the person never moved: the primary residence that ended on the day this "
-        "one began is open again (a move or an arrival that ended it, made in error)",
+        description="the person never moved: the primary residence this one ended when it was "
+        "registered (a move or an arrival with ends_previous, made in error) is open again",
     )
 
 
@@ -145,6 +145,11 @@ class ResidenceRead(Strict):
     declared_by: DeclaredBy
     declared_at: ChinaTime
     deregistered_at: ChinaTime | None
+    ended_by: uuid.UUID | None = Field(
+        default=None,
+        description="the residence whose registration ended this one (a move, or an arrival "
+        "with ends_previous); none for a departure deregistered on its own",
+    )
     declaration: DeclarationRead | None
 
 

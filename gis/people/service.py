@@ -146,7 +146,7 @@ def register_arrival(
         if request.is_primary:
             overlaps.end_overlapping(
                 session, scope=scope, person=person, period=period,
-                ends_previous=request.ends_previous,
+                ends_previous=request.ends_previous, ended_by=residence.uid,
             )  # fmt: skip
         session.add(residence)
     _declare(session, residence=residence, house=house, calendar=calendar)
@@ -295,6 +295,7 @@ def move_person(
                 )
             current.period = make_period(lower, moved_on)
             current.deregistered_at = utc_now()
+            current.ended_by_uid = started.uid
         session.add(started)
     _declare(session, residence=started, house=house, calendar=calendar)
     session.flush()

@@ -152,7 +152,7 @@
     // opened again, the person never having moved
     var body = function (found, residences) {
       var ended = found.is_primary && !found.until && residences.filter(function (r) {
-        return r.is_primary && r.until === found.since;
+        return r.is_primary && r.ended_by === found.uid;
       })[0];
       var reopen = !!ended && window.confirm(G.t('void_reopen').split('{house}').join(ended.house_code));
       return { reason: reason.trim(), reopen_previous: reopen };

@@ -583,6 +583,43 @@ def test_the_earlier_residence_is_reopened_only_when_the_void_says_what_happened
     assert db.get(Residence, lived.json()["uid"]).period.upper == date(2025, 4, 1)
 
 
+def test_a_departure_deregistered_on_its_own_is_never_reopened_by_a_void(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
+    lived = register(client, officer, house_code=first, person=_person("离", 67),
+                      moved_in="2024-02-01", kind="family")  # fmt: skip
+    assert lived.status_code == 201, lived.text
+    earlier, person = lived.json()["uid"], lived.json()["person_uid"]
+    # the person left (a recorded departure), and later someone registered them elsewhere
+    # from that very day, by mistake
+    left = _deregister(client, officer, earlier, "2025-04-01")
+    assert left.status_code == 200, left.text
+    mistaken = register(client, officer, house_code=second, person_uid=person,
+                         moved_in="2025-04-01")  # fmt: skip
+    assert mistaken.status_code == 201, mistaken.text
+    refused = client.post(f"/api/residences/{mistaken.json()['uid']}/void",
+                          json={"reason": "登记错了人", "reopen_previous": True},
+                          headers=bearer(officer))  # fmt: skip
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"][0]["loc"] == ["reopen_previous"]
+    assert "ended on 2025-04-01 was deregistered as a departure" in refused.text
+    db.expire_all()
+    assert db.get(Residence, mistaken.json()["uid"]) is not None  # refused: nothing voided
+    departure = db.get(Residence, earlier)
+    assert departure.period.upper == date(2025, 4, 1) and departure.ended_by_uid is None
+    # a move names the residence it ended, and the person's record shows it
+    moved = _move(client, officer, person, house_code=first, moved_on="2025-06-01")
+    assert moved.status_code == 200, moved.text
+    shown = client.get(f"/api/people/{person}", headers=bearer(officer)).json()["residences"]
+    ended_by = {residence["uid"]: residence["ended_by"] for residence in shown}
+    assert ended_by[mistaken.json()["uid"]] == moved.json()["started"]["uid"]
+    assert ended_by[earlier] is None
+    plain = client.post(f"/api/residences/{mistaken.json()['uid']}/void",
+                        json={"reason": "登记错了人"}, headers=bearer(officer))  # fmt: skip
+    assert plain.status_code == 200 and plain.json()["reopened"] is None
+
+
 def test_officers_void_within_thirty_days_of_recording_admins_any_time(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:

@@ -192,3 +192,49 @@ def test_overlapping_primary_residences_are_refused(db: Session) -> None:
         db.begin_nested(),
     ):
         db.execute(insert, {"p": person, "h": house, "start": date(2026, 5, 1), "end": None})
+
+
+def test_residences_ended_by_a_move_before_0016_are_linked_departures_are_not(
+    scratch_url: str,
+) -> None:
+    """0016 links an ended primary residence to the next one when one request wrote both (the
+    end stamped within seconds of the next one's creation), never a departure deregistered on
+    its own, even when the next residence began the day it ended."""
+    schema.upgrade(scratch_url, "0015_login_locks")
+    engine = create_engine(scratch_url)
+    insert = text(
+        "INSERT INTO residences (uid, person_uid, house_uid, period, kind, declared_by, "
+        "deregistered_at, created_at) VALUES (gen_random_uuid(), gen_random_uuid(), "
+        "gen_random_uuid(), daterange(CAST(:start AS date), CAST(:end AS date)), 'tenant', "
+        "'self', CAST(:gone AS timestamptz), CAST(:made AS timestamptz)) RETURNING uid"
+    )
+    try:
+        with engine.begin() as connection:
+            # no people or houses: the foreign keys' triggers are off for this fixture
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+
+            def residence(start: str, end: str | None, gone: str | None, made: str) -> object:
+                values = {"start": start, "end": end, "gone": gone, "made": made}
+                return connection.execute(insert, values).scalar_one()
+
+            moved = residence("2024-01-01", "2025-04-01", "2025-04-02 10:00:00.4+08", "2024-01-01")
+            after_move = residence("2025-04-01", None, None, "2025-04-02 10:00:00+08")
+            left = residence("2024-01-01", "2025-04-01", "2025-04-02 09:00:00+08", "2024-01-01")
+            after_leaving = residence("2025-04-01", None, None, "2025-04-20 11:00:00+08")
+            people = {
+                row.uid: row.person_uid
+                for row in connection.execute(text("SELECT uid, person_uid FROM residences"))
+            }
+            # each pair is one person's
+            for first, second in ((moved, after_move), (left, after_leaving)):
+                connection.execute(
+                    text("UPDATE residences SET person_uid = :p WHERE uid = :u"),
+                    {"p": people[first], "u": second},
+                )
+        schema.upgrade(scratch_url)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT uid, ended_by_uid FROM residences"))
+            linked = {row.uid: row.ended_by_uid for row in rows}
+        assert linked == {moved: after_move, after_move: None, left: None, after_leaving: None}
+    finally:
+        engine.dispose()

@@ -126,6 +126,8 @@ def real_messages() -> list[str]:
         "already deregistered on 2026-03-07",
         "no primary residence of the person ended on 2025-04-01, the day this one began",
         "the residence that ended on 2025-04-01 is outside your grids: an administrator reopens it",
+        "the primary residence that ended on 2025-04-01 was deregistered as a departure, not ended "
+        "by this registration: it stays ended; void without reopen_previous",
     ]
     # a void asked to reopen what the residence ended
     ended = make_period(date(2025, 4, 1), date(2025, 6, 1))
