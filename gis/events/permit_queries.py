@@ -87,23 +87,23 @@ def lock_person(session: Session, *, person_uid: uuid.UUID) -> None:
 
 
 def select_overlapping_permit(
-    session: Session, *, person_uid: uuid.UUID, start: date, end: date
+    session: Session, *, person_uid: uuid.UUID, start: date, end: date, excluding: str = ""
 ) -> tuple[str, date, date] | None:
-    """A permit of the person valid at some time in ``[start, end)`` (``least`` skips a NULL
-    ``revoked_on``): its number
-    and the period it is valid for, or ``None``."""
+    """A permit of the person other than ``excluding`` valid at some time in ``[start, end)``
+    (``least`` skips a NULL ``revoked_on``): its number and the period it is valid for, or
+    ``None``."""
     row = session.execute(
         text(
             """
             SELECT number, issued_on, least(endorsed_until, expires_on, revoked_on) AS valid_until
             FROM residence_permits
-            WHERE person_uid = :person
+            WHERE person_uid = :person AND number <> :excluding
               AND issued_on < :end AND :start < least(endorsed_until, expires_on, revoked_on)
             ORDER BY issued_on
             LIMIT 1
             """
         ),
-        {"person": person_uid, "start": start, "end": end},
+        {"person": person_uid, "start": start, "end": end, "excluding": excluding},
     ).first()
     return None if row is None else (row.number, row.issued_on, row.valid_until)
 

@@ -179,9 +179,22 @@ def endorse_permit(
     )
     if continuous_since(periods, on=on) is None:
         raise InvalidInput(f"the holder no longer lives in the city on {on}", field="endorsed_on")
-    permit.endorsed_until = min(
-        add_months(permit.endorsed_until, ENDORSEMENT_MONTHS), permit.expires_on
-    )
+    extended = min(add_months(permit.endorsed_until, ENDORSEMENT_MONTHS), permit.expires_on)
+    # an endorsement recorded late must not revive a permit a newer one replaced once it lapsed
+    sql.lock_person(session, person_uid=permit.person_uid)
+    newer = sql.select_overlapping_permit(
+        session, person_uid=permit.person_uid, start=permit.endorsed_until, end=extended,
+        excluding=permit.number,
+    )  # fmt: skip
+    if newer is not None:
+        other, issued_on, valid_until = newer
+        raise Conflict(
+            f"the holder has residence permit {other}, valid from {issued_on} until "
+            f"{valid_until}: permit {number} lapsed on {permit.endorsed_until} and cannot be "
+            "endorsed past it",
+            field="number",
+        )
+    permit.endorsed_until = extended
     permit.endorsements += 1
     session.flush()
     return _read(permit, person, house, on=today)

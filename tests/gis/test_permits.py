@@ -91,6 +91,18 @@ def test_no_second_permit_overlapping_the_first_even_backdated(
     second = permits.issue_permit(db, scope=OFFICER, person_uid=str(person.uid),
                                   issued_on=date(2026, 6, 1), today=TODAY)  # fmt: skip
     assert second.number != first.number
+    # an endorsement of the first recorded late, dated inside its window, would make two
+    # valid permits at once: refused, the first stays lapsed
+    with pytest.raises(Conflict) as late:
+        permits.endorse_permit(db, scope=OFFICER, number=first.number,
+                               endorsed_on=date(2026, 5, 20), today=TODAY)  # fmt: skip
+    assert str(late.value) == (
+        f"number: the holder has residence permit {second.number}, valid from 2026-06-01 until "
+        f"2027-06-01: permit {first.number} lapsed on 2026-06-01 and cannot be endorsed past it"
+    )
+    db.expire_all()
+    kept = permits.get_permit(db, scope=OFFICER, number=first.number, today=TODAY)
+    assert (kept.endorsed_until, kept.endorsements) == (date(2026, 6, 1), 0)
 
 
 def test_a_move_inside_the_city_keeps_the_count_and_a_gap_restarts_it(
