@@ -19,6 +19,7 @@ from gis.people.schemas import (
     EmployeeRead,
     EmploymentEnd,
     OrganizationCreate,
+    OrganizationMove,
     OrganizationPage,
     OrganizationRead,
 )
@@ -81,6 +82,26 @@ def read_organization(
         session, scope=audit.scope, credit_code=credit_code, on=on_date(at)
     )
     audit.record(session, row_count=len(read.employees))
+    return read
+
+
+@router.post("/{credit_code}/move", response_model=OrganizationRead)
+def move_organization(
+    credit_code: CreditCodePath,
+    request: OrganizationMove,
+    session: SessionDep,
+    audit: Annotated[Audited, Depends(audited("organizations.move"))],
+) -> OrganizationRead:
+    """The organization is at another house in scope from now on (it moved, or its building is
+    to be retired)."""
+    audit.target_codes = [audit_code(credit_code), request.house_code]
+    organization = organizations.move_organization(
+        session, scope=audit.scope, credit_code=credit_code, house_code=request.house_code
+    )
+    read = organizations.read_organization(
+        session, scope=audit.scope, credit_code=str(organization.credit_code), on=on_date(None)
+    )
+    audit.record(session, row_count=0)
     return read
 
 

@@ -303,6 +303,19 @@ def community_holds_near(
     return None if row is None else bool(row[0])
 
 
+def count_organizations_at(session: Session, *, building_uids: Sequence[uuid.UUID]) -> int:
+    """Organizations located at the live houses of these buildings."""
+    return int(
+        session.execute(
+            text(
+                "SELECT count(*) FROM organizations o JOIN houses h ON h.uid = o.house_uid "
+                "WHERE h.building_uid = ANY(CAST(:b AS uuid[])) AND h.status = 'active'"
+            ),
+            {"b": [str(uid) for uid in building_uids]},
+        ).scalar_one()
+    )
+
+
 def count_current_residents(session: Session, *, building_uids: Sequence[uuid.UUID]) -> int:
     """Residences open today in the houses of these buildings."""
     return int(

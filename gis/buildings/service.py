@@ -95,11 +95,11 @@ def retire_building(session: Session, *, code: str, reason: str = "demolished") 
             field="reason",
         )
     building = _live(session, code)
-    _check_nobody_lives_in(session, [building])
+    _check_houses_empty(session, [building])
     return _retire(session, building, reason)
 
 
-def _check_nobody_lives_in(session: Session, buildings: list[Building]) -> None:
+def _check_houses_empty(session: Session, buildings: list[Building]) -> None:
     uids = [building.uid for building in buildings]
     # the houses first: an arrival registered while this runs would otherwise be left living
     # in a house retired a moment later
@@ -110,6 +110,14 @@ def _check_nobody_lives_in(session: Session, buildings: list[Building]) -> None:
         raise Conflict(
             f"{residents:,} people live in the houses of {codes} today: deregister or move them "
             "first, so nobody is left in a retired house",
+            field="code",
+        )
+    organizations = queries.count_organizations_at(session, building_uids=uids)
+    if organizations:
+        codes = ", ".join(building.code for building in buildings)
+        raise Conflict(
+            f"{organizations:,} organization(s) are at the houses of {codes}: move them to "
+            "another house first (POST /api/organizations/{credit_code}/move)",
             field="code",
         )
 
@@ -131,7 +139,7 @@ def confirm_building(session: Session, *, code: str) -> Building:
         session.flush()
         return building
     if building.status is BuildingStatus.PENDING_REMOVAL:
-        _check_nobody_lives_in(session, [building])
+        _check_houses_empty(session, [building])
         return _retire(session, building, "removed")
     raise Conflict(f"building {building.code} is already active", field="code")
 
@@ -234,7 +242,7 @@ def split_building(
     if len(parts) < 2:
         raise InvalidGeometry("a split needs at least two parts", field="parts")
     parent = _live(session, code)
-    _check_nobody_lives_in(session, [parent])  # its houses are retired with it
+    _check_houses_empty(session, [parent])  # its houses are retired with it
     geoms = [checked_polygon(part, field=f"parts[{i}]") for i, part in enumerate(parts)]
     parent_shape = shapely.from_wkb(bytes(parent.geom.data))
     for i, geom in enumerate(geoms):
@@ -276,7 +284,7 @@ def merge_buildings(
             f"{', '.join(p.code for p in parents)} lie apart",
             field="codes",
         )
-    _check_nobody_lives_in(session, parents)  # their houses are retired with them
+    _check_houses_empty(session, parents)  # their houses are retired with them
     merged = checked_polygon(geom if geom is not None else shapely.union_all(shapes))
     _check_placement(session, merged, community_code=parents[0].community_code,
                      replacing=[p.uid for p in parents], field="geometry")  # fmt: skip

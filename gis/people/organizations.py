@@ -64,6 +64,22 @@ def register_organization(
     return organization
 
 
+def move_organization(
+    session: Session, *, scope: Scope, credit_code: str, house_code: str
+) -> Organization:
+    """The organization is at another live house (both in the caller's scope) from now on: it
+    moved, or its building is to be retired."""
+    scope.require_role(Role.OFFICER, Role.ADMIN)
+    organization = _organization(session, credit_code=credit_code, scope=scope, for_update=True)
+    house = live_house(session, code=house_code, scope=scope)
+    if house.uid == organization.house_uid:
+        raise Conflict("the organization is already at this house", field="house_code")
+    organization.house_uid = house.uid
+    organization.district_code = house.district_code
+    session.flush()
+    return organization
+
+
 def add_employee(
     session: Session, *, scope: Scope, credit_code: str, request: EmployeeCreate, today: date
 ) -> EmployeeRead:

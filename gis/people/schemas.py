@@ -260,6 +260,10 @@ class OrganizationCreate(Strict):
     house_code: HouseCodeText
 
 
+class OrganizationMove(Strict):
+    house_code: HouseCodeText = Field(description="the live house it is at from now on")
+
+
 class EmployeeCreate(Strict):
     person_uid: uuid.UUID
     since: IsoDate

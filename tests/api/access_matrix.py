@@ -259,6 +259,8 @@ PEOPLE_CASES: list[RouteCase] = [
     RouteCase("GET", "/api/organizations", PERSONAL, query=PURPOSE),
     RouteCase("GET", "/api/organizations/{credit_code}", PERSONAL, objects="organizations",
               query=PURPOSE),
+    RouteCase("POST", "/api/organizations/{credit_code}/move", CHANGERS, objects="organizations",
+              body=lambda caller, world: {"house_code": world.objects["house_own_2"]["own"]}),
     RouteCase("POST", "/api/organizations/{credit_code}/employees", CHANGERS, ok_status=201,
               objects="organizations", body=_employee_body),
     EmploymentRouteCase("POST", "/api/organizations/{credit_code}/employees/{uid}/end",

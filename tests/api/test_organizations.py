@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.audit.models import AuditEntry
+from gis.buildings import service as buildings_service
 from gis.clock import today_in_china
+from gis.errors import Conflict
 from gis.people import organizations
 from gis.users.models import Role
 from tests.access_world import World, bearer, login
@@ -293,3 +295,52 @@ def test_an_employment_current_today_makes_the_employer_whether_or_not_it_has_an
     assert ended.status_code == 200, ended.text
     db.expire_all()
     assert employer() is None  # ended today: cleared, as for an open-ended one
+
+
+def test_an_organization_moves_and_a_building_is_retired_only_once_none_is_left(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """Retiring a building left its organizations at retired houses, and nothing could move
+    them: retiring is refused while one is there, and an organization moves to a live house."""
+    officer = login(client, world.users[Role.OFFICER])
+    client.cookies.clear()
+    code = world.objects["organizations"]["own"]
+    resident = world.objects["residences"]["own"]
+    left = client.post(f"/api/residences/{resident}/deregister", json={"moved_out": "2025-03-01"},
+                       headers=bearer(officer))  # fmt: skip
+    assert left.status_code == 200, left.text
+    building = world.buildings["own"]
+    with pytest.raises(Conflict) as refused:
+        buildings_service.retire_building(db, code=building)
+    assert refused.value.field == "code"
+    assert f"1 organization(s) are at the houses of {building}: move them" in str(refused.value)
+
+    def move(house_code: str, token: str = officer) -> Any:
+        return client.post(f"/api/organizations/{code}/move", json={"house_code": house_code},
+                           headers=bearer(token))  # fmt: skip
+
+    same = move(world.objects["houses"]["own"])
+    assert same.status_code == 409 and same.json()["detail"][0]["loc"] == ["house_code"]
+    far = move(world.objects["houses"]["other"])  # a house of another officer's grid
+    assert far.status_code == 404 and far.json()["detail"][0]["loc"] == ["house_code"]
+    next_door = move(world.objects["house_own_2"]["own"])  # the same building's other house
+    assert next_door.status_code == 200, next_door.text
+    assert next_door.json()["house_code"] == world.objects["house_own_2"]["own"]
+    assert len(next_door.json()["employees"]) == 1
+    with pytest.raises(Conflict, match="1 organization"):
+        buildings_service.retire_building(db, code=building)
+    admin = login(client, world.users[Role.ADMIN])
+    client.cookies.clear()
+    elsewhere = world.objects["house_other"]["own"]  # another building, another officer's grid
+    moved = move(elsewhere, admin)
+    assert moved.status_code == 200 and moved.json()["house_code"] == elsewhere, moved.text
+    audit = db.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == "organizations.move", AuditEntry.outcome == "ok")
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [entry.target_codes for entry in audit] == [
+        [code, world.objects["house_own_2"]["own"]],
+        [code, elsewhere],
+    ]
+    assert buildings_service.retire_building(db, code=building).status.value == "retired"
