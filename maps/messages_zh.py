@@ -182,7 +182,10 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         r"a reason is required: .+",
         "须说明事由：案件编号（6-40位字母数字，至少4位数字）或不少于10个字的说明",
     ),
-    (r"'(.*)' is too short: give .+", "“{1}”太短：请给出案件编号或不少于10个字的说明"),
+    (
+        r"(\d+) characters and no case number is too short: give .+",
+        "{1}个字且不是案件编号，太短：请给出案件编号或不少于10个字的说明",
+    ),
     (
         r"give a case number .+",
         "请给出案件编号（6-40位字母数字，至少4位数字）或不少于10个字的说明（最多500字）",

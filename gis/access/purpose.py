@@ -58,7 +58,10 @@ def checked_purpose(text: str | None, *, field: str = "purpose") -> str | None:
     if len(value) > MAX_PURPOSE_CHARACTERS:
         raise PurposeRequired(f"give {RULE} (at most {MAX_PURPOSE_CHARACTERS})", field=field)
     if not (is_case_number(value) or len(value) >= MIN_REASON_CHARACTERS):
-        raise PurposeRequired(f"{value!r} is too short: give {RULE}", field=field)
+        # the text sent is not repeated: it often names the person looked for
+        raise PurposeRequired(
+            f"{len(value)} characters and no case number is too short: give {RULE}", field=field
+        )
     return value
 
 

@@ -137,6 +137,15 @@ def test_police_state_a_purpose(
     assert read("2026-0501") == 200
     assert read("a burglary on the 3rd floor") == 200
     assert read(None, _token(client, world, Role.OFFICER)) == 200  # officers need not
+    # a refused purpose is not repeated in the answer: it often names the person looked for
+    joiner = "&" if "?" in url else "?"
+    refused = (
+        client.post(url, json={**(body or {}), "purpose": "查张三 110"}, headers=bearer(police))
+        if method == "POST"
+        else client.get(f"{url}{joiner}purpose=查张三 110", headers=bearer(police))
+    )
+    assert refused.status_code == 422 and "张三" not in refused.text
+    assert "7 characters and no case number is too short" in refused.text
 
 
 @pytest.mark.parametrize(
