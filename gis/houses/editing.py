@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session
 from gis.access.scope import Scope
 from gis.buildings.models import BuildingStatus
 from gis.buildings.service import get_building
+from gis.clock import CHINA
 from gis.codes import MAX_UNIT, format_code, group_code, parse_code
-from gis.errors import Conflict, InvalidInput
+from gis.errors import Conflict, InvalidInput, NotFound
 from gis.houses import queries
 from gis.houses.models import House, HouseStatus, HouseUse
+from gis.people import queries as people_queries
 from gis.people.service import live_house
 from gis.text import OneLine
 from gis.users.models import Role
@@ -197,7 +199,17 @@ def retire_house(session: Session, *, scope: Scope, code: str, today: date) -> H
     """Retire an active house nobody lives in from ``today`` on and no organization is at; its
     code stays its own (time travel still finds who lived there)."""
     scope.require_role(*CHANGERS)
-    house = _live_house(session, code=code, scope=scope)
+    try:
+        house = _live_house(session, code=code, scope=scope)
+    except NotFound:
+        parsed = parse_code(code, field="code")
+        known = people_queries.select_house_in_scope(session, code=parsed.code, scope=scope)
+        if known is None or known.retired_at is None:
+            raise
+        retired_on = known.retired_at.astimezone(CHINA).date()
+        raise Conflict(
+            f"house {group_code(known.code)} was retired on {retired_on}", field="code"
+        ) from None
     residents = queries.count_residents_from(session, house_uid=house.uid, on=today)
     if residents:
         raise Conflict(

@@ -168,16 +168,18 @@ def import_houses(session: Session, *, path: Path) -> HouseImportResult:
             continue
         if values["room"] is not None:
             key = (building.uid, values["floor"], values["room"])
+            # twice in the file is refused whether the house is new or stored (the second
+            # line's let or not let would otherwise win over the first's)
+            if key in in_file:
+                result.rejected.append((line, f"room: the same house as line {in_file[key]}"))
+                continue
+            in_file[key] = line
             if key in stored:
                 result.already_there += 1
                 house_uid, was_rented = stored[key]
                 if has_rented_column and was_rented != values["is_rented"]:
                     (let if values["is_rented"] else not_let).append(house_uid)
                 continue
-            if key in in_file:
-                result.rejected.append((line, f"room: the same house as line {in_file[key]}"))
-                continue
-            in_file[key] = line
         unit = last_units.get(building.uid, 0) + 1
         if unit > MAX_UNIT:
             reason = f"building_code: {group_code(building.code)} has no unit number left"

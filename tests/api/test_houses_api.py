@@ -151,7 +151,8 @@ def test_a_retired_house_keeps_its_code_and_its_history(
     assert retired.json()["status"] == "retired" and retired.json()["code"] == code
     # gone for changes and arrivals, there for the past
     twice = client.post(f"/api/houses/{code}/retire", headers=bearer(officer))
-    assert twice.status_code == 404
+    assert twice.status_code == 409 and twice.json()["detail"][0]["loc"] == ["code"]
+    assert f"was retired on {today_in_china()}" in twice.text
     changed = client.patch(f"/api/houses/{code}", json={"rooms": 2}, headers=bearer(officer))
     assert changed.status_code == 404
     back = client.post(

@@ -112,6 +112,17 @@ def test_a_house_list_marks_houses_let(
         "101": False,
         "102": False,
     }
+    # a stored house listed twice: the second line is refused, as for a new house, and the
+    # first line's value holds whatever the order
+    path.write_text(
+        f"building_code,floor,room,is_rented\n{first},1,102,是\n{first},1,102,否\n",
+        encoding="utf-8",
+    )
+    twice = import_houses(db, path=path)
+    assert (twice.already_there, twice.rented_changed) == (1, 1)
+    assert twice.rejected == [(3, "room: the same house as line 2")]
+    db.expire_all()
+    assert db.scalar(select(House.is_rented).where(House.room == "102")) is True
 
 
 def test_a_retired_house_s_room_is_free_again_for_a_house_list(
