@@ -80,6 +80,13 @@ def report_from_counts(
     """The four rates of one area from its counts; small counts suppressed for planners."""
     residents = int(row["residents"])
     shown = suppress_small_count if suppress else (lambda n: n)
+    problems = [int(row[key]) for key in ("missing_id", "duplicate_id", "impossible_dates",
+                                          "in_retired")]  # fmt: skip
+    accurate: int | None = residents - int(row["with_problems"])
+    # the people with a problem (what the accuracy rate leaves) minus the kinds of problem
+    # shown beside it would pin a kind hidden as 1 to 4 (510 - 501 - 7 shown = 2 duplicates)
+    if suppress and shown_total(int(row["with_problems"]), [shown(n) for n in problems]) is None:
+        accurate = None
     return QualityReport(
         area_kind=kind,
         area_code=str(row["area"]),
@@ -91,7 +98,7 @@ def report_from_counts(
             threshold=REGISTRATION_MIN, at_least=True, suppress=suppress,
         ),
         accuracy=_rate(
-            residents - int(row["with_problems"]), residents,
+            accurate, residents,
             threshold=ACCURACY_MIN, at_least=True, suppress=suppress,
         ),
         late_deregistration=_rate(

@@ -47,6 +47,26 @@ def test_a_rate_is_hidden_when_it_would_give_a_small_count_away() -> None:
     assert (plain.floating_share, plain.accuracy.value, plain.accuracy.numerator) == (0.5, 0.75, 30)
 
 
+def test_the_accuracy_rate_is_hidden_when_the_kinds_of_problem_shown_pin_a_hidden_one() -> None:
+    # 510 residents, 9 with a problem: 7 without an ID number, 2 sharing one. 501 / 510 minus
+    # the 7 shown said the hidden duplicates were 2 (488 of the demo's 833 grids were so)
+    row = _counts("g", residents=510, with_problems=9, missing_id=7, duplicate_id=2)
+    planner = report_from_counts(row, kind="grid", on=ON, suppress=True)
+    assert (planner.missing_ids, planner.duplicate_ids) == (7, None)
+    assert planner.accuracy.value is None and planner.accuracy.numerator is None
+    assert planner.accuracy.denominator == 510
+    admin = report_from_counts(row, kind="grid", on=ON, suppress=False)
+    assert (admin.accuracy.numerator, admin.duplicate_ids) == (501, 2)
+    # every kind shown, or the hidden ones not pinned: the rate is shown
+    for counts in (
+        {"with_problems": 9, "missing_id": 9},
+        {"with_problems": 25, "missing_id": 20, "duplicate_id": 2, "impossible_dates": 3},
+    ):
+        row = _counts("g", residents=510, **counts)
+        shown = report_from_counts(row, kind="grid", on=ON, suppress=True)
+        assert shown.accuracy.numerator == 510 - counts["with_problems"], counts
+
+
 def test_a_total_is_hidden_when_the_parts_shown_give_a_hidden_one_away() -> None:
     assert shown_total(203, [None, 200]) is None  # 203 - 200: the hidden grid has 3
     assert shown_total(204, [None, None, 200]) is None  # two hidden grids with 4 together
