@@ -60,6 +60,7 @@ class AuditPage(BaseModel):
 class ChainProblemKind(StrEnum):
     EDITED = "edited"
     BROKEN_LINK = "broken_link"
+    DELETED_AT_START = "deleted_at_start"
 
 
 @dataclass(frozen=True)

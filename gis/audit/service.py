@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import shapely
@@ -27,11 +27,16 @@ from gis.audit.schemas import (
     ChainProblemKind,
     ChainReport,
 )
+from gis.clock import CHINA
 from gis.errors import Forbidden, InvalidInput, NotFound, PurposeRequired
 
 __all__ = [
     "Actor", "AuditOutcome", "list_audit_entries", "outcome_of", "record_audit", "verify_chain"
 ]  # fmt: skip
+
+RETENTION = timedelta(days=180)
+"""Rows younger than this are never deleted (the trigger of migration 0002); older ones may be
+purged by the database owner."""
 
 _LIMITS = {"user_name": 64, "role": 16, "action": 64, "outcome": 16, "purpose": 2000}
 
@@ -163,9 +168,13 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> ChainReport:
 
     A row whose content no longer matches its own hash was *edited*; a row whose ``prev_hash`` is
     not the hash of the row before it follows a *deleted* row (or a row rewritten together with
-    its hash). A log whose oldest row links to nothing is reported as starting after a purge.
+    its hash). A log whose oldest row links to a row no longer there starts after a purge, which
+    removes only rows older than :data:`RETENTION`: when that oldest row is itself younger,
+    rows were *deleted at the start*.
     """
     checked, first_id, previous = 0, None, None
+    first_at: datetime | None = None
+    now = datetime.now(UTC)
     starts_after_purge = False
     after_id = 0
     while rows := queries.select_chain_batch(session, after_id=after_id, limit=batch_size):
@@ -181,7 +190,7 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> ChainReport:
                 )
                 return ChainReport(checked, first_id, row.id, stored_hash, False, problem)
             if previous is None:
-                first_id = row.id
+                first_id, first_at = row.id, row.at
                 starts_after_purge = stored_prev is not None
             elif stored_prev != previous[1]:
                 problem = ChainProblem(
@@ -194,6 +203,18 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> ChainReport:
             previous = (row.id, stored_hash)
             checked += 1
     head_id, head_hash = previous if previous else (None, None)
+    if starts_after_purge and first_id is not None and first_at is not None and (
+        first_at > now - RETENTION
+    ):
+        problem = ChainProblem(
+            first_id,
+            ChainProblemKind.DELETED_AT_START,
+            f"rows before row {first_id} were deleted, but row {first_id} is from "
+            f"{first_at.astimezone(CHINA).date()}, less than {RETENTION.days} days ago: a purge "
+            f"removes only rows older than {RETENTION.days} days (unless nothing was logged for "
+            f"{RETENTION.days} days before row {first_id})",
+        )
+        return ChainReport(checked, first_id, head_id, head_hash, True, problem)
     return ChainReport(checked, first_id, head_id, head_hash, starts_after_purge, None)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from gis.audit import queries
+from gis.audit import service as audit_service
 from gis.audit.chain import AuditContent, canonical_bytes, canonical_parts, row_hash
 from gis.audit.models import AuditEntry
 from gis.audit.schemas import Actor, AuditOutcome, ChainProblemKind
@@ -173,6 +174,27 @@ def test_a_rewritten_row_with_a_fresh_hash_breaks_the_next_link(db: Session) -> 
     problem = verify_chain(db).problem
     assert problem is not None
     assert problem.row_id == ids[1]  # its own hash no longer matches its content either
+
+
+def test_young_rows_deleted_at_the_start_are_no_purge(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows deleted from the start of the log looked like a purge (exit 0), though a purge
+    removes only rows older than 180 days and the first row left was from yesterday."""
+    ids = _append(db, 4)
+    _tamper(db, "DELETE FROM audit_log WHERE id <= :id", id=ids[1])
+    report = verify_chain(db)
+    assert report.problem is not None and report.starts_after_purge
+    assert report.problem.kind is ChainProblemKind.DELETED_AT_START
+    assert report.problem.row_id == ids[2]
+    assert f"rows before row {ids[2]} were deleted, but row {ids[2]} is from" in (
+        report.problem.message
+    )
+    # the same log after a real purge: its first row older than the retention
+    monkeypatch.setattr(audit_service, "RETENTION", timedelta(0))
+    purged = verify_chain(db)
+    assert purged.problem is None and purged.starts_after_purge
+    assert (purged.first_id, purged.head_id) == (ids[2], ids[3])
 
 
 def test_the_trigger_refuses_update_truncate_and_young_deletes(db: Session) -> None:
