@@ -67,6 +67,13 @@ class Audited:
     target_codes: list[str] = field(default_factory=list)
     query_geom: BaseGeometry | None = None
     is_recorded: bool = False
+    looked_at: str | None = None
+    """The ``at`` asked for (time travel), as sent: recorded as a target ``at:YYYY-MM-DD``, so
+    the row tells "who lives here" from "who lived here then"."""
+
+    def _targets(self) -> list[str]:
+        codes = [code.replace("\x00", "") for code in self.target_codes]
+        return codes + ([f"at:{self.looked_at}"] if self.looked_at else [])
 
     def state_purpose(self, purpose: str | None, *, targets: Sequence[str] = ()) -> None:
         """Check the stated purpose (police must state one) and note the targets."""
@@ -89,7 +96,7 @@ class Audited:
             session,
             actor=self.scope.actor,
             action=self.action,
-            target_codes=self.target_codes,
+            target_codes=self._targets(),
             query_geom=query_geom if query_geom is not None else self.query_geom,
             purpose=self.purpose,
             row_count=row_count,
@@ -107,7 +114,7 @@ class Audited:
                     session,
                     actor=self.scope.actor,
                     action=self.action,
-                    target_codes=[code.replace("\x00", "") for code in self.target_codes],
+                    target_codes=self._targets(),
                     purpose=self.purpose.replace("\x00", "") if self.purpose else None,
                     row_count=0,
                     outcome=outcome,
@@ -130,17 +137,27 @@ def audited(action: str) -> Callable[..., AsyncIterator[Audited]]:
         factory: Annotated[sessionmaker[Session], Depends(get_audit_factory)],
     ) -> AsyncIterator[Audited]:
         audit = Audited(
-            scope=scope, action=action, client_addr=client_addr(request), factory=factory
-        )
+            scope=scope, action=action, client_addr=client_addr(request), factory=factory,
+            looked_at=_query_text(request, "at", 20),
+        )  # fmt: skip
         try:
             yield audit
         except (Exception, RequestValidationError) as error:
             if not audit.is_recorded:
+                # refused before the route stated it (a parameter out of range): as sent
+                audit.purpose = audit.purpose or _query_text(request, "purpose", 500)
                 await run_in_threadpool(audit.record_failure, error)
             raise
 
     dependency.__name__ = f"audited_{action.replace('.', '_')}"
     return dependency
+
+
+def _query_text(request: Request, name: str, limit: int) -> str | None:
+    """A query parameter as sent, trimmed and cut to ``limit`` characters; ``None`` when
+    absent or blank."""
+    value = request.query_params.get(name, "").replace("\x00", "").strip()[:limit]
+    return value or None
 
 
 def get_cipher(request: Request) -> PeopleCipher:

@@ -94,6 +94,37 @@ def test_reveal_needs_a_reason_and_is_audited(
     assert "110105********0316" in body and "138****0001" in body
 
 
+def test_the_audit_row_says_which_date_was_read_and_keeps_a_refused_request_s_purpose(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """ "Who lived here in 2025" and "who lives here" made the same row; a request refused by
+    its parameters' checks (a radius too large) lost the purpose it stated."""
+    police = _token(client, world, Role.POLICE)
+    house = world.objects["houses"]["own"]
+    for at in ("2025-01-01", None):
+        query = {"purpose": CASE} | ({"at": at} if at else {})
+        response = client.get(f"/api/houses/{house}/occupants", params=query,
+                              headers=bearer(police))  # fmt: skip
+        assert response.status_code == 200, response.text
+    wide = client.get(
+        "/api/occupants",
+        params={"lon": 113.905, "lat": 22.505, "radius_m": 5000, "crs": "EPSG:4490",
+                "purpose": CASE},
+        headers=bearer(police),
+    )  # fmt: skip
+    assert wide.status_code == 422
+    rows = db.execute(
+        select(AuditEntry.action, AuditEntry.outcome, AuditEntry.target_codes, AuditEntry.purpose)
+        .where(AuditEntry.user_name == world.users[Role.POLICE])
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [tuple(row) for row in rows][-3:] == [
+        ("occupants.house", "ok", [house, "at:2025-01-01"], CASE),
+        ("occupants.house", "ok", [house], CASE),
+        ("occupants.radius", "failed", [], CASE),
+    ]
+
+
 POLICE_READS = [
     ("GET", "/api/houses/{house}/occupants", None),
     ("GET", "/api/buildings/{building}/occupants", None),
