@@ -1,5 +1,6 @@
-"""SQL of events: the scope clause, the grid under a point, lists, counts, open events per grid
-for the grid indicators and the figures per grid of the dashboard."""
+"""SQL of events: the scope clause, the grid under a point, buildings and houses by code (the
+places of a report and of an import), lists, counts, open events per grid for the grid
+indicators and the figures per grid of the dashboard."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, select, text, t
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
-from gis.buildings.models import Building
+from gis.buildings.models import Building, BuildingStatus
 from gis.events.models import Event, EventKind, EventPhoto, EventStatus, EventStep
-from gis.houses.models import House
+from gis.houses.models import House, HouseStatus
 from gis.users.models import Role, User
 
 
@@ -67,8 +68,58 @@ def select_building_point(
     return float(row[0]), float(row[1]), row[2]
 
 
-def select_house(session: Session, *, code: str, scope: Scope) -> House | None:
-    return session.scalar(select(House).where(House.code == code, scope.houses_clause()))
+@dataclass(frozen=True)
+class Place:
+    """Where a building or house is: its building's point on surface and community, and
+    whether the building is retired."""
+
+    building_uid: uuid.UUID
+    house_uid: uuid.UUID | None
+    x: float
+    y: float
+    community_code: str
+    is_retired: bool = False
+
+
+def select_building_places(
+    session: Session, *, codes: Sequence[str], where: ColumnElement[bool] | None = None
+) -> dict[str, Place]:
+    """Buildings by code, retired ones too (:mod:`gis.events.places` says why they are
+    refused); ``where`` is the caller's scope (a clause on ``Building``)."""
+    if not codes:
+        return {}
+    point = func.ST_PointOnSurface(Building.geom)
+    rows = session.execute(
+        select(Building.code, Building.uid, func.ST_X(point), func.ST_Y(point),
+               Building.community_code, Building.status)
+        .where(Building.code.in_(list(codes)), true() if where is None else where)
+    )  # fmt: skip
+    return {
+        str(code): Place(uid, None, float(x), float(y), str(community),
+                         is_retired=status is BuildingStatus.RETIRED)
+        for code, uid, x, y, community, status in rows
+    }  # fmt: skip
+
+
+def select_house_places(
+    session: Session, *, codes: Sequence[str], where: ColumnElement[bool] | None = None
+) -> dict[str, Place]:
+    """Live houses (active, in a building that is not retired) by code; ``where`` is the
+    caller's scope (a clause on ``Building``)."""
+    if not codes:
+        return {}
+    point = func.ST_PointOnSurface(Building.geom)
+    rows = session.execute(
+        select(House.code, Building.uid, House.uid, func.ST_X(point), func.ST_Y(point),
+               Building.community_code)
+        .join(Building, Building.uid == House.building_uid)
+        .where(House.code.in_(list(codes)), House.status == HouseStatus.ACTIVE,
+               Building.status != BuildingStatus.RETIRED, true() if where is None else where)
+    )  # fmt: skip
+    return {
+        str(code): Place(building_uid, house_uid, float(x), float(y), str(community))
+        for code, building_uid, house_uid, x, y, community in rows
+    }
 
 
 def select_event(

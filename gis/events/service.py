@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from gis.access.masking import shown_total, suppress_small_count
 from gis.access.scope import Scope, requested_division_prefix
-from gis.buildings import service as buildings_service
 from gis.codes import parse_code
 from gis.crs import parse_crs
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.events import photos, queries
 from gis.events.lifecycle import DEADLINES, FINAL, NEEDS_NOTE, check_step, next_statuses
 from gis.events.models import Event, EventPhoto, EventSource, EventStatus, EventStep
+from gis.events.places import building_place, house_place
 from gis.events.schemas import (
     EventCounts,
     EventCreate,
@@ -40,7 +40,9 @@ def now_utc() -> datetime:
 def _place(
     session: Session, *, scope: Scope, request: EventCreate
 ) -> tuple[float, float, Any, Any]:
-    """``(x, y, building_uid, house_uid)`` of the place an event is reported at."""
+    """``(x, y, building_uid, house_uid)`` of the place an event is reported at: a point, a
+    building that is not retired or a live house in scope (the rule of an import,
+    :mod:`gis.events.places`)."""
     given = [
         name
         for name, value in (
@@ -57,17 +59,20 @@ def _place(
         )
     if request.house_code is not None:
         code = parse_code(request.house_code, field="house_code").code
-        house = queries.select_house(session, code=code, scope=scope)
-        if house is None:
-            raise NotFound(f"no house has the code {code}", field="house_code")
-        x, y, _ = queries.select_building_point(session, building_uid=house.building_uid)
-        return x, y, house.building_uid, house.uid
+        houses = queries.select_house_places(session, codes=[code], where=scope.buildings_clause())
+        place = house_place(houses, code, field="house_code")
+        return place.x, place.y, place.building_uid, place.house_uid
     if request.building_code is not None:
-        building = buildings_service.get_building(
-            session, code=request.building_code, scope=scope, field="building_code"
+        parsed = parse_code(request.building_code, field="building_code")
+        if not parsed.is_building:
+            raise InvalidInput(
+                f"{parsed.code} is a house code, not a building code", field="building_code"
+            )
+        buildings = queries.select_building_places(
+            session, codes=[parsed.code], where=scope.buildings_clause()
         )
-        x, y, _ = queries.select_building_point(session, building_uid=building.uid)
-        return x, y, building.uid, None
+        place = building_place(buildings, parsed.code, field="building_code")
+        return place.x, place.y, place.building_uid, None
     if request.lon is None or request.lat is None:
         raise InvalidInput("lon and lat go together", field="lat" if request.lat is None else "lon")
     if not request.crs:

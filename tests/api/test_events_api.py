@@ -190,3 +190,40 @@ def test_a_wrong_building_code_is_named_as_the_request_names_it(
         assert reason in event.json()["detail"][0]["msg"]
     grids = client.get("/api/grids?building=abc", headers=token)
     assert grids.status_code == 422 and grids.json()["detail"][0]["loc"] == ["building"]
+
+
+def test_no_event_is_reported_at_a_retired_building_or_house(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """The import refused them and the API took them: both follow one rule now, in the same
+    words (a retired building is a conflict, a house that is not live is not found)."""
+    officer = bearer(login(client, world.users[Role.OFFICER]))
+    building, house = world.buildings["own"], world.objects["empty_houses"]["own"]
+    db.execute(text("UPDATE houses SET status = 'retired' WHERE code = :code"), {"code": house})
+    events = db.scalar(text("SELECT count(*) FROM events"))
+    retired_house = client.post("/api/events", headers=officer, json={
+        "kind": "other", "title": "t", "house_code": house})  # fmt: skip
+    assert retired_house.status_code == 404, retired_house.text
+    assert retired_house.json()["detail"][0] == {
+        "loc": ["house_code"],
+        "type": "NotFound",
+        "msg": f"no live house has the code {house}",
+    }
+    retire = text("UPDATE buildings SET status = 'retired' WHERE code = :code")
+    db.execute(retire, {"code": building})
+    for token in (officer, bearer(login(client, world.users[Role.ADMIN]))):
+        retired = client.post("/api/events", headers=token, json={
+            "kind": "other", "title": "t", "building_code": building})  # fmt: skip
+        assert retired.status_code == 409, retired.text
+        assert retired.json()["detail"][0] == {
+            "loc": ["building_code"],
+            "type": "Conflict",
+            "msg": f"building {building} is retired",
+        }
+        # a house still active, in the retired building, is not live either
+        live_unit = world.objects["houses"]["own"]
+        inside = client.post("/api/events", headers=token, json={
+            "kind": "other", "title": "t", "house_code": live_unit})  # fmt: skip
+        assert inside.status_code == 404, inside.text
+        assert "no live house has the code" in inside.json()["detail"][0]["msg"]
+    assert db.scalar(text("SELECT count(*) FROM events")) == events

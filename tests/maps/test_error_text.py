@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,8 @@ from gis.errors import GisError
 from gis.events.lifecycle import check_step
 from gis.events.models import EventStatus
 from gis.events.photos import check_photo
+from gis.events.places import building_place, house_place
+from gis.events.queries import Place
 from gis.grids.plan_edits import geometry_from_geojson
 from gis.grids.schemas import GridShape
 from gis.grids.topology import check_grids
@@ -141,7 +144,22 @@ def real_messages() -> list[str]:
     ]  # fmt: skip
     # a race lost to another writer (gis.db.race_conflict), each constraint and any other
     messages += [race_conflict_named(name).message for name in (*RACE_CONFLICTS, "uq_houses_code")]
-    return messages + house_refusals() + date_refusals() + plan_problems() + plan_edit_refusals()
+    return (
+        messages + house_refusals() + event_refusals() + date_refusals() + plan_problems()
+        + plan_edit_refusals()
+    )  # fmt: skip
+
+
+def event_refusals() -> list[str]:
+    """What the officer map's event form (a report at the building of the panel) and its step
+    buttons can meet, as gis.events words it."""
+    building = format_code(community_code="440305005003", structure_class=1, seq=123)
+    retired = Place(uuid.uuid4(), None, 113.9, 22.5, "440305005003", is_retired=True)
+    return [
+        _refusal(lambda: building_place({}, building, field="building_code")),
+        _refusal(lambda: building_place({building: retired}, building, field="building_code")),
+        _refusal(lambda: house_place({}, GOOD_CODE, field="house_code")),
+    ]
 
 
 def date_refusals() -> list[str]:

@@ -1,0 +1,39 @@
+"""Which buildings and houses an event may be reported at: a building that is not retired, a
+live house (active, in a building that is not retired). One rule and one set of words for a
+report over HTTP and a row of ``gridhouse import events``, so that both accept the same places
+and refuse the others alike.
+
+>>> building_place({}, "440305005001100012300000X", field="building_code")
+Traceback (most recent call last):
+gis.errors.NotFound: building_code: no building has the code 440305005001100012300000X
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gis.errors import Conflict, NotFound
+from gis.events.queries import Place
+
+
+def building_place(places: Mapping[str, Place], code: str, *, field: str) -> Place:
+    """The place of building ``code`` among ``places`` (from
+    :func:`gis.events.queries.select_building_places`): NotFound naming ``field`` when it is
+    not there (never issued, or out of the caller's scope), Conflict when it is retired (an
+    event at a demolished building would be at nobody's door)."""
+    place = places.get(code)
+    if place is None:
+        raise NotFound(f"no building has the code {code}", field=field)
+    if place.is_retired:
+        raise Conflict(f"building {code} is retired", field=field)
+    return place
+
+
+def house_place(places: Mapping[str, Place], code: str, *, field: str) -> Place:
+    """The place of house ``code`` among ``places`` (from
+    :func:`gis.events.queries.select_house_places`, live houses only): NotFound naming
+    ``field`` otherwise, as a registration at a house says it."""
+    place = places.get(code)
+    if place is None:
+        raise NotFound(f"no live house has the code {code}", field=field)
+    return place
