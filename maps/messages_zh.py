@@ -207,6 +207,8 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         "请说明原因或处理情况：转为{1:p}需要填写说明",
     ),
     (r"the place is not in one of your grids", "该位置不在您的网格内"),
+    (r"the place lies in no grid \(check -*crs\)", "该位置不在任何网格内（请检查坐标系）"),
+    (r"the place lies in no grid", "该位置不在任何网格内"),
     (
         r"dispatch to an officer \(assignee\) or to a department, one of the two",
         "请派给一名网格员（承办人）或一个部门，二者选一",
@@ -216,6 +218,11 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (
         r"officer '(.*)' has not grid (\d+): dispatch to an officer of the grid",
         "网格员“{1}”不负责网格{2}：请派给该网格的网格员",
+    ),
+    (
+        r"officer '(.*)' could never see an event in no grid: dispatch to an admin or a "
+        r"department",
+        "网格员“{1}”看不到不在任何网格内的事件：请派给管理员或部门",
     ),
     (
         r"event (\d+) is (\w+) and cannot be (\w+): only an? (.+?) event can be \w+ "

@@ -32,7 +32,7 @@ from gis.events.import_files import COLUMNS, label, read_event_file
 from gis.events.import_rows import EventRow, parse_row
 from gis.events.lifecycle import DEADLINES
 from gis.events.models import Event, EventSource, EventStatus, EventStep
-from gis.events.places import building_place, house_place
+from gis.events.places import building_place, house_place, no_grid_reason
 
 DEFAULT_BATCH_SIZE = 2000
 IMPORT_ROLE = "import"
@@ -130,8 +130,7 @@ def import_batch(
     for index, (row, x, y, place) in enumerate(placed):
         grid = grids.get(index)
         if grid is None:
-            hint = " (check --crs)" if place is None else ""
-            reason = f"the place lies in no grid{hint}"
+            reason = no_grid_reason(is_point=place is None, crs="--crs")
             result.rejected.append(Rejected(row.number, _place_field(row), reason))
             continue
         grid_code, community = grid

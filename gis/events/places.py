@@ -37,3 +37,13 @@ def house_place(places: Mapping[str, Place], code: str, *, field: str) -> Place:
     if place is None:
         raise NotFound(f"no live house has the code {code}", field=field)
     return place
+
+
+def no_grid_reason(*, is_point: bool, crs: str) -> str:
+    """Why a place in no grid is refused (nobody would ever see an event there); for a point,
+    a hint at its CRS, named as the caller names it (``crs``, ``--crs``), the usual cause.
+
+    >>> no_grid_reason(is_point=True, crs="--crs")
+    'the place lies in no grid (check --crs)'
+    """
+    return "the place lies in no grid" + (f" (check {crs})" if is_point else "")

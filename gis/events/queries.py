@@ -55,19 +55,6 @@ def select_grid_at(session: Session, *, x: float, y: float, on: date) -> tuple[s
     return (str(row.code), str(row.community_code)) if row else None
 
 
-def select_building_point(
-    session: Session, *, building_uid: uuid.UUID
-) -> tuple[float, float, str | None]:
-    """The point on surface of a building (x, y) and its community code."""
-    point = func.ST_PointOnSurface(Building.geom)
-    row = session.execute(
-        select(func.ST_X(point), func.ST_Y(point), Building.community_code).where(
-            Building.uid == building_uid
-        )
-    ).one()
-    return float(row[0]), float(row[1]), row[2]
-
-
 @dataclass(frozen=True)
 class Place:
     """Where a building or house is: its building's point on surface and community, and
@@ -264,11 +251,16 @@ def open_events_per_grid(session: Session, *, uids: Sequence[Any], on: date) -> 
 def may_take_event(session: Session, *, name: str, grid_code: str | None) -> str | None:
     """Why ``name`` may not take an event of ``grid_code`` (``None``: they may): an enabled
     admin, or an enabled officer with the event's grid (an officer of other grids could not
-    even open it)."""
+    even open it, nor any officer an event in no grid)."""
     user = session.scalar(select(User).where(User.name == name))
     if user is None or user.role not in (Role.OFFICER, Role.ADMIN) or user.is_disabled:
         return f"{name!r} is not an enabled officer or admin account"
-    if user.role is Role.OFFICER and grid_code and grid_code not in (user.grid_codes or []):
+    if user.role is Role.OFFICER and grid_code is None:  # reported before places in no grid
+        return (  # were refused: only admins see it
+            f"officer {name!r} could never see an event in no grid: dispatch to an admin or a "
+            "department"
+        )
+    if user.role is Role.OFFICER and grid_code not in (user.grid_codes or []):
         return f"officer {name!r} has not grid {grid_code}: dispatch to an officer of the grid"
     return None
 

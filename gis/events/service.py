@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from gis.errors import Conflict, InvalidInput, NotFound
 from gis.events import photos, queries
 from gis.events.lifecycle import DEADLINES, FINAL, NEEDS_NOTE, check_step, next_statuses
 from gis.events.models import Event, EventPhoto, EventSource, EventStatus, EventStep
-from gis.events.places import building_place, house_place
+from gis.events.places import building_place, house_place, no_grid_reason
 from gis.events.schemas import (
     EventCounts,
     EventCreate,
@@ -37,12 +37,18 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def _place(
-    session: Session, *, scope: Scope, request: EventCreate
-) -> tuple[float, float, Any, Any]:
-    """``(x, y, building_uid, house_uid)`` of the place an event is reported at: a point, a
-    building that is not retired or a live house in scope (the rule of an import,
-    :mod:`gis.events.places`)."""
+class _Place(NamedTuple):
+    x: float
+    y: float
+    building_uid: Any
+    house_uid: Any
+    field: str
+    """The request's name for the place: ``lon``, ``building_code`` or ``house_code``."""
+
+
+def _place(session: Session, *, scope: Scope, request: EventCreate) -> _Place:
+    """The place an event is reported at: a point, a building that is not retired or a live
+    house in scope (the rule of an import, :mod:`gis.events.places`)."""
     given = [
         name
         for name, value in (
@@ -61,7 +67,7 @@ def _place(
         code = parse_code(request.house_code, field="house_code").code
         houses = queries.select_house_places(session, codes=[code], where=scope.buildings_clause())
         place = house_place(houses, code, field="house_code")
-        return place.x, place.y, place.building_uid, place.house_uid
+        return _Place(place.x, place.y, place.building_uid, place.house_uid, "house_code")
     if request.building_code is not None:
         parsed = parse_code(request.building_code, field="building_code")
         if not parsed.is_building:
@@ -72,7 +78,7 @@ def _place(
             session, codes=[parsed.code], where=scope.buildings_clause()
         )
         place = building_place(buildings, parsed.code, field="building_code")
-        return place.x, place.y, place.building_uid, None
+        return _Place(place.x, place.y, place.building_uid, None, "building_code")
     if request.lon is None or request.lat is None:
         raise InvalidInput("lon and lat go together", field="lat" if request.lat is None else "lon")
     if not request.crs:
@@ -80,7 +86,7 @@ def _place(
             "name the CRS of lon/lat: EPSG:4326, EPSG:4490, GCJ02 or BD09", field="crs"
         )
     x, y = checked_point(request.lon, request.lat, parse_crs(request.crs))
-    return x, y, None, None
+    return _Place(x, y, None, None, "lon")
 
 
 def report_event(
@@ -91,27 +97,29 @@ def report_event(
     now: datetime,
     source: EventSource = EventSource.OFFICER,
 ) -> Event:
-    """Report an event in a grid of the caller's (officers) or anywhere (admins); its deadline
-    runs from now by its kind."""
+    """Report an event in a grid of the caller's (officers) or in any grid (admins); its
+    deadline runs from now by its kind. A place in no grid is refused for every role, as an
+    import refuses it: nobody would ever see the event."""
     scope.require_role(Role.OFFICER, Role.ADMIN)
-    x, y, building_uid, house_uid = _place(session, scope=scope, request=request)
-    grid = queries.select_grid_at(session, x=x, y=y, on=now.astimezone(CHINA).date())
-    if scope.role is Role.OFFICER and (grid is None or grid[0] not in scope.grid_codes):
+    place = _place(session, scope=scope, request=request)
+    grid = queries.select_grid_at(session, x=place.x, y=place.y, on=now.astimezone(CHINA).date())
+    if grid is None:
+        raise InvalidInput(no_grid_reason(is_point=place.field == "lon", crs="crs"),
+                           field=place.field)  # fmt: skip
+    grid_code, community = grid
+    if scope.role is Role.OFFICER and grid_code not in scope.grid_codes:
         raise InvalidInput("the place is not in one of your grids", field="lon")
-    community = grid[1] if grid else None
-    if community is None and building_uid is not None:
-        community = queries.select_building_point(session, building_uid=building_uid)[2]
     event = Event(
         kind=request.kind,
         status=EventStatus.REPORTED,
         title=request.title,
         description=request.description,
-        geom=f"SRID=4490;POINT({x!r} {y!r})",
-        building_uid=building_uid,
-        house_uid=house_uid,
-        grid_code=grid[0] if grid else None,
+        geom=f"SRID=4490;POINT({place.x!r} {place.y!r})",
+        building_uid=place.building_uid,
+        house_uid=place.house_uid,
+        grid_code=grid_code,
         community_code=community,
-        district_code=community[:6] if community else None,
+        district_code=community[:6],
         source=source,
         reported_by=scope.user_name,
         reported_at=now,

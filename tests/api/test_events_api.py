@@ -227,3 +227,20 @@ def test_no_event_is_reported_at_a_retired_building_or_house(
         assert inside.status_code == 404, inside.text
         assert "no live house has the code" in inside.json()["detail"][0]["msg"]
     assert db.scalar(text("SELECT count(*) FROM events")) == events
+
+
+def test_an_admin_reports_no_event_at_a_place_in_no_grid(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """It was a 201 with ``grid_code`` null: an event no officer would ever see."""
+    admin = bearer(login(client, world.users[Role.ADMIN]))
+    events = db.scalar(text("SELECT count(*) FROM events"))
+    nowhere = client.post("/api/events", headers=admin, json={
+        "kind": "other", "title": "t", "lon": 100, "lat": 40, "crs": "EPSG:4326"})  # fmt: skip
+    assert nowhere.status_code == 422, nowhere.text
+    assert nowhere.json()["detail"][0] == {
+        "loc": ["lon"],
+        "type": "InvalidInput",
+        "msg": "the place lies in no grid (check crs)",
+    }
+    assert db.scalar(text("SELECT count(*) FROM events")) == events

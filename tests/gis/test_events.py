@@ -12,7 +12,7 @@ from gis.access.scope import Scope
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.events import service
 from gis.events.lifecycle import DEADLINES, TRANSITIONS
-from gis.events.models import EventKind, EventStatus
+from gis.events.models import Event, EventKind, EventSource, EventStatus
 from gis.events.photos import MAX_PHOTO_BYTES
 from gis.events.schemas import EventCreate, EventStepRequest
 from gis.grids.indicators import measure_live_grids
@@ -167,6 +167,40 @@ def test_scope_out_of_scope_answers_like_missing_and_places_are_checked(
     no_crs = EventCreate(kind=EventKind.OTHER, title="x", lon=113.905, lat=22.505)
     with pytest.raises(InvalidInput, match="crs: name the CRS"):
         service.report_event(db, scope=OFFICER, request=no_crs, now=NOW)
+
+
+def test_no_role_reports_at_a_place_in_no_grid(db: Session, world: World) -> None:
+    """An admin's report at a point or a building in no grid was stored without a grid, where
+    no officer would ever see it; the import refused it."""
+    admin = Scope.system("t_admin")
+    for request, field, reason in (
+        (EventCreate(kind=EventKind.OTHER, title="x", lon=100.0, lat=40.0, crs="EPSG:4326"),
+         "lon", "the place lies in no grid (check crs)"),
+        (EventCreate(kind=EventKind.OTHER, title="x", building_code=world.buildings["old"]),
+         "building_code", "the place lies in no grid"),
+    ):  # fmt: skip
+        with pytest.raises(InvalidInput) as refused:
+            service.report_event(db, scope=admin, request=request, now=NOW)
+        assert (refused.value.field, refused.value.message) == (field, reason)
+
+
+def test_an_event_in_no_grid_is_never_dispatched_to_an_officer(db: Session, world: World) -> None:
+    """One stored before places in no grid were refused: no officer could ever open it."""
+    admin = Scope.system("t_admin")
+    event = Event(kind=EventKind.DISPUTE, status=S.ACCEPTED, title="纠纷",
+                  source=EventSource.OFFICER, geom="SRID=4490;POINT(100 40)",
+                  reported_by="t_admin", reported_at=NOW,
+                  due_at=NOW + DEADLINES[EventKind.DISPUTE])  # fmt: skip
+    db.add(event)
+    db.flush()
+    dispatch = EventStepRequest(status=S.DISPATCHED, assignee="t_officer")
+    with pytest.raises(InvalidInput) as refused:
+        service.step_event(db, scope=admin, event_id=event.id, request=dispatch, now=NOW)
+    assert (refused.value.field, refused.value.message) == (
+        "assignee", "officer 't_officer' could never see an event in no grid: dispatch to an "
+        "admin or a department")  # fmt: skip
+    to_admin = EventStepRequest(status=S.DISPATCHED, assignee=world.users[Role.ADMIN])
+    assert service.step_event(db, scope=admin, event_id=event.id, request=to_admin, now=NOW)
 
 
 def test_photos_are_checked_by_content_and_stored_under_the_data_dir(

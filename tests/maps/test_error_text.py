@@ -25,7 +25,7 @@ from gis.errors import GisError
 from gis.events.lifecycle import check_step
 from gis.events.models import EventStatus
 from gis.events.photos import check_photo
-from gis.events.places import building_place, house_place
+from gis.events.places import building_place, house_place, no_grid_reason
 from gis.events.queries import Place
 from gis.grids.plan_edits import geometry_from_geojson
 from gis.grids.schemas import GridShape
@@ -159,6 +159,10 @@ def event_refusals() -> list[str]:
         _refusal(lambda: building_place({}, building, field="building_code")),
         _refusal(lambda: building_place({building: retired}, building, field="building_code")),
         _refusal(lambda: house_place({}, GOOD_CODE, field="house_code")),
+        no_grid_reason(is_point=False, crs="crs"),
+        no_grid_reason(is_point=True, crs="crs"),
+        "the place is not in one of your grids",
+        "officer 'zs01' could never see an event in no grid: dispatch to an admin or a department",
     ]
 
 
