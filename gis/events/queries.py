@@ -192,7 +192,8 @@ _COUNTS = text(
     """
     SELECT count(*) FILTER (WHERE closed_at IS NULL) AS open,
            count(*) FILTER (WHERE closed_at IS NULL AND due_at < :now) AS overdue,
-           count(*) FILTER (WHERE closed_at IS NOT NULL) AS closed
+           count(*) FILTER (WHERE status = 'closed') AS closed,
+           count(*) FILTER (WHERE status = 'rejected') AS rejected
     FROM events e
     WHERE (CAST(:grid AS varchar) IS NULL OR e.grid_code = :grid)
       AND (CAST(:prefix AS varchar) IS NULL OR e.community_code LIKE :prefix || '%')
@@ -212,8 +213,9 @@ _OPEN_BY_KIND = text(
 def count_events(
     session: Session, *, now: datetime, grid_code: str | None = None, prefix: str | None = None
 ) -> dict[str, Any]:
-    """Open, overdue and closed events of a grid or a division prefix, and open ones by kind.
-    Counts carry no personal data: the caller's role was checked before."""
+    """Open, overdue, closed (结案, as the dashboard counts them) and rejected events of a grid
+    or a division prefix, and open ones by kind. Counts carry no personal data: the caller's
+    role was checked before."""
     params = {"now": now, "grid": grid_code, "prefix": prefix}
     row = session.execute(_COUNTS, params).one()
     by_kind = {str(r.kind): int(r.n) for r in session.execute(_OPEN_BY_KIND, params)}
@@ -221,6 +223,7 @@ def count_events(
         "open": int(row.open),
         "overdue": int(row.overdue),
         "closed": int(row.closed),
+        "rejected": int(row.rejected),
         "by_kind": by_kind,
     }
 

@@ -259,9 +259,9 @@ def list_events(
 def count_events(
     session: Session, *, scope: Scope, now: datetime, grid: str | None, division: str | None
 ) -> EventCounts:
-    """Open, overdue and closed events of a grid or a division: aggregates every role but the
-    auditor may read (planners: counts 1-4 suppressed); officers only their own grids, police
-    only their jurisdiction."""
+    """Open, overdue, closed and rejected events of a grid or a division: aggregates every role
+    but the auditor may read (planners: counts 1-4 suppressed); officers only their own grids,
+    police only their jurisdiction."""
     scope.require_aggregates()
     if (grid is None) == (division is None):
         raise InvalidInput("give a grid or a division, one of the two", field="grid")
@@ -285,7 +285,8 @@ def count_events(
     open_total = shown_total(counts["open"], list(by_kind.values())) if planner else counts["open"]
     return EventCounts(
         area_code=str(grid or division), open=open_total,
-        overdue=shown(counts["overdue"]), closed=shown(counts["closed"]), open_by_kind=by_kind,
+        overdue=shown(counts["overdue"]), closed=shown(counts["closed"]),
+        rejected=shown(counts["rejected"]), open_by_kind=by_kind,
     )  # fmt: skip
 
 

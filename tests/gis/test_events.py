@@ -274,3 +274,22 @@ def test_a_planners_total_never_gives_a_hidden_kind_away(db: Session, world: Wor
     assert counts.open is None
     admin = service.count_events(db, scope=Scope.system("t"), now=NOW, grid=GRID_OWN, division=None)
     assert admin.open == 8
+
+
+def test_counts_tell_closed_events_from_rejected_ones_as_the_dashboard_does(
+    db: Session, world: World
+) -> None:
+    """A rejected event was counted closed (its ``closed_at`` is set too), so the counts said
+    2 closed where the dashboard said 1."""
+    from gis.dashboard.service import dashboard_data
+
+    rejected, closed, _ = (_report(db, world) for _ in range(3))
+    _step(db, rejected.id, S.REJECTED, note="重复上报")
+    for status in (S.ACCEPTED, S.DISPATCHED, S.HANDLED, S.CHECKED, S.CLOSED):
+        extra = {"assignee": "t_officer"} if status is S.DISPATCHED else {"note": "n"}
+        _step(db, closed.id, status, **extra)
+    counts = service.count_events(db, scope=OFFICER, now=NOW, grid=GRID_OWN, division=None)
+    assert (counts.open, counts.closed, counts.rejected) == (1, 1, 1)
+    dashboard = dashboard_data(db, scope=OFFICER, division=None, on=NOW.date())
+    (grid,) = [g for g in dashboard.grids if g.code == GRID_OWN]
+    assert grid.counts["closed_events"] == counts.closed
