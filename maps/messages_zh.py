@@ -72,6 +72,7 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"no grid (\d+) on (\S+) in your scope", "您的范围内{2}没有网格{1}"),
     (r"no person ([\w-]+) living in your scope on (\S+)", "{2}您的范围内没有此人（{1}）"),
     (r"no division (\d+)", "没有行政区划{1}"),
+    (r"no grid (\d+)", "没有网格{1}"),
     (
         r"wrong check character '(.)' \(expected '(.)'\): the code is mistyped",
         "校验位{1}不对（应为{2}）：编码输错了",

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from gis.access.masking import shown_total, suppress_small_count
 from gis.access.scope import Scope, requested_division_prefix
-from gis.codes import parse_code
+from gis.codes import parse_code, parse_grid_code
 from gis.crs import parse_crs
+from gis.divisions.service import require_known_division
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.events import photos, queries
 from gis.events.lifecycle import DEADLINES, FINAL, NEEDS_NOTE, check_step, next_statuses
@@ -28,6 +29,7 @@ from gis.events.schemas import (
     EventStepRequest,
     EventSummary,
 )
+from gis.grids import queries as grid_queries
 from gis.people.occupancy import checked_point
 from gis.people.periods import CHINA
 from gis.users.models import Role
@@ -261,11 +263,14 @@ def count_events(
 ) -> EventCounts:
     """Open, overdue, closed and rejected events of a grid or a division: aggregates every role
     but the auditor may read (planners: counts 1-4 suppressed); officers only their own grids,
-    police only their jurisdiction."""
+    police only their jurisdiction. A grid never issued or a division not in the division
+    table is a 404 naming it (it was an answer of zeros), a malformed code a 422."""
     scope.require_aggregates()
     if (grid is None) == (division is None):
         raise InvalidInput("give a grid or a division, one of the two", field="grid")
     prefix = None
+    if grid is not None:
+        grid = parse_grid_code(grid, field="grid")
     if division is not None:
         prefix = requested_division_prefix(division)
     in_scope = True
@@ -277,6 +282,10 @@ def count_events(
     if not in_scope:
         raise NotFound(f"no {'grid' if grid else 'division'} {grid or division} in your scope",
                        field="grid" if grid else "division")  # fmt: skip
+    if grid is not None and not grid_queries.code_was_issued(session, codes=[grid]):
+        raise NotFound(f"no grid {grid}", field="grid")  # any version: a retired grid's events
+    if division is not None:
+        require_known_division(session, division)
     counts = queries.count_events(session, now=now, grid_code=grid, prefix=prefix)
     planner = scope.role is Role.PLANNER
     shown = suppress_small_count if planner else (lambda n: n)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.users.models import Role
-from tests.access_world import World, bearer, login
+from tests.access_world import GRID_OTHER, World, bearer, login
 from tests.events_world import MISSING_EVENT
 from tests.gis.test_events import PNG
 
@@ -244,3 +244,29 @@ def test_an_admin_reports_no_event_at_a_place_in_no_grid(
         "msg": "the place lies in no grid (check crs)",
     }
     assert db.scalar(text("SELECT count(*) FROM events")) == events
+
+
+def test_counts_of_an_unknown_grid_or_division_are_a_404_and_a_malformed_code_a_422(
+    client: TestClient, world: World
+) -> None:
+    """They were a 200 with zeros, as if the area had no events."""
+    admin = bearer(login(client, world.users[Role.ADMIN]))
+    planner = bearer(login(client, world.users[Role.PLANNER]))
+    for token in (admin, planner):
+        for params, status, loc, message in (
+            ({"grid": "999999999999999"}, 404, "grid", "no grid 999999999999999"),
+            ({"division": "990109000000"}, 404, "division", "no division 990109000000"),
+            ({"grid": "990101001001000"}, 422, "grid", "cannot be 000"),
+            ({"grid": "abc"}, 422, "grid", "String should match pattern"),
+            ({"division": "99010100100"}, 422, "division", "String should match pattern"),
+        ):
+            counts = client.get("/api/events/counts", params=params, headers=token)
+            assert counts.status_code == status, (params, counts.text)
+            (detail,) = counts.json()["detail"]
+            assert detail["loc"][-1] == loc and message in detail["msg"], (params, detail)
+    # a known grid or division without events still counts zeros
+    known = client.get("/api/events/counts", params={"grid": GRID_OTHER}, headers=admin)
+    assert known.status_code == 200 and known.json()["open"] == 0
+    police = bearer(login(client, world.users[Role.POLICE]))
+    ours = client.get("/api/events/counts", params={"division": "990101001002"}, headers=police)
+    assert ours.status_code == 200 and ours.json()["closed"] == 0

@@ -327,6 +327,7 @@ def test_what_a_message_names_is_kept() -> None:
         "440305999999不是已知的行政区划：本系统未载入此乡镇或村（只填县级区划则为440305）"
     )
     assert translate("Extra inputs are not permitted") == "不接受此字段"
+    assert translate("no grid 999999999999999") == "没有网格999999999999999"
     assert (
         translate("Input should be 'owner', 'family', 'tenant', 'dormitory' or 'temporary'")
         == "应为以下之一：'owner', 'family', 'tenant', 'dormitory' or 'temporary'"
