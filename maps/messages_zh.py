@@ -107,6 +107,10 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     ),
     (r"no building has the code (\w+)", "没有编码为{1}的楼栋"),
     (r"(\w+) is a house code, not a building code", "{1}是房屋编码，不是楼栋编码"),
+    (
+        r"this is a building's code \(unit 00000\): put it under building_code",
+        "这是楼栋编码（单元为00000）：请填入楼栋编码",
+    ),
     (r"must be a finite number", "须为有限的数"),
     # residences (gis.people.service, gis.people.periods)
     (r"no live house has the code (\w+)", "没有编码为{1}的在用房屋"),

@@ -18,7 +18,7 @@ from gis.errors import Conflict, InvalidInput, NotFound
 from gis.events import photos, queries
 from gis.events.lifecycle import DEADLINES, FINAL, NEEDS_NOTE, check_step, next_statuses
 from gis.events.models import Event, EventPhoto, EventSource, EventStatus, EventStep
-from gis.events.places import building_place, house_place, no_grid_reason
+from gis.events.places import building_place, check_code_kind, house_place, no_grid_reason
 from gis.events.schemas import (
     EventCounts,
     EventCreate,
@@ -66,20 +66,24 @@ def _place(session: Session, *, scope: Scope, request: EventCreate) -> _Place:
             field=given[1] if len(given) > 1 else "lon",
         )
     if request.house_code is not None:
-        code = parse_code(request.house_code, field="house_code").code
+        code = check_code_kind(
+            parse_code(request.house_code, field="house_code"),
+            column="house_code",
+            field="house_code",
+        )
         houses = queries.select_house_places(session, codes=[code], where=scope.buildings_clause())
         place = house_place(houses, code, field="house_code")
         return _Place(place.x, place.y, place.building_uid, place.house_uid, "house_code")
     if request.building_code is not None:
-        parsed = parse_code(request.building_code, field="building_code")
-        if not parsed.is_building:
-            raise InvalidInput(
-                f"{parsed.code} is a house code, not a building code", field="building_code"
-            )
-        buildings = queries.select_building_places(
-            session, codes=[parsed.code], where=scope.buildings_clause()
+        code = check_code_kind(
+            parse_code(request.building_code, field="building_code"),
+            column="building_code",
+            field="building_code",
         )
-        place = building_place(buildings, parsed.code, field="building_code")
+        buildings = queries.select_building_places(
+            session, codes=[code], where=scope.buildings_clause()
+        )
+        place = building_place(buildings, code, field="building_code")
         return _Place(place.x, place.y, place.building_uid, None, "building_code")
     if request.lon is None or request.lat is None:
         raise InvalidInput("lon and lat go together", field="lat" if request.lat is None else "lon")

@@ -188,6 +188,13 @@ def test_a_wrong_building_code_is_named_as_the_request_names_it(
         assert event.status_code == status, event.text
         assert event.json()["detail"][0]["loc"] == ["building_code"]
         assert reason in event.json()["detail"][0]["msg"]
+    # and the reverse, as an import says it
+    body = {"kind": "other", "title": "t", "house_code": world.buildings["own"]}
+    event = client.post("/api/events", headers=token, json=body)
+    assert event.status_code == 422, event.text
+    assert event.json()["detail"][0] == {
+        "loc": ["house_code"], "type": "InvalidInput",
+        "msg": "this is a building's code (unit 00000): put it under building_code"}  # fmt: skip
     grids = client.get("/api/grids?building=abc", headers=token)
     assert grids.status_code == 422 and grids.json()["detail"][0]["loc"] == ["building"]
 

@@ -84,6 +84,7 @@ def _good_and_bad(world: World) -> tuple[list[list[str]], dict[int, tuple[str, s
         ["B-14", "dispute", "x", "", "113.905", "", "", "", "2026-05-01", ""],
         ["B-15", "dispute", "x", "", "113.905", "22.505", "", "", "2026-02-30", ""],
         ["B-16", "dispute", "x", "", "", "", "", own, "2026-05-01", ""],
+        ["B-17", "dispute", "x", "", "", "", house, "", "2026-05-01", ""],
     ]  # fmt: skip
     bad = {
         6: ("kind (事件类型)", "'flood' is not one of"),
@@ -102,6 +103,7 @@ def _good_and_bad(world: World) -> tuple[list[list[str]], dict[int, tuple[str, s
         19: ("lat (纬度)", "lon and lat go together"),
         20: ("reported_at (上报时间)", "not a real date"),
         21: ("house_code (房屋编码)", "a building's code"),
+        22: ("building_code (楼栋编码)", f"{house} is a house code, not a building code"),
     }
     return rows, bad
 

@@ -25,7 +25,7 @@ from gis.errors import GisError
 from gis.events.lifecycle import check_step
 from gis.events.models import EventStatus
 from gis.events.photos import check_photo
-from gis.events.places import building_place, house_place, no_grid_reason
+from gis.events.places import building_place, check_code_kind, house_place, no_grid_reason
 from gis.events.queries import Place
 from gis.grids.plan_edits import geometry_from_geojson
 from gis.grids.schemas import GridShape
@@ -152,13 +152,22 @@ def real_messages() -> list[str]:
 
 def event_refusals() -> list[str]:
     """What the officer map's event form (a report at the building of the panel) and its step
-    buttons can meet, as gis.events words it."""
+    buttons can meet, and the other refusals of a place (a code of the wrong kind), as
+    gis.events words them."""
     building = format_code(community_code="440305005003", structure_class=1, seq=123)
     retired = Place(uuid.uuid4(), None, 113.9, 22.5, "440305005003", is_retired=True)
     return [
         _refusal(lambda: building_place({}, building, field="building_code")),
         _refusal(lambda: building_place({building: retired}, building, field="building_code")),
         _refusal(lambda: house_place({}, GOOD_CODE, field="house_code")),
+        _refusal(
+            lambda: check_code_kind(
+                parse_code(GOOD_CODE), column="building_code", field="building_code"
+            )
+        ),
+        _refusal(
+            lambda: check_code_kind(parse_code(building), column="house_code", field="house_code")
+        ),
         no_grid_reason(is_point=False, crs="crs"),
         no_grid_reason(is_point=True, crs="crs"),
         "the place is not in one of your grids",
