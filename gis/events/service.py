@@ -114,7 +114,7 @@ def report_event(
                            field=place.field)  # fmt: skip
     grid_code, community = grid
     if scope.role is Role.OFFICER and grid_code not in scope.grid_codes:
-        raise InvalidInput("the place is not in one of your grids", field="lon")
+        raise InvalidInput("the place is not in one of your grids", field=place.field)
     event = Event(
         kind=request.kind,
         status=EventStatus.REPORTED,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from gis.grids.models import Grid
 from gis.people.crypto import PeopleCipher
 from gis.people.periods import CHINA
 from gis.users.models import Role, User
-from tests.access_world import GRID_OWN, World, build_world
+from tests.access_world import BOX_A, GRID_OWN, World, build_world
 from tests.people_world import add_people_world
 
 OFFICER = Scope(user_name="t_officer", role=Role.OFFICER, grid_codes=frozenset({GRID_OWN}))
@@ -167,6 +167,28 @@ def test_scope_out_of_scope_answers_like_missing_and_places_are_checked(
     no_crs = EventCreate(kind=EventKind.OTHER, title="x", lon=113.905, lat=22.505)
     with pytest.raises(InvalidInput, match="crs: name the CRS"):
         service.report_event(db, scope=OFFICER, request=no_crs, now=NOW)
+
+
+def test_a_place_outside_the_officers_grids_is_named_as_the_request_gives_it(
+    db: Session, world: World
+) -> None:
+    """A building (or house) an officer sees, whose event goes to another grid, was refused
+    naming ``lon``, which the officer had not given. Here a second grid over box A holds the
+    own building's point too, and an event there goes to the first grid, GRID_OWN."""
+    second = GRID_OWN[:12] + "002"
+    db.add(Grid(code=second, version=1, community_code=second[:12], district_code=second[:6],
+                valid_from=date(2024, 1, 1), geom=f"SRID=4490;{BOX_A.wkt}"))  # fmt: skip
+    db.flush()
+    officer = Scope(user_name="t_officer_2", role=Role.OFFICER, grid_codes=frozenset({second}))
+    for place, field in (
+        ({"building_code": world.buildings["own"]}, "building_code"),
+        ({"house_code": world.objects["houses"]["own"]}, "house_code"),
+        ({"lon": 113.905, "lat": 22.505, "crs": "EPSG:4490"}, "lon"),
+    ):
+        request = EventCreate(kind=EventKind.OTHER, title="x", **place)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput, match="not in one of your grids") as refused:
+            service.report_event(db, scope=officer, request=request, now=NOW)
+        assert refused.value.field == field
 
 
 def test_no_role_reports_at_a_place_in_no_grid(db: Session, world: World) -> None:
