@@ -20,6 +20,7 @@ from api.cli.common import (
 )
 from gis.access.scope import Scope
 from gis.audit.service import record_audit
+from gis.clock import parse_iso_date
 from gis.codes import parse_grid_code
 from gis.crs import parse_crs
 from gis.db import make_session_factory
@@ -289,7 +290,4 @@ def _suffix(path: Path) -> Literal[".json", ".csv"]:
 
 
 def _date(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)", field=option) from None
+    return parse_iso_date(text, field=option)  # YYYY-MM-DD only, as the HTTP API reads dates

@@ -3,11 +3,17 @@ one-line reason on failure (an illegal step among them)."""
 
 from __future__ import annotations
 
+import doctest
 from pathlib import Path
 
 import psycopg
+from typer.testing import CliRunner
 
+import gis.clock
+from api.cli.main import app as cli_app
+from gis.errors import InvalidInput
 from tests.api.test_cli import external_url, run  # noqa: F401 - the fixture is used by name
+from tests.api.test_quality import cli  # noqa: F401 - the fixture is used by name
 
 
 def test_event_permit_and_exchange_commands(external_url: str, tmp_path: Path) -> None:  # noqa: F811
@@ -122,3 +128,39 @@ def test_import_events_twice_adds_nothing_the_second_time(
         actions = [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]
     assert stored == (2,)
     assert actions == ["events.import", "events.import"]
+
+
+def test_dates_on_the_command_line_are_written_as_the_api_reads_them(
+    cli: CliRunner,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """YYYY-MM-DD only: ``date.fromisoformat`` read an ISO week date (``2026-W01-1`` as
+    2025-12-29), an ordinal date or a date without dashes."""
+    outflow = tmp_path / "outflow.csv"
+    outflow.write_text("citizen_id,name,hukou_division,residence_division,since\n", "utf-8")
+    export = ["exchange", "export", "--region", "990101000000", "--out", str(tmp_path / "x.json")]
+    reconcile = ["exchange", "reconcile", str(outflow), "--region", "990101000000",
+                 "--other-region", "110105000000"]  # fmt: skip
+    for args, option, value in (
+        ([*export, "--from", "2026-W01-1", "--to", "2026-01-31"], "--from", "2026-W01-1"),
+        ([*export, "--from", "2026-01-01", "--to", "20260131"], "--to", "20260131"),
+        ([*reconcile, "--from", "2025-001", "--to", "2025-12-31"], "--from", "2025-001"),
+        (["grids", "validate", "--at", "20260101"], "--at", "20260101"),
+        (["grids", "classify", "--at", "2026-W01"], "--at", "2026-W01"),
+        (["grids", "publish", "1", "--effective", "2026-W01-1"], "--effective", "2026-W01-1"),
+        (["import", "grids", str(tmp_path / "g.geojson"), "--valid-from", "2026-1-5"],
+         "--valid-from", "2026-1-5"),
+    ):  # fmt: skip
+        result = cli.invoke(cli_app, args)
+        assert result.exit_code == 1 and isinstance(result.exception, InvalidInput), (
+            args, result.output)  # fmt: skip
+        assert str(result.exception) == (
+            f"{option}: a date is written YYYY-MM-DD (e.g. 2026-01-05), not {value!r}"
+        )
+    impossible = cli.invoke(cli_app, ["grids", "validate", "--at", "2026-02-30"])
+    assert str(impossible.exception) == "--at: 2026-02-30 is not a date of the calendar"
+
+
+def test_doctests_of_the_date_checks() -> None:
+    failures, _ = doctest.testmod(gis.clock, raise_on_error=False)
+    assert failures == 0
