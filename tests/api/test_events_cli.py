@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 import gis.clock
 from api.cli.main import app as cli_app
-from gis.errors import InvalidInput
+from gis.clock import today_in_china
+from gis.errors import InvalidInput, NotFound
 from tests.api.test_cli import external_url, run  # noqa: F401 - the fixture is used by name
 from tests.api.test_quality import cli  # noqa: F401 - the fixture is used by name
 
@@ -159,6 +160,21 @@ def test_dates_on_the_command_line_are_written_as_the_api_reads_them(
         )
     impossible = cli.invoke(cli_app, ["grids", "validate", "--at", "2026-02-30"])
     assert str(impossible.exception) == "--at: 2026-02-30 is not a date of the calendar"
+
+
+def test_permit_reminders_name_the_grid_option_and_check_its_form(
+    cli: CliRunner,  # noqa: F811
+) -> None:
+    """``--grid abc`` was looked up as it was and refused as ``code: no grid abc``."""
+    today = today_in_china()
+    for grid, error, reason in (
+        ("abc", InvalidInput, "a grid code has 15 digits"),
+        ("990101001001000", InvalidInput, "the grid sequence (positions 13-15) cannot be 000"),
+        ("999999999999999", NotFound, f"no grid 999999999999999 on {today}"),
+    ):
+        result = cli.invoke(cli_app, ["permits", "reminders", "--grid", grid])
+        assert result.exit_code == 1 and isinstance(result.exception, error), result.output
+        assert str(result.exception) == f"--grid: {reason}"
 
 
 def test_doctests_of_the_date_checks() -> None:
