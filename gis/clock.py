@@ -42,6 +42,13 @@ made in Python (in UTC) or read from the database (whose sessions speak Asia/Sha
 
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_FORMAT = "a date is written YYYY-MM-DD (e.g. 2026-01-05)"
+
+
+def _written_date(text: str) -> date | None:
+    """The date ``text`` writes as ``YYYY-MM-DD``; None when it is written in any other way;
+    ValueError when it has that form but the calendar has no such day (``2026-02-30``)."""
+    return date.fromisoformat(text) if _ISO_DATE.fullmatch(text) else None
 
 
 def _iso_date(value: object) -> object:
@@ -50,19 +57,41 @@ def _iso_date(value: object) -> object:
     text, is 2026-01-01) and answers ``20260105`` with a message about datetimes."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+    if isinstance(value, str):
         try:
-            return date.fromisoformat(value)
+            day = _written_date(value)
         except ValueError:
             raise PydanticCustomError(
                 "date_value", "{value} is not a date of the calendar", {"value": value}
             ) from None
-    raise PydanticCustomError("date_format", "a date is written YYYY-MM-DD (e.g. 2026-01-05)")
+        if day is not None:
+            return day
+    raise PydanticCustomError("date_format", DATE_FORMAT)
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 """A date in a request body or query: ``YYYY-MM-DD`` only, anything else a 422 naming the field
 (``a date is written YYYY-MM-DD (e.g. 2026-01-05)``)."""
+
+
+def parse_iso_date(text: str, *, field: str) -> date:
+    """A date a command line gives (``--from``), read as :data:`IsoDate` reads one of a request:
+    ``YYYY-MM-DD`` only. ``date.fromisoformat`` alone reads all of ISO 8601 since Python 3.11:
+    a week date (``2026-W01-1`` is 2025-12-29), a date without dashes (``20260101``).
+
+    >>> parse_iso_date("2026-01-05", field="--from")
+    datetime.date(2026, 1, 5)
+    >>> parse_iso_date("2026-W01-1", field="--from")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gis.errors.InvalidInput: --from: a date is written YYYY-MM-DD (e.g. ...), not '2026-W01-1'
+    """
+    try:
+        day = _written_date(text)
+    except ValueError:
+        raise InvalidInput(f"{text} is not a date of the calendar", field=field) from None
+    if day is None:
+        raise InvalidInput(f"{DATE_FORMAT}, not {text!r}", field=field)
+    return day
 
 
 def checked_date(value: date, *, field: str) -> date:

@@ -72,6 +72,7 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"no grid (\d+) on (\S+) in your scope", "您的范围内{2}没有网格{1}"),
     (r"no person ([\w-]+) living in your scope on (\S+)", "{2}您的范围内没有此人（{1}）"),
     (r"no division (\d+)", "没有行政区划{1}"),
+    (r"no grid (\d+)", "没有网格{1}"),
     (
         r"wrong check character '(.)' \(expected '(.)'\): the code is mistyped",
         "校验位{1}不对（应为{2}）：编码输错了",
@@ -106,6 +107,10 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     ),
     (r"no building has the code (\w+)", "没有编码为{1}的楼栋"),
     (r"(\w+) is a house code, not a building code", "{1}是房屋编码，不是楼栋编码"),
+    (
+        r"this is a building's code \(unit 00000\): put it under building_code",
+        "这是楼栋编码（单元为00000）：请填入楼栋编码",
+    ),
     (r"must be a finite number", "须为有限的数"),
     # residences (gis.people.service, gis.people.periods)
     (r"no live house has the code (\w+)", "没有编码为{1}的在用房屋"),
@@ -210,6 +215,8 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         "请说明原因或处理情况：转为{1:p}需要填写说明",
     ),
     (r"the place is not in one of your grids", "该位置不在您的网格内"),
+    (r"the place lies in no grid \(check -*crs\)", "该位置不在任何网格内（请检查坐标系）"),
+    (r"the place lies in no grid", "该位置不在任何网格内"),
     (
         r"dispatch to an officer \(assignee\) or to a department, one of the two",
         "请派给一名网格员（承办人）或一个部门，二者选一",
@@ -219,6 +226,11 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (
         r"officer '(.*)' has not grid (\d+): dispatch to an officer of the grid",
         "网格员“{1}”不负责网格{2}：请派给该网格的网格员",
+    ),
+    (
+        r"officer '(.*)' could never see an event in no grid: dispatch to an admin or a "
+        r"department",
+        "网格员“{1}”看不到不在任何网格内的事件：请派给管理员或部门",
     ),
     (
         r"event (\d+) is (\w+) and cannot be (\w+): only an? (.+?) event can be \w+ "

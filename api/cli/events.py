@@ -20,6 +20,7 @@ from api.cli.common import (
 )
 from gis.access.scope import Scope
 from gis.audit.service import record_audit
+from gis.clock import parse_iso_date
 from gis.codes import parse_grid_code
 from gis.crs import parse_crs
 from gis.db import make_session_factory
@@ -36,6 +37,7 @@ from gis.settings import get_settings
 from gis.table_files import read_text
 
 EXCHANGE_OPTIONS = {"period_from": "--from", "period_to": "--to", "region": "--region"}
+REMINDER_OPTIONS = {"code": "--grid", "within_days": "--within-days"}
 
 app = typer.Typer(help="Events: list, overdue, move through their steps.", no_args_is_help=True)
 permits_app = typer.Typer(help="Residence permits: reminders per grid.", no_args_is_help=True)
@@ -147,15 +149,16 @@ def reminders_command(
     within_days: Annotated[int, typer.Option(min=0, max=366)] = permits.REMINDER_DAYS,
 ) -> None:
     """Permits of a grid's residents whose endorsement or expiry falls due soon."""
-    with session_scope() as session:
+    code = parse_grid_code(grid, field="--grid")
+    with session_scope() as session, options_named(REMINDER_OPTIONS):
         result = permits.permit_reminders(
-            session, scope=_scope(), grid_code=grid, on=today_in_china(), within_days=within_days
+            session, scope=_scope(), grid_code=code, on=today_in_china(), within_days=within_days
         )
         record_audit(
             session,
             actor=cli_actor(),
             action="permits.reminders",
-            target_codes=[grid],
+            target_codes=[code],
             row_count=len(result.items),
         )
     for r in result.items:
@@ -289,7 +292,4 @@ def _suffix(path: Path) -> Literal[".json", ".csv"]:
 
 
 def _date(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)", field=option) from None
+    return parse_iso_date(text, field=option)  # YYYY-MM-DD only, as the HTTP API reads dates

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.cli.common import audit_cli, console, options_named, rejects_path, session_scope
 from gis.access.scope import Scope, division_prefix
-from gis.clock import today_in_china
+from gis.clock import parse_iso_date, today_in_china
 from gis.crs import parse_crs
 from gis.divisions.service import known_division, pad_code
 from gis.errors import InvalidInput, TopologyViolation
@@ -38,10 +38,7 @@ def _scope() -> Scope:
 def _date(value: str | None, *, option: str) -> date:
     if value is None:
         return today_in_china()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not a date (YYYY-MM-DD)", field=option) from None
+    return parse_iso_date(value, field=option)  # YYYY-MM-DD only, as the HTTP API reads dates
 
 
 def _config(path: Path | None) -> ClassConfig:

@@ -52,8 +52,8 @@ def count_events(
     grid: GridQuery = None,
     division: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
 ) -> EventCounts:
-    """Open, overdue and closed events of a grid or division (aggregates; planners see counts
-    1-4 suppressed)."""
+    """Open, overdue, closed and rejected events of a grid or division (aggregates; planners
+    see counts 1-4 suppressed)."""
     return events.count_events(
         session, scope=scope, now=events.now_utc(), grid=grid, division=division
     )

@@ -1,35 +1,21 @@
-"""SQL of the events import: the grid under many points at once, buildings and houses by code,
-events already imported by source id, and the lock that serialises imports."""
+"""SQL of the events import: the grid under many points at once, events already imported by
+source id, and the lock that serialises imports (buildings and houses by code are
+in :mod:`gis.events.queries`, shared with a report)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from gis.buildings.models import Building, BuildingStatus
 from gis.events.models import Event
-from gis.houses.models import House, HouseStatus
 
 IMPORT_LOCK_KEY = 0x67726964_65766E74  # "gridevnt"
 """Held by each batch of an events import until it commits: two imports of the same file at
 once cannot both add an event of the same source id (the unique index would refuse the second
 batch as a whole; the lock makes it see the first one's events and skip them instead)."""
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a building or house is: its building's point on surface and community."""
-
-    building_uid: uuid.UUID
-    house_uid: uuid.UUID | None
-    x: float
-    y: float
-    community_code: str
 
 
 def lock_event_imports(session: Session) -> None:
@@ -73,40 +59,6 @@ def select_grids_at(
         },
     )
     return {int(row.i) - 1: (str(row.code), str(row.community_code)) for row in rows}
-
-
-def select_building_places(session: Session, *, codes: Sequence[str]) -> dict[str, Place]:
-    """Buildings that are not retired, by code."""
-    if not codes:
-        return {}
-    point = func.ST_PointOnSurface(Building.geom)
-    rows = session.execute(
-        select(Building.code, Building.uid, func.ST_X(point), func.ST_Y(point),
-               Building.community_code)
-        .where(Building.code.in_(list(codes)), Building.status != BuildingStatus.RETIRED)
-    )  # fmt: skip
-    return {
-        str(code): Place(uid, None, float(x), float(y), str(community))
-        for code, uid, x, y, community in rows
-    }
-
-
-def select_house_places(session: Session, *, codes: Sequence[str]) -> dict[str, Place]:
-    """Live houses of buildings that are not retired, by code."""
-    if not codes:
-        return {}
-    point = func.ST_PointOnSurface(Building.geom)
-    rows = session.execute(
-        select(House.code, Building.uid, House.uid, func.ST_X(point), func.ST_Y(point),
-               Building.community_code)
-        .join(Building, Building.uid == House.building_uid)
-        .where(House.code.in_(list(codes)), House.status == HouseStatus.ACTIVE,
-               Building.status != BuildingStatus.RETIRED)
-    )  # fmt: skip
-    return {
-        str(code): Place(building_uid, house_uid, float(x), float(y), str(community))
-        for code, building_uid, house_uid, x, y, community in rows
-    }
 
 
 def select_imported(session: Session, *, source_ids: Sequence[str]) -> dict[str, Event]:

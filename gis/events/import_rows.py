@@ -20,11 +20,12 @@ from datetime import date, datetime, time
 import numpy as np
 
 from gis.clock import CHINA
-from gis.codes import parse_code
+from gis.codes import HouseCode, parse_code
 from gis.crs import SourceCrs, out_of_china, transform_xy
 from gis.errors import InvalidInput
 from gis.events.import_files import RawRow, label
 from gis.events.models import EventKind
+from gis.events.places import check_code_kind
 from gis.people.occupancy import checked_point
 from gis.people.periods import checked_date
 
@@ -198,13 +199,14 @@ def parse_row(row: RawRow, *, crs: SourceCrs | None, now: datetime) -> EventRow:
         first_line = (description or "").strip().splitlines()[0] if description else ""
         title = first_line[:60] or KIND_LABELS[kind]
     points = [p for p in (_geometry_point(row, crs), _cells_point(row.cells, crs)) if p]
-    codes: dict[str, str] = {}
+    parsed: dict[str, HouseCode] = {}
     for column in ("building_code", "house_code"):
         if row.cells.get(column):
             try:
-                codes[column] = parse_code(row.cells[column], field=label(column)).code
+                parsed[column] = parse_code(row.cells[column], field=label(column))
             except InvalidInput as error:
                 raise InvalidInput(error.message, field=label(column)) from None
+    codes = {column: code.code for column, code in parsed.items()}
     given = len(points) + len(codes)
     if given != 1:
         where = "geometry" if row.has_geometry_key else label("lon")
@@ -213,11 +215,8 @@ def parse_row(row: RawRow, *, crs: SourceCrs | None, now: datetime) -> EventRow:
             + (f" (this row gives {given})" if given else ""),
             field=where if given == 0 or not codes else label(sorted(codes)[0]),
         )
-    if "house_code" in codes and codes["house_code"][19:24] == "00000":
-        raise InvalidInput(
-            "this is a building's code (unit 00000): put it under building_code",
-            field=label("house_code"),
-        )
+    for column, code in parsed.items():  # a house's code under building_code, or the reverse
+        check_code_kind(code, column=column, field=label(column))
     return EventRow(
         number=row.number,
         source_id=_text(row.cells, "source_id"),

@@ -27,10 +27,12 @@ from gis.crs import SourceCrs
 from gis.db import transaction
 from gis.errors import CrsRequired, GisError
 from gis.events import import_queries as sql
+from gis.events import queries
 from gis.events.import_files import COLUMNS, label, read_event_file
 from gis.events.import_rows import EventRow, parse_row
 from gis.events.lifecycle import DEADLINES
 from gis.events.models import Event, EventSource, EventStatus, EventStep
+from gis.events.places import building_place, house_place, no_grid_reason
 
 DEFAULT_BATCH_SIZE = 2000
 IMPORT_ROLE = "import"
@@ -82,16 +84,16 @@ def import_batch(
 ) -> None:
     """Store the rows of one batch (checked against the database); flushes, never commits."""
     sql.lock_event_imports(session)
-    buildings = sql.select_building_places(
+    buildings = queries.select_building_places(
         session, codes=sorted({r.building_code for r in rows if r.building_code})
     )
-    houses = sql.select_house_places(
+    houses = queries.select_house_places(
         session, codes=sorted({r.house_code for r in rows if r.house_code})
     )
     imported = sql.select_imported(
         session, source_ids=sorted({r.source_id for r in rows if r.source_id})
     )
-    placed: list[tuple[EventRow, float, float, sql.Place | None]] = []
+    placed: list[tuple[EventRow, float, float, queries.Place | None]] = []
     for row in rows:
         if row.source_id and row.source_id in imported:
             event = imported[row.source_id]
@@ -108,15 +110,16 @@ def import_batch(
         if row.point is not None:
             placed.append((row, row.point[0], row.point[1], None))
             continue
-        code = row.house_code or row.building_code
-        place = (houses if row.house_code else buildings).get(code or "")
-        if place is None:
-            what = "live house" if row.house_code else "building (not retired)"
-            result.rejected.append(
-                Rejected(row.number, _place_field(row), f"no {what} has the code {code}")
+        try:  # the rule of a report over HTTP (gis.events.places), in the same words
+            found = (
+                house_place(houses, row.house_code, field=_place_field(row))
+                if row.house_code
+                else building_place(buildings, row.building_code or "", field=_place_field(row))
             )
+        except GisError as error:
+            _reject(result, row.number, error)
             continue
-        placed.append((row, place.x, place.y, place))
+        placed.append((row, found.x, found.y, found))
     today = now.astimezone(CHINA).date()
     grids = sql.select_grids_at(
         session,
@@ -127,8 +130,7 @@ def import_batch(
     for index, (row, x, y, place) in enumerate(placed):
         grid = grids.get(index)
         if grid is None:
-            hint = " (check --crs)" if place is None else ""
-            reason = f"the place lies in no grid{hint}"
+            reason = no_grid_reason(is_point=place is None, crs="--crs")
             result.rejected.append(Rejected(row.number, _place_field(row), reason))
             continue
         grid_code, community = grid

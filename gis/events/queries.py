@@ -1,5 +1,6 @@
-"""SQL of events: the scope clause, the grid under a point, lists, counts, open events per grid
-for the grid indicators and the figures per grid of the dashboard."""
+"""SQL of events: the scope clause, the grid under a point, buildings and houses by code (the
+places of a report and of an import), lists, counts, open events per grid for the grid
+indicators and the figures per grid of the dashboard."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, select, text, t
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
-from gis.buildings.models import Building
+from gis.buildings.models import Building, BuildingStatus
 from gis.events.models import Event, EventKind, EventPhoto, EventStatus, EventStep
-from gis.houses.models import House
+from gis.houses.models import House, HouseStatus
 from gis.users.models import Role, User
 
 
@@ -54,21 +55,58 @@ def select_grid_at(session: Session, *, x: float, y: float, on: date) -> tuple[s
     return (str(row.code), str(row.community_code)) if row else None
 
 
-def select_building_point(
-    session: Session, *, building_uid: uuid.UUID
-) -> tuple[float, float, str | None]:
-    """The point on surface of a building (x, y) and its community code."""
+@dataclass(frozen=True)
+class Place:
+    """Where a building or house is: its building's point on surface and community, and
+    whether the building is retired."""
+
+    building_uid: uuid.UUID
+    house_uid: uuid.UUID | None
+    x: float
+    y: float
+    community_code: str
+    is_retired: bool = False
+
+
+def select_building_places(
+    session: Session, *, codes: Sequence[str], where: ColumnElement[bool] | None = None
+) -> dict[str, Place]:
+    """Buildings by code, retired ones too (:mod:`gis.events.places` says why they are
+    refused); ``where`` is the caller's scope (a clause on ``Building``)."""
+    if not codes:
+        return {}
     point = func.ST_PointOnSurface(Building.geom)
-    row = session.execute(
-        select(func.ST_X(point), func.ST_Y(point), Building.community_code).where(
-            Building.uid == building_uid
-        )
-    ).one()
-    return float(row[0]), float(row[1]), row[2]
+    rows = session.execute(
+        select(Building.code, Building.uid, func.ST_X(point), func.ST_Y(point),
+               Building.community_code, Building.status)
+        .where(Building.code.in_(list(codes)), true() if where is None else where)
+    )  # fmt: skip
+    return {
+        str(code): Place(uid, None, float(x), float(y), str(community),
+                         is_retired=status is BuildingStatus.RETIRED)
+        for code, uid, x, y, community, status in rows
+    }  # fmt: skip
 
 
-def select_house(session: Session, *, code: str, scope: Scope) -> House | None:
-    return session.scalar(select(House).where(House.code == code, scope.houses_clause()))
+def select_house_places(
+    session: Session, *, codes: Sequence[str], where: ColumnElement[bool] | None = None
+) -> dict[str, Place]:
+    """Live houses (active, in a building that is not retired) by code; ``where`` is the
+    caller's scope (a clause on ``Building``)."""
+    if not codes:
+        return {}
+    point = func.ST_PointOnSurface(Building.geom)
+    rows = session.execute(
+        select(House.code, Building.uid, House.uid, func.ST_X(point), func.ST_Y(point),
+               Building.community_code)
+        .join(Building, Building.uid == House.building_uid)
+        .where(House.code.in_(list(codes)), House.status == HouseStatus.ACTIVE,
+               Building.status != BuildingStatus.RETIRED, true() if where is None else where)
+    )  # fmt: skip
+    return {
+        str(code): Place(building_uid, house_uid, float(x), float(y), str(community))
+        for code, building_uid, house_uid, x, y, community in rows
+    }
 
 
 def select_event(
@@ -154,7 +192,8 @@ _COUNTS = text(
     """
     SELECT count(*) FILTER (WHERE closed_at IS NULL) AS open,
            count(*) FILTER (WHERE closed_at IS NULL AND due_at < :now) AS overdue,
-           count(*) FILTER (WHERE closed_at IS NOT NULL) AS closed
+           count(*) FILTER (WHERE status = 'closed') AS closed,
+           count(*) FILTER (WHERE status = 'rejected') AS rejected
     FROM events e
     WHERE (CAST(:grid AS varchar) IS NULL OR e.grid_code = :grid)
       AND (CAST(:prefix AS varchar) IS NULL OR e.community_code LIKE :prefix || '%')
@@ -174,8 +213,9 @@ _OPEN_BY_KIND = text(
 def count_events(
     session: Session, *, now: datetime, grid_code: str | None = None, prefix: str | None = None
 ) -> dict[str, Any]:
-    """Open, overdue and closed events of a grid or a division prefix, and open ones by kind.
-    Counts carry no personal data: the caller's role was checked before."""
+    """Open, overdue, closed (结案, as the dashboard counts them) and rejected events of a grid
+    or a division prefix, and open ones by kind. Counts carry no personal data: the caller's
+    role was checked before."""
     params = {"now": now, "grid": grid_code, "prefix": prefix}
     row = session.execute(_COUNTS, params).one()
     by_kind = {str(r.kind): int(r.n) for r in session.execute(_OPEN_BY_KIND, params)}
@@ -183,6 +223,7 @@ def count_events(
         "open": int(row.open),
         "overdue": int(row.overdue),
         "closed": int(row.closed),
+        "rejected": int(row.rejected),
         "by_kind": by_kind,
     }
 
@@ -213,11 +254,16 @@ def open_events_per_grid(session: Session, *, uids: Sequence[Any], on: date) -> 
 def may_take_event(session: Session, *, name: str, grid_code: str | None) -> str | None:
     """Why ``name`` may not take an event of ``grid_code`` (``None``: they may): an enabled
     admin, or an enabled officer with the event's grid (an officer of other grids could not
-    even open it)."""
+    even open it, nor any officer an event in no grid)."""
     user = session.scalar(select(User).where(User.name == name))
     if user is None or user.role not in (Role.OFFICER, Role.ADMIN) or user.is_disabled:
         return f"{name!r} is not an enabled officer or admin account"
-    if user.role is Role.OFFICER and grid_code and grid_code not in (user.grid_codes or []):
+    if user.role is Role.OFFICER and grid_code is None:  # reported before places in no grid
+        return (  # were refused: only admins see it
+            f"officer {name!r} could never see an event in no grid: dispatch to an admin or a "
+            "department"
+        )
+    if user.role is Role.OFFICER and grid_code not in (user.grid_codes or []):
         return f"officer {name!r} has not grid {grid_code}: dispatch to an officer of the grid"
     return None
 

@@ -118,12 +118,15 @@ class EventPage(Strict):
 
 
 class EventCounts(Strict):
-    """Aggregates of a grid or division (all a planner may see): open and overdue by kind."""
+    """Aggregates of a grid or division (all a planner may see): open (neither closed nor
+    rejected) and overdue, open ones by kind; closed (结案: closed after the check, as the
+    dashboard counts them) and rejected (不予受理) apart."""
 
     area_code: str
     open: int | None
     overdue: int | None
     closed: int | None
+    rejected: int | None
     open_by_kind: dict[str, int | None]
 
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
 from gis.access.masking import shown_total, suppress_small_count
 from gis.access.scope import Scope, requested_division_prefix
-from gis.buildings import service as buildings_service
-from gis.codes import parse_code
+from gis.codes import parse_code, parse_grid_code
 from gis.crs import parse_crs
+from gis.divisions.service import require_known_division
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.events import photos, queries
 from gis.events.lifecycle import DEADLINES, FINAL, NEEDS_NOTE, check_step, next_statuses
 from gis.events.models import Event, EventPhoto, EventSource, EventStatus, EventStep
+from gis.events.places import building_place, check_code_kind, house_place, no_grid_reason
 from gis.events.schemas import (
     EventCounts,
     EventCreate,
@@ -28,6 +29,7 @@ from gis.events.schemas import (
     EventStepRequest,
     EventSummary,
 )
+from gis.grids import queries as grid_queries
 from gis.people.occupancy import checked_point
 from gis.people.periods import CHINA
 from gis.users.models import Role
@@ -37,10 +39,18 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def _place(
-    session: Session, *, scope: Scope, request: EventCreate
-) -> tuple[float, float, Any, Any]:
-    """``(x, y, building_uid, house_uid)`` of the place an event is reported at."""
+class _Place(NamedTuple):
+    x: float
+    y: float
+    building_uid: Any
+    house_uid: Any
+    field: str
+    """The request's name for the place: ``lon``, ``building_code`` or ``house_code``."""
+
+
+def _place(session: Session, *, scope: Scope, request: EventCreate) -> _Place:
+    """The place an event is reported at: a point, a building that is not retired or a live
+    house in scope (the rule of an import, :mod:`gis.events.places`)."""
     given = [
         name
         for name, value in (
@@ -56,18 +66,25 @@ def _place(
             field=given[1] if len(given) > 1 else "lon",
         )
     if request.house_code is not None:
-        code = parse_code(request.house_code, field="house_code").code
-        house = queries.select_house(session, code=code, scope=scope)
-        if house is None:
-            raise NotFound(f"no house has the code {code}", field="house_code")
-        x, y, _ = queries.select_building_point(session, building_uid=house.building_uid)
-        return x, y, house.building_uid, house.uid
-    if request.building_code is not None:
-        building = buildings_service.get_building(
-            session, code=request.building_code, scope=scope, field="building_code"
+        code = check_code_kind(
+            parse_code(request.house_code, field="house_code"),
+            column="house_code",
+            field="house_code",
         )
-        x, y, _ = queries.select_building_point(session, building_uid=building.uid)
-        return x, y, building.uid, None
+        houses = queries.select_house_places(session, codes=[code], where=scope.buildings_clause())
+        place = house_place(houses, code, field="house_code")
+        return _Place(place.x, place.y, place.building_uid, place.house_uid, "house_code")
+    if request.building_code is not None:
+        code = check_code_kind(
+            parse_code(request.building_code, field="building_code"),
+            column="building_code",
+            field="building_code",
+        )
+        buildings = queries.select_building_places(
+            session, codes=[code], where=scope.buildings_clause()
+        )
+        place = building_place(buildings, code, field="building_code")
+        return _Place(place.x, place.y, place.building_uid, None, "building_code")
     if request.lon is None or request.lat is None:
         raise InvalidInput("lon and lat go together", field="lat" if request.lat is None else "lon")
     if not request.crs:
@@ -75,7 +92,7 @@ def _place(
             "name the CRS of lon/lat: EPSG:4326, EPSG:4490, GCJ02 or BD09", field="crs"
         )
     x, y = checked_point(request.lon, request.lat, parse_crs(request.crs))
-    return x, y, None, None
+    return _Place(x, y, None, None, "lon")
 
 
 def report_event(
@@ -86,27 +103,29 @@ def report_event(
     now: datetime,
     source: EventSource = EventSource.OFFICER,
 ) -> Event:
-    """Report an event in a grid of the caller's (officers) or anywhere (admins); its deadline
-    runs from now by its kind."""
+    """Report an event in a grid of the caller's (officers) or in any grid (admins); its
+    deadline runs from now by its kind. A place in no grid is refused for every role, as an
+    import refuses it: nobody would ever see the event."""
     scope.require_role(Role.OFFICER, Role.ADMIN)
-    x, y, building_uid, house_uid = _place(session, scope=scope, request=request)
-    grid = queries.select_grid_at(session, x=x, y=y, on=now.astimezone(CHINA).date())
-    if scope.role is Role.OFFICER and (grid is None or grid[0] not in scope.grid_codes):
-        raise InvalidInput("the place is not in one of your grids", field="lon")
-    community = grid[1] if grid else None
-    if community is None and building_uid is not None:
-        community = queries.select_building_point(session, building_uid=building_uid)[2]
+    place = _place(session, scope=scope, request=request)
+    grid = queries.select_grid_at(session, x=place.x, y=place.y, on=now.astimezone(CHINA).date())
+    if grid is None:
+        raise InvalidInput(no_grid_reason(is_point=place.field == "lon", crs="crs"),
+                           field=place.field)  # fmt: skip
+    grid_code, community = grid
+    if scope.role is Role.OFFICER and grid_code not in scope.grid_codes:
+        raise InvalidInput("the place is not in one of your grids", field=place.field)
     event = Event(
         kind=request.kind,
         status=EventStatus.REPORTED,
         title=request.title,
         description=request.description,
-        geom=f"SRID=4490;POINT({x!r} {y!r})",
-        building_uid=building_uid,
-        house_uid=house_uid,
-        grid_code=grid[0] if grid else None,
+        geom=f"SRID=4490;POINT({place.x!r} {place.y!r})",
+        building_uid=place.building_uid,
+        house_uid=place.house_uid,
+        grid_code=grid_code,
         community_code=community,
-        district_code=community[:6] if community else None,
+        district_code=community[:6],
         source=source,
         reported_by=scope.user_name,
         reported_at=now,
@@ -246,13 +265,16 @@ def list_events(
 def count_events(
     session: Session, *, scope: Scope, now: datetime, grid: str | None, division: str | None
 ) -> EventCounts:
-    """Open, overdue and closed events of a grid or a division: aggregates every role but the
-    auditor may read (planners: counts 1-4 suppressed); officers only their own grids, police
-    only their jurisdiction."""
+    """Open, overdue, closed and rejected events of a grid or a division: aggregates every role
+    but the auditor may read (planners: counts 1-4 suppressed); officers only their own grids,
+    police only their jurisdiction. A grid never issued or a division not in the division
+    table is a 404 naming it (it was an answer of zeros), a malformed code a 422."""
     scope.require_aggregates()
     if (grid is None) == (division is None):
         raise InvalidInput("give a grid or a division, one of the two", field="grid")
     prefix = None
+    if grid is not None:
+        grid = parse_grid_code(grid, field="grid")
     if division is not None:
         prefix = requested_division_prefix(division)
     in_scope = True
@@ -264,6 +286,10 @@ def count_events(
     if not in_scope:
         raise NotFound(f"no {'grid' if grid else 'division'} {grid or division} in your scope",
                        field="grid" if grid else "division")  # fmt: skip
+    if grid is not None and not grid_queries.code_was_issued(session, codes=[grid]):
+        raise NotFound(f"no grid {grid}", field="grid")  # any version: a retired grid's events
+    if division is not None:
+        require_known_division(session, division)
     counts = queries.count_events(session, now=now, grid_code=grid, prefix=prefix)
     planner = scope.role is Role.PLANNER
     shown = suppress_small_count if planner else (lambda n: n)
@@ -272,7 +298,8 @@ def count_events(
     open_total = shown_total(counts["open"], list(by_kind.values())) if planner else counts["open"]
     return EventCounts(
         area_code=str(grid or division), open=open_total,
-        overdue=shown(counts["overdue"]), closed=shown(counts["closed"]), open_by_kind=by_kind,
+        overdue=shown(counts["overdue"]), closed=shown(counts["closed"]),
+        rejected=shown(counts["rejected"]), open_by_kind=by_kind,
     )  # fmt: skip
 
 

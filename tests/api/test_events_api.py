@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.users.models import Role
-from tests.access_world import World, bearer, login
+from tests.access_world import GRID_OTHER, World, bearer, login
 from tests.events_world import MISSING_EVENT
 from tests.gis.test_events import PNG
 
@@ -188,5 +188,92 @@ def test_a_wrong_building_code_is_named_as_the_request_names_it(
         assert event.status_code == status, event.text
         assert event.json()["detail"][0]["loc"] == ["building_code"]
         assert reason in event.json()["detail"][0]["msg"]
+    # and the reverse, as an import says it
+    body = {"kind": "other", "title": "t", "house_code": world.buildings["own"]}
+    event = client.post("/api/events", headers=token, json=body)
+    assert event.status_code == 422, event.text
+    assert event.json()["detail"][0] == {
+        "loc": ["house_code"], "type": "InvalidInput",
+        "msg": "this is a building's code (unit 00000): put it under building_code"}  # fmt: skip
     grids = client.get("/api/grids?building=abc", headers=token)
     assert grids.status_code == 422 and grids.json()["detail"][0]["loc"] == ["building"]
+
+
+def test_no_event_is_reported_at_a_retired_building_or_house(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """The import refused them and the API took them: both follow one rule now, in the same
+    words (a retired building is a conflict, a house that is not live is not found)."""
+    officer = bearer(login(client, world.users[Role.OFFICER]))
+    building, house = world.buildings["own"], world.objects["empty_houses"]["own"]
+    db.execute(text("UPDATE houses SET status = 'retired' WHERE code = :code"), {"code": house})
+    events = db.scalar(text("SELECT count(*) FROM events"))
+    retired_house = client.post("/api/events", headers=officer, json={
+        "kind": "other", "title": "t", "house_code": house})  # fmt: skip
+    assert retired_house.status_code == 404, retired_house.text
+    assert retired_house.json()["detail"][0] == {
+        "loc": ["house_code"],
+        "type": "NotFound",
+        "msg": f"no live house has the code {house}",
+    }
+    retire = text("UPDATE buildings SET status = 'retired' WHERE code = :code")
+    db.execute(retire, {"code": building})
+    for token in (officer, bearer(login(client, world.users[Role.ADMIN]))):
+        retired = client.post("/api/events", headers=token, json={
+            "kind": "other", "title": "t", "building_code": building})  # fmt: skip
+        assert retired.status_code == 409, retired.text
+        assert retired.json()["detail"][0] == {
+            "loc": ["building_code"],
+            "type": "Conflict",
+            "msg": f"building {building} is retired",
+        }
+        # a house still active, in the retired building, is not live either
+        live_unit = world.objects["houses"]["own"]
+        inside = client.post("/api/events", headers=token, json={
+            "kind": "other", "title": "t", "house_code": live_unit})  # fmt: skip
+        assert inside.status_code == 404, inside.text
+        assert "no live house has the code" in inside.json()["detail"][0]["msg"]
+    assert db.scalar(text("SELECT count(*) FROM events")) == events
+
+
+def test_an_admin_reports_no_event_at_a_place_in_no_grid(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """It was a 201 with ``grid_code`` null: an event no officer would ever see."""
+    admin = bearer(login(client, world.users[Role.ADMIN]))
+    events = db.scalar(text("SELECT count(*) FROM events"))
+    nowhere = client.post("/api/events", headers=admin, json={
+        "kind": "other", "title": "t", "lon": 100, "lat": 40, "crs": "EPSG:4326"})  # fmt: skip
+    assert nowhere.status_code == 422, nowhere.text
+    assert nowhere.json()["detail"][0] == {
+        "loc": ["lon"],
+        "type": "InvalidInput",
+        "msg": "the place lies in no grid (check crs)",
+    }
+    assert db.scalar(text("SELECT count(*) FROM events")) == events
+
+
+def test_counts_of_an_unknown_grid_or_division_are_a_404_and_a_malformed_code_a_422(
+    client: TestClient, world: World
+) -> None:
+    """They were a 200 with zeros, as if the area had no events."""
+    admin = bearer(login(client, world.users[Role.ADMIN]))
+    planner = bearer(login(client, world.users[Role.PLANNER]))
+    for token in (admin, planner):
+        for params, status, loc, message in (
+            ({"grid": "999999999999999"}, 404, "grid", "no grid 999999999999999"),
+            ({"division": "990109000000"}, 404, "division", "no division 990109000000"),
+            ({"grid": "990101001001000"}, 422, "grid", "cannot be 000"),
+            ({"grid": "abc"}, 422, "grid", "String should match pattern"),
+            ({"division": "99010100100"}, 422, "division", "String should match pattern"),
+        ):
+            counts = client.get("/api/events/counts", params=params, headers=token)
+            assert counts.status_code == status, (params, counts.text)
+            (detail,) = counts.json()["detail"]
+            assert detail["loc"][-1] == loc and message in detail["msg"], (params, detail)
+    # a known grid or division without events still counts zeros
+    known = client.get("/api/events/counts", params={"grid": GRID_OTHER}, headers=admin)
+    assert known.status_code == 200 and known.json()["open"] == 0
+    police = bearer(login(client, world.users[Role.POLICE]))
+    ours = client.get("/api/events/counts", params={"division": "990101001002"}, headers=police)
+    assert ours.status_code == 200 and ours.json()["closed"] == 0

@@ -3,11 +3,18 @@ one-line reason on failure (an illegal step among them)."""
 
 from __future__ import annotations
 
+import doctest
 from pathlib import Path
 
 import psycopg
+from typer.testing import CliRunner
 
+import gis.clock
+from api.cli.main import app as cli_app
+from gis.clock import today_in_china
+from gis.errors import InvalidInput, NotFound
 from tests.api.test_cli import external_url, run  # noqa: F401 - the fixture is used by name
+from tests.api.test_quality import cli  # noqa: F401 - the fixture is used by name
 
 
 def test_event_permit_and_exchange_commands(external_url: str, tmp_path: Path) -> None:  # noqa: F811
@@ -122,3 +129,54 @@ def test_import_events_twice_adds_nothing_the_second_time(
         actions = [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]
     assert stored == (2,)
     assert actions == ["events.import", "events.import"]
+
+
+def test_dates_on_the_command_line_are_written_as_the_api_reads_them(
+    cli: CliRunner,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """YYYY-MM-DD only: ``date.fromisoformat`` read an ISO week date (``2026-W01-1`` as
+    2025-12-29), an ordinal date or a date without dashes."""
+    outflow = tmp_path / "outflow.csv"
+    outflow.write_text("citizen_id,name,hukou_division,residence_division,since\n", "utf-8")
+    export = ["exchange", "export", "--region", "990101000000", "--out", str(tmp_path / "x.json")]
+    reconcile = ["exchange", "reconcile", str(outflow), "--region", "990101000000",
+                 "--other-region", "110105000000"]  # fmt: skip
+    for args, option, value in (
+        ([*export, "--from", "2026-W01-1", "--to", "2026-01-31"], "--from", "2026-W01-1"),
+        ([*export, "--from", "2026-01-01", "--to", "20260131"], "--to", "20260131"),
+        ([*reconcile, "--from", "2025-001", "--to", "2025-12-31"], "--from", "2025-001"),
+        (["grids", "validate", "--at", "20260101"], "--at", "20260101"),
+        (["grids", "classify", "--at", "2026-W01"], "--at", "2026-W01"),
+        (["grids", "publish", "1", "--effective", "2026-W01-1"], "--effective", "2026-W01-1"),
+        (["import", "grids", str(tmp_path / "g.geojson"), "--valid-from", "2026-1-5"],
+         "--valid-from", "2026-1-5"),
+    ):  # fmt: skip
+        result = cli.invoke(cli_app, args)
+        assert result.exit_code == 1 and isinstance(result.exception, InvalidInput), (
+            args, result.output)  # fmt: skip
+        assert str(result.exception) == (
+            f"{option}: a date is written YYYY-MM-DD (e.g. 2026-01-05), not {value!r}"
+        )
+    impossible = cli.invoke(cli_app, ["grids", "validate", "--at", "2026-02-30"])
+    assert str(impossible.exception) == "--at: 2026-02-30 is not a date of the calendar"
+
+
+def test_permit_reminders_name_the_grid_option_and_check_its_form(
+    cli: CliRunner,  # noqa: F811
+) -> None:
+    """``--grid abc`` was looked up as it was and refused as ``code: no grid abc``."""
+    today = today_in_china()
+    for grid, error, reason in (
+        ("abc", InvalidInput, "a grid code has 15 digits"),
+        ("990101001001000", InvalidInput, "the grid sequence (positions 13-15) cannot be 000"),
+        ("999999999999999", NotFound, f"no grid 999999999999999 on {today}"),
+    ):
+        result = cli.invoke(cli_app, ["permits", "reminders", "--grid", grid])
+        assert result.exit_code == 1 and isinstance(result.exception, error), result.output
+        assert str(result.exception) == f"--grid: {reason}"
+
+
+def test_doctests_of_the_date_checks() -> None:
+    failures, _ = doctest.testmod(gis.clock, raise_on_error=False)
+    assert failures == 0

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import gis.events.import_files
 import gis.events.import_rows
+import gis.events.places
 from gis.audit.schemas import Actor
 from gis.buildings.models import ImportBatch
 from gis.clock import CHINA
@@ -83,6 +84,7 @@ def _good_and_bad(world: World) -> tuple[list[list[str]], dict[int, tuple[str, s
         ["B-14", "dispute", "x", "", "113.905", "", "", "", "2026-05-01", ""],
         ["B-15", "dispute", "x", "", "113.905", "22.505", "", "", "2026-02-30", ""],
         ["B-16", "dispute", "x", "", "", "", "", own, "2026-05-01", ""],
+        ["B-17", "dispute", "x", "", "", "", house, "", "2026-05-01", ""],
     ]  # fmt: skip
     bad = {
         6: ("kind (事件类型)", "'flood' is not one of"),
@@ -91,7 +93,7 @@ def _good_and_bad(world: World) -> tuple[list[list[str]], dict[int, tuple[str, s
         9: ("building_code (楼栋编码)", "give exactly one place"),
         10: ("lon (经度)", "give exactly one place"),
         11: ("building_code (楼栋编码)", "check character"),
-        12: ("building_code (楼栋编码)", "no building (not retired) has the code"),
+        12: ("building_code (楼栋编码)", "no building has the code"),
         13: ("lon (经度)", "must be a finite number"),
         14: ("lon (经度)", "look swapped"),
         15: ("lon (经度)", "the place lies in no grid (check --crs)"),
@@ -101,6 +103,7 @@ def _good_and_bad(world: World) -> tuple[list[list[str]], dict[int, tuple[str, s
         19: ("lat (纬度)", "lon and lat go together"),
         20: ("reported_at (上报时间)", "not a real date"),
         21: ("house_code (房屋编码)", "a building's code"),
+        22: ("building_code (楼栋编码)", f"{house} is a house code, not a building code"),
     }
     return rows, bad
 
@@ -173,6 +176,31 @@ def test_importing_the_same_file_again_adds_nothing(
     assert "'A-1' was imported before as event" in refused.reason and "this row differs" in (
         refused.reason
     )
+
+
+def test_retired_buildings_and_houses_are_refused_in_the_words_of_a_report(
+    db: Session, factory: sessionmaker[Session], world: World, tmp_path: Path
+) -> None:
+    """The rule of ``POST /api/events`` (gis.events.places): a retired building is named as
+    retired, a house that is not live (or in a retired building) as not live."""
+    building, house = world.buildings["other"], world.objects["empty_houses"]["own"]
+    db.execute(text("UPDATE buildings SET status = 'retired' WHERE code = :c"), {"c": building})
+    db.execute(text("UPDATE houses SET status = 'retired' WHERE code = :c"), {"c": house})
+    db.flush()
+    inside = world.objects["house_other"]["own"]  # active, in the retired building
+    path = _write_csv(tmp_path / "events.csv", HEADER, [
+        ["R-1", "dispute", "x", "", "", "", building, "", "2026-05-01", ""],
+        ["R-2", "dispute", "x", "", "", "", "", house, "2026-05-01", ""],
+        ["R-3", "dispute", "x", "", "", "", "", inside, "2026-05-01", ""],
+        ["R-4", "dispute", "x", "", "", "", world.buildings["own"], "", "2026-05-01", ""],
+    ])  # fmt: skip
+    result = _import(factory, path, crs="EPSG:4326")
+    assert result.imported == 1
+    assert [(r.row, r.field, r.reason) for r in result.rejected] == [
+        (2, "building_code (楼栋编码)", f"building {building} is retired"),
+        (3, "house_code (房屋编码)", f"no live house has the code {house}"),
+        (4, "house_code (房屋编码)", f"no live house has the code {inside}"),
+    ]
 
 
 def test_rows_without_source_ids_are_counted_for_the_warning(
@@ -324,7 +352,9 @@ def test_small_batches_commit_each_and_count_right(
     assert tuple(audited) == (6, 4)
 
 
-@pytest.mark.parametrize("module", [gis.events.import_files, gis.events.import_rows])
+@pytest.mark.parametrize(
+    "module", [gis.events.import_files, gis.events.import_rows, gis.events.places]
+)
 def test_doctests(module: object) -> None:
     failures, _ = doctest.testmod(module, raise_on_error=False)  # type: ignore[arg-type]
     assert failures == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from gis.access.scope import Scope
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.events import service
 from gis.events.lifecycle import DEADLINES, TRANSITIONS
-from gis.events.models import EventKind, EventStatus
+from gis.events.models import Event, EventKind, EventSource, EventStatus
 from gis.events.photos import MAX_PHOTO_BYTES
 from gis.events.schemas import EventCreate, EventStepRequest
 from gis.grids.indicators import measure_live_grids
@@ -20,7 +20,7 @@ from gis.grids.models import Grid
 from gis.people.crypto import PeopleCipher
 from gis.people.periods import CHINA
 from gis.users.models import Role, User
-from tests.access_world import GRID_OWN, World, build_world
+from tests.access_world import BOX_A, GRID_OWN, World, build_world
 from tests.people_world import add_people_world
 
 OFFICER = Scope(user_name="t_officer", role=Role.OFFICER, grid_codes=frozenset({GRID_OWN}))
@@ -169,6 +169,62 @@ def test_scope_out_of_scope_answers_like_missing_and_places_are_checked(
         service.report_event(db, scope=OFFICER, request=no_crs, now=NOW)
 
 
+def test_a_place_outside_the_officers_grids_is_named_as_the_request_gives_it(
+    db: Session, world: World
+) -> None:
+    """A building (or house) an officer sees, whose event goes to another grid, was refused
+    naming ``lon``, which the officer had not given. Here a second grid over box A holds the
+    own building's point too, and an event there goes to the first grid, GRID_OWN."""
+    second = GRID_OWN[:12] + "002"
+    db.add(Grid(code=second, version=1, community_code=second[:12], district_code=second[:6],
+                valid_from=date(2024, 1, 1), geom=f"SRID=4490;{BOX_A.wkt}"))  # fmt: skip
+    db.flush()
+    officer = Scope(user_name="t_officer_2", role=Role.OFFICER, grid_codes=frozenset({second}))
+    for place, field in (
+        ({"building_code": world.buildings["own"]}, "building_code"),
+        ({"house_code": world.objects["houses"]["own"]}, "house_code"),
+        ({"lon": 113.905, "lat": 22.505, "crs": "EPSG:4490"}, "lon"),
+    ):
+        request = EventCreate(kind=EventKind.OTHER, title="x", **place)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput, match="not in one of your grids") as refused:
+            service.report_event(db, scope=officer, request=request, now=NOW)
+        assert refused.value.field == field
+
+
+def test_no_role_reports_at_a_place_in_no_grid(db: Session, world: World) -> None:
+    """An admin's report at a point or a building in no grid was stored without a grid, where
+    no officer would ever see it; the import refused it."""
+    admin = Scope.system("t_admin")
+    for request, field, reason in (
+        (EventCreate(kind=EventKind.OTHER, title="x", lon=100.0, lat=40.0, crs="EPSG:4326"),
+         "lon", "the place lies in no grid (check crs)"),
+        (EventCreate(kind=EventKind.OTHER, title="x", building_code=world.buildings["old"]),
+         "building_code", "the place lies in no grid"),
+    ):  # fmt: skip
+        with pytest.raises(InvalidInput) as refused:
+            service.report_event(db, scope=admin, request=request, now=NOW)
+        assert (refused.value.field, refused.value.message) == (field, reason)
+
+
+def test_an_event_in_no_grid_is_never_dispatched_to_an_officer(db: Session, world: World) -> None:
+    """One stored before places in no grid were refused: no officer could ever open it."""
+    admin = Scope.system("t_admin")
+    event = Event(kind=EventKind.DISPUTE, status=S.ACCEPTED, title="纠纷",
+                  source=EventSource.OFFICER, geom="SRID=4490;POINT(100 40)",
+                  reported_by="t_admin", reported_at=NOW,
+                  due_at=NOW + DEADLINES[EventKind.DISPUTE])  # fmt: skip
+    db.add(event)
+    db.flush()
+    dispatch = EventStepRequest(status=S.DISPATCHED, assignee="t_officer")
+    with pytest.raises(InvalidInput) as refused:
+        service.step_event(db, scope=admin, event_id=event.id, request=dispatch, now=NOW)
+    assert (refused.value.field, refused.value.message) == (
+        "assignee", "officer 't_officer' could never see an event in no grid: dispatch to an "
+        "admin or a department")  # fmt: skip
+    to_admin = EventStepRequest(status=S.DISPATCHED, assignee=world.users[Role.ADMIN])
+    assert service.step_event(db, scope=admin, event_id=event.id, request=to_admin, now=NOW)
+
+
 def test_photos_are_checked_by_content_and_stored_under_the_data_dir(
     db: Session, world: World, tmp_path: Path
 ) -> None:
@@ -240,3 +296,22 @@ def test_a_planners_total_never_gives_a_hidden_kind_away(db: Session, world: Wor
     assert counts.open is None
     admin = service.count_events(db, scope=Scope.system("t"), now=NOW, grid=GRID_OWN, division=None)
     assert admin.open == 8
+
+
+def test_counts_tell_closed_events_from_rejected_ones_as_the_dashboard_does(
+    db: Session, world: World
+) -> None:
+    """A rejected event was counted closed (its ``closed_at`` is set too), so the counts said
+    2 closed where the dashboard said 1."""
+    from gis.dashboard.service import dashboard_data
+
+    rejected, closed, _ = (_report(db, world) for _ in range(3))
+    _step(db, rejected.id, S.REJECTED, note="重复上报")
+    for status in (S.ACCEPTED, S.DISPATCHED, S.HANDLED, S.CHECKED, S.CLOSED):
+        extra = {"assignee": "t_officer"} if status is S.DISPATCHED else {"note": "n"}
+        _step(db, closed.id, status, **extra)
+    counts = service.count_events(db, scope=OFFICER, now=NOW, grid=GRID_OWN, division=None)
+    assert (counts.open, counts.closed, counts.rejected) == (1, 1, 1)
+    dashboard = dashboard_data(db, scope=OFFICER, division=None, on=NOW.date())
+    (grid,) = [g for g in dashboard.grids if g.code == GRID_OWN]
+    assert grid.counts["closed_events"] == counts.closed

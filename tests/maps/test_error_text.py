@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,8 @@ from gis.errors import GisError
 from gis.events.lifecycle import check_step
 from gis.events.models import EventStatus
 from gis.events.photos import check_photo
+from gis.events.places import building_place, check_code_kind, house_place, no_grid_reason
+from gis.events.queries import Place
 from gis.grids.plan_edits import geometry_from_geojson
 from gis.grids.schemas import GridShape
 from gis.grids.topology import check_grids
@@ -141,7 +144,35 @@ def real_messages() -> list[str]:
     ]  # fmt: skip
     # a race lost to another writer (gis.db.race_conflict), each constraint and any other
     messages += [race_conflict_named(name).message for name in (*RACE_CONFLICTS, "uq_houses_code")]
-    return messages + house_refusals() + date_refusals() + plan_problems() + plan_edit_refusals()
+    return (
+        messages + house_refusals() + event_refusals() + date_refusals() + plan_problems()
+        + plan_edit_refusals()
+    )  # fmt: skip
+
+
+def event_refusals() -> list[str]:
+    """What the officer map's event form (a report at the building of the panel) and its step
+    buttons can meet, and the other refusals of a place (a code of the wrong kind), as
+    gis.events words them."""
+    building = format_code(community_code="440305005003", structure_class=1, seq=123)
+    retired = Place(uuid.uuid4(), None, 113.9, 22.5, "440305005003", is_retired=True)
+    return [
+        _refusal(lambda: building_place({}, building, field="building_code")),
+        _refusal(lambda: building_place({building: retired}, building, field="building_code")),
+        _refusal(lambda: house_place({}, GOOD_CODE, field="house_code")),
+        _refusal(
+            lambda: check_code_kind(
+                parse_code(GOOD_CODE), column="building_code", field="building_code"
+            )
+        ),
+        _refusal(
+            lambda: check_code_kind(parse_code(building), column="house_code", field="house_code")
+        ),
+        no_grid_reason(is_point=False, crs="crs"),
+        no_grid_reason(is_point=True, crs="crs"),
+        "the place is not in one of your grids",
+        "officer 'zs01' could never see an event in no grid: dispatch to an admin or a department",
+    ]
 
 
 def date_refusals() -> list[str]:
@@ -305,6 +336,7 @@ def test_what_a_message_names_is_kept() -> None:
         "440305999999不是已知的行政区划：本系统未载入此乡镇或村（只填县级区划则为440305）"
     )
     assert translate("Extra inputs are not permitted") == "不接受此字段"
+    assert translate("no grid 999999999999999") == "没有网格999999999999999"
     assert (
         translate("Input should be 'owner', 'family', 'tenant', 'dormitory' or 'temporary'")
         == "应为以下之一：'owner', 'family', 'tenant', 'dormitory' or 'temporary'"

@@ -57,6 +57,7 @@ SERVICES = (
     "gis.codes",
     "gis.events.lifecycle",
     "gis.events.photos",
+    "gis.events.places",
     "gis.events.service",
     "gis.geometry",
     "gis.grids.plan_edits",
