@@ -203,8 +203,11 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> ChainReport:
             previous = (row.id, stored_hash)
             checked += 1
     head_id, head_hash = previous if previous else (None, None)
-    if starts_after_purge and first_id is not None and first_at is not None and (
-        first_at > now - RETENTION
+    if (
+        starts_after_purge
+        and first_id is not None
+        and first_at is not None
+        and (first_at > now - RETENTION)
     ):
         problem = ChainProblem(
             first_id,
