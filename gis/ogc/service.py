@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
+from gis.clock import parse_iso_date
 from gis.codes import parse_code, parse_grid_code
 from gis.divisions.service import pad_code
 from gis.errors import InvalidInput, NotFound
@@ -101,8 +102,8 @@ def parse_instant(value: str) -> date:
     try:
         if "T" in value or "t" in value:
             return datetime.fromisoformat(value.replace("z", "Z")).date()
-        return date.fromisoformat(value)
-    except ValueError:
+        return parse_iso_date(value, field="datetime")  # not 20260503 nor 2026-W18-7
+    except (ValueError, InvalidInput):
         raise InvalidInput(
             "not an RFC 3339 date or date-time (2026-05-03 or 2026-05-03T08:00:00Z)",
             field="datetime",

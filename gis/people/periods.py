@@ -26,6 +26,7 @@ from gis.clock import CHINA as CHINA
 from gis.clock import EARLIEST as EARLIEST
 from gis.clock import LATEST as LATEST
 from gis.clock import checked_date as checked_date
+from gis.clock import parse_iso_date
 from gis.clock import today_in_china as today_in_china
 from gis.errors import InvalidInput
 
@@ -114,8 +115,8 @@ class WorkCalendar:
                 continue
             parts = content.replace(",", " ").split()
             try:
-                day = date.fromisoformat(parts[0])
-            except ValueError:
+                day = parse_iso_date(parts[0], field=field)
+            except InvalidInput:
                 raise InvalidInput(
                     f"{path} line {number}: {parts[0]!r} is not a date (YYYY-MM-DD)", field=field
                 ) from None

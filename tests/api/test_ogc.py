@@ -181,6 +181,9 @@ def test_grids_today_and_on_a_date(get: Get, world: World) -> None:
     assert {f["id"]: f["properties"]["version"] for f in past["features"]} == {GRID_OWN: 1}
     interval = get(Role.PLANNER, "/ogc/collections/grids/items?datetime=2022-01-01/2023-01-01")
     assert interval.status_code == 422
+    for compact in ("20220601", "2022-W22-3"):  # ISO 8601 but not RFC 3339
+        refused = get(Role.PLANNER, f"/ogc/collections/grids/items?datetime={compact}")
+        assert refused.status_code == 422 and "RFC 3339" in refused.text, compact
     one = get(Role.OFFICER, f"/ogc/collections/grids/items/{GRID_FAR}")
     assert one.status_code == 200 and one.json()["id"] == GRID_FAR
 

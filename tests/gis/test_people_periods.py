@@ -31,9 +31,10 @@ def test_a_holiday_file_moves_deadlines(tmp_path: Path) -> None:
     starts = np.array(["2026-09-30", "2026-11-20", "2026-10-09"], dtype="datetime64[D]")
     vector = calendar.add_working_days_many(starts).astype(object).tolist()
     assert vector == [calendar.add_working_days(d) for d in starts.astype(object).tolist()]
-    path.write_text("2026-13-01\n")
-    with pytest.raises(InvalidInput, match="line 1"):
-        WorkCalendar.from_file(path)
+    for wrong in ("2026-13-01", "2026-W40-4", "20261001"):  # ISO 8601, but not YYYY-MM-DD
+        path.write_text(f"{wrong}\n")
+        with pytest.raises(InvalidInput, match=f"line 1: '{wrong}' is not a date"):
+            WorkCalendar.from_file(path)
 
 
 def test_periods_are_half_open() -> None:
