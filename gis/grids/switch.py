@@ -8,7 +8,9 @@ Used by plan publishing and by grid imports. In one transaction (the caller's):
 - a live grid missing from the new set is retired (closed on the effective date; its code is
   never issued again);
 - a new grid gets the next sequence of its community (counter table), numbered in reading order
-  (rows north→south, west→east), and lineage rows link it to its parents.
+  (rows north→south, west→east), and lineage rows link it to its parents;
+- the open events of a retired grid move to the new grid covering their place (their
+  building's point on surface), so that the new grid's officers see and take them.
 
 Queries running meanwhile see the old set or the new one, never a mix: the whole switch commits
 at once, and concurrent switches of a district queue on an advisory lock.
@@ -64,6 +66,8 @@ class SwitchResult:
     lineage: list[tuple[str, str, str]] = field(default_factory=list)
     codes: dict[int, str] = field(default_factory=dict)
     """The code each input grid ended with, by its position in the input."""
+    events_moved: int = 0
+    """Open events of retired grids given to the new grid covering their place."""
 
 
 SAME_SHAPE_TOLERANCE = 1e-8
@@ -145,6 +149,8 @@ def switch_grids(
     queries.close_versions(session, uids=closing, valid_to=effective)
     for _, values, wkb in sorted(inserts, key=lambda item: item[1]["code"]):
         queries.insert_version(session, values=values, wkb=wkb)
+    # an event keeps the grid it was reported in: a retired one no officer has any more
+    result.events_moved = queries.move_open_events(session, retired=retired)
     result.lineage = _lineage(grids, result, live)
     queries.insert_lineage(
         session,
