@@ -18,14 +18,14 @@ from gis.access.scope import Scope
 from gis.clock import today_in_china
 from gis.db import make_engine, make_session_factory, transaction
 from gis.errors import Conflict, Forbidden, InvalidGeometry, TopologyViolation
-from gis.grids import plan_edits
+from gis.grids import plan_edits, plan_queries
 from gis.grids.classes import ClassConfig
 from gis.grids.impact import PlanImpact, plan_impact
 from gis.grids.importing import import_grids
 from gis.grids.models import Grid
 from gis.grids.plans import create_plan
 from gis.grids.publishing import publish_plan
-from gis.grids.queries import select_grid_lineage
+from gis.grids.queries import select_grid_lineage, select_grid_rows
 from gis.grids.service import grid_page
 from gis.users.models import Role
 from tests.databases import own_database
@@ -316,3 +316,33 @@ def test_two_plans_published_at_once_the_second_is_refused_as_stale(
             assert "the live grids changed since plan" in str(outcome[0])
         finally:
             engine.dispose()
+
+
+def test_the_published_grids_are_the_ones_validated(db: Session, small: SmallWorld) -> None:
+    """NE takes a sliver of NW (5 mm × 11 m, 0.055 m²) and gives its south strip to SE: NW's
+    new outline is within the "same shape" tolerance of its old one, which the switch kept,
+    while NE was published cut against the new one (0.055 m² of overlap once live)."""
+    plan = create_plan(db, division_code=TOWNSHIP, scope=PLANNER)
+    ids = _ids(db, plan.id)
+    nw, ne = f"{COMMUNITY_WEST}001", f"{COMMUNITY_WEST}002"
+    sliver = box(113.81 - 5e-8, 22.615, 113.81, 22.6151)
+    new_ne = shapely.union(box(113.81, 22.612, 113.82, 22.62), sliver)
+    plan_edits.edit_grid(db, plan_id=plan.id, grid_id=ids[ne], geometry=_geo(new_ne), scope=PLANNER)
+    assert _impact(db, plan.id).errors == 0
+    planned = {
+        row.code: shapely.from_wkb(row.wkb)
+        for row in plan_queries.select_plan_grids(db, plan_id=plan.id)
+        if row.community_code == COMMUNITY_WEST
+    }
+    result = publish_plan(
+        db, plan_id=plan.id, effective=today_in_china(), scope=PLANNER, config=CONFIG
+    )
+    assert nw in result.changed and ne in result.changed
+    live = {
+        row.code: shapely.from_wkb(row.wkb)
+        for row in select_grid_rows(db, communities=[COMMUNITY_WEST], on=today_in_china())
+    }
+    assert live.keys() == planned.keys()
+    for code, geom in live.items():
+        assert shapely.equals(geom, planned[code]), code
+    assert shapely.area(shapely.intersection(live[nw], live[ne])) == 0
