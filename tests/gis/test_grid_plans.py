@@ -346,3 +346,35 @@ def test_the_published_grids_are_the_ones_validated(db: Session, small: SmallWor
     for code, geom in live.items():
         assert shapely.equals(geom, planned[code]), code
     assert shapely.area(shapely.intersection(live[nw], live[ne])) == 0
+
+
+def test_publishing_refuses_what_the_impact_refuses(db: Session, small: SmallWorld) -> None:
+    """A plan of the west community whose grid reaches 0.2 m into the east one (4.5 m²: a
+    sliver of its own community, a warning): the impact checks every community the grid reaches
+    and refuses ("… has no grid"), publishing checked the plan's own community only and took
+    it. Less than 1 m² is noise of the outlines, for both."""
+    plan = create_plan(db, division_code=COMMUNITY_WEST, scope=PLANNER)
+    ids = _ids(db, plan.id)
+    ne = f"{COMMUNITY_WEST}002"
+    bump = box(113.82, 22.615, 113.82 + 2e-6, 22.615 + 2e-4)  # 0.2 m × 22 m
+    reaching = shapely.union(box(113.81, 22.61, 113.82, 22.62), bump)
+    plan_edits.edit_grid(
+        db, plan_id=plan.id, grid_id=ids[ne], geometry=_geo(reaching), scope=PLANNER
+    )
+    impact = _impact(db, plan.id)
+    assert not impact.publishable
+    messages = {f["properties"]["message"] for f in impact.problems["features"]}
+    assert f"community {COMMUNITY_EAST} has no grid" in messages
+    with pytest.raises(TopologyViolation, match="has no grid") as refused:
+        publish_plan(db, plan_id=plan.id, effective=today_in_china(), scope=PLANNER, config=CONFIG)
+    refused_messages = {f["properties"]["message"] for f in refused.value.problems["features"]}
+    assert f"community {COMMUNITY_EAST} has no grid" in refused_messages
+    assert db.scalar(select(Grid.valid_to).where(Grid.code == ne)) is None  # nothing switched
+    # drawn back to 0.2 m × 2.2 m (0.5 m²): no longer reaching, for the impact and publishing
+    crumb = box(113.82, 22.615, 113.82 + 2e-6, 22.615 + 2e-5)
+    plan_edits.edit_grid(
+        db, plan_id=plan.id, grid_id=ids[ne], scope=PLANNER,
+        geometry=_geo(shapely.union(box(113.81, 22.61, 113.82, 22.62), crumb)),
+    )  # fmt: skip
+    assert _impact(db, plan.id).publishable
+    publish_plan(db, plan_id=plan.id, effective=today_in_china(), scope=PLANNER, config=CONFIG)
