@@ -18,10 +18,11 @@ import shapely
 from shapely.ops import split as split_polygon
 from sqlalchemy.orm import Session
 
-from gis.access.scope import Scope
+from gis.access.scope import Scope, division_prefix
 from gis.audit.service import record_audit
 from gis.buildings.models import LineageEvent
 from gis.crs import WGS84_SRID, SourceCrs, transform_geometries
+from gis.divisions.models import DivisionLevel
 from gis.errors import InvalidGeometry, InvalidInput, NotFound
 from gis.geometry import check_polygons
 from gis.grids import area_queries, plan_queries
@@ -208,8 +209,7 @@ def add_grid(
         community_code = max(
             meeting, key=lambda c: area_m2(shapely.intersection(shapely.from_wkb(meeting[c]), new))
         )
-    elif area_queries.select_division(session, code=community_code) is None:
-        raise NotFound("no division has this code", field="community_code")
+    _check_community(session, plan, community_code)
     shapes: dict[int, Any] = {}
     before: list[plan_queries.PlanGridRow] = []
     if adjust_neighbours:
@@ -228,6 +228,25 @@ def add_grid(
     )
     record_audit(session, actor=scope.actor, action="plans.add", target_codes=[str(plan.id)])
     return new_id
+
+
+def _check_community(session: Session, plan: GridPlan, community_code: str) -> None:
+    """A plan's grid belongs to a community (village level) under the plan's division: a
+    district, a township or another plan's community would break the rules only later."""
+    division = area_queries.select_division(session, code=community_code)
+    if division is None:
+        raise NotFound("no division has this code", field="community_code")
+    if division.level is not DivisionLevel.VILLAGE:
+        raise InvalidInput(
+            f"{community_code} is a {division.level}, not a community: a grid belongs to a "
+            "community (village level)",
+            field="community_code",
+        )
+    if not community_code.startswith(division_prefix(plan.division_code)):
+        raise InvalidInput(
+            f"community {community_code} is not in the plan's division {plan.division_code}",
+            field="community_code",
+        )
 
 
 def delete_grid(session: Session, *, plan_id: int, grid_id: int, scope: Scope) -> None:

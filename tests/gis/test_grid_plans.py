@@ -17,7 +17,7 @@ from gis import cluster
 from gis.access.scope import Scope
 from gis.clock import today_in_china
 from gis.db import make_engine, make_session_factory, transaction
-from gis.errors import Conflict, Forbidden, InvalidGeometry, TopologyViolation
+from gis.errors import Conflict, Forbidden, InvalidGeometry, InvalidInput, TopologyViolation
 from gis.grids import plan_edits, plan_queries
 from gis.grids.classes import ClassConfig
 from gis.grids.impact import PlanImpact, plan_impact
@@ -378,3 +378,31 @@ def test_publishing_refuses_what_the_impact_refuses(db: Session, small: SmallWor
     )  # fmt: skip
     assert _impact(db, plan.id).publishable
     publish_plan(db, plan_id=plan.id, effective=today_in_china(), scope=PLANNER, config=CONFIG)
+
+
+def test_a_new_grid_belongs_to_a_community_of_the_plan(db: Session, small: SmallWorld) -> None:
+    """A district, a township or another plan's community was taken (201) and broke the rules
+    only later."""
+    plan = create_plan(db, division_code=COMMUNITY_WEST, scope=PLANNER)
+    square = _geo(box(113.801, 22.601, 113.802, 22.602))
+    for code, reason in (
+        (TOWNSHIP, "is a township, not a community"),
+        ("970101000000", "is a county, not a community"),
+        (COMMUNITY_EAST, f"is not in the plan's division {COMMUNITY_WEST}"),
+    ):
+        with pytest.raises(InvalidInput, match=reason) as refused:
+            plan_edits.add_grid(
+                db, plan_id=plan.id, geometry=square, scope=PLANNER, community_code=code
+            )
+        assert refused.value.field == "community_code"
+    # drawn in the east community, with none given: the east one is not the plan's either
+    with pytest.raises(InvalidInput, match="not in the plan's division") as refused:
+        plan_edits.add_grid(
+            db, plan_id=plan.id, geometry=_geo(box(113.83, 22.601, 113.831, 22.602)),
+            scope=PLANNER,
+        )  # fmt: skip
+    assert refused.value.field == "community_code"
+    new_id = plan_edits.add_grid(
+        db, plan_id=plan.id, geometry=square, scope=PLANNER, community_code=COMMUNITY_WEST
+    )
+    assert new_id in _ids(db, plan.id).values()
