@@ -97,6 +97,12 @@ PLAN_ERRORS_ZH: tuple[tuple[str, str], ...] = (
     (r"(\S+) is outside (\S+)…(\S+)", "{1}超出{2}至{3}的范围"),
     (r"the plan has no grid (\S+)", "方案中没有网格{1}"),
     (r"no plan has this id", "没有此方案"),
+    (
+        r"(\d+) is a (province|city|county|township), not a community: a grid belongs to a "
+        r"community \(village level\)",
+        "{1}是{2:p}，不是社区：网格须属于一个社区（村级）",
+    ),
+    (r"community (\d+) is not in the plan's division (\d+)", "社区{1}不在方案的行政区划{2}内"),
     (r"no division has this code", "没有此行政区划代码"),
     (r"a merge needs at least two different grids", "合并至少需要两个不同的网格"),
     (r"grids of different communities cannot be merged", "不同社区的网格不能合并"),
@@ -127,4 +133,9 @@ PLAN_PHRASES: dict[str, str] = {
     "draft": "草案",
     "published": "已发布",
     "discarded": "已废弃",
+    # division levels (a grid's community_code naming another level)
+    "province": "省",
+    "city": "市",
+    "county": "区（县）",
+    "township": "街道（镇）",
 }

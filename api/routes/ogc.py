@@ -76,15 +76,20 @@ def read_collection(
 
 
 ITEMS_PARAMETERS = frozenset({"limit", "bbox", "bbox-crs", "crs", "datetime", "after", "f"})
+ITEM_PARAMETERS = frozenset({"crs", "datetime", "f"})
+Datetime = Annotated[
+    str | None, Query(description="grids: the date they are valid on (default today)")
+]
 
 
-def _check_known_parameters(request: Request) -> None:
+def _check_known_parameters(request: Request, known: frozenset[str] = ITEMS_PARAMETERS) -> None:
     """OGC API Features (/req/core/query-param-unknown): a parameter the API does not define
-    is refused, so a client paging by ``offset`` is not silently given the first page again."""
-    unknown = sorted(set(request.query_params) - ITEMS_PARAMETERS)
+    is refused, so a client paging by ``offset`` is not silently given the first page again
+    (nor a misspelt ``datetime`` today's grid)."""
+    unknown = sorted(set(request.query_params) - known)
     if unknown:
-        known = ", ".join(sorted(ITEMS_PARAMETERS))
-        raise InvalidInput(f"unknown parameter {unknown[0]!r}; known: {known}", field=unknown[0])
+        names = ", ".join(sorted(known))
+        raise InvalidInput(f"unknown parameter {unknown[0]!r}; known: {names}", field=unknown[0])
 
 
 @router.get(
@@ -101,9 +106,7 @@ def read_items(
     bbox: Annotated[str | None, Query(description="in bbox-crs axis order")] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
     crs: Crs = None,
-    datetime: Annotated[
-        str | None, Query(description="grids: the date they are valid on (default today)")
-    ] = None,
+    datetime: Datetime = None,
     after: Annotated[str, Query(max_length=25, description="from a `next` link")] = "",
     f: Format = None,
 ) -> Response:
@@ -134,18 +137,22 @@ def read_items(
 def _item_route(collection_id: str) -> Callable[..., Response]:
     def read_item(
         code: str, request: Request, session: SessionDep, scope: ScopeDep,
-        crs: Crs = None, f: Format = None,
+        crs: Crs = None, datetime: Datetime = None, f: Format = None,
     ) -> Response:  # fmt: skip
         _check_format(f)
+        _check_known_parameters(request, ITEM_PARAMETERS)
         output_crs = parse_crs_uri(crs)
         feature = service.item(
             session, collection_id=collection_id, feature_id=code, scope=scope,
-            crs=output_crs, on=today_in_china(),
+            crs=output_crs, today=today_in_china(),
+            on=service.parse_instant(datetime) if datetime else None,
         )  # fmt: skip
         root = _root(request)
         body = documents.feature_text(
             feature=feature,
-            self_url=f"{root}/collections/{collection_id}/items/{code}",
+            self_url=documents.page_url(
+                f"{root}/collections/{collection_id}/items/{code}", dict(request.query_params)
+            ),
             collection_url=f"{root}/collections/{collection_id}",
         )
         return Response(

@@ -59,7 +59,8 @@ class EventSource(StrEnum):
 
 class Event(Base):
     """A problem found in a grid (事件), from its report to its closure. ``grid_code`` and the
-    division codes are those of the point when it was reported: they decide who sees it."""
+    division codes are those of the point when it was reported (or, while it is open, of the grid
+    a plan gave it when it retired that one): they decide who sees it."""
 
     __tablename__ = "events"
     __table_args__ = (

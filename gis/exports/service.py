@@ -54,8 +54,15 @@ from gis.users.models import Role
 
 XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
 SNAP_GRID = 1e-9
-"""What a geometry left invalid by writing it is snapped to: 1e-9 of a degree (0.1 mm), the
-9 decimals a CSV or GeoJSON file keeps."""
+"""What a geometry in degrees left invalid by writing it is snapped to: 1e-9 of a degree
+(0.1 mm), the 9 decimals a CSV or GeoJSON file keeps."""
+SNAP_GRID_PROJECTED = 1e-4
+"""The same 0.1 mm in a projected CRS (metres; feet come out a little finer). Snapping metre
+coordinates of ~2,500,000 to 1e-9 asks for more digits than a double holds, and GEOS failed
+("side location conflict") on 5 of the demo's grids in EPSG:4547."""
+CRUMB_SHARE = 1e-6
+"""A part of a snapped geometry under this share of its area is a crumb the snapping pinched
+off (1.5e-5 m² of a 5,938 m² grid), dropped."""
 CHUNK_ROWS = 50_000  # rows read and written at a time: memory stays flat on a province
 
 __all__ = ["ExportFormat", "ExportLayer", "ExportResult", "export_layer"]
@@ -200,7 +207,7 @@ def _frame(
     if target.is_offset:
         geoms = np.asarray(shapely.transform(geoms, _offset(target)))
     if exact:  # a CSV or GeoJSON writer rounds, and checks what it writes (_rounded)
-        geoms = _valid_as_written(geoms, geoms.copy())
+        geoms = _valid_as_written(geoms, geoms.copy(), snap=_snap_grid(target))
     for name in data.columns:
         if name in dtypes:
             data[name] = data[name].astype(dtypes[name])
@@ -219,22 +226,45 @@ def _frame(
     return gpd.GeoDataFrame(data, geometry=list(geoms), crs=crs)
 
 
-def _valid_as_written(geoms: Any, written: Any) -> Any:
+def _snap_grid(target: SourceCrs) -> float:
+    """The snap size of :func:`_valid_as_written` in the units of ``target``'s coordinates."""
+    return SNAP_GRID if target.is_geographic else SNAP_GRID_PROJECTED
+
+
+def _valid_as_written(geoms: Any, written: Any, *, snap: float) -> Any:
     """``written`` (``geoms`` as the file will hold them) with any it leaves invalid replaced by
-    the original snapped to :data:`SNAP_GRID` with a valid result: a GIS client, or an import
-    of the file, refused it. A valid polygon of the database turns self-intersecting by a
-    last-bit difference of 1e-14° after a change of CRS, or by the 9 decimals of a CSV or
-    GeoJSON file (5 of the demo's 834 grids)."""
-    invalid = ~shapely.is_valid(written)
-    if invalid.any():
-        written[invalid] = shapely.set_precision(geoms[invalid], SNAP_GRID)
+    the original snapped to ``snap`` (:data:`SNAP_GRID` in degrees, :data:`SNAP_GRID_PROJECTED`
+    in metres) with a valid result: a GIS client, or an import of the file, refused it. A valid
+    polygon of the database turns self-intersecting by a last-bit difference of 1e-14° after a
+    change of CRS, or by the 9 decimals of a CSV or GeoJSON file (5 of the demo's 834 grids)."""
+    for index in np.flatnonzero(~shapely.is_valid(written)):
+        written[index] = _snapped(geoms[index], snap)
     return written
 
 
-def _rounded(geoms: Any) -> Any:
+def _snapped(geom: Any, snap: float) -> Any:
+    """``geom`` snapped to ``snap`` and valid.
+
+    Snapping an invalid polygon can fail (GEOS: "side location conflict"): then it is repaired
+    instead. Either can pinch off crumbs of a few mm² (:data:`CRUMB_SHARE` of the whole):
+    they are dropped, so that one polygon stays one (a grid import refuses several parts)."""
+    try:
+        result = shapely.set_precision(geom, snap)
+    except shapely.errors.GEOSException:
+        result = shapely.make_valid(geom)
+    parts = shapely.get_parts(result)
+    if len(parts) > 1 or shapely.get_type_id(result) == shapely.GeometryType.GEOMETRYCOLLECTION:
+        areas = shapely.area(parts)
+        kept = parts[areas > CRUMB_SHARE * areas.sum()]
+        result = kept[0] if len(kept) == 1 else shapely.multipolygons(kept)
+    return result
+
+
+def _rounded(geoms: Any, *, snap: float = SNAP_GRID) -> Any:
     """The geometries with coordinates rounded to 9 decimals, as a CSV or GeoJSON file keeps
-    them, valid (:func:`_valid_as_written`)."""
-    return _valid_as_written(geoms, shapely.transform(geoms, lambda xy: np.round(xy, 9)))
+    them, valid (:func:`_valid_as_written`, snapped to ``snap`` in the file's units)."""
+    rounded = shapely.transform(geoms, lambda xy: np.round(xy, 9))
+    return _valid_as_written(geoms, rounded, snap=snap)
 
 
 def _open(cipher: PeopleCipher, blob: Any, field: SealedField) -> str | None:
@@ -304,7 +334,8 @@ class _Destination:
             pyogrio.write_dataframe(frame, self.partial, layer=str(self.layer), driver="GPKG",
                                     append=append)  # fmt: skip
         elif self.file_format is ExportFormat.GEOJSON:
-            frame = frame.set_geometry(list(_rounded(np.asarray(frame.geometry.values))))
+            geoms = _rounded(np.asarray(frame.geometry.values), snap=_snap_grid(self.target))
+            frame = frame.set_geometry(list(geoms))
             pyogrio.write_dataframe(
                 frame, self.partial, layer=str(self.layer), driver="GeoJSON", append=append,
                 layer_options={"COORDINATE_PRECISION": 9},
@@ -312,8 +343,8 @@ class _Destination:
         elif self.file_format is ExportFormat.CSV:
             table = pd.DataFrame(frame.drop(columns="geometry"))
             # 9 decimals of a degree: 0.1 mm, what the database keeps to (6 was 0.1 m)
-            table["wkt"] = shapely.to_wkt(_rounded(np.asarray(frame.geometry.values)),
-                                          rounding_precision=9)  # fmt: skip
+            geoms = _rounded(np.asarray(frame.geometry.values), snap=_snap_grid(self.target))
+            table["wkt"] = shapely.to_wkt(geoms, rounding_precision=9)
             # a BOM first, so that Excel reads the Chinese text as UTF-8
             table.to_csv(self.partial, index=False, header=not append, mode="a" if append else "w",
                          encoding="utf-8" if append else "utf-8-sig")  # fmt: skip

@@ -175,3 +175,25 @@ def select_communities_at(session: Session, *, x: float, y: float) -> list[str]:
         Division.rank == 5, Division.geom.op("&&")(point), func.ST_Covers(Division.geom, point)
     )
     return sorted(session.scalars(statement))
+
+
+_COMMUNITIES_REACHED_BY_PLAN = text(
+    """
+    SELECT d.code FROM plan_grids g
+    JOIN divisions d ON d.rank = 5 AND d.geom IS NOT NULL AND d.geom && g.geom
+     AND ST_Relate(d.geom, g.geom, 'T********')
+    WHERE g.plan_id = :plan_id
+      AND NOT (d.code LIKE :prefix || '%')
+    GROUP BY d.code
+    HAVING sum(ST_Area(ST_Intersection(d.geom, g.geom)::geography)) >= :min_area_m2
+    """
+)
+
+
+def select_communities_reached_by_plan(
+    session: Session, *, plan_id: int, prefix: str, min_area_m2: float
+) -> set[str]:
+    """Codes of the village-level divisions outside ``prefix`` (the plan's division) that the
+    plan's grids reach into by ``min_area_m2`` or more."""
+    params = {"plan_id": plan_id, "prefix": prefix, "min_area_m2": min_area_m2}
+    return set(session.scalars(_COMMUNITIES_REACHED_BY_PLAN, params))

@@ -18,13 +18,15 @@ import shapely
 from shapely.ops import split as split_polygon
 from sqlalchemy.orm import Session
 
-from gis.access.scope import Scope
+from gis.access.scope import Scope, division_prefix
 from gis.audit.service import record_audit
 from gis.buildings.models import LineageEvent
 from gis.crs import WGS84_SRID, SourceCrs, transform_geometries
+from gis.divisions.models import DivisionLevel
 from gis.errors import InvalidGeometry, InvalidInput, NotFound
 from gis.geometry import check_polygons
 from gis.grids import area_queries, plan_queries
+from gis.grids.edit_snapping import SNAP_DEG, snapped_to_outlines, without_crumbs
 from gis.grids.measure import area_m2
 from gis.grids.models import GridPlan
 from gis.grids.plan_problems import EditArea
@@ -91,13 +93,27 @@ def _outline(geom: Any) -> Any:
     return shapely.boundary(geom)
 
 
+def _exact(session: Session, plan: GridPlan, *, old: Any, new: Any) -> Any:
+    """``new`` snapped onto the outlines of the plan's grids and the communities around it
+    (:func:`gis.grids.edit_snapping.snapped_to_outlines`)."""
+    area = shapely.buffer(shapely.envelope(new), SNAP_DEG * 2)
+    rows = plan_queries.select_plan_grids(
+        session, plan_id=plan.id, meeting_wkb=shapely.to_wkb(area)
+    )
+    communities = area_queries.select_communities_meeting(session, wkb=shapely.to_wkb(area))
+    outlines = [old, *(shapely.from_wkb(row.wkb) for row in rows)]
+    outlines += [shapely.from_wkb(wkb) for wkb in communities.values()]
+    return snapped_to_outlines(new, outlines, old=old)
+
+
 def _take_and_give(
     session: Session, plan: GridPlan, *, grid_id: int, old: Any, new: Any
-) -> tuple[dict[int, Any], set[int], list[plan_queries.PlanGridRow]]:
+) -> tuple[dict[int, Any], set[int], list[plan_queries.PlanGridRow], Any]:
     """Neighbours lose what ``new`` takes; what ``old`` gives up goes to the neighbour sharing
-    most boundary with it. Deletes the neighbours left empty; returns the new polygons of the
-    others (for the caller to store with its own), the deleted ids, and the rows (as they were)
-    of the neighbours changed or deleted."""
+    most boundary with it; crumbs ``new`` would leave of a neighbour go to ``new``. Deletes
+    the neighbours left empty; returns the new polygons of the others (for the caller to store
+    with its own), the deleted ids, the rows (as they were) of the neighbours changed or
+    deleted, and ``new`` with the crumbs."""
     envelope = shapely.envelope(shapely.union_all([old, new]) if old is not None else new)
     rows = plan_queries.select_plan_grids(
         session, plan_id=plan.id, meeting_wkb=shapely.to_wkb(shapely.buffer(envelope, 1e-6))
@@ -106,10 +122,14 @@ def _take_and_give(
         row.id: shapely.from_wkb(row.wkb) for row in rows if row.id != grid_id
     }
     changed: set[int] = set()
+    crumbs: list[Any] = []
     for nid, geom in neighbours.items():
         if shapely.intersects(geom, new) and area_m2(shapely.intersection(geom, new)) > 0.01:
-            neighbours[nid] = _clean(shapely.difference(geom, new))
+            neighbours[nid], lost = without_crumbs(_clean(shapely.difference(geom, new)), new)
+            crumbs.extend(lost)
             changed.add(nid)
+    if crumbs:
+        new = _clean(shapely.union_all(np.array([new, *crumbs], dtype=object)))
     if old is not None:
         for piece in polygonal_parts(shapely.difference(old, new)):
             lengths = {
@@ -124,7 +144,7 @@ def _take_and_give(
     deleted = {nid for nid in changed if shapely.is_empty(neighbours[nid])}
     plan_queries.delete_plan_grids(session, ids=sorted(deleted))
     before = [row for row in rows if row.id in changed]
-    return {nid: neighbours[nid] for nid in sorted(changed - deleted)}, deleted, before
+    return {nid: neighbours[nid] for nid in sorted(changed - deleted)}, deleted, before, new
 
 
 def _edited(
@@ -157,13 +177,15 @@ def edit_grid(
     """Give a plan grid a new polygon; returns the ids of the grids that changed."""
     plan = get_plan(session, plan_id=plan_id, scope=scope, for_update=True, draft=True)
     row = _grid(session, plan, grid_id)
-    new = geometry_from_geojson(geometry, field="geometry")
     old = shapely.from_wkb(row.wkb)
+    new = _exact(session, plan, old=old, new=geometry_from_geojson(geometry, field="geometry"))
     shapes: dict[int, Any] = {}
     deleted: set[int] = set()
     before: list[plan_queries.PlanGridRow] = []
     if adjust_neighbours:
-        shapes, deleted, before = _take_and_give(session, plan, grid_id=grid_id, old=old, new=new)
+        shapes, deleted, before, new = _take_and_give(
+            session, plan, grid_id=grid_id, old=old, new=new
+        )
     shapes[grid_id] = new
     plan_queries.update_plan_grid_geometries(
         session, wkbs={gid: shapely.to_wkb(geom) for gid, geom in shapes.items()}
@@ -200,7 +222,7 @@ def add_grid(
     """A new grid (its code is issued at publishing); its community is the one given, else the
     one holding most of it."""
     plan = get_plan(session, plan_id=plan_id, scope=scope, for_update=True, draft=True)
-    new = geometry_from_geojson(geometry, field="geometry")
+    new = _exact(session, plan, old=None, new=geometry_from_geojson(geometry, field="geometry"))
     meeting = area_queries.select_communities_meeting(session, wkb=shapely.to_wkb(new))
     if community_code is None:
         if not meeting:
@@ -208,12 +230,11 @@ def add_grid(
         community_code = max(
             meeting, key=lambda c: area_m2(shapely.intersection(shapely.from_wkb(meeting[c]), new))
         )
-    elif area_queries.select_division(session, code=community_code) is None:
-        raise NotFound("no division has this code", field="community_code")
+    _check_community(session, plan, community_code)
     shapes: dict[int, Any] = {}
     before: list[plan_queries.PlanGridRow] = []
     if adjust_neighbours:
-        shapes, _, before = _take_and_give(session, plan, grid_id=-1, old=None, new=new)
+        shapes, _, before, new = _take_and_give(session, plan, grid_id=-1, old=None, new=new)
         plan_queries.update_plan_grid_geometries(
             session, wkbs={gid: shapely.to_wkb(geom) for gid, geom in shapes.items()}
         )
@@ -228,6 +249,25 @@ def add_grid(
     )
     record_audit(session, actor=scope.actor, action="plans.add", target_codes=[str(plan.id)])
     return new_id
+
+
+def _check_community(session: Session, plan: GridPlan, community_code: str) -> None:
+    """A plan's grid belongs to a community (village level) under the plan's division: a
+    district, a township or another plan's community would break the rules only later."""
+    division = area_queries.select_division(session, code=community_code)
+    if division is None:
+        raise NotFound("no division has this code", field="community_code")
+    if division.level is not DivisionLevel.VILLAGE:
+        raise InvalidInput(
+            f"{community_code} is a {division.level}, not a community: a grid belongs to a "
+            "community (village level)",
+            field="community_code",
+        )
+    if not community_code.startswith(division_prefix(plan.division_code)):
+        raise InvalidInput(
+            f"community {community_code} is not in the plan's division {plan.division_code}",
+            field="community_code",
+        )
 
 
 def delete_grid(session: Session, *, plan_id: int, grid_id: int, scope: Scope) -> None:

@@ -1,5 +1,8 @@
 """Publishing a draft plan: check every hard rule again, then switch the live grids atomically.
 
+The check covers what the impact covers (:func:`checked_communities`): a plan the impact
+refuses is refused here too, with the problems.
+
 The switch (``gis.grids.switch``) happens in the caller's transaction: the old versions close on
 the effective date and the new ones open on it, together, or nothing happens. A plan whose live
 grids changed since it was drafted (another plan published, an import) is refused: its diff and
@@ -22,12 +25,19 @@ from gis.errors import Conflict, InvalidInput, TopologyViolation
 from gis.grids import plan_queries, queries
 from gis.grids.classes import ClassConfig
 from gis.grids.impact import predict_classes
-from gis.grids.models import PlanStatus
-from gis.grids.plan_problems import shape_of
+from gis.grids.models import GridPlan, PlanStatus
+from gis.grids.plan_problems import communities_reached, shape_of
 from gis.grids.plans import get_plan, plan_communities
 from gis.grids.schemas import INDICATOR_NAMES
 from gis.grids.switch import NewGrid, SwitchResult, as_polygon, switch_grids
 from gis.grids.validation import validate_shapes
+
+
+def checked_communities(session: Session, plan: GridPlan, communities: list[str]) -> list[str]:
+    """The communities publishing checks, as the impact does: the plan's, and any outside its
+    division that a grid of it reaches into (:func:`gis.grids.plan_problems.communities_reached`:
+    that one has no grid of the plan, an error)."""
+    return sorted(set(communities) | communities_reached(session, plan))
 
 
 def publish_plan(
@@ -54,7 +64,9 @@ def publish_plan(
     queries.lock_districts_of(session, communities=communities)
     rows = plan_queries.select_plan_grids(session, plan_id=plan.id)
     report = validate_shapes(
-        session, grids=[shape_of(row) for row in rows], communities=communities
+        session,
+        grids=[shape_of(row) for row in rows],
+        communities=checked_communities(session, plan, communities),
     )
     if not report.ok:
         first = report.errors[0]

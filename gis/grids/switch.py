@@ -2,13 +2,17 @@
 
 Used by plan publishing and by grid imports. In one transaction (the caller's):
 
-- a grid whose code stays and whose polygon is unchanged keeps its version;
+- a grid whose code stays and whose polygon is unchanged keeps its version (within the
+  :func:`same_shape` tolerance only while its neighbours keep theirs: :func:`kept_as_stored`),
+  so that the live grids are exactly the set that was validated;
 - a grid whose polygon changed keeps its code: the open version is closed on the effective date
   (``valid_to``) and a new version opens on it (``valid_from``);
 - a live grid missing from the new set is retired (closed on the effective date; its code is
   never issued again);
 - a new grid gets the next sequence of its community (counter table), numbered in reading order
-  (rows north→south, west→east), and lineage rows link it to its parents.
+  (rows north→south, west→east), and lineage rows link it to its parents;
+- the open events of a retired grid move to the new grid covering their place (their
+  building's point on surface), so that the new grid's officers see and take them.
 
 Queries running meanwhile see the old set or the new one, never a mix: the whole switch commits
 at once, and concurrent switches of a district queue on an advisory lock.
@@ -64,6 +68,8 @@ class SwitchResult:
     lineage: list[tuple[str, str, str]] = field(default_factory=list)
     codes: dict[int, str] = field(default_factory=dict)
     """The code each input grid ended with, by its position in the input."""
+    events_moved: int = 0
+    """Open events of retired grids given to the new grid covering their place."""
 
 
 SAME_SHAPE_TOLERANCE = 1e-8
@@ -73,6 +79,11 @@ SAME_AREA_TOLERANCE = 1e-11
 """Square degrees (~0.1 m²) of symmetric difference under which two polygons are the same
 grid: a vertex that rounding to 9 decimals would have made self-intersecting is snapped away
 in an export (one vertex fewer, 0.01-0.05 m² of the demo's grids)."""
+
+
+NEIGHBOUR_DISTANCE_DEG = 1e-7
+"""Degrees (~1 cm) within which two new outlines meet for :func:`kept_as_stored`: validated
+neighbours touch, or miss each other by what validation takes for noise (under 0.01 m²)."""
 
 
 def same_shape(stored: Any, given: Any) -> bool:
@@ -107,7 +118,8 @@ def switch_grids(
     }
     result = SwitchResult(effective=effective)
     kept_codes = {g.code for g in grids if g.code is not None}
-    _check_effective(live, kept_codes, grids, effective)
+    unchanged = kept_as_stored(live, grids)
+    _check_effective(live, kept_codes, unchanged, effective)
     closing = []
     inserts: list[tuple[int, dict[str, Any], bytes]] = []
     kept_new: dict[str, int] = {}
@@ -116,7 +128,7 @@ def switch_grids(
             continue
         row = live.get(grid.code)
         wkb = bytes(shapely.to_wkb(grid.geom))
-        if row is not None and same_shape(shapely.from_wkb(row.wkb), grid.geom):
+        if grid.code in unchanged:
             result.unchanged.append(grid.code)
             result.codes[position] = grid.code
             continue
@@ -145,6 +157,8 @@ def switch_grids(
     queries.close_versions(session, uids=closing, valid_to=effective)
     for _, values, wkb in sorted(inserts, key=lambda item: item[1]["code"]):
         queries.insert_version(session, values=values, wkb=wkb)
+    # an event keeps the grid it was reported in: a retired one no officer has any more
+    result.events_moved = queries.move_open_events(session, retired=retired)
     result.lineage = _lineage(grids, result, live)
     queries.insert_lineage(
         session,
@@ -164,21 +178,57 @@ def switch_grids(
     return result
 
 
+def kept_as_stored(live: dict[str, Any], grids: list[NewGrid]) -> set[str]:
+    """The codes of the grids that keep their stored version (the others get a new one).
+
+    A grid the same polygon as stored keeps it. One only the same shape (:func:`same_shape`:
+    a file rounded to 9 decimals, a boundary moved by less than ~0.1 m²) keeps it only while
+    every grid meeting it keeps its own as well: a neighbour written with its new outline was
+    cut against this grid's new outline, not the stored one, and the live grids would overlap
+    or leave gaps that no validation saw. Such a grid taking its new outline can oblige its
+    own neighbours in turn, hence the loop."""
+    stored = {
+        g.code: shapely.from_wkb(live[g.code].wkb)
+        for g in grids
+        if g.code is not None and g.code in live
+    }
+    exact = {g.code for g in grids if g.code in stored and shapely.equals(stored[g.code], g.geom)}
+    close = {
+        g.code
+        for g in grids
+        if g.code in stored and g.code not in exact and same_shape(stored[g.code], g.geom)
+    }
+    if not close:
+        return exact
+    geoms = [g.geom for g in grids]
+    tree = shapely.STRtree(geoms)
+    kept = exact | close
+    while True:
+        leaving = set()
+        for position, grid in enumerate(grids):
+            if grid.code not in close or grid.code not in kept:
+                continue
+            # touching, or missing each other by noise
+            around = shapely.buffer(grid.geom, NEIGHBOUR_DISTANCE_DEG)
+            meeting = tree.query(around, predicate="intersects")
+            if any(grids[int(i)].code not in kept for i in meeting if int(i) != position):
+                leaving.add(grid.code)
+        if not leaving:
+            return {code for code in kept if code is not None}
+        kept -= leaving
+
+
 def _check_effective(
-    live: dict[str, Any], kept: set[str], grids: list[NewGrid], effective: date
+    live: dict[str, Any], kept: set[str], unchanged: set[str], effective: date
 ) -> None:
     """Closing a version needs ``effective > valid_from``."""
     for code, row in live.items():
-        if row.valid_from >= effective:
-            changes = code not in kept or any(
-                g.code == code and not same_shape(shapely.from_wkb(row.wkb), g.geom) for g in grids
+        if row.valid_from >= effective and (code not in kept or code not in unchanged):
+            raise Conflict(
+                f"grid {code} has a version from {row.valid_from}: the effective date must "
+                "be after it",
+                field="effective_date",
             )
-            if changes:
-                raise Conflict(
-                    f"grid {code} has a version from {row.valid_from}: the effective date must "
-                    "be after it",
-                    field="effective_date",
-                )
 
 
 def _values(grid: NewGrid, code: str, version: int, effective: date) -> dict[str, Any]:

@@ -133,13 +133,18 @@ def describe_collection(
     return CollectionInfo(collection=collection, extent=extent)
 
 
+def _checked_day(collection: Collection, on: date | None) -> None:
+    """A date asked of a collection without time is refused, not ignored."""
+    if on is not None and not collection.is_temporal:
+        raise InvalidInput(f"the {collection.id} collection has no time", field="datetime")
+
+
 def items_page(
     session: Session, *, collection_id: str, scope: Scope, request: ItemsRequest, today: date
 ) -> FeaturePage:
     """A page of the caller's features of a collection, in id order."""
     collection = get_collection(collection_id)
-    if request.on is not None and not collection.is_temporal:
-        raise InvalidInput(f"the {collection.id} collection has no time", field="datetime")
+    _checked_day(collection, request.on)
     return queries.select_page(
         session,
         collection,
@@ -153,16 +158,26 @@ def items_page(
 
 
 def item(
-    session: Session, *, collection_id: str, feature_id: str, scope: Scope, crs: OgcCrs, on: date
+    session: Session,
+    *,
+    collection_id: str,
+    feature_id: str,
+    scope: Scope,
+    crs: OgcCrs,
+    today: date,
+    on: date | None = None,
 ) -> str:
-    """One feature as GeoJSON text; NotFound when it does not exist or lies outside the scope
-    (the same answer)."""
+    """One feature as GeoJSON text, for temporal collections the version valid ``on`` (a
+    ``datetime``, default ``today``), as the items page answers; NotFound when it does not
+    exist then or lies outside the scope (the same answer)."""
     collection = get_collection(collection_id)
+    _checked_day(collection, on)
     fid = _feature_id(collection, feature_id)
-    clause = rows_clause(collection, scope=scope, on=on)
+    clause = rows_clause(collection, scope=scope, on=on or today)
     feature = queries.select_feature(session, collection, clause=clause, fid=fid, crs=crs)
     if feature is None:
-        raise NotFound(f"no feature of {collection.id} has the id {fid}", field="featureId")
+        when = f" on {on.isoformat()}" if on is not None else ""
+        raise NotFound(f"no feature of {collection.id} has the id {fid}{when}", field="featureId")
     return feature
 
 

@@ -100,15 +100,19 @@
     }
   }
 
+  // 7 decimals, as the server sends the plan's grids (toGeoJSON() rounds to 6, ~0.1 m: a grid
+  // sent back unchanged reached outside its community); the server snaps them back exactly
+  var GEOJSON_DECIMALS = 7;
+
   function saveGrid(gridId, layer) {
-    var geometry = layer.toGeoJSON().geometry;
+    var geometry = layer.toGeoJSON(GEOJSON_DECIMALS).geometry;
     busy(true);
     G.api('PUT', '/api/plans/' + state.plan.id + '/grids/' + gridId, { geometry: geometry, adjust_neighbours: true })
       .then(afterEdit).finally(function () { busy(false); });
   }
 
   function addGrid(layer) {
-    var geometry = layer.toGeoJSON().geometry;
+    var geometry = layer.toGeoJSON(GEOJSON_DECIMALS).geometry;
     layer.remove();
     if (!state.plan) { return; }
     busy(true);

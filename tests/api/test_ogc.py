@@ -188,6 +188,26 @@ def test_grids_today_and_on_a_date(get: Get, world: World) -> None:
     assert one.status_code == 200 and one.json()["id"] == GRID_FAR
 
 
+def test_one_grid_on_a_date_as_the_items_answer(get: Get, world: World) -> None:
+    """The item route answered today's version whatever ``datetime`` said (a grid that did
+    not exist yet too), and took unknown parameters silently; the items route did neither."""
+    item = f"/ogc/collections/grids/items/{GRID_OWN}"
+    past = get(Role.PLANNER, f"{item}?datetime=2022-06-01T00:00:00Z")
+    assert past.status_code == 200 and past.json()["properties"]["version"] == 1
+    assert "datetime=2022-06-01" in past.json()["links"][0]["href"]
+    assert get(Role.PLANNER, item).json()["properties"]["version"] == 2
+    before = get(Role.PLANNER, f"/ogc/collections/grids/items/{GRID_OTHER}?datetime=2020-01-01")
+    assert before.status_code == 404, before.text
+    for query, field in (("datetime=2022-01-01/2023-01-01", "datetime"), ("date=2022-06-01",
+                         "date"), ("offset=3", "offset")):  # fmt: skip
+        refused = get(Role.PLANNER, f"{item}?{query}")
+        assert refused.status_code == 422, (query, refused.text)
+        assert refused.json()["detail"][0]["loc"][-1] == field
+    own = world.buildings["own"]
+    timeless = get(Role.ADMIN, f"/ogc/collections/buildings/items/{own}?datetime=2022-06-01")
+    assert timeless.status_code == 422 and "has no time" in timeless.text
+
+
 @pytest.mark.usefixtures("divisions_loaded")
 def test_divisions_with_a_boundary(get: Get) -> None:
     body = get(Role.OFFICER, "/ogc/collections/divisions/items?limit=50").json()

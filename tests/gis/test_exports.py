@@ -26,6 +26,8 @@ from gis.crs import parse_crs
 from gis.errors import Forbidden, InvalidInput, NotFound
 from gis.exports import service as export_service
 from gis.exports.service import ExportFormat, ExportLayer, ExportResult, export_layer
+from gis.grids.importing import read_grid_file
+from gis.grids.models import Grid
 from gis.grids.switch import same_shape
 from gis.people.crypto import PeopleCipher
 from gis.users.models import Role
@@ -222,3 +224,49 @@ def test_what_rounding_would_make_invalid_is_written_valid_and_comes_back_the_sa
     # and a grid import takes it for the grid it was (not a new version)
     assert same_shape(notched, written)
     assert not same_shape(notched, shapely.affinity.translate(notched, xoff=1e-6))
+
+
+# Pieces of the demo's grids, valid in EPSG:4490, that ST_Transform to EPSG:4547 leaves
+# self-intersecting by a last-bit difference (a vertex within 1e-7 m of an edge)
+TURN_INVALID_IN_METRES = [
+    "POLYGON ((113.91790638967815 22.536887502048156, 113.91787980000001 22.536868161776585, "
+    "113.91779905 22.536826319582776, 113.91782091892186 22.536837651392894, "
+    "113.91790638967815 22.536887502048156))",
+    "POLYGON ((113.9191337606292 22.53421062063613, 113.91923584939457 22.53409977200722, "
+    "113.91916857779842 22.533733943513635, 113.91917035555318 22.53374361109081, "
+    "113.9191337606292 22.53421062063613))",
+    "POLYGON ((113.91889022699318 22.521940028453354, 113.91895684065962 22.521800097388983, "
+    "113.91896120062404 22.521802375732182, 113.91889840067849 22.521769558989835, "
+    "113.91889022699318 22.521940028453354))",
+]
+
+
+@pytest.mark.usefixtures("nanshan_communities")
+def test_grids_exported_in_a_projected_crs_come_back_unchanged(db: Session, tmp_path: Path) -> None:
+    """Snapping what a change of CRS left invalid to 1e-9 (a degree's 0.1 mm) on metre
+    coordinates of ~2,500,000 failed in GEOS ("side location conflict"): every export of the
+    demo's grids in EPSG:4547, 3857 or 32650 did. The snap is 0.1 mm in the file's units."""
+    community = "440305005001"
+    stored = {f"{community}{900 + i}": shapely.from_wkt(w)
+              for i, w in enumerate(TURN_INVALID_IN_METRES, start=1)}  # fmt: skip
+    for code, geom in stored.items():
+        assert shapely.is_valid(geom)
+        db.add(Grid(code=code, version=1, community_code=community, district_code=code[:6],
+                    valid_from=date(2026, 1, 1), geom=f"SRID=4490;{geom.wkt}"))  # fmt: skip
+    db.flush()
+    for name, crs in (("g.gpkg", "EPSG:4547"), ("g.geojson", "EPSG:4547"),
+                      ("m.gpkg", "EPSG:3857"), ("u.gpkg", "EPSG:32650")):  # fmt: skip
+        out = tmp_path / name
+        _export(db, ExportLayer.GRIDS, out, crs=parse_crs(crs), division_code=community)
+        # the grid import's reader: valid single polygons, back in EPSG:4490
+        back = read_grid_file(out, layer=None, crs=None)
+        assert back.crs.label == crs
+        unchanged = {c for c, g in zip(back.codes, back.geoms, strict=True)
+                     if c is not None and same_shape(stored[c], g)}  # fmt: skip
+        assert unchanged == set(stored), name
+    csv = _export(db, ExportLayer.GRIDS, tmp_path / "g.csv", crs=parse_crs("EPSG:4547"),
+                  division_code=community)  # fmt: skip
+    table = pd.read_csv(csv.path)
+    written = shapely.from_wkt(table["wkt"].to_numpy())
+    assert shapely.is_valid(written).all()
+    assert (shapely.get_type_id(written) == shapely.GeometryType.POLYGON).all()

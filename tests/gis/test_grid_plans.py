@@ -17,15 +17,15 @@ from gis import cluster
 from gis.access.scope import Scope
 from gis.clock import today_in_china
 from gis.db import make_engine, make_session_factory, transaction
-from gis.errors import Conflict, Forbidden, InvalidGeometry, TopologyViolation
-from gis.grids import plan_edits
+from gis.errors import Conflict, Forbidden, InvalidGeometry, InvalidInput, TopologyViolation
+from gis.grids import plan_edits, plan_queries
 from gis.grids.classes import ClassConfig
 from gis.grids.impact import PlanImpact, plan_impact
 from gis.grids.importing import import_grids
 from gis.grids.models import Grid
 from gis.grids.plans import create_plan
 from gis.grids.publishing import publish_plan
-from gis.grids.queries import select_grid_lineage
+from gis.grids.queries import select_grid_lineage, select_grid_rows
 from gis.grids.service import grid_page
 from gis.users.models import Role
 from tests.databases import own_database
@@ -316,3 +316,93 @@ def test_two_plans_published_at_once_the_second_is_refused_as_stale(
             assert "the live grids changed since plan" in str(outcome[0])
         finally:
             engine.dispose()
+
+
+def test_the_published_grids_are_the_ones_validated(db: Session, small: SmallWorld) -> None:
+    """NE takes a sliver of NW (5 mm × 11 m, 0.055 m²) and gives its south strip to SE: NW's
+    new outline is within the "same shape" tolerance of its old one, which the switch kept,
+    while NE was published cut against the new one (0.055 m² of overlap once live)."""
+    plan = create_plan(db, division_code=TOWNSHIP, scope=PLANNER)
+    ids = _ids(db, plan.id)
+    nw, ne = f"{COMMUNITY_WEST}001", f"{COMMUNITY_WEST}002"
+    sliver = box(113.81 - 5e-8, 22.615, 113.81, 22.6151)
+    new_ne = shapely.union(box(113.81, 22.612, 113.82, 22.62), sliver)
+    plan_edits.edit_grid(db, plan_id=plan.id, grid_id=ids[ne], geometry=_geo(new_ne), scope=PLANNER)
+    assert _impact(db, plan.id).errors == 0
+    planned = {
+        row.code: shapely.from_wkb(row.wkb)
+        for row in plan_queries.select_plan_grids(db, plan_id=plan.id)
+        if row.community_code == COMMUNITY_WEST
+    }
+    result = publish_plan(
+        db, plan_id=plan.id, effective=today_in_china(), scope=PLANNER, config=CONFIG
+    )
+    assert nw in result.changed and ne in result.changed
+    live = {
+        row.code: shapely.from_wkb(row.wkb)
+        for row in select_grid_rows(db, communities=[COMMUNITY_WEST], on=today_in_china())
+    }
+    assert live.keys() == planned.keys()
+    for code, geom in live.items():
+        assert shapely.equals(geom, planned[code]), code
+    assert shapely.area(shapely.intersection(live[nw], live[ne])) == 0
+
+
+def test_publishing_refuses_what_the_impact_refuses(db: Session, small: SmallWorld) -> None:
+    """A plan of the west community whose grid reaches 0.2 m into the east one (4.5 m²: a
+    sliver of its own community, a warning): the impact checks every community the grid reaches
+    and refuses ("… has no grid"), publishing checked the plan's own community only and took
+    it. Less than 1 m² is noise of the outlines, for both."""
+    plan = create_plan(db, division_code=COMMUNITY_WEST, scope=PLANNER)
+    ids = _ids(db, plan.id)
+    ne = f"{COMMUNITY_WEST}002"
+    bump = box(113.82, 22.615, 113.82 + 2e-6, 22.615 + 2e-4)  # 0.2 m × 22 m
+    reaching = shapely.union(box(113.81, 22.61, 113.82, 22.62), bump)
+    plan_edits.edit_grid(
+        db, plan_id=plan.id, grid_id=ids[ne], geometry=_geo(reaching), scope=PLANNER
+    )
+    impact = _impact(db, plan.id)
+    assert not impact.publishable
+    messages = {f["properties"]["message"] for f in impact.problems["features"]}
+    assert f"community {COMMUNITY_EAST} has no grid" in messages
+    with pytest.raises(TopologyViolation, match="has no grid") as refused:
+        publish_plan(db, plan_id=plan.id, effective=today_in_china(), scope=PLANNER, config=CONFIG)
+    refused_messages = {f["properties"]["message"] for f in refused.value.problems["features"]}
+    assert f"community {COMMUNITY_EAST} has no grid" in refused_messages
+    assert db.scalar(select(Grid.valid_to).where(Grid.code == ne)) is None  # nothing switched
+    # drawn back to 0.2 m × 2.2 m (0.5 m²): no longer reaching, for the impact and publishing
+    crumb = box(113.82, 22.615, 113.82 + 2e-6, 22.615 + 2e-5)
+    plan_edits.edit_grid(
+        db, plan_id=plan.id, grid_id=ids[ne], scope=PLANNER,
+        geometry=_geo(shapely.union(box(113.81, 22.61, 113.82, 22.62), crumb)),
+    )  # fmt: skip
+    assert _impact(db, plan.id).publishable
+    publish_plan(db, plan_id=plan.id, effective=today_in_china(), scope=PLANNER, config=CONFIG)
+
+
+def test_a_new_grid_belongs_to_a_community_of_the_plan(db: Session, small: SmallWorld) -> None:
+    """A district, a township or another plan's community was taken (201) and broke the rules
+    only later."""
+    plan = create_plan(db, division_code=COMMUNITY_WEST, scope=PLANNER)
+    square = _geo(box(113.801, 22.601, 113.802, 22.602))
+    for code, reason in (
+        (TOWNSHIP, "is a township, not a community"),
+        ("970101000000", "is a county, not a community"),
+        (COMMUNITY_EAST, f"is not in the plan's division {COMMUNITY_WEST}"),
+    ):
+        with pytest.raises(InvalidInput, match=reason) as refused:
+            plan_edits.add_grid(
+                db, plan_id=plan.id, geometry=square, scope=PLANNER, community_code=code
+            )
+        assert refused.value.field == "community_code"
+    # drawn in the east community, with none given: the east one is not the plan's either
+    with pytest.raises(InvalidInput, match="not in the plan's division") as refused:
+        plan_edits.add_grid(
+            db, plan_id=plan.id, geometry=_geo(box(113.83, 22.601, 113.831, 22.602)),
+            scope=PLANNER,
+        )  # fmt: skip
+    assert refused.value.field == "community_code"
+    new_id = plan_edits.add_grid(
+        db, plan_id=plan.id, geometry=square, scope=PLANNER, community_code=COMMUNITY_WEST
+    )
+    assert new_id in _ids(db, plan.id).values()

@@ -283,6 +283,9 @@ def plan_edit_refusals() -> list[str]:
         "the effective date cannot be in the past",
         "plan 3 is published: only a draft can change",
         "the plan has no grid 17",
+        "440305005000 is a township, not a community: a grid belongs to a community (village "
+        "level)",
+        "community 440305006001 is not in the plan's division 440305005000",
     ]
 
 
