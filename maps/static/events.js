@@ -7,7 +7,7 @@
   var PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
   /** Longest side (pixels) and JPEG quality tried in turn to bring a large photo under the limit. */
   var PHOTO_STEPS = [[2048, 0.85], [1600, 0.8], [1280, 0.75], [1024, 0.7], [800, 0.6]];
-  var page = null;  // officer.js: {state, select, setTitle, openPanel, purposeParam}
+  var page = null;  // officer.js: {state, select, setTitle, openPanel, purposeParam, stashBuilding}
   var state = null;
 
   function $(id) { return document.getElementById(id); }
@@ -51,9 +51,30 @@
       }
       G.toast(G.t('saved'), 'ok');
       refreshEvents();
-      renderEvent(res.data);
+      // the building panel stays, with its other open forms and what was typed in them: the
+      // saved event is named under the button that reported it, and opens from there
+      form.remove();
+      var saved = $('gh-event-saved');
+      if (saved) { saved.remove(); }
+      $('gh-event-form-slot').insertAdjacentHTML('afterend', savedNote(res.data));
       if (photo) { attachPhoto(res.data.id, photo); }
     });
+  }
+
+  /** "Event #12 reported: <title> [open]", with the state of its photo being sent. */
+  function savedNote(e) {
+    return '<div class="gh-event-saved small" id="gh-event-saved" data-event="' + e.id + '">' +
+      G.tHtml('event_reported') + ' #' + e.id + ' ' + G.escape(e.title) + ' ' +
+      G.tHtml('open_event', 'button', ' type="button" class="btn btn-sm btn-link gh-open-event" data-event="' + e.id + '"') +
+      '<div class="small text-muted" id="gh-photo-status"></div>' +
+      '<div class="gh-photo-error text-danger small" id="gh-photo-error" role="alert"></div></div>';
+  }
+
+  /** "← Back to the building" while the building panel an event was opened from is kept. */
+  function backButton() {
+    return state.stash
+      ? G.tHtml('back_to_building', 'button', ' type="button" class="btn btn-sm btn-link px-0 gh-back-building" id="gh-back-building"')
+      : '';
   }
 
   // ---- event photos: checked by the server from their bytes; large ones scaled down here ----
@@ -162,6 +183,7 @@
   }
 
   function openEvent(id) {
+    page.stashBuilding();
     select(null);
     state.building = null;
     state.event = null;
@@ -171,13 +193,13 @@
     state.pendingEvent = null;
     if (purpose === null) {
       state.pendingEvent = id;  // opened once a purpose is stated (officer_forms.js bindPanel)
-      $('gh-panel-body').innerHTML = G.tHtml('purpose_needed', 'p', ' class="gh-note"');
+      $('gh-panel-body').innerHTML = backButton() + G.tHtml('purpose_needed', 'p', ' class="gh-note"');
       return;
     }
     G.api('GET', '/api/events/' + encodeURIComponent(id) + purposeQuery(purpose)).then(function (res) {
       if (!res.ok) {
-        $('gh-panel-body').innerHTML = '<p class="text-danger"></p>';
-        G.showError($('gh-panel-body').firstChild, res.data, res.status);
+        $('gh-panel-body').innerHTML = backButton() + '<p class="text-danger"></p>';
+        G.showError($('gh-panel-body').lastChild, res.data, res.status);
         return;
       }
       renderEvent(res.data);
@@ -204,7 +226,7 @@
         (e.is_overdue ? ' ' + G.tHtml('event_overdue', 'span', ' class="badge text-bg-danger"') : '')]
     ];
     if (e.assignee || e.department) { facts.push(['assignee', G.escape(e.assignee || e.department)]); }
-    var html = '<dl class="gh-facts">' + facts.map(function (r) {
+    var html = backButton() + '<dl class="gh-facts">' + facts.map(function (r) {
       return G.tHtml(r[0], 'dt') + '<dd>' + r[1] + '</dd>';
     }).join('') + '</dl>';
     html += G.tHtml('event_steps', 'h6') + '<ol class="gh-event-steps small" id="gh-event-steps">' +

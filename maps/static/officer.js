@@ -44,6 +44,45 @@
     state.map.invalidateSize();
     select(null);
     state.building = null;
+    state.stash = null;
+  }
+
+  /** Keep the building panel shown (its nodes, so open forms keep what was typed) while an event
+   *  opened from it is shown; restoreBuilding puts it back. An event opened from another event
+   *  keeps the building kept before. */
+  function stashBuilding() {
+    if (!state.building) { return; }
+    var body = $('gh-panel-body');
+    var nodes = document.createDocumentFragment();
+    while (body.firstChild) { nodes.appendChild(body.firstChild); }
+    state.stash = { building: state.building, selected: state.selected, nodes: nodes };
+  }
+
+  /** The building panel kept by stashBuilding, as it was (in the page's language now). */
+  function restoreBuilding() {
+    var stash = state.stash;
+    if (!stash) { return; }
+    state.stash = null;
+    state.event = null;
+    state.pendingEvent = null;
+    setTitle(['building']);
+    openPanel();
+    var body = $('gh-panel-body');
+    body.innerHTML = '';
+    body.appendChild(stash.nodes);
+    state.building = stash.building;
+    select(stash.selected);
+    G.translate(body);
+    wordDates();
+    // occupants asked for while it was kept (a purpose stated meanwhile) are read now
+    if (!Object.keys(state.occupants).length && purposeParam() !== null) { loadOccupants(); } else { renderOccupants(); }
+  }
+
+  /** The dates inside sentences of the panel, in the page's language. */
+  function wordDates() {
+    document.querySelectorAll('#gh-panel-body .gh-since').forEach(function (span) {
+      span.textContent = G.t('since_date').replace('{date}', span.getAttribute('data-date'));
+    });
   }
 
   // ---- the building panel -------------------------------------------------------------------
@@ -51,6 +90,7 @@
   function openBuilding(code, focusHouse) {
     select(code);
     state.event = null;
+    state.stash = null;
     setTitle(['building']);
     openPanel();
     var body = $('gh-panel-body');
@@ -233,6 +273,7 @@
     setTitle: setTitle,
     openPanel: openPanel,
     closePanel: closePanel,
+    restoreBuilding: restoreBuilding,
     purposeParam: purposeParam,
     loadOccupants: loadOccupants,
     renderOccupants: renderOccupants,
@@ -262,17 +303,14 @@
       G.officerMapTools.locateControl(map);
       G.officerMapTools.zoomHint(map);
       G.eventPanel.init({
-        state: state, select: select, setTitle: setTitle, openPanel: openPanel, purposeParam: purposeParam
+        state: state, select: select, setTitle: setTitle, openPanel: openPanel, purposeParam: purposeParam,
+        stashBuilding: stashBuilding
       });
       G.officerForms.bindPanel();
       G.officerMapTools.bindSearch();
       // the panels' words are marked and translated in place (open forms keep what was typed);
       // only a date inside a sentence is worded again here
-      document.addEventListener('gh:lang', function () {
-        document.querySelectorAll('#gh-panel-body .gh-since').forEach(function (span) {
-          span.textContent = G.t('since_date').replace('{date}', span.getAttribute('data-date'));
-        });
-      });
+      document.addEventListener('gh:lang', wordDates);
       document.body.setAttribute('data-ready', 'map');
     }
   };

@@ -259,6 +259,10 @@
       } else if (target.id === 'gh-report-event') {
         if (!$('gh-event-form')) { $('gh-event-form-slot').innerHTML = G.eventPanel.eventForm(); }
         $('gh-event-form').querySelector('input[name=title]').focus();
+      } else if (target.classList.contains('gh-open-event')) {
+        G.eventPanel.openEvent(Number(target.getAttribute('data-event')));
+      } else if (target.id === 'gh-back-building') {
+        page.restoreBuilding();
       } else if (target.classList.contains('gh-step')) {
         G.eventPanel.takeStep(target);
       } else if (target.classList.contains('gh-let')) {

@@ -336,6 +336,11 @@ def test_officer_reports_an_event_from_the_map_with_a_photo_and_closes_it(
         files=[{"name": "hazard.png", "mimeType": "image/png", "buffer": small}]
     )
     form.locator("button[type=submit]").click()
+    # the building panel stays (its other forms with it); the saved event opens from it
+    expect(page.locator("#gh-event-saved")).to_contain_text("楼道堆放杂物")
+    expect(page.locator("#gh-photo-status")).to_have_text("")  # the photo was sent
+    expect(page.locator("#gh-panel-title")).to_have_text("楼栋")
+    page.click("#gh-event-saved .gh-open-event")
     status = page.locator("#gh-event-status")
     expect(status).to_have_attribute("data-status", "reported")
     expect(page.locator("#gh-panel-title")).to_have_text("事件 · 出租屋消防隐患")

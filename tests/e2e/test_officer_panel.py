@@ -143,6 +143,7 @@ def test_an_open_event_follows_the_language_and_keeps_its_note(
     form = page.locator("#gh-event-form")
     form.locator("input[name=title]").fill("Stairs blocked")
     form.locator("button[type=submit]").click()
+    page.click("#gh-event-saved .gh-open-event")
     expect(page.locator("#gh-event-status")).to_have_attribute("data-status", "reported")
     page.fill("#gh-step-form textarea[name=note]", "不予受理：重复上报")
 
@@ -160,6 +161,60 @@ def test_an_open_event_follows_the_language_and_keeps_its_note(
     page.click("#gh-lang")
     expect(page.locator("#gh-event-status")).to_have_text("已上报")
     expect(page.locator("#gh-event-photos")).to_have_text("暂无照片")
+    page.click('#gh-step-form .gh-step[data-status="rejected"]')
+    expect(page.locator("#gh-event-status")).to_have_attribute("data-status", "rejected")
+
+
+def test_reporting_an_event_keeps_the_building_and_its_open_forms(
+    browser: Browser, server: Server
+) -> None:
+    """Saving the event form leaves the building panel and its other open forms as they are
+    (the panel was replaced by the event's, with no way back); the event opens from there, and
+    "back" gives the building panel again, its forms still typed in, in the page's language."""
+    world = server.world
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    open_building(page, world.building_code)
+    first = page.locator(f'#gh-houses > li.gh-house:not([data-code="{world.house_code}"])').first
+    register, _, wrong = type_registration(first, "周未存", 63)
+    page.click("#gh-add-house")
+    page.locator("#gh-house-form input[name=room]").fill("3002")
+    page.click("#gh-report-event")
+    page.locator("#gh-event-form input[name=title]").fill("消防通道堵塞")
+    page.locator("#gh-event-form button[type=submit]").click()
+
+    saved = page.locator("#gh-event-saved")
+    expect(saved).to_contain_text("已上报事件 #")
+    expect(saved).to_contain_text("消防通道堵塞")
+    expect(page.locator("#gh-event-form")).to_have_count(0)
+    expect(page.locator("#gh-panel-title")).to_have_text("楼栋")
+    expect(page.locator("#gh-building-code")).to_be_visible()
+    expect(register.locator("input[name=name]")).to_have_value("周未存")
+    expect(register.locator("input[name=id_number]")).to_have_value(wrong)
+    expect(page.locator("#gh-house-form input[name=room]")).to_have_value("3002")
+
+    # the saved event opens in the panel, with a way back to the building as it was
+    saved.locator(".gh-open-event").click()
+    expect(page.locator("#gh-event-status")).to_have_attribute("data-status", "reported")
+    expect(page.locator("#gh-panel-title")).to_contain_text("事件")
+    page.click("#gh-lang")
+    expect(page.locator("#gh-back-building")).to_have_text("← Back to the building")
+    page.click("#gh-back-building")
+    expect(page.locator("#gh-panel-title")).to_have_text("Building")
+    expect(register.locator("input[name=name]")).to_have_value("周未存")
+    expect(register.locator("input[name=id_number]")).to_have_value(wrong)
+    expect(register.locator("button[type=submit]")).to_have_text("Save")
+    expect(page.locator("#gh-house-form input[name=room]")).to_have_value("3002")
+    expect(page.locator("#gh-event-saved")).to_contain_text("Event reported: #")
+    expect(page.locator(f'#gh-houses > li[data-code="{world.house_code}"]')).to_contain_text(
+        RESIDENT[0]
+    )
+    expect(page.locator("#gh-houses .gh-since").first).to_contain_text("since ")
+    assert page.evaluate("() => Gridhouse.officer.state.building !== null")
+    assert page.evaluate(LEFT_AS_KEYS) == []
+    # no open event left on the building (other tests click the building's point)
+    page.click("#gh-event-saved .gh-open-event")
+    page.fill("#gh-step-form textarea[name=note]", "Reported twice")
     page.click('#gh-step-form .gh-step[data-status="rejected"]')
     expect(page.locator("#gh-event-status")).to_have_attribute("data-status", "rejected")
 
