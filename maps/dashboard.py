@@ -213,7 +213,10 @@ def build_dashboard(view: DashboardView) -> str:
         )
     charts = "".join(
         f'<div class="gh-card"><h3 class="h6">{_t(title, lang)}</h3>'
-        f'<div class="gh-chart"><canvas id="{canvas}"></canvas></div></div>'
+        f'<div class="gh-chart"><canvas id="{canvas}"></canvas></div>'
+        # shown by dashboard.js under a chart that left a planner's hidden figure out
+        f'<p class="gh-chart-hidden small text-muted mb-0" data-chart="{canvas}" hidden>'
+        f"{_t('chart_hidden', lang)}</p></div>"
         for title, canvas in (
             ("residents", "gh-chart-residents"),
             ("class_mix", "gh-chart-classes"),

@@ -256,6 +256,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "不显示：为1至4，或由它可推算出某个网格的1至4的数",
         "Hidden: 1 to 4, or it would give away a grid's count of 1 to 4",
     ),
+    "chart_hidden": (
+        "图中未画出隐藏的数（表中的“<5”和“–”），不是0",
+        "Hidden figures (“<5” and “–” in the table) are left out of the chart, not drawn as 0",
+    ),
     "not_available": ("暂无数据", "No data yet"),
     "per_grid": ("各网格", "Per grid"),
     "all": ("全部", "All"),

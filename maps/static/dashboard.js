@@ -5,12 +5,35 @@
   'use strict';
 
   var charts = [];
+  var hidden = {};  // canvas id → a figure hidden from a planner was left out of its chart
 
-  function value(v) { return v === null || v === undefined ? 0 : v; }
+  /** A grid's figure as chart `canvas` draws it: a hidden one (null: a planner's count of 1 to 4,
+   *  or a figure that would give one away; "<5" or "–" in the table) stays null, so the chart
+   *  leaves it out and says so under it (it was drawn as 0); absent (undefined: no event of a
+   *  kind) is 0. */
+  function value(v, canvas) {
+    if (v === null) { hidden[canvas] = true; return null; }
+    return v === undefined ? 0 : v;
+  }
+
+  /** Those not floating: hidden when either figure is. */
+  function hukou(g) {
+    var residents = value(g.residents, 'gh-chart-residents');
+    var floating = value(g.floating, 'gh-chart-residents');
+    return residents === null || floating === null ? null : Math.max(residents - floating, 0);
+  }
+
+  /** Under each chart that left a hidden figure out, the note saying so. */
+  function noteHidden() {
+    document.querySelectorAll('.gh-chart-hidden').forEach(function (note) {
+      note.hidden = !hidden[note.getAttribute('data-chart')];
+    });
+  }
 
   function draw() {
     charts.forEach(function (chart) { chart.destroy(); });
     charts = [];
+    hidden = {};
     var data = G.config.charts;
     var s = G.config.style;
     var colours = s.chartColours;
@@ -23,8 +46,8 @@
       data: {
         labels: labels,
         datasets: [
-          { label: G.t('floating'), data: data.grids.map(function (g) { return value(g.floating); }), backgroundColor: colours[1], stack: 'r' },
-          { label: G.t('hukou'), data: data.grids.map(function (g) { return Math.max(value(g.residents) - value(g.floating), 0); }), backgroundColor: colours[0], stack: 'r' }
+          { label: G.t('floating'), data: data.grids.map(function (g) { return value(g.floating, 'gh-chart-residents'); }), backgroundColor: colours[1], stack: 'r' },
+          { label: G.t('hukou'), data: data.grids.map(hukou), backgroundColor: colours[0], stack: 'r' }
         ]
       },
       options: options()
@@ -45,8 +68,8 @@
       data: {
         labels: labels,
         datasets: [
-          { label: G.t('houses'), data: data.grids.map(function (g) { return value(g.houses); }), backgroundColor: colours[0] },
-          { label: G.t('rentals'), data: data.grids.map(function (g) { return value(g.rented); }), backgroundColor: colours[1] }
+          { label: G.t('houses'), data: data.grids.map(function (g) { return value(g.houses, 'gh-chart-houses'); }), backgroundColor: colours[0] },
+          { label: G.t('rentals'), data: data.grids.map(function (g) { return value(g.rented, 'gh-chart-houses'); }), backgroundColor: colours[1] }
         ]
       },
       options: options()
@@ -81,12 +104,14 @@
         datasets: kinds.map(function (kind, i) {
           return {
             label: G.t(kind), stack: 'open', backgroundColor: colours[i % colours.length],
-            data: data.grids.map(function (g) { return value((g.openByKind || {})[kind]); })
+            data: data.grids.map(function (g) {
+              return g.openByKind === null ? value(null, 'gh-chart-events') : value((g.openByKind || {})[kind], 'gh-chart-events');
+            })
           };
         }).concat([{
           label: G.t('overdue_events'), type: 'line', showLine: false, pointStyle: 'triangle', pointRadius: 6,
           borderColor: s.qualityBad, backgroundColor: s.qualityBad,
-          data: data.grids.map(function (g) { return value(g.overdueEvents); })
+          data: data.grids.map(function (g) { return value(g.overdueEvents, 'gh-chart-events'); })
         }])
       },
       options: options({ scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } })
@@ -111,13 +136,14 @@
         data: {
           labels: labels,
           datasets: [
-            { label: G.t('late_declarations'), data: data.grids.map(function (g) { return value(g.declarations); }), backgroundColor: colours[2] },
-            { label: G.t('late_departures'), data: data.grids.map(function (g) { return value(g.departures); }), backgroundColor: colours[4] }
+            { label: G.t('late_declarations'), data: data.grids.map(function (g) { return value(g.declarations, 'gh-chart-overdue'); }), backgroundColor: colours[2] },
+            { label: G.t('late_departures'), data: data.grids.map(function (g) { return value(g.departures, 'gh-chart-overdue'); }), backgroundColor: colours[4] }
           ]
         },
         options: options()
       }));
     }
+    noteHidden();
   }
 
   G.dashboard = {
