@@ -36,8 +36,9 @@
             goOn(config.next || '/', 10);
             return;
           }
-          document.getElementById('gh-login-error').textContent =
-            res.status === 401 ? G.t('login_failed') : G.errorText(res.data, res.status);
+          // worded again when the language changes (G.showError)
+          G.showError(document.getElementById('gh-login-error'),
+            res.status === 401 ? function () { return G.t('login_failed'); } : res.data, res.status);
         }).catch(function () { button.disabled = false; });
       });
       document.body.setAttribute('data-ready', 'login');

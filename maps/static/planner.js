@@ -37,12 +37,20 @@
   function loadPlans(selectId) {
     return G.api('GET', '/api/plans?limit=100').then(function (res) {
       if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
-      var select = $('gh-plan-select');
-      select.innerHTML = res.data.items.map(function (p) {
-        return '<option value="' + p.id + '">' + G.escape('#' + p.id + ' ' + p.plan_name + ' (' + G.t('plan_' + p.status) + ')') + '</option>';
-      }).join('');
-      if (selectId) { select.value = String(selectId); }
+      state.plans = res.data.items;
+      renderPlans(selectId ? String(selectId) : null);
     });
+  }
+
+  /** The plans list in the page's language (drawn again when it changes), `selectId` chosen
+   *  (null: the one chosen stays). */
+  function renderPlans(selectId) {
+    var select = $('gh-plan-select');
+    var chosen = selectId || select.value;
+    select.innerHTML = (state.plans || []).map(function (p) {
+      return '<option value="' + p.id + '">' + G.escape('#' + p.id + ' ' + p.plan_name + ' (' + G.t('plan_' + p.status) + ')') + '</option>';
+    }).join('');
+    if (chosen) { select.value = chosen; }
   }
 
   function createPlan(form) {
@@ -223,11 +231,13 @@
     $('gh-publish-button').disabled = true;
     G.api('POST', '/api/plans/' + state.plan.id + '/publish', { effective_date: effective }).then(function (res) {
       if (!res.ok) {
-        $('gh-publish-result').innerHTML = '<span class="gh-bad">' + G.escape(G.errorText(res.data, res.status)) + '</span>';
+        // worded again when the language changes (G.showError), as is "published" below
+        $('gh-publish-result').innerHTML = '<span class="gh-bad"></span>';
+        G.showError($('gh-publish-result').firstChild, res.data, res.status);
         $('gh-publish-button').disabled = false;
         return;
       }
-      $('gh-publish-result').innerHTML = '<span class="gh-ok" id="gh-published">' + G.escape(G.t('published')) + ' ' +
+      $('gh-publish-result').innerHTML = '<span class="gh-ok" id="gh-published">' + G.tHtml('published') + ' ' +
         G.escape(res.data.effective_date) + '</span> +' + res.data.added.length + ' ~' + res.data.changed.length + ' −' + res.data.retired.length;
       loadPlans(state.plan.id);
       openPlan(state.plan.id);
@@ -264,6 +274,7 @@
       document.addEventListener('gh:lang', function () {
         if (state.impact) { renderImpact(state.impact); }
         if (state.plan) { $('gh-plan-status').textContent = G.t('plan_' + state.plan.status); }
+        renderPlans(null);
       });
       loadPlans(config.planId).then(function () {
         if (config.planId) { return openPlan(config.planId); }

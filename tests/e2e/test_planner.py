@@ -98,6 +98,18 @@ def test_planner_edits_a_grid_sees_the_impact_and_publishes(
     expect(page.locator("#gh-plan-status")).to_have_text("已发布")
     expect(page.locator(".leaflet-pm-toolbar").first).to_be_hidden()  # read only now
     browser.screenshot("3-published")
+    # the plans list and the publish result follow the language (they stayed Chinese)
+    plan_id = page.evaluate("() => Gridhouse.planner.state.plan.id")
+    chosen = page.locator(f'#gh-plan-select option[value="{plan_id}"]')
+    expect(chosen).to_have_text(f"#{plan_id} e2e 西网格扩大 (已发布)")
+    page.click("#gh-lang")
+    expect(chosen).to_have_text(f"#{plan_id} e2e 西网格扩大 (published)")
+    expect(page.locator("#gh-plan-select")).to_have_value(str(plan_id))
+    words = page.locator("#gh-plan-select").inner_text()
+    assert "草案" not in words and "已发布" not in words and "已废弃" not in words, words
+    expect(page.locator("#gh-published")).to_contain_text("Published ")
+    page.click("#gh-lang")
+    expect(page.locator("#gh-published")).to_contain_text("已发布 ")
 
     # a session ending mid-use: a login dialog over the plan (tests/e2e/test_session.py), whose
     # way to log in as someone else comes back to the same plan (the query was lost)

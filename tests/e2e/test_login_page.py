@@ -1,0 +1,31 @@
+"""The login page's refusals: worded again when the language changes (the error stayed in the
+language it was shown in)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import Browser
+
+pytestmark = pytest.mark.e2e
+
+
+def open_login(browser: Browser) -> None:
+    browser.page.goto(f"{browser.base_url}/login")
+    expect(browser.page.locator("body")).to_have_attribute("data-ready", "login")
+
+
+def test_a_refused_login_follows_the_language(browser: Browser) -> None:
+    page = browser.page
+    open_login(browser)
+    # a name no account has: nobody is locked out by the test
+    page.fill("#gh-name", "e2e_nobody")
+    page.fill("#gh-password", "not the password")
+    page.click("#gh-login-submit")
+    error = page.locator("#gh-login-error")
+    expect(error).to_have_text("用户名、密码或动态码错误，或账户已锁定")
+    page.click("#gh-lang")
+    expect(error).to_have_text("Wrong name, password or code, or the account is locked")
+    page.click("#gh-lang")
+    expect(error).to_have_text("用户名、密码或动态码错误，或账户已锁定")
