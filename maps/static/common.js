@@ -27,9 +27,9 @@
   };
 
   /** Show a refusal in `element`, worded again when the language changes: `body` and `status`
-   *  of an API answer (as G.errorText words them), or a function giving the text; null empties
-   *  the element. */
-  G.showError = function (element, body, status) {
+   *  of an API answer (as G.errorText words them, with the form's own `labels`), or a function
+   *  giving the text; null empties the element. */
+  G.showError = function (element, body, status, labels) {
     if (!element) { return; }
     if (body === null || body === undefined) {
       element.textContent = '';
@@ -37,7 +37,7 @@
       element.ghError = null;
       return;
     }
-    element.ghError = typeof body === 'function' ? body : function () { return G.errorText(body, status); };
+    element.ghError = typeof body === 'function' ? body : function () { return G.errorText(body, status, labels); };
     element.setAttribute('data-gh-error', '');
     element.textContent = element.ghError();
   };
@@ -129,8 +129,10 @@
 
   /** The first message of an error body ({"detail": [{"msg": ...}]} or {"detail": "..."}), in
    *  the page's language: the field's label (never the API's name or path, `person.id_number`)
-   *  and, in Chinese, the message when known (the server answers in English). */
-  G.errorText = function (body, status) {
+   *  and, in Chinese, the message when known (the server answers in English). `labels`: a
+   *  form's own message keys for field names that mean something else there (the login's
+   *  `name` is the user name, not a person's name). */
+  G.errorText = function (body, status, labels) {
     var message = null;
     var field = '';
     if (body && Array.isArray(body.detail) && body.detail.length) {
@@ -147,9 +149,16 @@
       var translated = G.translateError(message);
       if (translated !== null) { message = translated; }
     }
-    if (field) { field = G.t(field.split('.').pop()); }
+    if (field) {
+      var name = field.split('.').pop();
+      field = G.t(labels && Object.prototype.hasOwnProperty.call(labels, name) ? labels[name] : name);
+    }
     return field ? field + (G.lang === 'zh' ? '：' : ': ') + message : message;
   };
+
+  /** The login form's fields by their labels there (`name` alone reads "姓名", a person's name),
+   *  for G.errorText: the login page (login.js) and the session dialog (session.js). */
+  G.loginLabels = { name: 'user_name', password: 'password', totp: 'totp' };
 
   /** Calls whose 401 is their answer, not a session ended mid-work. */
   var OWN_401 = ['/api/auth/login', '/api/auth/logout'];

@@ -38,7 +38,7 @@
           }
           // worded again when the language changes (G.showError)
           G.showError(document.getElementById('gh-login-error'),
-            res.status === 401 ? function () { return G.t('login_failed'); } : res.data, res.status);
+            res.status === 401 ? function () { return G.t('login_failed'); } : res.data, res.status, G.loginLabels);
         }).catch(function () { button.disabled = false; });
       });
       document.body.setAttribute('data-ready', 'login');

@@ -60,7 +60,7 @@
         if (!res.ok) {
           button.disabled = false;
           // the login page's words: a 401 says only that name, password or code were wrong
-          G.showError($('gh-session-error'), res.status === 401 ? function () { return G.t('login_failed'); } : res.data, res.status);
+          G.showError($('gh-session-error'), res.status === 401 ? function () { return G.t('login_failed'); } : res.data, res.status, G.loginLabels);
           return null;
         }
         return inUse(10).then(function () {

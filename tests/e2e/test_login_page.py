@@ -3,6 +3,8 @@ language it was shown in)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -29,3 +31,17 @@ def test_a_refused_login_follows_the_language(browser: Browser) -> None:
     expect(error).to_have_text("Wrong name, password or code, or the account is locked")
     page.click("#gh-lang")
     expect(error).to_have_text("用户名、密码或动态码错误，或账户已锁定")
+
+
+def test_a_blank_user_name_is_named_by_its_label(browser: Browser) -> None:
+    """The login form's `name` is the user name (用户名), not a person's name (姓名), which
+    the pages' shared labels give the API's `name`."""
+    page = browser.page
+    open_login(browser)
+    page.fill("#gh-name", "   ")  # blank once trimmed: refused by the API, not the browser
+    page.fill("#gh-password", "not the password")
+    page.click("#gh-login-submit")
+    error = page.locator("#gh-login-error")
+    expect(error).to_have_text("用户名：至少1个字符")
+    page.click("#gh-lang")
+    expect(error).to_have_text(re.compile(r"^User name: "))
