@@ -173,6 +173,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kind": ("居住类型", "Kind"),
     "moved_in": ("入住日期", "Moved in"),
     "moved_out": ("离开日期", "Moved out"),
+    "departure_not_deregistered": ("逾期未注销", "Left, not deregistered"),
     "ends_previous": (
         "从别处迁来（结束其原居住登记）",
         "Moving from elsewhere (ends the earlier residence)",

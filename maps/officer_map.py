@@ -5,7 +5,8 @@ of floating residents, locate-me; Chinese by default, usable on a phone.
 
 Pure: :func:`build_officer_map` turns an :class:`OfficerMapView` into HTML. The page's scripts
 (``maps/static/officer.js``: the map and the building panel; ``officer_forms.js``: the panel's
-forms; ``officer_map_tools.js``: search and the map's controls; ``events.js``: the events panel)
+forms; ``officer_overdue.js``: departures never deregistered; ``officer_map_tools.js``: search
+and the map's controls; ``events.js``: the events panel)
 ask the API for buildings, occupants, registrations and events as the user clicks; the server
 decides what each role may do, the page only hides what it may not.
 """
@@ -78,6 +79,8 @@ class OfficerMapView:
     can_search_people: bool
     today: date
     people_search_url: str | None = None
+    grid_codes: tuple[str, ...] = ()
+    """An officer's grids: the building panel lists their overdue departures."""
 
 
 def add_base_layers(fmap: folium.Map, basemap: BaseMap, lang: i18n.Lang) -> None:
@@ -179,12 +182,16 @@ def build_officer_map(view: OfficerMapView) -> str:
         "canSearchPeople": view.can_search_people and view.people_search_url is not None,
         "peopleSearchUrl": view.people_search_url,
         "today": view.today.isoformat(),
+        "ownGrids": list(view.grid_codes),
         "buildingsZoom": BUILDINGS_MAP_ZOOM,
         "userName": view.viewer.name,
         "eventKinds": list(EVENT_KINDS),
         "photoMaxBytes": MAX_PHOTO_BYTES,
     }
     # officer.js before the two files that use its G.officer at load time
-    own_js = ("tiles.js", "events.js", "officer.js", "officer_forms.js", "officer_map_tools.js")
+    own_js = (
+        "tiles.js", "events.js", "officer.js", "officer_forms.js", "officer_overdue.js",
+        "officer_map_tools.js",
+    )  # fmt: skip
     files = PageFiles(own_js=own_js, own_css=("gridhouse.css",))
     return page.finish(app="officer", config=config, files=files)

@@ -169,6 +169,7 @@ def officer_map(
         can_search_people=scope.may_see_personal,
         people_search_url="/api/search/people",
         today=today_in_china(),
+        grid_codes=tuple(sorted(scope.grid_codes)) if scope.role is Role.OFFICER else (),
     )
     return html_page(request, build_officer_map(view))
 

@@ -74,6 +74,7 @@
     select(stash.selected);
     G.translate(body);
     wordDates();
+    G.officerOverdue.render();  // overdue work read while it was kept
     // occupants asked for while it was kept (a purpose stated meanwhile) are read now
     if (!Object.keys(state.occupants).length && purposeParam() !== null) { loadOccupants(); } else { renderOccupants(); }
   }
@@ -106,6 +107,7 @@
       state.occupants = {};
       renderBuilding();
       loadOccupants();
+      G.officerOverdue.load();  // departures known but never deregistered (officer_overdue.js)
     });
   }
 
@@ -176,6 +178,7 @@
     return '<li class="gh-house" data-code="' + h.code + '" data-room="' + G.escape(h.room || '') + '">' + houseHead(h) +
       '<div class="gh-house-code">' + G.escape(h.code_grouped) + '</div>' +
       '<ul class="gh-occupants list-unstyled" data-house="' + h.code + '"></ul>' +
+      '<ul class="gh-overdue list-unstyled small" data-house="' + h.code + '"></ul>' +
       '<div class="gh-form-slot"></div></li>';
   }
 

@@ -110,7 +110,8 @@
     var houseCode = form.closest('li.gh-house').getAttribute('data-code');
     var movedOut = new FormData(form).get('moved_out');
     form.querySelector('button[type=submit]').disabled = true;
-    var open = function (r) { return !r.deregistered_at && (!r.until || r.until > G.today()); };
+    // the residence not deregistered: open, ending later, or ended on a known day that passed
+    var open = function (r) { return !r.deregistered_at; };
     actOnResidence(personUid, houseCode, open, 'deregister', { moved_out: movedOut }).then(function (res) {
       var button = form.querySelector('button[type=submit]');
       if (button) { button.disabled = false; }
@@ -263,6 +264,8 @@
         G.eventPanel.openEvent(Number(target.getAttribute('data-event')));
       } else if (target.id === 'gh-back-building') {
         page.restoreBuilding();
+      } else if (target.classList.contains('gh-deregister-overdue')) {
+        G.officerOverdue.deregister(target);
       } else if (target.classList.contains('gh-step')) {
         G.eventPanel.takeStep(target);
       } else if (target.classList.contains('gh-let')) {

@@ -279,3 +279,46 @@ def test_an_officer_adds_a_house_to_a_building(browser: Browser, server: Server)
     # a resident can be registered in it at once
     added.locator(".gh-register").click()
     expect(added.locator("form.gh-register-form")).to_be_visible()
+
+
+def register_by_api(page: Page, body: dict[str, object]) -> dict[str, object]:
+    """A registration posted with the page's session (as another officer's page would)."""
+    answer = page.evaluate("(body) => Gridhouse.api('POST', '/api/residences', body)", body)
+    assert answer["ok"], answer
+    return dict(answer["data"])
+
+
+def test_an_officer_deregisters_a_departure_whose_end_has_passed(
+    browser: Browser, server: Server
+) -> None:
+    """A residence whose planned end (``until``) passed without a deregistration is listed under
+    its house (its person no longer lives there, so is no occupant) and deregistered on its
+    known day; the page found no residence to deregister (it looked for open ones only)."""
+    world = server.world
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    open_building(page, world.building_code)
+    code = page.locator(
+        f'#gh-houses > li.gh-house:not([data-code="{world.house_code}"])'
+    ).first.get_attribute("data-code")
+    person = {"name": "离开未销", "id_number": citizen_id("350102", date(1990, 3, 3), 64)}
+    residence = register_by_api(page, {
+        "house_code": code, "person": person, "moved_in": "2025-01-06", "until": "2025-03-01",
+        "kind": "tenant", "declared_by": "officer",
+    })  # fmt: skip
+    open_building(page, world.building_code)
+    house = page.locator(f'#gh-houses > li[data-code="{code}"]')
+    expect(house.locator(".gh-occupant", has_text="离开未销")).to_have_count(0)
+    item = house.locator(".gh-overdue-departure", has_text="离开未销")
+    expect(item).to_contain_text("逾期未注销")
+    expect(item).to_contain_text("离开日期 2025-03-01")
+    page.click("#gh-lang")
+    expect(item).to_contain_text("Left, not deregistered")
+    item.locator(".gh-deregister-overdue").click()
+    expect(item).to_have_count(0)
+    read = page.evaluate(
+        "(uid) => Gridhouse.api('GET', '/api/people/' + uid).then((r) => r.data)",
+        residence["person_uid"],
+    )
+    [ended] = read["residences"]
+    assert ended["until"] == "2025-03-01" and ended["deregistered_at"] is not None, ended

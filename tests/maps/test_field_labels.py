@@ -16,7 +16,17 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from api.routes import auth, buildings, events, houses, occupants, people, plans, search
+from api.routes import (
+    auth,
+    buildings,
+    events,
+    houses,
+    occupants,
+    people,
+    plans,
+    quality,
+    search,
+)
 from maps import i18n
 
 PAGE_CALLS = {
@@ -30,7 +40,8 @@ PAGE_CALLS = {
     ("PUT", "/api/plans/{plan_id}/grids/{grid_id}"),
     ("DELETE", "/api/plans/{plan_id}/grids/{grid_id}"),
     ("POST", "/api/plans/{plan_id}/publish"),
-    # the officer's map (officer.js, officer_forms.js, officer_map_tools.js, events.js)
+    # the officer's map (officer.js, officer_forms.js, officer_overdue.js, officer_map_tools.js,
+    # events.js)
     ("GET", "/api/buildings/{code}"),
     ("GET", "/api/buildings/{code}/occupants"),
     ("POST", "/api/buildings/{code}/houses"),
@@ -42,6 +53,7 @@ PAGE_CALLS = {
     ("PATCH", "/api/people/{uid}"),
     ("POST", "/api/people/{uid}/reveal"),
     ("GET", "/api/search/people"),
+    ("GET", "/api/grids/{code}/overdue"),  # officer_overdue.js
     ("POST", "/api/events"),
     ("GET", "/api/events/{event_id}"),
     ("POST", "/api/events/{event_id}/steps"),
@@ -69,6 +81,7 @@ SERVICES = (
     "gis.people.identity",
     "gis.people.occupancy",
     "gis.people.periods",
+    "gis.people.quality",
     "gis.people.reads",
     "gis.people.service",
     "gis.search.service",
@@ -101,7 +114,7 @@ def request_field_names() -> set[str]:
     page makes."""
     names: set[str] = set()
     found: set[tuple[str, str]] = set()
-    for module in (auth, buildings, events, houses, occupants, people, plans, search):
+    for module in (auth, buildings, events, houses, occupants, people, plans, quality, search):
         for route in module.router.routes:
             if not isinstance(route, APIRoute):
                 continue
