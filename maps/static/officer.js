@@ -238,6 +238,8 @@
         open[uid] = (open[uid] || []).concat([form]);
       });
       var people = state.occupants[list.getAttribute('data-house')] || [];
+      // the panel closed (state.building null) while a read was under way: no house to ask
+      var house = ((state.building || {}).houses || []).filter(function (h) { return h.code === list.getAttribute('data-house'); })[0];
       if (!people.length) {
         list.innerHTML = G.tHtml(state.occupantsPartial ? 'loading' : 'no_occupants', 'li', ' class="text-muted small"');
         return;
@@ -248,7 +250,11 @@
           ? G.tHtml('deregister', 'button', ' type="button" class="btn btn-sm btn-link text-danger gh-deregister" data-person="' + uid + '"') +
             G.tHtml('void', 'button', ' type="button" class="btn btn-sm btn-link text-danger gh-void" data-person="' + uid +
               '" data-since="' + G.escape(o.since) + '"') +
-            G.tHtml('edit_person', 'button', ' type="button" class="btn btn-sm btn-link gh-edit-person" data-person="' + uid + '"')
+            G.tHtml('edit_person', 'button', ' type="button" class="btn btn-sm btn-link gh-edit-person" data-person="' + uid + '"') +
+            // a tenant of a let house is declared by the landlord (officer_forms.js records it)
+            (house && house.is_rented && o.kind === 'tenant'
+              ? G.tHtml('landlord_declared', 'button', ' type="button" class="btn btn-sm btn-link gh-declared" data-person="' + uid + '"')
+              : '')
           : '';
         var reveal = G.tHtml('reveal', 'button', ' type="button" class="btn btn-sm btn-link gh-reveal" data-person="' + uid + '"');
         return '<li class="gh-occupant" data-person="' + uid + '"><span class="gh-name">' + G.escape(o.name) + '</span> ' +

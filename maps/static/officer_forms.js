@@ -9,6 +9,9 @@
   var page = G.officer;  // officer.js: {state, closePanel, loadOccupants, renderOccupants, houseHead, houseItem}
   var state = page.state;
   var KINDS = ['tenant', 'owner', 'family', 'dormitory', 'temporary'];
+  /** Who declared an arrival (gis.people.models.DeclaredBy); a landlord's declaration of a
+   *  tenant in a let house is made with it, any other waits for 房东已申报. */
+  var DECLARED_BY = ['officer', 'landlord', 'self', 'employer'];
   var USES = ['residential', 'commercial', 'mixed', 'dorm', 'office', 'other'];
 
   function $(id) { return document.getElementById(id); }
@@ -41,6 +44,10 @@
       '<div class="d-flex gap-1"><select class="form-select form-select-sm" name="kind">' + options + '</select>' +
       '<input class="form-control form-control-sm" type="date" name="moved_in" required value="' + G.today() +
       '" max="' + G.today() + '"></div>' +
+      '<label class="small d-flex gap-1 align-items-center">' + G.tHtml('declared_by') +
+      '<select class="form-select form-select-sm w-auto" name="declared_by">' + DECLARED_BY.map(function (d) {
+        return G.tHtml('declared_by_' + d, 'option', ' value="' + d + '"');
+      }).join('') + '</select></label>' +
       '<label class="small"><input type="checkbox" name="ends_previous"> ' + G.tHtml('ends_previous') + '</label>' +
       '<div class="gh-form-error text-danger small"></div>' +
       '<div class="d-flex gap-1">' + formButtons() + '</div></form>';
@@ -52,7 +59,7 @@
     if (data.get('phone').trim()) { person.phone = data.get('phone').trim(); }
     var body = {
       house_code: form.getAttribute('data-house'), person: person,
-      moved_in: data.get('moved_in'), kind: data.get('kind'), declared_by: 'officer',
+      moved_in: data.get('moved_in'), kind: data.get('kind'), declared_by: data.get('declared_by'),
       ends_previous: data.get('ends_previous') === 'on'
     };
     submitForm(form, 'POST', '/api/residences', body);
@@ -76,16 +83,16 @@
 
   /** POST `action` to the person's residence in this house that `matches` (the one the page
    *  shows: the person's residences are read first). `body` is the request's body, or a function
-   *  of the residence found and all the person's residences giving it. Resolves to the answer,
-   *  or to null once a toast has said why not. */
-  function actOnResidence(personUid, houseCode, matches, action, body) {
+   *  of the residence found and all the person's residences giving it; `missing`: the message
+   *  key when none matches. Resolves to the answer, or to null once a toast has said why not. */
+  function actOnResidence(personUid, houseCode, matches, action, body, missing) {
     return G.api('GET', '/api/people/' + encodeURIComponent(personUid)).then(function (res) {
       if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return null; }
       var residences = res.data.residences || [];
       var found = residences.filter(function (r) {
         return r.house_code === houseCode && matches(r);
       })[0];
-      if (!found) { G.toast(G.t('not_found'), 'error'); return null; }
+      if (!found) { G.toast(G.t(missing || 'not_found'), 'error'); return null; }
       var payload = typeof body === 'function' ? body(found, residences) : body;
       return G.api('POST', '/api/residences/' + found.uid + '/' + action, payload);
     }).then(function (res) {
@@ -118,6 +125,21 @@
       if (!res) { return; }
       G.toast(G.t('saved'), 'ok');
       loadOccupants();
+    });
+  }
+
+  /** The landlord has declared this tenant (出租屋业主申报): recorded on the residence shown
+   *  whose declaration is due or overdue. */
+  function recordDeclaration(button) {
+    var personUid = button.getAttribute('data-person');
+    var houseCode = button.closest('li.gh-house').getAttribute('data-code');
+    var due = function (r) { return !r.deregistered_at && r.declaration && !r.declaration.declared_at; };
+    button.disabled = true;
+    actOnResidence(personUid, houseCode, due, 'declaration', undefined, 'no_declaration_due').then(function (res) {
+      button.disabled = false;
+      if (!res) { return; }
+      G.toast(G.t('declaration_recorded'), 'ok');
+      G.officerOverdue.load();
     });
   }
 
@@ -221,6 +243,7 @@
       state.building.houses = state.building.houses.map(function (h) { return h.code === code ? res.data : h; });
       var head = button.closest('.gh-house-head');
       if (head && head.isConnected) { head.outerHTML = houseHead(res.data); }
+      renderOccupants();  // a let house's tenants are declared by the landlord (房东已申报)
       G.toast(G.t('saved'), 'ok');
     });
   }
@@ -264,6 +287,10 @@
         G.eventPanel.openEvent(Number(target.getAttribute('data-event')));
       } else if (target.id === 'gh-back-building') {
         page.restoreBuilding();
+      } else if (target.classList.contains('gh-declared')) {
+        recordDeclaration(target);
+      } else if (target.classList.contains('gh-declared-overdue')) {
+        G.officerOverdue.declare(target);
       } else if (target.classList.contains('gh-deregister-overdue')) {
         G.officerOverdue.deregister(target);
       } else if (target.classList.contains('gh-step')) {

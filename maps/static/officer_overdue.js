@@ -1,8 +1,9 @@
-/* gridhouse /map, the building panel's overdue work (officers): residents whose departure is
-   known (their planned end has passed) but was never deregistered. They are no longer among a
-   house's occupants (who live there today), so the page read them from the officer's grids'
-   overdue lists (GET /api/grids/{code}/overdue) and lists them under their house, with the
-   deregistration that ends the residence on its known day. officer.js draws the panel. */
+/* gridhouse /map, the building panel's overdue work (officers), read from the officer's grids'
+   overdue lists (GET /api/grids/{code}/overdue) and listed under each house: residents whose
+   departure is known (their planned end has passed) but was never deregistered (no longer among
+   a house's occupants, who live there today), with the deregistration that ends the residence
+   on its known day; and tenants whose landlord's declaration is overdue, with 房东已申报.
+   officer.js draws the panel. */
 (function (G) {
   'use strict';
 
@@ -26,10 +27,12 @@
       var overdue = {};
       answers.forEach(function (res) {
         if (!res.ok) { return; }  // a grid no longer the officer's: nothing to list from it
-        (res.data.departures || []).forEach(function (d) {
-          if (!houses[d.house_code]) { return; }
-          overdue[d.house_code] = overdue[d.house_code] || { departures: [], declarations: [] };
-          overdue[d.house_code].departures.push(d);
+        ['departures', 'declarations'].forEach(function (key) {
+          (res.data[key] || []).forEach(function (d) {
+            if (!houses[d.house_code]) { return; }
+            overdue[d.house_code] = overdue[d.house_code] || { departures: [], declarations: [] };
+            overdue[d.house_code][key].push(d);
+          });
         });
       });
       state.overdue = overdue;
@@ -46,12 +49,33 @@
         G.escape(d.residence_uid) + '" data-moved-out="' + G.escape(d.moved_out) + '"') + '</li>';
   }
 
+  function declarationItem(d) {
+    return '<li class="gh-overdue-declaration" data-residence="' + G.escape(d.residence_uid) + '">' +
+      '<span class="gh-name">' + G.escape(d.name) + '</span> ' +
+      G.tHtml('declaration_overdue', 'span', ' class="badge text-bg-warning"') + ' ' +
+      G.tHtml('declaration_due_on') + ' ' + G.escape(d.due_on) +
+      G.tHtml('landlord_declared', 'button', ' type="button" class="btn btn-sm btn-link gh-declared-overdue" data-residence="' +
+        G.escape(d.residence_uid) + '"') + '</li>';
+  }
+
   /** Each house's overdue work, under its occupants. */
   function render() {
     document.querySelectorAll('#gh-houses ul.gh-overdue').forEach(function (list) {
-      var work = (state.overdue || {})[list.getAttribute('data-house')] || { departures: [] };
-      list.innerHTML = work.departures.map(departureItem).join('');
+      var work = (state.overdue || {})[list.getAttribute('data-house')] || { departures: [], declarations: [] };
+      list.innerHTML = work.departures.map(departureItem).join('') + work.declarations.map(declarationItem).join('');
     });
+  }
+
+  /** The landlord has declared the tenant of an overdue declaration (now). */
+  function declare(button) {
+    button.disabled = true;
+    G.api('POST', '/api/residences/' + encodeURIComponent(button.getAttribute('data-residence')) + '/declaration')
+      .then(function (res) {
+        button.disabled = false;
+        if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
+        G.toast(G.t('declaration_recorded'), 'ok');
+        load();
+      });
   }
 
   /** Deregister a departure whose day is known (the residence's planned end, passed): the
@@ -68,5 +92,5 @@
       });
   }
 
-  G.officerOverdue = { load: load, render: render, deregister: deregister };
+  G.officerOverdue = { load: load, render: render, deregister: deregister, declare: declare };
 })(window.Gridhouse = window.Gridhouse || {});

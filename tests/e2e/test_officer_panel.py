@@ -322,3 +322,80 @@ def test_an_officer_deregisters_a_departure_whose_end_has_passed(
     )
     [ended] = read["residences"]
     assert ended["until"] == "2025-03-01" and ended["deregistered_at"] is not None, ended
+
+
+def declaration_of(page: Page, person_uid: object) -> dict[str, object]:
+    read = page.evaluate(
+        "(uid) => Gridhouse.api('GET', '/api/people/' + uid).then((r) => r.data)", person_uid
+    )
+    [residence] = read["residences"]
+    return dict(residence["declaration"])
+
+
+def test_who_declared_an_arrival_and_a_landlord_s_declaration_made_later(
+    browser: Browser, server: Server
+) -> None:
+    """The register form asks who declared the arrival (it always sent 'officer', so every
+    tenant of a let house became an overdue declaration), and a tenant's declaration due or
+    overdue is recorded from the panel (房东已申报), as the API could."""
+    world = server.world
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    open_building(page, world.building_code)
+    house = page.locator(f'#gh-houses > li.gh-house:not([data-code="{world.house_code}"])').nth(2)
+    code = house.get_attribute("data-code")
+    if house.locator(".gh-let").get_attribute("data-rented") != "true":
+        house.locator(".gh-let").click()
+        expect(house.locator(".gh-let")).to_have_attribute("data-rented", "true")
+
+    def register(name: str, seq: int, declared_by: str) -> None:
+        house.locator(".gh-register").click()
+        form = house.locator("form.gh-register-form")
+        form.locator("input[name=name]").fill(name)
+        form.locator("input[name=id_number]").fill(citizen_id("350102", date(1992, 2, 2), seq))
+        form.locator("select[name=declared_by]").select_option(declared_by)
+        form.locator("button[type=submit]").click()
+        expect(house.locator(".gh-occupant", has_text=name)).to_be_visible()
+
+    # declared by the landlord on arrival: nothing is due
+    expect(house.locator(".gh-register")).to_be_visible()
+    house.locator(".gh-register").click()
+    options = house.locator("form.gh-register-form select[name=declared_by] option")
+    expect(options).to_have_text(["网格员登记", "房东申报", "本人申报", "用工单位申报"])
+    house.locator("form.gh-register-form .gh-cancel").click()
+    register("房东报", 65, "landlord")
+    uid = page.evaluate(
+        "(name) => Object.values(Gridhouse.officer.state.occupants).flat()"
+        ".find((o) => o.name === name).uid",
+        "房东报",
+    )
+    declared = declaration_of(page, uid)
+    assert declared["declared_by"] == "landlord" and declared["declared_at"] is not None
+    # registered by the officer: the landlord's declaration is due, and recorded from the panel
+    register("待申报", 66, "officer")
+    tenant = house.locator(".gh-occupant", has_text="待申报")
+    uid = page.evaluate(
+        "(name) => Object.values(Gridhouse.officer.state.occupants).flat()"
+        ".find((o) => o.name === name).uid",
+        "待申报",
+    )
+    assert declaration_of(page, uid)["declared_at"] is None
+    tenant.locator(".gh-declared").click()
+    expect(page.locator("#gh-toast")).to_have_text("已记录房东申报")
+    assert declaration_of(page, uid)["declared_at"] is not None
+    tenant.locator(".gh-declared").click()  # nothing due any more: said so
+    expect(page.locator("#gh-toast")).to_have_text("此人没有待申报的记录")
+
+    # an overdue declaration (moved in long ago) is listed under its house, and recorded
+    register_by_api(page, {
+        "house_code": code, "moved_in": "2025-02-03", "kind": "tenant",
+        "person": {"name": "逾期报", "id_number": citizen_id("350102", date(1992, 2, 2), 67)},
+    })  # fmt: skip
+    open_building(page, world.building_code)
+    late = page.locator(f'#gh-houses > li[data-code="{code}"] .gh-overdue-declaration')
+    late = late.filter(has_text="逾期报")
+    expect(late).to_contain_text("逾期未申报")
+    page.click("#gh-lang")
+    expect(late.locator(".gh-declared-overdue")).to_have_text("Landlord declared")
+    late.locator(".gh-declared-overdue").click()
+    expect(late).to_have_count(0)

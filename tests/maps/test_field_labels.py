@@ -49,6 +49,7 @@ PAGE_CALLS = {
     ("POST", "/api/residences"),
     ("POST", "/api/residences/{uid}/deregister"),
     ("POST", "/api/residences/{uid}/void"),
+    ("POST", "/api/residences/{uid}/declaration"),
     ("GET", "/api/people/{uid}"),
     ("PATCH", "/api/people/{uid}"),
     ("POST", "/api/people/{uid}/reveal"),
