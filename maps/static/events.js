@@ -206,6 +206,43 @@
     });
   }
 
+  /** A click on an event's dot (`id`, the one drawn on top): events at the same spot draw one
+   *  dot, so the open events within a few pixels of the click are read (GET /api/events?bbox=)
+   *  and, when there are several, listed in the panel, each opening on a click; one opens at
+   *  once. */
+  function openEventsAt(latlng, id) {
+    var purpose = purposeParam();
+    if (purpose === null) { openEvent(id); return; }  // asked for once a purpose is stated
+    var map = state.map;
+    var at = map.latLngToContainerPoint(latlng);
+    var low = map.containerPointToLatLng([at.x - 8, at.y + 8]);
+    var high = map.containerPointToLatLng([at.x + 8, at.y - 8]);
+    var bbox = [low.lng, low.lat, high.lng, high.lat].map(function (n) { return n.toFixed(7); }).join(',');
+    G.api('GET', '/api/events?open=true&limit=100&bbox=' + encodeURIComponent(bbox) + purpose).then(function (res) {
+      var items = res.ok ? res.data.items : [];
+      if (items.length <= 1) { openEvent(id); return; }
+      renderEventList(items);
+    });
+  }
+
+  /** Several events at one spot: each with its number, title, kind and state, opened on a click. */
+  function renderEventList(items) {
+    page.stashBuilding();
+    select(null);
+    state.building = null;
+    state.event = null;
+    state.pendingEvent = null;
+    setTitle(['events_here']);
+    openPanel();
+    $('gh-panel-body').innerHTML = backButton() + '<ul class="gh-event-list list-unstyled" id="gh-event-list">' +
+      items.map(function (e) {
+        return '<li data-event="' + e.id + '"><button type="button" class="btn btn-sm btn-link px-0 gh-open-event" data-event="' + e.id + '">#' +
+          e.id + ' ' + G.escape(e.title) + '</button> ' + G.tHtml(e.kind, 'span', ' class="badge text-bg-light"') + ' ' +
+          G.tHtml(e.status, 'span', ' class="badge text-bg-secondary"') +
+          (e.is_overdue ? ' ' + G.tHtml('event_overdue', 'span', ' class="badge text-bg-danger"') : '') + '</li>';
+      }).join('') + '</ul>';
+  }
+
   /** The event's panel. Every word in it is marked (data-i18n), so a change of language
    *  translates it in place; `keep`: the same event drawn again (a photo added), the step form
    *  keeps what was typed. */
@@ -281,6 +318,7 @@
     eventForm: eventForm,
     submitEvent: submitEvent,
     openEvent: openEvent,
+    openEventsAt: openEventsAt,
     renderEvent: renderEvent,
     takeStep: takeStep,
     attachPhoto: attachPhoto

@@ -45,6 +45,10 @@
     select(null);
     state.building = null;
     state.stash = null;
+    // a closed panel shows no event: a dot clicked next (its events read first, events.js
+    // openEventsAt) is not taken for the one shown before
+    state.event = null;
+    state.pendingEvent = null;
   }
 
   /** Keep the building panel shown (its nodes, so open forms keep what was typed) while an event
@@ -301,7 +305,7 @@
         if (p.h3 !== undefined) {
           map.setView(e.latlng, Math.min(map.getZoom() + 2, 18));
         } else if (p.id !== undefined && p.kind) {
-          G.eventPanel.openEvent(p.id);
+          G.eventPanel.openEventsAt(e.latlng, p.id);  // one dot may be several events
         } else if (p.code && p.code.length === 25) {
           openBuilding(p.code);
         } else if (p.code && p.code.length === 15) {

@@ -408,3 +408,44 @@ def test_officer_reports_an_event_from_the_map_with_a_photo_and_closes_it(
     expect(page.locator("#gh-panel-title")).to_have_text("Event · Fire risk in a rented house")
     browser.screenshot("5-event-closed")
     assert browser.outside == [] and browser.errors == []
+
+
+def test_events_at_the_same_spot_are_each_reached(browser: Browser, server: Server) -> None:
+    """Two events reported at one building have the same point: one dot, whose click opened the
+    one drawn last only. The click lists both, and each opens from the list."""
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    reported = [
+        page.evaluate(
+            "(body) => Gridhouse.api('POST', '/api/events', body).then((r) => r.data)",
+            {"kind": "dispute", "title": title, "building_code": server.world.building_code},
+        )
+        for title in ("同一处甲", "同一处乙")
+    ]
+    first, second = reported
+    assert (first["lon"], first["lat"]) == (second["lon"], second["lat"])
+    page.evaluate("() => Gridhouse.officer.state.data.redraw()")
+    listed = page.locator("#gh-event-list")
+    for _ in range(5):  # until the redrawn tile shows the dot (a click before hits its building)
+        click_building(browser, first["lon"], first["lat"], zoom=19)
+        try:
+            expect(listed).to_be_visible(timeout=3_000)
+            break
+        except AssertionError:
+            page.click("#gh-panel-close")
+    else:
+        raise AssertionError("a click on the events' dot never listed them")
+    expect(page.locator("#gh-panel-title")).to_have_text("此处的事件")
+    for event in reported:
+        expect(listed.locator(f'li[data-event="{event["id"]}"]')).to_contain_text(event["title"])
+    listed.locator(f'.gh-open-event[data-event="{first["id"]}"]').click()
+    expect(page.locator("#gh-event-status")).to_have_attribute("data-status", "reported")
+    assert page.evaluate("() => Gridhouse.officer.state.event.id") == first["id"]
+    # neither is left open on the building (other tests click its point)
+    for event in reported:
+        answer = page.evaluate(
+            "(id) => Gridhouse.api('POST', '/api/events/' + id + '/steps',"
+            " {status: 'rejected', note: 'e2e'}).then((r) => r.ok)",
+            event["id"],
+        )
+        assert answer

@@ -56,6 +56,7 @@ PAGE_CALLS = {
     ("GET", "/api/search/people"),
     ("GET", "/api/grids/{code}/overdue"),  # officer_overdue.js
     ("POST", "/api/events"),
+    ("GET", "/api/events"),
     ("GET", "/api/events/{event_id}"),
     ("POST", "/api/events/{event_id}/steps"),
     ("POST", "/api/events/{event_id}/photos"),
