@@ -80,6 +80,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "load_failed": ("加载失败", "Could not load"),
     "purpose": ("查询事由", "Purpose"),
     "purpose_hint": ("案件编号或不少于10字的事由", "A case number or a reason of 10+ characters"),
+    "occupants_on": ("居住日期", "Living there on"),
+    "occupants_on_hint": (
+        "查看这一天住在楼里的人（默认今天）",
+        "Who lived in the building on this day (today by default)",
+    ),
     "purpose_needed": ("请先填写查询事由，再查看人员", "State a purpose to see occupants"),
     "register": ("登记入住", "Register arrival"),
     "deregister": ("注销", "Deregister"),

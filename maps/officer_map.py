@@ -79,6 +79,8 @@ class OfficerMapView:
     can_search_people: bool
     today: date
     people_search_url: str | None = None
+    can_time_travel: bool = False
+    """Police: a date control asks who lived in a building on any day (``at``)."""
     grid_codes: tuple[str, ...] = ()
     """An officer's grids: the building panel lists their overdue departures."""
 
@@ -129,6 +131,16 @@ def panel_markup(view: OfficerMapView) -> str:
         <span class="input-group-text" data-i18n="purpose">{i18n.text("purpose", lang)}</span>
         <input id="gh-purpose" class="form-control" maxlength="500"
           data-i18n-placeholder="purpose_hint" placeholder="{i18n.text("purpose_hint", lang)}">
+      </div>"""
+    if view.can_time_travel:
+        # occupants on any day (DESIGN §1, police: "who lived here on 3 May"); today by default
+        today = view.today.isoformat()
+        purpose += f"""
+      <div class="gh-purpose input-group input-group-sm">
+        <span class="input-group-text" data-i18n="occupants_on"
+          >{i18n.text("occupants_on", lang)}</span>
+        <input id="gh-at" class="form-control" type="date" value="{today}" max="{today}"
+          data-i18n-title="occupants_on_hint" title="{i18n.text("occupants_on_hint", lang)}">
       </div>"""
     return f"""
     <form class="gh-search" id="gh-search" role="search">

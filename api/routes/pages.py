@@ -166,6 +166,7 @@ def officer_map(
         bounds=map_extent(session, scope=scope),
         can_register=scope.role in (Role.OFFICER, Role.ADMIN),
         needs_purpose=scope.role is Role.POLICE,
+        can_time_travel=scope.role is Role.POLICE,
         can_search_people=scope.may_see_personal,
         people_search_url="/api/search/people",
         today=today_in_china(),

@@ -17,6 +17,12 @@
     return value ? '&purpose=' + encodeURIComponent(value) : null;
   }
 
+  /** `&at=<day>` when the police's date control asks for another day than today ('' else). */
+  function atParam() {
+    var value = ($('gh-at') && $('gh-at').value) || '';
+    return value && value !== G.today() ? '&at=' + encodeURIComponent(value) : '';
+  }
+
   // ---- selection --------------------------------------------------------------------------
 
   function select(code) {
@@ -195,7 +201,7 @@
       return;
     }
     note.innerHTML = G.tHtml('loading', 'p', ' class="text-muted small"');
-    var base = '/api/buildings/' + encodeURIComponent(b.id) + '/occupants?limit=' + state.pageSize + purpose;
+    var base = '/api/buildings/' + encodeURIComponent(b.id) + '/occupants?limit=' + state.pageSize + purpose + atParam();
     var load = state.occupantLoad = {};  // a newer load (another building, a change) wins
     state.occupants = {};
     function page(after) {

@@ -340,6 +340,10 @@
         e.preventDefault();
       }
     });
+    var at = $('gh-at');  // police: occupants on another day
+    if (at) {
+      at.addEventListener('change', function () { if (state.building) { loadOccupants(); } });
+    }
     var purpose = $('gh-purpose');
     if (purpose) {
       purpose.value = sessionStorage.getItem('gh-purpose') || '';

@@ -95,3 +95,29 @@ def test_police_read_with_a_purpose_and_cannot_register(
         ).scalar()
     engine.dispose()
     assert purpose == "A4403052026050001"
+
+
+def test_police_ask_who_lived_in_a_building_on_a_past_day(browser: Browser, server: Server) -> None:
+    """The police's date control passes ``at`` to the occupants read (DESIGN: "who lived here on
+    3 May"); the page could only ask about today."""
+    world = server.world
+    page = browser.page
+    browser.login(USERS[Role.POLICE], then="/map")
+    at = page.locator("#gh-at")
+    expect(at).to_have_value(today_in_china().isoformat())
+    page.fill("#gh-purpose", "A4403052026050002")
+    page.dispatch_event("#gh-purpose", "change")
+    page.evaluate("(code) => Gridhouse.officer.openBuilding(code)", world.building_code)
+    house = page.locator(f'#gh-houses > li[data-code="{world.house_code}"]')
+    name = RESIDENT[0]
+    expect(house.locator(".gh-occupant", has_text=name)).to_be_visible()  # since 2024-01-01
+    with page.expect_request(lambda r: "/occupants?" in r.url and "at=2023-12-31" in r.url):
+        at.fill("2023-12-31")
+        at.dispatch_event("change")
+    expect(house.locator(".gh-occupant", has_text=name)).to_have_count(0)
+    expect(house.locator("ul.gh-occupants")).to_have_text("无登记人员")
+    at.fill("2024-01-01")
+    at.dispatch_event("change")
+    expect(house.locator(".gh-occupant", has_text=name)).to_be_visible()
+    page.click("#gh-lang")
+    expect(page.locator('[data-i18n="occupants_on"]')).to_have_text("Living there on")
