@@ -7,6 +7,16 @@ same rules.
 from __future__ import annotations
 
 PLAN_ERRORS_ZH: tuple[tuple[str, str], ...] = (
+    # the impact's notes (gis.grids.impact.notes_of), under the planner's impact table
+    (
+        r"draft grids count no open events \(events belong to the live grids\): predicted "
+        r"classes rank their event rate as 0",
+        "草案中的网格不计未结事件（事件属于现行网格）：预测类别按事件率为0计",
+    ),
+    (
+        r"no residences are registered yet: households are estimated from dwellings",
+        "尚无居住登记：户数按住房估算",
+    ),
     (
         r"sliver \((\w+)\): (.+), ([\d,.]+) m² \(below the ([\d.]+) m² tolerance\)",
         "碎片（{1:p}）：{2:p}，{3}平方米（小于{4}平方米的容差）",

@@ -198,9 +198,14 @@
         '<td>' + G.escape(G.t(g.predicted_class)) + '</td>' +
         '<td>' + fmt(g.officers_needed, 'count') + '</td></tr>';
     }).join('');
+    // the impact's notes (what its figures leave out), in Chinese when the table knows them
+    var notes = (impact.notes || []).map(function (note) {
+      return '<li>' + G.escape((G.lang === 'zh' && G.translateError(note)) || note) + '</li>';
+    }).join('');
     $('gh-impact').innerHTML = '<table class="table table-sm gh-impact gh-table"><thead><tr>' +
       head.map(function (k) { return '<th>' + G.escape(G.t(k)) + '</th>'; }).join('') +
-      '</tr></thead><tbody>' + rows + '</tbody></table>';
+      '</tr></thead><tbody>' + rows + '</tbody></table>' +
+      (notes ? '<ul class="gh-impact-notes small text-muted" id="gh-impact-notes">' + notes + '</ul>' : '');
     var d = impact.diff;
     $('gh-diff').innerHTML = [
       '+' + d.added.length + ' / ~' + d.changed.length + ' / −' + d.retired.length + ' ' + G.escape(G.t('grids')),

@@ -212,6 +212,12 @@ def test_planner_hidden_figures_say_why(browser: Browser, server: Server) -> Non
             if row[key] is None:
                 expect(cells.locator(selector)).to_have_text(shown)
                 expect(cells.locator(f"{selector} span")).to_have_attribute("title", why)
+    # the impact's note on what its figures leave out, in the page's language (never shown)
+    notes = page.locator("#gh-impact-notes li")
+    expect(notes.first).to_have_text(
+        "草案中的网格不计未结事件（事件属于现行网格）：预测类别按事件率为0计"
+    )
     page.click("#gh-lang")
+    expect(notes.first).to_have_text(re.compile(r"^draft grids count no open events"))
     hidden = page.locator('#gh-impact [data-hidden="deviation"]').first
     expect(hidden).to_have_attribute("title", "Hidden: it would give away a count of 1 to 4")

@@ -27,6 +27,7 @@ from gis.events.models import EventStatus
 from gis.events.photos import check_photo
 from gis.events.places import building_place, check_code_kind, house_place, no_grid_reason
 from gis.events.queries import Place
+from gis.grids.impact import notes_of
 from gis.grids.plan_edits import geometry_from_geojson
 from gis.grids.schemas import GridShape
 from gis.grids.topology import check_grids
@@ -147,6 +148,7 @@ def real_messages() -> list[str]:
     return (
         messages + house_refusals() + event_refusals() + date_refusals() + plan_problems()
         + plan_edit_refusals()
+        + notes_of(estimated=True)  # the planner's impact notes
     )  # fmt: skip
 
 
