@@ -36,6 +36,10 @@ from gis.houses.models import House, HouseUse
 WEST = box(113.80, 22.60, 113.82, 22.62)
 EAST = box(113.82, 22.60, 113.84, 22.62)
 COMMUNITY_WEST = "970101001001"
+# six grids over the two communities: four quarters of the west one, two halves of the east one
+NW, NE = box(113.80, 22.61, 113.81, 22.62), box(113.81, 22.61, 113.82, 22.62)
+SW, SE = box(113.80, 22.60, 113.81, 22.61), box(113.81, 22.60, 113.82, 22.61)
+EW, EE = box(113.82, 22.60, 113.83, 22.62), box(113.83, 22.60, 113.84, 22.62)
 COMMUNITY_EAST = "970101001002"
 HOUSES = 40
 LIECHTENSTEIN = "liechtenstein-2013.gpkg"

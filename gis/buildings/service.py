@@ -104,17 +104,15 @@ def _check_houses_empty(session: Session, buildings: list[Building]) -> None:
     # the houses first: an arrival registered while this runs would otherwise be left living
     # in a house retired a moment later
     house_queries.lock_houses_of(session, building_uids=uids)
+    codes = ", ".join(building.code for building in buildings)
     residents = queries.count_current_residents(session, building_uids=uids)
     if residents:
-        codes = ", ".join(building.code for building in buildings)
         raise Conflict(
             f"{residents:,} people live in the houses of {codes} today: deregister or move them "
             "first, so nobody is left in a retired house",
             field="code",
         )
-    organizations = queries.count_organizations_at(session, building_uids=uids)
-    if organizations:
-        codes = ", ".join(building.code for building in buildings)
+    if organizations := queries.count_organizations_at(session, building_uids=uids):
         raise Conflict(
             f"{organizations:,} organization(s) are at the houses of {codes}: move them to "
             "another house first (POST /api/organizations/{credit_code}/move)",

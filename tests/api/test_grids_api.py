@@ -20,14 +20,17 @@ from tests.access_world import GRID_FAR, GRID_OWN, World, bearer, login
 from tests.grids_world import (
     COMMUNITY_EAST,
     COMMUNITY_WEST,
+    EE,
+    EW,
+    NE,
+    NW,
+    SE,
+    SW,
     add_residents,
     build_small_world,
     grid_file,
 )
 
-NW, NE = box(113.80, 22.61, 113.81, 22.62), box(113.81, 22.61, 113.82, 22.62)
-SW, SE = box(113.80, 22.60, 113.81, 22.61), box(113.81, 22.60, 113.82, 22.61)
-EW, EE = box(113.82, 22.60, 113.83, 22.62), box(113.83, 22.60, 113.84, 22.62)
 SPLIT = [(113.805, 22.5995), (113.805, 22.6105)]  # cuts SW in two, west and east
 
 

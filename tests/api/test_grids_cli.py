@@ -9,10 +9,18 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, box
 
 from tests.api.test_cli import external_url, run  # noqa: F401 - the fixture is used by name
-from tests.grids_world import COMMUNITY_EAST, COMMUNITY_WEST, EAST, SMALL_DIVISIONS, WEST, grid_file
-
-NW, NE = box(113.80, 22.61, 113.81, 22.62), box(113.81, 22.61, 113.82, 22.62)
-SW, SE = box(113.80, 22.60, 113.81, 22.61), box(113.81, 22.60, 113.82, 22.61)
+from tests.grids_world import (
+    COMMUNITY_EAST,
+    COMMUNITY_WEST,
+    EAST,
+    NE,
+    NW,
+    SE,
+    SMALL_DIVISIONS,
+    SW,
+    WEST,
+    grid_file,
+)
 
 
 def _divisions(url: str) -> None:

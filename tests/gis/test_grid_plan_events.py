@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import shapely
-from shapely.geometry import LineString, box, mapping
+from shapely.geometry import LineString, mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,14 +23,11 @@ from gis.grids.plans import create_plan
 from gis.grids.publishing import publish_plan
 from gis.users.models import Role
 from tests.events_world import add_event
-from tests.grids_world import COMMUNITY_WEST, build_small_world, grid_file
+from tests.grids_world import COMMUNITY_WEST, EE, EW, NE, NW, SE, SW, build_small_world, grid_file
 
 ADMIN = Scope.system("cli:test")
 PLANNER = Scope(user_name="planner", role=Role.PLANNER)
 TOWNSHIP = "970101001000"
-NW, NE = box(113.80, 22.61, 113.81, 22.62), box(113.81, 22.61, 113.82, 22.62)
-SW, SE = box(113.80, 22.60, 113.81, 22.61), box(113.81, 22.60, 113.82, 22.61)
-EW, EE = box(113.82, 22.60, 113.83, 22.62), box(113.83, 22.60, 113.84, 22.62)
 
 
 def test_a_split_gives_the_open_events_to_the_new_grids(db: Session, tmp_path: Path) -> None:

@@ -32,6 +32,12 @@ from tests.databases import own_database
 from tests.grids_world import (
     COMMUNITY_EAST,
     COMMUNITY_WEST,
+    EE,
+    EW,
+    NE,
+    NW,
+    SE,
+    SW,
     SmallWorld,
     add_residents,
     build_small_world,
@@ -42,9 +48,6 @@ from tests.races import race
 ADMIN = Scope.system("cli:test")
 PLANNER = Scope(user_name="planner", role=Role.PLANNER)
 TOWNSHIP = "970101001000"
-NW, NE = box(113.80, 22.61, 113.81, 22.62), box(113.81, 22.61, 113.82, 22.62)
-SW, SE = box(113.80, 22.60, 113.81, 22.61), box(113.81, 22.60, 113.82, 22.61)
-EW, EE = box(113.82, 22.60, 113.83, 22.62), box(113.83, 22.60, 113.84, 22.62)
 CONFIG = ClassConfig()
 
 
