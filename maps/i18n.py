@@ -180,6 +180,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "moved_in": ("入住日期", "Moved in"),
     "moved_out": ("离开日期", "Moved out"),
     "departure_not_deregistered": ("逾期未注销", "Left, not deregistered"),
+    "departure_to_deregister": ("待注销", "Left, to deregister"),
     "declared_by_officer": ("网格员登记", "The officer"),
     "declared_by_landlord": ("房东申报", "The landlord"),
     "declared_by_self": ("本人申报", "The resident"),

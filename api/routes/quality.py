@@ -46,8 +46,10 @@ def read_overdue(
     purpose: PurposeQuery = None,
 ) -> OverdueList:
     """Tenants whose landlord has not declared them within 3 working days, and departures not
-    deregistered within 7 days, in a grid of the caller's scope, as of today."""
+    deregistered within 7 days (and those still within them), in a grid of the caller's scope,
+    as of today."""
     audit.state_purpose(purpose, targets=[code])
     listing = quality.overdue(session, scope=audit.scope, code=code, on=on_date(None))
-    audit.record(session, row_count=len(listing.declarations) + len(listing.departures))
+    listed = listing.declarations + listing.departures + listing.pending_departures
+    audit.record(session, row_count=len(listed))
     return listing

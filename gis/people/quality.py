@@ -230,11 +230,15 @@ def overdue(session: Session, *, scope: Scope, code: str, on: date) -> OverdueLi
     departures = sql.select_overdue_departures(
         session, grid_code=code, on=on, scope=scope, grace_days=DEREGISTRATION_DAYS
     )
+    pending = sql.select_overdue_departures(
+        session, grid_code=code, on=on, scope=scope, grace_days=DEREGISTRATION_DAYS, pending=True
+    )
     return OverdueList(
         grid_code=code,
         on=on,
         declarations=[OverdueDeclaration(**row) for row in declarations],
         departures=[OverdueDeparture(**row) for row in departures],
+        pending_departures=[OverdueDeparture(**row) for row in pending],
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, bindparam, cast, func, literal, or_, select, text
+from sqlalchemy import Date, and_, bindparam, cast, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
@@ -210,10 +210,17 @@ def select_overdue_declarations(
 
 
 def select_overdue_departures(
-    session: Session, *, grid_code: str, on: date, scope: Scope, grace_days: int = 7
+    session: Session,
+    *,
+    grid_code: str,
+    on: date,
+    scope: Scope,
+    grace_days: int = 7,
+    pending: bool = False,
 ) -> list[dict[str, Any]]:
     """Residences that ended (or were due to end) more than ``grace_days`` ago and were never
-    deregistered, in the grid's buildings."""
+    deregistered, in the grid's buildings; with ``pending``, those that ended by ``on`` and are
+    still within the ``grace_days`` (``days_late`` 0 or less)."""
     on_value = bindparam("on", on, type_=Date)
     moved_out = func.upper(Residence.period)
     due = moved_out + literal(grace_days)
@@ -234,7 +241,7 @@ def select_overdue_departures(
         .where(
             Residence.deregistered_at.is_(None),
             ~func.upper_inf(Residence.period),
-            due < on_value,
+            and_(moved_out <= on_value, due >= on_value) if pending else due < on_value,
             building_in_grid(grid_code, on),
             scope.buildings_clause(),
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from pydantic import Field
+
 from gis.access.schemas import AggregateModel
 from gis.people.schemas import Strict
 
@@ -61,9 +63,15 @@ class OverdueDeparture(Strict):
 
 
 class OverdueList(Strict):
-    """Late work in a grid: declarations past due, departures not deregistered in 7 days."""
+    """Late work in a grid: declarations past due, departures not deregistered in 7 days; and
+    the departures still within their 7 days (no longer occupants, to deregister soon)."""
 
     grid_code: str
     on: date
     declarations: list[OverdueDeclaration]
     departures: list[OverdueDeparture]
+    pending_departures: list[OverdueDeparture] = Field(
+        default_factory=list,
+        description="residences whose end has passed, not yet deregistered, still within the 7 "
+        "days (days_late 0 or less: -2 is due in 2 days)",
+    )

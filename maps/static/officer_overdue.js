@@ -1,8 +1,8 @@
 /* gridhouse /map, the building panel's overdue work (officers), read from the officer's grids'
    overdue lists (GET /api/grids/{code}/overdue) and listed under each house: residents whose
    departure is known (their planned end has passed) but was never deregistered (no longer among
-   a house's occupants, who live there today), with the deregistration that ends the residence
-   on its known day; and tenants whose landlord's declaration is overdue, with 房东已申报.
+   a house's occupants, who live there today), late (逾期未注销) or still within their 7 days
+   (待注销), with the deregistration that ends the residence on its known day; and tenants whose landlord's declaration is overdue, with 房东已申报.
    officer.js draws the panel. */
 (function (G) {
   'use strict';
@@ -27,11 +27,13 @@
       var overdue = {};
       answers.forEach(function (res) {
         if (!res.ok) { return; }  // a grid no longer the officer's: nothing to list from it
-        ['departures', 'declarations'].forEach(function (key) {
+        // departures still within their 7 days are listed with the late ones, marked apart
+        ['departures', 'pending_departures', 'declarations'].forEach(function (key) {
           (res.data[key] || []).forEach(function (d) {
             if (!houses[d.house_code]) { return; }
             overdue[d.house_code] = overdue[d.house_code] || { departures: [], declarations: [] };
-            overdue[d.house_code][key].push(d);
+            var list = key === 'declarations' ? 'declarations' : 'departures';
+            overdue[d.house_code][list].push(Object.assign({ pending: key === 'pending_departures' }, d));
           });
         });
       });
@@ -43,7 +45,9 @@
   function departureItem(d) {
     return '<li class="gh-overdue-departure" data-residence="' + G.escape(d.residence_uid) + '">' +
       '<span class="gh-name">' + G.escape(d.name) + '</span> ' +
-      G.tHtml('departure_not_deregistered', 'span', ' class="badge text-bg-danger"') + ' ' +
+      (d.pending
+        ? G.tHtml('departure_to_deregister', 'span', ' class="badge text-bg-secondary"')
+        : G.tHtml('departure_not_deregistered', 'span', ' class="badge text-bg-danger"')) + ' ' +
       G.tHtml('moved_out') + ' ' + G.escape(d.moved_out) +
       G.tHtml('deregister', 'button', ' type="button" class="btn btn-sm btn-link text-danger gh-deregister-overdue" data-residence="' +
         G.escape(d.residence_uid) + '" data-moved-out="' + G.escape(d.moved_out) + '"') + '</li>';

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +18,7 @@ from gis.errors import InvalidInput, NotFound
 from gis.houses.models import House
 from gis.people.crypto import PeopleCipher
 from gis.people.models import Person, PersonCategory
+from gis.people.periods import today_in_china
 from gis.settings import get_settings
 from gis.users.models import Role
 from tests.access_world import GRID_OWN, World, bearer, login
@@ -140,9 +141,31 @@ def test_the_four_rates_of_a_grid(client: TestClient, troubled: World) -> None:
     assert client.get("/api/quality", headers=bearer(token)).status_code == 422
 
 
-def test_overdue_work_of_a_grid(client: TestClient, troubled: World) -> None:
+def test_overdue_work_of_a_grid(
+    client: TestClient, troubled: World, db: Session, cipher: PeopleCipher
+) -> None:
+    # departures still within their 7 days: listed apart (no longer occupants), not late
+    second = db.scalars(
+        select(House).where(House.code == troubled.objects["house_own_2"]["own"])
+    ).one()
+    today = today_in_china()
+    for seq, (name, end) in enumerate(
+        (
+            ("三天前", today - timedelta(days=3)),
+            ("今天走", today),
+            ("明天走", today + timedelta(days=1)),
+        )
+    ):
+        person = _someone(db, cipher, name, 1983, 80 + seq)
+        db.flush()
+        add_residence(db, person=person, house=second, since=SINCE, until=end)
+    db.flush()
     token = _token(client, troubled, Role.OFFICER)
     listing = client.get(f"/api/grids/{GRID_OWN}/overdue", headers=bearer(token)).json()
+    assert [(d["name"], d["moved_out"], d["days_late"]) for d in listing["pending_departures"]] == [
+        ("三天前", str(today - timedelta(days=3)), -4),
+        ("今天走", str(today), -7),
+    ]
     assert [(d["name"], d["due_on"]) for d in listing["declarations"]] == [("王自己", "2024-01-04")]
     assert listing["declarations"][0]["id_number"] == "110105********0316"
     assert [(d["name"], d["moved_out"], d["due_on"]) for d in listing["departures"]] == [

@@ -5,11 +5,12 @@ wholly in the new language, and a refusal names its field in either language."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from gis.people.periods import today_in_china
 from gis.users.models import Role
 from tests.e2e.conftest import Browser, Server
 from tests.e2e.world import RESIDENT, USERS
@@ -306,14 +307,28 @@ def test_an_officer_deregisters_a_departure_whose_end_has_passed(
         "house_code": code, "person": person, "moved_in": "2025-01-06", "until": "2025-03-01",
         "kind": "tenant", "declared_by": "officer",
     })  # fmt: skip
+    # one who left two days ago: not late yet, but no occupant any more either
+    recent = today_in_china() - timedelta(days=2)
+    register_by_api(page, {
+        "house_code": code, "moved_in": "2025-01-06", "until": recent.isoformat(),
+        "person": {"name": "刚刚离开", "id_number": citizen_id("350102", date(1990, 3, 3), 65)},
+        "kind": "tenant", "declared_by": "officer",
+    })  # fmt: skip
     open_building(page, world.building_code)
     house = page.locator(f'#gh-houses > li[data-code="{code}"]')
     expect(house.locator(".gh-occupant", has_text="离开未销")).to_have_count(0)
     item = house.locator(".gh-overdue-departure", has_text="离开未销")
     expect(item).to_contain_text("逾期未注销")
     expect(item).to_contain_text("离开日期 2025-03-01")
+    pending = house.locator(".gh-overdue-departure", has_text="刚刚离开")
+    expect(pending).to_contain_text("待注销")
+    expect(pending).not_to_contain_text("逾期")
+    expect(pending).to_contain_text(f"离开日期 {recent}")
     page.click("#gh-lang")
     expect(item).to_contain_text("Left, not deregistered")
+    expect(pending).to_contain_text("Left, to deregister")
+    pending.locator(".gh-deregister-overdue").click()
+    expect(pending).to_have_count(0)
     item.locator(".gh-deregister-overdue").click()
     expect(item).to_have_count(0)
     read = page.evaluate(
