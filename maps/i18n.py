@@ -181,6 +181,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "moved_out": ("离开日期", "Moved out"),
     "departure_not_deregistered": ("逾期未注销", "Left, not deregistered"),
     "departure_to_deregister": ("待注销", "Left, to deregister"),
+    "search_more": (
+        "还有更多同名结果未列出：请输入完整姓名或证件号码",
+        "More people match than are listed: give the whole name or a number",
+    ),
     "declared_by_officer": ("网格员登记", "The officer"),
     "declared_by_landlord": ("房东申报", "The landlord"),
     "declared_by_self": ("本人申报", "The resident"),

@@ -252,6 +252,10 @@ ERRORS_ZH: tuple[tuple[str, str], ...] = (
         r"characters; a name has no digits",
         "身份证号应为18位（17位数字加校验码），实为{1}位；姓名不含数字",
     ),
+    (
+        r"a 15-digit ID number \(first generation\) is not stored: give the 18-digit number",
+        "系统不存15位（第一代）身份证号：请输入18位号码",
+    ),
     (r"no event (\d+)", "没有事件{1}"),
     # grid plans: topology and edits (gis.grids), shown on the planner page
     *PLAN_ERRORS_ZH,

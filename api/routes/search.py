@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import SessionDep
 from api.personal import Audited, CipherDep, PurposeQuery, audited
@@ -26,6 +26,9 @@ class PersonHitRead(BaseModel):
 
 class PeopleHits(BaseModel):
     items: list[PersonHitRead]
+    more: bool = Field(
+        description="more people match than are listed: give more of the name, or a number"
+    )
 
 
 @router.get("/people", response_model=PeopleHits)
@@ -36,13 +39,16 @@ def find_people(
     audit: Annotated[Audited, Depends(audited("people.search"))],
     purpose: PurposeQuery = None,
 ) -> PeopleHits:
-    """People living today in houses of the caller's scope whose citizen ID number is ``q``,
-    or whose name starts with ``q``; ID numbers masked, each with their current houses."""
+    """People living today in houses of the caller's scope whose citizen ID number (or travel
+    document's number) is ``q``, or whose name starts with ``q``; ID numbers masked, each with
+    their current houses; at most 20, ``more`` saying when others match too."""
     searched = searched_for(
         q, cipher=cipher
     )  # whom: recorded even when nobody is found, or when refused
     audit.state_purpose(purpose, targets=[searched])
-    hits = search_people(session, query=q, scope=audit.scope, cipher=cipher, on=today_in_china())
+    hits, more = search_people(
+        session, query=q, scope=audit.scope, cipher=cipher, on=today_in_china()
+    )
     audit.record(
         session,
         row_count=len(hits),
@@ -53,5 +59,6 @@ def find_people(
             PersonHitRead(uid=h.uid, name=h.name, id_number=h.id_number, category=h.category,
                           houses=h.houses)
             for h in hits
-        ]
+        ],
+        more=more,
     )  # fmt: skip

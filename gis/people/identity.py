@@ -86,14 +86,19 @@ def region_in_use(code: str, year: int) -> bool:
 
 
 def compact_citizen_id(text: str) -> str:
-    """An ID number as it is checked, stored and looked up: surrounding white space trimmed,
-    upper case, full-width digits (０-９, as a Chinese input method types them) read as 0-9
-    (python-stdnum's ``compact``).
+    """An ID number as it is checked, stored and looked up: white space dropped (``440305
+    19700101 3033``, as it is often written in groups), upper case, full-width characters (０-９
+    and Ｘ, as a Chinese input method types them) read as their ASCII forms (NFKC, then
+    python-stdnum's ``compact``).
 
     >>> compact_citizen_id(" １１０１０５１９４９１２３１００２x ")
     '11010519491231002X'
+    >>> compact_citizen_id("４４１６２４２００２０５２０２０３Ｘ")
+    '44162420020520203X'
+    >>> compact_citizen_id("110105 19491231 002x")
+    '11010519491231002X'
     """
-    return ric.compact(text)
+    return ric.compact("".join(unicodedata.normalize("NFKC", text).split()))
 
 
 def parse_citizen_id(

@@ -36,7 +36,13 @@ from gis.people.import_queries import (
 )
 from gis.people.import_rows import COLUMNS, PeopleRow, label, parse_row, read_rows
 from gis.people.models import Declaration, DeclaredBy, Person, Residence, ResidenceKind
-from gis.people.periods import CHINA, WorkCalendar, describe_period, make_period, periods_overlap
+from gis.people.periods import (
+    CHINA,
+    WorkCalendar,
+    describe_period,
+    make_period,
+    periods_overlap,
+)
 from gis.people.registry import (
     derive_category,
     person_values,
@@ -83,9 +89,9 @@ class _FileState:
 
 def _loose_id(text: str) -> str:
     """An ID number as rows are compared by it: as it is checked and stored (white space
-    dropped, ``x`` upper-cased, full-width digits read as 0-9), so the same number typed two
-    ways is one number in the duplicates report too."""
-    return compact_citizen_id("".join(text.split()))
+    dropped, ``x`` upper-cased, full-width characters read as ASCII), so the same number typed
+    two ways is one number in the duplicates report too."""
+    return compact_citizen_id(text)
 
 
 def _stamp(day: date | None) -> datetime | None:
@@ -134,6 +140,7 @@ def import_batch(
     actor: Actor,
     batch_id: int,
     result: PeopleImportResult,
+    today: date,
     state: _FileState | None = None,
 ) -> None:
     """Store the rows of one batch (checked against the database and the earlier rows of the
@@ -237,7 +244,10 @@ def import_batch(
             deregistered_at=_stamp(row.deregistered_on),
         )  # fmt: skip
         residences.append(residence)
-        if kind is ResidenceKind.TENANT and house.is_rented and row.moved_out is None:
+        # a tenant on a fixed term (离开日期 ahead) owes a declaration as an open-ended one
+        # does; a stay that has already ended, brought in as history, owes none
+        still_there = row.moved_out is None or row.moved_out > today
+        if kind is ResidenceKind.TENANT and house.is_rented and still_there:
             by_landlord = row.declared_by is DeclaredBy.LANDLORD
             declarations.append(
                 Declaration(
@@ -298,6 +308,7 @@ def import_people(
                 actor=actor,
                 batch_id=result.batch_id,
                 result=result,
+                today=today,
                 state=state,
             )
         pending.clear()

@@ -26,9 +26,9 @@ class PersonHit:
 
 def select_people(
     session: Session, *, match: ColumnElement[bool], scope: Scope, on: date, limit: int
-) -> list[PersonHit]:
-    """People ``match`` admits who live on ``on`` in a house of the caller's scope, with those
-    houses' codes, by name."""
+) -> tuple[list[PersonHit], bool]:
+    """The first ``limit`` people ``match`` admits who live on ``on`` in a house of the
+    caller's scope, with those houses' codes, by name; and whether more are left out."""
     rows = session.execute(
         select(Person.uid, Person.name, Person.id_number_masked, Person.category, House.code)
         .join(Residence, Residence.person_uid == Person.uid)
@@ -42,10 +42,12 @@ def select_people(
         .limit(limit * 4)
     )
     hits: dict[uuid.UUID, PersonHit] = {}
+    read = 0
     for uid, name, masked, category, house_code in rows:
+        read += 1
         if uid not in hits:
             if len(hits) == limit:
-                break
+                return list(hits.values()), True
             hits[uid] = PersonHit(uid=uid, name=name, id_number=masked, category=str(category))
         hits[uid].houses.append(house_code)
-    return list(hits.values())
+    return list(hits.values()), read == limit * 4

@@ -18,16 +18,26 @@ from gis.search.queries import PersonHit
 
 MAX_HITS = 20
 MIN_NAME_CHARACTERS = 2
-_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]|[0-9]{15}")
+_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
+_FIRST_GENERATION = re.compile(r"[0-9]{15}")
+_DOCUMENT = re.compile(r"(?=.*[A-Z])(?=.*[0-9])[A-Z0-9]{5,20}")
+"""A travel document's number (overseas residents are registered under it): letters and
+digits, at least one of each (all digits is part of a citizen ID number, or a mistyped one)."""
 
 
 def looks_like_id_number(text: str) -> bool:
-    """Whether ``text`` is shaped like a citizen ID number (15, or 17 digits and a check).
+    """Whether ``text`` is shaped like a citizen ID number (17 digits and a check character) or
+    a travel document's number (letters and digits, 5-20).
 
-    >>> looks_like_id_number("44030519900101123x"), looks_like_id_number("王小明")
-    (True, False)
+    >>> looks_like_id_number("44030519900101123x"), looks_like_id_number("e65843722")
+    (True, True)
+    >>> looks_like_id_number("王小明"), looks_like_id_number("513232610731822")
+    (False, False)
     """
-    return bool(_ID_NUMBER.fullmatch(text.strip().upper()))
+    text = text.strip().upper()
+    if len(text) == ID_LENGTH:  # a citizen ID number, or a mistyped one (never a document)
+        return bool(_ID_NUMBER.fullmatch(text))
+    return bool(_DOCUMENT.fullmatch(text))
 
 
 def searched_for(query: str, *, cipher: PeopleCipher) -> str:
@@ -61,8 +71,9 @@ def _normalised(query: str) -> str:
 
 def search_people(
     session: Session, *, query: str, scope: Scope, cipher: PeopleCipher, on: date
-) -> list[PersonHit]:
-    """At most :data:`MAX_HITS` people living on ``on`` in houses the caller may see."""
+) -> tuple[list[PersonHit], bool]:
+    """At most :data:`MAX_HITS` people living on ``on`` in houses the caller may see, and
+    whether more match than are listed (a name shared by many: give more of it, or a number)."""
     scope.require_personal()
     text = _normalised(query)
     if looks_like_id_number(text):
@@ -70,6 +81,11 @@ def search_people(
             parse_citizen_id(text, field="q")  # a mistyped number says why, as at registration
         digest = cipher.lookup_hash(text, field=SealedField.ID_NUMBER)
         match = Person.id_number_hash == digest
+    elif _FIRST_GENERATION.fullmatch(text):
+        raise InvalidInput(
+            "a 15-digit ID number (first generation) is not stored: give the 18-digit number",
+            field="q",
+        )
     elif _has_digit(text):
         if len(text) == ID_LENGTH:  # the right length: which character is wrong (the 18th: Y)
             parse_citizen_id(text, field="q")

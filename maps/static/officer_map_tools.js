@@ -35,13 +35,13 @@
     });
   }
 
-  function showResults(items) {
+  function showResults(items, more) {
     var box = $('gh-search-results');
     if (!items.length) { box.hidden = true; G.toast(G.t('not_found'), 'error'); return; }
     box.innerHTML = items.map(function (item, i) {
       return '<button type="button" class="list-group-item list-group-item-action" data-i="' + i + '">' +
         G.escape(item.label) + '<div class="small text-muted">' + G.escape(item.detail) + '</div></button>';
-    }).join('');
+    }).join('') + (more ? G.tHtml('search_more', 'div', ' class="list-group-item small text-muted gh-search-more"') : '');
     box.hidden = false;
     box.onclick = function (e) {
       var button = e.target.closest('button[data-i]');
@@ -75,7 +75,7 @@
           items.push({ label: person.name + ' ' + (person.id_number || ''), detail: house, house: house });
         });
       });
-      showResults(items);
+      showResults(items, !!res.data.more);
     });
   }
 

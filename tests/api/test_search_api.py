@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.audit.models import AuditEntry
-from gis.people.crypto import PeopleCipher
+from gis.houses.models import House
+from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.models import Person
 from gis.search.service import searched_for
 from gis.users.models import Role
 from tests.access_world import World, bearer, login
-from tests.people_world import CANARY, RESIDENTS
+from tests.people_world import CANARY, RESIDENTS, add_person, add_residence, citizen_id
 
 CASE = "A4403052026050001"
 
@@ -76,7 +79,7 @@ def test_part_of_an_id_number_or_a_mistyped_one_is_refused_and_never_kept(
     wrong = id_number[:17] + ("1" if id_number[17] != "1" else "2")
     for query, reason in (
         (id_number[:17], "an ID number has 18 characters"),
-        (f"{id_number[:6]} {id_number[6:]}", "an ID number has 18 characters"),
+        (id_number[:15], "a 15-digit ID number (first generation) is not stored"),
         (wrong, "the check character does not match"),
     ):
         refused = search(client, token, query)
@@ -88,6 +91,33 @@ def test_part_of_an_id_number_or_a_mistyped_one_is_refused_and_never_kept(
         hashed = kept.startswith("search:id:") and len(kept) == len("search:id:") + 64
         assert kept == "search:id:refused" or (hashed and len(query) == 18), kept
         assert id_number[:6] not in kept
+
+
+def test_an_id_number_typed_in_groups_or_full_width_x_and_a_passport_number_are_found(
+    client: TestClient, world: World, db: Session, cipher: PeopleCipher
+) -> None:
+    """An ID number typed in groups (440305 19900501 123X) or with a full-width Ｘ was refused,
+    and an overseas resident, registered under a passport number, could not be found by it."""
+    token = login(client, world.users[Role.OFFICER])
+    name, id_number, _ = RESIDENTS["own"]
+    grouped = f"{id_number[:6]} {id_number[6:14]} {id_number[14:]}"
+    assert [h["name"] for h in search(client, token, grouped).json()["items"]] == [name]
+    person = db.scalar(select(Person).where(Person.name == name))
+    assert person is not None
+    # the same person under a number ending in X, typed with a Chinese input method
+    x_number = "11010519491231002X"
+    person.id_number_hash = cipher.lookup_hash(x_number, field=SealedField.ID_NUMBER)
+    db.flush()
+    for typed in ("１１０１０５１９４９１２３１００２Ｘ", "11010519491231002ｘ"):
+        found = search(client, token, typed)
+        assert [h["name"] for h in found.json()["items"]] == [name], (typed, found.text)
+    person.id_number_hash = cipher.lookup_hash("E65843722", field=SealedField.ID_NUMBER)
+    db.flush()
+    for typed in ("E65843722", "e65843722"):
+        found = search(client, token, typed)
+        assert [h["name"] for h in found.json()["items"]] == [name], (typed, found.text)
+        assert found.json()["more"] is False
+    assert searched_for("e65843722", cipher=cipher) == f"search:id:{person.id_number_hash.hex()}"
 
 
 def test_eighteen_characters_that_are_no_id_number_say_which_is_wrong(
@@ -116,3 +146,22 @@ def test_eighteen_characters_that_are_no_id_number_say_which_is_wrong(
     person = db.scalar(select(Person).where(Person.name == name))
     assert person is not None and person.id_number_hash is not None
     assert searched_for(full_width, cipher=cipher) == f"search:id:{person.id_number_hash.hex()}"
+
+
+def test_a_name_many_share_says_more_are_left_out(
+    client: TestClient, world: World, db: Session, cipher: PeopleCipher
+) -> None:
+    """Twenty of 191 people of one name were listed, and nothing said the list was cut."""
+    house = db.scalars(select(House).where(House.code == world.objects["houses"]["own"])).one()
+    for seq in range(21):
+        born = date(1990, 1, 1) + timedelta(days=seq)
+        number = citizen_id("110105", born, 500 + seq)
+        person = add_person(db, cipher, name="同名人", id_number=number, phone=None, birth=born)
+        db.flush()
+        add_residence(db, person=person, house=house)
+    db.flush()
+    token = login(client, world.users[Role.OFFICER])
+    many = search(client, token, "同名人").json()
+    assert len(many["items"]) == 20 and many["more"] is True
+    few = search(client, token, RESIDENTS["own"][0]).json()
+    assert len(few["items"]) == 1 and few["more"] is False

@@ -687,3 +687,26 @@ def test_a_column_given_twice_is_refused_not_guessed(headers: list[str]) -> None
     with pytest.raises(InvalidInput, match="is given twice") as refused:
         header_map(headers)
     assert refused.value.field == "FILE"
+
+
+def test_a_tenant_on_a_fixed_term_owes_a_declaration_a_past_stay_none(
+    factory: sessionmaker[Session], cipher: PeopleCipher, world: World, db: Session, tmp_path: Path
+) -> None:
+    """A tenant imported with a departure ahead (a one-year lease) got no declaration, which a
+    registration over HTTP gives; a stay that ended before the import owes none."""
+    let = world.objects["houses"]["own"]  # a let house
+    term = citizen_id("110105", date(1992, 2, 2), 41)
+    past = citizen_id("110105", date(1992, 2, 3), 43)
+    path = _write_csv(tmp_path / "people.csv", [
+        ["租期内", term, "", "", "", "", let, "2026-11-20", "2027-06-30", "租住", "本人"],
+        ["已离开", past, "", "", "", "", let, "2025-01-06", "2025-03-01", "租住", "本人"],
+    ])  # fmt: skip
+    assert _run(factory, cipher, path, tmp_path).imported == 2
+    due = dict(
+        db.execute(
+            select(Person.name, Declaration.due_on)
+            .join(Declaration, Declaration.person_uid == Person.uid)
+            .where(Person.name.in_(["租期内", "已离开"]))
+        ).all()
+    )
+    assert due == {"租期内": date(2026, 11, 25)}

@@ -106,6 +106,8 @@ def real_messages() -> list[str]:
                                     event_id=9)),
         _refusal(lambda: search_people(None, query="张", scope=police, cipher=None, on=TODAY)),  # type: ignore[arg-type]
         _refusal(lambda: search_people(None, query="张1", scope=police, cipher=None, on=TODAY)),  # type: ignore[arg-type]
+        _refusal(lambda: search_people(None, query="513232610731822", scope=police,  # type: ignore[arg-type]
+                                       cipher=None, on=TODAY)),
         _refusal(lambda: refuse_before_birth(SimpleNamespace(birth_date=date(2010, 1, 1)),  # type: ignore[arg-type]
                                               date(2009, 5, 1), field="moved_in",
                                               what="a move-in")),
