@@ -2,7 +2,10 @@
 
 The coverage of a re-survey is the set of communities its footprints fall in (or the one given
 with ``--community``): a survey is done community by community, so a live building of a covered
-community that the file lacks is flagged for removal, and buildings elsewhere are untouched.
+community that the file lacks is flagged for removal, and buildings elsewhere are untouched. A
+building belongs to the community its point on surface lies in today, not only to the one its
+frozen code names; and every live building a footprint of the file lies over is matched too, so
+a footprint never gets a second code over a coded building of the next community.
 
 Matching is by overlap in metres (areas on the spheroid). A new footprint and a live building are
 linked when their IoU is at least 0.5 or one covers at least half of the other; each connected
@@ -28,7 +31,12 @@ from gis.buildings import resurvey_queries as rq
 from gis.buildings.checks import Rejection, prepare_batch, write_rejections
 from gis.buildings.importing import building_rows
 from gis.buildings.models import BuildingStatus, ChangeKind, ImportKind
-from gis.buildings.placing import assign_communities, check_community, issue_codes
+from gis.buildings.placing import (
+    assign_communities,
+    check_community,
+    community_of_points,
+    issue_codes,
+)
 from gis.buildings.reading import FootprintBatch, FootprintSource, read_batches
 from gis.db import copy_rows, transaction
 
@@ -255,6 +263,10 @@ def _match_and_apply(
     live = {row["uid"]: row for row in rq.select_live(session, coverage=coverage)}
     uids = list(live)
     old_geoms = shapely.from_wkb([live[uid].pop("wkb") for uid in uids])
+    covered = _covered(
+        session, [live[uid] for uid in uids], old_geoms, coverage=coverage,
+        by_code=community_code is not None,
+    )  # fmt: skip
     pairs = [
         {"idx": idx, "uid": uids[old], "code": live[uids[old]]["code"], "iou": iou,
          "cover": cover, "same": same, "match_iou": iou}
@@ -318,7 +330,10 @@ def _match_and_apply(
         summary.review_items.append(item)
         changes.append((ChangeKind.REVIEW.value, None, None, item))
     summary.review = len(summary.review_items)
-    gone = [uid for uid in live if uid not in linked_old]
+    # only a building of the surveyed communities that the file lacks is gone: one of another
+    # community is here because a footprint lies over it, to be matched, never flagged
+    gone = [uid for uid, is_covered in zip(uids, covered, strict=True)
+            if is_covered and uid not in linked_old]  # fmt: skip
     summary.pending_removal = sum(
         1 for uid in gone if live[uid]["status"] != BuildingStatus.PENDING_REMOVAL
     )
@@ -365,6 +380,27 @@ def _match_and_apply(
         ),
     )
     session.flush()
+
+
+def _covered(
+    session: Session,
+    rows: list[dict[str, Any]],
+    geoms: Any,
+    *,
+    coverage: list[str],
+    by_code: bool,
+) -> list[bool]:
+    """Whether each live building belongs to the survey: its point on surface lies in a covered
+    community's polygon today, or its code names a covered community and no polygon holds it
+    (or the community was named with ``--community``, for the whole file)."""
+    today = community_of_points(
+        session, shapely.point_on_surface(np.asarray(geoms, dtype=object)), default=None
+    )
+    wanted = set(coverage)
+    return [
+        community in wanted or (row["community_code"] in wanted and (community is None or by_code))
+        for row, community in zip(rows, today.tolist(), strict=True)
+    ]
 
 
 def _json(value: dict[str, Any]) -> str:

@@ -28,10 +28,26 @@ _CREATE_STAGE = text(
     """
 )
 
+# Candidates for matching: the live buildings whose code names a covered community, those whose
+# point on surface lies in a covered community's polygon today (a code's community is frozen,
+# a footprint moves: a correction, a boundary change), and any a staged footprint lies over.
 _LIVE = text(
     """
-    SELECT uid, code, status, ST_AsBinary(geom) AS wkb FROM buildings
-    WHERE status <> 'retired' AND community_code = ANY(CAST(:coverage AS varchar[]))
+    WITH covered AS (
+        SELECT geom FROM divisions
+        WHERE code = ANY(CAST(:coverage AS varchar[])) AND geom IS NOT NULL
+    ), picked AS (
+        SELECT uid FROM buildings
+        WHERE status <> 'retired' AND community_code = ANY(CAST(:coverage AS varchar[]))
+        UNION
+        SELECT b.uid FROM covered c JOIN buildings b ON ST_Intersects(b.geom, c.geom)
+        WHERE b.status <> 'retired' AND ST_Intersects(c.geom, ST_PointOnSurface(b.geom))
+        UNION
+        SELECT b.uid FROM resurvey_stage s JOIN buildings b ON ST_Intersects(b.geom, s.geom)
+        WHERE b.status <> 'retired'
+    )
+    SELECT b.uid, b.code, b.community_code, b.status, ST_AsBinary(b.geom) AS wkb
+    FROM picked JOIN buildings b USING (uid)
     """
 )
 
@@ -93,7 +109,9 @@ def stage_footprints(session: Session, rows: Iterable[Sequence[Any]]) -> int:
 
 
 def select_live(session: Session, *, coverage: Sequence[str]) -> list[dict[str, Any]]:
-    """Live buildings of the covered communities: uid, code, status and footprint (WKB)."""
+    """Live buildings a re-survey of ``coverage`` matches against (call after
+    :func:`stage_footprints`): those coded in a covered community, those lying in one today,
+    and those a staged footprint lies over; uid, code, community_code, status, footprint (WKB)."""
     rows = session.execute(_LIVE, {"coverage": list(coverage)}).mappings()
     return [dict(row) | {"wkb": bytes(row["wkb"])} for row in rows]
 

@@ -433,3 +433,44 @@ def test_two_resurveys_of_one_file_at_once_add_each_new_footprint_once(
             .where(Building.status != BuildingStatus.RETIRED)
         )
     assert live == len(SQUARES) + len(added)
+
+
+NEIGHBOUR = "990101001002"
+
+
+def test_a_building_corrected_into_the_next_community_keeps_its_code_in_its_resurvey(
+    factory: sessionmaker[Session], db: Session, buildings: list[str], tmp_path: Path
+) -> None:
+    """The re-survey of a community matched only the buildings whose (frozen) code names it: a
+    building corrected across the boundary was left out, and the same footprint in the file
+    became a second live code over it. A file footprint lying over a live building of another
+    community is matched to it too, never added over it."""
+    db.execute(
+        text("INSERT INTO divisions (code, name, level, rank) VALUES (:n, 'next', 'village', 5)"),
+        {"n": NEIGHBOUR},
+    )
+    for code, box in ((COMMUNITY, (9.49, 47.09, 9.50215, 47.11)),
+                      (NEIGHBOUR, (9.50215, 47.09, 9.52, 47.11))):  # fmt: skip
+        db.execute(
+            text("UPDATE divisions SET geom = ST_Multi(ST_GeomFromText(:w, 4490)) WHERE code = :c"),
+            {"w": shapely.box(*box).wkt, "c": code},
+        )
+    # ~4.5 m east: its point on surface now lies in the next community, 1 m from the boundary
+    moved = shapely.transform(SQUARES[2], lambda xy: xy + [0.00006, 0.0])
+    service.correct_geometry(db, code=buildings[2], geom=moved)
+    db.commit()
+    # the next community's re-survey: the moved building unchanged, and the squares east of it
+    # drawn 1 m off (their codes name the first community: they keep them all the same)
+    shifted = [shapely.transform(g, lambda xy: xy + [0.00001, 0.0]) for g in SQUARES[3:]]
+    source = open_footprints(
+        _write(tmp_path / "next.gpkg", [moved, *shifted]), layer="buildings", crs=None
+    )
+    summary = resurvey_buildings(factory, source=source, community_code=None, repair=False,
+                                 rejects_file=tmp_path / "r.csv")  # fmt: skip
+    assert (summary.added, summary.review) == (0, 0)
+    assert (summary.unchanged, summary.changed) == (1, len(SQUARES) - 3)
+    # the first community was not surveyed: none of its buildings is flagged for removal
+    assert summary.pending_removal == 0
+    live = db.scalars(select(Building.code).where(Building.status != BuildingStatus.RETIRED))
+    assert sorted(live) == sorted(buildings)
+    assert service.code_status(db, code=buildings[2]) == "active"
