@@ -39,6 +39,18 @@ def read_polygons(path: Path, crs: str | None, *, field: str) -> list[Any]:
     return list(transform_geometries(np.asarray(frame.geometry.values), source))
 
 
+def read_polygon(path: Path, crs: str | None, *, field: str) -> Any:
+    """The one polygon of a file, as :func:`read_polygons`; a file of several is refused (the
+    others were ignored)."""
+    (geom, *rest) = read_polygons(path, crs, field=field)
+    if rest:
+        raise InvalidInput(
+            f"the file must hold exactly one footprint ({path.name} holds {len(rest) + 1})",
+            field=field,
+        )
+    return geom
+
+
 @app.command()
 def retire(
     code: str,
@@ -83,9 +95,7 @@ def correct(
     crs: CrsOption = None,
 ) -> None:
     """Replace a footprint; the code stays, the version goes up, the old footprint is kept."""
-    (geom, *rest) = read_polygons(geometry, crs, field="--geometry")
-    if rest:
-        raise InvalidInput("the file must hold exactly one footprint", field="--geometry")
+    geom = read_polygon(geometry, crs, field="--geometry")
     with session_scope() as session:
         building = service.correct_geometry(session, code=code, geom=geom)
         audit_cli(session, "buildings.correct", target_codes=[building.code], row_count=1)
@@ -118,7 +128,7 @@ def merge(
     crs: CrsOption = None,
 ) -> None:
     """n → 1: retire the buildings and issue one code to the merged building (lineage recorded)."""
-    geom = read_polygons(geometry, crs, field="--geometry")[0] if geometry else None
+    geom = read_polygon(geometry, crs, field="--geometry") if geometry else None
     with session_scope() as session:
         child = service.merge_buildings(session, codes=codes, geom=geom)
         audit_cli(session, "buildings.merge", target_codes=[*codes, child.code], row_count=1)

@@ -126,10 +126,25 @@ def test_unreadable_files_are_one_line_errors(tmp_path: Path) -> None:
     gbk.write_bytes("citizen_id,name,hukou_division,residence_division,since\n1,王\n".encode("gbk"))
     folder = tmp_path / "houses.csv"
     folder.mkdir()
+    two = tmp_path / "two.geojson"
+    two.write_text(
+        '{"type": "FeatureCollection", "features": ['
+        + ", ".join(
+            f'{{"type": "Feature", "properties": {{}}, "geometry": {{"type": "Polygon", '
+            f'"coordinates": [[[{x}, 22.5], [{x + 0.0002}, 22.5], [{x + 0.0002}, 22.5002], '
+            f"[{x}, 22.5002], [{x}, 22.5]]]}}}}"
+            for x in (113.9, 113.901)
+        )
+        + "]}",
+        encoding="utf-8",
+    )
     cases = [
         (("buildings", "correct", code, "--geometry", str(garbage)), ["--geometry", "fix.geojson"]),
         (("buildings", "correct", code, "--geometry", str(empty)), ["holds no footprint"]),
         (("buildings", "correct", code, "--geometry", str(tmp_path)), ["is not a file"]),
+        # a merge given several footprints merged into the first one (the others unread)
+        (("buildings", "merge", code, "440305005001-1-000002-00000-3", "--geometry", str(two)),
+         ["--geometry: the file must hold exactly one footprint (two.geojson holds 2)"]),
         (("exchange", "reconcile", str(tmp_path / "missing.json"), "--region", "440305"),
          ["file: ", "missing.json does not exist"]),
         (("exchange", "reconcile", str(gbk), "--region", "440305", "--other-region", "110105",
