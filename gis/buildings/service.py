@@ -34,6 +34,9 @@ OVERLAP_SHARE = 0.05
 along a shared wall): more is a second building drawn over one already coded."""
 TOUCH_DEG = 0.00003
 """How close (~3 m) merged buildings must be to one another."""
+MERGE_COVER = 0.5
+"""How much of each building merged the merged footprint must hold (a wall redrawn may leave a
+strip out; a footprint holding less is another building, or a wrong file or CRS)."""
 
 
 def code_status(session: Session, *, code: str) -> str | None:
@@ -269,7 +272,8 @@ def split_building(
 def merge_buildings(
     session: Session, *, codes: list[str], geom: Any | None = None, on: date | None = None
 ) -> Building:
-    """n → 1: retire the parents, issue one new code (footprint: given, else their union)."""
+    """n → 1: retire the parents, issue one new code (footprint: given, else their union). A
+    given footprint holds at least half of each parent."""
     unique = list(dict.fromkeys(parse_code(code).code for code in codes))
     if len(unique) < 2:
         raise InvalidGeometry("a merge needs at least two different buildings", field="codes")
@@ -284,6 +288,7 @@ def merge_buildings(
         )
     _check_houses_empty(session, parents)  # their houses are retired with them
     merged = checked_polygon(geom if geom is not None else shapely.union_all(shapes))
+    _check_covers_parents(merged, parents, shapes)
     _check_placement(session, merged, community_code=parents[0].community_code,
                      replacing=[p.uid for p in parents], field="geometry")  # fmt: skip
     (child,) = _issue_children(session, geoms=[merged], like=parents[0], batch_id=None)
@@ -292,6 +297,22 @@ def merge_buildings(
         session.add(_lineage(parent.code, child.code, LineageEvent.MERGE, on))
     session.flush()
     return child
+
+
+def _check_covers_parents(merged: Any, parents: list[Building], shapes: list[Any]) -> None:
+    """A merged footprint holds at least :data:`MERGE_COVER` of each building merged."""
+    parts = np.array(shapes, dtype=object)
+    inside = shapely.area(shapely.intersection(parts, merged)) / shapely.area(parts)
+    short = [(p.code, float(share)) for p, share in zip(parents, inside, strict=True)
+             if share < MERGE_COVER]  # fmt: skip
+    if short:
+        raise InvalidGeometry(
+            f"the merged footprint leaves building{'s' if len(short) > 1 else ''} "
+            f"{', '.join(code for code, _ in short)} outside "
+            f"({', '.join(f'{share:.0%}' for _, share in short)} inside): a merged footprint "
+            f"holds at least {MERGE_COVER:.0%} of each building merged (wrong file or --crs?)",
+            field="geometry",
+        )
 
 
 def _check_placement(

@@ -474,3 +474,25 @@ def test_a_building_corrected_into_the_next_community_keeps_its_code_in_its_resu
     live = db.scalars(select(Building.code).where(Building.status != BuildingStatus.RETIRED))
     assert sorted(live) == sorted(buildings)
     assert service.code_status(db, code=buildings[2]) == "active"
+
+
+def test_a_merged_footprint_covers_the_buildings_merged(db: Session, buildings: list[str]) -> None:
+    """A merge given a footprint ~150 m from both buildings was accepted: the merged building
+    stood where neither had been."""
+    minx, miny, maxx, maxy = SQUARES[2].bounds
+    middle = (minx + maxx) / 2
+    halves = service.split_building(
+        db,
+        code=buildings[2],
+        parts=[shapely.box(minx, miny, middle, maxy), shapely.box(middle, miny, maxx, maxy)],
+    )
+    codes = [child.code for child in halves]
+    away = shapely.transform(SQUARES[2], lambda xy: xy + [0.0, 0.0015])
+    with pytest.raises(InvalidGeometry, match=f"{codes[0]}, {codes[1]} .*outside") as refused:
+        service.merge_buildings(db, codes=codes, geom=away)
+    assert refused.value.field == "geometry"
+    # one half drawn into the footprint, the other left out: that one is named
+    with pytest.raises(InvalidGeometry, match=f"leaves building {codes[1]} .*outside"):
+        service.merge_buildings(db, codes=codes, geom=shapely.box(minx, miny, middle, maxy))
+    merged = service.merge_buildings(db, codes=codes, geom=SQUARES[2].buffer(0.000005))
+    assert merged.status is BuildingStatus.ACTIVE
