@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from gis.access.scope import Scope
 from gis.buildings import queries
 from gis.buildings.models import Building, BuildingFootprint, BuildingStatus, Lineage, LineageEvent
-from gis.buildings.placing import NEAR_COMMUNITY_DEG, community_of_points
+from gis.buildings.placing import community_of_points
 from gis.codes import format_codes, parse_code
 from gis.crs import STORAGE_SRID
 from gis.errors import Conflict, InvalidGeometry, InvalidInput, NotFound
@@ -34,6 +34,9 @@ OVERLAP_SHARE = 0.05
 along a shared wall): more is a second building drawn over one already coded."""
 TOUCH_DEG = 0.00003
 """How close (~3 m) merged buildings must be to one another."""
+NEAR_BOUNDARY_DEG = 0.00005
+"""How far (~5 m) outside its community a corrected or merged footprint's point may lie: a
+correction along the boundary, never the ~500 m a file given ``--community`` may stray."""
 MERGE_COVER = 0.5
 """How much of each building merged the merged footprint must hold (a wall redrawn may leave a
 strip out; a footprint holding less is another building, or a wrong file or CRS)."""
@@ -318,15 +321,17 @@ def _check_covers_parents(merged: Any, parents: list[Building], shapes: list[Any
 def _check_placement(
     session: Session, geom: Any, *, community_code: str, replacing: list[Any], field: str
 ) -> None:
-    """A footprint must lie in (or within ~500 m of) its community when the community has a
-    boundary, and other live buildings may cover at most :data:`OVERLAP_SHARE` of it."""
+    """A footprint's point on surface must lie in (or within ~5 m of) its community when the
+    community has a boundary, and other live buildings may cover at most
+    :data:`OVERLAP_SHARE` of it."""
     point = shapely.to_wkb(shapely.point_on_surface(geom))
     near = queries.community_holds_near(
-        session, community_code=community_code, point_wkb=point, within_deg=NEAR_COMMUNITY_DEG
+        session, community_code=community_code, point_wkb=point, within_deg=NEAR_BOUNDARY_DEG
     )
     if near is False:
         raise InvalidGeometry(
-            f"the footprint lies outside community {community_code} (wrong file or --crs?)",
+            f"the footprint lies outside community {community_code} (its point on surface more "
+            "than ~5 m from the boundary): wrong file or --crs?",
             field=field,
         )
     overlapping = queries.select_overlapping_live(

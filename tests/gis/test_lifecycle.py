@@ -496,3 +496,21 @@ def test_a_merged_footprint_covers_the_buildings_merged(db: Session, buildings: 
         service.merge_buildings(db, codes=codes, geom=shapely.box(minx, miny, middle, maxy))
     merged = service.merge_buildings(db, codes=codes, geom=SQUARES[2].buffer(0.000005))
     assert merged.status is BuildingStatus.ACTIVE
+
+
+def test_a_corrected_footprint_stays_in_its_community(db: Session, buildings: list[str]) -> None:
+    """A correction keeps to the building's community within a few metres of its boundary (it
+    was given the ~500 m a whole file named with --community may stray: a footprint 75 m out
+    was stored)."""
+    db.execute(
+        text("UPDATE divisions SET geom = ST_Multi(ST_GeomFromText(:w, 4490)) WHERE code = :c"),
+        {"w": shapely.box(9.49, 47.09, 9.5051, 47.11).wkt, "c": COMMUNITY},
+    )
+    # SQUARES[5] spans 9.505-9.5052: its middle lies ~0 m outside; 75 m further east is refused
+    out = shapely.transform(SQUARES[5], lambda xy: xy + [0.001, 0.0])
+    with pytest.raises(InvalidGeometry, match=f"outside community {COMMUNITY}") as refused:
+        service.correct_geometry(db, code=buildings[5], geom=out)
+    assert refused.value.field == "geometry"
+    # ~3 m past the boundary: a correction along it, accepted
+    nudged = shapely.transform(SQUARES[5], lambda xy: xy + [0.00004, 0.0])
+    assert service.correct_geometry(db, code=buildings[5], geom=nudged).version == 2
