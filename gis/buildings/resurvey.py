@@ -43,6 +43,10 @@ from gis.db import copy_rows, transaction
 MATCH_IOU = 0.5
 LINK_COVER = 0.5
 TOLERANCE_M = 1.5  # positional accuracy of a survey: footprints grown by this before a 2nd IoU
+SAME_DEG = 1e-8
+"""Footprints whose vertices all lie within this (~1 mm) of one another are the same: a file's
+decimals (GeoJSON: 15 significant digits) or a change of CRS move them by ~1e-10°, and such
+noise is no change of the building."""
 
 
 @dataclass
@@ -122,7 +126,8 @@ def _union_find(edges: list[tuple[int, Any]]) -> list[tuple[list[int], list[Any]
 
 def overlap_pairs(new: Any, old: Any) -> tuple[Any, Any, Any, Any, Any]:
     """Every overlapping (new, old) pair as parallel arrays: indices, IoU, cover (overlap over
-    the smaller footprint) and whether the two are identical.
+    the smaller footprint) and whether the two are the same (every vertex within
+    :data:`SAME_DEG`).
 
     Areas are planar in degrees²: over a footprint the map to metres is affine to within ~1e-6
     and a ratio of areas survives an affine map, so these are the IoU and cover in metres
@@ -131,7 +136,11 @@ def overlap_pairs(new: Any, old: Any) -> tuple[Any, Any, Any, Any, Any]:
     """
     new_index, old_index = shapely.STRtree(old).query(new, predicate="intersects")
     a, b = new[new_index], old[old_index]
-    same = shapely.equals_exact(a, b, tolerance=0.0)
+    same = shapely.equals_exact(a, b, tolerance=SAME_DEG)
+    # the same rings written from another vertex or the other way round
+    same[~same] = shapely.equals_exact(
+        shapely.normalize(a[~same]), shapely.normalize(b[~same]), tolerance=SAME_DEG
+    )
     area_a, area_b = shapely.area(a), shapely.area(b)
     inter = area_a.copy()
     inter[~same] = shapely.area(shapely.intersection(a[~same], b[~same]))
@@ -334,10 +343,10 @@ def _match_and_apply(
     # community is here because a footprint lies over it, to be matched, never flagged
     gone = [uid for uid, is_covered in zip(uids, covered, strict=True)
             if is_covered and uid not in linked_old]  # fmt: skip
-    summary.pending_removal = sum(
-        1 for uid in gone if live[uid]["status"] != BuildingStatus.PENDING_REMOVAL
-    )
-    for uid in gone:
+    # one already pending removal (an earlier re-survey's) is neither counted nor logged again
+    flagged = [uid for uid in gone if live[uid]["status"] != BuildingStatus.PENDING_REMOVAL]
+    summary.pending_removal = len(flagged)
+    for uid in flagged:
         changes.append(
             (
                 ChangeKind.PENDING_REMOVAL.value,
@@ -348,7 +357,7 @@ def _match_and_apply(
         )
     rq.apply_geometry_changes(session, matches=moved, batch_id=summary.batch_id)
     rq.restore(session, uids=restored)
-    rq.mark_pending_removal(session, uids=gone)
+    rq.mark_pending_removal(session, uids=flagged)
     new_index = np.array(sorted(set(range(len(batch))) - linked_new), dtype=np.int64)
     added = batch.take(new_index)
     if len(added):

@@ -514,3 +514,36 @@ def test_a_corrected_footprint_stays_in_its_community(db: Session, buildings: li
     # ~3 m past the boundary: a correction along it, accepted
     nudged = shapely.transform(SQUARES[5], lambda xy: xy + [0.00004, 0.0])
     assert service.correct_geometry(db, code=buildings[5], geom=nudged).version == 2
+
+
+def test_a_resurveys_changelog_is_what_it_counts(
+    factory: sessionmaker[Session], db: Session, buildings: list[str], tmp_path: Path
+) -> None:
+    """A building already pending removal was written again as a pending_removal change but not
+    counted; a footprint back within a millimetre (floating-point noise: a GeoJSON round trip)
+    was "changed", its version bumped."""
+
+    def resurvey(geoms: list[shapely.Geometry], name: str) -> Any:
+        source = open_footprints(_write(tmp_path / name, geoms), layer="buildings", crs=None)
+        return resurvey_buildings(factory, source=source, community_code=COMMUNITY,
+                                  repair=False, rejects_file=tmp_path / "r.csv")  # fmt: skip
+
+    def logged(batch_id: int) -> dict[str, int]:
+        rows = db.execute(
+            text("SELECT change, count(*) FROM import_changes WHERE batch_id = :b GROUP BY 1"),
+            {"b": batch_id},
+        ).all()
+        return {str(change): int(count) for change, count in rows}
+
+    first = resurvey(SQUARES[1:], "first.gpkg")
+    assert first.pending_removal == 1
+    assert logged(first.batch_id) == {"pending_removal": 1, "unchanged": len(SQUARES) - 1}
+    # the same survey again, its footprints ~0.03 mm off (3e-10°) as a round trip leaves them
+    noisy = [shapely.transform(g, lambda xy: xy + 3e-10) for g in SQUARES[1:]]
+    again = resurvey(noisy, "again.gpkg")
+    assert (again.pending_removal, again.changed, again.unchanged) == (0, 0, len(SQUARES) - 1)
+    assert logged(again.batch_id) == {"unchanged": len(SQUARES) - 1}
+    assert set(db.scalars(select(Building.version))) == {1}
+    # a footprint moved 1 cm is a change
+    moved = [shapely.transform(SQUARES[1], lambda xy: xy + [1e-7, 0.0]), *SQUARES[2:]]
+    assert resurvey(moved, "moved.gpkg").changed == 1
