@@ -9,7 +9,7 @@ import numpy as np
 import pyogrio
 import typer
 
-from api.cli.common import audit_cli, console, session_scope
+from api.cli.common import audit_cli, console, options_named, session_scope
 from gis.buildings import service
 from gis.codes import group_code
 from gis.crs import parse_crs, transform_geometries
@@ -18,6 +18,10 @@ from gis.table_files import check_file
 from gis.vector_files import choose_layer, source_crs
 
 app = typer.Typer(help="Retire, correct, split and merge buildings.", no_args_is_help=True)
+
+ONE_CODE = {"code": "CODE", "reason": "--reason", "geometry": "--geometry", "parts": "--parts"}
+"""The service's fields as this command line names them (errors said ``geometry: …``)."""
+SEVERAL_CODES = {"code": "CODES", "codes": "CODES", "geometry": "--geometry"}
 
 CrsOption = Annotated[
     str | None, typer.Option(help="CRS of the file (overrides what the file declares)")
@@ -57,7 +61,7 @@ def retire(
     reason: Annotated[str, typer.Option(help="demolished, error or removed")] = "demolished",
 ) -> None:
     """Retire a building: the code stays on record and is never issued again."""
-    with session_scope() as session:
+    with session_scope() as session, options_named(ONE_CODE):
         building = service.retire_building(session, code=code, reason=reason)
         audit_cli(session, "buildings.retire", target_codes=[building.code], row_count=1)
         console.print(f"{group_code(building.code)} retired ({reason})")
@@ -75,7 +79,7 @@ def confirm(
     several, or every provisional building of a re-survey's batch."""
     if not codes and batch is None:
         raise InvalidInput("name building codes or a --batch", field="CODES")
-    with session_scope() as session:
+    with session_scope() as session, options_named(SEVERAL_CODES):
         for code in codes or []:
             building = service.confirm_building(session, code=code)
             console.print(f"{group_code(building.code)} is now {building.status.value}")
@@ -96,7 +100,7 @@ def correct(
 ) -> None:
     """Replace a footprint; the code stays, the version goes up, the old footprint is kept."""
     geom = read_polygon(geometry, crs, field="--geometry")
-    with session_scope() as session:
+    with session_scope() as session, options_named(ONE_CODE):
         building = service.correct_geometry(session, code=code, geom=geom)
         audit_cli(session, "buildings.correct", target_codes=[building.code], row_count=1)
         console.print(f"{group_code(building.code)} corrected, now version {building.version}")
@@ -109,10 +113,11 @@ def split(
     crs: CrsOption = None,
 ) -> None:
     """1 → n: retire the building and issue a code to each part (lineage recorded)."""
-    with session_scope() as session:
-        children = service.split_building(
-            session, code=code, parts=read_polygons(parts, crs, field="--parts")
-        )
+    geoms = read_polygons(parts, crs, field="--parts")
+    # a part's errors name it (parts[1]): the option, and which feature of the file
+    named = ONE_CODE | {f"parts[{i}]": f"--parts (feature {i + 1})" for i in range(len(geoms))}
+    with session_scope() as session, options_named(named):
+        children = service.split_building(session, code=code, parts=geoms)
         audit_cli(session, "buildings.split", target_codes=[code, *(c.code for c in children)],
                   row_count=len(children))  # fmt: skip
         for child in children:
@@ -129,7 +134,7 @@ def merge(
 ) -> None:
     """n → 1: retire the buildings and issue one code to the merged building (lineage recorded)."""
     geom = read_polygon(geometry, crs, field="--geometry") if geometry else None
-    with session_scope() as session:
+    with session_scope() as session, options_named(SEVERAL_CODES):
         child = service.merge_buildings(session, codes=codes, geom=geom)
         audit_cli(session, "buildings.merge", target_codes=[*codes, child.code], row_count=1)
         console.print(f"{', '.join(map(group_code, codes))} → {group_code(child.code)}")

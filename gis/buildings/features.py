@@ -41,6 +41,13 @@ def parse_bbox(text_value: str, *, field: str = "bbox") -> Bbox:
     values = (min_lon, min_lat, max_lon, max_lat)
     if any(v != v or v in (float("inf"), float("-inf")) for v in values):
         raise InvalidInput("bbox values must be finite", field=field)
+    for low, high, axis in ((min_lon, max_lon, "lon"), (min_lat, max_lat, "lat")):
+        if low > high:
+            raise InvalidInput(
+                f"bbox min_{axis} {low:g} is greater than max_{axis} {high:g}: give "
+                "min_lon,min_lat,max_lon,max_lat",
+                field=field,
+            )
     if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
         raise InvalidInput(
             "bbox must be min_lon,min_lat,max_lon,max_lat within ±180/±90 "

@@ -94,6 +94,19 @@ def test_bad_queries_name_the_field(client: TestClient, query: str, field: str) 
     assert field in str(response.json()["detail"][0]["loc"])
 
 
+def test_a_bbox_given_max_before_min_says_so(client: TestClient) -> None:
+    """A box with its minimum greater than its maximum was asked whether longitude and latitude
+    were swapped, of a box whose values were all in range."""
+    for query, said in (
+        ("bbox=113.9,22.5,113.8,22.6", "min_lon 113.9 is greater than max_lon 113.8"),
+        ("bbox=113.8,22.6,113.9,22.5", "min_lat 22.6 is greater than max_lat 22.5"),
+    ):
+        response = client.get(f"/api/buildings?{query}")
+        assert response.status_code == 422
+        (detail,) = response.json()["detail"]
+        assert said in detail["msg"] and "swapped" not in detail["msg"], detail
+
+
 def test_one_building_with_houses(nanshan: int, client: TestClient) -> None:
     code = client.get("/api/buildings?limit=1").json()["features"][0]["id"]  # first community
     grouped = f"{code[:12]}-{code[12]}-{code[13:19]}-{code[19:24]}-{code[24]}"

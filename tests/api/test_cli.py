@@ -142,6 +142,11 @@ def test_unreadable_files_are_one_line_errors(tmp_path: Path) -> None:
         (("buildings", "correct", code, "--geometry", str(garbage)), ["--geometry", "fix.geojson"]),
         (("buildings", "correct", code, "--geometry", str(empty)), ["holds no footprint"]),
         (("buildings", "correct", code, "--geometry", str(tmp_path)), ["is not a file"]),
+        # the service's fields are the command's options and arguments (it said "reason: …")
+        (("buildings", "retire", code, "--reason", "split"), ["error: --reason: reason must be"]),
+        (("buildings", "retire", code[:-1] + "2"), ["error: CODE: wrong check character"]),
+        (("buildings", "merge", code, code), ["error: CODES: a merge needs at least two"]),
+        (("buildings", "merge", code, code[:-1] + "2"), ["error: CODES: wrong check character"]),
         # a merge given several footprints merged into the first one (the others unread)
         (("buildings", "merge", code, "440305005001-1-000002-00000-3", "--geometry", str(two)),
          ["--geometry: the file must hold exactly one footprint (two.geojson holds 2)"]),
@@ -251,6 +256,17 @@ def test_changes_from_the_command_line_are_audited(external_url: str, tmp_path: 
         codes = [row[0] for row in conn.execute("SELECT code FROM buildings ORDER BY seq")]
     retired = run("buildings", "retire", codes[0], "--reason", "error", env=env)
     assert retired.returncode == 0, retired.stderr
+    # a refused change names the option (it said "geometry: …", "code: …"), and is not audited
+    bow = tmp_path / "bow.geojson"
+    bow.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+        '"geometry": {"type": "Polygon", "coordinates": [[[9.501, 47.1], [9.5012, 47.1002], '
+        "[9.5012, 47.1], [9.501, 47.1002], [9.501, 47.1]]]}}]}"
+    )
+    _refused(run("buildings", "correct", codes[1], "--geometry", str(bow), env=env),
+             "error: --geometry: ")  # fmt: skip
+    _refused(run("buildings", "correct", codes[0], "--geometry", str(bow), env=env),
+             "error: CODE: building ", "is retired")  # fmt: skip
     # unknown or malformed codes are errors, not empty answers (neither is audited as a change)
     _refused(run("grids", "validate", "--division", "999999", env=env),
              "--division: no division 999999000000")  # fmt: skip
