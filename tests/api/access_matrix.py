@@ -172,7 +172,7 @@ MAP_CASES: list[RouteCase] = [
     # pages: a visitor without a session is redirected to the login page (followed: 200), a role
     # that may not open a page gets a 403 page; "/" redirects to the role's first page
     RouteCase("GET", "/login", ALL_ROLES, public=True),
-    RouteCase("GET", "/api/search/people", PERSONAL, allowed_keys=frozenset({"items"}),
+    RouteCase("GET", "/api/search/people", PERSONAL, allowed_keys=frozenset({"items", "more"}),
               query="?q=%E7%8E%8B%E8%87%AA%E5%B7%B1&purpose=A4403052026050001"),
     RouteCase("GET", "/", ALL_ROLES, anonymous_status=200),
     # a plain form's log-out: revoked, then the login page (followed: 200); without a session
