@@ -119,7 +119,7 @@ def switch_grids(
     result = SwitchResult(effective=effective)
     kept_codes = {g.code for g in grids if g.code is not None}
     unchanged = kept_as_stored(live, grids)
-    _check_effective(live, kept_codes, unchanged, effective)
+    _check_effective(live, unchanged, effective)
     closing = []
     inserts: list[tuple[int, dict[str, Any], bytes]] = []
     kept_new: dict[str, int] = {}
@@ -218,12 +218,11 @@ def kept_as_stored(live: dict[str, Any], grids: list[NewGrid]) -> set[str]:
         kept -= leaving
 
 
-def _check_effective(
-    live: dict[str, Any], kept: set[str], unchanged: set[str], effective: date
-) -> None:
-    """Closing a version needs ``effective > valid_from``."""
+def _check_effective(live: dict[str, Any], unchanged: set[str], effective: date) -> None:
+    """Closing a version (of every live grid not kept ``unchanged``: retired or changed) needs
+    ``effective > valid_from``."""
     for code, row in live.items():
-        if row.valid_from >= effective and (code not in kept or code not in unchanged):
+        if row.valid_from >= effective and code not in unchanged:
             raise Conflict(
                 f"grid {code} has a version from {row.valid_from}: the effective date must "
                 "be after it",
