@@ -59,8 +59,10 @@ def _has_digit(text: str) -> bool:
 
 
 def _normalised(query: str) -> str:
-    """The query with its white space as single spaces; one holding a digit (an ID number, or
-    part of one) read as registration reads ID numbers: full-width digits as 0-9, upper case.
+    """The query with its white space as single spaces; one holding a digit (an ID or document
+    number, or part of one) read as registration reads ID numbers
+    (:func:`~gis.people.identity.compact_citizen_id`: no white space, full-width characters as
+    ASCII, upper case).
 
     >>> _normalised(" 王  小明 "), _normalised("４４０３０５１９９００５０１１２３x")
     ('王 小明', '44030519900501123X')
