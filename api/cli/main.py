@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import warnings
 from typing import NoReturn
 
+import click
 import typer
+import typer.main
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from typer.core import TyperGroup
 
-from api.cli import (
-    audit,
-    codes,
-    db,
-    demo,
-    events,
-    exports,
-    grids,
-    imports,
-    lifecycle,
-    people,
-    serve,
-    users,
-)
 from api.cli.common import errors
 from gis.db import missing_schema, race_conflict
 from gis.errors import GisError
@@ -35,27 +25,63 @@ INTERRUPTED = 130
 DEBUG_VARIABLE = "GRIDHOUSE_DEBUG"
 """Set to 1 to see the Python traceback of an unexpected failure instead of its one line."""
 
+COMMANDS: dict[str, str] = {
+    "db": "api.cli.db:app",
+    "import": "api.cli.imports:app",
+    "code": "api.cli.codes:app",
+    "buildings": "api.cli.lifecycle:app",
+    "users": "api.cli.users:app",
+    "audit": "api.cli.audit:app",
+    "grids": "api.cli.grids:app",
+    "events": "api.cli.events:app",
+    "permits": "api.cli.events:permits_app",
+    "exchange": "api.cli.events:exchange_app",
+    "migrate": "api.cli.db:migrate",
+    "serve": "api.cli.serve:serve",
+    "demo": "api.cli.demo:demo",
+    "quality": "api.cli.people:quality_command",
+    "export": "api.cli.exports:export",
+}
+"""Each sub-command and where it lives (``module:attribute``, a Typer app or a command function).
+A command's module is imported only when the command runs (or ``--help`` lists them all): the
+modules between them pull in GDAL, pandas, the web application and the rest, seconds of
+start-up that ``gridhouse code check`` has no use for."""
+
+
+class LazyGroup(TyperGroup):
+    """The top-level group: sub-commands in :data:`COMMANDS` order, each loaded on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        loaded = getattr(importlib.import_module(module), attribute)
+        command: click.Command
+        if isinstance(loaded, typer.Typer):  # a group, even of one command (``code check``)
+            command = typer.main.get_group(loaded)
+        else:  # a command function
+            single = typer.Typer(add_completion=False)
+            single.command(cmd_name)(loaded)
+            command = typer.main.get_command(single)
+        command.name = cmd_name
+        return command
+
+
 app = typer.Typer(
-    help="gridhouse: grid-based community management and house coding on PostGIS.",
+    cls=LazyGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(db.app, name="db")
-app.add_typer(imports.app, name="import")
-app.add_typer(codes.app, name="code")
-app.add_typer(lifecycle.app, name="buildings")
-app.add_typer(users.app, name="users")
-app.add_typer(audit.app, name="audit")
-app.add_typer(grids.app, name="grids")
-app.add_typer(events.app, name="events")
-app.add_typer(events.permits_app, name="permits")
-app.add_typer(events.exchange_app, name="exchange")
-app.command("migrate")(db.migrate)
-app.command("serve")(serve.serve)
-app.command("demo")(demo.demo)
-app.command("quality")(people.quality_command)
-app.command("export")(exports.export)
+
+
+@app.callback()
+def gridhouse() -> None:
+    """gridhouse: grid-based community management and house coding on PostGIS."""
 
 
 def main() -> None:
