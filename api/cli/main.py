@@ -8,11 +8,11 @@ import sys
 import warnings
 from typing import NoReturn
 
-import click
 import typer
 import typer.main
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from typer._click import Command, Context  # Typer 0.29 carries its own click
 from typer.core import TyperGroup
 
 from api.cli.common import errors
@@ -51,16 +51,16 @@ start-up that ``gridhouse code check`` has no use for."""
 class LazyGroup(TyperGroup):
     """The top-level group: sub-commands in :data:`COMMANDS` order, each loaded on first use."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Context) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         target = COMMANDS.get(cmd_name)
         if target is None:
             return None
         module, attribute = target.split(":")
         loaded = getattr(importlib.import_module(module), attribute)
-        command: click.Command
+        command: Command
         if isinstance(loaded, typer.Typer):  # a group, even of one command (``code check``)
             command = typer.main.get_group(loaded)
         else:  # a command function
