@@ -13,6 +13,7 @@ from gis.db import Base
 from gis.divisions.models import Division
 from gis.events.models import (
     Event,
+    EventMoveDue,
     EventPhoto,
     EventStep,
     ExchangeBatch,
@@ -49,6 +50,7 @@ __all__ = [
     "Division",
     "Employment",
     "Event",
+    "EventMoveDue",
     "EventPhoto",
     "EventStep",
     "ExchangeBatch",

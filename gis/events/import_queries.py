@@ -29,13 +29,13 @@ _GRIDS_AT = text(
          WITH ORDINALITY AS p(x, y, day, i)
     CROSS JOIN LATERAL (
         SELECT code, community_code,
-               (valid_from <= p.day AND (valid_to IS NULL OR valid_to > p.day)) AS then_valid
+               (valid_from <= :today AND (valid_to IS NULL OR valid_to > :today)) AS live
         FROM grids
         WHERE geom && ST_SetSRID(ST_MakePoint(p.x, p.y), 4490)
           AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(p.x, p.y), 4490))
           AND ((valid_from <= p.day AND (valid_to IS NULL OR valid_to > p.day))
                OR (valid_from <= :today AND (valid_to IS NULL OR valid_to > :today)))
-        ORDER BY then_valid DESC, code
+        ORDER BY live DESC, code
         LIMIT 1
     ) g
     """
@@ -46,7 +46,10 @@ def select_grids_at(
     session: Session, *, points: Sequence[tuple[float, float, date]], today: date
 ) -> dict[int, tuple[str, str]]:
     """For each ``(x, y, day)``, by position (from 0): the grid (code, community) covering the
-    point on that day, else the one covering it today; points in no grid are left out."""
+    point today, else the one covering it on ``day`` (an old event at a place no grid holds any
+    more); points in neither are left out. An imported event is open: it belongs to the grid
+    live today, as an event reported before a grid switch is moved to it
+    (``gis/events/move_queries.py``)."""
     if not points:
         return {}
     rows = session.execute(

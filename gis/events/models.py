@@ -1,4 +1,5 @@
-"""Tables of events and their steps and photos, residence permits and exchange batches."""
+"""Tables of events and their steps and photos, the moves of open events due when grid versions
+end, residence permits and exchange batches."""
 
 from __future__ import annotations
 
@@ -59,8 +60,9 @@ class EventSource(StrEnum):
 
 class Event(Base):
     """A problem found in a grid (事件), from its report to its closure. ``grid_code`` and the
-    division codes are those of the point when it was reported (or, while it is open, of the grid
-    a plan gave it when it retired that one): they decide who sees it."""
+    division codes are those of the grid live for its place when it was reported and, while it
+    is open, of the grid live for its place today (:class:`EventMoveDue`): they decide who sees
+    it. A closed or rejected event keeps the grid it was handled in."""
 
     __tablename__ = "events"
     __table_args__ = (
@@ -132,6 +134,18 @@ class EventPhoto(Base):
 
 PERMIT_NUMBERS = Sequence("residence_permit_numbers", metadata=Base.metadata)
 """Issues the running part of residence permit numbers (never reused)."""
+
+
+class EventMoveDue(Base):
+    """A grid version that ends on ``due_on``: from that day the open events of ``grid_code``
+    whose place it no longer holds belong to the grid live there (``gis/events/move_queries.py``
+    moves them, before events are read, and deletes the row). Written with every version a grid
+    switch closes, whatever its effective date."""
+
+    __tablename__ = "event_moves_due"
+
+    due_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(15), primary_key=True)
 
 
 class ResidencePermit(Base):

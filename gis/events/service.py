@@ -1,5 +1,9 @@
 """Use cases of events: report, take a step, read, list, count, attach a photo. Services flush,
-never commit; the caller audits in the same transaction."""
+never commit; the caller audits in the same transaction.
+
+Every use case that reads events first makes the moves due (:func:`follow_live_grids`): an
+open event belongs to the grid live today for its place, also after a grid switch that took
+effect on a later day than its publication."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from gis.codes import parse_code, parse_grid_code
 from gis.crs import parse_crs
 from gis.divisions.service import require_known_division
 from gis.errors import Conflict, InvalidInput, NotFound
-from gis.events import photos, queries
+from gis.events import move_queries, photos, queries
 from gis.events.lifecycle import DEADLINES, FINAL, NEEDS_NOTE, check_step, next_statuses
 from gis.events.models import Event, EventPhoto, EventSource, EventStatus, EventStep
 from gis.events.places import building_place, check_code_kind, house_place, no_grid_reason
@@ -37,6 +41,14 @@ from gis.users.models import Role
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def follow_live_grids(session: Session, *, now: datetime | None = None) -> None:
+    """Before events are read: move the open events of grid versions that ended by ``now``'s
+    day in China (default today) to the grid live for their place (a look at a small table
+    when nothing is due)."""
+    on = now.astimezone(CHINA).date() if now is not None else None
+    move_queries.move_due_events(session, on=on)
 
 
 class _Place(NamedTuple):
@@ -155,6 +167,7 @@ def step_event(
 ) -> Event:
     """Move an event one step along the lifecycle table, recording who, when and the note."""
     scope.require_role(Role.OFFICER, Role.ADMIN)
+    follow_live_grids(session, now=now)
     event = _get(session, scope=scope, event_id=event_id, for_update=True)
     target = request.status
     check_step(current=event.status, target=target, event_id=event.id)
@@ -220,6 +233,7 @@ def _photo_read(photo: EventPhoto) -> EventPhotoRead:
 def get_event(session: Session, *, scope: Scope, event_id: int, now: datetime) -> EventRead:
     """An event in scope (officers, police and admins); out of scope answers like missing."""
     scope.require_personal()
+    follow_live_grids(session, now=now)
     return event_read(session, event=_get(session, scope=scope, event_id=event_id), now=now)
 
 
@@ -238,6 +252,7 @@ def list_events(
 ) -> EventPage:
     """A page of the events in scope, in id order (overdue ones: past their deadline, open)."""
     scope.require_personal()
+    follow_live_grids(session, now=now)
     statement = queries.events_statement(
         scope=scope, now=now, grid_code=grid_code, status=status, is_open=is_open,
         is_overdue=is_overdue, bbox=bbox, after=after, limit=limit,
@@ -290,6 +305,7 @@ def count_events(
         raise NotFound(f"no grid {grid}", field="grid")  # any version: a retired grid's events
     if division is not None:
         require_known_division(session, division)
+    follow_live_grids(session, now=now)
     counts = queries.count_events(session, now=now, grid_code=grid, prefix=prefix)
     planner = scope.role is Role.PLANNER
     shown = suppress_small_count if planner else (lambda n: n)
@@ -308,6 +324,7 @@ def attach_photo(
 ) -> EventPhotoRead:
     """Store a photo of an open event in scope (type and size checked from the bytes)."""
     scope.require_role(Role.OFFICER, Role.ADMIN)
+    follow_live_grids(session, now=now)
     event = _get(session, scope=scope, event_id=event_id, for_update=True)
     if event.status in FINAL:
         raise Conflict(f"event {event.id} is {event.status}: photos can no longer be added",
@@ -332,6 +349,7 @@ def photo_bytes(
     """A photo of an event in scope: its bytes and content type."""
     scope.require_personal()
     missing = NotFound(f"no photo {photo_uid} of event {event_id}", field="photo_uid")
+    follow_live_grids(session)
     event = queries.select_event(session, event_id=event_id, scope=scope)
     for photo in queries.select_photos(session, event_id=event.id) if event else ():
         if str(photo.uid) == photo_uid:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gis.events import queries as event_queries
+from gis.events.move_queries import move_due_events
 from gis.grids import building_counts, indicator_queries, placing, snapshot_queries
 from gis.grids.schemas import Indicators
 
@@ -54,6 +55,7 @@ def measure_live_grids(
     estimated = estimated_districts(session, districts=[c[:6] for _, c in grids])
     uids = [uid for uid, _ in grids]
     raw = measure_live(session, uids=uids, on=on)
+    move_due_events(session)  # open events in today's grids (gis/events/move_queries.py)
     open_events = event_queries.open_events_per_grid(session, uids=uids, on=on)
     for key, row in raw.items():
         row["open_events"] = open_events.get(key, 0)

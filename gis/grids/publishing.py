@@ -56,7 +56,8 @@ def publish_plan(
     """
     plan = get_plan(session, plan_id=plan_id, scope=scope, for_update=True, draft=True)
     checked_date(effective, field="effective_date")
-    if effective < (today or today_in_china()):
+    today = today or today_in_china()
+    if effective < today:
         raise InvalidInput("the effective date cannot be in the past", field="effective_date")
     communities = plan_communities(session, plan)
     # before the live grids are compared with the plan's base: a plan published at the same
@@ -104,7 +105,12 @@ def publish_plan(
         for row, result in zip(rows, predicted, strict=True)
     ]
     result = switch_grids(
-        session, communities=communities, grids=grids, effective=effective, plan_id=plan.id
+        session,
+        communities=communities,
+        grids=grids,
+        effective=effective,
+        plan_id=plan.id,
+        today=today,
     )
     plan.status = PlanStatus.PUBLISHED
     plan.effective_date = effective

@@ -346,35 +346,3 @@ def exists_open_grids(session: Session, *, communities: Sequence[str]) -> bool:
         .exists()
     )
     return bool(session.scalar(statement))
-
-
-# Here rather than in gis/events: it is a step of a grid switch, and needs the new versions it
-# has just written. An event follows its building (point on surface, as buildings are given to
-# grids) or, without one, the point it was reported at.
-_MOVE_OPEN_EVENTS = text(
-    """
-    UPDATE events AS e
-    SET grid_code = g.code, community_code = g.community_code, district_code = g.district_code
-    FROM (
-        SELECT o.id, COALESCE(ST_PointOnSurface(b.geom), o.geom) AS point
-        FROM events o LEFT JOIN buildings b ON b.uid = o.building_uid
-        WHERE o.grid_code = ANY(CAST(:retired AS varchar[])) AND o.closed_at IS NULL
-    ) AS p
-    CROSS JOIN LATERAL (
-        SELECT code, community_code, district_code FROM grids
-        WHERE valid_to IS NULL AND geom && p.point AND ST_Covers(geom, p.point)
-        ORDER BY code LIMIT 1
-    ) AS g
-    WHERE e.id = p.id
-    RETURNING e.id
-    """
-)
-
-
-def move_open_events(session: Session, *, retired: Sequence[str]) -> int:
-    """Give the open events of ``retired`` grids to the open grid (the new set) now covering
-    their place; returns how many moved. Closed and rejected events keep the grid they were
-    handled in."""
-    if not retired:
-        return 0
-    return len(session.execute(_MOVE_OPEN_EVENTS, {"retired": sorted(retired)}).all())

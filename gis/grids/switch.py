@@ -11,8 +11,12 @@ Used by plan publishing and by grid imports. In one transaction (the caller's):
   never issued again);
 - a new grid gets the next sequence of its community (counter table), numbered in reading order
   (rows north→south, west→east), and lineage rows link it to its parents;
-- the open events of a retired grid move to the new grid covering their place (their
-  building's point on surface), so that the new grid's officers see and take them.
+- every version closed (retired or changed) is queued in ``event_moves_due`` for the effective
+  date: from that day its open events whose place it no longer holds (their building's point on
+  surface) belong to the grid live there, so that its officers see and take them. With an
+  effective date of today or earlier they move now; with a later one the old grid keeps them
+  (and those reported in it meanwhile) until that day, when the first reader of events moves
+  them (``gis/events/move_queries.py``).
 
 Queries running meanwhile see the old set or the new one, never a mix: the whole switch commits
 at once, and concurrent switches of a district queue on an advisory lock.
@@ -31,6 +35,7 @@ from gis.buildings.models import LineageEvent
 from gis.clock import checked_date
 from gis.codes import format_grid_code
 from gis.errors import Conflict
+from gis.events import move_queries
 from gis.grids import queries
 from gis.grids.measure import area_m2
 from gis.grids.models import GridClass
@@ -69,7 +74,8 @@ class SwitchResult:
     codes: dict[int, str] = field(default_factory=dict)
     """The code each input grid ended with, by its position in the input."""
     events_moved: int = 0
-    """Open events of retired grids given to the new grid covering their place."""
+    """Open events moved by the switch to the grid live for their place (none when it takes
+    effect on a later day: they move on that day)."""
 
 
 SAME_SHAPE_TOLERANCE = 1e-8
@@ -105,9 +111,12 @@ def switch_grids(
     effective: date,
     plan_id: int | None = None,
     batch_id: int | None = None,
+    today: date | None = None,
 ) -> SwitchResult:
     """Replace the open grids of ``communities`` by ``grids`` from ``effective`` on (a date
-    within 1900-2100: a version from 9999 would leave no later date to change them on)."""
+    within 1900-2100: a version from 9999 would leave no later date to change them on).
+    ``today``: the day the open events are moved for when ``effective`` has come (default the
+    database's today)."""
     checked_date(effective, field="effective_date")
     queries.lock_districts_of(session, communities=communities)
     live = {
@@ -157,8 +166,11 @@ def switch_grids(
     queries.close_versions(session, uids=closing, valid_to=effective)
     for _, values, wkb in sorted(inserts, key=lambda item: item[1]["code"]):
         queries.insert_version(session, values=values, wkb=wkb)
-    # an event keeps the grid it was reported in: a retired one no officer has any more
-    result.events_moved = queries.move_open_events(session, retired=retired)
+    # an event kept the grid it was reported in: a retired one no officer has any more, or one
+    # that no longer holds its place
+    ended = [*retired, *result.changed]
+    move_queries.queue_event_moves(session, codes=ended, due_on=effective)
+    result.events_moved = move_queries.move_due_events(session, on=today)
     result.lineage = _lineage(grids, result, live)
     queries.insert_lineage(
         session,

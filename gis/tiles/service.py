@@ -40,6 +40,7 @@ from gis import hexgrid
 from gis.access.masking import SMALL_COUNT_THRESHOLD
 from gis.access.scope import Scope
 from gis.errors import InvalidInput, NotFound
+from gis.events.move_queries import move_due_events
 from gis.events.queries import events_clause
 from gis.tiles import features, queries
 from gis.users.models import Role
@@ -133,6 +134,8 @@ def render_tile(
     an MVT tile is a sequence of layers)."""
     check_tile(z, x, y)
     scope.require_role(*TILE_ROLES)
+    if TileLayer.EVENTS in layers:
+        move_due_events(session)  # open events in today's grids (gis/events/move_queries.py)
     parts = []
     for layer in layers:
         aggregate_only = layer is TileLayer.EVENTS and scope.role is Role.PLANNER

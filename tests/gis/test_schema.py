@@ -51,6 +51,7 @@ TABLES = {
     "events",
     "event_steps",
     "event_photos",
+    "event_moves_due",
     "residence_permits",
     "exchange_batches",
     "exchange_followups",
