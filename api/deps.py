@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import psycopg
 from fastapi import Depends, Request
@@ -23,6 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from api import public_url
 from gis.access.scope import Scope
 from gis.errors import AuthenticationFailed, DatabaseUnavailable, Forbidden
 from gis.users import service as users_service
@@ -129,8 +129,8 @@ def refuse_cross_site(request: Request) -> None:
     page). Requests with ``Authorization: Bearer`` are not sent by browsers on their own and
     are not checked."""
     origin = request.headers.get("origin")
-    own = request.headers.get("host", "")
-    if request.method not in SAFE_METHODS and origin is not None and urlsplit(origin).netloc != own:
+    changes = request.method not in SAFE_METHODS
+    if changes and origin is not None and not public_url.is_own_origin(request, origin):
         raise Forbidden(f"a change sent from another site ({origin}) is refused")
     fetched_from = request.headers.get("sec-fetch-site")
     navigated = request.headers.get("sec-fetch-mode") == "navigate"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,13 @@ class Settings(BaseSettings):
         description="Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
         "are believed (comma-separated, '*' for any); empty: none, the peer's address is the "
         "client's (audit rows, login limits).",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The address clients reach the service at (https://grid.example.org/, a "
+        "path prefix allowed): the OGC API's links and the site's own origin are built from it, "
+        "never from the request's Host header. Unset: from the request (a proxy's "
+        "X-Forwarded-Proto believed only from trusted_proxies).",
     )
     shared_data_dir: Path = Field(
         default=Path("../shared/data"),
@@ -119,11 +127,58 @@ class Settings(BaseSettings):
             raise ValueError("GRIDHOUSE_DATABASE_URL must start with postgresql://")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return checked_public_url(value.strip())
+
     @model_validator(mode="after")
     def _basemap_has_its_key(self) -> Settings:
         if self.basemap == "tianditu" and not self.tianditu_key:
             raise ValueError("GRIDHOUSE_BASEMAP=tianditu needs GRIDHOUSE_TIANDITU_KEY")
         return self
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def checked_public_url(text: str) -> str:
+    """``text`` as the service's public base URL: scheme and host in lower case, a default port
+    dropped, no trailing slash; ValueError saying why it cannot be one.
+
+    >>> checked_public_url("HTTPS://Grid.Example.org:443/")
+    'https://grid.example.org'
+    >>> checked_public_url("http://10.0.0.5:8080/gridhouse/")
+    'http://10.0.0.5:8080/gridhouse'
+    >>> checked_public_url("grid.example.org")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'grid.example.org' is not an http:// or https:// address (https://grid.example.org/)
+    """
+    example = "(https://grid.example.org/)"
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValueError(f"{text!r} holds white space or a control character")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as error:  # a port that is no number, a broken IPv6 address
+        raise ValueError(f"{text!r} is not a valid address ({error})") from None
+    if parts.username is not None or parts.password is not None:  # not echoed: a password
+        raise ValueError("may not hold a user name or password")
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise ValueError(f"{text!r} is not an http:// or https:// address {example}")
+    if not parts.hostname:
+        raise ValueError(f"{text!r} names no host {example}")
+    if "?" in text or "#" in text:
+        raise ValueError(f"{text!r} may not have a query (?) or a fragment (#)")
+    host = parts.hostname.lower()
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
 
 
 @lru_cache(maxsize=1)

@@ -2,8 +2,9 @@
 read (not UTF-8, a damaged workbook, a field past the CSV limit, a folder) is refused with an
 :class:`~gis.errors.InvalidInput` naming the file and the line, never a traceback.
 
-Record numbers count from 1 (the header); they are the file's line numbers unless a quoted
-field spans lines. A refusal names the physical line, the one a text editor shows.
+Rows are numbered by the physical line they start on, the one a text editor shows (the header
+is line 1): a quoted field that spans lines (an address on two lines) does not shift the numbers
+of the rows after it. A workbook's rows are its row numbers. A refusal names the line too.
 
 >>> import tempfile
 >>> folder = Path(tempfile.mkdtemp())
@@ -63,14 +64,26 @@ def read_text(path: Path, *, field: str = "FILE") -> str:
 
 
 def csv_records(path: Path, *, field: str = "FILE") -> Iterator[tuple[int, list[str]]]:
-    """(record number, values) of a UTF-8 CSV file (with or without a byte-order mark), read
-    lazily; the header is record 1. A file that is not UTF-8 or not well-formed CSV is refused
-    when the reading reaches the bad line."""
+    """(line, values) of a UTF-8 CSV file (with or without a byte-order mark), read lazily:
+    ``line`` is the physical line the record starts on (the header's is 1), not its count of
+    records, which falls behind the editor's lines after a quoted field holding a line break.
+    A file that is not UTF-8 or not well-formed CSV is refused when the reading reaches the
+    bad line.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "two.csv").write_text('name,address\\nA,"1 Road\\nFlat 2"\\nB,x\\n')
+    >>> [line for line, _ in csv_records(folder / "two.csv")]
+    [1, 2, 4]
+    """
     check_file(path, field=field)
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         try:
-            yield from enumerate(reader, start=1)
+            ended = 0  # the last physical line of the previous record
+            for values in reader:
+                yield ended + 1, values
+                ended = reader.line_num
         except UnicodeDecodeError:
             message = f"{path.name} line {first_bad_line(path)}: {_NOT_UTF8}"
             raise InvalidInput(message, field=field) from None

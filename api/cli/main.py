@@ -166,7 +166,8 @@ def describe_invalid_option(error: ValidationError) -> str:
         option = f"GRIDHOUSE_{str(where[0]).upper()}: " if where else ""
     else:
         option = f"--{str(where[0]).replace('_', '-')}: " if where else ""
-    return f"{option}{first.get('msg', 'not valid')}"
+    reason = str(first.get("msg", "not valid")).removeprefix("Value error, ")
+    return f"{option}{reason}"
 
 
 def describe_unexpected(error: BaseException) -> str:

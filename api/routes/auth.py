@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api import public_url
 from api.deps import (
     SESSION_COOKIE,
     ScopeDep,
@@ -90,7 +91,7 @@ def login(body: LoginRequest, request: Request, sessions: SessionFactoryDep) -> 
         SESSION_COOKIE,
         result.token,
         httponly=True,
-        secure=request.url.scheme == "https",
+        secure=public_url.is_https(request),
         samesite="strict",
         path="/",
     )

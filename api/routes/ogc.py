@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from api import public_url
 from api.deps import ScopeDep, SessionDep
 from gis.clock import today_in_china
 from gis.errors import InvalidInput
@@ -35,14 +36,15 @@ def _check_format(f: str | None) -> None:
 
 
 def _root(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + router.prefix
+    """``…/ogc``: every link is built on it, from ``GRIDHOUSE_PUBLIC_URL`` when set."""
+    return public_url.base_url(request) + router.prefix
 
 
 @router.get("", response_class=JSONResponse)
 def landing_page(request: Request, scope: ScopeDep, f: Format = None) -> dict[str, Any]:
     """Links to the API definition, the conformance classes and the collections."""
     _check_format(f)
-    openapi = str(request.base_url).rstrip("/") + (request.app.openapi_url or "/openapi.json")
+    openapi = public_url.base_url(request) + (request.app.openapi_url or "/openapi.json")
     return documents.landing_page(_root(request), openapi_url=openapi)
 
 

@@ -59,7 +59,7 @@ from gis.crs import STORAGE_SRID
 from gis.db import one_row_for_driver
 from gis.grids.models import Grid
 from gis.houses.models import House
-from gis.people.models import Person, Residence
+from gis.people.models import Declaration, Person, Residence
 
 METRES_PER_DEGREE_LAT_MIN = 110_574.0  # on the equator; more everywhere else
 METRES_PER_DEGREE_LON_EQUATOR = 111_320.0
@@ -246,6 +246,7 @@ def _cached_statement(
             Person.phone_masked,
             Person.category,
             Person.is_key_person,
+            Residence.uid.label("residence_uid"),
             Residence.kind,
             Residence.is_primary,
             func.lower(Residence.period).label("since"),
@@ -263,13 +264,20 @@ def _cached_statement(
         .cte("found")
     )
     page = select(rows).order_by(rows.c.house_code, rows.c.person_uid).limit(limit).cte("page")
+    # the landlord's declaration still owed for this residence (a tenant who moved into a let
+    # house): per residence, looked up for the page's rows only
+    declaration_due_on = (
+        select(Declaration.due_on)
+        .where(Declaration.residence_uid == page.c.residence_uid, Declaration.declared_at.is_(None))
+        .scalar_subquery()
+    )
     occupant = func.json_build_object(
         _key("uid"), page.c.person_uid, _key("name"), page.c.name, _key("sex"), page.c.sex,
         _key("age"), cast(func.date_part("year", func.age(at_value, page.c.birth_date)), Integer),
         _key("id_number"), page.c.id_number_masked, _key("phone"), page.c.phone_masked,
         _key("category"), page.c.category, _key("is_key_person"), page.c.is_key_person,
         _key("kind"), page.c.kind, _key("since"), page.c.since, _key("until"), page.c.until,
-        _key("is_primary"), page.c.is_primary,
+        _key("is_primary"), page.c.is_primary, _key("declaration_due_on"), declaration_due_on,
     )  # fmt: skip
     houses = (
         select(

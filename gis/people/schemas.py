@@ -211,6 +211,12 @@ class Occupant(Strict):
     since: date
     until: date | None
     is_primary: bool
+    declaration_due_on: date | None = Field(
+        default=None,
+        description="the day the landlord's declaration of this tenant (出租屋业主申报) is or "
+        "was due, while it is not made; null when none is owed (not a tenant who moved into a "
+        "let house, or declared already)",
+    )
 
 
 class HouseOccupants(Strict):

@@ -261,8 +261,10 @@
             G.tHtml('void', 'button', ' type="button" class="btn btn-sm btn-link text-danger gh-void" data-person="' + uid +
               '" data-since="' + G.escape(o.since) + '"') +
             G.tHtml('edit_person', 'button', ' type="button" class="btn btn-sm btn-link gh-edit-person" data-person="' + uid + '"') +
-            // a tenant of a let house is declared by the landlord (officer_forms.js records it)
-            (house && house.is_rented && o.kind === 'tenant'
+            // only a residence whose landlord's declaration is still owed (a tenant who moved into
+            // a let house, not declared yet) offers 房东已申报 (officer_forms.js records it); it
+            // was offered on every tenant of a let house, declared or owing none
+            (o.declaration_due_on
               ? G.tHtml('landlord_declared', 'button', ' type="button" class="btn btn-sm btn-link gh-declared" data-person="' + uid + '"')
               : '')
           : '';
@@ -278,6 +280,15 @@
         delete open[item.getAttribute('data-person')];
       });
     });
+  }
+
+  /** The landlord's declaration of this person's residence in the house is made: no longer
+   *  offered on the occupant (the list is not read again: each read is audited). */
+  function declarationMade(houseCode, personUid) {
+    (state.occupants[houseCode] || []).forEach(function (o) {
+      if (o.uid === personUid) { o.declaration_due_on = null; }
+    });
+    renderOccupants();
   }
 
   // ---- start -------------------------------------------------------------------------------
@@ -296,6 +307,7 @@
     purposeParam: purposeParam,
     loadOccupants: loadOccupants,
     renderOccupants: renderOccupants,
+    declarationMade: declarationMade,
     houseHead: houseHead,
     houseItem: houseItem,
 

@@ -129,7 +129,7 @@
   }
 
   /** The landlord has declared this tenant (出租屋业主申报): recorded on the residence shown
-   *  whose declaration is due or overdue. */
+   *  whose declaration is due or overdue (officer.js offers it only on such a residence). */
   function recordDeclaration(button) {
     var personUid = button.getAttribute('data-person');
     var houseCode = button.closest('li.gh-house').getAttribute('data-code');
@@ -139,6 +139,7 @@
       button.disabled = false;
       if (!res) { return; }
       G.toast(G.t('declaration_recorded'), 'ok');
+      page.declarationMade(houseCode, personUid);
       G.officerOverdue.load();
     });
   }
@@ -243,7 +244,7 @@
       state.building.houses = state.building.houses.map(function (h) { return h.code === code ? res.data : h; });
       var head = button.closest('.gh-house-head');
       if (head && head.isConnected) { head.outerHTML = houseHead(res.data); }
-      renderOccupants();  // a let house's tenants are declared by the landlord (房东已申报)
+      renderOccupants();  // a tenant who moved in before the house was let owes no declaration
       G.toast(G.t('saved'), 'ok');
     });
   }

@@ -59,7 +59,7 @@
       G.tHtml('declaration_overdue', 'span', ' class="badge text-bg-warning"') + ' ' +
       G.tHtml('declaration_due_on') + ' ' + G.escape(d.due_on) +
       G.tHtml('landlord_declared', 'button', ' type="button" class="btn btn-sm btn-link gh-declared-overdue" data-residence="' +
-        G.escape(d.residence_uid) + '"') + '</li>';
+        G.escape(d.residence_uid) + '" data-person="' + G.escape(d.person_uid) + '" data-house="' + G.escape(d.house_code) + '"') + '</li>';
   }
 
   /** Each house's overdue work, under its occupants. */
@@ -78,6 +78,7 @@
         button.disabled = false;
         if (!res.ok) { G.toast(G.errorText(res.data, res.status), 'error'); return; }
         G.toast(G.t('declaration_recorded'), 'ok');
+        page.declarationMade(button.getAttribute('data-house'), button.getAttribute('data-person'));
         load();
       });
   }

@@ -85,6 +85,32 @@ def test_the_cookie_works_only_from_this_sites_pages(
     assert client.get("/api/auth/me", headers={**image, **bearer(token)}).status_code == 200
 
 
+def test_behind_a_proxy_the_public_url_is_this_site(
+    settings: Settings, db: Session, world: World
+) -> None:
+    """A proxy that passes its own Host (``127.0.0.1:8000``) made every change from the site's
+    pages "from another site", and over plain http to the proxy the cookie lost ``Secure``:
+    with GRIDHOUSE_PUBLIC_URL the public origin is this site and its scheme decides."""
+    house = world.objects["empty_houses"]["own"]
+    public = {"origin": "https://grid.example.org"}
+    with client_for(settings, db) as client:  # unset: the Host decides, as before
+        login(client, world.users[Role.OFFICER])
+        refused = client.post(f"/api/houses/{house}/retire", headers=public)
+        assert refused.status_code == 403 and "another site" in refused.text
+    with client_for(settings, db, public_url="https://grid.example.org") as client:
+        response = client.post(
+            "/api/auth/login", json={"name": world.users[Role.OFFICER], "password": PASSWORD}
+        )
+        assert "Secure" in response.headers["set-cookie"]  # the proxy's scheme, not this one
+        client.cookies.set("gridhouse_session", response.json()["access_token"])
+        other = client.post(
+            f"/api/houses/{house}/retire", headers={"origin": "https://evil.example"}
+        )
+        assert other.status_code == 403 and "another site" in other.text
+        retired = client.post(f"/api/houses/{house}/retire", headers=public)
+        assert retired.status_code == 200, retired.text
+
+
 def test_missing_or_forged_tokens_are_401_with_a_challenge(client: TestClient) -> None:
     for headers in ({}, bearer("forged"), {"Authorization": "Basic dXNlcjpwYXNz"}):
         response = client.get("/api/auth/me", headers=headers)

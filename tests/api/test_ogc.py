@@ -8,10 +8,20 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from sqlalchemy.orm import Session
 
 from gis.ogc.documents import CONFORMANCE
+from gis.settings import Settings, checked_public_url
 from gis.users.models import Role
-from tests.access_world import GRID_FAR, GRID_OTHER, GRID_OWN, World, bearer, login
+from tests.access_world import (
+    GRID_FAR,
+    GRID_OTHER,
+    GRID_OWN,
+    World,
+    bearer,
+    client_for,
+    login,
+)
 
 EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
 EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
@@ -120,6 +130,76 @@ def test_next_links_walk_every_feature_once(client: TestClient, world: World) ->
         assert "limit=1" in links["self"]
         url = links.get("next")
     assert seen == sorted(world.buildings.values())
+
+
+PUBLIC = "https://grid.example.org/gis"
+
+
+def _hrefs(document: Any) -> list[str]:
+    """Every ``href`` in a document, however deep."""
+    if isinstance(document, dict):
+        own = [document["href"]] if isinstance(document.get("href"), str) else []
+        return own + [href for value in document.values() for href in _hrefs(value)]
+    if isinstance(document, list):
+        return [href for value in document for href in _hrefs(value)]
+    return []
+
+
+def test_links_come_from_the_public_url_never_from_the_host_header(
+    settings: Settings, db: Session, world: World
+) -> None:
+    """Every link was built from ``request.base_url``: whatever Host a client sent (or a proxy
+    rewrote) came back in the landing page, the collections and the paging links. With
+    GRIDHOUSE_PUBLIC_URL set, all of them start with it."""
+    spoofed = {"host": "evil.example"}
+    public = checked_public_url(PUBLIC + "/")
+    with client_for(settings, db, public_url=public) as client:
+        headers = {**bearer(login(client, world.users[Role.ADMIN])), **spoofed}
+        client.cookies.clear()
+        own = world.buildings["own"]
+        paths = [
+            "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/buildings",
+            "/ogc/collections/grids/items?limit=1", f"/ogc/collections/buildings/items/{own}",
+        ]  # fmt: skip
+        hrefs = [
+            href for path in paths for href in _hrefs(client.get(path, headers=headers).json())
+        ]
+        landing = {
+            link["rel"]: link["href"]
+            for link in client.get("/ogc", headers=headers).json()["links"]
+        }
+        # the next links walk every building from the public address (its path prefix stripped,
+        # as the proxy in front does)
+        url: str | None = "/ogc/collections/buildings/items?limit=1"
+        seen: list[str] = []
+        while url is not None:
+            body = client.get(url, headers=headers).json()
+            seen.extend(_ids(body))
+            hrefs.extend(_hrefs(body))
+            following = {link["rel"]: link["href"] for link in body["links"]}.get("next")
+            url = following.removeprefix(PUBLIC) if following else None
+    assert seen == sorted(world.buildings.values())
+    ogc_links = [href for href in hrefs if not href.startswith("http://www.opengis.net/")]
+    assert len(ogc_links) > 15
+    assert all(href.startswith(f"{PUBLIC}/ogc") or href == f"{PUBLIC}/openapi.json"
+               for href in ogc_links), ogc_links  # fmt: skip
+    assert landing == {
+        "self": f"{PUBLIC}/ogc", "service-desc": f"{PUBLIC}/openapi.json",
+        "conformance": f"{PUBLIC}/ogc/conformance", "data": f"{PUBLIC}/ogc/collections",
+    }  # fmt: skip
+    assert not any("evil.example" in href for href in hrefs)
+
+
+def test_links_follow_the_request_without_a_public_url(client: TestClient, world: World) -> None:
+    """Unset, the links are the request's own (uvicorn believes a proxy's headers only from
+    GRIDHOUSE_TRUSTED_PROXIES)."""
+    token = login(client, world.users[Role.ADMIN])
+    client.cookies.clear()
+    landing = client.get("/ogc", headers=bearer(token)).json()
+    assert {link["href"] for link in landing["links"]} == {
+        "http://testserver/ogc", "http://testserver/openapi.json",
+        "http://testserver/ogc/conformance", "http://testserver/ogc/collections",
+    }  # fmt: skip
 
 
 def test_crs_axis_order_and_bbox_crs(get: Get, world: World) -> None:

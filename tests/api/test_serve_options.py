@@ -1,22 +1,28 @@
 """``gridhouse serve``: X-Forwarded-For is believed only from the proxies named in
 ``GRIDHOUSE_TRUSTED_PROXIES`` (uvicorn's own default believes 127.0.0.1), and a broken grid
-classes file stops the app before it serves."""
+classes file or public URL stops the app before it serves."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import urllib.request
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from api.cli.serve import uvicorn_options
 from api.main import create_app
 from gis.errors import EnvironmentProblem
 from gis.settings import Settings
 from tests.served import served_in_thread
+
+GRIDHOUSE = Path(sys.executable).parent / "gridhouse"
 
 
 async def echo_client(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -88,3 +94,48 @@ def test_a_broken_holiday_file_stops_the_app_before_it_serves(tmp_path: Path) ->
     holidays.write_text("2026-10-11 wrok\n", encoding="utf-8")
     with pytest.raises(EnvironmentProblem, match="line 1: after the date, only 'work'"):
         create_app(Settings(data_dir=tmp_path, holidays_file=holidays))
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("https://grid.example.org/", "https://grid.example.org"),
+        ("HTTPS://Grid.Example.org:443/gis/", "https://grid.example.org/gis"),
+        ("http://10.0.0.5:8080", "http://10.0.0.5:8080"),
+        ("  ", None),
+    ],
+)
+def test_the_public_url_is_stored_without_its_trailing_slash(value: str, stored: str) -> None:
+    assert Settings(public_url=value).public_url == stored
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("grid.example.org", "is not an http:// or https:// address"),
+        ("ftp://grid.example.org/", "is not an http:// or https:// address"),
+        ("https:///gis", "names no host"),
+        ("https://grid.example.org/?a=1", "may not have a query (?) or a fragment (#)"),
+        ("https://grid.example.org/#map", "may not have a query (?) or a fragment (#)"),
+        ("https://user:secret@grid.example.org/", "may not hold a user name or password"),
+        ("https://grid.example.org:99999/", "is not a valid address"),
+        ("https://grid example.org/", "holds white space or a control character"),
+    ],
+)
+def test_a_bad_public_url_stops_start_up_with_one_line_naming_the_variable(
+    tmp_path: Path, value: str, reason: str
+) -> None:
+    """``gridhouse serve`` reads the settings first: a bad GRIDHOUSE_PUBLIC_URL is one line and
+    exit 1 before anything listens (a password in it is never echoed)."""
+    with pytest.raises(ValidationError) as refused:
+        Settings(public_url=value)
+    assert refused.value.errors()[0]["loc"] == ("public_url",)
+    env = {**os.environ, "GRIDHOUSE_PUBLIC_URL": value, "GRIDHOUSE_DATA_DIR": str(tmp_path)}
+    started = subprocess.run(
+        [str(GRIDHOUSE), "serve", "--port", "9"], capture_output=True, text=True, env=env,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert started.returncode == 1
+    [line] = started.stderr.splitlines()
+    assert line.startswith("error: GRIDHOUSE_PUBLIC_URL: ") and reason in line, line
+    assert "Value error" not in line and "secret" not in line

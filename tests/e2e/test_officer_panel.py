@@ -395,11 +395,13 @@ def test_who_declared_an_arrival_and_a_landlord_s_declaration_made_later(
         "待申报",
     )
     assert declaration_of(page, uid)["declared_at"] is None
+    expect(house.locator(".gh-occupant", has_text="房东报").locator(".gh-declared")).to_have_count(
+        0
+    )
     tenant.locator(".gh-declared").click()
     expect(page.locator("#gh-toast")).to_have_text("已记录房东申报")
     assert declaration_of(page, uid)["declared_at"] is not None
-    tenant.locator(".gh-declared").click()  # nothing due any more: said so
-    expect(page.locator("#gh-toast")).to_have_text("此人没有待申报的记录")
+    expect(tenant.locator(".gh-declared")).to_have_count(0)  # nothing due any more
 
     # an overdue declaration (moved in long ago) is listed under its house, and recorded
     register_by_api(page, {
@@ -412,5 +414,62 @@ def test_who_declared_an_arrival_and_a_landlord_s_declaration_made_later(
     expect(late).to_contain_text("逾期未申报")
     page.click("#gh-lang")
     expect(late.locator(".gh-declared-overdue")).to_have_text("Landlord declared")
+    owing = house.locator(".gh-occupant", has_text="逾期报").locator(".gh-declared")
+    expect(owing).to_have_count(1)
     late.locator(".gh-declared-overdue").click()
     expect(late).to_have_count(0)
+    expect(owing).to_have_count(0)  # the occupant's offer goes with it
+
+
+def test_landlord_declared_is_offered_only_on_a_residence_that_owes_it(
+    browser: Browser, server: Server
+) -> None:
+    """房东已申报 was offered on every tenant of a let house: one the landlord declared on
+    arrival, one who moved in before the house was let (no declaration is owed: the API said
+    'no declaration is due' when clicked). The occupant rows now carry the declaration still
+    owed for their residence, and only such a tenant is offered it."""
+    world = server.world
+    page = browser.page
+    browser.login(USERS[Role.OFFICER], then="/map")
+    open_building(page, world.building_code)
+    house = page.locator(f'#gh-houses > li.gh-house:not([data-code="{world.house_code}"])').nth(4)
+    code = house.get_attribute("data-code")
+
+    def let(is_rented: bool) -> None:
+        answer = page.evaluate(
+            "([code, rented]) => Gridhouse.api('PATCH', '/api/houses/' + code, "
+            "{is_rented: rented}).then((r) => r.ok)",
+            [code, is_rented],
+        )
+        assert answer
+
+    def arrive(name: str, seq: int, kind: str, declared_by: str) -> None:
+        register_by_api(page, {
+            "house_code": code, "moved_in": (today_in_china() - timedelta(days=1)).isoformat(),
+            "person": {"name": name, "id_number": citizen_id("350102", date(1991, 1, 1), seq)},
+            "kind": kind, "declared_by": declared_by,
+        })  # fmt: skip
+
+    let(False)
+    arrive("先住后租", 71, "tenant", "officer")  # before the house was let: nothing owed
+    let(True)
+    arrive("房东当场报", 72, "tenant", "landlord")  # declared with the arrival
+    arrive("待房东报", 73, "tenant", "officer")  # owed, within its 3 working days
+    arrive("同住家属", 74, "family", "officer")  # not a tenant
+    open_building(page, world.building_code)
+    house = page.locator(f'#gh-houses > li[data-code="{code}"]')
+    expect(house.locator(".gh-occupant")).to_have_count(4)
+    offered = house.locator(".gh-occupant:has(.gh-declared) .gh-name")
+    expect(offered).to_have_text(["待房东报"])
+    owed = page.evaluate(
+        "(code) => Object.fromEntries(Gridhouse.officer.state.occupants[code]"
+        ".map((o) => [o.name, o.declaration_due_on]))",
+        code,
+    )
+    assert owed["待房东报"] is not None
+    assert [owed[n] for n in ("先住后租", "房东当场报", "同住家属")] == [None, None, None]
+    house.locator(".gh-occupant", has_text="待房东报").locator(".gh-declared").click()
+    expect(page.locator("#gh-toast")).to_have_text("已记录房东申报")
+    expect(offered).to_have_count(0)
+    open_building(page, world.building_code)  # read again: made, so no longer offered
+    expect(page.locator(f'#gh-houses > li[data-code="{code}"] .gh-declared')).to_have_count(0)

@@ -60,14 +60,15 @@ def _good_and_bad(world: World) -> tuple[list[list[str]], dict[int, tuple[str, s
     house = world.objects["houses"]["own"]
     wrong_check = own[:-1] + ("0" if own[-1] != "0" else "1")
     rows = [
-        # line 2..5: good — a point, a building, a house, Chinese kind and a date alone
+        # lines 2..6: good — a point, a building, a house, Chinese kind and a date alone
+        # (A-2's description holds a line break: its row takes lines 3 and 4)
         ["A-1", "rented_fire_risk", "楼道堆物", "三楼楼道", "113.905", "22.505", "", "",
          "2026-05-31 09:30", "张网格"],
         ["A-2", "dispute", "", "邻里噪音\n第二行", "", "", other, "", "2026-05-20T10:00:00+08:00",
          ""],
         ["A-3", "安全隐患", "电线老化", "", "", "", "", house, "2026/5/3 14:30", ""],
         ["A-4", "其他", "", "", "113.955", "22.505", "", "", "2026-05-01", ""],
-        # line 6..: bad
+        # line 7..: bad, each numbered by the line it starts on
         ["B-1", "flood", "x", "", "113.905", "22.505", "", "", "2026-05-01", ""],
         ["B-2", "dispute", "x", "", "113.905", "22.505", "", "", "", ""],
         ["B-3", "dispute", "x", "", "113.905", "22.505", "", "", "2026-07-01 08:00", ""],
@@ -87,23 +88,23 @@ def _good_and_bad(world: World) -> tuple[list[list[str]], dict[int, tuple[str, s
         ["B-17", "dispute", "x", "", "", "", house, "", "2026-05-01", ""],
     ]  # fmt: skip
     bad = {
-        6: ("kind (事件类型)", "'flood' is not one of"),
-        7: ("reported_at (上报时间)", "the report time is required"),
-        8: ("reported_at (上报时间)", "is in the future"),
-        9: ("building_code (楼栋编码)", "give exactly one place"),
-        10: ("lon (经度)", "give exactly one place"),
-        11: ("building_code (楼栋编码)", "check character"),
-        12: ("building_code (楼栋编码)", "no building has the code"),
-        13: ("lon (经度)", "must be a finite number"),
-        14: ("lon (经度)", "look swapped"),
-        15: ("lon (经度)", "the place lies in no grid (check --crs)"),
-        16: ("source_id (来源编号)", "row 2 has the same source id"),
-        17: ("title (标题)", "holds a NUL byte"),
-        18: ("title (标题)", "201 characters; at most 200"),
-        19: ("lat (纬度)", "lon and lat go together"),
-        20: ("reported_at (上报时间)", "not a real date"),
-        21: ("house_code (房屋编码)", "a building's code"),
-        22: ("building_code (楼栋编码)", f"{house} is a house code, not a building code"),
+        7: ("kind (事件类型)", "'flood' is not one of"),
+        8: ("reported_at (上报时间)", "the report time is required"),
+        9: ("reported_at (上报时间)", "is in the future"),
+        10: ("building_code (楼栋编码)", "give exactly one place"),
+        11: ("lon (经度)", "give exactly one place"),
+        12: ("building_code (楼栋编码)", "check character"),
+        13: ("building_code (楼栋编码)", "no building has the code"),
+        14: ("lon (经度)", "must be a finite number"),
+        15: ("lon (经度)", "look swapped"),
+        16: ("lon (经度)", "the place lies in no grid (check --crs)"),
+        17: ("source_id (来源编号)", "row 2 has the same source id"),
+        18: ("title (标题)", "holds a NUL byte"),
+        19: ("title (标题)", "201 characters; at most 200"),
+        20: ("lat (纬度)", "lon and lat go together"),
+        21: ("reported_at (上报时间)", "not a real date"),
+        22: ("house_code (房屋编码)", "a building's code"),
+        23: ("building_code (楼栋编码)", f"{house} is a house code, not a building code"),
     }
     return rows, bad
 

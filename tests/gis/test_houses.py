@@ -85,6 +85,28 @@ def test_import_houses_keeps_good_rows_and_reports_bad_ones(
     assert [h.unit for h in db.scalars(select(House).order_by(House.unit))] == [1, 2, 3, 4, 5, 6]
 
 
+def test_a_house_list_names_rows_by_the_line_an_editor_shows(
+    db: Session, two_buildings: list[str], tmp_path: Path
+) -> None:
+    """A quoted cell on two lines (a room written ``"A\nB"``) made every later row's number one
+    less than its line in the file (the CSV record count)."""
+    first, _ = two_buildings
+    path = tmp_path / "houses.csv"
+    path.write_text(
+        "楼栋编码,楼层,房号,用途\n"
+        f'{first},1,"101\n(东)",住宅\n'  # lines 2 and 3: one row (a room of two lines)
+        f"{first},2,201,住宅\n"  # line 4
+        f"{first},x,202,住宅\n"  # line 5: a floor that is no number
+        f"{first},2,201,住宅\n",  # line 6: line 4 again
+        encoding="utf-8",
+    )
+    result = import_houses(db, path=path)
+    assert [line for line, _ in result.rejected] == [2, 5, 6]
+    assert result.rejected[1][1].startswith("floor")
+    assert result.rejected[2] == (6, "room: the same house as line 4")
+    assert result.raw[5][:2] == [first, "x"]  # for the rejects file
+
+
 def test_a_house_list_marks_houses_let(
     db: Session, two_buildings: list[str], tmp_path: Path
 ) -> None:

@@ -558,6 +558,40 @@ def test_one_id_number_keeps_one_name_whatever_became_of_its_first_row(
     assert list(result.duplicates.values()) == [[2, 3]]
 
 
+def test_rows_are_numbered_by_the_line_an_editor_shows(
+    factory: sessionmaker[Session], cipher: PeopleCipher, world: World, tmp_path: Path
+) -> None:
+    """A quoted address on two lines made every later row's number one less than its line in
+    the file (the CSV record count): the rejects, the duplicates and the cross-row message
+    named rows the officer could not find. Each row is now named by the line it starts on."""
+    own, missing = world.objects["houses"]["own"], world.objects["houses"]["missing"]
+    number = citizen_id("110105", date(1993, 3, 3), 41)
+    first, third = (citizen_id("110105", date(1993, 3, 3), seq) for seq in (42, 43))
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "姓名,公民身份号码,户籍地址,房屋编码,入住日期\n"
+        f'乙一,{first},"广东省深圳市\n南山区",{own},2025-03-01\n'  # lines 2 and 3: one row
+        f"乙二,{number},,{own},2025-03-01\n"  # line 4: good
+        f"乙三,{third},,{missing},2025-03-01\n"  # line 5: no live house has this code
+        f"乙四,{number},,{own},2025-04-01\n",  # line 6: line 4's number, another name
+        encoding="utf-8",
+    )
+    result = _run(factory, cipher, path, tmp_path)
+    assert result.imported == 1
+    assert [line for line, _ in result.rejected] == [2, 5, 6]
+    assert result.rejected[0][1].startswith(
+        "hukou_address (户籍地址): the cell runs over several lines"
+    )
+    assert result.rejected[1] == (5, "house_code (房屋编码): no live house has this code")
+    assert result.rejected[2] == (
+        6, "id_number (公民身份号码): line 4 gives this ID number another name"
+    )  # fmt: skip
+    assert list(result.duplicates.values()) == [[4, 6]]
+    with (tmp_path / "rejects.csv").open(encoding="utf-8-sig") as handle:
+        written = {int(r["line"]): r["姓名 name"] for r in csv.DictReader(handle)}
+    assert written == {2: "乙一", 5: "乙三", 6: "乙四"}
+
+
 def test_one_id_number_typed_with_full_width_digits_is_a_duplicate_too(
     factory: sessionmaker[Session], cipher: PeopleCipher, world: World, tmp_path: Path
 ) -> None:

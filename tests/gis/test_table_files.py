@@ -14,10 +14,21 @@ from gis.errors import InvalidInput
 from gis.table_files import csv_records, read_text, xlsx_records
 
 
-def test_a_good_csv_is_read_lazily_with_record_numbers(tmp_path: Path) -> None:
+def test_a_good_csv_is_read_lazily_with_the_line_each_record_starts_on(tmp_path: Path) -> None:
+    """The record after a field holding a line break starts on line 4, as an editor shows it
+    (it was numbered 3, its count of records); a blank line is a record of no values."""
     path = tmp_path / "ok.csv"
-    path.write_bytes('\ufeffa,b\r\n1,"two\nlines"\r\n王,3\r\n'.encode())
-    assert list(csv_records(path)) == [(1, ["a", "b"]), (2, ["1", "two\nlines"]), (3, ["王", "3"])]
+    path.write_bytes(
+        '\ufeffa,b\r\n1,"two\nlines"\r\n王,3\r\n\r\n"x\r\ny\r\nz",4\r\n5,6\r\n'.encode()
+    )
+    assert list(csv_records(path)) == [
+        (1, ["a", "b"]),
+        (2, ["1", "two\nlines"]),
+        (4, ["王", "3"]),
+        (5, []),
+        (6, ["x\r\ny\r\nz", "4"]),
+        (9, ["5", "6"]),
+    ]
 
 
 @pytest.mark.parametrize(
