@@ -95,6 +95,19 @@ def read_features(path: Path, *, layer: str, field: str = "FILE") -> FeatureTabl
     return FeatureTable(columns=columns, geoms=read_geometries(wkb), wkb=wkb, crs=meta.get("crs"))
 
 
+def read_frame(path: Path, *, layer: str, field: str = "FILE") -> Any:
+    """Every feature of ``layer`` as a GeoDataFrame (``geopandas``); a damaged file, or one whose
+    layer has no geometry (a CSV of plain columns), is refused naming ``field``."""
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer)
+    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+        message = f"{path.name} cannot be read (truncated or damaged? {_first_line(error)})"
+        raise InvalidInput(message, field=field) from None
+    if getattr(frame, "geometry", None) is None or not hasattr(frame, "crs"):
+        raise InvalidInput(f"{path.name} has no geometry column", field=field)
+    return frame
+
+
 def read_geometries(wkb: list[Any]) -> npt.NDArray[Any]:
     """Shapely geometries of WKB values; one that cannot be read is None, and coordinates that
     are not numbers (NaN) stay for the checks to refuse by row, without numpy's warning on the

@@ -17,7 +17,7 @@ def _embedded() -> cluster.Cluster:
     settings = get_settings()
     if settings.database_url:
         raise EnvironmentProblem(
-            "GRIDHOUSE_DATABASE_URL is set: gridhouse uses that server, not an embedded cluster",
+            "it is set: gridhouse uses that server, not an embedded cluster",
             field="GRIDHOUSE_DATABASE_URL",
         )
     return embedded_cluster(settings)

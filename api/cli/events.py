@@ -32,7 +32,7 @@ from gis.events.models import EventStatus
 from gis.events.schemas import EventStepRequest, ReconcileReport
 from gis.people.periods import today_in_china
 from gis.people.registry import load_people_cipher
-from gis.private_files import open_private
+from gis.private_files import check_new_file, open_private
 from gis.settings import get_settings
 from gis.table_files import read_text
 
@@ -177,6 +177,7 @@ def export_command(
 ) -> None:
     """Write the inflow records of a period (full ID numbers: keep the file safe)."""
     kind = _suffix(out)
+    check_new_file(out)
     cipher = load_people_cipher(get_settings())
     with session_scope() as session, options_named(EXCHANGE_OPTIONS):
         file = exchange.export_inflow(

@@ -42,7 +42,14 @@ def _date(value: str | None, *, option: str) -> date:
 
 
 def _config(path: Path | None) -> ClassConfig:
-    return ClassConfig.load(path or get_settings().grid_classes_file)
+    """``--config``, else the ``GRIDHOUSE_GRID_CLASSES_FILE`` setting, else the defaults; a bad
+    file is refused naming the option or the setting, and the key inside it."""
+    option = "--config" if path is not None else "GRIDHOUSE_GRID_CLASSES_FILE"
+    try:
+        return ClassConfig.load(path or get_settings().grid_classes_file)
+    except InvalidInput as error:
+        inside = "" if error.field in (None, "config") else f"{error.field}: "
+        raise InvalidInput(f"{inside}{error.message}", field=option) from None
 
 
 def print_problems(features: list[dict[str, Any]]) -> None:

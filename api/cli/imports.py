@@ -29,6 +29,8 @@ def import_divisions(
     """Load the province → village hierarchy; re-running changes nothing. A boundaries file is
     read and checked first: any bad input stores nothing."""
     boundary_file = None
+    if crs is not None and boundaries is None:
+        raise InvalidInput("it is the CRS of a --boundaries file, and none is given", field="--crs")
     with options_named({"boundaries": "--boundaries", "crs": "--crs"}):
         if boundaries is not None:
             source = parse_crs(crs, field="--crs") if crs is not None else None

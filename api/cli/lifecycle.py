@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-import pyogrio
 import typer
 
 from api.cli.common import audit_cli, console, options_named, session_scope
@@ -15,7 +14,7 @@ from gis.codes import group_code
 from gis.crs import parse_crs, transform_geometries
 from gis.errors import InvalidInput
 from gis.table_files import check_file
-from gis.vector_files import choose_layer, source_crs
+from gis.vector_files import choose_layer, read_frame, source_crs
 
 app = typer.Typer(help="Retire, correct, split and merge buildings.", no_args_is_help=True)
 
@@ -36,7 +35,7 @@ def read_polygons(path: Path, crs: str | None, *, field: str) -> list[Any]:
         layer = choose_layer(path, None, preferred="buildings")
     except InvalidInput as error:
         raise InvalidInput(error.message, field=field) from None
-    frame = pyogrio.read_dataframe(path, layer=layer)
+    frame = read_frame(path, layer=layer, field=field)
     if len(frame) == 0:
         raise InvalidInput(f"{path.name} holds no footprint", field=field)
     source = source_crs(path, parse_crs(crs, field="--crs") if crs is not None else None, frame.crs)

@@ -8,11 +8,20 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.common import cli_actor, console, engine_scope, rejects_path, session_scope
-from gis.access.scope import Scope
+from api.cli.common import (
+    cli_actor,
+    console,
+    engine_scope,
+    options_named,
+    rejects_path,
+    session_scope,
+)
+from gis.access.scope import Scope, division_prefix
 from gis.audit.service import record_audit
+from gis.codes import parse_grid_code
 from gis.db import make_session_factory
 from gis.divisions.service import known_division
+from gis.errors import InvalidInput
 from gis.people import quality
 from gis.people.importing import import_people
 from gis.people.periods import WorkCalendar, today_in_china
@@ -106,6 +115,10 @@ def _print_reports(reports: list[QualityReport]) -> None:
         )
 
 
+QUALITY_OPTIONS = {"grid": "--grid", "code": "--grid", "division": "--division"}
+"""The service's field names (a grid's ``code`` in its overdue list) as this command's options."""
+
+
 def quality_command(
     grid: Annotated[str | None, typer.Option(help="Only this grid (15 digits)")] = None,
     division: Annotated[
@@ -116,11 +129,17 @@ def quality_command(
     ] = False,
 ) -> None:
     """The four rates per grid and per community, or what is overdue in each grid."""
+    if grid is not None and division is not None:
+        raise InvalidInput("give --grid or --division, not both", field="--division")
+    grid = parse_grid_code(grid, field="--grid") if grid is not None else None
     on = today_in_china()
     scope = Scope.system(cli_actor().name or "cli")
-    with session_scope() as session:
+    with session_scope() as session, options_named(QUALITY_OPTIONS):
+        padded = known_division(session, division, field="--division") if division else None
         if overdue:
             codes = [grid] if grid else quality.current_grids(session, on=on, scope=scope)
+            if padded is not None:
+                codes = [code for code in codes if code.startswith(division_prefix(padded))]
             late = 0
             for code in codes:
                 listing = quality.overdue(session, scope=scope, code=code, on=on)
@@ -148,7 +167,6 @@ def quality_command(
         if grid:
             reports = [quality.grid_quality(session, scope=scope, code=grid, on=on)]
         else:
-            padded = known_division(session, division, field="--division") if division else None
             reports = quality.all_quality(session, on=on, division=padded)
         _print_reports(reports)
         summary = quality.summarise(reports)

@@ -149,6 +149,8 @@ def _read_geojson(path: Path) -> EventFile:
     features = data.get("features")
     if not isinstance(features, list):
         raise InvalidInput("the FeatureCollection has no features list", field="FILE")
+    if not features:
+        raise InvalidInput("the FeatureCollection holds no events (no features)", field="FILE")
     keys = {
         str(key)
         for feature in features

@@ -49,7 +49,7 @@ from gis.exports import queries
 from gis.exports.formats import ExportFormat, ExportLayer
 from gis.exports.queries import Filters
 from gis.people.crypto import PeopleCipher, SealedField
-from gis.private_files import make_private
+from gis.private_files import check_new_file, make_private
 from gis.users.models import Role
 
 XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
@@ -95,7 +95,7 @@ def export_layer(
     ``crs`` defaults to EPSG:4326 for GeoJSON (RFC 7946) and EPSG:4490 (storage) otherwise;
     GCJ02 and BD09 are offered for Chinese web maps.
     """
-    _check_destination(out)
+    check_new_file(out)
     if layer is ExportLayer.PEOPLE and cipher is None:
         raise ValueError("exporting people needs the people cipher")
     target = crs or SourceCrs(
@@ -137,7 +137,8 @@ def export_layer(
                            exact=file_format in (ExportFormat.GPKG, ExportFormat.XLSX))  # fmt: skip
             destination.write(frame)
         if rows == 0:
-            raise NotFound(f"no {layer} to export in your scope with these filters")
+            narrowed = "--grid" if grid_code else "--division" if division_code else None
+            raise NotFound(f"no {layer} to export in your scope with these filters", field=narrowed)
         # before the file is in place: an export the log cannot record leaves no file
         record_audit(
             session,
@@ -164,13 +165,6 @@ def _statement(layer: ExportLayer, *, scope: Scope, filters: Filters, srid: int)
     if layer is ExportLayer.GRIDS:
         return queries.grids_select(filters=filters, srid=srid)
     return queries.divisions_select(filters=filters, srid=srid)
-
-
-def _check_destination(out: Path) -> None:
-    if out.exists():
-        raise InvalidInput(f"{out} exists: remove it or choose another file", field="--out")
-    if not out.parent.is_dir():
-        raise InvalidInput(f"the folder {out.parent} does not exist", field="--out")
 
 
 def _dtypes(statement: Any) -> dict[str, str]:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyogrio
 import shapely
 from sqlalchemy.orm import Session
 
@@ -32,7 +31,7 @@ from gis.grids import area_queries, queries
 from gis.grids.schemas import GridShape, Tolerances
 from gis.grids.switch import NewGrid, SwitchResult, as_polygon, switch_grids
 from gis.grids.validation import validate_shapes
-from gis.vector_files import choose_layer, source_crs
+from gis.vector_files import choose_layer, read_frame, source_crs
 
 CODE_FIELDS = ("code", "grid_code", "网格编码")
 NAME_FIELDS = ("name", "grid_name", "网格名称")
@@ -63,7 +62,7 @@ class GridFile:
 def read_grid_file(path: Path, *, layer: str | None, crs: SourceCrs | None) -> GridFile:
     """Read, check and convert a grid file; any bad row refuses the whole file."""
     layer = choose_layer(path, layer, preferred="grids")
-    frame = pyogrio.read_dataframe(path, layer=layer)
+    frame = read_frame(path, layer=layer)
     source = source_crs(path, crs, frame.crs)
     geoms = np.asarray(frame.geometry.values, dtype=object)
     check = check_polygons(geoms, repair=False, is_geographic=source.is_geographic)

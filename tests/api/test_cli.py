@@ -68,7 +68,7 @@ def test_failures_are_one_line_and_non_zero(tmp_path: Path) -> None:
     assert result.stderr.startswith("error: the database cannot be reached")
     started = run("db", "start", env=env)
     assert started.returncode == 1
-    assert "GRIDHOUSE_DATABASE_URL is set" in started.stderr
+    assert "error: GRIDHOUSE_DATABASE_URL: it is set: gridhouse uses that server" in started.stderr
 
 
 def test_import_divisions_rejects_a_missing_folder(tmp_path: Path, external_url: str) -> None:
@@ -126,6 +126,10 @@ def test_unreadable_files_are_one_line_errors(tmp_path: Path) -> None:
     gbk.write_bytes("citizen_id,name,hukou_division,residence_division,since\n1,王\n".encode("gbk"))
     folder = tmp_path / "houses.csv"
     folder.mkdir()
+    plain = tmp_path / "plain.csv"  # a table with no geometry (it was AttributeError: … 'crs')
+    plain.write_text("a,b\n1,2\n", encoding="utf-8")
+    weights = tmp_path / "weights.json"
+    weights.write_text('{"weights": {"x": 1}}', encoding="utf-8")
     two = tmp_path / "two.geojson"
     two.write_text(
         '{"type": "FeatureCollection", "features": ['
@@ -157,6 +161,20 @@ def test_unreadable_files_are_one_line_errors(tmp_path: Path) -> None:
         (("exchange", "reconcile", str(tmp_path / "of1.json"), "--region", "440305",
           "--other-region", "110105"), ["--other-region: for CSV files only"]),
         (("import", "houses", str(folder)), ["FILE: ", "is not a file"]),
+        (("buildings", "correct", code, "--geometry", str(plain)),
+         ["--geometry: plain.csv has no geometry column"]),
+        (("import", "grids", str(plain), "--crs", "EPSG:4490"),
+         ["FILE: plain.csv has no geometry column"]),
+        (("import", "events", str(empty), "--crs", "EPSG:4326"),
+         ["FILE: the FeatureCollection holds no events"]),
+        # an option that would be ignored is refused (the run had ended 0)
+        (("import", "divisions", str(tmp_path), "--crs", "EPSG:4490"),
+         ["--crs: it is the CRS of a --boundaries file, and none is given"]),
+        (("quality", "--grid", "440305005001001", "--division", "440305"),
+         ["--division: give --grid or --division, not both"]),
+        (("quality", "--overdue", "--grid", "abc"), ["--grid: a grid code has 15 digits"]),
+        (("grids", "classify", "--config", str(weights)),
+         ["--config: weights: unknown indicators ['x']"]),
         # a value a request schema refuses names the option (it was "ValidationError: 1
         # validation error for EventStepRequest")
         (("events", "step", "5", "accepted", "--note", "x" * 5000),

@@ -75,6 +75,12 @@ def test_event_permit_and_exchange_commands(external_url: str, tmp_path: Path) -
     assert out.stat().st_mode & 0o777 == 0o600
     again = run("exchange", "export", *period, "--out", str(out), env=env)
     assert again.returncode == 1 and f"--out: {out} exists" in again.stderr
+    # a typo in the folder: refused, nothing made (it made the folder and wrote full ID numbers)
+    astray = tmp_path / "no-such-folder" / "inflow.json"
+    refused = run("exchange", "export", *period, "--out", str(astray), env=env)
+    assert refused.returncode == 1, refused.stdout
+    assert f"--out: the folder {astray.parent} does not exist" in refused.stderr
+    assert not astray.parent.exists()
     # the service's errors name the command's options (it said period_to)
     backwards = run("exchange", "export", "--region", "990101000000", "--from", "2025-12-31",
                     "--to", "2025-01-01", "--out", str(tmp_path / "b.json"), env=env)  # fmt: skip

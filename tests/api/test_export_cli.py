@@ -77,6 +77,7 @@ def test_a_refused_export_is_audited_too(database_url: str, tmp_path: Path) -> N
     refused = _run("houses", "--grid", grid, "--out", str(tmp_path / "h.csv"),
                    database_url=database_url, tmp_path=tmp_path)  # fmt: skip
     assert refused.returncode == 1 and refused.stderr.startswith("error: "), refused.stderr
+    assert refused.stderr.startswith("error: --grid: no houses to export"), refused.stderr
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
