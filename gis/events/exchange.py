@@ -167,18 +167,24 @@ def read_exchange_file(
             ) from None
         parsed: ExchangeFile = _validated(lambda: ExchangeFile.model_validate(data))
         return parsed
-    reader = csv.DictReader(io.StringIO(content))
+    reader = csv.reader(io.StringIO(content))
     records: list[ExchangeRecord] = []
     try:
-        missing = set(CSV_FIELDS) - set(reader.fieldnames or ())
+        header = next(reader, [])
+        missing = set(CSV_FIELDS) - set(header)
         if missing:
             columns = ", ".join(sorted(missing))
             raise InvalidInput(f"the CSV lacks the columns {columns}", field="file")
-        for line, row in enumerate(reader, start=2):
+        ended = reader.line_num  # the physical line a record starts on follows the last one's
+        for cells in reader:
+            line, ended = ended + 1, reader.line_num
+            if not cells:  # a blank line
+                continue
+            row = dict(zip(header, cells, strict=False))
             values = {key: (row.get(key) or "").strip() for key in CSV_FIELDS}
             records.append(_validated(lambda v=values: ExchangeRecord.model_validate(v), line=line))
     except csv.Error as error:
-        message = f"line {reader.reader.line_num}: {csv_error_reason(error)}"
+        message = f"line {reader.line_num}: {csv_error_reason(error)}"
         raise InvalidInput(message, field="file") from None
     return ExchangeFile(
         format=EXCHANGE_FORMAT, kind=kind, region=region, period_from=period_from,

@@ -87,6 +87,12 @@ def test_the_inflow_export_round_trips_through_csv(
     with pytest.raises(InvalidInput, match="line 3: String should have at least 18"):
         exchange.read_exchange_file(bad, suffix=".csv", kind="inflow", region=HERE,
                                     period_from=PERIOD[0], period_to=PERIOD[1])  # fmt: skip
+    # the line an editor shows, not the record's count (a blank line after the header)
+    header, rest = bad.split("\n", 1)
+    with pytest.raises(InvalidInput, match="line 4: String should have at least 18"):
+        exchange.read_exchange_file(f"{header}\n\n{rest}", suffix=".csv", kind="inflow",
+                                    region=HERE, period_from=PERIOD[0],
+                                    period_to=PERIOD[1])  # fmt: skip
 
 
 def test_an_over_long_csv_field_is_refused_with_its_line() -> None:
