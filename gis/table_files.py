@@ -78,7 +78,7 @@ def csv_records(path: Path, *, field: str = "FILE") -> Iterator[tuple[int, list[
     """
     check_file(path, field=field)
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, strict=True)  # an open quotation mark is an error
         try:
             ended = 0  # the last physical line of the previous record
             for values in reader:
@@ -88,14 +88,28 @@ def csv_records(path: Path, *, field: str = "FILE") -> Iterator[tuple[int, list[
             message = f"{path.name} line {first_bad_line(path)}: {_NOT_UTF8}"
             raise InvalidInput(message, field=field) from None
         except csv.Error as error:
-            message = f"{path.name} line {reader.line_num}: {csv_error_reason(error)}"
+            line = csv_error_line(error, started=ended + 1, reached=reader.line_num)
+            message = f"{path.name} line {line}: {csv_error_reason(error)}"
             raise InvalidInput(message, field=field) from None
+
+
+_OPEN_QUOTE = "unexpected end of data"
+"""What a strict reader says of a quotation mark never closed (the rest of the file, swallowed
+into one field by a lenient reader, rows lost without a word)."""
+
+
+def csv_error_line(error: csv.Error, *, started: int, reached: int) -> int:
+    """The line to name: where the record began for a quotation mark never closed (the reader
+    stopped at the end of the file), else the line the reader reached."""
+    return started if _OPEN_QUOTE in str(error) else reached
 
 
 def csv_error_reason(error: csv.Error) -> str:
     """What a reader's ``csv.Error`` means, in the words of the import messages."""
     if "field larger than field limit" in str(error):
         return f"a field longer than {MAX_FIELD_CHARS:,} characters (a quotation mark left open?)"
+    if _OPEN_QUOTE in str(error):
+        return "a quotation mark opened in this row is never closed"
     return f"not well-formed CSV ({error})"
 
 

@@ -501,18 +501,24 @@ def test_a_hukou_address_with_a_control_character_is_rejected(
 def test_a_quotation_mark_left_open_is_named(
     factory: sessionmaker[Session], cipher: PeopleCipher, world: World, tmp_path: Path
 ) -> None:
-    """It took the next lines into one cell, reported as a name of over 100 characters."""
+    """It took the next lines into one cell, reported as a name of over 100 characters (and
+    the rows it swallowed were never read): the file is refused, naming the line, before
+    anything is stored (the good row before it too)."""
     own = world.objects["houses"]["own"]
     path = tmp_path / "people.csv"
     path.write_text(
         "姓名,公民身份号码,房屋编码,入住日期\n"
+        f"王三,{citizen_id('110105', date(1991, 1, 1), 21)},{own},2025-01-01\n"
         f'"王一,{FRESH},{own},2025-01-01\n'
         f"王二,{citizen_id('110105', date(1990, 1, 1), 21)},{own},2025-01-01\n",
         encoding="utf-8",
     )
-    result = _run(factory, cipher, path, tmp_path)
-    assert result.imported == 0 and len(result.rejected) == 1
-    assert result.rejected[0][1].startswith("name (姓名): the cell runs over several lines")
+    with factory() as session:
+        before = session.scalar(select(func.count()).select_from(Residence))
+    with pytest.raises(InvalidInput, match=r"people\.csv line 3: a quotation mark opened in this"):
+        _run(factory, cipher, path, tmp_path)
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Residence)) == before
 
 
 def test_a_rejected_row_blocks_no_row_after_it(

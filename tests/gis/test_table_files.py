@@ -38,8 +38,19 @@ def test_a_good_csv_is_read_lazily_with_the_line_each_record_starts_on(tmp_path:
         (b"a,b\n" + b"1,2\n" * 1000 + b"\xe4\xb8,3\n", "bad.csv line 1002: not UTF-8 text"),
         (f'a,b\n1,2\n"{"x" * 140_000}",3\n'.encode(), "bad.csv line 3: a field longer than"),
         (b'a,b\n1,"2\n3,4\n' + b"x" * 140_000, "a quotation mark left open"),
+        # a short file: the rows after the open quotation mark were read into its field, and
+        # lost without a word
+        (b'a,b\n1,2\n3,"4\n5,6\n7,8\n', "bad.csv line 3: a quotation mark opened in this row is"),
+        (b'a,b\n1,"2"x\n', r"bad.csv line 2: not well-formed CSV \(',' expected after"),
     ],
-    ids=["gbk", "one-bad-byte-deep", "over-long-field", "open-quote"],
+    ids=[
+        "gbk",
+        "one-bad-byte-deep",
+        "over-long-field",
+        "open-quote",
+        "open-quote-short",
+        "text-after-quote",
+    ],
 )
 def test_an_unreadable_csv_names_the_file_and_the_line(
     tmp_path: Path, content: bytes, reason: str
