@@ -35,11 +35,13 @@ def is_https(request: Request) -> bool:
 
 
 def is_own_origin(request: Request, origin: str) -> bool:
-    """Whether a browser's ``Origin`` is this site: the request's ``Host``, or the host of the
-    configured public address (a proxy may pass the service a Host of its own)."""
-    netloc = urlsplit(origin).netloc.lower()
-    own = {request.headers.get("host", "").lower()}
+    """Whether a browser's ``Origin`` is this site: the configured public address (scheme and
+    host: ``http://`` is another origin than ``https://``; a proxy may pass the service a Host
+    of its own), or the request's ``Host`` (whose scheme only a trusted proxy would tell)."""
+    given = urlsplit(origin.lower())
     configured = _configured(request)
     if configured is not None:
-        own.add(urlsplit(configured).netloc)
-    return netloc in own
+        own = urlsplit(configured)
+        if (given.scheme, given.netloc) == (own.scheme, own.netloc):
+            return True
+    return given.netloc == request.headers.get("host", "").lower()

@@ -152,6 +152,8 @@ def checked_public_url(text: str) -> str:
     'https://grid.example.org'
     >>> checked_public_url("http://10.0.0.5:8080/gridhouse/")
     'http://10.0.0.5:8080/gridhouse'
+    >>> checked_public_url("https://网格.中国/")
+    'https://xn--0xvs72c.xn--fiqs8s'
     >>> checked_public_url("grid.example.org")
     Traceback (most recent call last):
     ...
@@ -174,7 +176,14 @@ def checked_public_url(text: str) -> str:
         raise ValueError(f"{text!r} names no host {example}")
     if "?" in text or "#" in text:
         raise ValueError(f"{text!r} may not have a query (?) or a fragment (#)")
+    if port == 0:
+        raise ValueError(f"{text!r}: port 0 is no port a client can reach")
     host = parts.hostname.lower()
+    if not host.isascii():  # what browsers send in Origin and put in links: the IDNA form
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"{text!r} names a host that is not a valid domain name") from None
     if ":" in host:  # IPv6
         host = f"[{host}]"
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"

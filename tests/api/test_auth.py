@@ -107,8 +107,24 @@ def test_behind_a_proxy_the_public_url_is_this_site(
             f"/api/houses/{house}/retire", headers={"origin": "https://evil.example"}
         )
         assert other.status_code == 403 and "another site" in other.text
+        # the same host over plain http is another origin (a page an attacker serves there)
+        plain = client.post(
+            f"/api/houses/{house}/retire", headers={"origin": "http://grid.example.org"}
+        )
+        assert plain.status_code == 403 and "another site" in plain.text
         retired = client.post(f"/api/houses/{house}/retire", headers=public)
         assert retired.status_code == 200, retired.text
+    # a domain name in Chinese: browsers send (and links need) its IDNA form
+    idna = {"origin": "https://xn--0xvs72c.xn--fiqs8s"}
+    configured = Settings(public_url="https://网格.中国/").public_url  # as the environment gives it
+    assert configured == "https://xn--0xvs72c.xn--fiqs8s"
+    with client_for(settings, db, public_url=configured) as client:
+        response = client.post(
+            "/api/auth/login", json={"name": world.users[Role.OFFICER], "password": PASSWORD}
+        )
+        client.cookies.set("gridhouse_session", response.json()["access_token"])
+        again = client.post(f"/api/houses/{house}/retire", headers=idna)
+        assert again.status_code == 409, again.text  # through the check: retired already
 
 
 def test_missing_or_forged_tokens_are_401_with_a_challenge(client: TestClient) -> None:

@@ -120,6 +120,7 @@ def test_the_public_url_is_stored_without_its_trailing_slash(value: str, stored:
         ("https://user:secret@grid.example.org/", "may not hold a user name or password"),
         ("https://grid.example.org:99999/", "is not a valid address"),
         ("https://grid example.org/", "holds white space or a control character"),
+        ("https://grid.example.org:0/", "port 0 is no port a client can reach"),
     ],
 )
 def test_a_bad_public_url_stops_start_up_with_one_line_naming_the_variable(
