@@ -45,11 +45,14 @@ def register_arrival(
     residences answer 409 naming both periods, unless ``ends_previous`` (a move)."""
     audit.target_codes = [request.house_code]
     today = today_in_china()
+    changed: list[str] = []  # a person on record: the details the registration renewed
     residence = service.register_arrival(
-        session, scope=audit.scope, cipher=cipher, calendar=calendar, request=request, today=today
-    )
+        session, scope=audit.scope, cipher=cipher, calendar=calendar, request=request,
+        today=today, changed=changed,
+    )  # fmt: skip
     read = reads.residence_reads(session, [residence], today=today)[0]
-    audit.record(session, row_count=1, target_codes=[read.house_code, str(read.uid)])
+    fields = [f"field:{name}" for name in changed]  # by name, never the values (as a PATCH)
+    audit.record(session, row_count=1, target_codes=[read.house_code, str(read.uid), *fields])
     return read
 
 

@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from gis.access.masking import mask_phone
 from gis.access.scope import Scope
 from gis.buildings.models import Building
 from gis.codes import parse_code
@@ -101,9 +102,11 @@ def register_arrival(
     calendar: WorkCalendar,
     request: ResidenceCreate,
     today: date,
+    changed: list[str] | None = None,
 ) -> Residence:
     """Register a person's arrival in a house (来有登记); a new person is created from
-    ``request.person`` unless one with that ID number exists (then its name must match)."""
+    ``request.person`` unless one with that ID number exists (then its name must match, and
+    the details it takes from the registration are named in ``changed``)."""
     scope.require_role(*CHANGERS)
     moved_in = checked_past_date(request.moved_in, today=today, field="moved_in", what="an arrival")
     until = checked_date(request.until, field="until") if request.until else None
@@ -119,7 +122,9 @@ def register_arrival(
         assert request.person_uid is not None
         person = person_in_scope(session, uid=request.person_uid, scope=scope)
     else:
-        person = find_or_add_person(session, cipher=cipher, given=given, house=house)
+        person = find_or_add_person(
+            session, cipher=cipher, given=given, house=house, changed=changed
+        )
     overlaps.refuse_before_birth(person, moved_in, field="moved_in", what="a move-in")
     # the house is locked (live_house): a second registration of the same stay waits, then sees it
     again = queries.select_residence_in_house(
@@ -155,19 +160,26 @@ def register_arrival(
 
 
 def find_or_add_person(
-    session: Session, *, cipher: PeopleCipher, given: tuple[ValidPerson, bytes], house: House
+    session: Session,
+    *,
+    cipher: PeopleCipher,
+    given: tuple[ValidPerson, bytes],
+    house: House,
+    changed: list[str] | None = None,
 ) -> Person:
     """The person with this ID number (``given``: the person checked and the keyed hash of
     their ID number, locked by :func:`_locked_number`), or a new one; a different name for the
     same ID number is a Conflict (one number, one person), unless nothing but voided
     registrations refers to that person: then the registration was the mistake (the wrong
-    name, say), and the person's details are those given now."""
+    name, say), and the person's details are those given now. A person on record keeps their
+    details but those :func:`_refresh` takes from the registration (named in ``changed``)."""
     valid, digest = given
     hukou = valid.hukou_division_code
     if hukou and unknown_hukou_divisions(session, [hukou]):
         raise InvalidInput(unknown_division_reason(hukou), field="person.hukou_division_code")
     existing = queries.select_people_by_id_hash(session, hashes=[digest]).get(digest)
     if existing is not None and existing.name == valid.name:
+        _refresh(existing, valid, cipher=cipher, changed=[] if changed is None else changed)
         return existing
     if existing is not None and queries.person_has_records(session, uid=existing.uid):
         raise Conflict("this ID number is registered under another name", field="person.id_number")
@@ -185,6 +197,40 @@ def find_or_add_person(
     session.add(row)
     session.flush()
     return row
+
+
+FIXED_ON_RECORD = ("sex", "birth_date", "hukou_division_code", "hukou_address", "category")
+"""What a registration of someone on record may not change: identity (an overseas resident's sex
+and birth date) and what other rules derive from (hukou, category): 信息变更 changes the last
+three (``PATCH /api/people/{uid}``)."""
+
+
+def _refresh(
+    person: Person, valid: ValidPerson, *, cipher: PeopleCipher, changed: list[str]
+) -> None:
+    """A registration of someone on record: a phone, occupation or education given that differs
+    from the record is the newest (as ``PATCH /api/people/{uid}`` would store it; it was dropped
+    without a word); a different value of :data:`FIXED_ON_RECORD` is a Conflict naming it."""
+    for name in FIXED_ON_RECORD:
+        value = getattr(valid, name)
+        if value is not None and value != getattr(person, name):
+            raise Conflict(
+                "differs from the record of this person: leave it out, and change it after "
+                "the registration with PATCH /api/people/{uid} (信息变更)",
+                field=f"person.{name}",
+            )
+    if valid.phone and cipher.lookup_hash(valid.phone, field=SealedField.PHONE) != (
+        person.phone_hash
+    ):
+        person.phone_enc = cipher.seal(valid.phone, field=SealedField.PHONE)
+        person.phone_hash = cipher.lookup_hash(valid.phone, field=SealedField.PHONE)
+        person.phone_masked = mask_phone(valid.phone)
+        changed.append("phone")
+    for name in ("occupation", "education"):
+        value = getattr(valid, name)
+        if value is not None and value != getattr(person, name):
+            setattr(person, name, value)
+            changed.append(name)
 
 
 def _locked_number(

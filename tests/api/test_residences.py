@@ -704,6 +704,40 @@ def test_a_person_registered_under_the_wrong_name_is_registered_again_under_the_
     assert other.status_code == 409 and "registered under another name" in other.text
 
 
+def test_a_registration_of_someone_on_record_keeps_the_phone_it_gives(
+    client: TestClient, world: World, officer: str, db: Session
+) -> None:
+    """The officer's form sends name, ID number and phone: for a person already on record the
+    phone was dropped without a word. It is stored (as a 信息变更 would, audited by name);
+    a hukou that differs from the record is refused, naming it, nothing stored."""
+    first = register(client, officer, house_code=world.objects["house_own_2"]["own"],
+                     person=_person("回来", 68, phone="13800000068"), moved_in="2025-01-05",
+                     kind="tenant")  # fmt: skip
+    assert first.status_code == 201, first.text
+    uid, person = first.json()["uid"], first.json()["person_uid"]
+    assert _deregister(client, officer, uid, "2025-06-01").status_code == 200
+    back = register(client, officer, house_code=world.objects["houses"]["own"],
+                    person=_person("回来", 68, phone="13900000069", occupation="厨师"),
+                    moved_in="2026-01-02", kind="tenant")  # fmt: skip
+    assert back.status_code == 201, back.text
+    assert back.json()["person_uid"] == person
+    revealed = client.post(f"/api/people/{person}/reveal", json={"reason": "核对新的联系电话号码"},
+                           headers=bearer(officer))  # fmt: skip
+    assert revealed.json()["phone"] == "13900000069"
+    assert db.scalar(text("SELECT occupation FROM people WHERE uid = :p"), {"p": person}) == "厨师"
+    targets = db.scalar(text("SELECT target_codes FROM audit_log WHERE action = "
+                             "'residences.register' ORDER BY id DESC LIMIT 1"))  # fmt: skip
+    assert targets[-2:] == ["field:phone", "field:occupation"], targets
+    refused = register(client, officer, house_code=world.objects["house_own_2"]["own"],
+                       person=_person("回来", 68, hukou_division_code="110105"),
+                       moved_in="2026-03-01", kind="family")  # fmt: skip
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"][0]["loc"][-1] == "person.hukou_division_code", refused.text
+    assert "leave it out, and change it after the registration with PATCH" in refused.text
+    assert db.scalar(text("SELECT count(*) FROM residences WHERE person_uid = :p"),
+                     {"p": person}) == 2  # fmt: skip
+
+
 def test_what_may_change_about_a_person_is_changed_the_rest_refused(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
