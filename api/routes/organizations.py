@@ -101,7 +101,7 @@ def move_organization(
     read = organizations.read_organization(
         session, scope=audit.scope, credit_code=str(organization.credit_code), on=on_date(None)
     )
-    audit.record(session, row_count=0)
+    audit.record(session, row_count=len(read.employees))  # the answer names them
     return read
 
 

@@ -134,19 +134,18 @@ def _refuse_same_room(
 
 
 def add_house(session: Session, *, scope: Scope, building_code: str, request: HouseCreate) -> House:
-    """A new house in a live building of the caller's scope, with the building's next unit."""
+    """A new house in a live building of the caller's scope, with the building's next unit.
+    Errors about the building name ``code``, the route's path parameter."""
     scope.require_role(*CHANGERS)
-    building = get_building(
-        session, code=building_code, for_update=True, scope=scope, field="building_code"
-    )
+    building = get_building(session, code=building_code, for_update=True, scope=scope, field="code")
     if building.status is BuildingStatus.RETIRED:
-        raise Conflict(f"building {group_code(building.code)} is retired", field="building_code")
+        raise Conflict(f"building {group_code(building.code)} is retired", field="code")
     unit = queries.select_last_units(session, building_uids=[building.uid]).get(building.uid, 0)
     if unit + 1 > MAX_UNIT:
         raise Conflict(
             f"building {group_code(building.code)} has no unit number left ({MAX_UNIT} is the "
             "last)",
-            field="building_code",
+            field="code",
         )
     code = format_code(
         community_code=building.community_code, structure_class=building.structure_class,

@@ -65,10 +65,13 @@ def live_house(session: Session, *, code: str, scope: Scope, field: str = "house
     return house
 
 
-def person_in_scope(session: Session, *, uid: uuid.UUID, scope: Scope) -> Person:
+def person_in_scope(
+    session: Session, *, uid: uuid.UUID, scope: Scope, field: str = "uid"
+) -> Person:
+    """The person, when in scope; else NotFound naming ``field`` (the request's name for it)."""
     person = queries.select_person(session, uid=uid, scope=scope)
     if person is None:
-        raise NotFound(f"no person {uid}", field="uid")
+        raise NotFound(f"no person {uid}", field=field)
     return person
 
 
@@ -120,7 +123,7 @@ def register_arrival(
     house = live_house(session, code=request.house_code, scope=scope)
     if given is None:
         assert request.person_uid is not None
-        person = person_in_scope(session, uid=request.person_uid, scope=scope)
+        person = person_in_scope(session, uid=request.person_uid, scope=scope, field="person_uid")
     else:
         person = find_or_add_person(
             session, cipher=cipher, given=given, house=house, changed=changed

@@ -78,6 +78,7 @@ def test_an_added_house_takes_the_next_unit_and_a_room_names_one_house(
         f"/api/buildings/{world.buildings['far']}/houses", json={}, headers=bearer(officer)
     )
     assert far.status_code == 404
+    assert far.json()["detail"][0]["loc"] == ["code"]  # the path's name (it said building_code)
     actions = list(
         db.scalars(text("SELECT action FROM audit_log WHERE action LIKE 'houses.%' ORDER BY id"))
     )

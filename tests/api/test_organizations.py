@@ -343,4 +343,6 @@ def test_an_organization_moves_and_a_building_is_retired_only_once_none_is_left(
         [code, world.objects["house_own_2"]["own"]],
         [code, elsewhere],
     ]
+    # the answer names the employees: the row counts them (it said 0)
+    assert [entry.row_count for entry in audit] == [1, 1]
     assert buildings_service.retire_building(db, code=building).status.value == "retired"

@@ -382,6 +382,7 @@ def test_officers_cannot_reach_people_outside_their_grids(
     house = world.objects["house_own_2"]["own"]
     response = register(client, officer, house_code=house, person_uid=canary, moved_in="2025-01-01")
     assert response.status_code == 404
+    assert response.json()["detail"][0]["loc"] == ["person_uid"]  # the body's name (it said uid)
     far_house = world.objects["houses"]["other"]
     response = register(client, officer, house_code=far_house, person=_person("壬", 91),
                          moved_in="2025-01-01")  # fmt: skip
