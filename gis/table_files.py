@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +64,9 @@ def read_text(path: Path, *, field: str = "FILE") -> str:
 
 
 def csv_records(path: Path, *, field: str = "FILE") -> Iterator[tuple[int, list[str]]]:
-    """(line, values) of a UTF-8 CSV file (with or without a byte-order mark), read lazily:
-    ``line`` is the physical line the record starts on (the header's is 1), not its count of
-    records, which falls behind the editor's lines after a quoted field holding a line break.
-    A file that is not UTF-8 or not well-formed CSV is refused when the reading reaches the
-    bad line.
+    """(line, values) of a UTF-8 CSV file (with or without a byte-order mark), read lazily, as
+    :func:`numbered_records` numbers them. A file that is not UTF-8 or not well-formed CSV is
+    refused when the reading reaches the bad line.
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
@@ -78,19 +76,17 @@ def csv_records(path: Path, *, field: str = "FILE") -> Iterator[tuple[int, list[
     """
     check_file(path, field=field)
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, strict=True)  # an open quotation mark is an error
         try:
-            ended = 0  # the last physical line of the previous record
-            for values in reader:
-                yield ended + 1, values
-                ended = reader.line_num
+            yield from numbered_records(handle)
         except UnicodeDecodeError:
             message = f"{path.name} line {first_bad_line(path)}: {_NOT_UTF8}"
             raise InvalidInput(message, field=field) from None
-        except csv.Error as error:
-            line = csv_error_line(error, started=ended + 1, reached=reader.line_num)
-            message = f"{path.name} line {line}: {csv_error_reason(error)}"
-            raise InvalidInput(message, field=field) from None
+        except MalformedCsv as error:
+            raise InvalidInput(f"{path.name} {error}", field=field) from None
+
+
+class MalformedCsv(Exception):
+    """A record that is not well-formed CSV: ``line N: the reason``."""
 
 
 _OPEN_QUOTE = "unexpected end of data"
@@ -98,10 +94,22 @@ _OPEN_QUOTE = "unexpected end of data"
 into one field by a lenient reader, rows lost without a word)."""
 
 
-def csv_error_line(error: csv.Error, *, started: int, reached: int) -> int:
-    """The line to name: where the record began for a quotation mark never closed (the reader
-    stopped at the end of the file), else the line the reader reached."""
-    return started if _OPEN_QUOTE in str(error) else reached
+def numbered_records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """(line, values) of CSV text, read strictly (a quotation mark never closed is an error):
+    ``line`` is the physical line the record starts on (the header's is 1), not its count of
+    records, which falls behind the editor's lines after a quoted field holding a line break;
+    a blank line is a record of no values. A malformed record raises :class:`MalformedCsv`
+    naming its line: where the record began for a quotation mark never closed (the reader
+    stopped at the end of the text), else the line the reader reached."""
+    reader = csv.reader(lines, strict=True)
+    ended = 0  # the last physical line of the previous record
+    try:
+        for values in reader:
+            yield ended + 1, values
+            ended = reader.line_num
+    except csv.Error as error:
+        line = ended + 1 if _OPEN_QUOTE in str(error) else reader.line_num
+        raise MalformedCsv(f"line {line}: {csv_error_reason(error)}") from None
 
 
 def csv_error_reason(error: csv.Error) -> str:

@@ -35,7 +35,7 @@ from gis.events.schemas import (
 from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.identity import parse_citizen_id
 from gis.people.periods import checked_date
-from gis.table_files import csv_error_line, csv_error_reason
+from gis.table_files import MalformedCsv, numbered_records
 from gis.users.models import Role
 
 CSV_FIELDS = ("citizen_id", "name", "hukou_division", "residence_division", "since")
@@ -167,27 +167,22 @@ def read_exchange_file(
             ) from None
         parsed: ExchangeFile = _validated(lambda: ExchangeFile.model_validate(data))
         return parsed
-    reader = csv.reader(io.StringIO(content), strict=True)  # an open quotation mark: an error
     records: list[ExchangeRecord] = []
-    ended = 0  # the last physical line of the record before
+    rows = numbered_records(io.StringIO(content))
     try:
-        header = next(reader, [])
+        _, header = next(rows, (1, []))
         missing = set(CSV_FIELDS) - set(header)
         if missing:
             columns = ", ".join(sorted(missing))
             raise InvalidInput(f"the CSV lacks the columns {columns}", field="file")
-        ended = reader.line_num
-        for cells in reader:
-            line, ended = ended + 1, reader.line_num
+        for line, cells in rows:
             if not cells:  # a blank line
                 continue
             row = dict(zip(header, cells, strict=False))
             values = {key: (row.get(key) or "").strip() for key in CSV_FIELDS}
             records.append(_validated(lambda v=values: ExchangeRecord.model_validate(v), line=line))
-    except csv.Error as error:
-        line = csv_error_line(error, started=ended + 1, reached=reader.line_num)
-        message = f"line {line}: {csv_error_reason(error)}"
-        raise InvalidInput(message, field="file") from None
+    except MalformedCsv as error:
+        raise InvalidInput(str(error), field="file") from None
     return ExchangeFile(
         format=EXCHANGE_FORMAT, kind=kind, region=region, period_from=period_from,
         period_to=period_to, records=records,
