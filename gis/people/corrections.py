@@ -9,18 +9,18 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from gis.access.masking import mask_phone
 from gis.access.scope import Scope
 from gis.errors import Conflict, InvalidInput
 from gis.houses.models import House
 from gis.people import overlaps, queries, service
-from gis.people.crypto import PeopleCipher, SealedField
+from gis.people.crypto import PeopleCipher
 from gis.people.identity import normalise_phone
 from gis.people.models import Person, PersonCategory, Residence, VoidedResidence
 from gis.people.periods import CHINA, make_period
 from gis.people.reads import require_recent_resident
 from gis.people.registry import (
     category_from_hukou,
+    phone_columns,
     unknown_division_reason,
     unknown_hukou_divisions,
 )
@@ -61,9 +61,8 @@ def update_person(
             raise InvalidInput("may not be cleared", field=name)
     if "phone" in given:
         phone = normalise_phone(changes.phone, field="phone") if changes.phone else None
-        person.phone_enc = cipher.seal(phone, field=SealedField.PHONE) if phone else None
-        person.phone_hash = cipher.lookup_hash(phone, field=SealedField.PHONE) if phone else None
-        person.phone_masked = mask_phone(phone) if phone else None
+        for column, value in phone_columns(phone, cipher=cipher).items():
+            setattr(person, column, value)
     if "hukou_division_code" in given:
         hukou = changes.hukou_division_code
         if hukou and person.category is PersonCategory.OVERSEAS:

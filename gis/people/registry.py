@@ -167,6 +167,18 @@ def category_from_hukou(
     return PersonCategory.HUKOU if same else PersonCategory.FLOATING
 
 
+def phone_columns(phone: str | None, *, cipher: PeopleCipher) -> dict[str, Any]:
+    """A phone (normalised) as the ``people`` row keeps it: sealed, keyed hash, masked; all
+    ``None`` without one."""
+    if not phone:
+        return {"phone_enc": None, "phone_hash": None, "phone_masked": None}
+    return {
+        "phone_enc": cipher.seal(phone, field=SealedField.PHONE),
+        "phone_hash": cipher.lookup_hash(phone, field=SealedField.PHONE),
+        "phone_masked": mask_phone(phone),
+    }
+
+
 def person_values(
     person: ValidPerson,
     *,
@@ -176,16 +188,12 @@ def person_values(
     batch_id: int | None = None,
 ) -> dict[str, Any]:
     """The ``people`` row of a registration: identifiers sealed, hashed and masked."""
-    phone_enc = cipher.seal(person.phone, field=SealedField.PHONE) if person.phone else None
-    phone_hash = cipher.lookup_hash(person.phone, field=SealedField.PHONE) if person.phone else None
     return {
         "name": person.name,
         "id_number_enc": cipher.seal(person.id_number, field=SealedField.ID_NUMBER),
         "id_number_hash": cipher.lookup_hash(person.id_number, field=SealedField.ID_NUMBER),
         "id_number_masked": mask_any_id(person.id_number),
-        "phone_enc": phone_enc,
-        "phone_hash": phone_hash,
-        "phone_masked": mask_phone(person.phone) if person.phone else None,
+        **phone_columns(person.phone, cipher=cipher),
         "sex": person.sex,
         "birth_date": person.birth_date,
         "hukou_division_code": person.hukou_division_code,

@@ -8,11 +8,10 @@ residence is ever deleted, so "who lived here on 3 May" has an answer forever.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
-from gis.access.masking import mask_phone
 from gis.access.scope import Scope
 from gis.buildings.models import Building
 from gis.codes import parse_code
@@ -40,6 +39,7 @@ from gis.people.registry import (
     ValidPerson,
     derive_category,
     person_values,
+    phone_columns,
     unknown_division_reason,
     unknown_hukou_divisions,
     validate_person,
@@ -222,18 +222,21 @@ def _refresh(
                 "the registration with PATCH /api/people/{uid} (信息变更)",
                 field=f"person.{name}",
             )
-    if valid.phone and cipher.lookup_hash(valid.phone, field=SealedField.PHONE) != (
-        person.phone_hash
-    ):
-        person.phone_enc = cipher.seal(valid.phone, field=SealedField.PHONE)
-        person.phone_hash = cipher.lookup_hash(valid.phone, field=SealedField.PHONE)
-        person.phone_masked = mask_phone(valid.phone)
-        changed.append("phone")
+    renewed: list[str] = []
+    if valid.phone:
+        phone = phone_columns(valid.phone, cipher=cipher)
+        if phone["phone_hash"] != person.phone_hash:
+            for column, value in phone.items():
+                setattr(person, column, value)
+            renewed.append("phone")
     for name in ("occupation", "education"):
         value = getattr(valid, name)
         if value is not None and value != getattr(person, name):
             setattr(person, name, value)
-            changed.append(name)
+            renewed.append(name)
+    if renewed:
+        person.updated_at = datetime.now(UTC)  # as a PATCH records a change
+        changed.extend(renewed)
 
 
 def _locked_number(

@@ -726,6 +726,8 @@ def test_a_registration_of_someone_on_record_keeps_the_phone_it_gives(
                            headers=bearer(officer))  # fmt: skip
     assert revealed.json()["phone"] == "13900000069"
     assert db.scalar(text("SELECT occupation FROM people WHERE uid = :p"), {"p": person}) == "厨师"
+    assert db.scalar(text("SELECT updated_at > created_at FROM people WHERE uid = :p"),
+                     {"p": person})  # fmt: skip
     targets = db.scalar(text("SELECT target_codes FROM audit_log WHERE action = "
                              "'residences.register' ORDER BY id DESC LIMIT 1"))  # fmt: skip
     assert targets[-2:] == ["field:phone", "field:occupation"], targets
