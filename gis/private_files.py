@@ -23,6 +23,10 @@ def check_new_file(path: Path, *, field: str = "--out") -> None:
     the path must not put personal data in a folder made for it somewhere unexpected."""
     if path.exists():
         raise InvalidInput(f"{path} exists: remove it or choose another file", field=field)
+    _require_folder(path, field=field)
+
+
+def _require_folder(path: Path, *, field: str) -> None:
     if not path.parent.is_dir():
         raise InvalidInput(f"the folder {path.parent} does not exist", field=field)
 
@@ -31,8 +35,7 @@ def open_private(path: Path, *, exclusive: bool = False, encoding: str = "utf-8"
     """``path`` opened for writing text, created (or narrowed) to ``0600``; with ``exclusive``
     an existing file is refused (InvalidInput on ``--out``) rather than overwritten. The folder
     must exist (no folder is made for it)."""
-    if not path.parent.is_dir():
-        raise InvalidInput(f"the folder {path.parent} does not exist", field="--out")
+    _require_folder(path, field="--out")
     flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
     try:
         descriptor = os.open(path, flags, OWNER_ONLY)

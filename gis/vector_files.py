@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas
 import numpy as np
 import numpy.typing as npt
 import pyogrio
@@ -103,7 +104,7 @@ def read_frame(path: Path, *, layer: str, field: str = "FILE") -> Any:
     except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
         message = f"{path.name} cannot be read (truncated or damaged? {_first_line(error)})"
         raise InvalidInput(message, field=field) from None
-    if getattr(frame, "geometry", None) is None or not hasattr(frame, "crs"):
+    if not isinstance(frame, geopandas.GeoDataFrame):  # pandas' own frame: no geometry column
         raise InvalidInput(f"{path.name} has no geometry column", field=field)
     return frame
 

@@ -28,7 +28,6 @@ from gis.divisions.service import require_known_division
 from gis.errors import NotFound
 from gis.events import queries as event_queries
 from gis.events.models import EventKind
-from gis.events.move_queries import move_due_events
 from gis.grids.indicators import measure_live_grids
 from gis.grids.models import Grid
 from gis.grids.queries import prefix_clause
@@ -144,7 +143,7 @@ def dashboard_data(
     indicators = measure_live_grids(
         session, grids=[(r.uid, r.community_code) for r in every], on=on
     )
-    move_due_events(session)  # open events in today's grids (gis/events/move_queries.py)
+    # measure_live_grids made the moves due (open events in today's grids) before it counted
     events = event_queries.event_figures_per_grid(
         session, codes=[r.code for r in every], now=datetime.now(UTC)
     )
