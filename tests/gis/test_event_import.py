@@ -124,7 +124,7 @@ def test_good_rows_are_kept_and_every_bad_row_is_reported(
     events = {
         e.source_id: e for e in db.scalars(select(Event).where(Event.batch_id == result.batch_id))
     }
-    assert sorted(events) == ["A-1", "A-2", "A-3", "A-4"]
+    assert events.keys() == {"A-1", "A-2", "A-3", "A-4"}
     fire, dispute, hazard, far = (events[k] for k in ("A-1", "A-2", "A-3", "A-4"))
     assert (fire.grid_code, dispute.grid_code, hazard.grid_code, far.grid_code) == (
         GRID_OWN, GRID_OTHER, GRID_OWN, GRID_FAR)  # fmt: skip
