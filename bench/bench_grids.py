@@ -241,13 +241,18 @@ def _publish_grids(
     for township in townships:
         with transaction(factory) as session:
             ms, plan = timed(
-                lambda township=township: suggest_plan(
-                    session, division_code=township, scope=ADMIN, target_households=args.target
+                partial(
+                    suggest_plan,
+                    session,
+                    division_code=township,
+                    scope=ADMIN,
+                    target_households=args.target,
                 )
             )
             results["suggest_s"] += round(ms / 1000, 1)
             ms, switch = timed(
-                lambda plan=plan: publish_plan(
+                partial(
+                    publish_plan,
                     session,
                     plan_id=plan.id,
                     effective=dt.date.today(),

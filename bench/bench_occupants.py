@@ -175,7 +175,8 @@ def reference_statement(lon: float, lat: float, scope: Any, at: date) -> tuple[s
 
     area = sql.radius_area(lon, lat, RADIUS_M)
     statement = sql.occupants_statement(kind=area.kind, scope=scope)
-    compiled = statement.compile(dialect=postgresql.psycopg.dialect())
+    dialect = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+    compiled = statement.compile(dialect=dialect)
     params = compiled.construct_params(sql.occupant_params(area, at=at, limit=LIMIT))
     return str(compiled), dict(params)
 
@@ -382,7 +383,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    results = {
+    results: dict[str, Any] = {
         "date": date.today().isoformat(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "district": {

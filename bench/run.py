@@ -467,11 +467,12 @@ def _bench_items(
 
         got, _ = _three_ways(
             {
-                "ours": lambda bbox=bbox: get(
-                    ours, f"/ogc/collections/buildings/items?limit={ITEMS}&bbox={bbox}"
+                "ours": partial(
+                    get, ours, f"/ogc/collections/buildings/items?limit={ITEMS}&bbox={bbox}"
                 ),
                 "bare": bare,
-                "tipg": lambda bbox=bbox: get(
+                "tipg": partial(
+                    get,
                     tipg,
                     f"/collections/public.buildings/items?limit={ITEMS}&bbox={bbox}"
                     "&properties=code,status,use,floors&f=geojson",
@@ -715,7 +716,9 @@ def bench_grids(suite: Suite, city: City, edits: int) -> None:
 
 def database_size(suite: Suite, city: City) -> None:
     with psycopg.connect(city.url.replace("+psycopg", "")) as conn:
-        size = int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    assert row is not None
+    size = int(row[0])
     per_million = size / city.buildings * 1_000_000 / 1024**3
     suite.results["database_bytes"] = size
     suite.rows.append(
