@@ -195,7 +195,7 @@ def export_command(
             target_codes=[region],
             row_count=len(file.records),
         )
-        text = exchange.to_csv(file) if kind == ".csv" else file.model_dump_json(indent=1)
+        text = exchange.to_csv(file) if kind == ".csv" else exchange.to_json(file).decode()
         with open_private(out, exclusive=True) as handle:  # full ID numbers
             handle.write(text)
     console.print(f"{len(file.records)} inflow record(s) written to {out}")

@@ -82,7 +82,12 @@ def test_the_inflow_export_round_trips_through_csv(
     read = exchange.read_exchange_file(exchange.to_csv(file), suffix=".csv", kind="inflow",
                                        region=HERE, period_from=PERIOD[0],
                                        period_to=PERIOD[1])  # fmt: skip
-    assert read == file
+    assert read.records == [ExchangeRecord(**r._asdict()) for r in file.records]
+    # the JSON form is the exchange file's schema, with the same records
+    as_json = ExchangeFile.model_validate_json(exchange.to_json(file))
+    assert as_json == read
+    empty = exchange.to_json(exchange.InflowExport(HERE, PERIOD[0], PERIOD[1], records=[]))
+    assert ExchangeFile.model_validate_json(empty).records == []
     bad = exchange.to_csv(file).replace(numbers[1], "11010519910405412")
     with pytest.raises(InvalidInput, match="line 3: String should have at least 18"):
         exchange.read_exchange_file(bad, suffix=".csv", kind="inflow", region=HERE,
