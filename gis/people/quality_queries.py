@@ -19,13 +19,24 @@ from gis.houses.models import House
 from gis.people.models import Declaration, Person, Residence
 from gis.people.occupancy_queries import building_in_grid
 
-# One row per (area, building): grids valid on :on (all of them, or those in :codes).
+# One row per (area, building): the grids in :codes valid on :on (their buildings found
+# through the index of footprints).
 GRID_AREAS = """
     SELECT g.code AS area, b.uid AS building_uid
     FROM grids g
     JOIN buildings b ON b.geom && g.geom AND ST_Covers(g.geom, ST_PointOnSurface(b.geom))
     WHERE g.valid_from <= :on AND (g.valid_to IS NULL OR g.valid_to > :on)
-      AND (CAST(:codes AS varchar[]) IS NULL OR g.code = ANY(CAST(:codes AS varchar[])))
+      AND g.code = ANY(CAST(:codes AS varchar[]))
+"""
+# One row per (area, building): every grid valid on :on; the rows GRID_AREAS would give for every
+# code (a point a grid covers lies in its box and in the building's, so the boxes meet), without
+# the box prefilter: with it the planner expects 72 of the demo's 5,435 buildings and makes the
+# residents' joins 700,000 index probes (the rates of every grid took 13 s instead of 6.5 s).
+ALL_GRID_AREAS = """
+    SELECT g.code AS area, b.uid AS building_uid
+    FROM grids g
+    JOIN buildings b ON ST_Covers(g.geom, ST_PointOnSurface(b.geom))
+    WHERE g.valid_from <= :on AND (g.valid_to IS NULL OR g.valid_to > :on)
 """
 # One row per (area, building): the division :prefix, or each community under it.
 DIVISION_AREAS = """
@@ -35,6 +46,16 @@ DIVISION_AREAS = """
     WHERE b.community_code LIKE :prefix || '%' AND b.district_code LIKE left(:prefix, 6) || '%'
 """
 
+# The counts behind the rates, one row per area. Facts about residents are found for all of them
+# at once, by joins with the tables that the planner answers with index probes (a grid) or
+# hashes (a district): a subquery per resident or house (another holder of the ID number, the
+# months in the city, a current residence) made the demo's district (694,512 residents) take
+# ~11.5 s, ~6 s now (docs/benchmarks.md). The subqueries left compare by equality only, so the
+# planner may hash their whole answer once instead. A CTE has no statistics (the planner takes
+# 200 distinct values for any of its columns), so the rows of two CTEs are never joined (only
+# their counts per area): with a nested loop over both, the 834 grids of a trial took 120 s. A
+# resident is looked up in the small sets (duplicated, settled) with IN: a hash of each, made
+# once.
 RATES = """
 WITH area AS ({areas}),
 houses_in AS (
@@ -45,42 +66,90 @@ houses_in AS (
     JOIN buildings b ON b.uid = a.building_uid
     JOIN houses h ON h.building_uid = a.building_uid
 ),
+current AS (
+    -- the residences covering :on in the area's houses, read once for coverage and residents
+    SELECT hi.area, hi.is_let, hi.is_retired, hi.district_code, r.house_uid, r.person_uid,
+           r.is_primary, lower(r.period) AS since,
+           -- a person has one primary residence at a time (residences_one_primary_at_a_time):
+           -- only someone with a secondary one (few) can live in two houses of the area
+           EXISTS (
+               SELECT 1 FROM residences s
+               WHERE s.person_uid = r.person_uid AND NOT s.is_primary AND s.period @> :on
+           ) AS has_second_home
+    FROM houses_in hi
+    JOIN residences r ON r.house_uid = hi.uid AND r.period @> :on
+),
 coverage AS (
-    SELECT hi.area,
-           count(*) FILTER (WHERE hi.is_let) AS rented_houses,
-           count(*) FILTER (WHERE hi.is_let AND EXISTS (
-               SELECT 1 FROM residences r WHERE r.house_uid = hi.uid AND r.period @> :on
-           )) AS rented_registered
-    FROM houses_in hi GROUP BY hi.area
+    SELECT let.area, let.rented_houses, coalesce(lived_in.houses, 0) AS rented_registered
+    FROM (
+        SELECT area, count(*) FILTER (WHERE is_let) AS rented_houses
+        FROM houses_in GROUP BY area
+    ) AS let
+    LEFT JOIN (
+        SELECT area, count(*) AS houses
+        FROM (SELECT DISTINCT area, house_uid FROM current WHERE is_let) AS let_lived_in
+        GROUP BY area
+    ) AS lived_in USING (area)
 ),
 residents AS (
     -- people, not residences: one living in two houses of the area (a second home) counts
-    -- once, by their primary residence when it is here
-    SELECT DISTINCT ON (hi.area, r.person_uid)
-           hi.area, hi.is_retired, r.person_uid, lower(r.period) AS since, p.birth_date,
-           p.id_number_hash, p.category, hi.district_code
-    FROM houses_in hi
-    JOIN residences r ON r.house_uid = hi.uid AND r.period @> :on
-    JOIN people p ON p.uid = r.person_uid
-    ORDER BY hi.area, r.person_uid, r.is_primary DESC, lower(r.period)
+    -- once, by their primary residence when it is here (only they are sorted: sorting every
+    -- resident took longer than the rest)
+    SELECT u.area, u.is_retired, u.person_uid, u.since, u.district_code, p.birth_date,
+           p.id_number_hash, p.category
+    FROM (
+        SELECT area, is_retired, person_uid, since, district_code
+        FROM current WHERE NOT has_second_home
+        UNION ALL (
+            SELECT DISTINCT ON (area, person_uid)
+                   area, is_retired, person_uid, since, district_code
+            FROM current WHERE has_second_home
+            ORDER BY area, person_uid, is_primary DESC, since
+        )
+    ) AS u
+    JOIN people p ON p.uid = u.person_uid
+),
+duplicated AS (
+    -- residents whose ID number another person holds too (the resident is one of those found)
+    SELECT s.area, s.person_uid
+    FROM residents s JOIN people q ON q.id_number_hash = s.id_number_hash
+    GROUP BY s.area, s.person_uid HAVING count(*) > 1
+),
+newcomers AS (
+    -- non-hukou residents here for less than 6 months, who may be eligible all the same
+    SELECT DISTINCT person_uid, left(district_code, 4) AS city
+    FROM residents
+    WHERE category <> 'hukou' AND (since + interval '6 months' <= :on) IS NOT TRUE
+),
+movers AS (
+    -- of them, those with a primary residence that began 6 months ago or more: a stretch long
+    -- enough begins with one (few: most newcomers have no other residence)
+    SELECT DISTINCT n.person_uid, n.city
+    FROM newcomers n
+    JOIN residences c ON c.person_uid = n.person_uid AND c.is_primary
+                     AND lower(c.period) + interval '6 months' <= :on
+),
+settled AS (
+    -- eligible as for issuing: 6 months of unbroken primary residence in the city (moves
+    -- inside it keep the count; months added as gis.events.permits does); range_agg joins a
+    -- move's two residences, the one ending on the day the other begins
+    SELECT person_uid, city
+    FROM (
+        SELECT m.person_uid, m.city, unnest(range_agg(c.period)) AS stretch
+        FROM movers m
+        JOIN residences c ON c.person_uid = m.person_uid AND c.is_primary
+                         AND lower(c.period) <= :on
+        JOIN houses ch ON ch.uid = c.house_uid AND ch.district_code LIKE m.city || '%'
+        GROUP BY m.person_uid, m.city
+    ) AS stretches
+    WHERE stretch @> CAST(:on AS date) AND lower(stretch) + interval '6 months' <= :on
 ),
 checked AS MATERIALIZED (
+    -- the sets above are small: each test is one lookup in a hash of them, made once
     SELECT s.area, s.category, s.is_retired,
-           -- eligible as for issuing: 6 months of unbroken primary residence in the city
-           -- (moves inside it keep the count; months added as gis.events.permits does)
            s.category <> 'hukou' AND (
                s.since + interval '6 months' <= :on
-               OR (
-                   SELECT lower(stretch) + interval '6 months' <= :on
-                   FROM unnest((
-                       SELECT range_agg(c.period)
-                       FROM residences c JOIN houses ch ON ch.uid = c.house_uid
-                       WHERE c.person_uid = s.person_uid AND c.is_primary
-                         AND ch.district_code LIKE left(s.district_code, 4) || '%'
-                         AND lower(c.period) <= :on
-                   )) AS stretch
-                   WHERE stretch @> CAST(:on AS date)
-               )
+               OR (s.person_uid, left(s.district_code, 4)) IN (SELECT person_uid, city FROM settled)
            ) AS permit_eligible,
            s.category <> 'hukou' AND EXISTS (
                SELECT 1 FROM residence_permits rp
@@ -88,10 +157,7 @@ checked AS MATERIALIZED (
                  AND :on < least(rp.endorsed_until, rp.expires_on, rp.revoked_on)
            ) AS permit_held,
            s.id_number_hash IS NULL AND s.category <> 'overseas' AS missing_id,
-           s.id_number_hash IS NOT NULL AND EXISTS (
-               SELECT 1 FROM people q
-               WHERE q.id_number_hash = s.id_number_hash AND q.uid <> s.person_uid
-           ) AS duplicate_id,
+           (s.area, s.person_uid) IN (SELECT area, person_uid FROM duplicated) AS duplicate_id,
            s.birth_date IS NOT NULL AND (
                s.birth_date > :on OR s.birth_date < CAST(:on AS date) - 120 * 365
                OR s.since < s.birth_date
@@ -157,9 +223,11 @@ def select_rates(
     if division_prefix is not None:
         areas = DIVISION_AREAS
         params |= {"prefix": division_prefix, "by_community": by_community}
+    elif grid_codes is None:
+        areas = ALL_GRID_AREAS
     else:
         areas = GRID_AREAS
-        params["codes"] = list(grid_codes) if grid_codes is not None else None
+        params["codes"] = list(grid_codes)
     statement = text(RATES.format(areas=areas))
     return [dict(row) for row in session.execute(statement, params).mappings()]
 
