@@ -3,7 +3,9 @@
 A new footprint and a live building are linked when their IoU is at least :data:`MATCH_IOU` or
 one covers at least :data:`LINK_COVER` of the other; small footprints moved by survey noise get a
 second IoU with both grown by :data:`TOLERANCE_M`; the links fall into connected groups (1:1,
-1:n, n:1, m:n) that :mod:`gis.buildings.resurvey` applies or sends to review.
+1:n, n:1, m:n) that :mod:`gis.buildings.resurvey` applies or sends to review. A new footprint
+that no link matches is new, unless it lies over a live building (:data:`OVERLAP_SHARE`): then
+it goes to review too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ from gis.buildings.reading import FootprintBatch
 
 MATCH_IOU = 0.5
 LINK_COVER = 0.5
+OVERLAP_SHARE = 0.05
+"""How much of a new or corrected footprint another live building may cover (a survey's slivers
+along a shared wall): more is a second building drawn over one already coded. A re-survey's new
+footprint that matches no building and lies over one by more goes to review; a correction, a
+split or a merge is refused (``gis.buildings.service``)."""
 TOLERANCE_M = 1.5  # positional accuracy of a survey: footprints grown by this before a 2nd IoU
 SAME_DEG = 1e-8
 """Footprints whose vertices all lie within this (~1 mm) of one another are the same: a file's
@@ -54,10 +61,10 @@ def _union_find(edges: list[tuple[int, Any]]) -> list[tuple[list[int], list[Any]
     return list(groups.values())
 
 
-def overlap_pairs(new: Any, old: Any) -> tuple[Any, Any, Any, Any, Any]:
+def overlap_pairs(new: Any, old: Any) -> tuple[Any, Any, Any, Any, Any, Any]:
     """Every overlapping (new, old) pair as parallel arrays: indices, IoU, cover (overlap over
-    the smaller footprint) and whether the two are the same (every vertex within
-    :data:`SAME_DEG`).
+    the smaller footprint), share (overlap over the new footprint) and whether the two are the
+    same (every vertex within :data:`SAME_DEG`).
 
     Areas are planar in degrees²: over a footprint the map to metres is affine to within ~1e-6
     and a ratio of areas survives an affine map, so these are the IoU and cover in metres
@@ -78,13 +85,31 @@ def overlap_pairs(new: Any, old: Any) -> tuple[Any, Any, Any, Any, Any]:
     iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
     smaller = np.minimum(area_a, area_b)
     cover = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
-    return new_index.tolist(), old_index.tolist(), iou.tolist(), cover.tolist(), same.tolist()
+    share = np.divide(inter, area_a, out=np.zeros_like(inter), where=area_a > 0)
+    return (
+        new_index.tolist(), old_index.tolist(), iou.tolist(), cover.tolist(), share.tolist(),
+        same.tolist(),
+    )  # fmt: skip
 
 
 def link_groups(pairs: list[dict[str, Any]]) -> list[tuple[list[int], list[Any]]]:
     """Groups of new footprints and old buildings linked by IoU ≥ 0.5 or cover ≥ 0.5."""
     linked = [p for p in pairs if p["match_iou"] >= MATCH_IOU or (p["cover"] or 0) >= LINK_COVER]
     return _components([(p["idx"], p["uid"]) for p in linked])
+
+
+def lying_over(
+    pairs: list[dict[str, Any]], groups: list[tuple[list[int], list[Any]]]
+) -> list[tuple[list[int], list[Any]]]:
+    """Groups of the new footprints that no link matches but that lie over live buildings (more
+    than :data:`OVERLAP_SHARE` of the footprint covered by one), with those buildings: such a
+    footprint is not issued a code over a coded building, it goes to review."""
+    linked_new = {idx for news, _ in groups for idx in news}
+    over = [
+        (p["idx"], p["uid"]) for p in pairs
+        if p["idx"] not in linked_new and p["share"] > OVERLAP_SHARE
+    ]  # fmt: skip
+    return _components(over)
 
 
 def apply_tolerance(

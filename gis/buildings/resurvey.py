@@ -11,7 +11,10 @@ Matching is by overlap in metres (areas on the spheroid). A new footprint and a 
 linked when their IoU is at least 0.5 or one covers at least half of the other; each connected
 group of links is then 1:1 (IoU ≥ 0.5 keeps the code; the version goes up when the footprint
 changed), 1:0 (pending removal, never retired by the import), 0:1 (a new provisional code), or
-1:n, n:1, m:n (a review item with the lineage it suggests; nothing is applied).
+1:n, n:1, m:n (a review item with the lineage it suggests; nothing is applied). A new footprint
+that no link matches but that lies over a live building (more than 5% of the footprint covered,
+slivers along a shared wall being less) is a review item too (``overlap``): it gets no code over
+a coded building, and the buildings under it are not flagged for removal.
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ from gis.buildings import queries
 from gis.buildings import resurvey_queries as rq
 from gis.buildings.checks import Rejection, prepare_batch, write_rejections
 from gis.buildings.importing import building_rows
-from gis.buildings.matching import MATCH_IOU, apply_tolerance, link_groups, overlap_pairs
+from gis.buildings.matching import (
+    MATCH_IOU,
+    apply_tolerance,
+    link_groups,
+    lying_over,
+    overlap_pairs,
+)
 from gis.buildings.models import BuildingStatus, ChangeKind, ImportKind
 from gis.buildings.placing import (
     assign_communities,
@@ -162,15 +171,19 @@ def _match_and_apply(
     )  # fmt: skip
     pairs = [
         {"idx": idx, "uid": uids[old], "code": live[uids[old]]["code"], "iou": iou,
-         "cover": cover, "same": same, "match_iou": iou}
-        for idx, old, iou, cover, same in zip(*overlap_pairs(batch.geoms, old_geoms), strict=True)
+         "cover": cover, "share": share, "same": same, "match_iou": iou}
+        for idx, old, iou, cover, share, same in zip(
+            *overlap_pairs(batch.geoms, old_geoms), strict=True
+        )
     ]  # fmt: skip
     groups = link_groups(pairs)
     apply_tolerance(pairs, groups, batch=batch, old_geoms=dict(zip(uids, old_geoms, strict=True)))
     groups = link_groups(pairs)
+    held = lying_over(pairs, groups)
     by_pair = {(p["idx"], p["uid"]): p for p in pairs}
-    linked_new = {idx for news, _ in groups for idx in news}
-    linked_old = {uid for _, olds in groups for uid in olds}
+    # a footprint held for review is neither added nor does it let the buildings under it go
+    linked_new = {idx for news, _ in groups + held for idx in news}
+    linked_old = {uid for _, olds in groups + held for uid in olds}
     changes: list[tuple[Any, ...]] = []
     moved, restored = [], []
     for news, olds in groups:
@@ -206,19 +219,18 @@ def _match_and_apply(
             if len(olds) == len(news) == 1
             else "complex"
         )
-        item = {
-            "proposed": proposal,
-            "old_codes": sorted(live[uid]["code"] for uid in olds),
-            "new_rows": sorted(int(batch.rows[idx]) for idx in news),
-            "new_source_ids": [batch.source_ids[idx] for idx in sorted(news)],
-            "iou": {
-                f"{live[u]['code']}:{int(batch.rows[i])}": round(
-                    float(by_pair[(i, u)]["iou"] or 0), 4
-                )
-                for i in news
-                for u in olds
-                if (i, u) in by_pair
-            },
+        item = _review_item(proposal, news, olds, batch=batch, live=live, by_pair=by_pair)
+        summary.review_items.append(item)
+        changes.append((ChangeKind.REVIEW.value, None, None, item))
+    for news, olds in held:
+        item = _review_item("overlap", news, olds, batch=batch, live=live, by_pair=by_pair)
+        # the share of each new footprint a building covers: more than 5% is a second building
+        # drawn over a coded one (or a coded one the survey moved), for a person to resolve
+        item["covered"] = {
+            f"{live[u]['code']}:{int(batch.rows[i])}": round(float(by_pair[(i, u)]["share"]), 4)
+            for i in news
+            for u in olds
+            if (i, u) in by_pair
         }
         summary.review_items.append(item)
         changes.append((ChangeKind.REVIEW.value, None, None, item))
@@ -273,6 +285,29 @@ def _match_and_apply(
         ),
     )
     session.flush()
+
+
+def _review_item(
+    proposal: str,
+    news: list[int],
+    olds: list[Any],
+    *,
+    batch: FootprintBatch,
+    live: dict[Any, dict[str, Any]],
+    by_pair: dict[tuple[int, Any], dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "proposed": proposal,
+        "old_codes": sorted(live[uid]["code"] for uid in olds),
+        "new_rows": sorted(int(batch.rows[idx]) for idx in news),
+        "new_source_ids": [batch.source_ids[idx] for idx in sorted(news)],
+        "iou": {
+            f"{live[u]['code']}:{int(batch.rows[i])}": round(float(by_pair[(i, u)]["iou"] or 0), 4)
+            for i in news
+            for u in olds
+            if (i, u) in by_pair
+        },
+    }
 
 
 def _covered(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.buildings import queries
+from gis.buildings.matching import OVERLAP_SHARE
 from gis.buildings.models import Building, BuildingFootprint, BuildingStatus, Lineage, LineageEvent
 from gis.buildings.placing import community_of_points
 from gis.codes import format_codes, parse_code
@@ -29,9 +30,6 @@ from gis.houses import queries as house_queries
 RETIRE_REASONS = ("demolished", "merged", "split", "error", "removed")
 MANUAL_RETIRE_REASONS = ("demolished", "error", "removed")
 """What a person may give: ``split`` and ``merged`` come with lineage, from split and merge."""
-OVERLAP_SHARE = 0.05
-"""How much of a new or corrected footprint other live buildings may cover (a survey's slivers
-along a shared wall): more is a second building drawn over one already coded."""
 TOUCH_DEG = 0.00003
 """How close (~3 m) merged buildings must be to one another."""
 NEAR_BOUNDARY_DEG = 0.00005

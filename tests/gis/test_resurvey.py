@@ -186,3 +186,102 @@ def test_planar_iou_is_the_iou_in_metres(db: Session) -> None:
     planar, metric = row
     assert 0.2 < metric < 0.8
     assert abs(planar - metric) < 1e-4
+
+
+def _square_over(
+    base: gpd.GeoDataFrame, *, share: float, inside: bool = False
+) -> tuple[int, shapely.Geometry, float]:
+    """A 6 m square over one rectangular building of the base: across its right edge so that
+    about ``share`` of the square lies over it (or, ``inside``, wholly over it), touching no
+    other building. Returns the building's index, the square and the share it really has."""
+    geoms = base.geometry.values
+    tree = shapely.STRtree(geoms)
+    side = 6 * METRE_LON
+    for i in np.argsort(-shapely.area(geoms)).tolist():
+        footprint = geoms[i]
+        minx, miny, maxx, maxy = footprint.bounds
+        if footprint.area < 0.98 * shapely.box(minx, miny, maxx, maxy).area:
+            continue  # not an axis-aligned rectangle
+        if maxy - miny < 2 * side or maxx - minx < 2 * side:
+            continue
+        cy = (miny + maxy) / 2
+        left = minx + side / 2 if inside else maxx - share * side
+        square = shapely.box(left, cy - side / 2, left + side, cy + side / 2)
+        others = [j for j in tree.query(square, predicate="intersects").tolist() if j != i]
+        if not others:
+            real = square.intersection(footprint).area / square.area
+            return i, square, real
+    raise AssertionError("no rectangular building with room beside it")
+
+
+def _with_squares(frame: gpd.GeoDataFrame, squares: list[shapely.Geometry]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "source_id": [*frame.source_id.astype(str), *(f"sq-{i}" for i in range(len(squares)))],
+            "height_m": [*frame.height_m, *(18 for _ in squares)],
+        },
+        geometry=[*frame.geometry.values, *squares],
+        crs="EPSG:4490",
+    )
+
+
+def test_a_new_footprint_over_a_coded_building_goes_to_review(
+    factory: sessionmaker[Session], db: Session, base: gpd.GeoDataFrame, tmp_path: Path
+) -> None:
+    """A footprint that matches no building (IoU and cover below 0.5) but lies over one by
+    more than 5% of itself is not given a second code over it: the building keeps its code,
+    status and footprint, the footprint is a review item naming both."""
+    first_import(factory, write(base, tmp_path / "base.gpkg"), tmp_path)
+    under, square, share = _square_over(base, share=0.3)
+    assert 0.2 < share < 0.4
+    survey = _with_squares(base, [square])
+    summary = resurvey(factory, write(survey, tmp_path / "over.gpkg"), tmp_path)
+    assert (summary.added, summary.changed, summary.pending_removal) == (0, 0, 0)
+    assert summary.unchanged == len(base) and summary.review == 1
+    (item,) = summary.review_items
+    building = db.scalar(select(Building).where(Building.source_id == str(base.source_id[under])))
+    assert building is not None and building.status is BuildingStatus.ACTIVE
+    assert item["proposed"] == "overlap"
+    assert item["old_codes"] == [building.code] and item["new_source_ids"] == ["sq-0"]
+    ((key, covered),) = item["covered"].items()
+    assert key.startswith(building.code + ":") and covered == pytest.approx(share, abs=1e-3)
+    assert db.scalar(select(func.count()).where(Building.source_id == "sq-0")) == 0
+    logged = db.scalars(
+        select(ImportChange.detail).where(
+            ImportChange.batch_id == summary.batch_id, ImportChange.change == "review"
+        )
+    ).all()
+    assert [detail["proposed"] for detail in logged] == ["overlap"]
+
+
+def test_a_building_under_a_new_footprint_is_not_flagged_while_it_is_reviewed(
+    factory: sessionmaker[Session], db: Session, base: gpd.GeoDataFrame, tmp_path: Path
+) -> None:
+    """The file lacks a building and has a footprint lying over a part of it: a rebuilt
+    building, or the same one drawn anew. Neither is applied (no code issued, none flagged) until
+    a person resolves the review item; the rest of the file is."""
+    first_import(factory, write(base, tmp_path / "base.gpkg"), tmp_path)
+    under, square, _ = _square_over(base, share=0.3)
+    survey = _with_squares(base.drop(index=[under, (under + 1) % len(base)]), [square])
+    summary = resurvey(factory, write(survey, tmp_path / "rebuilt.gpkg"), tmp_path)
+    assert (summary.added, summary.pending_removal, summary.review) == (0, 1, 1)
+    assert summary.review_items[0]["proposed"] == "overlap"
+    statuses = dict(db.execute(select(Building.source_id, Building.status)).all())
+    assert statuses[str(base.source_id[under])] is BuildingStatus.ACTIVE
+    assert statuses[str(base.source_id[(under + 1) % len(base)])] is (
+        BuildingStatus.PENDING_REMOVAL
+    )
+
+
+def test_a_new_footprint_with_a_sliver_over_a_neighbour_is_added(
+    factory: sessionmaker[Session], db: Session, base: gpd.GeoDataFrame, tmp_path: Path
+) -> None:
+    """A new building against a coded one's wall, drawn a little over it (a few percent of
+    the new footprint, the survey's slack), is a new building: it gets its provisional code."""
+    first_import(factory, write(base, tmp_path / "base.gpkg"), tmp_path)
+    _, square, share = _square_over(base, share=0.03)
+    assert 0.01 < share < 0.05
+    summary = resurvey(factory, write(_with_squares(base, [square]), tmp_path / "s.gpkg"), tmp_path)
+    assert (summary.added, summary.review, summary.pending_removal) == (1, 0, 0)
+    added = db.scalar(select(Building).where(Building.source_id == "sq-0"))
+    assert added is not None and added.status is BuildingStatus.PROVISIONAL
