@@ -161,8 +161,7 @@ def _match_and_apply(
             strict=True,
         ),
     )
-    queries.lock_communities(session, communities=coverage)
-    live = {row["uid"]: row for row in rq.select_live(session, coverage=coverage)}
+    live = _lock_and_read_live(session, coverage=coverage)
     uids = list(live)
     old_geoms = shapely.from_wkb([live[uid].pop("wkb") for uid in uids])
     covered = _covered(
@@ -285,6 +284,25 @@ def _match_and_apply(
         ),
     )
     session.flush()
+
+
+def _lock_and_read_live(session: Session, *, coverage: list[str]) -> dict[Any, dict[str, Any]]:
+    """The live buildings to match against (by uid), read once the code counters of every
+    community they belong to are locked: the surveyed ones and the neighbours whose buildings
+    the file lies over or that a correction moved in. A concurrent import or re-survey of any
+    of them then waits for this one (or this one for it) and sees what the other stored, and
+    all of them are locked in one statement, in code order, so two re-surveys of neighbouring
+    communities cannot deadlock. A neighbour that appears only after the lock (a building
+    stored meanwhile) is locked too and everything read again."""
+    locked = set(coverage) | rq.select_live_communities(session, coverage=coverage)
+    queries.lock_communities(session, communities=sorted(locked))
+    while True:
+        live = {row["uid"]: row for row in rq.select_live(session, coverage=coverage)}
+        more = {str(row["community_code"]) for row in live.values()} - locked
+        if not more:
+            return live
+        locked |= more
+        queries.lock_communities(session, communities=sorted(more))
 
 
 def _review_item(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -438,6 +439,26 @@ def test_two_resurveys_of_one_file_at_once_add_each_new_footprint_once(
 NEIGHBOUR = "990101001002"
 
 
+WAITING_FOR_A_COUNTER = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND wait_event_type = 'Lock' AND query LIKE '%building_code_counters%'"
+)
+
+
+def _two_communities(session: Session) -> None:
+    """The community and the next one east, split at x = 9.50215 (between squares 2 and 3)."""
+    session.execute(
+        text("INSERT INTO divisions (code, name, level, rank) VALUES (:n, 'next', 'village', 5)"),
+        {"n": NEIGHBOUR},
+    )
+    for code, box in ((COMMUNITY, (9.49, 47.09, 9.50215, 47.11)),
+                      (NEIGHBOUR, (9.50215, 47.09, 9.52, 47.11))):  # fmt: skip
+        session.execute(
+            text("UPDATE divisions SET geom = ST_Multi(ST_GeomFromText(:w, 4490)) WHERE code = :c"),
+            {"w": shapely.box(*box).wkt, "c": code},
+        )
+
+
 def test_a_building_corrected_into_the_next_community_keeps_its_code_in_its_resurvey(
     factory: sessionmaker[Session], db: Session, buildings: list[str], tmp_path: Path
 ) -> None:
@@ -445,16 +466,7 @@ def test_a_building_corrected_into_the_next_community_keeps_its_code_in_its_resu
     building corrected across the boundary was left out, and the same footprint in the file
     became a second live code over it. A file footprint lying over a live building of another
     community is matched to it too, never added over it."""
-    db.execute(
-        text("INSERT INTO divisions (code, name, level, rank) VALUES (:n, 'next', 'village', 5)"),
-        {"n": NEIGHBOUR},
-    )
-    for code, box in ((COMMUNITY, (9.49, 47.09, 9.50215, 47.11)),
-                      (NEIGHBOUR, (9.50215, 47.09, 9.52, 47.11))):  # fmt: skip
-        db.execute(
-            text("UPDATE divisions SET geom = ST_Multi(ST_GeomFromText(:w, 4490)) WHERE code = :c"),
-            {"w": shapely.box(*box).wkt, "c": code},
-        )
+    _two_communities(db)
     # ~4.5 m east: its point on surface now lies in the next community, 1 m from the boundary
     moved = shapely.transform(SQUARES[2], lambda xy: xy + [0.00006, 0.0])
     service.correct_geometry(db, code=buildings[2], geom=moved)
@@ -474,6 +486,59 @@ def test_a_building_corrected_into_the_next_community_keeps_its_code_in_its_resu
     live = db.scalars(select(Building.code).where(Building.status != BuildingStatus.RETIRED))
     assert sorted(live) == sorted(buildings)
     assert service.code_status(db, code=buildings[2]) == "active"
+
+
+def test_a_resurvey_locks_the_neighbour_whose_buildings_it_matches(
+    scratch_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A re-survey of the next community matches buildings coded in the first one (they lie in
+    the next community's polygon): it changes them, so it waits for the first community's code
+    counter, as an import or a re-survey of that community does, instead of changing them under
+    a concurrent re-survey of it."""
+    with transaction(scratch_factory) as session:
+        _seed_community(session)
+        _two_communities(session)
+    _import(scratch_factory, _write(tmp_path / "squares.gpkg", SQUARES))
+    # squares 3-5 lie in the next community, drawn 1 m off: the file surveys it alone
+    shifted = [shapely.transform(g, lambda xy: xy + [0.00001, 0.0]) for g in SQUARES[3:]]
+    path = _write(tmp_path / "next.gpkg", shifted)
+    summaries, errors = [], []
+
+    def work() -> None:
+        try:
+            source = open_footprints(path, layer="buildings", crs=None)
+            summaries.append(resurvey_buildings(
+                scratch_factory, source=source, community_code=None, repair=False,
+                rejects_file=tmp_path / "r.csv",
+            ))  # fmt: skip
+        except BaseException as error:
+            errors.append(error)
+
+    holder = scratch_factory()
+    worker = threading.Thread(target=work)
+    try:
+        holder.execute(
+            text("SELECT 1 FROM building_code_counters WHERE community_code = :c FOR UPDATE"),
+            {"c": COMMUNITY},
+        )
+        worker.start()
+        waiting = 0
+        for _ in range(300):
+            # the activity view is read once a transaction: the holder's must read it anew
+            holder.execute(text("SELECT pg_stat_clear_snapshot()"))
+            waiting = holder.scalar(WAITING_FOR_A_COUNTER) or 0
+            if waiting or not worker.is_alive():
+                break
+            time.sleep(0.1)
+        assert errors == []
+        assert waiting == 1, "the re-survey did not wait for the first community's counter"
+    finally:
+        holder.rollback()
+        holder.close()
+        worker.join(60)
+    assert errors == []
+    (summary,) = summaries
+    assert (summary.changed, summary.added, summary.pending_removal) == (3, 0, 0)
 
 
 def test_a_merged_footprint_covers_the_buildings_merged(db: Session, buildings: list[str]) -> None:
