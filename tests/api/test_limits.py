@@ -8,7 +8,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,7 +18,15 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
-from api.limits import ConcurrencyLimitMiddleware, TokenBucketLimiter
+from api.limits import (
+    ASGIApp,
+    AsgiScope,
+    ConcurrencyLimitMiddleware,
+    Message,
+    Receive,
+    Send,
+    TokenBucketLimiter,
+)
 from api.main import create_app
 from gis.db import driver_row
 from gis.settings import Settings
@@ -158,10 +165,18 @@ def test_the_login_rate_limit_is_per_address(settings: Settings, db: Session, wo
     assert statuses == [200, 200, 429]
 
 
-def _held_until(release: asyncio.Event) -> Any:
+async def _no_receive() -> Message:
+    raise AssertionError("the app under test reads no request body")
+
+
+async def _no_send(message: Message) -> None:
+    raise AssertionError(f"the app under test sends nothing, not {message}")
+
+
+def _held_until(release: asyncio.Event) -> ASGIApp:
     """An ASGI app that answers 200 once ``release`` is set (a login hashing its password)."""
 
-    async def held(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def held(scope: AsgiScope, receive: Receive, send: Send) -> None:
         await release.wait()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b""})
@@ -172,7 +187,7 @@ def _held_until(release: asyncio.Event) -> Any:
 def test_a_full_lane_answers_503_at_once() -> None:
     """One request hashing, two waiting in the login lane: a fourth and a fifth are answered
     503 with Retry-After instead of queueing without end; other paths are not affected."""
-    sent: dict[int, list[dict[str, Any]]] = {}
+    sent: dict[int, list[Message]] = {}
 
     async def scenario() -> None:
         release = asyncio.Event()
@@ -182,10 +197,10 @@ def test_a_full_lane_answers_503_at_once() -> None:
         async def call(number: int, path: str) -> None:
             sent[number] = []
 
-            async def send(message: dict[str, Any]) -> None:
+            async def send(message: Message) -> None:
                 sent[number].append(message)
 
-            await guard({"type": "http", "path": path}, None, send)
+            await guard({"type": "http", "path": path}, _no_receive, send)
 
         tasks = [asyncio.create_task(call(n, "/login")) for n in range(5)]
         tasks.append(asyncio.create_task(call(5, "/other")))
@@ -218,7 +233,7 @@ def test_a_slow_statement_is_cancelled_503_and_frees_the_connection(
     """A real app (its own engine, role and transactions): the pool gets its connection back."""
     app = create_app(settings.model_copy(update={"statement_timeout_ms": 100, "pool_size": 1}))
 
-    @app.get("/test/sleep")  # type: ignore[untyped-decorator]
+    @app.get("/test/sleep")
     def sleep(session: SessionDep) -> dict[str, str]:
         sleep_on(session)
         return {"slept": "yes"}
@@ -237,7 +252,7 @@ def test_a_pool_without_a_free_connection_answers_503_not_500(settings: Settings
     requests): the caller is told to retry, not that the server broke."""
     app = create_app(settings)
 
-    @app.get("/test/busy")  # type: ignore[untyped-decorator]
+    @app.get("/test/busy")
     def busy() -> dict[str, str]:
         raise PoolTimeout("QueuePool limit of size 10 overflow 10 reached")
 
@@ -254,7 +269,7 @@ def test_no_more_requests_work_at_once_than_the_limit_static_files_aside() -> No
     peak = {"api": 0, "static": 0}
     done: list[str] = []
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def app(scope: AsgiScope, receive: Receive, send: Send) -> None:
         kind = "static" if scope["path"].startswith("/static") else "api"
         running[kind] += 1
         peak[kind] = max(peak[kind], running[kind] + (running["api"] if kind == "static" else 0))
@@ -265,8 +280,10 @@ def test_no_more_requests_work_at_once_than_the_limit_static_files_aside() -> No
     guarded = ConcurrencyLimitMiddleware(app, limit=2, exempt_prefixes=("/static",))
 
     async def burst() -> None:
-        calls = [guarded({"type": "http", "path": f"/api/{n}"}, None, None) for n in range(7)]
-        calls += [guarded({"type": "http", "path": "/static/a.css"}, None, None)]
+        calls = [
+            guarded({"type": "http", "path": f"/api/{n}"}, _no_receive, _no_send) for n in range(7)
+        ]
+        calls += [guarded({"type": "http", "path": "/static/a.css"}, _no_receive, _no_send)]
         await asyncio.gather(*calls)
 
     asyncio.run(burst())
@@ -283,7 +300,7 @@ def test_a_lane_queues_its_path_apart_from_the_other_requests() -> None:
     tiles_done = asyncio.Event()
     peak_logins = [0, 0]  # running, peak
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def app(scope: AsgiScope, receive: Receive, send: Send) -> None:
         if scope["path"] == "/api/auth/login":
             peak_logins[0] += 1
             peak_logins[1] = max(peak_logins)
@@ -299,8 +316,11 @@ def test_a_lane_queues_its_path_apart_from_the_other_requests() -> None:
 
     async def burst() -> None:
         login = {"type": "http", "path": "/api/auth/login"}
-        logins = [guarded(login, None, None) for _ in range(6)]
-        tiles = [guarded({"type": "http", "path": f"/tiles/{n}"}, None, None) for n in range(4)]
+        logins = [guarded(login, _no_receive, _no_send) for _ in range(6)]
+        tiles = [
+            guarded({"type": "http", "path": f"/tiles/{n}"}, _no_receive, _no_send)
+            for n in range(4)
+        ]
         await asyncio.wait_for(asyncio.gather(*logins, *tiles), timeout=30)
 
     asyncio.run(burst())
@@ -351,7 +371,7 @@ def test_a_deadlock_between_two_moves_answers_503_asking_to_send_again(
 
         app = create_app(settings)
 
-        @app.get("/test/deadlock")  # type: ignore[untyped-decorator]
+        @app.get("/test/deadlock")
         def deadlock() -> None:
             raise errors[0]
 
@@ -469,7 +489,7 @@ def test_one_address_flooding_the_login_lane_does_not_keep_others_out() -> None:
     """Each address is charged before it may queue: the flood's extra logins are 429 at once
     instead of filling the lane, and another address still gets in (all of a real user's
     logins were 503 while one address sent 70 at a time)."""
-    sent: dict[int, list[dict[str, Any]]] = {}
+    sent: dict[int, list[Message]] = {}
 
     async def scenario() -> None:
         release = asyncio.Event()
@@ -481,11 +501,11 @@ def test_one_address_flooding_the_login_lane_does_not_keep_others_out() -> None:
         async def call(number: int, address: str) -> None:
             sent[number] = []
 
-            async def send(message: dict[str, Any]) -> None:
+            async def send(message: Message) -> None:
                 sent[number].append(message)
 
             scope = {"type": "http", "path": "/login", "client": (address, 40000)}
-            await guard(scope, None, send)
+            await guard(scope, _no_receive, send)
 
         tasks = [asyncio.create_task(call(n, "10.0.0.66")) for n in range(6)]
         tasks.append(asyncio.create_task(call(6, "10.0.0.7")))

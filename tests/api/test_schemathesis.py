@@ -14,6 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Err
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from sqlalchemy.orm import Session
@@ -54,6 +55,8 @@ def test_generated_requests_conform(app_for_schemathesis: Any, world: World, rol
     with asgi.get_client(client.app) as http:
         http.trust_env = False  # no proxy lookups in the environment on every call
         for result in schema.get_all_operations():
+            if isinstance(result, Err):
+                raise result.err()
             operation = result.ok()
             method = operation.method.upper()
             if (method, operation.path) in SKIPPED or not operation.path.startswith("/api"):

@@ -100,7 +100,7 @@ def test_the_grids_are_listed_a_page_at_a_time_under_the_same_totals(
 
 
 def test_a_planners_open_events_hide_when_their_kinds_would_give_a_hidden_one_away() -> None:
-    counts = {"open_events": 21, "households": 40}
+    counts: dict[str, int | None] = {"open_events": 21, "households": 40}
     kinds = {"safety": 8, "dispute": 5, "other": 7, "public_order": None}  # 21 - 20 = 1
     assert _open_events_weighed(counts, 21, kinds, suppress=True) == {
         "open_events": None,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
+from numpy.typing import NDArray
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,13 +45,18 @@ def _seed_community(session: Session) -> None:
     )
 
 
-def _write(path: Path, geoms: list[shapely.Geometry], offset: float = 0.0) -> Path:
+def _write(path: Path, geoms: Sequence[shapely.Geometry], offset: float = 0.0) -> Path:
     moved = [shapely.transform(g, lambda xy: xy + [offset, 0.0]) for g in geoms]
     frame = gpd.GeoDataFrame(
         {"source_id": [f"s{i}" for i in range(len(geoms))]}, geometry=moved, crs="EPSG:4490"
     )
     frame.to_file(path, layer="buildings")
     return path
+
+
+def _shifted(dx: float) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
+    """A coordinate transformation for :func:`shapely.transform`: ``dx`` degrees east."""
+    return lambda xy: xy + [dx, 0.0]
 
 
 def _import(factory: sessionmaker[Session], path: Path) -> None:
@@ -226,9 +233,7 @@ def test_eight_concurrent_importers_issue_no_duplicate(
     files = []
     for worker in range(8):
         moved = nanshan.copy()
-        moved.geometry = shapely.transform(
-            nanshan.geometry.values, lambda xy, w=worker: xy + [w * 0.1, 0.0]
-        )
+        moved.geometry = shapely.transform(nanshan.geometry.values, _shifted(worker * 0.1))
         path = tmp_path / f"worker-{worker}.gpkg"
         moved.set_crs("EPSG:4490", allow_override=True).to_file(path, layer="buildings")
         files.append(path)
@@ -588,7 +593,7 @@ def test_a_resurveys_changelog_is_what_it_counts(
     counted; a footprint back within a millimetre (floating-point noise: a GeoJSON round trip)
     was "changed", its version bumped."""
 
-    def resurvey(geoms: list[shapely.Geometry], name: str) -> Any:
+    def resurvey(geoms: Sequence[shapely.Geometry], name: str) -> Any:
         source = open_footprints(_write(tmp_path / name, geoms), layer="buildings", crs=None)
         return resurvey_buildings(factory, source=source, community_code=COMMUNITY,
                                   repair=False, rejects_file=tmp_path / "r.csv")  # fmt: skip

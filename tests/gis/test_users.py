@@ -13,6 +13,7 @@ from gis.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from gis.users import login as logins
 from gis.users import service
 from gis.users.credentials import totp_code
+from gis.users.login import PasswordCheck
 from gis.users.models import Role, UserSession
 from gis.users.queries import select_user
 from gis.users.schemas import AuthPolicy, LoginFailure, LoginResult
@@ -22,11 +23,28 @@ POLICY = AuthPolicy()
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def _login(db: Session, name: str, password: str = PASSWORD, **kwargs: object) -> LoginResult:
-    kwargs.setdefault("totp_code", None)
-    kwargs.setdefault("policy", POLICY)
-    kwargs.setdefault("client_addr", "10.0.0.7")
-    return logins.login(db, name=name, password=password, **kwargs)  # type: ignore[arg-type]
+def _login(
+    db: Session,
+    name: str,
+    password: str = PASSWORD,
+    *,
+    totp_code: str | None = None,
+    policy: AuthPolicy = POLICY,
+    client_addr: str | None = "10.0.0.7",
+    now: datetime | None = None,
+    checked: PasswordCheck | None = None,
+) -> LoginResult:
+    return logins.login(
+        db, name=name, password=password, totp_code=totp_code, policy=policy,
+        client_addr=client_addr, now=now, checked=checked,
+    )  # fmt: skip
+
+
+def _token(db: Session, name: str, now: datetime | None = None) -> str:
+    """The session token of a login that must succeed."""
+    result = _login(db, name, now=now)
+    assert result.token is not None, result.failure
+    return result.token
 
 
 @pytest.mark.usefixtures("world")
@@ -82,6 +100,7 @@ def test_login_opens_a_session_with_a_hashed_token(db: Session, world: World) ->
     result = _login(db, world.users[Role.OFFICER])
     assert result.failure is None
     token = result.token
+    assert token is not None
     stored = db.scalars(select(UserSession.token_hash)).all()
     assert token.encode() not in stored
     user = service.authenticate(db, token=token, policy=POLICY)
@@ -132,7 +151,7 @@ def test_fifty_failures_from_anywhere_lock_the_account(db: Session, world: World
 
 def test_disabled_accounts_cannot_log_in_and_lose_their_sessions(db: Session, world: World) -> None:
     name = world.users[Role.ADMIN]
-    token = _login(db, name).token
+    token = _token(db, name)
     service.set_disabled(db, name=name, is_disabled=True, actor=TEST_ACTOR)
     assert _login(db, name).failure is LoginFailure.DISABLED
     with pytest.raises(AuthenticationFailed):
@@ -145,7 +164,7 @@ def test_disabled_accounts_cannot_log_in_and_lose_their_sessions(db: Session, wo
 
 def test_reset_lifts_the_lock_and_revokes_sessions(db: Session, world: World) -> None:
     name = world.users[Role.OFFICER]
-    token = _login(db, name).token
+    token = _token(db, name)
     for _ in range(5):
         _login(db, name, password="wrong password")
     service.reset_password(db, name=name, password="a brand new passphrase", actor=TEST_ACTOR)
@@ -156,13 +175,13 @@ def test_reset_lifts_the_lock_and_revokes_sessions(db: Session, world: World) ->
 
 
 def test_sessions_expire_when_idle_or_too_old(db: Session, world: World) -> None:
-    token = _login(db, world.users[Role.PLANNER], now=T0).token
+    token = _token(db, world.users[Role.PLANNER], now=T0)
     # each use within 30 minutes keeps the session alive
     for minutes in (20, 40, 60, 80):
         service.authenticate(db, token=token, policy=POLICY, now=T0 + timedelta(minutes=minutes))
     with pytest.raises(AuthenticationFailed):
         service.authenticate(db, token=token, policy=POLICY, now=T0 + timedelta(minutes=112))
-    fresh = _login(db, world.users[Role.PLANNER], now=T0).token
+    fresh = _token(db, world.users[Role.PLANNER], now=T0)
     long = AuthPolicy(idle_minutes=24 * 60, max_hours=1)
     with pytest.raises(AuthenticationFailed):
         service.authenticate(db, token=fresh, policy=long, now=T0 + timedelta(minutes=61))
@@ -177,7 +196,7 @@ def test_a_session_in_use_never_ends_early(db: Session, world: World) -> None:
     short = AuthPolicy(idle_minutes=1, max_hours=12)
     assert short.touch_interval == timedelta(seconds=2)
     assert POLICY.touch_interval == timedelta(seconds=60)
-    token = _login(db, world.users[Role.PLANNER], now=T0).token
+    token = _token(db, world.users[Role.PLANNER], now=T0)
     for seconds in range(20, 200, 20):
         service.authenticate(db, token=token, policy=short, now=T0 + timedelta(seconds=seconds))
     last_use = T0 + timedelta(seconds=180)
@@ -188,7 +207,7 @@ def test_a_session_in_use_never_ends_early(db: Session, world: World) -> None:
 
 def test_logout_revokes(db: Session, world: World) -> None:
     name = world.users[Role.AUDITOR]
-    token = _login(db, name).token
+    token = _token(db, name)
     service.logout(db, token=token, actor=TEST_ACTOR, client_addr=None)
     with pytest.raises(AuthenticationFailed):
         service.authenticate(db, token=token, policy=POLICY)
@@ -196,7 +215,7 @@ def test_logout_revokes(db: Session, world: World) -> None:
 
 def test_totp_is_required_when_enrolled_and_never_replayed(db: Session, world: World) -> None:
     name = world.users[Role.POLICE]
-    before = _login(db, name).token
+    before = _token(db, name)
     secret = service.enrol_totp(db, name=name, actor=TEST_ACTOR)
     with pytest.raises(AuthenticationFailed):  # a new secret ends the sessions, as a password
         service.authenticate(db, token=before, policy=POLICY)
