@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyogrio
@@ -32,6 +32,9 @@ from gis.buildings.reading import open_footprints
 from gis.codes import format_code
 from gis.divisions.models import Division, DivisionLevel
 from gis.houses.models import House, HouseUse
+
+if TYPE_CHECKING:
+    from tests.access_world import World
 
 WEST = box(113.80, 22.60, 113.82, 22.62)
 EAST = box(113.82, 22.60, 113.84, 22.62)
@@ -250,7 +253,7 @@ def load_liechtenstein(
     return names
 
 
-def points_of(polygons: list[Any]) -> np.ndarray:  # type: ignore[type-arg]
+def points_of(polygons: list[Any]) -> np.ndarray:
     return np.asarray(shapely.point_on_surface(np.array(polygons, dtype=object)))
 
 
@@ -259,7 +262,7 @@ def points_of(polygons: list[Any]) -> np.ndarray:  # type: ignore[type-arg]
 MISSING_ID = "999999999"
 
 
-def add_grids_world(db: Session, world: Any) -> Any:
+def add_grids_world(db: Session, world: World) -> World:
     """Two draft plans of county 990101 in the access world (tests/access_world.py), each a
     copy of its live grids: ``world.objects["plans"]`` and ``["plan_grids"]`` (the copy of
     GRID_OWN in each plan; in the own plan it is cut in two halves, ``own`` and ``own_b``)."""

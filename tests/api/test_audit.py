@@ -63,7 +63,12 @@ def test_filters_paging_and_the_read_is_audited(client: TestClient, world: World
     client.post("/api/auth/login", json={"name": police, "password": "not the password"})
     token = login(client, world.users[Role.AUDITOR])
     client.cookies.clear()
-    params = {"user": police, "action": "auth.login", "from": since, "limit": 1}
+    params: dict[str, str | int] = {
+        "user": police,
+        "action": "auth.login",
+        "from": since,
+        "limit": 1,
+    }
     first = client.get("/api/audit", params=params, headers=bearer(token))
     assert first.status_code == 200
     page = first.json()
@@ -97,7 +102,7 @@ def test_filters_paging_and_the_read_is_audited(client: TestClient, world: World
     ],
 )
 def test_bad_filters_are_422(
-    client: TestClient, world: World, params: dict[str, object], field: str
+    client: TestClient, world: World, params: dict[str, str | int], field: str
 ) -> None:
     token = login(client, world.users[Role.AUDITOR])
     response = client.get("/api/audit", params=params, headers=bearer(token))

@@ -15,7 +15,7 @@ from gis.audit.models import AuditEntry
 from gis.buildings import service as buildings_service
 from gis.clock import today_in_china
 from gis.errors import Conflict
-from gis.people import organizations
+from gis.people import organization_queries
 from gis.users.models import Role
 from tests.access_world import World, bearer, login
 from tests.people_world import RESIDENTS, credit_code
@@ -237,9 +237,7 @@ def test_an_organization_registered_twice_at_the_same_moment_is_a_409(
     """The second of two registrations at once passes the check for the credit code before
     the first is committed (made to happen here by skipping the check): the unique constraint
     refuses it, a 409 naming the field (it was a 500)."""
-    monkeypatch.setattr(
-        organizations.organization_queries, "credit_code_taken", lambda *_, **__: False
-    )
+    monkeypatch.setattr(organization_queries, "credit_code_taken", lambda *_, **__: False)
     token = login(client, world.users[Role.OFFICER])
     client.cookies.clear()
     body = {"name": "蛇口书店", "credit_code": credit_code("91990101MA0000015"),

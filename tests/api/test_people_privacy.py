@@ -195,9 +195,15 @@ def test_police_state_a_purpose(
     ],
 )
 def test_radius_limits(
-    client: TestClient, world: World, params: dict[str, object], reason: str
+    client: TestClient, world: World, params: dict[str, str | float | None], reason: str
 ) -> None:
-    query = {"lon": 113.905, "lat": 22.505, "radius_m": 100, "crs": "EPSG:4326", "purpose": CASE}
+    query: dict[str, str | float | None] = {
+        "lon": 113.905,
+        "lat": 22.505,
+        "radius_m": 100,
+        "crs": "EPSG:4326",
+        "purpose": CASE,
+    }
     query = {k: v for k, v in {**query, **params}.items() if v is not None}
     response = client.get(
         "/api/occupants", params=query, headers=bearer(_token(client, world, Role.ADMIN))

@@ -64,7 +64,7 @@ def test_occupants_on_past_dates_are_those_whose_periods_covered_them(
     assert moved.json()["ended"]["until"] == "2025-02-10"
     assert moved.json()["started"]["since"] == "2025-02-10"
     own = RESIDENTS["own"][0]  # in the first house since 2024-01-01
-    periods = {  # name → house → [from, to)
+    periods: dict[str, list[tuple[str, date, date | None]]] = {  # name → house → [from, to)
         own: [(first, date(2024, 1, 1), None)],
         "甲": [(second, date(2024, 3, 1), date(2025, 2, 10)), (first, date(2025, 2, 10), None)],
         "乙": [(first, date(2024, 6, 1), date(2025, 1, 15))],
@@ -581,7 +581,8 @@ def test_the_earlier_residence_is_reopened_only_when_the_void_says_what_happened
                         headers=bearer(officer))  # fmt: skip
     assert plain.status_code == 200 and plain.json()["reopened"] is None
     db.expire_all()
-    assert db.get(Residence, lived.json()["uid"]).period.upper == date(2025, 4, 1)
+    lived_row = db.get(Residence, lived.json()["uid"])
+    assert lived_row is not None and lived_row.period.upper == date(2025, 4, 1)
 
 
 def test_a_departure_deregistered_on_its_own_is_never_reopened_by_a_void(
@@ -608,6 +609,7 @@ def test_a_departure_deregistered_on_its_own_is_never_reopened_by_a_void(
     db.expire_all()
     assert db.get(Residence, mistaken.json()["uid"]) is not None  # refused: nothing voided
     departure = db.get(Residence, earlier)
+    assert departure is not None
     assert departure.period.upper == date(2025, 4, 1) and departure.ended_by_uid is None
     # a move names the residence it ended, and the person's record shows it
     moved = _move(client, officer, person, house_code=first, moved_on="2025-06-01")

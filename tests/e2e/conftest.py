@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 import pytest
@@ -172,9 +173,11 @@ def count_colour(png: bytes, rgb: tuple[int, int, int], *, tolerance: int = 6) -
     """How many pixels are within ``tolerance`` of ``rgb`` in each channel."""
     image = Image.open(io.BytesIO(png)).convert("RGB")
     r0, g0, b0 = rgb
+    # all bands of an RGB image: one (r, g, b) tuple per pixel
+    pixels = cast("tuple[tuple[int, int, int], ...]", image.get_flattened_data())
     return sum(
         1
-        for r, g, b in image.get_flattened_data()
+        for r, g, b in pixels
         if abs(r - r0) <= tolerance and abs(g - g0) <= tolerance and abs(b - b0) <= tolerance
     )
 

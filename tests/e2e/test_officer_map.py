@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import Dialog, Playwright, expect
+from playwright.sync_api import Dialog, FilePayload, Playwright, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 
@@ -333,7 +333,7 @@ def test_officer_reports_an_event_from_the_map_with_a_photo_and_closes_it(
     form.locator("input[name=title]").fill("楼道堆放杂物")
     small = png_bytes(64, 48)
     form.locator("input[name=photo]").set_input_files(
-        files=[{"name": "hazard.png", "mimeType": "image/png", "buffer": small}]
+        files=[FilePayload(name="hazard.png", mimeType="image/png", buffer=small)]
     )
     form.locator("button[type=submit]").click()
     # the building panel stays (its other forms with it); the saved event opens from it
@@ -376,7 +376,7 @@ def test_officer_reports_an_event_from_the_map_with_a_photo_and_closes_it(
     # not an image, whatever its name says: the server's reason is shown (in Chinese), nothing
     # is added
     page.set_input_files("#gh-photo-input", files=[
-        {"name": "notes.png", "mimeType": "image/png", "buffer": b"meeting notes, not a photo"}
+        FilePayload(name="notes.png", mimeType="image/png", buffer=b"meeting notes, not a photo")
     ])  # fmt: skip
     expect(page.locator("#gh-photo-error")).to_have_text(
         "照片：不是JPEG、PNG或WebP图片（文件开头的字节不符）"
@@ -386,7 +386,7 @@ def test_officer_reports_an_event_from_the_map_with_a_photo_and_closes_it(
     large = png_bytes(1600, 1200, noise=12)
     assert len(large) > MAX_PHOTO_BYTES
     page.set_input_files("#gh-photo-input", files=[
-        {"name": "large.png", "mimeType": "image/png", "buffer": large}
+        FilePayload(name="large.png", mimeType="image/png", buffer=large)
     ])  # fmt: skip
     expect(photos).to_have_count(2)
     expect(photos.nth(1)).to_have_attribute("data-type", "image/jpeg")

@@ -130,6 +130,7 @@ def _roads(db: Session, shared_data: Path) -> None:
     near = shapely.intersects(shapely.box(*BOX).buffer(0.004), geoms)
     for highway, geom in zip(frame["highway"][near], geoms[near], strict=True):
         multi = shapely.multilinestrings(shapely.get_parts(geom))
+        assert isinstance(multi, shapely.MultiLineString)  # one geometry's parts: one, not an array
         db.add(Road(highway=highway, source="e2e", geom=f"SRID=4490;{multi.wkt}"))
     db.flush()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import openpyxl
@@ -22,7 +23,7 @@ from gis.audit.schemas import Actor
 from gis.buildings.models import Building
 from gis.buildings.reading import open_footprints
 from gis.buildings.resurvey import resurvey_buildings
-from gis.crs import parse_crs
+from gis.crs import SourceCrs, parse_crs
 from gis.errors import Forbidden, InvalidInput, NotFound
 from gis.exports import service as export_service
 from gis.exports.service import ExportFormat, ExportLayer, ExportResult, export_layer
@@ -40,14 +41,28 @@ ADMIN = Actor(name="cli:test", role="admin")
 SAMPLE = 200
 
 
-def _export(db: Session, layer: ExportLayer, out: Path, scope: Scope | None = None,
-            **options: object) -> ExportResult:  # fmt: skip
+def _export(
+    db: Session,
+    layer: ExportLayer,
+    out: Path,
+    scope: Scope | None = None,
+    *,
+    crs: SourceCrs | None = None,
+    grid_code: str | None = None,
+    division_code: str | None = None,
+    cipher: PeopleCipher | None = None,
+) -> ExportResult:
     scope = scope or Scope.system("cli:test")
     file_format = ExportFormat.from_path(out)
     return export_layer(
         db, layer=layer, out=out, file_format=file_format, scope=scope, actor=scope.actor,
-        today=TODAY, **options,  # type: ignore[arg-type]
+        today=TODAY, crs=crs, grid_code=grid_code, division_code=division_code, cipher=cipher,
     )  # fmt: skip
+
+
+class _Options(TypedDict, total=False):
+    grid_code: str
+    division_code: str
 
 
 def _stored(db: Session) -> dict[str, shapely.Geometry]:
@@ -172,9 +187,9 @@ def test_grids_divisions_crs_and_filters(db: Session, world: World, tmp_path: Pa
         assert list(book["crs"].iter_rows(values_only=True))[1][0] == crs
     # a file that names its CRS cannot name GCJ-02 (it said WGS 84): CSV or XLSX only
     for name in ("gcj.gpkg", "bd.geojson"):
-        crs = parse_crs("GCJ02" if name.startswith("gcj") else "BD09")
+        web_crs = parse_crs("GCJ02" if name.startswith("gcj") else "BD09")
         with pytest.raises(InvalidInput, match="has no EPSG code") as refused:
-            _export(db, ExportLayer.BUILDINGS, tmp_path / name, crs=crs)
+            _export(db, ExportLayer.BUILDINGS, tmp_path / name, crs=web_crs)
         assert refused.value.field == "--crs" and not (tmp_path / name).exists()
 
     with pytest.raises(NotFound):
@@ -184,16 +199,14 @@ def test_grids_divisions_crs_and_filters(db: Session, world: World, tmp_path: Pa
 def test_bad_requests_name_the_option(db: Session, world: World, tmp_path: Path) -> None:
     existing = tmp_path / "there.gpkg"
     existing.write_bytes(b"")
-    cases = [
-        ({"out": existing}, "--out"),
-        ({"out": tmp_path / "missing" / "b.gpkg"}, "--out"),
-        ({"out": Path("/proc/b.gpkg")}, "--out"),  # a folder nobody may write in, even root
-        ({"out": tmp_path / "b.gpkg", "grid_code": "12"}, "--grid"),
-        ({"out": tmp_path / "b.gpkg", "division_code": "44030"}, "--division"),
+    cases: list[tuple[Path, _Options, str]] = [
+        (existing, {}, "--out"),
+        (tmp_path / "missing" / "b.gpkg", {}, "--out"),
+        (Path("/proc/b.gpkg"), {}, "--out"),  # a folder nobody may write in, even root
+        (tmp_path / "b.gpkg", {"grid_code": "12"}, "--grid"),
+        (tmp_path / "b.gpkg", {"division_code": "44030"}, "--division"),
     ]
-    for options, field in cases:
-        out = options.pop("out")
-        assert isinstance(out, Path)
+    for out, options, field in cases:
         with pytest.raises(InvalidInput) as caught:
             _export(db, ExportLayer.BUILDINGS, out, **options)
         assert caught.value.field == field

@@ -29,7 +29,9 @@ def _vectors(shared_data: Path) -> dict[str, object]:
 
 
 def test_the_valid_vector_is_accepted_with_sex_and_birth_date(shared_data: Path) -> None:
-    for number in _vectors(shared_data)["citizen_id_valid"]:  # type: ignore[union-attr]
+    valid = _vectors(shared_data)["citizen_id_valid"]
+    assert isinstance(valid, list)
+    for number in valid:
         parsed = parse_citizen_id(str(number))
         assert parsed.number == number
         assert parsed.birth_date == date(1949, 12, 31)
