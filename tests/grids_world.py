@@ -14,6 +14,7 @@ Each building gets ``HOUSES`` estimated-style flats; no residences unless a test
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -180,7 +181,7 @@ def add_residents(
         )
 
 
-def grid_file(path: Path, polygons: list[Any], codes: list[str | None] | None = None) -> Path:
+def grid_file(path: Path, polygons: list[Any], codes: Sequence[str | None] | None = None) -> Path:
     """A GeoJSON file of grids (EPSG:4326; 4490 and 4326 agree to the metre)."""
     import geopandas as gpd
 

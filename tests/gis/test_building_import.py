@@ -241,7 +241,7 @@ def test_attributes_that_are_no_number_are_refused_not_dropped(
     """A height of "tall", -3 floors or "1_0" (which Python's float reads as 10) were stored as
     unknown or as a number the file never said; a source id of 5,000 characters was cut to
     100 (it would name another row). 0 or blank is unknown, as before."""
-    rows = {
+    rows: dict[str, dict[str, str | int]] = {
         "tall": {"height_m": "tall"},
         "below": {"floors": -3},
         "under": {"height_m": "1_0"},

@@ -43,7 +43,7 @@ def test_start_is_idempotent(small_cluster: cluster.Cluster) -> None:
 def test_settings_suit_a_small_machine(small_cluster: cluster.Cluster) -> None:
     url = cluster.start(small_cluster).replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(url) as conn:
-        settings = dict(
+        settings: dict[str, str] = dict(
             conn.execute(
                 "SELECT name, setting FROM pg_settings WHERE name IN "
                 "('max_parallel_workers_per_gather', 'jit', 'listen_addresses')"

@@ -40,13 +40,15 @@ def world(db: Session, cipher: PeopleCipher) -> World:
     return add_people_world(db, build_world(db), cipher)
 
 
-def _report(db: Session, world: World, kind: EventKind = EventKind.DISPUTE, now=NOW):  # type: ignore[no-untyped-def]
+def _report(
+    db: Session, world: World, kind: EventKind = EventKind.DISPUTE, now: datetime = NOW
+) -> Event:
     request = EventCreate(kind=kind, title="噪音纠纷", lon=113.905, lat=22.505, crs="EPSG:4490")
     return service.report_event(db, scope=OFFICER, request=request, now=now)
 
 
 def _step(db: Session, event_id: int, status: S, **extra: str) -> None:
-    request = EventStepRequest(status=status, **extra)  # type: ignore[arg-type]
+    request = EventStepRequest(status=status, **extra)
     service.step_event(db, scope=OFFICER, event_id=event_id, request=request, now=NOW)
 
 
@@ -185,7 +187,7 @@ def test_a_place_outside_the_officers_grids_is_named_as_the_request_gives_it(
         ({"house_code": world.objects["houses"]["own"]}, "house_code"),
         ({"lon": 113.905, "lat": 22.505, "crs": "EPSG:4490"}, "lon"),
     ):
-        request = EventCreate(kind=EventKind.OTHER, title="x", **place)  # type: ignore[arg-type]
+        request = EventCreate(kind=EventKind.OTHER, title="x", **place)
         with pytest.raises(InvalidInput, match="not in one of your grids") as refused:
             service.report_event(db, scope=officer, request=request, now=NOW)
         assert refused.value.field == field

@@ -58,7 +58,7 @@ def test_a_grid_near_a_cut_off_does_not_flip_on_a_tiny_change() -> None:
     # the lowest key grid sits right on the key cut-off
     edge = min(i for i, r in enumerate(first) if r.grid_class is GridClass.KEY)
     assert abs(first[edge].percentile - config.cut_offs[GridClass.KEY]) < 0.03
-    previous = [r.grid_class for r in first]
+    previous: list[GridClass | None] = [r.grid_class for r in first]
     tiny = list(grids)
     below = grids[edge - 1]
     tiny[edge] = Indicators(  # just below its lower neighbour: 6 households fewer than before

@@ -42,7 +42,7 @@ def test_a_split_gives_the_open_events_to_the_new_grids(db: Session, tmp_path: P
     path = grid_file(tmp_path / "grids.geojson", [NW, NE, SW, SE, EW, EE])
     import_grids(db, path=path, valid_from=date(2025, 1, 1), actor=ADMIN.actor)
     sw = f"{COMMUNITY_WEST}003"
-    points = dict(
+    points: dict[str, float] = dict(
         db.execute(
             select(Building.code, func.ST_X(func.ST_PointOnSurface(Building.geom))).where(
                 Building.code.in_(world.buildings[COMMUNITY_WEST])
@@ -219,4 +219,5 @@ def _point(db: Session, code: str) -> shapely.Geometry:
     wkb = db.scalar(
         select(func.ST_AsBinary(func.ST_PointOnSurface(Building.geom))).where(Building.code == code)
     )
+    assert wkb is not None
     return shapely.from_wkb(bytes(wkb))

@@ -13,7 +13,7 @@ EAST = MultiPolygon([box(113.82, 22.60, 113.84, 22.62)])
 COMMUNITIES = {"w": WEST, "e": EAST}
 
 
-def _grids(*boxes: tuple[str, Polygon]) -> list[GridShape]:
+def _grids(*boxes: tuple[str, Polygon | MultiPolygon]) -> list[GridShape]:
     return [GridShape(f"g{i}", community, geom) for i, (community, geom) in enumerate(boxes)]
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import pytest
 import shapely
 from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -41,7 +43,7 @@ def _import(
     db: Session,
     tmp_path: Path,
     polygons: list[object],
-    codes: list[str | None],
+    codes: Sequence[str | None],
     valid_from: date = START,
     name: str = "grids.geojson",
 ) -> GridImportResult:
@@ -49,7 +51,7 @@ def _import(
     return import_grids(db, path=path, valid_from=valid_from, actor=ADMIN.actor)
 
 
-def _codes_on(db: Session, on: date) -> dict[str, object]:
+def _codes_on(db: Session, on: date) -> dict[str, BaseGeometry]:
     rows = db.execute(
         select(Grid.code, Grid.geom.ST_AsBinary())
         .where(Grid.valid_from <= on, (Grid.valid_to.is_(None)) | (Grid.valid_to > on))
@@ -157,7 +159,7 @@ def test_retired_codes_are_never_issued_again(db: Session, tmp_path: Path) -> No
         db,
         tmp_path,
         [north, SW, SE],
-        [None] + [c for c, g in west.items() if g.equals(SW) or g.equals(SE)],
+        [None, *[c for c, g in west.items() if g.equals(SW) or g.equals(SE)]],
         valid_from=date(2025, 3, 1),
         name="merged.geojson",
     )

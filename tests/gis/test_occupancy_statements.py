@@ -5,9 +5,10 @@ people of another caller's scope."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
-from sqlalchemy import JSON, Enum, bindparam, literal_column, select, text
+from sqlalchemy import JSON, Enum, Select, bindparam, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
@@ -88,6 +89,8 @@ def test_statements_go_to_the_driver_only_with_parameters_it_binds_itself() -> N
             statement = sql.occupants_statement(kind=kind, scope=scope, has_after=True)
             check_driver_binds(statement.compile(dialect=DRIVER_DIALECT))
     for converted in (Enum(Role), JSON()):
-        refused = select(literal_column("1")).where(bindparam("x", type_=converted).is_not(None))
+        refused: Select[tuple[Any]] = select(literal_column("1")).where(
+            bindparam("x", type_=converted).is_not(None)
+        )
         with pytest.raises(TypeError, match="'x'"):
             check_driver_binds(refused.compile(dialect=DRIVER_DIALECT))

@@ -9,12 +9,13 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
 from shapely.geometry import MultiPolygon, Polygon, box
+from sqlalchemy.orm import Session
 
 from gis.access.purpose import require_purpose, require_reason
 from gis.access.scope import Scope
@@ -33,12 +34,14 @@ from gis.grids.schemas import GridShape
 from gis.grids.topology import check_grids
 from gis.houses.editing import HouseCreate
 from gis.people.corrections import _previous_to_reopen
+from gis.people.crypto import KEY_BYTES, PeopleCipher
 from gis.people.identity import (
     normalise_credit_code,
     normalise_passport,
     normalise_phone,
     parse_citizen_id,
 )
+from gis.people.models import Person, Residence
 from gis.people.overlaps import refuse_before_birth
 from gis.people.periods import checked_past_date, describe_period, make_period
 from gis.people.registry import unknown_division_reason
@@ -64,10 +67,13 @@ def real_messages() -> list[str]:
     """Messages as the service makes them, for inputs a person typing into a form gets wrong."""
     police = Scope(user_name="p", role=Role.POLICE, division_prefix="440305")
     planner = Scope(user_name="q", role=Role.PLANNER)
+    # what the refusals below never reach: a session without a database (a query would fail)
+    # and a cipher of a throwaway key
+    no_database = Session()
+    cipher = PeopleCipher(bytes(KEY_BYTES))
     invalid_ids = json.loads(VECTORS.read_text())["citizen_id_invalid"]
     messages = [
-        _refusal(lambda number=vector["value"]: parse_citizen_id(number, today=TODAY))
-        for vector in invalid_ids
+        _refusal(partial(parse_citizen_id, vector["value"], today=TODAY)) for vector in invalid_ids
     ]
     messages += [
         _refusal(lambda: parse_citizen_id("11010519491231002", today=TODAY)),
@@ -104,11 +110,13 @@ def real_messages() -> list[str]:
                                     event_id=8)),
         _refusal(lambda: check_step(current=EventStatus.ACCEPTED, target=EventStatus.REPORTED,
                                     event_id=9)),
-        _refusal(lambda: search_people(None, query="张", scope=police, cipher=None, on=TODAY)),  # type: ignore[arg-type]
-        _refusal(lambda: search_people(None, query="张1", scope=police, cipher=None, on=TODAY)),  # type: ignore[arg-type]
-        _refusal(lambda: search_people(None, query="513232610731822", scope=police,  # type: ignore[arg-type]
-                                       cipher=None, on=TODAY)),
-        _refusal(lambda: refuse_before_birth(SimpleNamespace(birth_date=date(2010, 1, 1)),  # type: ignore[arg-type]
+        _refusal(lambda: search_people(no_database, query="张", scope=police, cipher=cipher,
+                                       on=TODAY)),
+        _refusal(lambda: search_people(no_database, query="张1", scope=police, cipher=cipher,
+                                       on=TODAY)),
+        _refusal(lambda: search_people(no_database, query="513232610731822", scope=police,
+                                       cipher=cipher, on=TODAY)),
+        _refusal(lambda: refuse_before_birth(Person(birth_date=date(2010, 1, 1)),
                                               date(2009, 5, 1), field="moved_in",
                                               what="a move-in")),
         _refusal(lambda: checked_past_date(date(2025, 1, 1), today=TODAY, field="x",
@@ -138,12 +146,12 @@ def real_messages() -> list[str]:
     # a void asked to reopen what the residence ended
     ended = make_period(date(2025, 4, 1), date(2025, 6, 1))
     messages += [
-        _refusal(lambda: _previous_to_reopen(None, scope=police,  # type: ignore[arg-type]
-                                             residence=SimpleNamespace(is_primary=False,
-                                                                       period=ended))),
-        _refusal(lambda: _previous_to_reopen(None, scope=police,  # type: ignore[arg-type]
-                                             residence=SimpleNamespace(is_primary=True,
-                                                                       period=ended))),
+        _refusal(lambda: _previous_to_reopen(no_database, scope=police,
+                                             residence=Residence(is_primary=False,
+                                                                 period=ended))),
+        _refusal(lambda: _previous_to_reopen(no_database, scope=police,
+                                             residence=Residence(is_primary=True,
+                                                                 period=ended))),
     ]  # fmt: skip
     # a race lost to another writer (gis.db.race_conflict), each constraint and any other
     messages += [race_conflict_named(name).message for name in (*RACE_CONFLICTS, "uq_houses_code")]
@@ -267,8 +275,7 @@ def plan_edit_refusals() -> list[str]:
         polygon | {"crs": {"type": "name", "properties": {"name": "EPSG:3857"}}},
     ]
     messages = [
-        _refusal(lambda shape=shape: geometry_from_geojson(shape, field="geometry"))
-        for shape in bad_shapes
+        _refusal(partial(geometry_from_geojson, shape, field="geometry")) for shape in bad_shapes
     ]
     line = {"type": "LineString", "coordinates": [[113.9, 22.5], [200.0, 22.5]]}
     messages += [

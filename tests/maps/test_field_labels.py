@@ -120,6 +120,7 @@ def request_field_names() -> set[str]:
         for route in module.router.routes:
             if not isinstance(route, APIRoute):
                 continue
+            assert route.methods is not None  # an APIRoute always has its methods
             calls = {(method, route.path) for method in route.methods} & PAGE_CALLS
             if not calls:
                 continue
@@ -142,7 +143,7 @@ def service_field_names() -> set[str]:
         for node in ast.walk(tree):
             if not isinstance(node, ast.keyword) or node.arg != "field":
                 continue
-            parts = [node.value] if isinstance(node.value, ast.Constant) else []
+            parts: list[ast.expr] = [node.value] if isinstance(node.value, ast.Constant) else []
             if isinstance(node.value, ast.JoinedStr):
                 parts = node.value.values[-1:]
             for part in parts:

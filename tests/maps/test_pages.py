@@ -4,6 +4,7 @@ languages."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from html.parser import HTMLParser
 
@@ -80,7 +81,7 @@ def dashboard_page() -> str:
     return build_dashboard(view)
 
 
-PAGES = {
+PAGES: dict[str, Callable[[], str]] = {
     "map": officer_page,
     "planner": planner_page,
     "dashboard": dashboard_page,
@@ -114,7 +115,7 @@ def test_folium_defaults_are_replaced_by_name_and_unknown_plugins_refused() -> N
     assert dict(fmap.default_js)["leaflet"] == "/vendor/leaflet/dist/leaflet.js"
     assert "glyphicons_css" not in dict(fmap.default_css)
     assert folium.Map.default_js[0][1].startswith("https://")  # the class is left alone
-    Fullscreen().add_to(fmap)
+    Fullscreen().add_to(fmap)  # type: ignore[no-untyped-call]  # folium's __init__ is unannotated
     with pytest.raises(ValueError, match=r"package\.json"):
         assets.localize(fmap)
 
