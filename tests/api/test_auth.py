@@ -210,13 +210,14 @@ def test_failures_commit_although_the_answer_is_401(
     settings: Settings, committed_user: str
 ) -> None:
     """No shared test session here: each request is its own transaction, run as gridhouse_app."""
-    with TestClient(create_app(settings)) as client:
+    app = create_app(settings)
+    with TestClient(app) as client:
         for n in range(5):
             body = {"name": committed_user, "password": f"wrong-{n}-password"}
             assert client.post("/api/auth/login", json=body).status_code == 401
         body = {"name": committed_user, "password": PASSWORD}
         assert client.post("/api/auth/login", json=body).status_code == 401
-        engine = client.app.state.engine  # type: ignore[attr-defined]
+        engine = app.state.engine
         with engine.connect() as connection:
             role = connection.execute(text("SELECT current_user")).scalar_one()
     assert role == "gridhouse_app"

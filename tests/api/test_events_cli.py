@@ -21,11 +21,13 @@ def test_event_permit_and_exchange_commands(external_url: str, tmp_path: Path) -
     env = {"GRIDHOUSE_DATABASE_URL": external_url, "GRIDHOUSE_DATA_DIR": str(tmp_path)}
     assert run("migrate", env=env).returncode == 0
     with psycopg.connect(external_url) as conn:
-        event_id = conn.execute(
+        inserted = conn.execute(
             "INSERT INTO events (kind, status, title, geom, source, reported_by, due_at) VALUES "
             "('dispute', 'reported', '纠纷', ST_SetSRID(ST_MakePoint(113.9, 22.5), 4490), "
             "'import', 'cli', now() - interval '1 day') RETURNING id"
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchone()
+        assert inserted is not None
+        event_id = inserted[0]
     refused = run("events", "step", str(event_id), "closed", "--note", "结案", env=env)
     assert refused.returncode == 1
     assert refused.stderr.strip().splitlines() == [
@@ -40,11 +42,13 @@ def test_event_permit_and_exchange_commands(external_url: str, tmp_path: Path) -
     )
     with psycopg.connect(external_url) as conn:
         actions = [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]
-        second_id = conn.execute(
+        inserted = conn.execute(
             "INSERT INTO events (kind, status, title, geom, source, reported_by, due_at) VALUES "
             "('dispute', 'reported', '噪音', ST_SetSRID(ST_MakePoint(113.9, 22.5), 4490), "
             "'import', 'cli', now() + interval '1 day') RETURNING id"
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchone()
+        assert inserted is not None
+        second_id = inserted[0]
     assert actions[-2:] == ["events.step", "events.list"]
     # a page at a time: the first names the option that gives the next
     first = run("events", "list", "--limit", "1", env=env)

@@ -700,7 +700,8 @@ def test_a_person_registered_under_the_wrong_name_is_registered_again_under_the_
     assert right.status_code == 201, right.text
     assert right.json()["person_uid"] == person  # one ID number, one person: renamed
     db.expire_all()
-    assert db.get(Person, person).name == "张珊"  # type: ignore[union-attr]
+    renamed = db.get(Person, person)
+    assert renamed is not None and renamed.name == "张珊"
     # once a residence names the person, another name is refused as before
     other = register(client, officer, house_code=world.objects["houses"]["own"],
                       person=_person("张三", 65), moved_in="2026-01-01")  # fmt: skip

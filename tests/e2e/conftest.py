@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -119,7 +119,7 @@ class Browser:
         self.page.wait_for_selector("body[data-ready]", timeout=30_000)
 
 
-def _guard(outside: list[str]) -> object:
+def _guard(outside: list[str]) -> Callable[[Route], None]:
     def handle(route: Route) -> None:
         host = urlsplit(route.request.url).hostname
         if host == "127.0.0.1":
@@ -146,7 +146,7 @@ def open_browser(
         viewport={"width": width, "height": height}, locale="zh-CN", timezone_id="Asia/Shanghai",
     )  # fmt: skip
     browser = Browser(context=context, page=context.pages[0], base_url=server.url, name=name)
-    context.route("**/*", _guard(browser.outside))  # type: ignore[arg-type]
+    context.route("**/*", _guard(browser.outside))
     browser.page.on("pageerror", lambda error: browser.errors.append(f"{error}\n{error.stack}"))
     browser.page.set_default_timeout(20_000)
     return browser

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -231,7 +232,7 @@ def test_officer_sees_the_map_opens_a_building_and_registers_a_resident(
     expect(page).to_have_title("Map")
 
 
-def test_the_map_works_on_a_phone(playwright: Playwright, server: Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_map_works_on_a_phone(playwright: Playwright, server: Server, tmp_path: Path) -> None:
     phone = open_browser(playwright, server, tmp_path / "phone", "phone", width=390, height=844)
     try:
         phone.login(USERS[Role.OFFICER], then="/map")

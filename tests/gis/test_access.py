@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 from datetime import date
+from types import ModuleType
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -26,8 +27,8 @@ from tests.access_world import GRID_FAR, GRID_OTHER, GRID_OWN, World
 
 
 @pytest.mark.parametrize("module", [gis.access.masking, gis.access.scope, gis.audit.chain])
-def test_doctests(module: object) -> None:
-    failures, _ = doctest.testmod(module, globs={**vars(module)}, raise_on_error=False)  # type: ignore[arg-type]
+def test_doctests(module: ModuleType) -> None:
+    failures, _ = doctest.testmod(module, globs={**vars(module)}, raise_on_error=False)
     assert failures == 0
 
 
@@ -51,11 +52,13 @@ def test_division_prefix_refuses_malformed_codes() -> None:
         division_prefix("4403")
 
 
-def _visible_buildings(db: Session, world: World, scope: Scope, **kwargs: object) -> set[str]:
+def _visible_buildings(
+    db: Session, world: World, scope: Scope, *, on: date | None = None
+) -> set[str]:
     codes = set(world.buildings.values())
     statement = select(Building.code).where(
         Building.code.in_(codes),
-        scope.buildings_clause(**kwargs),  # type: ignore[arg-type]
+        scope.buildings_clause(on=on),
     )
     found = set(db.scalars(statement))
     return {key for key, code in world.buildings.items() if code in found}

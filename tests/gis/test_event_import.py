@@ -9,6 +9,7 @@ import doctest
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -356,6 +357,6 @@ def test_small_batches_commit_each_and_count_right(
 @pytest.mark.parametrize(
     "module", [gis.events.import_files, gis.events.import_rows, gis.events.places]
 )
-def test_doctests(module: object) -> None:
-    failures, _ = doctest.testmod(module, raise_on_error=False)  # type: ignore[arg-type]
+def test_doctests(module: ModuleType) -> None:
+    failures, _ = doctest.testmod(module, raise_on_error=False)
     assert failures == 0

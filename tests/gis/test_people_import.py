@@ -642,7 +642,8 @@ def test_a_voided_residence_is_not_imported_again_and_its_person_is_renewed(
     ])  # fmt: skip
     assert _run(factory, cipher, fixed, tmp_path).imported == 1
     db.expire_all()
-    assert db.get(Person, person.uid).name == "钱七七"  # type: ignore[union-attr]
+    renamed = db.get(Person, person.uid)
+    assert renamed is not None and renamed.name == "钱七七"
     # once a residence names the person, another name is refused as before
     other = _write_csv(tmp_path / "other.csv", [
         ["孙八", number, "", "", "", "", own, "2026-01-01", "", "", ""],

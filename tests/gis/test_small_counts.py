@@ -4,12 +4,12 @@ denominator, nor through a total beside the parts it sums (DESIGN §8)."""
 from __future__ import annotations
 
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 from gis.access.masking import shown_total
 from gis.dashboard.service import COUNT_KEYS, _shown_counts
 from gis.grids.impact import diff_of
+from gis.grids.models import GridPlan
 from gis.grids.schemas import Indicators, suppressed_stats
 from gis.people.quality import report_from_counts, summed_report
 
@@ -122,10 +122,10 @@ def test_the_floating_count_is_hidden_when_those_not_floating_are_few() -> None:
 
 
 def test_a_plan_s_moved_totals_hide_what_the_grids_beside_them_would_give_away() -> None:
-    plan = SimpleNamespace(base_versions={})
+    plan = GridPlan(base_versions={})  # transient: diff_of reads only its base versions
 
     def diff(moved: list[int], *, hide: bool = True) -> Any:
-        return diff_of(plan, refs=["#1", "#2"], codes=[None, None],  # type: ignore[arg-type]
+        return diff_of(plan, refs=["#1", "#2"], codes=[None, None],
                        is_changed=[True, True], hide=hide,
                        moved={"moved_buildings": [1, 1], "moved_households": moved,
                               "moved_residents": moved})  # fmt: skip

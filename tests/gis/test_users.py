@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.audit.models import AuditEntry
+from gis.audit.schemas import Actor
 from gis.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from gis.users import login as logins
 from gis.users import service
@@ -47,9 +49,20 @@ def _token(db: Session, name: str, now: datetime | None = None) -> str:
     return result.token
 
 
+class _NewUser(TypedDict, total=False):
+    """Keywords of :func:`gis.users.service.add_user`."""
+
+    name: str
+    role: Role
+    password: str
+    actor: Actor
+    grid_codes: list[str]
+    division_code: str
+
+
 @pytest.mark.usefixtures("world")
 def test_add_user_checks_role_and_jurisdiction(db: Session) -> None:
-    cases: list[tuple[dict[str, object], str]] = [
+    cases: list[tuple[_NewUser, str]] = [
         ({"role": Role.OFFICER}, "grids"),
         ({"role": Role.OFFICER, "grid_codes": ["12345"]}, "grids"),
         ({"role": Role.POLICE}, "division"),
@@ -60,10 +73,10 @@ def test_add_user_checks_role_and_jurisdiction(db: Session) -> None:
         ({"role": Role.ADMIN, "name": "bad name!"}, "name"),
     ]
     for overrides, field in cases:
-        args: dict[str, object] = {"name": "newcomer", "password": PASSWORD, "actor": TEST_ACTOR}
+        args: _NewUser = {"name": "newcomer", "password": PASSWORD, "actor": TEST_ACTOR}
         args.update(overrides)
         with pytest.raises(InvalidInput) as caught:
-            service.add_user(db, **args)  # type: ignore[arg-type]
+            service.add_user(db, **args)
         assert caught.value.field == field, overrides
 
 
