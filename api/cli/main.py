@@ -10,6 +10,7 @@ from typing import NoReturn
 
 import typer
 import typer.main
+from psycopg import errors as pg_errors
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from typer._click import Command, Context  # Typer 0.29 carries its own click
@@ -124,6 +125,14 @@ def main() -> None:
         errors.print(f"error: {advice}", markup=False)
         sys.exit(1)
     except OperationalError as error:
+        if isinstance(error.orig, pg_errors.DeadlockDetected | pg_errors.SerializationFailure):
+            errors.print(
+                f"error: {str(error.orig).strip().splitlines()[0]}: a command running at the "
+                "same time changed the same rows; this one's open transaction was rolled back: "
+                "run it again",
+                markup=False,
+            )
+            sys.exit(1)
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         errors.print(f"error: the database cannot be reached: {reason}")
         sys.exit(1)

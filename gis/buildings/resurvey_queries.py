@@ -31,7 +31,8 @@ _CREATE_STAGE = text(
 # Candidates for matching: the live buildings whose code names a covered community, those whose
 # point on surface lies in a covered community's polygon today (a code's community is frozen,
 # a footprint moves: a correction, a boundary change), and any a staged footprint lies over.
-_PICKED = """
+_LIVE = text(
+    """
     WITH covered AS (
         SELECT geom FROM divisions
         WHERE code = ANY(CAST(:coverage AS varchar[])) AND geom IS NOT NULL
@@ -45,18 +46,8 @@ _PICKED = """
         SELECT b.uid FROM resurvey_stage s JOIN buildings b ON ST_Intersects(b.geom, s.geom)
         WHERE b.status <> 'retired'
     )
-"""
-_LIVE = text(
-    _PICKED  # noqa: S608 - _PICKED is a fixed clause of this module, no input
-    + """
     SELECT b.uid, b.code, b.community_code, b.status, ST_AsBinary(b.geom) AS wkb
     FROM picked JOIN buildings b USING (uid)
-    """
-)
-_LIVE_COMMUNITIES = text(
-    _PICKED  # noqa: S608 - _PICKED is a fixed clause of this module, no input
-    + """
-    SELECT DISTINCT b.community_code FROM picked JOIN buildings b USING (uid)
     """
 )
 
@@ -115,11 +106,6 @@ def stage_footprints(session: Session, rows: Iterable[Sequence[Any]]) -> int:
     )
     session.execute(text("ANALYZE resurvey_stage"))
     return count
-
-
-def select_live_communities(session: Session, *, coverage: Sequence[str]) -> set[str]:
-    """The communities the codes of :func:`select_live`'s buildings name (no footprints read)."""
-    return set(session.scalars(_LIVE_COMMUNITIES, {"coverage": list(coverage)}))
 
 
 def select_live(session: Session, *, coverage: Sequence[str]) -> list[dict[str, Any]]:
