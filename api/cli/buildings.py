@@ -78,14 +78,23 @@ def _print_resurvey(summary: resurveying.ResurveySummary) -> None:
             f"  review ({item['proposed']}): {', '.join(item['old_codes']) or '-'} ⇄ rows "
             f"{', '.join(map(str, item['new_rows']))}"
         )
+    if summary.review > 20:
+        console.print(f"  … {summary.review - 20:,} more review items")
     for rejection in summary.rejections[:20]:
         console.print(f"  rejected row {rejection.row} ({rejection.source_id}): {rejection.reason}")
+    if summary.rejected > 20:
+        console.print(f"  … {summary.rejected - 20:,} more in the rejects file")
     console.print(
         f"re-survey batch {summary.batch_id}: read {summary.read:,}, added {summary.added:,}, "
         f"changed {summary.changed:,}, unchanged {summary.unchanged:,}, "
         f"pending_removal {summary.pending_removal:,}, review {summary.review:,}, "
         f"rejected {summary.rejected:,}, repaired {summary.repaired:,}, "
         f"time {summary.seconds:.1f} s"
+    )
+    console.print(
+        f"every line again: gridhouse buildings changes {summary.batch_id} [--change review] "
+        "[--out FILE.csv]",
+        markup=False,
     )
 
 

@@ -1,7 +1,11 @@
-"""``gridhouse buildings retire|confirm|correct|split|merge``: a building's life after import."""
+"""``gridhouse buildings retire|confirm|changes|correct|split|merge``: a building's life after
+import."""
 
 from __future__ import annotations
 
+import csv
+import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,13 +14,18 @@ import typer
 
 from api.cli.common import audit_cli, console, options_named, session_scope
 from gis.buildings import service
+from gis.buildings.models import ChangeKind, ImportChange
 from gis.codes import group_code
 from gis.crs import parse_crs, transform_geometries
 from gis.errors import InvalidInput
+from gis.private_files import check_new_file
 from gis.table_files import check_file
 from gis.vector_files import choose_layer, read_frame, source_crs
 
-app = typer.Typer(help="Retire, correct, split and merge buildings.", no_args_is_help=True)
+app = typer.Typer(
+    help="Retire, correct, split, merge and confirm buildings; read a re-survey's changelog.",
+    no_args_is_help=True,
+)
 
 ONE_CODE = {"code": "CODE", "reason": "--reason", "geometry": "--geometry", "parts": "--parts"}
 """The service's fields as this command line names them (errors said ``geometry: …``)."""
@@ -89,6 +98,56 @@ def confirm(
             confirmed += activated
         audit_cli(session, "buildings.confirm", target_codes=confirmed[:100],
                   row_count=len(confirmed))  # fmt: skip
+
+
+@app.command()
+def changes(
+    batch: Annotated[int, typer.Argument(help="The re-survey's import batch number", min=1)],
+    change: Annotated[ChangeKind | None, typer.Option(help="Only these lines, e.g. review")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write every line to this new CSV file instead")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Lines printed without --out")] = 50,
+) -> None:
+    """A re-survey's changelog again: added, changed, unchanged, pending_removal and review
+    lines (a review line: what it proposes, the codes and the file's rows, their overlap)."""
+    if out is not None:
+        check_new_file(out)
+    with session_scope() as session:
+        lines = service.resurvey_changes(session, batch_id=batch, change=change)
+    if out is not None:
+        with out.open("x", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["change", "code", "source_id", "detail"])
+            for line in lines:
+                detail = json.dumps(line.detail, ensure_ascii=False) if line.detail else ""
+                writer.writerow([line.change.value, line.code or "", line.source_id or "", detail])
+        console.print(f"{len(lines):,} lines of batch {batch} written to {out}")
+        return
+    for line in lines[:limit]:
+        console.print(_change_line(line), markup=False, highlight=False)
+    if len(lines) > limit:
+        console.print(f"… {len(lines) - limit:,} more: --out FILE.csv writes them all")
+    counts = Counter(line.change.value for line in lines)
+    console.print(
+        f"batch {batch}: "
+        + (", ".join(f"{kind} {n:,}" for kind, n in sorted(counts.items())) or "no changelog lines")
+    )
+
+
+def _change_line(line: ImportChange) -> str:
+    if line.change is not ChangeKind.REVIEW:
+        return f"{line.change.value:<16}{line.code or '-':<26}{line.source_id or ''}"
+    detail = line.detail
+    rows = ", ".join(
+        f"{row} ({source})"
+        for row, source in zip(detail["new_rows"], detail["new_source_ids"], strict=True)
+    )
+    text = f"review ({detail['proposed']}): {', '.join(detail['old_codes']) or '-'} ⇄ rows {rows}"
+    covered = detail.get("covered")
+    if covered:
+        text += "; covered " + ", ".join(f"{key} {share:.0%}" for key, share in covered.items())
+    return text
 
 
 @app.command()

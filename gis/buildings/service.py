@@ -19,7 +19,17 @@ from sqlalchemy.orm import Session
 from gis.access.scope import Scope
 from gis.buildings import queries
 from gis.buildings.matching import OVERLAP_SHARE
-from gis.buildings.models import Building, BuildingFootprint, BuildingStatus, Lineage, LineageEvent
+from gis.buildings.models import (
+    Building,
+    BuildingFootprint,
+    BuildingStatus,
+    ChangeKind,
+    ImportBatch,
+    ImportChange,
+    ImportKind,
+    Lineage,
+    LineageEvent,
+)
 from gis.buildings.placing import community_of_points
 from gis.codes import format_codes, parse_code
 from gis.crs import STORAGE_SRID
@@ -161,6 +171,20 @@ def confirm_provisional_of_batch(session: Session, *, batch_id: int) -> list[str
         building.status = BuildingStatus.ACTIVE
     session.flush()
     return [building.code for building in buildings]
+
+
+def resurvey_changes(
+    session: Session, *, batch_id: int, change: ChangeKind | None = None
+) -> list[ImportChange]:
+    """The changelog of a re-survey (import batch ``batch_id``) in the order it was written,
+    only the lines of ``change`` when given; a plain import's batch has none."""
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None or batch.kind is not ImportKind.BUILDINGS:
+        raise NotFound(f"no buildings import batch {batch_id}", field="BATCH")
+    statement = select(ImportChange).where(ImportChange.batch_id == batch_id)
+    if change is not None:
+        statement = statement.where(ImportChange.change == change)
+    return list(session.scalars(statement.order_by(ImportChange.id)))
 
 
 def correct_geometry(

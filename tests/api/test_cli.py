@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import subprocess
 import sys
@@ -217,6 +219,30 @@ def test_an_unforeseen_failure_is_one_line_unless_debugging(
         main.main()
 
 
+def test_a_deadlock_says_run_it_again_not_that_the_database_is_unreachable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PostgreSQL's deadlock error is an OperationalError, like a refused connection: the CLI
+    said "the database cannot be reached: deadlock detected"."""
+    from psycopg import errors as pg_errors
+    from sqlalchemy.exc import OperationalError
+
+    from api.cli import main
+
+    def deadlocked(**options: object) -> None:
+        orig = pg_errors.DeadlockDetected("deadlock detected\nDETAIL:  Process 1 waits for …")
+        raise OperationalError("INSERT INTO building_code_counters …", {}, orig)
+
+    monkeypatch.setattr(main, "app", deadlocked)
+    with pytest.raises(SystemExit) as exited:
+        main.main()
+    assert exited.value.code == 1
+    assert capsys.readouterr().err == (
+        "error: deadlock detected: a command running at the same time changed the same rows; "
+        "this one's open transaction was rolled back: run it again\n"
+    )
+
+
 def test_a_command_line_not_understood_is_one_line_naming_the_help(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], shared_data: Path
 ) -> None:
@@ -323,3 +349,68 @@ def test_a_command_stopped_with_ctrl_c_says_so_in_one_line(
     assert exit_.value.code == 130
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: interrupted; what was committed")
+
+
+def _squares_file(path: Path, corners: dict[str, float]) -> Path:
+    """A GeoJSON file of 0.0002° squares at 47.1° N, by source id and west edge."""
+    features = [
+        f'{{"type": "Feature", "properties": {{"source_id": "{source_id}"}}, "geometry": '
+        f'{{"type": "Polygon", "coordinates": [[[{x}, 47.1], [{x + 0.0002}, 47.1], '
+        f"[{x + 0.0002}, 47.1002], [{x}, 47.1002], [{x}, 47.1]]]}}}}"
+        for source_id, x in corners.items()
+    ]
+    path.write_text('{"type": "FeatureCollection", "features": [' + ", ".join(features) + "]}")
+    return path
+
+
+def test_a_resurveys_changelog_is_read_again(external_url: str, tmp_path: Path) -> None:
+    """The re-survey prints 20 review items; `gridhouse buildings changes BATCH` gives every
+    line again, one kind with --change, all of them to a CSV file with --out."""
+    env = {"GRIDHOUSE_DATABASE_URL": external_url, "GRIDHOUSE_DATA_DIR": str(tmp_path)}
+    assert run("migrate", env=env).returncode == 0
+    with psycopg.connect(external_url) as conn:
+        conn.execute(
+            "INSERT INTO divisions (code, name, level, rank) VALUES "
+            "('990000000000', 'test', 'province', 1), ('990101001001', 'community', 'village', 5)"
+        )
+    first = _squares_file(tmp_path / "first.geojson", {"s0": 9.5, "s1": 9.501})
+    imported = run("import", "buildings", str(first), "--community", "990101001001", env=env)
+    assert imported.returncode == 0, imported.stderr
+    with psycopg.connect(external_url) as conn:
+        codes = [row[0] for row in conn.execute("SELECT code FROM buildings ORDER BY seq")]
+    # s0 again, s1 gone, s2 new, s3 over the east 30% of s0
+    again = _squares_file(
+        tmp_path / "again.geojson", {"s0": 9.5, "s2": 9.503, "s3": 9.5 + 0.7 * 0.0002}
+    )
+    surveyed = run("import", "buildings", str(again), "--resurvey", "--community", "990101001001",
+                   env=env)  # fmt: skip
+    assert surveyed.returncode == 0, surveyed.stderr
+    assert "added 1, changed 0, unchanged 1, pending_removal 1, review 1" in surveyed.stdout
+    with psycopg.connect(external_url) as conn:
+        (batch,) = conn.execute("SELECT max(id) FROM import_batches").fetchone() or (None,)
+    assert f"gridhouse buildings changes {batch}" in surveyed.stdout
+
+    review = run("buildings", "changes", str(batch), "--change", "review", env=env)
+    assert review.returncode == 0, review.stderr
+    lines = review.stdout.strip().splitlines()
+    assert lines[0].startswith(f"review (overlap): {codes[0]} ⇄ rows ")
+    assert "(s3); covered " in lines[0] and lines[0].endswith(" 30%")
+    assert lines[-1] == f"batch {batch}: review 1"
+    every = run("buildings", "changes", str(batch), env=env)
+    assert every.stdout.strip().splitlines()[-1] == (
+        f"batch {batch}: added 1, pending_removal 1, review 1, unchanged 1"
+    )
+    out = tmp_path / "changes.csv"
+    written = run("buildings", "changes", str(batch), "--out", str(out), env=env)
+    assert written.returncode == 0 and f"4 lines of batch {batch} written" in written.stdout
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted((row["change"], row["code"] in codes) for row in rows) == [
+        ("added", False), ("pending_removal", True), ("review", False), ("unchanged", True),
+    ]  # fmt: skip
+    (overlap,) = (json.loads(row["detail"]) for row in rows if row["change"] == "review")
+    assert overlap["old_codes"] == [codes[0]] and overlap["new_source_ids"] == ["s3"]
+    _refused(run("buildings", "changes", str(batch), "--out", str(out), env=env),
+             f"error: --out: {out} exists")  # fmt: skip
+    _refused(run("buildings", "changes", "99999", env=env),
+             "error: BATCH: no buildings import batch 99999")  # fmt: skip
