@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -197,6 +197,19 @@ def test_export_into_a_folder_nobody_may_write_in(external_url: str, tmp_path: P
     _refused(run("export", "buildings", "--out", "/proc/x.gpkg", env=env), "--out", "/proc")
 
 
+def _stderr_of_failing(
+    app: Callable[..., None], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> str:
+    """What ``gridhouse`` prints on stderr when its command fails as ``app`` does (exit 1)."""
+    from api.cli import main
+
+    monkeypatch.setattr(main, "app", app)
+    with pytest.raises(SystemExit) as exited:
+        main.main()
+    assert exited.value.code == 1
+    return capsys.readouterr().err
+
+
 def test_an_unforeseen_failure_is_one_line_unless_debugging(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -205,12 +218,8 @@ def test_an_unforeseen_failure_is_one_line_unless_debugging(
     def broken(**options: object) -> None:
         raise IsADirectoryError(21, "Is a directory", "houses")
 
-    monkeypatch.setattr(main, "app", broken)
     monkeypatch.delenv(main.DEBUG_VARIABLE, raising=False)
-    with pytest.raises(SystemExit) as exited:
-        main.main()
-    assert exited.value.code == 1
-    assert capsys.readouterr().err == (
+    assert _stderr_of_failing(broken, monkeypatch, capsys) == (
         "error: IsADirectoryError: [Errno 21] Is a directory: 'houses'; "
         "run with GRIDHOUSE_DEBUG=1 for the traceback\n"
     )
@@ -227,17 +236,11 @@ def test_a_deadlock_says_run_it_again_not_that_the_database_is_unreachable(
     from psycopg import errors as pg_errors
     from sqlalchemy.exc import OperationalError
 
-    from api.cli import main
-
     def deadlocked(**options: object) -> None:
         orig = pg_errors.DeadlockDetected("deadlock detected\nDETAIL:  Process 1 waits for …")
         raise OperationalError("INSERT INTO building_code_counters …", {}, orig)
 
-    monkeypatch.setattr(main, "app", deadlocked)
-    with pytest.raises(SystemExit) as exited:
-        main.main()
-    assert exited.value.code == 1
-    assert capsys.readouterr().err == (
+    assert _stderr_of_failing(deadlocked, monkeypatch, capsys) == (
         "error: deadlock detected: a command running at the same time changed the same rows; "
         "this one's open transaction was rolled back: run it again\n"
     )
@@ -276,9 +279,21 @@ def test_a_command_line_not_understood_is_one_line_naming_the_help(
     assert exited.value.code == 2 and "import buildings" not in capsys.readouterr().err
 
 
-def test_changes_from_the_command_line_are_audited(external_url: str, tmp_path: Path) -> None:
-    """An import and every change of a building's life write an audit row naming the operator
-    and what changed (none did)."""
+def _squares_file(path: Path, corners: dict[str, float]) -> Path:
+    """A GeoJSON file of 0.0002° squares at 47.1° N, by source id and west edge."""
+    features = [
+        f'{{"type": "Feature", "properties": {{"source_id": "{source_id}"}}, "geometry": '
+        f'{{"type": "Polygon", "coordinates": [[[{x}, 47.1], [{x + 0.0002}, 47.1], '
+        f"[{x + 0.0002}, 47.1002], [{x}, 47.1002], [{x}, 47.1]]]}}}}"
+        for source_id, x in corners.items()
+    ]
+    path.write_text('{"type": "FeatureCollection", "features": [' + ", ".join(features) + "]}")
+    return path
+
+
+def _two_buildings(external_url: str, tmp_path: Path) -> tuple[dict[str, str], list[str]]:
+    """A migrated database, community 990101001001 and two squares imported into it (s0, s1
+    by ``gridhouse import buildings``): the commands' environment and the two codes."""
     env = {"GRIDHOUSE_DATABASE_URL": external_url, "GRIDHOUSE_DATA_DIR": str(tmp_path)}
     assert run("migrate", env=env).returncode == 0
     with psycopg.connect(external_url) as conn:
@@ -286,18 +301,18 @@ def test_changes_from_the_command_line_are_audited(external_url: str, tmp_path: 
             "INSERT INTO divisions (code, name, level, rank) VALUES "
             "('990000000000', 'test', 'province', 1), ('990101001001', 'community', 'village', 5)"
         )
-    squares = [
-        f'{{"type": "Feature", "properties": {{"source_id": "s{i}"}}, "geometry": '
-        f'{{"type": "Polygon", "coordinates": [[[{x}, 47.1], [{x + 0.0002}, 47.1], '
-        f"[{x + 0.0002}, 47.1002], [{x}, 47.1002], [{x}, 47.1]]]}}}}"
-        for i, x in enumerate((9.5, 9.501))
-    ]
-    footprints = tmp_path / "two.geojson"
-    footprints.write_text('{"type": "FeatureCollection", "features": [' + ", ".join(squares) + "]}")
+    footprints = _squares_file(tmp_path / "two.geojson", {"s0": 9.5, "s1": 9.501})
     imported = run("import", "buildings", str(footprints), "--community", "990101001001", env=env)
     assert imported.returncode == 0, imported.stderr
     with psycopg.connect(external_url) as conn:
         codes = [row[0] for row in conn.execute("SELECT code FROM buildings ORDER BY seq")]
+    return env, codes
+
+
+def test_changes_from_the_command_line_are_audited(external_url: str, tmp_path: Path) -> None:
+    """An import and every change of a building's life write an audit row naming the operator
+    and what changed (none did)."""
+    env, codes = _two_buildings(external_url, tmp_path)
     retired = run("buildings", "retire", codes[0], "--reason", "error", env=env)
     assert retired.returncode == 0, retired.stderr
     # a refused change names the option (it said "geometry: …", "code: …"), and is not audited
@@ -351,33 +366,10 @@ def test_a_command_stopped_with_ctrl_c_says_so_in_one_line(
     assert len(lines) == 1 and lines[0].startswith("error: interrupted; what was committed")
 
 
-def _squares_file(path: Path, corners: dict[str, float]) -> Path:
-    """A GeoJSON file of 0.0002° squares at 47.1° N, by source id and west edge."""
-    features = [
-        f'{{"type": "Feature", "properties": {{"source_id": "{source_id}"}}, "geometry": '
-        f'{{"type": "Polygon", "coordinates": [[[{x}, 47.1], [{x + 0.0002}, 47.1], '
-        f"[{x + 0.0002}, 47.1002], [{x}, 47.1002], [{x}, 47.1]]]}}}}"
-        for source_id, x in corners.items()
-    ]
-    path.write_text('{"type": "FeatureCollection", "features": [' + ", ".join(features) + "]}")
-    return path
-
-
 def test_a_resurveys_changelog_is_read_again(external_url: str, tmp_path: Path) -> None:
     """The re-survey prints 20 review items; `gridhouse buildings changes BATCH` gives every
     line again, one kind with --change, all of them to a CSV file with --out."""
-    env = {"GRIDHOUSE_DATABASE_URL": external_url, "GRIDHOUSE_DATA_DIR": str(tmp_path)}
-    assert run("migrate", env=env).returncode == 0
-    with psycopg.connect(external_url) as conn:
-        conn.execute(
-            "INSERT INTO divisions (code, name, level, rank) VALUES "
-            "('990000000000', 'test', 'province', 1), ('990101001001', 'community', 'village', 5)"
-        )
-    first = _squares_file(tmp_path / "first.geojson", {"s0": 9.5, "s1": 9.501})
-    imported = run("import", "buildings", str(first), "--community", "990101001001", env=env)
-    assert imported.returncode == 0, imported.stderr
-    with psycopg.connect(external_url) as conn:
-        codes = [row[0] for row in conn.execute("SELECT code FROM buildings ORDER BY seq")]
+    env, codes = _two_buildings(external_url, tmp_path)
     # s0 again, s1 gone, s2 new, s3 over the east 30% of s0
     again = _squares_file(
         tmp_path / "again.geojson", {"s0": 9.5, "s2": 9.503, "s3": 9.5 + 0.7 * 0.0002}
