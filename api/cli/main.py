@@ -125,15 +125,14 @@ def main() -> None:
         errors.print(f"error: {advice}", markup=False)
         sys.exit(1)
     except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         if isinstance(error.orig, pg_errors.DeadlockDetected | pg_errors.SerializationFailure):
             errors.print(
-                f"error: {str(error.orig).strip().splitlines()[0]}: a command running at the "
-                "same time changed the same rows; this one's open transaction was rolled back: "
-                "run it again",
+                f"error: {reason}: a command running at the same time changed the same rows; "
+                "this one's open transaction was rolled back: run it again",
                 markup=False,
             )
             sys.exit(1)
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         errors.print(f"error: the database cannot be reached: {reason}")
         sys.exit(1)
     except Exception as error:  # the last resort: a failure nobody foresaw is still one line

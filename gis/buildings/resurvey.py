@@ -222,15 +222,12 @@ def _match_and_apply(
         summary.review_items.append(item)
         changes.append((ChangeKind.REVIEW.value, None, None, item))
     for news, olds in held:
-        item = _review_item("overlap", news, olds, batch=batch, live=live, by_pair=by_pair)
-        # the share of each new footprint a building covers: more than 5% is a second building
-        # drawn over a coded one (or a coded one the survey moved), for a person to resolve
-        item["covered"] = {
-            f"{live[u]['code']}:{int(batch.rows[i])}": round(float(by_pair[(i, u)]["share"]), 4)
-            for i in news
-            for u in olds
-            if (i, u) in by_pair
-        }
+        # with the share of each new footprint a building covers: more than 5% is a second
+        # building drawn over a coded one (or a coded one the survey moved), for a person
+        item = _review_item(
+            "overlap", news, olds, batch=batch, live=live, by_pair=by_pair,
+            measures=(("iou", "iou"), ("covered", "share")),
+        )  # fmt: skip
         summary.review_items.append(item)
         changes.append((ChangeKind.REVIEW.value, None, None, item))
     summary.review = len(summary.review_items)
@@ -315,19 +312,26 @@ def _review_item(
     batch: FootprintBatch,
     live: dict[Any, dict[str, Any]],
     by_pair: dict[tuple[int, Any], dict[str, Any]],
+    measures: tuple[tuple[str, str], ...] = (("iou", "iou"),),
 ) -> dict[str, Any]:
-    return {
+    """A review item; each of ``measures`` (key in the item, measure of a pair) gives the
+    measure of every overlapping (new, old) pair of it, keyed ``CODE:ROW``."""
+    item: dict[str, Any] = {
         "proposed": proposal,
         "old_codes": sorted(live[uid]["code"] for uid in olds),
         "new_rows": sorted(int(batch.rows[idx]) for idx in news),
         "new_source_ids": [batch.source_ids[idx] for idx in sorted(news)],
-        "iou": {
-            f"{live[u]['code']}:{int(batch.rows[i])}": round(float(by_pair[(i, u)]["iou"] or 0), 4)
+    }
+    for key, measure in measures:
+        item[key] = {
+            f"{live[u]['code']}:{int(batch.rows[i])}": round(
+                float(by_pair[(i, u)][measure] or 0), 4
+            )
             for i in news
             for u in olds
             if (i, u) in by_pair
-        },
-    }
+        }
+    return item
 
 
 def _covered(
