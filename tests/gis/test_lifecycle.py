@@ -22,7 +22,7 @@ from gis.buildings import service
 from gis.buildings.importing import import_buildings
 from gis.buildings.models import Building, BuildingFootprint, BuildingStatus, Lineage
 from gis.buildings.reading import open_footprints
-from gis.buildings.resurvey import resurvey_buildings
+from gis.buildings.resurvey import ResurveySummary, resurvey_buildings
 from gis.codes import format_code, parse_code
 from gis.crs import parse_crs
 from gis.db import make_engine, make_session_factory, transaction
@@ -386,6 +386,30 @@ def test_a_resurveys_new_buildings_are_confirmed_together(
     assert none_left.value.field == "--batch"
 
 
+def _resurveying(
+    factory: sessionmaker[Session],
+    path: Path,
+    community_code: str | None,
+    *,
+    summaries: list[ResurveySummary],
+    errors: list[BaseException],
+) -> Callable[[], None]:
+    """A thread's work: re-survey ``path``, its summary or its error kept (rejects in a file
+    named after the thread, beside ``path``)."""
+
+    def work() -> None:
+        try:
+            source = open_footprints(path, layer="buildings", crs=None)
+            summaries.append(resurvey_buildings(
+                factory, source=source, community_code=community_code, repair=False,
+                rejects_file=path.with_name(f"rejects-{threading.current_thread().name}.csv"),
+            ))  # fmt: skip
+        except BaseException as error:
+            errors.append(error)
+
+    return work
+
+
 def test_two_resurveys_of_one_file_at_once_add_each_new_footprint_once(
     scratch_factory: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -409,18 +433,9 @@ def test_two_resurveys_of_one_file_at_once_add_each_new_footprint_once(
         finish(*args, **kwargs)
 
     monkeypatch.setattr(building_queries, "finish_import_batch", finish_held)
-    summaries, errors = [], []
-
-    def work() -> None:
-        try:
-            source = open_footprints(path, layer="buildings", crs=None)
-            summaries.append(resurvey_buildings(
-                scratch_factory, source=source, community_code=COMMUNITY, repair=False,
-                rejects_file=tmp_path / f"rejects-{threading.current_thread().name}.csv",
-            ))  # fmt: skip
-        except BaseException as error:
-            errors.append(error)
-
+    summaries: list[ResurveySummary] = []
+    errors: list[BaseException] = []
+    work = _resurveying(scratch_factory, path, COMMUNITY, summaries=summaries, errors=errors)
     first = threading.Thread(target=work, name="first")
     first.start()
     assert held.wait(30)
@@ -507,18 +522,9 @@ def test_a_resurvey_locks_the_neighbour_whose_buildings_it_matches(
     # squares 3-5 lie in the next community, drawn 1 m off: the file surveys it alone
     shifted = [shapely.transform(g, lambda xy: xy + [0.00001, 0.0]) for g in SQUARES[3:]]
     path = _write(tmp_path / "next.gpkg", shifted)
-    summaries, errors = [], []
-
-    def work() -> None:
-        try:
-            source = open_footprints(path, layer="buildings", crs=None)
-            summaries.append(resurvey_buildings(
-                scratch_factory, source=source, community_code=None, repair=False,
-                rejects_file=tmp_path / "r.csv",
-            ))  # fmt: skip
-        except BaseException as error:
-            errors.append(error)
-
+    summaries: list[ResurveySummary] = []
+    errors: list[BaseException] = []
+    work = _resurveying(scratch_factory, path, None, summaries=summaries, errors=errors)
     holder = scratch_factory()
     worker = threading.Thread(target=work)
     try:
