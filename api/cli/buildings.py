@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -70,14 +71,26 @@ def run_import(
     )
 
 
+def review_text(item: dict[str, Any]) -> str:
+    """A review item in one line, as the re-survey prints it and `gridhouse buildings changes`
+    prints it again: what it proposes, the codes, the file's rows with their source ids, and
+    for an overlap the share of each new footprint a coded building covers."""
+    rows = ", ".join(
+        f"{row} ({source})"
+        for row, source in zip(item["new_rows"], item["new_source_ids"], strict=True)
+    )
+    text = f"review ({item['proposed']}): {', '.join(item['old_codes']) or '-'} ⇄ rows {rows}"
+    covered = item.get("covered")
+    if covered:
+        text += "; covered " + ", ".join(f"{key} {share:.0%}" for key, share in covered.items())
+    return text
+
+
 def _print_resurvey(summary: resurveying.ResurveySummary) -> None:
     for source_id in summary.repaired_ids:
         console.print(f"  repaired: {source_id}")
     for item in summary.review_items[:20]:
-        console.print(
-            f"  review ({item['proposed']}): {', '.join(item['old_codes']) or '-'} ⇄ rows "
-            f"{', '.join(map(str, item['new_rows']))}"
-        )
+        console.print(f"  {review_text(item)}", markup=False, highlight=False)
     if summary.review > 20:
         console.print(f"  … {summary.review - 20:,} more review items")
     for rejection in summary.rejections[:20]:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from api.cli.buildings import review_text
 from api.cli.common import audit_cli, console, options_named, session_scope
 from gis.buildings import service
 from gis.buildings.models import ChangeKind, ImportChange
@@ -138,16 +139,7 @@ def changes(
 def _change_line(line: ImportChange) -> str:
     if line.change is not ChangeKind.REVIEW:
         return f"{line.change.value:<16}{line.code or '-':<26}{line.source_id or ''}"
-    detail = line.detail
-    rows = ", ".join(
-        f"{row} ({source})"
-        for row, source in zip(detail["new_rows"], detail["new_source_ids"], strict=True)
-    )
-    text = f"review ({detail['proposed']}): {', '.join(detail['old_codes']) or '-'} ⇄ rows {rows}"
-    covered = detail.get("covered")
-    if covered:
-        text += "; covered " + ", ".join(f"{key} {share:.0%}" for key, share in covered.items())
-    return text
+    return review_text(line.detail)
 
 
 @app.command()

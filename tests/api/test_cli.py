@@ -386,6 +386,7 @@ def test_a_resurveys_changelog_is_read_again(external_url: str, tmp_path: Path) 
     assert review.returncode == 0, review.stderr
     lines = review.stdout.strip().splitlines()
     assert lines[0].startswith(f"review (overlap): {codes[0]} ⇄ rows ")
+    assert f"  {lines[0]}\n" in surveyed.stdout  # the re-survey printed the same line
     assert "(s3); covered " in lines[0] and lines[0].endswith(" 30%")
     assert lines[-1] == f"batch {batch}: review 1"
     every = run("buildings", "changes", str(batch), env=env)
