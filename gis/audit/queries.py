@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis.audit.models import AuditEntry
-from gis.db import driver_row
+from gis.driver_sql import driver_row
 
 CHAIN_LOCK_KEY = 0x67726964_61756474
 """The advisory lock serialising appends ("gridaudt"); taken inside ``audit_append``."""

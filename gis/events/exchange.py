@@ -24,8 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope, requested_division_prefix
-from gis.db import driver_rows
 from gis.divisions.service import require_known_division
+from gis.driver_sql import driver_rows
 from gis.errors import InvalidInput, NotFound
 from gis.events.models import ExchangeBatch, ExchangeFollowUp, FollowUpSide
 from gis.events.schemas import (
@@ -45,7 +45,7 @@ CSV_FIELDS = ("citizen_id", "name", "hukou_division", "residence_division", "sin
 MAX_PERIOD_DAYS = 366
 EXCHANGERS = (Role.POLICE, Role.ADMIN)
 
-# psycopg's own placeholders: the rows go to the driver as they are (gis.db.driver_rows)
+# psycopg's own placeholders: the rows go to the driver as they are (gis.driver_sql.driver_rows)
 _INFLOW = """
     SELECT DISTINCT ON (p.uid) p.id_number_enc, p.name, p.hukou_division_code,
            b.community_code, lower(r.period) AS since

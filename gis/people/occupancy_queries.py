@@ -56,7 +56,7 @@ from sqlalchemy.orm import Session
 from gis.access.scope import Scope
 from gis.buildings.models import Building
 from gis.crs import STORAGE_SRID
-from gis.db import one_row_for_driver
+from gis.driver_sql import one_row_for_driver
 from gis.grids.models import Grid
 from gis.houses.models import House
 from gis.people.models import Declaration, Person, Residence

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from gis.buildings.models import Building, BuildingStatus
 from gis.crs import WEB_MERCATOR_SRID
-from gis.db import one_row_for_driver
+from gis.driver_sql import one_row_for_driver
 from gis.events.models import Event
 from gis.grids.models import Grid
 from gis.roads.models import Road

@@ -29,7 +29,7 @@ from api.limits import (
     TokenBucketLimiter,
 )
 from api.main import create_app
-from gis.db import driver_row
+from gis.driver_sql import driver_row
 from gis.settings import Settings
 from gis.users.models import Role
 from tests.access_world import PASSWORD, World, bearer, client_for, login

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Enum, Select, bindparam, literal_column, select, te
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
-from gis.db import DRIVER_DIALECT, check_driver_binds
+from gis.driver_sql import DRIVER_DIALECT, check_driver_binds
 from gis.people import occupancy
 from gis.people import occupancy_queries as sql
 from gis.people.periods import today_in_china

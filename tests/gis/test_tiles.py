@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.buildings.models import Building
-from gis.db import DRIVER_DIALECT, check_driver_binds
+from gis.driver_sql import DRIVER_DIALECT, check_driver_binds
 from gis.errors import Forbidden, InvalidInput, NotFound
 from gis.houses.models import House, HouseUse
 from gis.people.models import DeclaredBy, Person, PersonCategory, Residence, ResidenceKind
