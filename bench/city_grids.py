@@ -1,6 +1,7 @@
 """P4 and P5 of ``bench/run.py`` in the generated city of ``bench/make_city.py``: the grid
-benchmark's measurements (``bench/bench_grids.py``, which builds a one-county district of its own)
-taken in the shared city, whose communities carry real codes and span several counties.
+benchmark's measurements (``bench/grids_measures.py``; ``bench/bench_grids.py`` builds a
+one-county district of its own) taken in the shared city, whose communities carry real codes and
+span several counties.
 
 - P4, edit with its impact: a draft plan of one county (the one with the most current grids),
   one grid grown ~30 m inside its community (``plan_edits.edit_grid``) answered with what changed
@@ -19,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.bench_grids import measure_classification, time_one_edit
+from bench.grids_measures import measure_classification, time_one_edit
 from gis.access.scope import Scope
 from gis.db import transaction
 from gis.grids import plan_queries
