@@ -30,7 +30,6 @@ its schema is migrated first, so a district kept before a migration still works)
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import platform
@@ -48,6 +47,7 @@ from bench.grids_database import (
     publish_grids,
 )
 from bench.grids_measures import bench_city_classify, bench_classify, bench_edits
+from gis.clock import today_in_china
 from gis.db import make_engine, make_session_factory
 
 DATABASE = "bench_grids"
@@ -90,7 +90,7 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "load_average": [round(x, 2) for x in load],
-        "date": dt.date.today().isoformat(),
+        "date": today_in_china().isoformat(),
     }
 
 

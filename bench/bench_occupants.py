@@ -37,6 +37,8 @@ import numpy as np
 import psycopg
 from sqlalchemy.dialects import postgresql
 
+from gis.clock import today_in_china
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = ".gridhouse-people"
 DEFAULT_PORT = "55460"
@@ -233,8 +235,6 @@ def time_occupants(
     Both answers must be the same document (same people, grouping, masked values, order): a
     difference stops the benchmark, since the reference would then not be a reference.
     """
-    from gis.people.periods import today_in_china
-
     api_times: list[float] = []
     sql_times: list[float] = []
     rows: list[float] = []
@@ -290,7 +290,7 @@ def time_changes(api: Api, url: str, count: int, seed: int) -> dict[str, Any]:
     ids = iter(citizen_ids(rng, np.full(spares, "110105"), births, rng.random(spares) < 0.5))
     register: list[float] = []
     deregister: list[float] = []
-    today = date.today()
+    today = today_in_china()
     yesterday = date.fromordinal(today.toordinal() - 1).isoformat()
     for house in houses:
         status = 409
@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> None:
         api = Api(port)
         api.login("bench_admin", password)
         everywhere = sample_points(district.url, args.points + 20, seed=1)
-        reference, _ = reference_statement(*everywhere[0], police_scope(), date.today())
+        reference, _ = reference_statement(*everywhere[0], police_scope(), today_in_china())
         (args.out / "occupants-reference.sql").write_text(reference + "\n")
         time_occupants(api, district.url, everywhere[:20], Scope.system("bench_admin"))  # warm-up
         admin = time_occupants(api, district.url, everywhere[20:], Scope.system("bench_admin"))
@@ -384,7 +384,7 @@ def main(argv: list[str] | None = None) -> None:
         server.terminate()
         server.wait(timeout=30)
     results: dict[str, Any] = {
-        "date": date.today().isoformat(),
+        "date": today_in_china().isoformat(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "district": {
             "buildings": district.buildings,

@@ -14,7 +14,6 @@ span several counties.
 
 from __future__ import annotations
 
-import datetime as dt
 import statistics
 from typing import Any
 
@@ -90,5 +89,5 @@ def bench_edits(factory: Any, *, edits: int) -> dict[str, Any]:
         "edit_with_impact_ms_max": round(max(edit_ms), 1),
         "bare_houses_ms_median": round(bare, 2),
         "ratio": round(median / max(bare, 0.01), 1),
-        "date": dt.date.today().isoformat(),
+        "date": today_in_china().isoformat(),
     }

@@ -17,6 +17,7 @@ import psycopg
 from bench.city_tiles import tile_of
 from bench.make_city import City
 from bench.suite import Row, Suite, ms, p
+from gis.clock import today_in_china
 
 OFFICERS = 200
 PURPOSE = "A4403052026110001"
@@ -112,7 +113,7 @@ async def _officer(
         f"/api/buildings/{officer['building']}/occupants?purpose={PURPOSE}",
         headers=headers,
     )
-    today = dt.date.today()
+    today = today_in_china()
     body = {
         "house_code": officer["house"],
         "moved_in": (today - dt.timedelta(days=1)).isoformat(),

@@ -8,7 +8,6 @@ township.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import time
 from functools import partial
 from pathlib import Path
@@ -20,6 +19,7 @@ from sqlalchemy import text
 from bench.grids_city import load_district
 from bench.grids_measures import ADMIN, timed
 from gis import schema
+from gis.clock import today_in_china
 from gis.db import embedded_cluster, transaction
 from gis.grids.classes import ClassConfig
 from gis.grids.publishing import publish_plan
@@ -127,7 +127,7 @@ def publish_grids(
                     publish_plan,
                     session,
                     plan_id=plan.id,
-                    effective=dt.date.today(),
+                    effective=today_in_china(),
                     scope=ADMIN,
                     config=ClassConfig(),
                 )

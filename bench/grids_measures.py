@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from bench.grids_city import COUNTY
 from gis.access.scope import Scope
+from gis.clock import today_in_china
 from gis.crs import STORAGE_SRID
 from gis.db import transaction
 from gis.grids import plan_edits, plan_queries
@@ -152,7 +153,7 @@ def measure_classification(factory: Any, *, on: dt.date, prefix: str | None) -> 
 
 
 def bench_classify(factory: Any) -> dict[str, Any]:
-    result = measure_classification(factory, on=dt.date.today(), prefix=COUNTY[:6])
+    result = measure_classification(factory, on=today_in_china(), prefix=COUNTY[:6])
     day = result["after_a_day"]
     print(
         f"classify {result['grids']:,} grids with the counts kept: {result['ms'] / 1000:.2f} s "
@@ -173,7 +174,7 @@ def bench_city_classify(factory: Any, *, cells: int) -> dict[str, Any]:
     """Classify about ``cells`` grids over the district (made and classified in a transaction
     that is rolled back): once as new grids (their buildings to find), then for the next day
     (their buildings and counts kept)."""
-    on = dt.date.today() + dt.timedelta(days=1)
+    on = today_in_china() + dt.timedelta(days=1)
     with factory() as session, session.begin():
         session.execute(_END_GRIDS, {"on": on})
         made_ms, _ = timed(lambda: session.execute(_CELLS, {"cells": cells, "on": on}))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from bench import tiling
 from gis import schema
 from gis.buildings.importing import import_buildings
 from gis.buildings.reading import open_footprints
+from gis.clock import today_in_china
 from gis.codes import format_codes
 from gis.crs import parse_crs
 from gis.db import make_engine, make_session_factory, transaction
@@ -187,7 +187,7 @@ def build_district(
             communities=communities,
             divisions_dir=data_dir / "divisions",
             seed=SEED,
-            as_of=date.today(),
+            as_of=today_in_china(),
             on_progress=lambda step: log(f"residents: {step}"),
         )
     if not report.skipped:
