@@ -248,7 +248,7 @@ PEOPLE_CASES: list[RouteCase] = [
     RouteCase("POST", "/api/residences/{uid}/deregister", CHANGERS, objects="residences",
               body=lambda caller, world: {"moved_out": "2025-03-01"}),
     # the world's own resident holds a permit issued at the house: the void is refused (409)
-    # once scope and role let the caller reach it (tests/api/test_residences.py voids)
+    # once scope and role let the caller reach it (tests/api/test_residences_voids.py)
     RouteCase("POST", "/api/residences/{uid}/void", CHANGERS, objects="residences",
               ok_status=409, body=lambda caller, world: {"reason": "登记错了房屋"}),
     RouteCase("POST", "/api/residences/{uid}/declaration", CHANGERS, objects="residences"),
