@@ -17,7 +17,7 @@ BOX = [
 ]
 
 
-def _token(client: TestClient, world: World, role: Role) -> str:
+def token_for(client: TestClient, world: World, role: Role) -> str:
     token = login(client, world.users[role])
     client.cookies.clear()
     return token

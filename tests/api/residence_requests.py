@@ -11,16 +11,16 @@ from tests.access_world import bearer
 from tests.people_world import citizen_id
 
 
-def _person(name: str, seq: int, **extra: Any) -> dict[str, Any]:
+def person_body(name: str, seq: int, **extra: Any) -> dict[str, Any]:
     return {"name": name, "id_number": citizen_id("110105", date(1991, 4, 2), seq), **extra}
 
 
-def _deregister(client: TestClient, token: str, uid: str, moved_out: str) -> Any:
+def deregister_request(client: TestClient, token: str, uid: str, moved_out: str) -> Any:
     path = f"/api/residences/{uid}/deregister"
     return client.post(path, json={"moved_out": moved_out}, headers=bearer(token))
 
 
-def _occupants(client: TestClient, token: str, house: str, at: date) -> set[str]:
+def occupant_names_on(client: TestClient, token: str, house: str, at: date) -> set[str]:
     response = client.get(
         f"/api/houses/{house}/occupants", params={"at": at.isoformat()}, headers=bearer(token)
     )
@@ -33,6 +33,6 @@ def _occupants(client: TestClient, token: str, house: str, at: date) -> set[str]
     }
 
 
-def _move(client: TestClient, token: str, person: str, **body: Any) -> Any:
+def move_request(client: TestClient, token: str, person: str, **body: Any) -> Any:
     body.setdefault("kind", "tenant")
     return client.post(f"/api/people/{person}/move", json=body, headers=bearer(token))

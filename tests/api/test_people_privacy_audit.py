@@ -17,7 +17,7 @@ from gis.db import make_engine, make_session_factory, transaction
 from gis.settings import Settings
 from gis.users.models import Role
 from tests.access_world import World, bearer
-from tests.api.privacy_requests import BOX, CASE, _token
+from tests.api.privacy_requests import BOX, CASE, token_for
 
 
 def test_the_audit_row_says_which_date_was_read_and_keeps_a_refused_request_s_purpose(
@@ -25,7 +25,7 @@ def test_the_audit_row_says_which_date_was_read_and_keeps_a_refused_request_s_pu
 ) -> None:
     """ "Who lived here in 2025" and "who lives here" made the same row; a request refused by
     its parameters' checks (a radius too large) lost the purpose it stated."""
-    police = _token(client, world, Role.POLICE)
+    police = token_for(client, world, Role.POLICE)
     house = world.objects["houses"]["own"]
     for at in ("2025-01-01", None):
         query = {"purpose": CASE} | ({"at": at} if at else {})
@@ -55,8 +55,8 @@ def test_every_personal_read_leaves_one_audit_row(
     client: TestClient, world: World, db: Session
 ) -> None:
     """N reads → N rows, whatever the outcome: ok, not found, denied (purpose), failed (422)."""
-    police = _token(client, world, Role.POLICE)
-    planner = _token(client, world, Role.PLANNER)
+    police = token_for(client, world, Role.POLICE)
+    planner = token_for(client, world, Role.PLANNER)
     house, missing = world.objects["houses"]["own"], world.objects["houses"]["missing"]
     calls = [
         (police, f"/api/houses/{house}/occupants?purpose={CASE}", 200, "ok"),
@@ -131,7 +131,7 @@ def test_occupant_reads_commit_their_audit_row_before_they_answer(
         TestClient(create_app(settings)) as client,
         psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as other,
     ):
-        police = _token(client, world, Role.POLICE)
+        police = token_for(client, world, Role.POLICE)
         for method, path, body, action in calls:
             response = client.request(method, path, json=body, headers=bearer(police))
             assert response.status_code == 200, (path, response.text)
@@ -151,8 +151,8 @@ def test_failed_reads_are_audited_although_their_transaction_rolls_back(
     url, world = committed_world
     settings = Settings(database_url=url, data_dir=tmp_path, people_key_file=people_key_file)
     with TestClient(create_app(settings)) as client:
-        police = _token(client, world, Role.POLICE)
-        officer = _token(client, world, Role.OFFICER)
+        police = token_for(client, world, Role.POLICE)
+        officer = token_for(client, world, Role.OFFICER)
         house, missing = world.objects["houses"]["own"], world.objects["houses"]["missing"]
         assert (
             client.get(

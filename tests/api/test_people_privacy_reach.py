@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from gis.audit.models import AuditEntry
 from gis.users.models import Role
 from tests.access_world import World, bearer
-from tests.api.privacy_requests import BOX, CASE, _token
+from tests.api.privacy_requests import BOX, CASE, token_for
 from tests.people_world import CANARY
 
 
@@ -43,7 +43,7 @@ def test_radius_limits(
     }
     query = {k: v for k, v in {**query, **params}.items() if v is not None}
     response = client.get(
-        "/api/occupants", params=query, headers=bearer(_token(client, world, Role.ADMIN))
+        "/api/occupants", params=query, headers=bearer(token_for(client, world, Role.ADMIN))
     )
     assert response.status_code == 422
     assert reason in response.text
@@ -110,7 +110,7 @@ def _ring(points: int, size: float = 0.001) -> list[list[float]]:
 def test_polygon_limits(
     client: TestClient, world: World, body: dict[str, object], reason: str
 ) -> None:
-    token = _token(client, world, Role.ADMIN)
+    token = token_for(client, world, Role.ADMIN)
     response = client.post(
         "/api/occupants/search", json={**body, "purpose": CASE}, headers=bearer(token)
     )
@@ -184,7 +184,7 @@ def test_the_canary_never_appears(
     body of any route, in no log line, in no audit row."""
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.WARNING, logger="httpx2")  # the test client echoes its own requests
-    token = _token(client, world, role)
+    token = token_for(client, world, role)
     bodies = []
     for method, url, body in _every_request(world):
         response = client.request(method, url, json=body, headers=bearer(token))
@@ -202,7 +202,7 @@ def test_the_canary_never_appears(
 
 def test_the_canary_is_there_for_admins(client: TestClient, world: World) -> None:
     """The scan above would pass vacuously if the canary were unreachable: admins see it."""
-    token = _token(client, world, Role.ADMIN)
+    token = token_for(client, world, Role.ADMIN)
     canary = world.objects["people"]["other"]
     body = client.post(
         f"/api/people/{canary}/reveal", json={"reason": CASE}, headers=bearer(token)

@@ -14,7 +14,7 @@ from gis.audit.models import AuditEntry
 from gis.people.periods import today_in_china
 from gis.users.models import Role
 from tests.access_world import World, bearer
-from tests.api.privacy_requests import CASE, _token
+from tests.api.privacy_requests import CASE, token_for
 from tests.people_world import MISSING_UID, RESIDENTS, citizen_id
 
 
@@ -24,7 +24,7 @@ def test_reveal_needs_a_reason_and_is_audited(
     person = world.objects["people"]["own"]
     name, id_number, phone = RESIDENTS["own"]
     for role in (Role.OFFICER, Role.POLICE, Role.ADMIN):
-        token = _token(client, world, role)
+        token = token_for(client, world, role)
         assert (
             client.post(f"/api/people/{person}/reveal", json={}, headers=bearer(token)).status_code
             == 422
@@ -66,7 +66,7 @@ def test_reveal_needs_a_reason_and_is_audited(
         ]
         assert rows[-1].target_codes == [person] and rows[-1].row_count == 1
     # every other response masks them
-    token = _token(client, world, Role.ADMIN)
+    token = token_for(client, world, Role.ADMIN)
     body = client.get(f"/api/people/{person}", headers=bearer(token)).text
     assert id_number not in body and phone not in body
     assert "110105********0316" in body and "138****0001" in body
@@ -96,7 +96,7 @@ def _url(template: str, world: World) -> str:
 def test_police_state_a_purpose(
     client: TestClient, world: World, method: str, template: str, body: dict[str, str] | None
 ) -> None:
-    police = _token(client, world, Role.POLICE)
+    police = token_for(client, world, Role.POLICE)
     url = _url(template, world)
 
     def read(purpose: str | None, token: str = police) -> int:
@@ -114,7 +114,7 @@ def test_police_state_a_purpose(
     assert read(CASE) == 200
     assert read("2026-0501") == 200
     assert read("a burglary on the 3rd floor") == 200
-    assert read(None, _token(client, world, Role.OFFICER)) == 200  # officers need not
+    assert read(None, token_for(client, world, Role.OFFICER)) == 200  # officers need not
     # a refused purpose is not repeated in the answer: it often names the person looked for
     joiner = "&" if "?" in url else "?"
     refused = (
@@ -133,7 +133,7 @@ def _reveal(client: TestClient, token: str, uid: str, reason: str) -> Any:
 def test_officers_reveal_only_people_living_in_their_grids_or_just_gone(
     client: TestClient, world: World
 ) -> None:
-    officer = _token(client, world, Role.OFFICER)
+    officer = token_for(client, world, Role.OFFICER)
     today = today_in_china()
     left = {"long ago": date(2024, 6, 1), "lately": today - timedelta(days=10)}
     people = {}
@@ -161,5 +161,5 @@ def test_officers_reveal_only_people_living_in_their_grids_or_just_gone(
     recent = _reveal(client, officer, people["lately"], reason)
     assert recent.status_code == 200 and recent.json()["name"] == "旧72"
     # police of the division reveal the old resident: time travel is theirs
-    police = _token(client, world, Role.POLICE)
+    police = token_for(client, world, Role.POLICE)
     assert _reveal(client, police, people["long ago"], CASE).status_code == 200

@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 from gis.people.models import Declaration, Person
 from gis.people.periods import today_in_china
 from tests.access_world import World, bearer, register
-from tests.api.residence_requests import _deregister, _person
+from tests.api.residence_requests import deregister_request, person_body
 
 
 def test_a_new_person_is_stored_encrypted_with_category_derived(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     house = world.objects["house_own_2"]["own"]
-    local = _person("丁", 41, phone="13912345678", hukou_division_code="990101001001")
+    local = person_body("丁", 41, phone="13912345678", hukou_division_code="990101001001")
     response = register(client, officer, house_code=house, person=local, moved_in="2025-01-01",
                          kind="owner", declared_by="self")  # fmt: skip
     assert response.status_code == 201, response.text
@@ -42,12 +42,12 @@ def test_a_new_person_is_stored_encrypted_with_category_derived(
     assert blank.status_code == 422 and blank.json()["detail"][0]["loc"][-1] == "name"
     for unknown in ("000000", "999999999999"):  # was stored, and a category derived from it
         refused = register(client, officer, house_code=house, moved_in="2025-02-01",
-                            person=_person("庚", 42, hukou_division_code=unknown))  # fmt: skip
+                            person=person_body("庚", 42, hukou_division_code=unknown))  # fmt: skip
         assert refused.status_code == 422, refused.text
         assert refused.json()["detail"][0]["loc"] == ["person.hukou_division_code"]
         assert "not a known division" in refused.text
     known = register(client, officer, house_code=house, moved_in="2025-02-01", is_primary=False,
-                      person=_person("庚", 42, hukou_division_code="310101"))  # fmt: skip
+                      person=person_body("庚", 42, hukou_division_code="310101"))  # fmt: skip
     assert known.status_code == 201, known.text  # a county of China, not loaded here
     elsewhere = world.objects["houses"]["own"]  # the same stay twice is refused (own test)
     same = register(client, officer, house_code=elsewhere, person=local, moved_in="2025-02-01",
@@ -66,7 +66,7 @@ def test_a_new_person_is_stored_encrypted_with_category_derived(
 def test_bad_people_are_422_naming_the_field(
     client: TestClient, world: World, officer: str, field: str, value: str, reason: str
 ) -> None:
-    person = {**_person("戊", 51), field: value}
+    person = {**person_body("戊", 51), field: value}
     response = register(client, officer, house_code=world.objects["house_own_2"]["own"],
                          person=person, moved_in="2025-01-01")  # fmt: skip
     assert response.status_code == 422
@@ -78,7 +78,7 @@ def test_tenants_of_let_houses_are_declared_within_three_working_days(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     let_house = world.objects["houses"]["own"]
-    by_officer = register(client, officer, house_code=let_house, person=_person("己", 61),
+    by_officer = register(client, officer, house_code=let_house, person=person_body("己", 61),
                            moved_in="2025-11-14")  # a Friday  # fmt: skip
     declaration = by_officer.json()["declaration"]
     assert declaration["due_on"] == "2025-11-19" and declaration["declared_at"] is None
@@ -92,14 +92,16 @@ def test_tenants_of_let_houses_are_declared_within_three_working_days(
         client,
         officer,
         house_code=let_house,
-        person=_person("庚", 71),
+        person=person_body("庚", 71),
         moved_in=today_in_china().isoformat(),
         declared_by="landlord",
     )
     assert by_landlord.json()["declaration"]["declared_at"] is not None
     assert by_landlord.json()["declaration"]["is_late"] is False
-    family = register(client, officer, house_code=world.objects["house_own_2"]["own"],
-                       person=_person("辛", 81), moved_in="2025-01-01", kind="family")  # fmt: skip
+    family = register(
+        client, officer, house_code=world.objects["house_own_2"]["own"],
+        person=person_body("辛", 81), moved_in="2025-01-01", kind="family",
+    )  # fmt: skip
     assert family.json()["declaration"] is None  # not a tenant of a let house
     assert db.scalar(select(Declaration.due_on).where(Declaration.residence_uid == uid)) == date(
         2025, 11, 19
@@ -113,13 +115,13 @@ def test_a_registration_of_someone_on_record_keeps_the_phone_it_gives(
     phone was dropped without a word. It is stored (as a 信息变更 would, audited by name);
     a hukou that differs from the record is refused, naming it, nothing stored."""
     first = register(client, officer, house_code=world.objects["house_own_2"]["own"],
-                     person=_person("回来", 68, phone="13800000068"), moved_in="2025-01-05",
+                     person=person_body("回来", 68, phone="13800000068"), moved_in="2025-01-05",
                      kind="tenant")  # fmt: skip
     assert first.status_code == 201, first.text
     uid, person = first.json()["uid"], first.json()["person_uid"]
-    assert _deregister(client, officer, uid, "2025-06-01").status_code == 200
+    assert deregister_request(client, officer, uid, "2025-06-01").status_code == 200
     back = register(client, officer, house_code=world.objects["houses"]["own"],
-                    person=_person("回来", 68, phone="13900000069", occupation="厨师"),
+                    person=person_body("回来", 68, phone="13900000069", occupation="厨师"),
                     moved_in="2026-01-02", kind="tenant")  # fmt: skip
     assert back.status_code == 201, back.text
     assert back.json()["person_uid"] == person
@@ -133,7 +135,7 @@ def test_a_registration_of_someone_on_record_keeps_the_phone_it_gives(
                              "'residences.register' ORDER BY id DESC LIMIT 1"))  # fmt: skip
     assert targets[-2:] == ["field:phone", "field:occupation"], targets
     refused = register(client, officer, house_code=world.objects["house_own_2"]["own"],
-                       person=_person("回来", 68, hukou_division_code="110105"),
+                       person=person_body("回来", 68, hukou_division_code="110105"),
                        moved_in="2026-03-01", kind="family")  # fmt: skip
     assert refused.status_code == 409, refused.text
     assert refused.json()["detail"][0]["loc"][-1] == "person.hukou_division_code", refused.text
@@ -147,7 +149,7 @@ def test_what_may_change_about_a_person_is_changed_the_rest_refused(
 ) -> None:
     house = world.objects["house_own_2"]["own"]
     registered = register(client, officer, house_code=house,
-                           person=_person("变更", 66, phone="13800000066"),
+                           person=person_body("变更", 66, phone="13800000066"),
                            moved_in="2025-02-02", kind="family")  # fmt: skip
     person = registered.json()["person_uid"]
 
@@ -193,7 +195,7 @@ def test_a_new_hukou_gives_the_category_again_and_officers_change_only_their_res
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     house = world.objects["house_own_2"]["own"]
-    registered = register(client, officer, house_code=house, person=_person("户籍", 67),
+    registered = register(client, officer, house_code=house, person=person_body("户籍", 67),
                            moved_in="2025-03-03", kind="family")  # fmt: skip
     person = registered.json()["person_uid"]
     assert db.scalar(text("SELECT category FROM people WHERE uid = :p"), {"p": person}) == (
@@ -210,7 +212,7 @@ def test_a_new_hukou_gives_the_category_again_and_officers_change_only_their_res
                             "AND outcome = 'ok' ORDER BY id")).all()  # fmt: skip
     assert [list(codes) for codes in audit][-1] == [person, "field:hukou_division_code"]
     # someone who left the officer's grids long ago is no longer theirs to change
-    gone = register(client, officer, house_code=house, person=_person("旧住户", 68),
+    gone = register(client, officer, house_code=house, person=person_body("旧住户", 68),
                      moved_in="2023-01-01", until="2024-01-01", kind="family")  # fmt: skip
     assert gone.status_code == 201, gone.text
     gone_uid = gone.json()["person_uid"]

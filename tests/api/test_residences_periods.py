@@ -12,7 +12,12 @@ from gis.people.models import Residence
 from gis.people.periods import today_in_china
 from gis.users.models import Role
 from tests.access_world import World, bearer, login, register
-from tests.api.residence_requests import _deregister, _move, _occupants, _person
+from tests.api.residence_requests import (
+    deregister_request,
+    move_request,
+    occupant_names_on,
+    person_body,
+)
 from tests.people_world import RESIDENTS
 
 
@@ -21,12 +26,14 @@ def test_occupants_on_past_dates_are_those_whose_periods_covered_them(
 ) -> None:
     first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
     a = register(
-        client, officer, house_code=second, person=_person("甲", 11), moved_in="2024-03-01"
+        client, officer, house_code=second, person=person_body("甲", 11), moved_in="2024-03-01"
     )
     assert a.status_code == 201, a.text
-    b = register(client, officer, house_code=first, person=_person("乙", 21), moved_in="2024-06-01")
+    b = register(
+        client, officer, house_code=first, person=person_body("乙", 21), moved_in="2024-06-01"
+    )
     assert b.status_code == 201, b.text
-    gone = _deregister(client, officer, b.json()["uid"], "2025-01-15")
+    gone = deregister_request(client, officer, b.json()["uid"], "2025-01-15")
     assert gone.status_code == 200 and gone.json()["until"] == "2025-01-15"
     moved = client.post(
         f"/api/people/{a.json()['person_uid']}/move",
@@ -51,7 +58,7 @@ def test_occupants_on_past_dates_are_those_whose_periods_covered_them(
                 name for name, spans in periods.items() for code, start, end in spans
                 if code == house and start <= day and (end is None or day < end)
             }  # fmt: skip
-            assert _occupants(client, officer, house, day) == expected, (house, day)
+            assert occupant_names_on(client, officer, house, day) == expected, (house, day)
 
 
 def test_overlapping_primary_residences_are_409_naming_both_periods(
@@ -73,7 +80,7 @@ def test_overlapping_primary_residences_are_409_naming_both_periods(
     assert into.status_code == 409
     assert "[2024-01-01, open)" in into.text and "[2023-09-01, 2024-02-01)" in into.text
     # a departure dated after a later primary residence began is refused, naming it
-    late = _deregister(client, officer, earlier.json()["uid"], "2024-03-01")
+    late = deregister_request(client, officer, earlier.json()["uid"], "2024-03-01")
     assert late.status_code == 409 and late.json()["detail"][0]["loc"] == ["moved_out"]
     assert "[2024-01-01, open) overlaps [2023-01-01, 2024-03-01)" in late.text
     # as a move from elsewhere it is accepted, ending the old period the same day
@@ -86,10 +93,10 @@ def test_a_recorded_departure_is_never_rewritten_by_a_later_move_or_arrival(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
-    stay = register(client, officer, house_code=first, person=_person("丙", 31),
+    stay = register(client, officer, house_code=first, person=person_body("丙", 31),
                      moved_in="2025-01-01", kind="family")  # fmt: skip
     assert stay.status_code == 201, stay.text
-    gone = _deregister(client, officer, stay.json()["uid"], "2025-03-01")
+    gone = deregister_request(client, officer, stay.json()["uid"], "2025-03-01")
     assert gone.status_code == 200, gone.text
     recorded = db.execute(
         text("SELECT period::text, deregistered_at FROM residences WHERE uid = :uid"),
@@ -128,7 +135,7 @@ def test_the_same_stay_registered_twice_is_409_primary_or_not(
 ) -> None:
     house = world.objects["house_own_2"]["own"]
     body = {"house_code": house, "moved_in": "2025-05-01", "is_primary": False,
-            "person": _person("丁", 41)}  # fmt: skip
+            "person": person_body("丁", 41)}  # fmt: skip
     first = register(client, officer, **body)
     assert first.status_code == 201, first.text
     person = first.json()["person_uid"]
@@ -153,7 +160,7 @@ def test_a_failed_move_changes_nothing(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
-    registered = register(client, officer, house_code=second, person=_person("丙", 31),
+    registered = register(client, officer, house_code=second, person=person_body("丙", 31),
                            moved_in="2024-01-10", until="2025-09-01")  # fmt: skip
     assert registered.status_code == 201, registered.text
     person = registered.json()["person_uid"]
@@ -183,10 +190,10 @@ def test_deregistering_never_deletes(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     uid = world.objects["residences"]["own"]
-    response = _deregister(client, officer, uid, "2025-05-05")
+    response = deregister_request(client, officer, uid, "2025-05-05")
     assert response.status_code == 200
     assert response.json()["deregistered_at"] is not None
-    again = _deregister(client, officer, uid, "2025-05-06")
+    again = deregister_request(client, officer, uid, "2025-05-06")
     assert again.status_code == 409 and "already deregistered" in again.text
     row = db.scalars(select(Residence).where(Residence.uid == uid)).one()
     assert row.period.upper == date(2025, 5, 5)
@@ -198,17 +205,17 @@ def test_arrivals_departures_and_moves_are_registered_once_they_happened(
     house = world.objects["house_own_2"]["own"]
     tomorrow = (today_in_china() + timedelta(days=1)).isoformat()
     stored = db.scalar(text("SELECT count(*) FROM residences"))
-    arrival = register(client, officer, house_code=house, person=_person("戊", 51),
+    arrival = register(client, officer, house_code=house, person=person_body("戊", 51),
                         moved_in=tomorrow)  # fmt: skip
     assert arrival.status_code == 422
     assert arrival.json()["detail"][0]["loc"] == ["moved_in"]
     assert f"an arrival in the future ({tomorrow})" in arrival.text
     assert db.scalar(text("SELECT count(*) FROM residences")) == stored
-    registered = register(client, officer, house_code=house, person=_person("戊", 51),
+    registered = register(client, officer, house_code=house, person=person_body("戊", 51),
                            moved_in="2025-01-01")  # fmt: skip
     assert registered.status_code == 201, registered.text
     uid, person = registered.json()["uid"], registered.json()["person_uid"]
-    departure = _deregister(client, officer, uid, tomorrow)
+    departure = deregister_request(client, officer, uid, tomorrow)
     assert departure.status_code == 422
     assert departure.json()["detail"][0]["loc"] == ["moved_out"]
     assert "a departure in the future" in departure.text
@@ -226,7 +233,7 @@ def test_arrivals_departures_and_moves_are_registered_once_they_happened(
     assert "void that residence if it was a mistake" in same_day.text
     # nobody moves in before they were born (the import refuses it too)
     born = register(client, officer, house_code=house,
-                     person=_person("己", 52), moved_in="1990-01-01")  # fmt: skip
+                     person=person_body("己", 52), moved_in="1990-01-01")  # fmt: skip
     assert born.status_code == 422 and born.json()["detail"][0]["loc"] == ["moved_in"]
     assert "a move-in (1990-01-01) before the person's birth (1991-04-02)" in born.text
     before_birth = client.post(f"/api/people/{person}/move",
@@ -244,7 +251,7 @@ def test_times_are_written_on_chinas_clock_whether_just_made_or_read_back(
     client: TestClient, world: World, officer: str
 ) -> None:
     registered = register(client, officer, house_code=world.objects["house_own_2"]["own"],
-                           person=_person("庚", 53), moved_in="2025-02-01")  # fmt: skip
+                           person=person_body("庚", 53), moved_in="2025-02-01")  # fmt: skip
     assert registered.status_code == 201, registered.text
     made = registered.json()["declared_at"]
     assert made.endswith("+08:00"), made  # it was made in Python, in UTC ("...Z" before)
@@ -254,7 +261,7 @@ def test_times_are_written_on_chinas_clock_whether_just_made_or_read_back(
         r["declared_at"] for r in person["residences"] if r["uid"] == registered.json()["uid"]
     ]
     assert read.endswith("+08:00") and datetime.fromisoformat(read) == datetime.fromisoformat(made)
-    ended = _deregister(client, officer, registered.json()["uid"], "2025-03-01")
+    ended = deregister_request(client, officer, registered.json()["uid"], "2025-03-01")
     assert ended.status_code == 200 and ended.json()["deregistered_at"].endswith("+08:00")
 
 
@@ -267,7 +274,7 @@ def test_officers_cannot_reach_people_outside_their_grids(
     assert response.status_code == 404
     assert response.json()["detail"][0]["loc"] == ["person_uid"]  # the body's name (it said uid)
     far_house = world.objects["houses"]["other"]
-    response = register(client, officer, house_code=far_house, person=_person("壬", 91),
+    response = register(client, officer, house_code=far_house, person=person_body("壬", 91),
                          moved_in="2025-01-01")  # fmt: skip
     assert response.status_code == 404
 
@@ -280,19 +287,19 @@ def test_a_move_from_another_grid_does_not_say_where_the_person_lived(
     admin = login(client, world.users[Role.ADMIN])
     client.cookies.clear()
     # lived in the officer's grid, then moved to another grid (registered by an admin)
-    lived = register(client, officer, house_code=first, person=_person("丁", 41),
+    lived = register(client, officer, house_code=first, person=person_body("丁", 41),
                       moved_in="2024-01-10", is_primary=True)  # fmt: skip
     assert lived.status_code == 201, lived.text
     person = lived.json()["person_uid"]
-    away = _move(client, admin, person, house_code=elsewhere, moved_on="2025-01-10")
+    away = move_request(client, admin, person, house_code=elsewhere, moved_on="2025-01-10")
     assert away.status_code == 200 and away.json()["ended"]["house_code"] == first
     # back in the officer's grid: the residence elsewhere ends, its house is not named
-    back = _move(client, officer, person, house_code=second, moved_on="2025-06-10")
+    back = move_request(client, officer, person, house_code=second, moved_on="2025-06-10")
     assert back.status_code == 200, back.text
     assert back.json()["ended"] is None and back.json()["ended_elsewhere"] is True
     assert back.json()["started"]["house_code"] == second and elsewhere not in back.text
     # within the grid the ended residence is shown as before
-    again = _move(client, officer, person, house_code=first, moved_on="2025-08-10")
+    again = move_request(client, officer, person, house_code=first, moved_on="2025-08-10")
     assert again.status_code == 200, again.text
     assert again.json()["ended"]["house_code"] == second and not again.json()["ended_elsewhere"]
 

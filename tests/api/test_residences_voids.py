@@ -14,7 +14,12 @@ from gis.people.models import Declaration, Person, Residence
 from gis.people.periods import today_in_china
 from gis.users.models import Role
 from tests.access_world import World, bearer, login, register
-from tests.api.residence_requests import _deregister, _move, _occupants, _person
+from tests.api.residence_requests import (
+    deregister_request,
+    move_request,
+    occupant_names_on,
+    person_body,
+)
 
 
 def test_a_registration_made_in_error_is_voided_as_if_never_made(
@@ -29,12 +34,12 @@ def test_a_registration_made_in_error_is_voided_as_if_never_made(
         return int(response.json()["totals"]["resident_count"])
 
     before = residents()
-    registered = register(client, officer, house_code=house, person=_person("错", 61),
+    registered = register(client, officer, house_code=house, person=person_body("错", 61),
                            moved_in="2025-02-03")  # fmt: skip
     assert registered.status_code == 201, registered.text
     uid = registered.json()["uid"]
     assert registered.json()["declaration"] is not None
-    assert "错" in _occupants(client, officer, house, date(2025, 3, 1))
+    assert "错" in occupant_names_on(client, officer, house, date(2025, 3, 1))
     assert residents() == before + 1
     blank = client.post(f"/api/residences/{uid}/void", json={"reason": "  "},
                         headers=bearer(officer))  # fmt: skip
@@ -46,7 +51,7 @@ def test_a_registration_made_in_error_is_voided_as_if_never_made(
     assert (body["uid"], body["house_code"], body["since"]) == (uid, house, "2025-02-03")
     assert (body["void_reason"], body["voided_by"]) == ("登记错了房屋", world.users[Role.OFFICER])
     # gone from every read of residences, its declaration with it; kept apart with the reason
-    assert "错" not in _occupants(client, officer, house, date(2025, 3, 1))
+    assert "错" not in occupant_names_on(client, officer, house, date(2025, 3, 1))
     assert db.scalar(text("SELECT count(*) FROM residences")) == stored
     assert residents() == before
     assert db.scalar(select(Declaration).where(Declaration.residence_uid == uid)) is None
@@ -79,16 +84,16 @@ def test_a_move_made_in_error_is_voided_and_the_earlier_residence_open_again(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
-    lived = register(client, officer, house_code=first, person=_person("迁", 63),
+    lived = register(client, officer, house_code=first, person=person_body("迁", 63),
                       moved_in="2024-02-01", kind="family")  # fmt: skip
     assert lived.status_code == 201, lived.text
     earlier, person = lived.json()["uid"], lived.json()["person_uid"]
-    moved = _move(client, officer, person, house_code=second, moved_on="2025-04-01")
+    moved = move_request(client, officer, person, house_code=second, moved_on="2025-04-01")
     assert moved.status_code == 200, moved.text
     mistaken = moved.json()["started"]["uid"]
-    assert "迁" not in _occupants(client, officer, first, today_in_china())
+    assert "迁" not in occupant_names_on(client, officer, first, today_in_china())
     # a residence that is not the move's: nothing ended on the day it began
-    other = register(client, officer, house_code=second, person=_person("独", 64),
+    other = register(client, officer, house_code=second, person=person_body("独", 64),
                       moved_in="2025-04-01")  # fmt: skip
     assert other.status_code == 201, other.text
     nothing = client.post(f"/api/residences/{other.json()['uid']}/void",
@@ -110,8 +115,8 @@ def test_a_move_made_in_error_is_voided_and_the_earlier_residence_open_again(
     assert reopened["until"] is None and reopened["deregistered_at"] is None
     # as if the person had never moved: in the first house on every date since 2024-02-01
     for day in (date(2025, 3, 31), date(2025, 4, 1), today_in_china()):
-        assert "迁" in _occupants(client, officer, first, day)
-        assert "迁" not in _occupants(client, officer, second, day)
+        assert "迁" in occupant_names_on(client, officer, first, day)
+        assert "迁" not in occupant_names_on(client, officer, second, day)
     audit = db.execute(text("SELECT row_count, target_codes FROM audit_log WHERE "
                             "action = 'residences.void' AND outcome = 'ok'")).one()  # fmt: skip
     assert audit.row_count == 2 and set(audit.target_codes) >= {mistaken, earlier, first, second}
@@ -125,22 +130,22 @@ def test_the_earlier_residence_is_reopened_only_when_the_void_says_what_happened
     admin = login(client, world.users[Role.ADMIN])
     client.cookies.clear()
     # the new residence has ended too: where the person went after it is not known
-    lived = register(client, officer, house_code=first, person=_person("去", 65),
+    lived = register(client, officer, house_code=first, person=person_body("去", 65),
                       moved_in="2024-02-01")  # fmt: skip
     person = lived.json()["person_uid"]
-    moved = _move(client, officer, person, house_code=second, moved_on="2025-04-01")
+    moved = move_request(client, officer, person, house_code=second, moved_on="2025-04-01")
     started = moved.json()["started"]["uid"]
-    left = _deregister(client, officer, started, "2025-06-01")
+    left = deregister_request(client, officer, started, "2025-06-01")
     assert left.status_code == 200, left.text
     ended = client.post(f"/api/residences/{started}/void",
                         json={"reason": "并未搬迁", "reopen_previous": True},
                         headers=bearer(officer))  # fmt: skip
     assert ended.status_code == 409 and "this residence ends on 2025-06-01" in ended.text
     # the earlier residence lies in another officer's grid: an administrator reopens it
-    away = register(client, admin, house_code=elsewhere, person=_person("远", 66),
+    away = register(client, admin, house_code=elsewhere, person=person_body("远", 66),
                      moved_in="2024-02-01")  # fmt: skip
     assert away.status_code == 201, away.text
-    arrival = register(client, officer, house_code=second, person=_person("远", 66),
+    arrival = register(client, officer, house_code=second, person=person_body("远", 66),
                         moved_in="2025-04-01", ends_previous=True)  # fmt: skip
     assert arrival.status_code == 201, arrival.text
     outside = client.post(f"/api/residences/{arrival.json()['uid']}/void",
@@ -168,13 +173,13 @@ def test_a_departure_deregistered_on_its_own_is_never_reopened_by_a_void(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     first, second = world.objects["houses"]["own"], world.objects["house_own_2"]["own"]
-    lived = register(client, officer, house_code=first, person=_person("离", 67),
+    lived = register(client, officer, house_code=first, person=person_body("离", 67),
                       moved_in="2024-02-01", kind="family")  # fmt: skip
     assert lived.status_code == 201, lived.text
     earlier, person = lived.json()["uid"], lived.json()["person_uid"]
     # the person left (a recorded departure), and later someone registered them elsewhere
     # from that very day, by mistake
-    left = _deregister(client, officer, earlier, "2025-04-01")
+    left = deregister_request(client, officer, earlier, "2025-04-01")
     assert left.status_code == 200, left.text
     mistaken = register(client, officer, house_code=second, person_uid=person,
                          moved_in="2025-04-01")  # fmt: skip
@@ -191,7 +196,7 @@ def test_a_departure_deregistered_on_its_own_is_never_reopened_by_a_void(
     assert departure is not None
     assert departure.period.upper == date(2025, 4, 1) and departure.ended_by_uid is None
     # a move names the residence it ended, and the person's record shows it
-    moved = _move(client, officer, person, house_code=first, moved_on="2025-06-01")
+    moved = move_request(client, officer, person, house_code=first, moved_on="2025-06-01")
     assert moved.status_code == 200, moved.text
     shown = client.get(f"/api/people/{person}", headers=bearer(officer)).json()["residences"]
     ended_by = {residence["uid"]: residence["ended_by"] for residence in shown}
@@ -206,7 +211,7 @@ def test_officers_void_within_thirty_days_of_recording_admins_any_time(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     house = world.objects["house_own_2"]["own"]
-    registered = register(client, officer, house_code=house, person=_person("旧", 62),
+    registered = register(client, officer, house_code=house, person=person_body("旧", 62),
                            moved_in="2024-05-06", kind="family")  # fmt: skip
     assert registered.status_code == 201, registered.text
     uid = registered.json()["uid"]
@@ -231,7 +236,7 @@ def test_the_app_role_keeps_voided_residences_as_they_were(
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     registered = register(client, officer, house_code=world.objects["house_own_2"]["own"],
-                           person=_person("留", 63), moved_in="2025-01-02")  # fmt: skip
+                           person=person_body("留", 63), moved_in="2025-01-02")  # fmt: skip
     uid = registered.json()["uid"]
     assert client.post(f"/api/residences/{uid}/void", json={"reason": "登记错了人"},
                        headers=bearer(officer)).status_code == 200  # fmt: skip
@@ -247,7 +252,7 @@ def test_a_void_waits_for_a_permit_issued_at_the_house_to_be_revoked(
     client: TestClient, world: World, officer: str
 ) -> None:
     house = world.objects["house_own_2"]["own"]
-    registered = register(client, officer, house_code=house, person=_person("证", 64),
+    registered = register(client, officer, house_code=house, person=person_body("证", 64),
                            moved_in="2025-01-02", kind="family")  # fmt: skip
     uid, person = registered.json()["uid"], registered.json()["person_uid"]
     permit = client.post("/api/permits", json={"person_uid": person}, headers=bearer(officer))
@@ -269,12 +274,12 @@ def test_a_person_registered_under_the_wrong_name_is_registered_again_under_the_
     client: TestClient, world: World, officer: str, db: Session
 ) -> None:
     house = world.objects["house_own_2"]["own"]
-    wrong = register(client, officer, house_code=house, person=_person("张山", 65),
+    wrong = register(client, officer, house_code=house, person=person_body("张山", 65),
                       moved_in="2025-06-01", kind="family")  # fmt: skip
     uid, person = wrong.json()["uid"], wrong.json()["person_uid"]
     assert client.post(f"/api/residences/{uid}/void", json={"reason": "姓名登记错了"},
                        headers=bearer(officer)).status_code == 200  # fmt: skip
-    right = register(client, officer, house_code=house, person=_person("张珊", 65),
+    right = register(client, officer, house_code=house, person=person_body("张珊", 65),
                       moved_in="2025-06-01", kind="family")  # fmt: skip
     assert right.status_code == 201, right.text
     assert right.json()["person_uid"] == person  # one ID number, one person: renamed
@@ -283,5 +288,5 @@ def test_a_person_registered_under_the_wrong_name_is_registered_again_under_the_
     assert renamed is not None and renamed.name == "张珊"
     # once a residence names the person, another name is refused as before
     other = register(client, officer, house_code=world.objects["houses"]["own"],
-                      person=_person("张三", 65), moved_in="2026-01-01")  # fmt: skip
+                      person=person_body("张三", 65), moved_in="2026-01-01")  # fmt: skip
     assert other.status_code == 409 and "registered under another name" in other.text

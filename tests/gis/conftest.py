@@ -13,14 +13,14 @@ from gis import cluster
 from gis.buildings.models import Building
 from gis.db import make_engine, make_session_factory
 from tests.databases import own_database
-from tests.gis.lifecycle_world import SQUARES, _import, _seed_community, _write
+from tests.gis.lifecycle_world import SQUARES, import_footprints, seed_community, write_footprints
 
 
 @pytest.fixture
 def buildings(factory: sessionmaker[Session], db: Session, tmp_path: Path) -> list[str]:
-    _seed_community(db)
+    seed_community(db)
     db.commit()
-    _import(factory, _write(tmp_path / "squares.gpkg", SQUARES))
+    import_footprints(factory, write_footprints(tmp_path / "squares.gpkg", SQUARES))
     return list(db.scalars(select(Building.code).order_by(Building.seq)))
 
 

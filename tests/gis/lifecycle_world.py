@@ -17,7 +17,7 @@ COMMUNITY = "990101001001"
 SQUARES = [shapely.box(9.5 + i * 0.001, 47.1, 9.5 + i * 0.001 + 0.0002, 47.1002) for i in range(6)]
 
 
-def _seed_community(session: Session) -> None:
+def seed_community(session: Session) -> None:
     session.execute(
         text(
             "INSERT INTO divisions (code, name, level, rank) VALUES "
@@ -28,7 +28,7 @@ def _seed_community(session: Session) -> None:
     )
 
 
-def _write(path: Path, geoms: Sequence[shapely.Geometry], offset: float = 0.0) -> Path:
+def write_footprints(path: Path, geoms: Sequence[shapely.Geometry], offset: float = 0.0) -> Path:
     moved = [shapely.transform(g, lambda xy: xy + [offset, 0.0]) for g in geoms]
     frame = gpd.GeoDataFrame(
         {"source_id": [f"s{i}" for i in range(len(geoms))]}, geometry=moved, crs="EPSG:4490"
@@ -37,7 +37,7 @@ def _write(path: Path, geoms: Sequence[shapely.Geometry], offset: float = 0.0) -
     return path
 
 
-def _import(factory: sessionmaker[Session], path: Path) -> None:
+def import_footprints(factory: sessionmaker[Session], path: Path) -> None:
     source = open_footprints(path, layer="buildings", crs=None)
     import_buildings(
         factory,

@@ -32,7 +32,7 @@ CHINESE = [
 ]
 
 
-def _write_csv(path: Path, rows: list[list[str]]) -> Path:
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(CHINESE)
@@ -40,7 +40,7 @@ def _write_csv(path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
-def _run(
+def run_people_import(
     factory: sessionmaker[Session],
     cipher: PeopleCipher,
     path: Path,

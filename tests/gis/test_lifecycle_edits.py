@@ -14,7 +14,7 @@ from gis.buildings.models import Building, BuildingFootprint, BuildingStatus, Li
 from gis.codes import format_code, parse_code
 from gis.errors import Conflict, InvalidGeometry, InvalidInput, NotFound
 from tests.access_world import World
-from tests.gis.lifecycle_world import COMMUNITY, SQUARES, _import, _write
+from tests.gis.lifecycle_world import COMMUNITY, SQUARES, import_footprints, write_footprints
 
 
 def test_retire_keeps_the_code(db: Session, buildings: list[str]) -> None:
@@ -125,7 +125,7 @@ def test_a_retired_code_is_never_issued_again(
         service.retire_building(db, code=code)
     db.commit()
     # new footprints on the very same spots, splits and merges: all new codes
-    _import(factory, _write(tmp_path / "again.gpkg", SQUARES))
+    import_footprints(factory, write_footprints(tmp_path / "again.gpkg", SQUARES))
     live = db.scalars(select(Building).where(Building.status != BuildingStatus.RETIRED)).all()
     children = service.split_building(
         db,
@@ -150,7 +150,9 @@ def test_a_retired_code_is_never_issued_again(
     )
     db.commit()
     with pytest.raises(Conflict, match="refusing to reissue"):
-        _import(factory, _write(tmp_path / "third.gpkg", SQUARES[:1], offset=0.01))
+        import_footprints(
+            factory, write_footprints(tmp_path / "third.gpkg", SQUARES[:1], offset=0.01)
+        )
 
 
 def test_nobody_is_left_living_in_a_retired_house(db: Session, world: World) -> None:

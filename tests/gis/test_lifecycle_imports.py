@@ -20,7 +20,13 @@ from gis.buildings.reading import open_footprints
 from gis.crs import parse_crs
 from gis.db import transaction
 from gis.errors import Conflict, InvalidInput
-from tests.gis.lifecycle_world import COMMUNITY, SQUARES, _import, _seed_community, _write
+from tests.gis.lifecycle_world import (
+    COMMUNITY,
+    SQUARES,
+    import_footprints,
+    seed_community,
+    write_footprints,
+)
 
 
 def _shifted(dx: float) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
@@ -32,7 +38,7 @@ def test_eight_concurrent_importers_issue_no_duplicate(
     scratch_factory: sessionmaker[Session], shared_data: Path, tmp_path: Path
 ) -> None:
     with transaction(scratch_factory) as session:
-        _seed_community(session)
+        seed_community(session)
     nanshan = gpd.read_file(shared_data / "shenzhen-nanshan.gpkg", layer="buildings", rows=400)
     nanshan = nanshan[shapely.is_valid(nanshan.geometry.values)]
     files = []
@@ -77,7 +83,7 @@ def test_two_loaders_in_one_import(
     scratch_factory: sessionmaker[Session], shared_data: Path, tmp_path: Path
 ) -> None:
     with transaction(scratch_factory) as session:
-        _seed_community(session)
+        seed_community(session)
     path = shared_data / "shenzhen-nanshan.gpkg"
     source = open_footprints(path, layer="buildings", crs=parse_crs("GCJ02"))
     summary = import_buildings(
@@ -96,19 +102,19 @@ def test_an_import_given_a_community_keeps_to_its_boundary(
     """``--community`` names the community of every footprint of the file; when it has a
     boundary, footprints far outside it (a file of elsewhere, a wrong --crs) are rejected rows,
     not buildings coded there."""
-    _seed_community(db)
+    seed_community(db)
     db.execute(
         text("UPDATE divisions SET geom = ST_Multi(ST_GeomFromText(:w, 4490)) WHERE code = :c"),
         {"w": shapely.box(9.49, 47.09, 9.52, 47.11).wkt, "c": COMMUNITY},
     )
     db.commit()
-    source = open_footprints(_write(tmp_path / "far.gpkg", SQUARES, offset=1.0),
+    source = open_footprints(write_footprints(tmp_path / "far.gpkg", SQUARES, offset=1.0),
                              layer="buildings", crs=None)  # fmt: skip
     far = import_buildings(factory, source=source, community_code=COMMUNITY, repair=False,
                            rejects_file=tmp_path / "far.csv")  # fmt: skip
     assert far.imported == 0 and far.rejected == len(SQUARES)
     assert "outside community 990101001001" in far.rejections[0].reason
-    _import(factory, _write(tmp_path / "near.gpkg", SQUARES))
+    import_footprints(factory, write_footprints(tmp_path / "near.gpkg", SQUARES))
     assert db.scalar(select(func.count()).select_from(Building)) == len(SQUARES)
 
 
@@ -119,11 +125,11 @@ def test_new_buildings_between_coded_ones_are_imported(
     file's box holding one was enough: new buildings between coded ones needed --resurvey,
     which marks every building missing from the file for removal)."""
     between = [shapely.box(9.5005 + i * 0.001, 47.1, 9.5007 + i * 0.001, 47.1002) for i in range(3)]
-    _import(factory, _write(tmp_path / "between.gpkg", between))
+    import_footprints(factory, write_footprints(tmp_path / "between.gpkg", between))
     assert db.scalar(select(func.count()).select_from(Building)) == len(SQUARES) + 3
     over = [shapely.transform(SQUARES[0], lambda xy: xy + [0.00005, 0.0])]
     with pytest.raises(Conflict, match="1 buildings already exist where this file's footprints"):
-        _import(factory, _write(tmp_path / "over.gpkg", over))
+        import_footprints(factory, write_footprints(tmp_path / "over.gpkg", over))
 
 
 def test_a_broken_off_import_with_two_loaders_records_what_is_stored(
@@ -132,7 +138,7 @@ def test_a_broken_off_import_with_two_loaders_records_what_is_stored(
     """With two loaders a batch can commit before it is counted: the failed batch's record
     said 1,499 buildings where the database held 1,999."""
     with transaction(scratch_factory) as session:
-        _seed_community(session)
+        seed_community(session)
     frame = gpd.read_file(shared_data / "shenzhen-nanshan.gpkg", layer="buildings")
     whole = tmp_path / "nanshan.fgb"
     frame.to_file(whole, driver="FlatGeobuf", SPATIAL_INDEX="NO")

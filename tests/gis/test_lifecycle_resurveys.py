@@ -20,7 +20,13 @@ from gis.buildings.reading import open_footprints
 from gis.buildings.resurvey import ResurveySummary, resurvey_buildings
 from gis.db import transaction
 from gis.errors import NotFound
-from tests.gis.lifecycle_world import COMMUNITY, SQUARES, _import, _seed_community, _write
+from tests.gis.lifecycle_world import (
+    COMMUNITY,
+    SQUARES,
+    import_footprints,
+    seed_community,
+    write_footprints,
+)
 
 
 def test_a_resurveys_new_buildings_are_confirmed_together(
@@ -32,7 +38,7 @@ def test_a_resurveys_new_buildings_are_confirmed_together(
     # the last new one is drawn as a bow tie: --repair mends it, and names it (it named none)
     x = 9.5025
     new[2] = shapely.Polygon([(x, 47.1), (x + 0.0002, 47.1002), (x + 0.0002, 47.1), (x, 47.1002)])
-    path = _write(tmp_path / "resurvey.gpkg", SQUARES + new)
+    path = write_footprints(tmp_path / "resurvey.gpkg", SQUARES + new)
     source = open_footprints(path, layer="buildings", crs=None)
     summary = resurvey_buildings(factory, source=source, community_code=COMMUNITY, repair=True,
                                  rejects_file=tmp_path / "r.csv")  # fmt: skip
@@ -77,12 +83,12 @@ def test_two_resurveys_of_one_file_at_once_add_each_new_footprint_once(
     the community the first is changing and finds the new footprints stored: it adds nothing
     (it read the live buildings at once and added them under codes of its own)."""
     with transaction(scratch_factory) as session:
-        _seed_community(session)
-    _import(scratch_factory, _write(tmp_path / "first.gpkg", SQUARES))
+        seed_community(session)
+    import_footprints(scratch_factory, write_footprints(tmp_path / "first.gpkg", SQUARES))
     added = [
         shapely.box(9.51 + i * 0.001, 47.1, 9.51 + i * 0.001 + 0.0002, 47.1002) for i in range(4)
     ]
-    path = _write(tmp_path / "resurvey.gpkg", SQUARES + added)
+    path = write_footprints(tmp_path / "resurvey.gpkg", SQUARES + added)
     held, release = threading.Event(), threading.Event()
     finish = building_queries.finish_import_batch
 
@@ -155,7 +161,7 @@ def test_a_building_corrected_into_the_next_community_keeps_its_code_in_its_resu
     # drawn 1 m off (their codes name the first community: they keep them all the same)
     shifted = [shapely.transform(g, lambda xy: xy + [0.00001, 0.0]) for g in SQUARES[3:]]
     source = open_footprints(
-        _write(tmp_path / "next.gpkg", [moved, *shifted]), layer="buildings", crs=None
+        write_footprints(tmp_path / "next.gpkg", [moved, *shifted]), layer="buildings", crs=None
     )
     summary = resurvey_buildings(factory, source=source, community_code=None, repair=False,
                                  rejects_file=tmp_path / "r.csv")  # fmt: skip
@@ -176,12 +182,12 @@ def test_a_resurvey_locks_the_neighbour_whose_buildings_it_matches(
     counter, as an import or a re-survey of that community does, instead of changing them under
     a concurrent re-survey of it."""
     with transaction(scratch_factory) as session:
-        _seed_community(session)
+        seed_community(session)
         _two_communities(session)
-    _import(scratch_factory, _write(tmp_path / "squares.gpkg", SQUARES))
+    import_footprints(scratch_factory, write_footprints(tmp_path / "squares.gpkg", SQUARES))
     # squares 3-5 lie in the next community, drawn 1 m off: the file surveys it alone
     shifted = [shapely.transform(g, lambda xy: xy + [0.00001, 0.0]) for g in SQUARES[3:]]
-    path = _write(tmp_path / "next.gpkg", shifted)
+    path = write_footprints(tmp_path / "next.gpkg", shifted)
     summaries: list[ResurveySummary] = []
     errors: list[BaseException] = []
     work = _resurveying(scratch_factory, path, None, summaries=summaries, errors=errors)
@@ -220,7 +226,9 @@ def test_a_resurveys_changelog_is_what_it_counts(
     was "changed", its version bumped."""
 
     def resurvey(geoms: Sequence[shapely.Geometry], name: str) -> Any:
-        source = open_footprints(_write(tmp_path / name, geoms), layer="buildings", crs=None)
+        source = open_footprints(
+            write_footprints(tmp_path / name, geoms), layer="buildings", crs=None
+        )
         return resurvey_buildings(factory, source=source, community_code=COMMUNITY,
                                   repair=False, rejects_file=tmp_path / "r.csv")  # fmt: skip
 

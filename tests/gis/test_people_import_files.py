@@ -18,7 +18,7 @@ from gis.people.crypto import PeopleCipher
 from gis.people.import_rows import COLUMNS, header_map, parse_date
 from gis.people.models import Residence
 from tests.access_world import World
-from tests.gis.people_ledgers import FRESH, _run, _write_csv
+from tests.gis.people_ledgers import FRESH, run_people_import, write_csv
 from tests.people_world import citizen_id
 
 
@@ -35,7 +35,7 @@ def test_xlsx_with_english_headers(
     )
     path = tmp_path / "people.xlsx"
     book.save(path)
-    result = _run(factory, cipher, path, tmp_path)
+    result = run_people_import(factory, cipher, path, tmp_path)
     assert result.imported == 1
     assert [line for line, _ in result.rejected] == [3]
     assert "format the column as text" in result.rejected[0][1]
@@ -47,7 +47,7 @@ def test_a_file_without_a_required_column_is_refused(
     path = tmp_path / "people.csv"
     path.write_text("姓名,公民身份号码\n王一,110105199508080778\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="house_code"):
-        _run(factory, cipher, path, tmp_path)
+        run_people_import(factory, cipher, path, tmp_path)
 
 
 def _stored(db: Session) -> tuple[int, int]:
@@ -87,12 +87,12 @@ def test_an_unreadable_csv_is_refused_before_anything_is_stored(
 ) -> None:
     """Five good rows (a batch of 3 would be committed) and then a line that cannot be read:
     the file is refused naming the line, and no batch, no row, no rejects file is left."""
-    path = _write_csv(tmp_path / "people.csv", _good_rows(world, 5))
+    path = write_csv(tmp_path / "people.csv", _good_rows(world, 5))
     with path.open("ab") as handle:
         handle.write(tail + b"\r\n")
     before = _stored(db)
     with pytest.raises(InvalidInput, match=reason) as caught:
-        _run(factory, cipher, path, tmp_path)
+        run_people_import(factory, cipher, path, tmp_path)
     assert caught.value.field == "FILE"
     assert _stored(db) == before
     assert not (tmp_path / "rejects.csv").exists()
@@ -105,14 +105,14 @@ def test_a_damaged_xlsx_is_refused_before_anything_is_stored(
     not_a_workbook.write_bytes(b"PK\x03\x04 this is no zip archive")
     before = _stored(db)
     with pytest.raises(InvalidInput, match=r"people\.xlsx is not a readable \.xlsx workbook"):
-        _run(factory, cipher, not_a_workbook, tmp_path)
+        run_people_import(factory, cipher, not_a_workbook, tmp_path)
     with pytest.raises(InvalidInput, match="is not a file"):
-        _run(factory, cipher, tmp_path, tmp_path)
+        run_people_import(factory, cipher, tmp_path, tmp_path)
     # a missing column used to leave a batch begun and never finished
     headers_only = tmp_path / "people.csv"
     headers_only.write_text("姓名,公民身份号码\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="house_code"):
-        _run(factory, cipher, headers_only, tmp_path)
+        run_people_import(factory, cipher, headers_only, tmp_path)
     assert _stored(db) == before
 
 
@@ -134,7 +134,7 @@ def test_a_quotation_mark_left_open_is_named(
     with factory() as session:
         before = session.scalar(select(func.count()).select_from(Residence))
     with pytest.raises(InvalidInput, match=r"people\.csv line 3: a quotation mark opened in this"):
-        _run(factory, cipher, path, tmp_path)
+        run_people_import(factory, cipher, path, tmp_path)
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Residence)) == before
 
@@ -157,7 +157,7 @@ def test_rows_are_numbered_by_the_line_an_editor_shows(
         f"乙四,{number},,{own},2025-04-01\n",  # line 6: line 4's number, another name
         encoding="utf-8",
     )
-    result = _run(factory, cipher, path, tmp_path)
+    result = run_people_import(factory, cipher, path, tmp_path)
     assert result.imported == 1
     assert [line for line, _ in result.rejected] == [2, 5, 6]
     assert result.rejected[0][1].startswith(
@@ -193,9 +193,9 @@ def test_an_import_that_fails_part_way_says_so_in_its_batch_record(
         store(session, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(importing, "import_batch", second_batch_fails)
-    path = _write_csv(tmp_path / "people.csv", _good_rows(world, 5))
+    path = write_csv(tmp_path / "people.csv", _good_rows(world, 5))
     with pytest.raises(RuntimeError, match="went away"):
-        _run(factory, cipher, path, tmp_path)
+        run_people_import(factory, cipher, path, tmp_path)
     status, counts = db.execute(
         select(ImportBatch.status, ImportBatch.counts)
         .where(ImportBatch.kind == ImportKind.PEOPLE)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.models import Declaration, Person, Residence
 from tests.access_world import World
-from tests.gis.people_ledgers import FRESH, _run, _write_csv
+from tests.gis.people_ledgers import FRESH, run_people_import, write_csv
 from tests.people_world import RESIDENTS, citizen_id
 
 
@@ -183,8 +183,8 @@ def test_good_rows_are_kept_and_every_bad_row_is_reported(
     factory: sessionmaker[Session], db: Session, cipher: PeopleCipher, world: World, tmp_path: Path
 ) -> None:
     rows = _rows(world)
-    path = _write_csv(tmp_path / "people.csv", [values for values, _ in rows])
-    result = _run(factory, cipher, path, tmp_path)
+    path = write_csv(tmp_path / "people.csv", [values for values, _ in rows])
+    result = run_people_import(factory, cipher, path, tmp_path)
     expected_bad = {line: reason for line, (_, reason) in enumerate(rows, start=2) if reason}
     assert result.read == len(rows)
     assert result.imported == len(rows) - len(expected_bad)
@@ -221,7 +221,7 @@ def test_good_rows_are_kept_and_every_bad_row_is_reported(
     )
     assert declared == 1
     # a second run finds everything there: nothing new, nothing lost
-    again = _run(factory, cipher, path, tmp_path, batch_size=100)
+    again = run_people_import(factory, cipher, path, tmp_path, batch_size=100)
     assert again.imported == 0 and again.already_imported == result.imported
     assert len(again.rejected) == len(result.rejected)
 
@@ -254,7 +254,7 @@ def test_impossible_deregistration_and_declaration_dates_are_rejected(
                          "申报日期"])  # fmt: skip
         writer.writerow(["王一", FRESH, world.objects["houses"]["own"], "2025-01-01", moved_out,
                          deregistered_on, declared_on])  # fmt: skip
-    result = _run(factory, cipher, path, tmp_path)
+    result = run_people_import(factory, cipher, path, tmp_path)
     if column is None:
         assert result.imported == 1 and not result.rejected
         return
@@ -277,7 +277,7 @@ def test_a_hukou_division_that_is_no_known_division_is_rejected(
         ("王三", citizen_id("110105", date(1990, 1, 1), 15), "110105"),
     ]
     path = _people_with(tmp_path, "户籍地区划代码", people, house=own)
-    result = _run(factory, cipher, path, tmp_path)
+    result = run_people_import(factory, cipher, path, tmp_path)
     assert result.imported == 1
     assert result.rejected == [
         (2, "hukou_division_code (户籍地区划代码): 000000000000 is not a known division: "
@@ -303,7 +303,7 @@ def test_a_township_or_village_that_is_not_loaded_is_rejected(
         ("赵五", citizen_id("110105", date(1990, 1, 1), 29), "990102"),
     ]
     path = _people_with(tmp_path, "户籍地区划代码", people, house=own)
-    result = _run(factory, cipher, path, tmp_path)
+    result = run_people_import(factory, cipher, path, tmp_path)
     column = "hukou_division_code (户籍地区划代码)"
     assert result.rejected == [
         (2, f"{column}: 440305999999 is not a known division: no township or village "
@@ -334,7 +334,7 @@ def test_a_hukou_address_with_a_control_character_is_rejected(
         ("钱四", citizen_id("110105", date(1990, 1, 1), 37), " 广东省深圳市南山区 "),
     ]
     path = _people_with(tmp_path, "户籍地址", people, house=own)
-    result = _run(factory, cipher, path, tmp_path)
+    result = run_people_import(factory, cipher, path, tmp_path)
     reason = (
         "hukou_address (户籍地址): may not contain control characters (line breaks, tabs, "
         "escapes, direction overrides)"
@@ -356,11 +356,11 @@ def test_a_tenant_on_a_fixed_term_owes_a_declaration_a_past_stay_none(
     let = world.objects["houses"]["own"]  # a let house
     term = citizen_id("110105", date(1992, 2, 2), 41)
     past = citizen_id("110105", date(1992, 2, 3), 43)
-    path = _write_csv(tmp_path / "people.csv", [
+    path = write_csv(tmp_path / "people.csv", [
         ["租期内", term, "", "", "", "", let, "2026-11-20", "2027-06-30", "租住", "本人"],
         ["已离开", past, "", "", "", "", let, "2025-01-06", "2025-03-01", "租住", "本人"],
     ])  # fmt: skip
-    assert _run(factory, cipher, path, tmp_path).imported == 2
+    assert run_people_import(factory, cipher, path, tmp_path).imported == 2
     due = dict(
         db.execute(
             select(Person.name, Declaration.due_on)
