@@ -81,6 +81,12 @@ class Results:
     problems: list[str] = field(default_factory=list)
 
 
+def shown(path: Path) -> str:
+    """A path as printed and recorded: relative to the repository when inside it (``--out`` may
+    name a folder elsewhere)."""
+    return str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
 def configure_environment() -> bool:
     """Point gridhouse at the benchmark cluster; True when it is an embedded one we may stop."""
     if os.environ.get("GRIDHOUSE_DATABASE_URL"):
@@ -147,7 +153,7 @@ def run_timed(args: Sequence[str], *, log: Path, env: dict[str, str] | None = No
         seconds=round(seconds, 2),
         peak_rss_mb=round(int(rss_kb) / 1024, 1) if rss_kb.isdigit() else -1.0,
         returncode=process.returncode,
-        log=str(log.relative_to(ROOT) if log.is_relative_to(ROOT) else log),
+        log=shown(log),
     )
 
 
@@ -295,9 +301,7 @@ def prepare_files(
     )
     for files in (city, survey, shifted):
         state = "reused" if files.reused else "written"
-        print(
-            f"  {files.buildings.relative_to(ROOT)}: {files.buildings_count:,} buildings, {state}"
-        )
+        print(f"  {shown(files.buildings)}: {files.buildings_count:,} buildings, {state}")
     print(f"  files ready in {time.perf_counter() - started:.1f} s")
     return city, survey, shifted
 
@@ -373,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = args.out / "logs"
     try:
         if not args.skip_import:
-            results.buildings_file = str(city.buildings.relative_to(ROOT))
+            results.buildings_file = shown(city.buildings)
             results.buildings = city.buildings_count
             print(f"(a) ogr2ogr {city.buildings.name} …", flush=True)
             results.ogr2ogr, results.ogr2ogr_rows = bench_ogr2ogr(
@@ -402,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out / f"results-{args.buildings}-{time.strftime('%Y%m%d-%H%M%S')}.json"
         out.write_text(json.dumps(asdict(results), indent=2, ensure_ascii=False) + "\n")
         print(report(results))
-        print(f"results: {out.relative_to(ROOT)}; logs: {logs.relative_to(ROOT)}/")
+        print(f"results: {shown(out)}; logs: {shown(logs)}/")
         if is_embedded and not args.keep_cluster:
             gridhouse("db", "stop")
     return 1 if results.problems else 0

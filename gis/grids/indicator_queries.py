@@ -56,13 +56,21 @@ COUNTS = (
 )
 NOT_MOVED = ("moved_buildings", "moved_dwellings", "moved_households", "moved_residents")
 
-# a subquery per residence until the first one in the district (as a join, the planner sizes a
-# memo cache for every house of the city first: 15 ms before the first row)
+# the district's houses in code order, each asked for one residence, until the first inhabited
+# one: bounded by the district's houses. The unique index on code finds them: a house code begins
+# with its building's community code, which never changes, so with the district's six digits
+# ('Z' sorts after every digit and the check character X); district_code keeps out any other.
+# Before, residences were read in the table's order until one lay in the district: 56,503 of
+# them (103 ms, on every plan edit) in a city whose other district's residences came first, and
+# every residence of the city for a district with none.
 _HAS_RESIDENCES = text(
     """
     SELECT EXISTS (
-        SELECT 1 FROM residences r
-        WHERE (SELECT h.district_code FROM houses h WHERE h.uid = r.house_uid) = :district
+        SELECT 1 FROM houses h
+        WHERE h.code > :district AND h.code < :district || 'Z' AND h.district_code = :district
+          AND (SELECT true FROM residences r WHERE r.house_uid = h.uid LIMIT 1)
+        ORDER BY h.code
+        LIMIT 1
     )
     """
 )
