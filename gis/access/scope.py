@@ -146,9 +146,23 @@ class Scope:
         if self.role is Role.ADMIN:
             return true()
         if self.role is Role.POLICE and self.division_prefix:
-            return _prefix_clause(building, self.division_prefix)
+            # a building code begins with its community's code: the range lets a walk in code
+            # order (a page of buildings) start at the jurisdiction instead of passing every
+            # building of the divisions before it
+            prefix = self.division_prefix
+            return and_(
+                building.code > prefix,
+                building.code < prefix + "Z",  # after every digit and the check character X
+                _prefix_clause(building, prefix),
+            )
         if self.role is Role.OFFICER and self.grid_codes:
-            return _in_grids_clause(building.geom, self.grid_codes, on=on)
+            # the box of the grids first (a building whose point on surface a grid covers
+            # overlaps the grids' box), so the spatial index finds the few candidates instead of
+            # every building being asked for its point on surface
+            return and_(
+                building.geom.op("&&")(_grids_box(self.grid_codes, on=on)),
+                _in_grids_clause(building.geom, self.grid_codes, on=on),
+            )
         return false()
 
     def building_uid_clause(
@@ -206,15 +220,28 @@ def _prefix_clause(table: Any, prefix: str) -> ColumnElement[bool]:
     return and_(district_match, table.community_code.startswith(prefix, autoescape=True))
 
 
+def _valid_on(on: date | None) -> list[ColumnElement[bool]]:
+    """Grid versions valid on ``on`` (default: the database's today)."""
+    today: Any = on if on is not None else func.current_date()
+    return [Grid.valid_from <= today, or_(Grid.valid_to.is_(None), Grid.valid_to > today)]
+
+
+def _grids_box(codes: Collection[str], *, on: date | None) -> Any:
+    """The box of the versions of ``codes`` valid on ``on`` as a geometry (NULL for none)."""
+    return (
+        select(func.ST_Envelope(func.ST_Collect(Grid.geom)))
+        .where(Grid.code.in_(sorted(codes)), *_valid_on(on))
+        .scalar_subquery()
+    )
+
+
 def _in_grids_clause(geom: Any, codes: Collection[str], *, on: date | None) -> ColumnElement[bool]:
     """The point on surface of ``geom`` is covered by a version of one of ``codes`` valid on
     ``on`` (default: today)."""
-    today: Any = on if on is not None else func.current_date()
     return exists(
         select(Grid.uid).where(
             Grid.code.in_(sorted(codes)),
-            Grid.valid_from <= today,
-            or_(Grid.valid_to.is_(None), Grid.valid_to > today),
+            *_valid_on(on),
             func.ST_Covers(Grid.geom, func.ST_PointOnSurface(geom)),
         )
     )

@@ -64,7 +64,9 @@ class House(Base):
     area_m2: Mapped[float | None] = mapped_column(Float)
     rooms: Mapped[int | None] = mapped_column(SmallInteger)
     is_rented: Mapped[bool] = mapped_column(Boolean, server_default="false")
-    landlord_uid: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.uid", use_alter=True))
+    landlord_uid: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("people.uid", use_alter=True), index=True
+    )
     is_estimated: Mapped[bool] = mapped_column(Boolean, server_default="false")
     status: Mapped[HouseStatus] = mapped_column(
         enum_type(HouseStatus, "house_status"), server_default="active"

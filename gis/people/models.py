@@ -61,7 +61,7 @@ class Person(Base):
     uid: Mapped[uuid.UUID] = mapped_column(
         Uuid, primary_key=True, server_default=func.gen_random_uuid()
     )
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100), index=True)  # the map's search by name
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_hash: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
