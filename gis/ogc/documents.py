@@ -93,9 +93,10 @@ def feature_collection_text(
     ]
     if next_url is not None:
         links.append(_link(next_url, "next", GEOJSON, "the next page"))
-    head = {
-        "type": "FeatureCollection",
-        "numberMatched": page.number_matched,
+    head: dict[str, object] = {"type": "FeatureCollection"}
+    if page.number_matched is not None:  # the first page's (optional in OGC API Features)
+        head["numberMatched"] = page.number_matched
+    head |= {
         "numberReturned": page.number_returned,
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": links,

@@ -24,7 +24,9 @@ class FeaturePage:
     and the id to page after (None on the last page)."""
 
     features: str
-    number_matched: int
+    number_matched: int | None
+    """On the first page only (None after it): counting a million buildings for every page of
+    a client walking the layer would cost more than the pages."""
     number_returned: int
     next_after: str | None
 
@@ -79,7 +81,8 @@ def select_page(
     after: str,
 ) -> FeaturePage:
     """Up to ``limit`` features admitted by ``clause`` (and meeting ``bbox``) whose id follows
-    ``after``, in id order (keyset paging), with the number matched by the whole query."""
+    ``after``, in id order (keyset paging), with the number matched by the whole query on the
+    first page (``after`` empty)."""
     conditions = _conditions(collection, clause, bbox, bbox_srid)
     page = (
         select(collection.id_column.label("fid"), _feature(collection, crs).label("feature"))
@@ -103,10 +106,14 @@ def select_page(
         ).select_from(shown)
     ).one()
     more = session.scalar(select(func.count()).select_from(page)) or 0
-    matched = session.scalar(select(func.count()).select_from(collection.table).where(*conditions))
+    matched = (
+        session.scalar(select(func.count()).select_from(collection.table).where(*conditions))
+        if after == ""
+        else None
+    )
     return FeaturePage(
         features=str(body),
-        number_matched=int(matched or 0),
+        number_matched=None if matched is None else int(matched),
         number_returned=int(returned),
         next_after=str(last) if more > limit else None,
     )

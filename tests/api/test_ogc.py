@@ -124,7 +124,8 @@ def test_next_links_walk_every_feature_once(client: TestClient, world: World) ->
     while url is not None:
         body = client.get(url, headers=bearer(token)).json()
         assert body["numberReturned"] == len(body["features"]) == 1
-        assert body["numberMatched"] == 4
+        # counted on the first page only (OGC API Features makes it optional)
+        assert body.get("numberMatched") == (4 if not seen else None)
         seen.extend(_ids(body))
         links = {link["rel"]: link["href"] for link in body["links"]}
         assert "limit=1" in links["self"]
