@@ -33,6 +33,7 @@ from gis.grids.models import Grid
 from gis.grids.queries import prefix_clause
 from gis.people import quality
 from gis.people import quality_queries as quality_sql
+from gis.people.periods import DEREGISTRATION_DAYS
 from gis.people.schemas_quality import QualityReport
 from gis.tiles.queries import current_grid_clause
 from gis.users.models import Role
@@ -151,6 +152,13 @@ def dashboard_data(
     rate_rows = quality_sql.select_rates(session, on=on, grid_codes=codes) if codes else []
     rates_by_code = {str(row["area"]): row for row in rate_rows}
     has_overdue = scope.may_see_personal
+    overdue = (
+        quality_sql.count_overdue_per_grid(
+            session, grid_codes=codes, on=on, scope=scope, grace_days=DEREGISTRATION_DAYS
+        )
+        if has_overdue and codes
+        else {}
+    )
     counts_by_code = {
         row.code: _counts(indicators[str(row.uid)], events[row.code]) for row in every
     }
@@ -164,8 +172,7 @@ def dashboard_data(
         counts, figures = counts_by_code[row.code], events[row.code]
         declarations = departures = None
         if has_overdue:
-            listing = quality.overdue(session, scope=scope, code=row.code, on=on)
-            declarations, departures = len(listing.declarations), len(listing.departures)
+            declarations, departures = overdue[row.code]
             totals.update({"overdue": declarations + departures})
         rate_row = rates_by_code.get(row.code)
         by_kind = {k: shown(n) for k, n in figures.open_by_kind.items()}

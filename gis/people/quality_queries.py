@@ -316,3 +316,66 @@ def select_overdue_departures(
         .order_by(moved_out, House.code, Person.uid)
     )
     return [dict(row) for row in session.execute(statement).mappings()]
+
+
+def count_overdue_per_grid(
+    session: Session, *, grid_codes: Sequence[str], on: date, scope: Scope, grace_days: int = 7
+) -> dict[str, tuple[int, int]]:
+    """For each of ``grid_codes`` (its version valid on ``on``): how many rows
+    :func:`select_overdue_declarations` and :func:`select_overdue_departures` would list, for
+    all the grids in two statements (the dashboard's 100 grids took 200 list queries)."""
+    on_value = bindparam("on", on, type_=Date)
+    grids = (
+        select(Grid.code, Grid.geom)
+        .where(
+            Grid.code.in_(sorted(grid_codes)),
+            Grid.valid_from <= on_value,
+            or_(Grid.valid_to.is_(None), Grid.valid_to > on_value),
+        )
+        .cte("listed_grids")
+    )
+    placed = (
+        select(grids.c.code, Building.uid.label("building_uid"))
+        .select_from(grids)
+        .join(
+            Building,
+            and_(
+                Building.geom.op("&&")(grids.c.geom),
+                func.ST_Covers(grids.c.geom, func.ST_PointOnSurface(Building.geom)),
+            ),
+        )
+        .where(scope.buildings_clause())
+        .cte("placed")
+    )
+    declarations = (
+        select(placed.c.code, func.count())
+        .select_from(placed)
+        .join(House, House.building_uid == placed.c.building_uid)
+        .join(Declaration, Declaration.house_uid == House.uid)
+        .join(Residence, Residence.uid == Declaration.residence_uid)
+        .where(
+            Declaration.declared_at.is_(None),
+            Declaration.due_on < on_value,
+            or_(func.upper_inf(Residence.period), func.upper(Residence.period) > on_value),
+        )
+        .group_by(placed.c.code)
+    )
+    moved_out = func.upper(Residence.period)
+    departures = (
+        select(placed.c.code, func.count())
+        .select_from(placed)
+        .join(House, House.building_uid == placed.c.building_uid)
+        .join(Residence, Residence.house_uid == House.uid)
+        .where(
+            Residence.deregistered_at.is_(None),
+            ~func.upper_inf(Residence.period),
+            moved_out + literal(grace_days) < on_value,
+        )
+        .group_by(placed.c.code)
+    )
+    late_declarations: dict[str, int] = dict(session.execute(declarations).tuples().all())
+    late_departures: dict[str, int] = dict(session.execute(departures).tuples().all())
+    return {
+        code: (int(late_declarations.get(code, 0)), int(late_departures.get(code, 0)))
+        for code in grid_codes
+    }

@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.dashboard.queries import divisions_with_grids
 from gis.dashboard.service import _open_events_weighed, dashboard_data
 from gis.errors import Forbidden, NotFound
+from gis.people import quality
+from gis.people.models import Residence
 from gis.users.models import Role
 from tests.access_world import GRID_FAR, GRID_OTHER, GRID_OWN, World
 
@@ -111,3 +115,25 @@ def test_a_planners_open_events_hide_when_their_kinds_would_give_a_hidden_one_aw
     pinned = {"safety": 8, "dispute": 5, "other": None, "public_order": None}  # 8: 4 and 4
     assert _open_events_weighed(counts, 21, pinned, suppress=True)["open_events"] is None
     assert _open_events_weighed(counts, 21, kinds, suppress=False) == counts
+
+
+def test_overdue_counts_are_those_of_the_grids_overdue_lists(db: Session, world: World) -> None:
+    """The dashboard counts every listed grid's overdue work at once; the numbers are the
+    lengths of the lists an officer opens for one grid (`gridhouse quality --overdue`)."""
+    far = db.scalars(
+        select(Residence).where(Residence.uid == world.objects["residences"]["other"])
+    ).one()
+    far.period = Range(far.period.lower, date(2026, 11, 1), bounds="[)")  # left, not deregistered
+    db.flush()
+    admin = Scope("t_admin", Role.ADMIN)
+    for on, expected in (
+        (date(2026, 11, 22), {GRID_OWN: (1, 0), GRID_FAR: (0, 1)}),  # 14 days after leaving
+        (date(2026, 11, 5), {GRID_OWN: (1, 0), GRID_FAR: (0, 0)}),  # gone, within 7 days
+    ):
+        grids = dashboard_data(db, scope=admin, division=None, on=on).grids
+        counted = {g.code: (g.overdue_declarations, g.overdue_departures) for g in grids}
+        for code, pair in expected.items():
+            assert counted[code] == pair, (on, code)
+        for code, shown in counted.items():
+            listing = quality.overdue(db, scope=admin, code=code, on=on)
+            assert shown == (len(listing.declarations), len(listing.departures)), (on, code)
