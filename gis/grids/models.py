@@ -169,6 +169,8 @@ class PlanGrid(Base):
         CheckConstraint("code IS NULL OR code ~ '^[0-9]{15}$'", name="code_format"),
         UniqueConstraint("plan_id", "code"),
         valid_geometry_check(),
+        # a plan's grids near a place: every plan ever drafted of an area lies there too
+        Index("ix_plan_grids_plan_id_geom", "plan_id", "geom", postgresql_using="gist"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -188,7 +190,7 @@ class PlanGrid(Base):
     numbers: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
     predicted: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(
-        Geometry("MULTIPOLYGON", srid=4490, spatial_index=True)
+        Geometry("MULTIPOLYGON", srid=4490, spatial_index=False)
     )
 
 
@@ -198,6 +200,10 @@ class PlanBuilding(Base):
     of an edit costs the buildings it touches, not a walk through houses and residents."""
 
     __tablename__ = "plan_buildings"
+    __table_args__ = (
+        # a plan's buildings in a box: the plans drafted before of the same area lie there too
+        Index("ix_plan_buildings_plan_id_geom", "plan_id", "geom", postgresql_using="gist"),
+    )
 
     plan_id: Mapped[int] = mapped_column(
         ForeignKey("grid_plans.id", ondelete="CASCADE"), primary_key=True
@@ -207,7 +213,7 @@ class PlanBuilding(Base):
     community_code: Mapped[str | None] = mapped_column(String(12))
     live_code: Mapped[str | None] = mapped_column(String(15))
     counts: Mapped[list[int]] = mapped_column(ARRAY(Integer))
-    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4490, spatial_index=True))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4490, spatial_index=False))
 
 
 class BuildingCounts(Base):
