@@ -125,13 +125,13 @@ def select_plan_grids(
     if communities is not None:
         statement = statement.where(PlanGrid.community_code.in_(list(communities)))
     if meeting_wkb is not None:
-        # the box through the polygons' spatial index first, whatever the statistics say
-        # (right after drafting they do not know the plan's rows, and every polygon of the
-        # plan was read from TOAST to test it against the box: 14 ms)
+        # the plan's polygons in the box through the (plan_id, geom) index first, whatever the
+        # statistics say (right after drafting they do not know the plan's rows, and every
+        # polygon of the plan was read from TOAST to test it against the box: 14 ms)
         area = func.ST_GeomFromWKB(meeting_wkb, STORAGE_SRID)
         boxed = (
             select(PlanGrid.id.label("id"))
-            .where(PlanGrid.geom.op("&&")(area))
+            .where(PlanGrid.plan_id == plan_id, PlanGrid.geom.op("&&")(area))
             .cte("boxed")
             .prefix_with("MATERIALIZED")
         )
