@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, select, true
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gis.audit.schemas import Actor
@@ -43,6 +43,7 @@ from gis.buildings.models import Building
 from gis.codes import is_ascii_digits
 from gis.errors import Forbidden, InvalidInput
 from gis.grids.models import Grid
+from gis.grids.queries import valid_on
 from gis.houses.models import House
 from gis.users.models import Role, User
 from gis.users.schemas import SessionCaller
@@ -220,17 +221,16 @@ def _prefix_clause(table: Any, prefix: str) -> ColumnElement[bool]:
     return and_(district_match, table.community_code.startswith(prefix, autoescape=True))
 
 
-def _valid_on(on: date | None) -> list[ColumnElement[bool]]:
+def _valid_on(on: date | None) -> ColumnElement[bool]:
     """Grid versions valid on ``on`` (default: the database's today)."""
-    today: Any = on if on is not None else func.current_date()
-    return [Grid.valid_from <= today, or_(Grid.valid_to.is_(None), Grid.valid_to > today)]
+    return valid_on(on if on is not None else func.current_date())
 
 
 def _grids_box(codes: Collection[str], *, on: date | None) -> Any:
     """The box of the versions of ``codes`` valid on ``on`` as a geometry (NULL for none)."""
     return (
         select(func.ST_Envelope(func.ST_Collect(Grid.geom)))
-        .where(Grid.code.in_(sorted(codes)), *_valid_on(on))
+        .where(Grid.code.in_(sorted(codes)), _valid_on(on))
         .scalar_subquery()
     )
 
@@ -241,7 +241,7 @@ def _in_grids_clause(geom: Any, codes: Collection[str], *, on: date | None) -> C
     return exists(
         select(Grid.uid).where(
             Grid.code.in_(sorted(codes)),
-            *_valid_on(on),
+            _valid_on(on),
             func.ST_Covers(Grid.geom, func.ST_PointOnSurface(geom)),
         )
     )

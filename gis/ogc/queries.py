@@ -107,13 +107,16 @@ def select_page(
     ).one()
     more = session.scalar(select(func.count()).select_from(page)) or 0
     matched = (
-        session.scalar(select(func.count()).select_from(collection.table).where(*conditions))
+        int(
+            session.scalar(select(func.count()).select_from(collection.table).where(*conditions))
+            or 0
+        )
         if after == ""
         else None
     )
     return FeaturePage(
         features=str(body),
-        number_matched=None if matched is None else int(matched),
+        number_matched=matched,
         number_returned=int(returned),
         next_after=str(last) if more > limit else None,
     )

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, and_, bindparam, cast, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, Date, and_, bindparam, cast, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.buildings.models import Building
 from gis.grids.models import Grid
+from gis.grids.queries import valid_on
 from gis.houses.models import House
 from gis.people.models import Declaration, Person, Residence
 from gis.people.occupancy_queries import building_in_grid
@@ -235,12 +236,42 @@ def select_rates(
 def current_grid_codes(session: Session, *, on: date, scope: Scope) -> list[str]:
     """Codes of the grids valid on ``on`` whose statistics the caller may see."""
     statement = (
-        select(Grid.code)
-        .where(Grid.valid_from <= on, or_(Grid.valid_to.is_(None), Grid.valid_to > on))
-        .where(scope.grids_clause())
-        .order_by(Grid.code)
+        select(Grid.code).where(valid_on(on)).where(scope.grids_clause()).order_by(Grid.code)
     )
     return list(session.scalars(statement))
+
+
+def _late_declaration(on: Any) -> list[ColumnElement[bool]]:
+    """A landlord's declaration still not made after its due date, of a tenant still living
+    there on ``on`` (a tenant who has left is no declaration to chase any more)."""
+    return [
+        Declaration.declared_at.is_(None),
+        Declaration.due_on < on,
+        or_(func.upper_inf(Residence.period), func.upper(Residence.period) > on),
+    ]
+
+
+def _departure_dates(grace_days: int) -> tuple[Any, Any]:
+    """A residence's end and the last day to deregister it."""
+    moved_out = func.upper(Residence.period)
+    return moved_out, moved_out + literal(grace_days)
+
+
+def _not_deregistered() -> list[ColumnElement[bool]]:
+    """A residence that has ended and was never deregistered."""
+    return [Residence.deregistered_at.is_(None), ~func.upper_inf(Residence.period)]
+
+
+def _late_departure(on: Any, grace_days: int) -> list[ColumnElement[bool]]:
+    """A residence that ended more than ``grace_days`` before ``on``, never deregistered."""
+    _, due = _departure_dates(grace_days)
+    return [*_not_deregistered(), due < on]
+
+
+def _pending_departure(on: Any, grace_days: int) -> list[ColumnElement[bool]]:
+    """A residence that ended by ``on``, not deregistered and still within its ``grace_days``."""
+    moved_out, due = _departure_dates(grace_days)
+    return [*_not_deregistered(), moved_out <= on, due >= on]
 
 
 def select_overdue_declarations(
@@ -265,10 +296,7 @@ def select_overdue_declarations(
         .join(Person, Person.uid == Declaration.person_uid)
         .join(Residence, Residence.uid == Declaration.residence_uid)
         .where(
-            Declaration.declared_at.is_(None),
-            Declaration.due_on < on_value,
-            # a tenant who has left is no declaration to chase any more
-            or_(func.upper_inf(Residence.period), func.upper(Residence.period) > on_value),
+            *_late_declaration(on_value),
             building_in_grid(grid_code, on),
             scope.buildings_clause(),
         )
@@ -290,8 +318,7 @@ def select_overdue_departures(
     deregistered, in the grid's buildings; with ``pending``, those that ended by ``on`` and are
     still within the ``grace_days`` (``days_late`` 0 or less)."""
     on_value = bindparam("on", on, type_=Date)
-    moved_out = func.upper(Residence.period)
-    due = moved_out + literal(grace_days)
+    moved_out, due = _departure_dates(grace_days)
     statement = (
         select(
             House.code.label("house_code"),
@@ -307,9 +334,11 @@ def select_overdue_departures(
         .join(Building, Building.uid == House.building_uid)
         .join(Person, Person.uid == Residence.person_uid)
         .where(
-            Residence.deregistered_at.is_(None),
-            ~func.upper_inf(Residence.period),
-            and_(moved_out <= on_value, due >= on_value) if pending else due < on_value,
+            *(
+                _pending_departure(on_value, grace_days)
+                if pending
+                else _late_departure(on_value, grace_days)
+            ),
             building_in_grid(grid_code, on),
             scope.buildings_clause(),
         )
@@ -327,11 +356,7 @@ def count_overdue_per_grid(
     on_value = bindparam("on", on, type_=Date)
     grids = (
         select(Grid.code, Grid.geom)
-        .where(
-            Grid.code.in_(sorted(grid_codes)),
-            Grid.valid_from <= on_value,
-            or_(Grid.valid_to.is_(None), Grid.valid_to > on_value),
-        )
+        .where(Grid.code.in_(sorted(grid_codes)), valid_on(on_value))
         .cte("listed_grids")
     )
     placed = (
@@ -353,24 +378,15 @@ def count_overdue_per_grid(
         .join(House, House.building_uid == placed.c.building_uid)
         .join(Declaration, Declaration.house_uid == House.uid)
         .join(Residence, Residence.uid == Declaration.residence_uid)
-        .where(
-            Declaration.declared_at.is_(None),
-            Declaration.due_on < on_value,
-            or_(func.upper_inf(Residence.period), func.upper(Residence.period) > on_value),
-        )
+        .where(*_late_declaration(on_value))
         .group_by(placed.c.code)
     )
-    moved_out = func.upper(Residence.period)
     departures = (
         select(placed.c.code, func.count())
         .select_from(placed)
         .join(House, House.building_uid == placed.c.building_uid)
         .join(Residence, Residence.house_uid == House.uid)
-        .where(
-            Residence.deregistered_at.is_(None),
-            ~func.upper_inf(Residence.period),
-            moved_out + literal(grace_days) < on_value,
-        )
+        .where(*_late_departure(on_value, grace_days))
         .group_by(placed.c.code)
     )
     late_declarations: dict[str, int] = dict(session.execute(declarations).tuples().all())
