@@ -37,6 +37,7 @@ import numpy as np
 import psycopg
 from sqlalchemy.dialects import postgresql
 
+from bench.servers import wait_http
 from gis.clock import today_in_china
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,16 +124,12 @@ def start_server(url: str, key_file: Path, port: int, log: Path) -> subprocess.P
         stderr=subprocess.STDOUT,
         env=env,
     )
-    for _ in range(300):
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError(f"the server did not start: see {log}")
+    try:
+        wait_http(port, "/healthz", server, log)
+    except RuntimeError:
+        server.terminate()
+        raise
+    return server
 
 
 def ensure_users(url: str, password: str) -> None:
