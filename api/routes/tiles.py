@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Request, Response
 
 from api.deps import ScopeDep, SessionDep, each_statement_commits
+from gis.db import set_statement_timeout
 from gis.settings import Settings
 from gis.tiles import service
 from gis.tiles.service import MAX_ZOOM
@@ -14,6 +15,10 @@ from gis.tiles.service import MAX_ZOOM
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
 MVT = "application/vnd.mapbox-vector-tile"
+COUNTS_STATEMENT_TIMEOUT_MS = 60_000
+"""For tiles that count buildings again (the floating residents' layer), as for a division's
+quality (``api.routes.quality``): the first over a district whose counts are all stale counts
+the whole district in one statement (~6 s for 100,000 buildings)."""
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -50,11 +55,15 @@ def read_tile(
 ) -> Response:
     """A tile of ``layer`` as the caller may see it: features from the layer's detail zoom,
     H3 counts below it (layer ``h3``); see ``gis/tiles/service.py`` for who sees what."""
-    each_statement_commits(session)  # a tile only reads
-    tile = service.render_tile(
-        session, layers=service.parse_layers(layer), z=z, x=x, y=y, scope=scope
-    )
-    session.commit()  # sends nothing (autocommit); spares get_session a thread hop
+    layers = service.parse_layers(layer)
+    if service.stores_counts(layers):
+        # the first tile over a district whose kept counts are all stale counts it whole
+        set_statement_timeout(session, timeout_ms=COUNTS_STATEMENT_TIMEOUT_MS)
+    else:
+        each_statement_commits(session)  # a tile that only reads
+    tile = service.render_tile(session, layers=layers, z=z, x=x, y=y, scope=scope)
+    # on the route's worker thread, sparing get_session a thread hop (in autocommit: sends nothing)
+    session.commit()
     settings: Settings = request.app.state.settings
     headers = {
         "ETag": tile.etag,

@@ -34,10 +34,17 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, Integer, Subquery, Uuid, and_, or_, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from gis.grids.indicator_queries import COUNTS, LARGE_RENTAL_ROOMS
+from gis.grids.models import BuildingCounts
+
+FLOATING_PRIMARY = 10
+"""Where a row's ``counts`` hold its floating residents by their primary residence (SQL arrays
+count from 1), the count the floating-residents map layer draws (``gis.tiles.queries``); the
+nine before it are ``gis.grids.snapshot_queries.COUNT_FIELDS``."""
 
 DISTRICT_WORK_MEM = "256MB"
 """Memory for the hash joins and aggregates of counting a district's buildings at once (the
@@ -86,7 +93,8 @@ _LOCK_STALE = text(
 # building is in it twice: the grid's count takes the extra ones off, as it does for two
 # buildings). One pass over the residences, grouped by house (households, residents, the edges
 # of their periods), then by building; only the floating and key persons are looked up in
-# ``people``; hashes over whole sets (a district's 100,000 buildings at once).
+# ``people``; hashes over whole sets (a district's 100,000 buildings at once). The tenth count,
+# floating residents by primary residence, counts a person once in the city.
 _COUNTED = """
     hs AS MATERIALIZED (
         SELECT h.uid, h.building_uid, h.is_rented, coalesce(h.rooms, 1) AS rooms,
@@ -105,6 +113,8 @@ _COUNTED = """
                                     AND p.category = 'floating') AS floating,
                count(p.uid) FILTER (WHERE r.period @> CAST(:on AS date)
                                     AND p.is_key_person) AS key_persons,
+               count(p.uid) FILTER (WHERE r.period @> CAST(:on AS date) AND r.is_primary
+                                    AND p.category = 'floating') AS floating_primary,
                max(lower(r.period)) FILTER (WHERE lower(r.period) <= CAST(:on AS date)) AS from1,
                max(upper(r.period)) FILTER (WHERE upper(r.period) <= CAST(:on AS date)) AS from2,
                min(lower(r.period)) FILTER (WHERE lower(r.period) > CAST(:on AS date)) AS until1,
@@ -117,7 +127,7 @@ _COUNTED = """
     ), rc AS (
         SELECT building_uid, count(*) FILTER (WHERE residents > 0) AS households,
                sum(residents) AS residents, sum(floating) AS floating,
-               sum(key_persons) AS key_persons,
+               sum(key_persons) AS key_persons, sum(floating_primary) AS floating_primary,
                greatest(max(from1), max(from2)) AS valid_from,
                least(min(until1), min(until2)) AS valid_until
         FROM rh GROUP BY building_uid
@@ -130,7 +140,8 @@ _COUNTED = """
                      CASE WHEN coalesce(hc.rented_rooms, 0) >= :large_rooms THEN 1 ELSE 0 END,
                      coalesce(rc.households, 0), coalesce(rc.residents, 0),
                      coalesce(rc.floating, 0), coalesce(rc.key_persons, 0),
-                     coalesce(oc.organizations, 0)]::integer[] AS counts,
+                     coalesce(oc.organizations, 0), coalesce(rc.floating_primary, 0)
+                    ]::integer[] AS counts,
                coalesce(rc.valid_from, '-infinity'::date) AS valid_from, rc.valid_until
         FROM to_count
         LEFT JOIN hc ON hc.building_uid = to_count.uid
@@ -251,6 +262,55 @@ whose kept counts were not current (a writer held them, or they had no row). The
 parameter, not a subquery: the planner then knows how many there are (a subquery over a new
 plan's rows is estimated at a handful, and joining aggregates of 100,000 buildings row by row
 takes hours)."""
+
+
+def current_on(on: date) -> ColumnElement[bool]:
+    """:data:`CURRENT_ON` for a ``BuildingCounts`` row in a Core statement."""
+    return and_(
+        BuildingCounts.counted_generation == BuildingCounts.generation,
+        BuildingCounts.valid_from <= on,
+        or_(BuildingCounts.valid_until.is_(None), BuildingCounts.valid_until > on),
+    )
+
+
+_ADD_ROWS = text(
+    """
+    INSERT INTO building_counts (building_uid)
+    SELECT u FROM unnest(CAST(string_to_array(:buildings, ',') AS uuid[])) AS u
+    WHERE NOT EXISTS (SELECT FROM building_counts c WHERE c.building_uid = u)
+    ORDER BY u
+    ON CONFLICT (building_uid) DO NOTHING
+    """
+)
+
+
+def store_current(session: Session, *, stale: Sequence[str], on: date) -> list[str]:
+    """Count again and store the ``stale`` buildings' rows (uids as text; a building without a
+    row gets one) that no writer holds; returns the others, for :func:`counted_on_the_spot`.
+
+    One statement for them all (hashes over whole tables: counting a district of 100,000 stale
+    buildings at once takes ~6 s on the bench machine, in chunks of 10,000 three times as long):
+    a reader that may find a district's rows all stale (after a migration, or a district's
+    residents imported) needs a statement timeout to match."""
+    if not stale:
+        return []
+    buildings = sorted(stale)
+    session.execute(_ADD_ROWS, {"buildings": ",".join(buildings)})
+    return sorted(set(buildings) - _recount(session, buildings=buildings, on=on))
+
+
+def counted_on_the_spot(buildings: Sequence[str], *, on: date) -> Subquery:
+    """``(building_uid, counts)`` of ``buildings`` (uids as text) on ``on``, counted now and not
+    stored: a subquery to join. The uids are a text parameter, whose length the planner sees."""
+    statement = text(
+        f"""
+        WITH to_count AS (
+            SELECT unnest(CAST(string_to_array(:spot_buildings, ',') AS uuid[])) AS uid
+        ), {_COUNTED}
+        SELECT building_uid, counts FROM counted
+        """  # noqa: S608 - _COUNTED is a fixed clause of this module, no input
+    ).bindparams(spot_buildings=",".join(buildings), on=on, large_rooms=LARGE_RENTAL_ROOMS)
+    return statement.columns(building_uid=Uuid, counts=ARRAY(Integer)).subquery("on_the_spot")
 
 
 def recount_stale(session: Session, *, buildings: Sequence[str], on: date) -> int:

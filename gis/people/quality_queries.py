@@ -389,8 +389,8 @@ def count_overdue_per_grid(
         .where(*_late_departure(on_value, grace_days))
         .group_by(placed.c.code)
     )
-    late_declarations: dict[str, int] = dict(session.execute(declarations).tuples().all())
-    late_departures: dict[str, int] = dict(session.execute(departures).tuples().all())
+    late_declarations: dict[str, int] = dict(session.execute(declarations).all())
+    late_departures: dict[str, int] = dict(session.execute(departures).all())
     return {
         code: (int(late_declarations.get(code, 0)), int(late_departures.get(code, 0)))
         for code in grid_codes

@@ -10,17 +10,21 @@ rows are transformed to EPSG:3857 only after that filter.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
     Float,
     Integer,
+    Text,
     and_,
+    case,
     cast,
+    false,
     func,
     literal,
+    not_,
     or_,
     select,
     text,
@@ -31,9 +35,8 @@ from sqlalchemy.orm import Session
 from gis.buildings.models import Building, BuildingStatus
 from gis.crs import STORAGE_SRID, WEB_MERCATOR_SRID
 from gis.events.models import Event
-from gis.grids.models import Grid
-from gis.houses.models import House
-from gis.people.models import Person, PersonCategory, Residence
+from gis.grids import building_counts
+from gis.grids.models import BuildingCounts, Grid
 
 EXTENT = 4096
 """Tile coordinate space of every layer (the MVT default)."""
@@ -156,34 +159,76 @@ def floating_points(
     margin: float,
     snap_deg: float,
     where: ColumnElement[bool],
+    on: date,
 ) -> list[SnappedCount]:
-    """Floating residents living today (primary residences) in buildings ``where`` admits
-    around the tile, counted at their building's point on surface."""
+    """Floating residents living on ``on`` (primary residences, active houses) in buildings
+    ``where`` admits around the tile, counted at their building's point on surface.
+
+    From the buildings' kept counts (``gis.grids.building_counts``): one short row a building
+    instead of their houses, residences and people. Rows that are not current on ``on`` are
+    counted again and stored first (the caller's transaction holds them until it ends), those a
+    writer holds are counted on the spot. A row a writer made stale after that is found by
+    asking again, and the tile counted once more with it.
+    """
     bounds = _around(z, x, y, margin)
-    per_building = (
-        select(Building.geom.label("geom"), func.count().label("residents"))
+    in_tile = (
+        Building.geom.op("&&")(bounds.c.env_storage),
+        Building.status != BuildingStatus.RETIRED,
+        where,
+    )
+    # joined by key alone, the currency tested after: a join on it would be planned from the
+    # statistics of the rows' generations, stale right after many rows were counted again
+    current = func.coalesce(building_counts.current_on(on), false())
+    not_current = (
+        select(func.string_agg(cast(Building.uid, Text), ","))
         .select_from(Building)
         .join(bounds, true())
-        .join(House, House.building_uid == Building.uid)
-        .join(Residence, Residence.house_uid == House.uid)
-        .join(Person, Person.uid == Residence.person_uid)
-        .where(
-            Building.geom.op("&&")(bounds.c.env_storage),
-            Building.status != BuildingStatus.RETIRED,
-            Residence.is_primary,
-            Residence.period.op("@>")(cast(_today(), Date)),
-            Person.category == PersonCategory.FLOATING,
-            where,
-        )
-        .group_by(Building.uid)
-        .subquery("per_building")
+        .outerjoin(BuildingCounts, BuildingCounts.building_uid == Building.uid)
+        .where(*in_tile, not_(current))
     )
-    point = func.ST_PointOnSurface(per_building.c.geom)
-    statement = select().select_from(per_building)
-    return _snapped(
-        session, point=point, weight=per_building.c.residents, statement=statement,
-        snap_deg=snap_deg,
-    )  # fmt: skip
+    stale = _uids(session.scalar(not_current))
+    on_the_spot = building_counts.store_current(session, stale=sorted(stale), on=on)
+    while True:
+        spot = building_counts.counted_on_the_spot(on_the_spot, on=on)
+        # NULL for a building whose row a writer made stale since ``not_current`` was asked
+        residents = case(
+            (current, BuildingCounts.counts[building_counts.FLOATING_PRIMARY]),
+            else_=spot.c.counts[building_counts.FLOATING_PRIMARY],
+        )
+        point = func.ST_PointOnSurface(Building.geom)
+        per_building = (
+            select(
+                func.floor(func.ST_X(point) / snap_deg).label("ix"),
+                func.floor(func.ST_Y(point) / snap_deg).label("iy"),
+                residents.label("residents"),
+            )
+            .select_from(Building)
+            .join(bounds, true())
+            .outerjoin(BuildingCounts, BuildingCounts.building_uid == Building.uid)
+            .outerjoin(spot, spot.c.building_uid == Building.uid)
+            .where(*in_tile, or_(residents.is_(None), residents > 0))
+            .subquery("per_building")
+        )
+        rows = session.execute(
+            select(
+                per_building.c.ix,
+                per_building.c.iy,
+                func.coalesce(func.sum(per_building.c.residents), 0),
+                func.bool_or(per_building.c.residents.is_(None)),
+            ).group_by(per_building.c.ix, per_building.c.iy)
+        ).all()
+        if not any(missing for *_, missing in rows):
+            break
+        on_the_spot = sorted(set(on_the_spot) | _uids(session.scalar(not_current)))
+    return [
+        ((float(i) + 0.5) * snap_deg, (float(j) + 0.5) * snap_deg, int(n))
+        for i, j, n, _ in rows
+        if n
+    ]
+
+
+def _uids(joined: str | None) -> set[str]:
+    return set(joined.split(",")) if joined else set()
 
 
 _HEXAGON_TILE = text(

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from gis import hexgrid
 from gis.access.masking import SMALL_COUNT_THRESHOLD
 from gis.access.scope import Scope
+from gis.clock import today_in_china
 from gis.errors import InvalidInput, NotFound
 from gis.events.move_queries import move_due_events
 from gis.events.queries import events_clause
@@ -104,6 +105,13 @@ def parse_layers(names: str) -> tuple[TileLayer, ...]:
     (<TileLayer.ROADS: 'roads'>, <TileLayer.GRIDS: 'grids'>, <TileLayer.BUILDINGS: 'buildings'>)
     """
     return tuple(dict.fromkeys(parse_layer(name) for name in names.split("+")))
+
+
+def stores_counts(layers: Sequence[TileLayer]) -> bool:
+    """Whether a tile of ``layers`` may store buildings' counts it made again (the floating
+    residents' layer): it must then run in a transaction, which holds the rows it recounts
+    until they are stored (``gis.grids.building_counts``)."""
+    return TileLayer.FLOATING in layers
 
 
 def check_tile(z: int, x: int, y: int) -> None:
@@ -206,7 +214,7 @@ def _hexagon_tile(
         ),
         TileLayer.FLOATING: lambda: queries.floating_points(
             session, z=z, x=x, y=y, margin=margin, snap_deg=snap_deg,
-            where=buildings_clause(scope),
+            where=buildings_clause(scope), on=today_in_china(),
         ),
         TileLayer.EVENTS: lambda: queries.event_points(
             session, z=z, x=x, y=y, margin=margin, snap_deg=snap_deg,

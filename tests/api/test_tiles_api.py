@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import mapbox_vector_tile
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
+from gis.grids.building_counts import FLOATING_PRIMARY
 from gis.users.models import Role
 from tests.access_world import World, bearer, login
 
@@ -53,3 +56,30 @@ def test_bad_tiles_are_refused(client: TestClient, world: World) -> None:
     assert client.get("/tiles/grids/10/0/0.pbf", headers=bearer(auditor)).status_code == 403
     client.cookies.clear()
     assert client.get("/tiles/grids/10/0/0.pbf").status_code == 401
+
+
+def test_the_floating_layer_counts_through_the_kept_rows_and_keeps_them(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """A request of the layer counts the stale rows of the tile's buildings again and stores
+    them, each equal to a count from scratch."""
+    db.execute(text("UPDATE building_counts SET counted_generation = NULL"))
+    token = login(client, world.users[Role.ADMIN])
+    # the zoom-10 tile holding the "own" building (zoom 16 column and row, 6 bits fewer)
+    response = client.get("/tiles/floating/10/835/446.pbf", headers=bearer(token))
+    assert response.status_code == 200
+    cells = mapbox_vector_tile.decode(response.content)["floating_h3"]["features"]
+    assert sum(cell["properties"]["count"] for cell in cells) > 0
+    kept, from_scratch = db.execute(
+        text(
+            "SELECT c.counts[:at], (SELECT count(*) FROM houses h "
+            "  JOIN residences r ON r.house_uid = h.uid AND r.is_primary "
+            "   AND r.period @> current_date "
+            "  JOIN people p ON p.uid = r.person_uid AND p.category = 'floating' "
+            "  WHERE h.building_uid = b.uid AND h.status = 'active') "
+            "FROM buildings b JOIN building_counts c ON c.building_uid = b.uid "
+            "WHERE b.code = :code AND c.counted_generation = c.generation"
+        ),
+        {"code": world.buildings["own"], "at": FLOATING_PRIMARY},
+    ).one()
+    assert kept == from_scratch > 0

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 from shapely.geometry import box
-from sqlalchemy import select, text
+from sqlalchemy import select, text, true
 from sqlalchemy.orm import Session
 
 from gis.access.scope import Scope
 from gis.audit.models import AuditEntry
+from gis.grids.building_counts import FLOATING_PRIMARY
 from gis.grids.classes import ClassConfig
 from gis.grids.classify import classify_grids
 from gis.grids.importing import import_grids
@@ -22,6 +23,7 @@ from gis.grids.indicator_queries import COUNTS
 from gis.grids.indicators import measure_live, measure_live_grids
 from gis.grids.models import Grid
 from gis.grids.placing import place_buildings
+from gis.tiles.queries import floating_points
 from tests.grids_world import (
     COMMUNITY_EAST,
     COMMUNITY_WEST,
@@ -273,12 +275,11 @@ def _run(db: Session, sql: str, **params: Any) -> None:
     db.execute(text(sql), params)
 
 
-def test_kept_counts_equal_a_count_from_scratch_after_every_kind_of_change(
-    db: Session, world: SmallWorld
-) -> None:
+def _changes(db: Session, world: SmallWorld) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every kind of change of what a building holds: ``(what, SQL, parameters)``."""
     west = world.buildings[COMMUNITY_WEST]
     b3, b4, b7 = west[2], west[3], west[6]
-    changes: list[tuple[str, str, dict[str, Any]]] = [
+    return [
         ("a resident arrives", "WITH p AS (INSERT INTO people (name, category) VALUES "
          "('新来', 'floating') RETURNING uid) INSERT INTO residences (person_uid, house_uid, "
          "period, kind, declared_by) SELECT p.uid, :h, daterange('2025-03-01', NULL), "
@@ -304,7 +305,20 @@ def test_kept_counts_equal_a_count_from_scratch_after_every_kind_of_change(
          "VALUES ('新单位', :h, '970101')", {"h": _house(db, b7, 1)}),
         ("a residence deleted", "DELETE FROM residences WHERE house_uid = :h",
          {"h": _house(db, b3, 3)}),
+        ("a primary residence made secondary", "UPDATE residences SET is_primary = false "
+         "WHERE house_uid = :h", {"h": _house(db, b7, 40)}),
+        ("a floating resident arrives after the date", "WITH p AS (INSERT INTO people "
+         "(name, category) VALUES ('后来', 'floating') RETURNING uid) INSERT INTO residences "
+         "(person_uid, house_uid, period, kind, declared_by) SELECT p.uid, :h, "
+         "daterange('2025-07-01', NULL), 'tenant', 'self' FROM p", {"h": _house(db, b4, 31)}),
     ]  # fmt: skip
+
+
+def test_kept_counts_equal_a_count_from_scratch_after_every_kind_of_change(
+    db: Session, world: SmallWorld
+) -> None:
+    b3 = world.buildings[COMMUNITY_WEST][2]
+    changes = _changes(db, world)
     assert _kept(db, ON) == _from_scratch(db, ON)
     counted = _current_rows(db, ON)
     assert counted > 0
@@ -326,6 +340,69 @@ def test_kept_counts_equal_a_count_from_scratch_after_every_kind_of_change(
         code=b3,
     )
     assert _kept(db, ON) == _from_scratch(db, ON)
+
+
+_FLOATING_FROM_SCRATCH = text(
+    """
+    SELECT floor(ST_X(ST_PointOnSurface(b.geom)) / :snap) AS ix,
+           floor(ST_Y(ST_PointOnSurface(b.geom)) / :snap) AS iy, count(*) AS n
+    FROM buildings b
+    JOIN houses h ON h.building_uid = b.uid AND h.status = 'active'
+    JOIN residences r ON r.house_uid = h.uid AND r.is_primary AND r.period @> :on
+    JOIN people p ON p.uid = r.person_uid AND p.category = 'floating'
+    WHERE b.status <> 'retired'
+    GROUP BY 1, 2
+    """
+)
+SNAP = 0.0001  # finer than the world's buildings lie apart: one lattice point a building
+
+
+def _floating_map(db: Session, on: date) -> dict[tuple[float, float], int]:
+    """The floating residents' map layer around the world, as the tiles count it."""
+    x, y = 1671, 891  # the zoom-11 tile holding the world (113.80-113.84 E, 22.60-22.62 N)
+    points = floating_points(db, z=11, x=x, y=y, margin=0.1, snap_deg=SNAP, where=true(), on=on)
+    return {(round(lon, 6), round(lat, 6)): n for lon, lat, n in points}
+
+
+def _floating_from_scratch(db: Session, on: date) -> dict[tuple[float, float], int]:
+    rows = db.execute(_FLOATING_FROM_SCRATCH, {"on": on, "snap": SNAP})
+    return {
+        (round((float(i) + 0.5) * SNAP, 6), round((float(j) + 0.5) * SNAP, 6)): int(n)
+        for i, j, n in rows
+    }
+
+
+def test_the_floating_map_layer_counts_from_kept_rows_what_a_count_from_scratch_finds(
+    db: Session, world: SmallWorld
+) -> None:
+    """Floating residents by primary residence, building by building, after every kind of
+    change and on dates either side of one; the rows the layer reads are then kept current."""
+    later = date(2025, 8, 1)
+    first = _floating_map(db, ON)
+    assert first == _floating_from_scratch(db, ON)
+    # b3's 2, and the floating key person once (by the primary residence, in b7)
+    assert sum(first.values()) == 3
+    assert _current_rows(db, ON) >= len(world.buildings[COMMUNITY_WEST])
+    for what, sql, params in _changes(db, world):
+        _run(db, sql, **params)
+        db.flush()
+        for on in (ON, later):
+            assert _floating_map(db, on) == _floating_from_scratch(db, on), (what, on)
+    assert _floating_map(db, later) != _floating_map(db, ON)  # the late arrival
+    # a building without a row is given one, counted and kept
+    b4 = world.buildings[COMMUNITY_WEST][3]
+    _run(db, "DELETE FROM building_counts WHERE building_uid = "
+             "(SELECT uid FROM buildings WHERE code = :code)", code=b4)  # fmt: skip
+    assert _floating_map(db, later) == _floating_from_scratch(db, later)
+    kept = db.execute(
+        text(
+            "SELECT c.counts[:at] FROM building_counts c JOIN buildings b "
+            "ON b.uid = c.building_uid WHERE b.code = :code AND c.counted_generation = c.generation"
+        ),
+        {"code": b4, "at": FLOATING_PRIMARY},
+    ).scalar_one()
+    # the arrival of March, the resident who became floating, the arrival of July
+    assert kept == 3
 
 
 def _placed(db: Session) -> int:
