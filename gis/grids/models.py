@@ -217,8 +217,10 @@ class PlanBuilding(Base):
 
 
 class BuildingCounts(Base):
-    """What a building holds (``gis.grids.snapshot_queries.COUNT_FIELDS`` order) on the dates
-    ``[valid_from, valid_until)``, as counted when ``counted_generation`` was its generation.
+    """What a building holds (``gis.grids.snapshot_queries.COUNT_FIELDS`` order, then its
+    floating residents by primary residence: ``gis.grids.building_counts.FLOATING_PRIMARY``) on
+    the dates ``[valid_from, valid_until)``, as counted when ``counted_generation`` was its
+    generation.
 
     Triggers on houses, residences, people and organizations (migration 0010_counts) bump
     ``generation`` whenever a statement changes what a building holds; a row is current for a

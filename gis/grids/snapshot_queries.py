@@ -3,7 +3,8 @@ its live grid and its counts, taken when the plan is drafted; plan grids are mea
 
 Counts per building (``plan_buildings.counts``, in :data:`COUNT_FIELDS` order): houses,
 dwellings (residential, mixed, dorm), rented houses, large rental (1 when its rented rooms reach
-15), households (occupied houses), residents, floating residents, key persons, organizations.
+15), households (occupied houses), residents, floating residents, key persons, organizations
+(and a tenth the snapshot does not read: floating residents by primary residence).
 They are the buildings' kept counts (``gis.grids.building_counts``), in which a building counts
 residences: a person living in two houses or two buildings of one grid is counted in each (rare;
 the live statistics of ``gis.grids.indicators`` count people once per grid).
