@@ -192,18 +192,30 @@ def _feature_statement(layer: TileLayer, scope: Scope, narrowed: bool) -> Select
     return features.road_tile_statement(layer=name, some_highways=narrowed)
 
 
+def hexagon_lattice(z: int, y: int) -> tuple[int, float, float]:
+    """The H3 resolution of row ``y``'s tiles at zoom ``z``, the margin points are fetched with
+    (one cell diameter, as a fraction of the tile) and the lattice they are first counted on (an
+    eighth of a cell edge, in degrees: Python then sees thousands of lattice points instead of
+    every building).
+
+    >>> resolution, margin, snap = hexagon_lattice(10, 446)
+    >>> resolution, round(margin, 3), round(snap, 5)
+    (6, 0.227, 0.00418)
+    """
+    lat = tile_center_lat(z, y)
+    resolution = hexgrid.resolution_for_zoom(z, lat=lat)
+    tile_width_deg = 360.0 / 2**z
+    margin = hexgrid.cell_diameter_deg(resolution, lat=lat) / tile_width_deg
+    snap_deg = max(hexgrid.edge_length_m(resolution) / 111_320.0 / 8, 1e-6)
+    return resolution, margin, snap_deg
+
+
 def _hexagon_tile(
     session: Session, *, layer: TileLayer, z: int, x: int, y: int, scope: Scope
 ) -> bytes:
     """Counts per H3 cell. Points are fetched from around the tile with a margin of one cell,
     so a cell cut by the tile edge holds the same count in every tile it appears in."""
-    lat = tile_center_lat(z, y)
-    resolution = hexgrid.resolution_for_zoom(z, lat=lat)
-    tile_width_deg = 360.0 / 2**z
-    margin = hexgrid.cell_diameter_deg(resolution, lat=lat) / tile_width_deg
-    # points are counted on a lattice an eighth of a cell edge fine first, so Python sees
-    # thousands of lattice points instead of every building
-    snap_deg = max(hexgrid.edge_length_m(resolution) / 111_320.0 / 8, 1e-6)
+    resolution, margin, snap_deg = hexagon_lattice(z, y)
     fetch: dict[TileLayer, Callable[[], list[queries.SnappedCount]]] = {
         TileLayer.BUILDINGS: lambda: queries.building_points(
             session, z=z, x=x, y=y, margin=margin, snap_deg=snap_deg,
