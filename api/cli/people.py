@@ -87,6 +87,8 @@ def run_people_import(
         f"({result.people_created:,} new people), already there {result.already_imported:,}, "
         f"rejected {len(result.rejected):,}, duplicated ID numbers {len(result.duplicates):,}"
     )
+    if result.counted_again:
+        console.print(f"buildings counted again for maps and statistics: {result.counted_again:,}")
 
 
 def _percent(value: float | None) -> str:

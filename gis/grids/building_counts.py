@@ -313,6 +313,22 @@ def counted_on_the_spot(buildings: Sequence[str], *, on: date) -> Subquery:
     return statement.columns(building_uid=Uuid, counts=ARRAY(Integer)).subquery("on_the_spot")
 
 
+_ALL_STALE = text(
+    f"""
+    SELECT string_agg(c.building_uid::text, ',') FROM building_counts c
+    WHERE NOT coalesce({CURRENT_ON}, false)
+    """  # noqa: S608 - CURRENT_ON is a fixed clause of this module, no input
+)
+
+
+def store_all_current(session: Session, *, on: date) -> int:
+    """Count again and store every row that is not current on ``on`` and that no writer holds;
+    returns how many. The end of a bulk load (``gridhouse import people``) calls it, so that the
+    first map or dashboard after the load does not count the loaded district itself."""
+    stale: str | None = session.execute(_ALL_STALE, {"on": on}).scalar_one()
+    return recount_stale(session, buildings=stale.split(",") if stale else [], on=on)
+
+
 def recount_stale(session: Session, *, buildings: Sequence[str], on: date) -> int:
     """Count again and store the rows of ``buildings`` (uids as text) that are not current on
     ``on`` and that no writer holds; returns how many."""

@@ -23,6 +23,7 @@ from gis.audit.schemas import Actor
 from gis.audit.service import record_audit
 from gis.db import transaction
 from gis.errors import InvalidInput
+from gis.grids import building_counts
 from gis.houses.models import House
 from gis.people import queries
 from gis.people.crypto import PeopleCipher, SealedField
@@ -64,6 +65,9 @@ class PeopleImportResult:
     duplicates: dict[str, list[int]] = field(default_factory=dict)
     rejects_file: Path | None = None
     batch_id: int | None = None
+    counted_again: int = 0
+    """Buildings whose kept counts (``gis.grids.building_counts``) were brought up to date after
+    the load."""
 
 
 @dataclass
@@ -347,6 +351,9 @@ def import_people(
     }
     with transaction(factory) as session:
         finish_people_batch(session, batch_id=result.batch_id, counts=counts())
+    if result.imported:
+        with transaction(factory) as session:
+            result.counted_again = building_counts.store_all_current(session, on=today)
     if result.rejected:
         write_rejects(rejects_file, result.rejected, raw)
         result.rejects_file = rejects_file

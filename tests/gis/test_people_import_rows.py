@@ -7,13 +7,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from gis.grids.building_counts import CURRENT_ON
 from gis.people.crypto import PeopleCipher, SealedField
 from gis.people.models import Declaration, Person, Residence
 from tests.access_world import World
-from tests.gis.people_ledgers import FRESH, run_people_import, write_csv
+from tests.gis.people_ledgers import FRESH, TODAY, run_people_import, write_csv
 from tests.people_world import RESIDENTS, citizen_id
 
 
@@ -220,6 +221,13 @@ def test_good_rows_are_kept_and_every_bad_row_is_reported(
         select(func.count()).select_from(Declaration).where(Declaration.person_uid == person.uid)
     )
     assert declared == 1
+    # the buildings' kept counts are current after the load: the first map or dashboard after
+    # it does not count the loaded buildings itself
+    assert result.counted_again > 0
+    not_current = text(
+        f"SELECT count(*) FROM building_counts c WHERE NOT coalesce({CURRENT_ON}, false)"  # noqa: S608
+    )
+    assert db.execute(not_current, {"on": TODAY}).scalar_one() == 0
     # a second run finds everything there: nothing new, nothing lost
     again = run_people_import(factory, cipher, path, tmp_path, batch_size=100)
     assert again.imported == 0 and again.already_imported == result.imported
