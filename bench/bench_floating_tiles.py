@@ -30,6 +30,7 @@ from sqlalchemy import text, true
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.bench_occupants import configure_environment
+from bench.city_tiles import tile_of
 from gis.clock import today_in_china
 from gis.tiles.queries import WORLD_HALF_M, floating_points
 from gis.tiles.service import hexagon_lattice
@@ -58,13 +59,6 @@ FROM_SCRATCH = text(
     GROUP BY 1, 2
     """
 )
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 def kept(factory: sessionmaker[Session], z: int, x: int, y: int) -> tuple[float, dict[Any, int]]:
@@ -137,13 +131,13 @@ def main(argv: list[str] | None = None) -> None:
         with transaction(factory) as session:
             session.execute(text("UPDATE building_counts SET counted_generation = NULL"))
         z = ZOOMS[0]
-        x, y = tile_of(lon, lat, z)
+        _, x, y = tile_of(lon, lat, z)
         seconds, _ = kept(factory, z, x, y)
         results["first_tile_after_stale"] = {"zoom": z, "seconds": seconds}
         print(f"z{z} first tile with every kept row stale: {seconds:.2f} s", flush=True)
     zooms: dict[str, Any] = {}
     for z in ZOOMS:
-        x, y = tile_of(lon, lat, z)
+        _, x, y = tile_of(lon, lat, z)
         ours: list[float] = []
         reference: list[float] = []
         for i in range(args.rounds):

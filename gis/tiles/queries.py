@@ -86,16 +86,37 @@ def _snapped(
     session: Session, *, point: Any, weight: Any, statement: Any, snap_deg: float
 ) -> list[SnappedCount]:
     """Sum ``weight`` over the rows of ``statement`` per cell of a ``snap_deg`` lattice."""
+    points, _ = _lattice_sums(
+        session, point=point, weight=weight, statement=statement, snap_deg=snap_deg
+    )
+    return points
+
+
+def _lattice_sums(
+    session: Session,
+    *,
+    point: Any,
+    weight: Any,
+    statement: Any,
+    snap_deg: float,
+    flag_missing: bool = False,
+) -> tuple[list[SnappedCount], bool]:
+    """:func:`_snapped`, and with ``flag_missing`` whether some row's ``weight`` was NULL (left
+    out of its cell's sum; a cell of such rows only is left out)."""
     ix = func.floor(func.ST_X(point) / snap_deg).label("ix")
     iy = func.floor(func.ST_Y(point) / snap_deg).label("iy")
     points = statement.add_columns(ix, iy, weight.label("weight")).subquery("points")
-    grouped = select(points.c.ix, points.c.iy, func.sum(points.c.weight)).group_by(
+    missing = func.bool_or(points.c.weight.is_(None)) if flag_missing else false()
+    grouped = select(points.c.ix, points.c.iy, func.sum(points.c.weight), missing).group_by(
         points.c.ix, points.c.iy
     )
-    return [
+    rows = session.execute(grouped).all()
+    sums = [
         ((float(i) + 0.5) * snap_deg, (float(j) + 0.5) * snap_deg, int(n))
-        for i, j, n in session.execute(grouped)
+        for i, j, n, _ in rows
+        if n is not None
     ]
+    return sums, any(flagged for *_, flagged in rows)
 
 
 def _counted_around(
@@ -195,36 +216,21 @@ def floating_points(
             (current, BuildingCounts.counts[building_counts.FLOATING_PRIMARY]),
             else_=spot.c.counts[building_counts.FLOATING_PRIMARY],
         )
-        point = func.ST_PointOnSurface(Building.geom)
-        per_building = (
-            select(
-                func.floor(func.ST_X(point) / snap_deg).label("ix"),
-                func.floor(func.ST_Y(point) / snap_deg).label("iy"),
-                residents.label("residents"),
-            )
+        statement = (
+            select()
             .select_from(Building)
             .join(bounds, true())
             .outerjoin(BuildingCounts, BuildingCounts.building_uid == Building.uid)
             .outerjoin(spot, spot.c.building_uid == Building.uid)
             .where(*in_tile, or_(residents.is_(None), residents > 0))
-            .subquery("per_building")
         )
-        rows = session.execute(
-            select(
-                per_building.c.ix,
-                per_building.c.iy,
-                func.coalesce(func.sum(per_building.c.residents), 0),
-                func.bool_or(per_building.c.residents.is_(None)),
-            ).group_by(per_building.c.ix, per_building.c.iy)
-        ).all()
-        if not any(missing for *_, missing in rows):
-            break
+        points, missing = _lattice_sums(
+            session, point=func.ST_PointOnSurface(Building.geom), weight=residents,
+            statement=statement, snap_deg=snap_deg, flag_missing=True,
+        )  # fmt: skip
+        if not missing:
+            return points
         on_the_spot = sorted(set(on_the_spot) | _uids(session.scalar(not_current)))
-    return [
-        ((float(i) + 0.5) * snap_deg, (float(j) + 0.5) * snap_deg, int(n))
-        for i, j, n, _ in rows
-        if n
-    ]
 
 
 def _uids(joined: str | None) -> set[str]:
